@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Build the colcon workspace (src/) into build/ and install/. Expects the venv to exist.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${INSIDEOUT_SETUP_LOCKED:-}" ]; then
+  # Two colcon builds in one build/ directory corrupt each other.
+  exec 9>.setup.lock
+  flock 9
+fi
+source .venv/bin/activate
+if [ -z "${ROS_DISTRO:-}" ]; then
+  # The venv is the ROS prefix when running on the PyPI wheels.
+  export CMAKE_PREFIX_PATH="$VIRTUAL_ENV${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  export AMENT_PREFIX_PATH="$VIRTUAL_ENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+fi
+
+skip=()
+# Use the distro's audio_common_msgs when it has one; build our wire-compatible copy otherwise.
+if python scripts/ros_package_installed.py audio_common_msgs; then
+  skip+=(--packages-skip audio_common_msgs)
+  echo "[setup] using the installed audio_common_msgs"
+fi
+
+echo "[setup] building the workspace (colcon)"
+colcon --log-base log build \
+  --event-handlers console_cohesion- console_direct- status- summary+ \
+  --cmake-args -DPython3_EXECUTABLE="$(command -v python)" -DBUILD_TESTING=OFF -Wno-dev \
+  "${skip[@]}"

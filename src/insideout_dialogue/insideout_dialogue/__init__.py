@@ -1,0 +1,1 @@
+"""insideout_dialogue: pure-Python core in .core, ROS nodes in .nodes."""

@@ -1,0 +1,1 @@
+"""Thin ROS nodes wiring topics, parameters and actions to the core."""

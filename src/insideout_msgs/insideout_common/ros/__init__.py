@@ -1,0 +1,1 @@
+"""ROS wiring shared by the InsideOut nodes."""

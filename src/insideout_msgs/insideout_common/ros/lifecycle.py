@@ -1,0 +1,44 @@
+"""Run a node process: clean shutdown on Ctrl-C / SIGTERM, clear exit on bad parameters."""
+
+import sys
+from typing import Callable, Optional, Sequence
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+
+from insideout_common.ros.params import InvalidParameters
+
+EXIT_INVALID_PARAMETERS = 2
+
+
+def run_node(make_node: Callable[[], Node], args: Optional[Sequence[str]] = None,
+             threads: int = 2) -> int:
+    """Create the node, spin it until shutdown, then release it. Returns the exit code.
+
+    rclpy.init installs SIGINT and SIGTERM handlers that shut the context down, which ends the
+    spin with ExternalShutdownException; `close()` on the node (when it has one) then stops its
+    workers before the node is destroyed.
+    """
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = make_node()
+    except InvalidParameters as error:
+        print(f"[FATAL] {error}", file=sys.stderr, flush=True)
+        rclpy.try_shutdown()
+        return EXIT_INVALID_PARAMETERS
+    executor = MultiThreadedExecutor(num_threads=threads)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        close = getattr(node, "close", None)
+        if callable(close):
+            close()
+        executor.shutdown(timeout_sec=1.0)
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0

@@ -1,0 +1,96 @@
+"""Declare a node's parameters with descriptions and validate them all at start.
+
+A node lists its parameters as `ParamSpec`s; `declare_parameters` declares each one with a
+ParameterDescriptor (so `ros2 param describe` shows the description and range) and checks every
+value, raising one `InvalidParameters` that names all the bad ones so the user fixes them in one go.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Sequence
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+
+
+class InvalidParameters(ValueError):
+    """One or more parameters have values the node cannot run with."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    default: Any
+    description: str
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    choices: Optional[Sequence[Any]] = None
+    # Extra check: returns an error text, or None when the value is fine.
+    check: Optional[Callable[[Any], Optional[str]]] = None
+    read_only: bool = False
+    # Allow an empty list default to be typed (empty lists cannot be inferred).
+    type_hint: Optional[Parameter.Type] = None
+    dynamic_typing: bool = field(default=False)
+
+
+def _descriptor(spec: ParamSpec) -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(
+        description=spec.description
+        + (f" One of: {', '.join(map(str, spec.choices))}." if spec.choices else ""),
+        read_only=spec.read_only,
+        dynamic_typing=spec.dynamic_typing,
+    )
+    if spec.minimum is not None and spec.maximum is not None:
+        if isinstance(spec.default, bool):
+            pass
+        elif isinstance(spec.default, int):
+            descriptor.integer_range = [
+                IntegerRange(from_value=int(spec.minimum), to_value=int(spec.maximum), step=0)
+            ]
+        elif isinstance(spec.default, float):
+            descriptor.floating_point_range = [
+                FloatingPointRange(from_value=float(spec.minimum), to_value=float(spec.maximum), step=0.0)
+            ]
+    return descriptor
+
+
+def check_value(spec: ParamSpec, value: Any) -> Optional[str]:
+    """Return why `value` is not acceptable for `spec`, or None."""
+    if spec.choices is not None and value not in spec.choices:
+        return f"must be one of {list(spec.choices)}, got {value!r}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if spec.minimum is not None and value < spec.minimum:
+            return f"must be >= {spec.minimum}, got {value!r}"
+        if spec.maximum is not None and value > spec.maximum:
+            return f"must be <= {spec.maximum}, got {value!r}"
+    if spec.check is not None:
+        return spec.check(value)
+    return None
+
+
+def declare_parameters(node: Node, specs: Sequence[ParamSpec]) -> Dict[str, Any]:
+    """Declare every spec on `node`, validate all values and return them by name."""
+    values: Dict[str, Any] = {}
+    problems = []
+    for spec in specs:
+        if spec.type_hint is not None:
+            parameter = node.declare_parameter(spec.name, spec.type_hint, _descriptor(spec))
+            value = parameter.value
+            if value is None:
+                value = spec.default
+        else:
+            try:
+                parameter = node.declare_parameter(spec.name, spec.default, _descriptor(spec))
+            except Exception as error:  # wrong type from YAML or the command line
+                problems.append(f"{spec.name}: {error}")
+                continue
+            value = parameter.value
+        problem = check_value(spec, value)
+        if problem:
+            problems.append(f"{spec.name}: {problem}")
+        values[spec.name] = value
+    if problems:
+        raise InvalidParameters(
+            f"{node.get_name()}: invalid parameters:\n  " + "\n  ".join(problems)
+        )
+    return values

@@ -1,0 +1,1 @@
+"""insideout_perception: pure-Python core in .core, ROS nodes in .nodes."""

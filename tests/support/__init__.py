@@ -1,0 +1,1 @@
+"""Test support: ROS harness, node processes, sample messages."""

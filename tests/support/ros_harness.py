@@ -1,0 +1,173 @@
+"""Drive ROS from a test: a spinning helper node, message collectors, and node processes.
+
+Nodes under test run as separate processes (the installed executables), so every test that uses
+them goes over real DDS between processes.
+"""
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INSTALL_DIR = REPO_ROOT / "install"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+class Collector:
+    """Keeps every message received on one subscription."""
+
+    def __init__(self):
+        self.messages: List[Any] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, message):
+        with self._lock:
+            self.messages.append(message)
+
+    def snapshot(self) -> List[Any]:
+        with self._lock:
+            return list(self.messages)
+
+    def wait_for(self, predicate: Callable[[Any], bool] = lambda m: True, timeout: float = 10.0):
+        """Return the first message matching `predicate`, or None after `timeout` seconds."""
+        found = []
+
+        def check():
+            for message in self.snapshot():
+                if predicate(message):
+                    found.append(message)
+                    return True
+            return False
+
+        wait_until(check, timeout)
+        return found[0] if found else None
+
+    def wait_for_count(self, count: int, timeout: float = 10.0) -> List[Any]:
+        wait_until(lambda: len(self.snapshot()) >= count, timeout)
+        return self.snapshot()
+
+
+class RosHarness:
+    """A test-side node spinning in a background thread."""
+
+    def __init__(self, name: str = "insideout_test_harness"):
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = Node(name, context=self.context)
+        self.executor = MultiThreadedExecutor(num_threads=2, context=self.context)
+        self.executor.add_node(self.node)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+
+    def _spin(self):
+        try:
+            self.executor.spin()
+        except Exception:  # context shut down while spinning
+            pass
+
+    def collect(self, msg_type, topic: str, qos: QoSProfile | int = 10) -> Collector:
+        collector = Collector()
+        self.node.create_subscription(msg_type, topic, collector, qos)
+        return collector
+
+    def publisher(self, msg_type, topic: str, qos: QoSProfile | int = 10):
+        return self.node.create_publisher(msg_type, topic, qos)
+
+    def wait_for_subscribers(self, publisher, count: int = 1, timeout: float = 15.0) -> bool:
+        return wait_until(lambda: publisher.get_subscription_count() >= count, timeout)
+
+    def wait_for_publishers(self, topic: str, count: int = 1, timeout: float = 15.0) -> bool:
+        return wait_until(lambda: self.node.count_publishers(topic) >= count, timeout)
+
+    def close(self):
+        self.executor.shutdown(timeout_sec=2.0)
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+        self._thread.join(timeout=2.0)
+
+
+def ros_params_args(params: Dict[str, Any]) -> List[str]:
+    """`--ros-args -p name:=value` arguments for a node process."""
+    args: List[str] = []
+    for name, value in params.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (list, tuple)):
+            text = "[" + ",".join(_yaml_scalar(v) for v in value) + "]"
+        else:
+            text = _yaml_scalar(value)
+        args += ["-p", f"{name}:={text}"]
+    return args
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+class NodeProcess:
+    """An installed node executable running in its own process; output goes to a log file."""
+
+    def __init__(self, package: str, executable: str, params: Optional[Dict[str, Any]] = None,
+                 params_file: Optional[Path] = None, remaps: Optional[Dict[str, str]] = None,
+                 extra_args: Sequence[str] = (), env: Optional[Dict[str, str]] = None,
+                 name: Optional[str] = None):
+        path = INSTALL_DIR / package / "lib" / package / executable
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is not built: run `make setup` first")
+        ros_args: List[str] = []
+        if name:
+            ros_args += ["-r", f"__node:={name}"]
+        if params_file:
+            ros_args += ["--params-file", str(params_file)]
+        ros_args += ros_params_args(params or {})
+        for old, new in (remaps or {}).items():
+            ros_args += ["-r", f"{old}:={new}"]
+        self.command = [str(path), *extra_args, "--ros-args", *ros_args]
+        self.log_path = Path(tempfile.mkstemp(prefix=f"{executable}-", suffix=".log")[1])
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            self.command, stdout=self._log, stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})}, start_new_session=True)
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_for_output(self, text: str, timeout: float = 30.0) -> bool:
+        return wait_until(lambda: text in self.output() or not self.running(), timeout, 0.1) \
+            and text in self.output()
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGINT, as Ctrl-C or `ros2 launch` would; SIGKILL only when it does not exit."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode

@@ -73,10 +73,11 @@ if [ "$MODE" = wheels ] && [ ! -f "$STATE/cmake_paths_fixed" ]; then
   touch "$STATE/cmake_paths_fixed"
 fi
 
-# --- Embedded models -------------------------------------------------------------------------
-if [ -x scripts/prepare_models.sh ]; then
-  scripts/prepare_models.sh
-fi
+# --- Generated assets (models converted from registry packages, the demo bag ...) ---------------
+# Each step in scripts/setup.d/ is idempotent: it skips work whose output is already up to date.
+for step in scripts/setup.d/*; do
+  [ -x "$step" ] && "$step"
+done
 
 # --- Workspace -------------------------------------------------------------------------------
 scripts/build_workspace.sh

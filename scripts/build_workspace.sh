@@ -14,6 +14,12 @@ if [ -z "${ROS_DISTRO:-}" ]; then
   export AMENT_PREFIX_PATH="$VIRTUAL_ENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
 fi
 
+cmake_args=(-DPython3_EXECUTABLE="$(command -v python)" -DBUILD_TESTING=OFF -Wno-dev)
+if [ -z "${ROS_DISTRO:-}" ]; then
+  # install/setup.bash then activates this venv by itself (see insideout_msgs/env_hooks).
+  cmake_args+=(-DINSIDEOUT_ROS_VENV="$VIRTUAL_ENV")
+fi
+
 skip=()
 # Use the distro's audio_common_msgs when it has one; build our wire-compatible copy otherwise.
 if python scripts/ros_package_installed.py audio_common_msgs; then
@@ -24,5 +30,5 @@ fi
 echo "[setup] building the workspace (colcon)"
 colcon --log-base log build \
   --event-handlers console_cohesion- console_direct- status- summary+ \
-  --cmake-args -DPython3_EXECUTABLE="$(command -v python)" -DBUILD_TESTING=OFF -Wno-dev \
-  "${skip[@]}"
+  "${skip[@]}" \
+  --cmake-args "${cmake_args[@]}"

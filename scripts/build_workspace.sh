@@ -14,7 +14,7 @@ if [ -z "${ROS_DISTRO:-}" ]; then
   export AMENT_PREFIX_PATH="$VIRTUAL_ENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
 fi
 
-cmake_args=(-DPython3_EXECUTABLE="$(command -v python)" -DBUILD_TESTING=OFF -Wno-dev)
+cmake_args=(-DPython3_EXECUTABLE="$(command -v python)" -DBUILD_TESTING=OFF -Wno-dev --no-warn-unused-cli)
 if [ -z "${ROS_DISTRO:-}" ]; then
   # install/setup.bash then activates this venv by itself (see insideout_msgs/env_hooks).
   cmake_args+=(-DINSIDEOUT_ROS_VENV="$VIRTUAL_ENV")

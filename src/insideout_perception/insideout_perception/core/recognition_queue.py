@@ -1,0 +1,89 @@
+"""Hand-over of utterances from the audio callback to the recognition worker.
+
+The audio callback must never wait for the recogniser, so it only enqueues. Final utterances are
+kept in order up to `max_finals`; past that the oldest is dropped and returned so the caller can
+report it (never silently). Partial requests are droppable by nature: at most one waits, newer
+replaces older, and finals always go first.
+"""
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Deque, Optional, Tuple
+
+import numpy as np
+
+
+@dataclass
+class RecognitionJob:
+    utterance_id: int
+    audio: np.ndarray
+    is_final: bool
+    start_time: float = 0.0  # stream time of the voiced span
+    end_time: float = 0.0
+    # time.monotonic() when the VAD closed the utterance (for latency reporting).
+    closed_at: float = 0.0
+    cut_at_max_length: bool = False
+
+
+class RecognitionQueue:
+    def __init__(self, max_finals: int = 4):
+        if max_finals < 1:
+            raise ValueError("max_finals must be >= 1")
+        self._finals: Deque[RecognitionJob] = deque()
+        self._max_finals = max_finals
+        self._partial: Optional[RecognitionJob] = None
+        self._closed = False
+        self._busy = False
+        self._condition = threading.Condition()
+
+    def put_final(self, job: RecognitionJob) -> Optional[RecognitionJob]:
+        """Enqueue; returns the oldest waiting final when it had to be dropped to make room."""
+        with self._condition:
+            dropped = self._finals.popleft() if len(self._finals) >= self._max_finals else None
+            self._finals.append(job)
+            # A partial of an utterance that just ended is obsolete.
+            if self._partial is not None and self._partial.utterance_id == job.utterance_id:
+                self._partial = None
+            self._condition.notify()
+            return dropped
+
+    def offer_partial(self, job: RecognitionJob) -> bool:
+        """Enqueue a partial only when the worker has nothing else to do; True when accepted."""
+        with self._condition:
+            if self._busy or self._finals:
+                return False
+            self._partial = job
+            self._condition.notify()
+            return True
+
+    def get(self, timeout: Optional[float] = None) -> Optional[RecognitionJob]:
+        """Next job (finals first); None once closed or after `timeout`. Marks the worker busy."""
+        with self._condition:
+            self._busy = False
+            self._condition.wait_for(
+                lambda: self._closed or self._finals or self._partial is not None, timeout)
+            if self._closed:
+                return None
+            if self._finals:
+                job = self._finals.popleft()
+            elif self._partial is not None:
+                job, self._partial = self._partial, None
+            else:
+                return None
+            self._busy = True
+            return job
+
+    def done(self) -> None:
+        with self._condition:
+            self._busy = False
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    def depth(self) -> Tuple[int, int]:
+        """(finals waiting, partials waiting)."""
+        with self._condition:
+            return len(self._finals), int(self._partial is not None)

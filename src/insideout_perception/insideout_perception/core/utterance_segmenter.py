@@ -1,0 +1,220 @@
+"""Cut a continuous 16 kHz stream into utterances using a per-frame speech probability (VAD).
+
+Speech starts at the first frame whose probability reaches `threshold` and is confirmed once its
+voiced span lasts `min_speech_s` (shorter bursts - a cough, a door - are dropped). It ends when the
+probability has stayed below `threshold - 0.15` (hysteresis, as Silero recommends) for
+`end_silence_s`. The utterance handed to the recogniser includes `pre_roll_s` of audio before the
+start (soft onsets the VAD misses) and as much after the last voiced frame. Continuous speech is cut
+every `max_utterance_s`. Memory is bounded: one preallocated buffer of the maximum utterance length
+plus a pre-roll ring.
+"""
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, Deque, List, Optional, Union
+
+import numpy as np
+
+HYSTERESIS = 0.15
+
+
+@dataclass(frozen=True)
+class SegmenterConfig:
+    threshold: float = 0.5
+    min_speech_s: float = 0.25
+    end_silence_s: float = 0.5
+    pre_roll_s: float = 0.3
+    max_utterance_s: float = 15.0
+
+    @property
+    def release_threshold(self) -> float:
+        return max(self.threshold - HYSTERESIS, 0.01)
+
+    def validate(self) -> None:
+        problems = []
+        if not 0.0 < self.threshold < 1.0:
+            problems.append(f"threshold must be in (0, 1), got {self.threshold}")
+        if self.min_speech_s < 0:
+            problems.append(f"min_speech_s must be >= 0, got {self.min_speech_s}")
+        if self.end_silence_s <= 0:
+            problems.append(f"end_silence_s must be > 0, got {self.end_silence_s}")
+        if self.pre_roll_s < 0:
+            problems.append(f"pre_roll_s must be >= 0, got {self.pre_roll_s}")
+        if self.max_utterance_s <= max(self.min_speech_s, 0.5):
+            problems.append(f"max_utterance_s must exceed min_speech_s and 0.5 s, got {self.max_utterance_s}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    start_sample: int
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    end_sample: int
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One stretch of speech. start/end are the voiced span (no pre-roll) in stream samples."""
+    audio: np.ndarray
+    start_sample: int
+    end_sample: int
+    cut_at_max_length: bool = False
+
+
+@dataclass(frozen=True)
+class SpeechDiscarded:
+    """Voice activity too short to be speech."""
+    start_sample: int
+    end_sample: int
+
+
+Event = Union[SpeechStarted, SpeechEnded, Utterance, SpeechDiscarded]
+
+
+class UtteranceSegmenter:
+    def __init__(self, vad: Callable[[np.ndarray], float], config: SegmenterConfig = SegmenterConfig(),
+                 sample_rate: int = 16000, frame_samples: int = 512,
+                 reset_vad: Optional[Callable[[], None]] = None):
+        config.validate()
+        self.config = config
+        self.sample_rate = sample_rate
+        self.frame_samples = frame_samples
+        self._vad = vad
+        self._reset_vad = reset_vad
+        self._pre_roll_frames = int(np.ceil(config.pre_roll_s * sample_rate / frame_samples))
+        self._max_samples = int(config.max_utterance_s * sample_rate)
+        self._min_speech = int(config.min_speech_s * sample_rate)
+        self._end_silence = int(config.end_silence_s * sample_rate)
+        self._tail = int(config.pre_roll_s * sample_rate)
+        capacity = self._max_samples + (self._pre_roll_frames + 1) * frame_samples
+        self._buffer = np.zeros(capacity, dtype=np.float32)
+        self.samples_seen = 0
+        self.last_probability = 0.0
+        self.reset()
+
+    # -- public -------------------------------------------------------------------------------
+    @property
+    def speaking(self) -> bool:
+        """True between SpeechStarted and SpeechEnded."""
+        return self._confirmed
+
+    @property
+    def buffered_samples(self) -> int:
+        return self._buffer_len + len(self._rest) + sum(len(f) for f in self._pre_roll)
+
+    def reset(self) -> None:
+        """Drop any utterance in progress (e.g. when the robot starts speaking)."""
+        self._rest = np.zeros(0, dtype=np.float32)
+        self._pre_roll: Deque[np.ndarray] = deque(maxlen=max(self._pre_roll_frames, 1))
+        self._active = False
+        self._confirmed = False
+        self._buffer_len = 0
+        self._buffer_start = 0
+        self._start = 0
+        self._last_voiced_end = 0
+        self._silence_start: Optional[int] = None
+        if self._reset_vad is not None:
+            self._reset_vad()
+
+    def feed(self, samples: np.ndarray) -> List[Event]:
+        events: List[Event] = []
+        data = np.concatenate([self._rest, samples.astype(np.float32, copy=False)])
+        whole = len(data) - len(data) % self.frame_samples
+        for offset in range(0, whole, self.frame_samples):
+            self._frame(data[offset:offset + self.frame_samples], events)
+        self._rest = data[whole:].copy()
+        return events
+
+    def flush(self) -> List[Event]:
+        """End of stream: close the utterance in progress, if any."""
+        events: List[Event] = []
+        if self._active:
+            self._finish(events)
+        return events
+
+    def current_audio(self) -> Optional[np.ndarray]:
+        """A copy of the confirmed utterance so far (for partial transcripts), else None."""
+        if not self._confirmed:
+            return None
+        return self._buffer[:self._buffer_len].copy()
+
+    # -- per frame ----------------------------------------------------------------------------
+    def _frame(self, frame: np.ndarray, events: List[Event]) -> None:
+        frame_start = self.samples_seen
+        frame_end = frame_start + len(frame)
+        self.samples_seen = frame_end
+        probability = self._vad(frame)
+        self.last_probability = probability
+        voiced = probability >= self.config.threshold
+
+        if not self._active:
+            if voiced:
+                self._begin(frame_start)
+                self._append(frame)
+                self._last_voiced_end = frame_end
+                self._check_confirmed(events)
+            elif self._pre_roll_frames:
+                self._pre_roll.append(frame.copy())
+            return
+
+        self._append(frame)
+        if voiced:
+            self._last_voiced_end = frame_end
+            self._silence_start = None
+            self._check_confirmed(events)
+        elif probability < self.config.release_threshold and self._silence_start is None:
+            self._silence_start = frame_start
+        if self._silence_start is not None and frame_end - self._silence_start >= self._end_silence:
+            self._finish(events)
+        elif self._buffer_len >= self._max_samples:
+            self._cut(frame_end, events)
+
+    def _begin(self, start: int) -> None:
+        self._active = True
+        self._start = start
+        self._silence_start = None
+        self._buffer_len = 0
+        pre = list(self._pre_roll)
+        self._pre_roll.clear()
+        self._buffer_start = start - sum(len(f) for f in pre)
+        for frame in pre:
+            self._append(frame)
+
+    def _append(self, frame: np.ndarray) -> None:
+        self._buffer[self._buffer_len:self._buffer_len + len(frame)] = frame
+        self._buffer_len += len(frame)
+
+    def _check_confirmed(self, events: List[Event]) -> None:
+        if not self._confirmed and self._last_voiced_end - self._start >= self._min_speech:
+            self._confirmed = True
+            events.append(SpeechStarted(self._start))
+
+    def _finish(self, events: List[Event]) -> None:
+        end = self._last_voiced_end
+        if self._confirmed:
+            stop = min(end + self._tail - self._buffer_start, self._buffer_len)
+            events.append(Utterance(self._buffer[:stop].copy(), self._start, end))
+            events.append(SpeechEnded(end))
+        else:
+            events.append(SpeechDiscarded(self._start, end))
+        self._active = False
+        self._confirmed = False
+        self._buffer_len = 0
+        self._silence_start = None
+
+    def _cut(self, now: int, events: List[Event]) -> None:
+        """Maximum length reached mid-speech: hand over what we have and keep listening."""
+        if self._confirmed:
+            events.append(Utterance(self._buffer[:self._buffer_len].copy(), self._start, now,
+                                    cut_at_max_length=True))
+        else:
+            events.append(SpeechDiscarded(self._start, now))
+        self._buffer_len = 0
+        self._buffer_start = now
+        self._start = now
+        self._last_voiced_end = now
+        self._silence_start = None

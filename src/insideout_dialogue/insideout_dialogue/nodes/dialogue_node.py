@@ -1,20 +1,459 @@
-"""Dialogue node (placeholder until its issue lands: starts, reports that it does nothing yet)."""
+"""Dialogue node: four emotion agents and emotion-aware aggregation, wired to ROS.
 
+ROS callbacks run in the rclpy executor; every turn runs in an asyncio loop in its own thread
+(AsyncOpenAI needs one). Callbacks hand work to the loop with call_soon_threadsafe; turns run one at
+a time from a bounded queue. The dialogue logic itself lives in insideout_dialogue.core.
+"""
+
+import asyncio
+import itertools
 import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Deque, Dict, List, Optional
 
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
+from rclpy.task import Future
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
 
+from insideout_common.emotions import LABELS, neutral_scores
+from insideout_common.ros import diagnostics
+from insideout_common.ros.diagnostics import DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
+from insideout_common.ros.params import declare_parameters
+from insideout_common.ros.qos import RELIABLE_EVENTS
+from insideout_msgs.action import Respond
+from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState, Transcript
+
+from insideout_dialogue.core import dialogue_turn as turn_core
+from insideout_dialogue.core.agent_config import (AgentConfig, EndpointConfig, redact,
+                                                  secret_values)
+from insideout_dialogue.core.conversation_memory import ConversationMemory
+from insideout_dialogue.core.emotion_weights import (EmotionReading, effective_emotion,
+                                                     parse_mapping_row)
+from insideout_dialogue.core.llm_client import LlmClient
+from insideout_dialogue.core.local_llm_server import (LocalLlmServer, LocalServerError,
+                                                      needs_local_server)
+from insideout_dialogue.core.prompts import PromptSet, UserEmotion
+from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
+
+WARN_THROTTLE = 5.0
+
+
+@dataclass
+class PendingTurn:
+    """One utterance waiting for or going through a turn."""
+    turn_id: int
+    utterance: str
+    source: str  # "transcript" or "goal"
+    received_at: float
+    override: Optional[EmotionState] = None
+    goal_handle: object = None
+    # Set (in the loop thread) when a goal waits on this turn's result.
+    done: Optional[Future] = None
+    task: Optional[asyncio.Task] = None
+    # Why the running task was cancelled (error code, message); None: node shutdown.
+    cancel_reason: Optional[tuple] = None
+    invalid_reason: str = ""
+
+
+def _emotion_msg_from_scores(scores: Dict[str, float], emotion: UserEmotion,
+                             source: Optional[EmotionState]) -> EmotionState:
+    """The EmotionState a turn was conditioned on (the neutral default when none was usable)."""
+    if source is not None and not emotion.fallback_reason:
+        return source
+    return EmotionState(face_detected=False, labels=list(LABELS), scores=neutral_scores(),
+                        raw_scores=neutral_scores(), dominant_label="neutral", confidence=1.0)
+
+
+def _reading(msg: EmotionState, received_at: float) -> EmotionReading:
+    scores = {label: float(score) for label, score in zip(msg.labels, msg.scores)}
+    return EmotionReading(face_detected=msg.face_detected, scores=scores,
+                          dominant_label=msg.dominant_label, confidence=float(msg.confidence),
+                          received_at=received_at)
 
 
 class DialogueNode(Node):
     def __init__(self):
         super().__init__("dialogue_node")
-        self.get_logger().warning("dialogue_node is not implemented yet; it publishes nothing")
+        self.p = declare_parameters(self, BASE_SPECS)
+        names = list(self.p["agents.names"])
+        self.p.update(declare_parameters(self, agent_specs(names) + mapping_specs(names)))
+        self._settings = self._turn_settings(names)
+        self._secrets = secret_values(e.api_key_env for e in
+                                      [a.endpoint for a in self._settings.agents]
+                                      + [self._settings.aggregator])
+        self._memory = ConversationMemory(self.p["memory.max_turns"], self.p["memory.expiry"])
+        self._latest_emotion: Optional[tuple] = None  # (EmotionState, EmotionReading)
+        self._turn_ids = itertools.count(1)
+        self._queue: Deque[PendingTurn] = deque()
+        self._current: Optional[PendingTurn] = None
+        self._stats = {"turns": 0, "failed_turns": 0, "dropped": 0, "last_latency": 0.0,
+                       "last_error": ""}
+        self._local_server: Optional[LocalLlmServer] = None
+        self._local_server_error = ""
+        self._start_local_server_if_needed()
+
+        # The asyncio side: one loop thread, one worker running turns in order.
+        self._loop = asyncio.new_event_loop()
+        self._wakeup: Optional[asyncio.Event] = None
+        self._client = LlmClient(self._secrets)
+        self._loop_thread = threading.Thread(target=self._run_loop, name="dialogue-asyncio",
+                                             daemon=True)
+        self._loop_ready = threading.Event()
+        self._loop_thread.start()
+        self._loop_ready.wait(5.0)
+
+        self._reply_pub = self.create_publisher(String, "/insideout/reply", RELIABLE_EVENTS)
+        self._turn_pub = self.create_publisher(DialogueTurn, "/insideout/dialogue", RELIABLE_EVENTS)
+        inputs = MutuallyExclusiveCallbackGroup()
+        self.create_subscription(Transcript, "/insideout/transcript", self._on_transcript,
+                                 RELIABLE_EVENTS, callback_group=inputs)
+        self.create_subscription(EmotionState, "/insideout/emotion", self._on_emotion,
+                                 RELIABLE_EVENTS, callback_group=inputs)
+        self.create_service(Trigger, "/insideout/reset_memory", self._on_reset_memory,
+                            callback_group=ReentrantCallbackGroup())
+        self._action = ActionServer(
+            self, Respond, "/insideout/respond", execute_callback=self._execute_goal,
+            goal_callback=lambda _goal: GoalResponse.ACCEPT,
+            cancel_callback=self._on_cancel_request, callback_group=ReentrantCallbackGroup())
+        self._diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics.period"])
+        self.get_logger().info(
+            f"dialogue_node ready: agents {names}, strategy {self._settings.strategy}, prompts "
+            f"{self._settings.prompts.style}, aggregator {self._settings.aggregator.model} at "
+            f"{self._settings.aggregator.base_url}")
+
+    # --- configuration -------------------------------------------------------------------------
+    def _turn_settings(self, names: List[str]) -> turn_core.TurnSettings:
+        p = self.p
+        agents = []
+        for name in names:
+            a = f"agents.{name}."
+            agents.append(AgentConfig(
+                name=name, prompt=p[a + "prompt"], paper_word=p[a + "paper_word"],
+                endpoint=EndpointConfig(base_url=p[a + "base_url"], model=p[a + "model"],
+                                        api_key_env=p[a + "api_key_env"],
+                                        temperature=p[a + "temperature"],
+                                        max_tokens=p[a + "max_tokens"], timeout=p[a + "timeout"])))
+        aggregator = EndpointConfig(
+            base_url=p["aggregator.base_url"], model=p["aggregator.model"],
+            api_key_env=p["aggregator.api_key_env"], temperature=p["aggregator.temperature"],
+            max_tokens=p["aggregator.max_tokens"], timeout=p["aggregator.timeout"])
+        prompts = PromptSet(
+            style=p["prompts.style"], aggregator_prompt=p["prompts.aggregator"],
+            weighted_aggregator_prompt=p["prompts.weighted_aggregator"],
+            paper_agent_template=p["prompts.paper.agent_template"],
+            paper_aggregator_template=p["prompts.paper.aggregator_template"],
+            paper_emotion_clause=p["prompts.paper.emotion_clause"])
+        mapping = {label: parse_mapping_row(p[f"emotion_to_agent.{label}"]) for label in LABELS}
+        return turn_core.TurnSettings(
+            agents=agents, aggregator=aggregator, prompts=prompts,
+            strategy=p["aggregation.strategy"], emotion_to_agent=mapping,
+            fallback_reply=p["reply.fallback"], stream_sentences=p["reply.stream_sentences"])
+
+    def _start_local_server_if_needed(self) -> None:
+        local = self.p["local_llm.base_url"]
+        urls = [e.base_url for e in [a.endpoint for a in self._settings.agents]
+                + [self._settings.aggregator]]
+        if not self.p["local_llm.autostart"] or not needs_local_server(urls, local):
+            return
+        try:
+            server = LocalLlmServer(local, model_path=self.p["local_llm.model_path"] or None,
+                                    n_ctx=self.p["local_llm.n_ctx"],
+                                    n_threads=self.p["local_llm.n_threads"],
+                                    n_ubatch=self.p["local_llm.n_ubatch"])
+            self.get_logger().info(f"starting the embedded LLM server ({server.model_path.name}) "
+                                   f"at {local}")
+            started = time.monotonic()
+            server.start(self.p["local_llm.startup_timeout"])
+            self._local_server = server
+            self.get_logger().info(f"embedded LLM server answers after "
+                                   f"{time.monotonic() - started:.1f} s (pid {server.process.pid})")
+        except LocalServerError as error:
+            # Keep running: turns then fail with a clear error and the fallback reply.
+            self._local_server_error = str(error)
+            self.get_logger().error(f"cannot start the embedded LLM server: {error}")
+
+    # --- asyncio loop thread -------------------------------------------------------------------
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._wakeup = asyncio.Event()
+        self._worker = self._loop.create_task(self._work())
+        self._loop_ready.set()
+        self._loop.run_forever()
+
+    async def _work(self) -> None:
+        while True:
+            while not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            pending = self._queue.popleft()
+            self._current = pending
+            try:
+                await self._run_turn(pending)
+            finally:
+                self._current = None
+
+    def _enqueue(self, pending: PendingTurn) -> None:
+        """In the loop thread: queue a turn (applying the goal policy and the queue bound)."""
+        if pending.source == "goal" and self.p["action.on_new_goal"] == "preempt":
+            for waiting in [t for t in self._queue if t.source == "goal"]:
+                self._queue.remove(waiting)
+                self._finish_unrun(waiting, turn_core.ERROR_PREEMPTED,
+                                   f"preempted by goal of turn {pending.turn_id}")
+            current = self._current
+            if current is not None and current.source == "goal" and current.task is not None:
+                current.cancel_reason = (turn_core.ERROR_PREEMPTED,
+                                         f"preempted by goal of turn {pending.turn_id}")
+                current.task.cancel()
+        if len(self._queue) >= self.p["queue.max_pending"]:
+            dropped = self._queue.popleft()
+            self._stats["dropped"] += 1
+            message = (f"dropped: {len(self._queue) + 1} turns were already waiting "
+                       f"(queue.max_pending={self.p['queue.max_pending']})")
+            self.get_logger().error(f"turn {dropped.turn_id} ({dropped.utterance[:60]!r}) {message}")
+            self._finish_unrun(dropped, turn_core.ERROR_PREEMPTED, message)
+        self._queue.append(pending)
+        if self._current is not None or len(self._queue) > 1:
+            self._goal_feedback(pending, turn_core.STAGE_QUEUED, "", "")
+        self._wakeup.set()
+
+    def _cancel(self, pending: PendingTurn, code: int, message: str) -> None:
+        """In the loop thread: cancel a waiting or running turn."""
+        if pending in self._queue:
+            self._queue.remove(pending)
+            self._finish_unrun(pending, code, message)
+        elif pending is self._current and pending.task is not None:
+            pending.cancel_reason = (code, message)
+            pending.task.cancel()
+
+    def _finish_unrun(self, pending: PendingTurn, code: int, message: str) -> None:
+        scores, emotion, used = self._emotion_for(pending)
+        result = turn_core.TurnResult(user_text=pending.utterance, emotion=emotion,
+                                      started_at=pending.received_at)
+        result.weights = []
+        self._finish(pending, result.fail(code, message, ""), used)
+
+    def _emotion_for(self, pending: PendingTurn):
+        if pending.override is not None:
+            reading = _reading(pending.override, time.monotonic())
+            source = pending.override
+            timeout = float("inf")
+        else:
+            latest = self._latest_emotion
+            source, reading = latest if latest else (None, None)
+            timeout = self.p["emotion.timeout"]
+        scores, emotion = effective_emotion(reading, time.monotonic(), timeout)
+        return scores, emotion, _emotion_msg_from_scores(scores, emotion, source)
+
+    async def _run_turn(self, pending: PendingTurn) -> None:
+        scores, emotion, used = self._emotion_for(pending)
+        result = turn_core.TurnResult(user_text=pending.utterance, emotion=emotion,
+                                      started_at=pending.received_at)
+        if pending.invalid_reason:
+            self._finish(pending, result.fail(turn_core.ERROR_INVALID_GOAL,
+                                              pending.invalid_reason, ""), used)
+            return
+        publish_reply = pending.source == "transcript" or self.p["action.publish_reply"]
+        hooks = turn_core.TurnHooks(
+            on_stage=lambda stage, agent, text: self._goal_feedback(pending, stage, agent, text),
+            on_sentence=(self._publish_reply if publish_reply else (lambda _s: None)))
+        pending.task = asyncio.ensure_future(turn_core.run_turn(
+            self._client, self._settings, result, scores, self._memory.history(), hooks))
+        try:
+            await pending.task
+        except asyncio.CancelledError:
+            if pending.cancel_reason is None:  # node shutdown
+                result.fail(turn_core.ERROR_CANCELED, "dialogue node shutting down", "")
+                self._finish(pending, result, used)
+                raise
+            result.fail(*pending.cancel_reason, "")
+        except Exception as error:  # a bug must not stop the worker: report it on the turn
+            self.get_logger().error(f"turn {pending.turn_id}: internal error: {error!r}")
+            result.fail(turn_core.ERROR_INTERNAL, redact(f"internal error: {error!r}",
+                                                         self._secrets),
+                        self._settings.fallback_reply)
+        if result.error_code in (turn_core.ERROR_ALL_AGENTS_FAILED,
+                                 turn_core.ERROR_AGGREGATOR_FAILED, turn_core.ERROR_INTERNAL) \
+                and publish_reply:
+            self._publish_reply(result.reply)
+        if result.success:
+            self._memory.add(pending.utterance, result.reply)
+        self._finish(pending, result, used)
+
+    # --- results out ---------------------------------------------------------------------------
+    def _finish(self, pending: PendingTurn, result: turn_core.TurnResult,
+                emotion_used: EmotionState) -> None:
+        """Publish the DialogueTurn (exactly one per request) and complete a waiting goal."""
+        self._stats["turns"] += 1
+        self._stats["last_latency"] = result.latency
+        for answer in result.answers:
+            if not answer.ok:
+                self.get_logger().warning(f"turn {pending.turn_id}: agent {answer.agent} failed: "
+                                          f"{answer.error}")
+        if not result.success:
+            self._stats["failed_turns"] += 1
+            self._stats["last_error"] = result.error_message
+            self.get_logger().warning(f"turn {pending.turn_id} failed (code {result.error_code}): "
+                                      f"{result.error_message}")
+        else:
+            self.get_logger().info(f"turn {pending.turn_id} done in {result.latency:.2f} s "
+                                   f"(agents {result.agents_latency:.2f} s, first sentence "
+                                   f"{result.first_sentence_latency:.2f} s)")
+        replies = [AgentReply(agent=a.agent, model=a.model, text=a.text if a.ok else "", ok=a.ok,
+                              error=redact(a.error, self._secrets), latency=float(a.latency))
+                   for a in result.answers]
+        msg = DialogueTurn(turn_id=pending.turn_id, user_text=pending.utterance,
+                           emotion=emotion_used, agent_replies=replies,
+                           agent_weights=[float(w) for w in result.weights],
+                           aggregation_strategy=self._settings.strategy, reply=result.reply,
+                           success=result.success, error_code=result.error_code,
+                           error_message=redact(result.error_message, self._secrets),
+                           latency=float(result.latency))
+        msg.header.stamp = self.get_clock().now().to_msg()
+        try:
+            self._turn_pub.publish(msg)
+        except Exception as error:  # context already shut down at exit
+            print(f"dialogue_node: DialogueTurn {pending.turn_id} not published: {error}",
+                  file=sys.stderr)
+        if pending.done is not None and not pending.done.done():
+            pending.done.set_result(Respond.Result(
+                reply=msg.reply, agent_replies=replies, emotion_used=emotion_used,
+                success=msg.success, error_code=msg.error_code, error_message=msg.error_message))
+
+    def _publish_reply(self, text: str) -> None:
+        if text.strip():
+            self._reply_pub.publish(String(data=text))
+
+    def _goal_feedback(self, pending: PendingTurn, stage: str, agent: str, text: str) -> None:
+        if pending.goal_handle is None:
+            return
+        try:
+            pending.goal_handle.publish_feedback(
+                Respond.Feedback(stage=stage, agent=agent, partial_text=text))
+        except Exception as error:  # goal already finished or node shutting down
+            self.get_logger().debug(f"feedback not sent: {error}")
+
+    # --- ROS callbacks -------------------------------------------------------------------------
+    def _new_pending(self, utterance: str, source: str, **kwargs) -> PendingTurn:
+        pending = PendingTurn(turn_id=next(self._turn_ids), utterance=utterance, source=source,
+                              received_at=time.monotonic(), **kwargs)
+        text = utterance.strip()
+        limit = self.p["max_utterance_chars"]
+        if not text:
+            pending.invalid_reason = "empty utterance"
+            self.get_logger().warning(f"{source} with an empty utterance: no reply (turn "
+                                      f"{pending.turn_id} reported as failed)",
+                                      throttle_duration_sec=WARN_THROTTLE)
+        elif len(text) > limit:
+            self.get_logger().warning(f"utterance of {len(text)} characters cut to {limit} "
+                                      "(max_utterance_chars)", throttle_duration_sec=WARN_THROTTLE)
+            text = text[:limit]
+        pending.utterance = text
+        return pending
+
+    def _on_transcript(self, msg: Transcript) -> None:
+        if not msg.is_final:
+            return
+        pending = self._new_pending(msg.text, "transcript")
+        self._loop.call_soon_threadsafe(self._enqueue, pending)
+
+    def _on_emotion(self, msg: EmotionState) -> None:
+        if len(msg.scores) != len(msg.labels):
+            self.get_logger().warning(
+                f"EmotionState with {len(msg.labels)} labels but {len(msg.scores)} scores "
+                "ignored", throttle_duration_sec=WARN_THROTTLE)
+            return
+        self._latest_emotion = (msg, _reading(msg, time.monotonic()))
+
+    async def _execute_goal(self, goal_handle):
+        goal = goal_handle.request
+        pending = self._new_pending(goal.utterance, "goal",
+                                    override=goal.emotion if goal.override_emotion else None,
+                                    goal_handle=goal_handle, done=Future(executor=self.executor))
+        # A done callback makes set_result (from the loop thread) wake the executor, which then
+        # resumes this coroutine at once instead of at its next unrelated wake-up.
+        pending.done.add_done_callback(lambda _future: None)
+        goal_handle._insideout_pending = pending  # found again by the cancel callback
+        self._loop.call_soon_threadsafe(self._enqueue, pending)
+        result: Respond.Result = await pending.done
+        if result.success:
+            goal_handle.succeed()
+        elif result.error_code == turn_core.ERROR_CANCELED and goal_handle.is_cancel_requested:
+            goal_handle.canceled()
+        else:
+            goal_handle.abort()
+        return result
+
+    def _on_cancel_request(self, goal_handle) -> CancelResponse:
+        pending = getattr(goal_handle, "_insideout_pending", None)
+        if pending is None:
+            return CancelResponse.REJECT
+        self._loop.call_soon_threadsafe(self._cancel, pending, turn_core.ERROR_CANCELED,
+                                        "canceled by the action client")
+        return CancelResponse.ACCEPT
+
+    def _on_reset_memory(self, _request, response):
+        future = asyncio.run_coroutine_threadsafe(self._reset_memory(), self._loop)
+        try:
+            count = future.result(timeout=5.0)
+            response.success, response.message = True, f"forgot {count} turns"
+        except Exception as error:
+            response.success, response.message = False, f"reset failed: {error!r}"
+        return response
+
+    async def _reset_memory(self) -> int:
+        return self._memory.reset()
+
+    def _report(self):
+        values = {"turns": self._stats["turns"], "failed_turns": self._stats["failed_turns"],
+                  "dropped_turns": self._stats["dropped"], "waiting": len(self._queue),
+                  "busy": self._current is not None,
+                  "last_latency_s": f"{self._stats['last_latency']:.2f}",
+                  "strategy": self._settings.strategy, "prompt_style": self._settings.prompts.style,
+                  "memory_turns": len(self._memory)}
+        if self._local_server is not None:
+            values["local_llm"] = "running" if self._local_server.running() else "exited"
+            if not self._local_server.running():
+                return diagnostics.ERROR, "embedded LLM server exited", values
+        if self._local_server_error:
+            return diagnostics.ERROR, "embedded LLM server could not start: " + \
+                self._local_server_error, values
+        if self._stats["last_error"]:
+            values["last_error"] = self._stats["last_error"]
+            return diagnostics.WARN, "some turns failed", values
+        return diagnostics.OK, "ok", values
+
+    # --- shutdown ------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Cancel the running turn (closing its HTTP requests), stop the loop and the server."""
+        async def shutdown():
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            for waiting in list(self._queue):
+                self._finish_unrun(waiting, turn_core.ERROR_CANCELED, "dialogue node shutting down")
+            self._queue.clear()
+            await self._client.close()
+
+        if self._loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=5.0)
+            except Exception as error:
+                print(f"dialogue_node: shutdown: {error!r}", file=sys.stderr)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop_thread.join(timeout=5.0)
+        if self._local_server is not None:
+            self._local_server.stop()
+            print("dialogue_node: embedded LLM server stopped", file=sys.stderr, flush=True)
 
 
 def main(args=None):
-    sys.exit(run_node(DialogueNode, args))
+    sys.exit(run_node(DialogueNode, args, threads=4))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,138 @@
+"""One dialogue turn: agents in parallel, weights from the user's emotion, aggregation, reply.
+
+The error codes equal Respond.action's ERROR_* constants (a test checks they stay equal).
+"""
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
+
+from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
+from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
+from insideout_dialogue.core.aggregation import aggregate
+from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
+from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
+from insideout_dialogue.core.prompts import History, PromptSet, UserEmotion
+from insideout_dialogue.core.reply_sentences import SentenceStream
+
+ERROR_NONE = 0
+ERROR_ALL_AGENTS_FAILED = 1
+ERROR_AGGREGATOR_FAILED = 2
+ERROR_CANCELED = 3
+ERROR_PREEMPTED = 4
+ERROR_INVALID_GOAL = 5
+ERROR_INTERNAL = 6
+
+# Stages, as Respond.Feedback.STAGE_*.
+STAGE_QUEUED = "queued"
+STAGE_AGENTS = "agents"
+STAGE_AGENT_DONE = "agent_done"
+STAGE_AGGREGATING = "aggregating"
+STAGE_REPLY_PARTIAL = "reply_partial"
+
+
+@dataclass(frozen=True)
+class TurnSettings:
+    agents: Sequence[AgentConfig]
+    aggregator: EndpointConfig
+    prompts: PromptSet
+    strategy: str
+    # label -> {agent: weight}
+    emotion_to_agent: Mapping[str, Mapping[str, float]]
+    fallback_reply: str
+    # Publish the reply sentence by sentence as the aggregator streams it.
+    stream_sentences: bool = True
+
+
+@dataclass
+class TurnResult:
+    """Everything a DialogueTurn / Respond result reports; filled in as the turn goes."""
+    user_text: str
+    emotion: UserEmotion
+    answers: List[AgentAnswer] = field(default_factory=list)
+    weights: List[float] = field(default_factory=list)
+    reply: str = ""
+    success: bool = False
+    error_code: int = ERROR_INTERNAL
+    error_message: str = ""
+    started_at: float = field(default_factory=time.monotonic)
+    latency: float = 0.0
+    agents_latency: float = 0.0
+    first_sentence_latency: float = -1.0
+
+    def fail(self, code: int, message: str, reply: str) -> "TurnResult":
+        self.success, self.error_code, self.error_message, self.reply = False, code, message, reply
+        self.latency = time.monotonic() - self.started_at
+        return self
+
+
+@dataclass
+class TurnHooks:
+    """How a turn reports progress: stage feedback and each finished reply sentence."""
+    on_stage: Callable[[str, str, str], None] = lambda stage, agent, text: None
+    on_sentence: Callable[[str], None] = lambda sentence: None
+
+
+def _all_failed_message(answers: Sequence[AgentAnswer]) -> str:
+    return "all agents failed: " + "; ".join(f"{a.agent}: {a.error}" for a in answers)
+
+
+async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult,
+                   scores: Dict[str, float], history: History = (),
+                   hooks: Optional[TurnHooks] = None) -> TurnResult:
+    """Fill `result` for one utterance. Cancelling the task stops every request in flight; the
+    caller then still has what `result` holds so far."""
+    hooks = hooks or TurnHooks()
+    names = [agent.name for agent in settings.agents]
+    emotion_weights = agent_weights(scores, settings.emotion_to_agent, names)
+    result.weights = list(emotion_weights)
+
+    hooks.on_stage(STAGE_AGENTS, "", "")
+    result.answers = [AgentAnswer(agent=a.name, model=a.endpoint.model, error="not answered yet")
+                      for a in settings.agents]
+
+    def agent_done(answer: AgentAnswer) -> None:
+        result.answers[names.index(answer.agent)] = answer
+        hooks.on_stage(STAGE_AGENT_DONE, answer.agent, answer.text if answer.ok else "")
+
+    result.answers = await ask_panel(client, settings.prompts, settings.agents, result.user_text,
+                                     history, agent_done)
+    result.agents_latency = time.monotonic() - result.started_at
+    if not any(answer.ok for answer in result.answers):
+        return result.fail(ERROR_ALL_AGENTS_FAILED, _all_failed_message(result.answers),
+                           settings.fallback_reply)
+    # Weights of agents that failed go to the others, so the aggregator sees a distribution.
+    result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
+
+    hooks.on_stage(STAGE_AGGREGATING, "", "")
+    sentences = SentenceStream()
+    spoken: List[str] = []
+
+    def emit(sentence: str) -> None:
+        if not spoken:
+            result.first_sentence_latency = time.monotonic() - result.started_at
+        spoken.append(sentence)
+        hooks.on_sentence(sentence)
+        hooks.on_stage(STAGE_REPLY_PARTIAL, "", " ".join(spoken))
+
+    def on_delta(piece: str) -> None:
+        for sentence in sentences.feed(piece):
+            emit(sentence)
+
+    try:
+        reply = await aggregate(client, settings.prompts, settings.strategy, settings.aggregator,
+                                settings.agents, result.user_text, result.answers, result.weights,
+                                result.emotion, history,
+                                on_delta if settings.stream_sentences else None)
+    except LlmCallError as error:
+        return result.fail(ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}",
+                           settings.fallback_reply)
+    if settings.stream_sentences:
+        for sentence in sentences.flush():
+            emit(sentence)
+    else:
+        emit(reply)
+    result.reply = reply
+    result.success, result.error_code, result.error_message = True, ERROR_NONE, ""
+    result.latency = time.monotonic() - result.started_at
+    return result

@@ -1,0 +1,112 @@
+"""Chat completions against OpenAI-compatible servers (AsyncOpenAI), with a whole-request timeout.
+
+Every failure becomes one `LlmCallError` with a short kind ("timeout", "connection", "http",
+"malformed", "empty") and a message that never contains an API key. Cancelling the awaiting task
+closes the HTTP connection, so the server stops working on it.
+"""
+
+import asyncio
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import openai
+from openai import AsyncOpenAI
+
+from insideout_dialogue.core.agent_config import EndpointConfig, redact, resolve_api_key
+
+# Called with every streamed piece of text as it arrives.
+DeltaCallback = Callable[[str], None]
+
+
+class LlmCallError(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class LlmClient:
+    """One AsyncOpenAI client per (base URL, key variable), reused across turns."""
+
+    def __init__(self, secrets: Iterable[str] = ()):
+        self._clients: Dict[Tuple[str, str], AsyncOpenAI] = {}
+        self._secrets = [s for s in secrets if s]
+
+    def _client(self, endpoint: EndpointConfig) -> AsyncOpenAI:
+        key = (endpoint.base_url, endpoint.api_key_env)
+        if key not in self._clients:
+            # No retries: a retry would silently double the time a failing agent takes; the
+            # panel goes on without it instead.
+            self._clients[key] = AsyncOpenAI(
+                api_key=resolve_api_key(endpoint.api_key_env), base_url=endpoint.base_url,
+                max_retries=0, timeout=endpoint.timeout)
+        return self._clients[key]
+
+    async def chat(self, endpoint: EndpointConfig, messages: List[Dict[str, str]],
+                   on_delta: Optional[DeltaCallback] = None) -> str:
+        """The answer's text; streams (calling `on_delta` per piece) when `on_delta` is given."""
+        try:
+            async with asyncio.timeout(endpoint.timeout):
+                if on_delta is None:
+                    text = await self._complete(endpoint, messages)
+                else:
+                    text = await self._stream(endpoint, messages, on_delta)
+        except LlmCallError:
+            raise
+        except (TimeoutError, openai.APITimeoutError):
+            raise LlmCallError("timeout", f"no complete answer from {endpoint.base_url} within "
+                                          f"{endpoint.timeout:g} s") from None
+        except openai.APIConnectionError as error:
+            cause = error.__cause__ or error
+            raise LlmCallError("connection", redact(
+                f"cannot reach {endpoint.base_url}: {_short(cause)}", self._secrets)) from None
+        except openai.APIStatusError as error:
+            raise LlmCallError("http", redact(
+                f"HTTP {error.status_code} from {endpoint.base_url}: {_short(error.message)}",
+                self._secrets)) from None
+        except (openai.OpenAIError, ValueError, KeyError, IndexError, TypeError,
+                AttributeError) as error:
+            # A 200 answer that is not the JSON (or event stream) the API defines.
+            raise LlmCallError("malformed", redact(
+                f"malformed answer from {endpoint.base_url}: {type(error).__name__}: "
+                f"{_short(error)}", self._secrets)) from None
+        if not text.strip():
+            raise LlmCallError("empty", f"empty answer from {endpoint.base_url}")
+        return text.strip()
+
+    async def _complete(self, endpoint: EndpointConfig, messages) -> str:
+        response = await self._client(endpoint).chat.completions.create(
+            model=endpoint.model, messages=messages, temperature=endpoint.temperature,
+            max_tokens=endpoint.max_tokens)
+        if isinstance(response, str) or not getattr(response, "choices", None):
+            raise LlmCallError("malformed", f"malformed answer from {endpoint.base_url}: no choices")
+        return response.choices[0].message.content or ""
+
+    async def _stream(self, endpoint: EndpointConfig, messages, on_delta: DeltaCallback) -> str:
+        stream = await self._client(endpoint).chat.completions.create(
+            model=endpoint.model, messages=messages, temperature=endpoint.temperature,
+            max_tokens=endpoint.max_tokens, stream=True)
+        pieces = []
+        try:
+            async for chunk in stream:
+                if not chunk.choices:
+                    continue
+                piece = chunk.choices[0].delta.content or ""
+                if piece:
+                    pieces.append(piece)
+                    on_delta(piece)
+        finally:
+            await stream.close()
+        return "".join(pieces)
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()

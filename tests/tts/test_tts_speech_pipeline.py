@@ -35,7 +35,7 @@ class Recorder(PipelineListener):
     def on_reply_end(self, reply_id, completed):
         self._add("end", reply_id, completed)
 
-    def on_warning(self, message):
+    def on_warning(self, message, kind=""):
         self._add("warning", message)
 
     def of(self, kind):

@@ -22,6 +22,7 @@ class QueuedReply:
 class Admission:
     accepted: bool
     warning: Optional[str] = None  # set when the reply was refused or shortened
+    kind: str = ""  # what was wrong: not_text, empty, unspeakable, too_long, queue_full
 
 
 def preview(text: str, length: int = 60) -> str:
@@ -45,11 +46,12 @@ class ReplyQueue:
 
     def offer(self, text: object, now: Optional[float] = None) -> Admission:
         if not isinstance(text, str):
-            return Admission(False, f"reply is not text ({type(text).__name__}); not spoken")
+            return Admission(False, f"reply is not text ({type(text).__name__}); not spoken", "not_text")
         if not text.strip():
-            return Admission(False, "empty reply; nothing to speak")
+            return Admission(False, "empty reply; nothing to speak", "empty")
         if not is_speakable(clean_for_speech(text[: self.max_chars])):
-            return Admission(False, f"reply {preview(text)} has no letters or digits; nothing to speak")
+            return Admission(False, f"reply {preview(text)} has no letters or digits; nothing to speak",
+                             "unspeakable")
         warning = None
         if len(text) > self.max_chars:
             kept = truncate_reply(text, self.max_chars)
@@ -60,10 +62,11 @@ class ReplyQueue:
         with self._ready:
             if len(self._items) >= self.max_replies:
                 return Admission(False, f"{len(self._items)} replies already waiting "
-                                        f"(max_queued_replies={self.max_replies}); dropping {preview(text)}")
+                                        f"(max_queued_replies={self.max_replies}); dropping {preview(text)}",
+                                 "queue_full")
             self._items.append(QueuedReply(text, time.monotonic() if now is None else now))
             self._ready.notify()
-        return Admission(True, warning)
+        return Admission(True, warning, "too_long" if warning else "")
 
     def take(self, timeout: float) -> Optional[QueuedReply]:
         """The oldest reply, or None when none arrives within `timeout` seconds."""

@@ -45,7 +45,7 @@ class PipelineListener:
 
     def on_reply_end(self, reply_id: int, completed: bool) -> None: ...
 
-    def on_warning(self, message: str) -> None: ...
+    def on_warning(self, message: str, kind: str = "") -> None: ...
 
 
 @dataclass
@@ -181,7 +181,7 @@ class SpeechPipeline:
             with self._lock:
                 self._stats.sentences_failed += 1
                 self._stats.last_error = message
-            self._warn(message)
+            self._warn(message, "synthesis")
             return b""
         elapsed = self._now() - started
         with self._lock:
@@ -258,10 +258,10 @@ class SpeechPipeline:
         try:
             callback(*args)
         except Exception as error:  # a listener bug must not stop speech
-            self._warn(f"TTS listener {getattr(callback, '__name__', callback)} failed: {error!r}")
+            self._warn(f"TTS listener {getattr(callback, '__name__', callback)} failed: {error!r}", "listener")
 
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: str, kind: str) -> None:
         try:
-            self.listener.on_warning(message)
+            self.listener.on_warning(message, kind)
         except Exception:  # the last resort when even logging through the listener fails
             _log.warning(message)

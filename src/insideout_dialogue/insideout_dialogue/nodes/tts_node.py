@@ -38,6 +38,7 @@ from insideout_dialogue.core.tts_backends import (
     BackendUnavailable,
     create_backend,
 )
+from insideout_dialogue.core.warning_throttle import WarningThrottle
 
 REPLY_TOPIC = "/insideout/reply"
 AUDIO_TOPIC = "/insideout/speaker/audio"
@@ -85,6 +86,7 @@ class TtsNode(Node):
         self._recorder = None
         self._replies_dropped = 0
         self._last_warning = ""
+        self._throttle = WarningThrottle(WARN_THROTTLE_SECONDS)
         try:
             if params["play_command"]:
                 self._player = PipePlayer(player_command(params["play_command"], self._output.sample_rate))
@@ -128,7 +130,7 @@ class TtsNode(Node):
         if not admission.accepted:
             self._replies_dropped += 1
         if admission.warning:
-            self._warn(admission.warning)
+            self._warn(admission.warning, admission.kind)
 
     def _on_stop(self, request, response):
         dropped = self._pipeline.cancel()
@@ -147,7 +149,7 @@ class TtsNode(Node):
             try:
                 self._recorder.start(reply_id)
             except OSError as error:
-                self._warn(f"cannot write WAV files to {self._recorder.directory}: {error}")
+                self._warn(f"cannot write WAV files to {self._recorder.directory}: {error}", "wav")
 
     def on_chunk(self, chunk: SpeechChunk) -> None:
         audio = AudioData(data=chunk.pcm)
@@ -159,12 +161,12 @@ class TtsNode(Node):
         stamped.header.frame_id = self._frame_id
         self._stamped_pub.publish(stamped)
         if self._player is not None and not self._player.write(chunk.pcm):
-            self._warn(f"local playback: {self._player.last_error}")
+            self._warn(f"local playback: {self._player.last_error}", "player")
         if self._recorder is not None:
             try:
                 self._recorder.write(chunk.pcm)
             except OSError as error:
-                self._warn(f"cannot write {self._recorder.current_path}: {error}")
+                self._warn(f"cannot write {self._recorder.current_path}: {error}", "wav")
 
     def on_reply_end(self, reply_id: int, completed: bool) -> None:
         if not completed:
@@ -175,14 +177,16 @@ class TtsNode(Node):
                 if path is not None:
                     self.get_logger().info(f"wrote {path}")
             except OSError as error:
-                self._warn(f"cannot finish {self._recorder.current_path}: {error}")
+                self._warn(f"cannot finish {self._recorder.current_path}: {error}", "wav")
 
-    def on_warning(self, message: str) -> None:
-        self._warn(message)
+    def on_warning(self, message: str, kind: str = "") -> None:
+        self._warn(message, kind)
 
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: str, kind: str) -> None:
         self._last_warning = message
-        self.get_logger().warning(message, throttle_duration_sec=WARN_THROTTLE_SECONDS)
+        text = self._throttle.filter(kind, message)
+        if text is not None:
+            self.get_logger().warning(text)
 
     # -- diagnostics and shutdown -----------------------------------------------------------
     def _report(self):

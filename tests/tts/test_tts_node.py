@@ -1,0 +1,171 @@
+"""tts_node over DDS: a reply in, paced audio_common audio and robot_speaking out; bad input survives."""
+
+import time
+import wave
+
+import numpy as np
+import pytest
+from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
+from std_msgs.msg import Bool, String
+from std_srvs.srv import Trigger
+
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
+from support.ros_harness import wait_until
+
+from .speech_check import transcribe, word_error_rate
+
+READY = "speaking /insideout/reply with"
+REPLY = "Hello, I am your robot. It is a lovely day to go for a walk in the park."
+
+
+class Timed:
+    """Collects (arrival time, message) pairs."""
+
+    def __init__(self):
+        self.items = []
+
+    def __call__(self, message):
+        self.items.append((time.monotonic(), message))
+
+    def values(self):
+        return [m for _, m in list(self.items)]
+
+
+def listen(ros):
+    streams = {"audio": Timed(), "stamped": Timed(), "info": Timed(), "speaking": Timed()}
+    ros.node.create_subscription(AudioData, "/insideout/speaker/audio", streams["audio"], RELIABLE_EVENTS)
+    ros.node.create_subscription(AudioDataStamped, "/insideout/speaker/audio_stamped", streams["stamped"],
+                                 RELIABLE_EVENTS)
+    ros.node.create_subscription(AudioInfo, "/insideout/speaker/audio_info", streams["info"], LATCHED_STATE)
+    ros.node.create_subscription(Bool, "/insideout/robot_speaking", streams["speaking"], LATCHED_STATE)
+    return streams
+
+
+def start_tts(ros, spawn_node, **params):
+    node = spawn_node("insideout_dialogue", "tts_node", params=params)
+    assert node.wait_for_output(READY, 60), node.output()
+    streams = listen(ros)
+    replies = ros.publisher(String, "/insideout/reply", RELIABLE_EVENTS)
+    assert ros.wait_for_subscribers(replies)
+    # The latched state arrives on its own: the stream description and "not speaking".
+    assert wait_until(lambda: streams["info"].items and streams["speaking"].items, 10)
+    assert streams["speaking"].values()[-1].data is False
+    return node, streams, replies
+
+
+def wait_quiet(streams, after, timeout):
+    """Wait for robot_speaking to go true and back to false after the index `after`."""
+    def done():
+        values = [m.data for m in streams["speaking"].values()[after:]]
+        return True in values and values[-1] is False
+    return wait_until(done, timeout)
+
+
+def test_reply_becomes_paced_audio_with_info_and_speaking_flag(ros, spawn_node):
+    node, streams, replies = start_tts(ros, spawn_node, sample_rate=16000, chunk_duration=0.1)
+    info = streams["info"].values()[-1]
+    assert (info.channels, info.sample_rate, info.sample_format, info.coding_format, info.bitrate) == \
+        (1, 16000, "S16LE", "wave", 256000)
+
+    sent = time.monotonic()
+    replies.publish(String(data=REPLY))
+    assert wait_quiet(streams, 1, 30), node.output()
+
+    chunks = streams["audio"].items
+    pcm = b"".join(bytes(m.data) for _, m in chunks)
+    audio_seconds = len(pcm) / 32000
+    assert 3.0 < audio_seconds < 10.0
+    assert all(len(m.data) <= 3200 and len(m.data) % 2 == 0 for _, m in chunks)
+    assert chunks[0][0] - sent < 1.0  # first audio quickly (the benchmark measures it precisely)
+
+    # Paced at playback speed: sending spans the audio length less the 0.2 s lead.
+    span = chunks[-1][0] - chunks[0][0]
+    assert audio_seconds - 0.5 < span < audio_seconds + 0.2
+    # robot_speaking is true from before the first chunk until the audio has played out.
+    true_at = next(t for t, m in streams["speaking"].items[1:] if m.data)
+    false_at = streams["speaking"].items[-1][0]
+    assert true_at <= chunks[0][0] + 0.05
+    assert audio_seconds - 0.3 < false_at - chunks[0][0] < audio_seconds + 0.5
+
+    # The stamped stream carries the same audio, stamped with each chunk's play time.
+    assert wait_until(lambda: len(streams["stamped"].items) == len(chunks), 5)
+    stamped = streams["stamped"].values()
+    assert b"".join(bytes(m.audio.data) for m in stamped) == pcm
+    assert {m.header.frame_id for m in stamped} == {"speaker"}
+    stamps = [m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for m in stamped]
+    # Back to back: each stamp is the previous one plus the previous chunk's duration.
+    durations = [len(m.audio.data) / 32000 for m in stamped]
+    assert np.allclose(np.diff(stamps), durations[:-1], atol=0.005)
+
+    # And it is the reply, spoken: Whisper hears the same words in what came over DDS.
+    audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    heard = transcribe(audio, 16000)
+    assert word_error_rate(REPLY, heard) < 0.2, heard
+    assert node.running()
+
+
+def test_bad_input_is_warned_about_and_the_node_keeps_speaking(ros, spawn_node):
+    node, streams, replies = start_tts(ros, spawn_node, backend="espeak-ng", max_queued_replies=3)
+    stop = ros.node.create_client(Trigger, "/tts_node/stop")
+    assert stop.wait_for_service(timeout_sec=10)
+
+    replies.publish(String(data=""))
+    assert node.wait_for_output("empty reply; nothing to speak", 10), node.output()
+    replies.publish(String(data=" ... !!! "))
+    assert node.wait_for_output("has no letters or digits", 10), node.output()
+
+    long_reply = "The robot keeps talking about the weather. " * 233  # 10,019 characters
+    replies.publish(String(data=long_reply))
+    assert node.wait_for_output("reply of 10019 characters is longer than max_reply_chars=2000", 10), \
+        node.output()
+    assert wait_until(lambda: len(streams["audio"].items) >= 5, 10)
+    # Three more while it speaks: the queue holds 3, so ... one is refused, by name.
+    for n in range(4):
+        replies.publish(String(data=f"Queued reply number {n}."))
+    assert node.wait_for_output("dropping 'Queued reply number 3.'", 10), node.output()
+
+    # Stop: the long reply ends at once and the waiting ones are dropped.
+    result = stop.call_async(Trigger.Request())
+    assert wait_until(lambda: result.done(), 10)
+    assert result.result().success and "dropped 3 waiting replies" in result.result().message
+    assert wait_until(lambda: streams["speaking"].values()[-1].data is False, 5)
+    stopped_at = len(streams["audio"].items)
+    assert stopped_at < 200  # far less than the 2,000 characters (about 2.5 min) it was asked
+
+    # Still alive and speaking what comes next.
+    mark = len(streams["speaking"].items)
+    replies.publish(String(data="I am still here."))
+    assert wait_quiet(streams, mark, 20), node.output()
+    assert len(streams["audio"].items) > stopped_at
+    assert node.running()
+
+
+def test_wav_files_and_local_player_get_the_same_audio(ros, spawn_node, tmp_path):
+    played = tmp_path / "played.raw"
+    node, streams, replies = start_tts(
+        ros, spawn_node, backend="espeak-ng", wav_directory=str(tmp_path / "wavs"),
+        play_command=f"dd of={played} status=none")
+    replies.publish(String(data="Writing this to a file."))
+    assert wait_quiet(streams, 1, 20), node.output()
+    assert node.wait_for_output("wrote ", 5), node.output()
+    pcm = b"".join(bytes(m.data) for m in streams["audio"].values())
+    wavs = list((tmp_path / "wavs").glob("*.wav"))
+    assert len(wavs) == 1
+    with wave.open(str(wavs[0])) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (16000, 1, 2)
+        assert wav.readframes(wav.getnframes()) == pcm
+    assert node.stop() == 0  # closes the player's input, so dd has written everything
+    assert played.read_bytes() == pcm
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"backend": "piper"}, "set piper_model_path"),
+    ({"backend": "hibari", "hibari_voice": "emma"}, "is not on this machine"),
+    ({"play_command": "no-such-player -r {sample_rate}"}, "is not installed"),
+    ({"sample_rate": 1000}, "sample_rate"),
+])
+def test_unusable_configuration_exits_with_one_clear_error(spawn_node, tmp_path, params, message):
+    node = spawn_node("insideout_dialogue", "tts_node", params=params, env={"HIBARI_HOME": str(tmp_path)})
+    assert wait_until(lambda: not node.running(), 30)
+    assert node.process.returncode == 2
+    assert message in node.output()

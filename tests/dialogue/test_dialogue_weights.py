@@ -1,0 +1,99 @@
+"""Emotion-aware weighting over DDS: the face's EmotionState decides the agent weights."""
+
+import time
+
+import pytest
+from std_srvs.srv import Trigger
+
+from support.fake_openai_server import FakeOpenAIServer
+from support.ros_harness import wait_until
+
+from dialogue.dialogue_test_support import AGENTS, DialogueIO, face, params_for
+
+
+@pytest.fixture
+def fake_llm():
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+def _start(spawn_node, ros, params):
+    node = spawn_node("insideout_dialogue", "dialogue_node", params=params)
+    assert node.wait_for_output("dialogue_node ready", 30.0), node.output()
+    io = DialogueIO(ros)
+    assert io.wait_connected(), node.output()
+    return node, io
+
+
+def _aggregator_prompt(server, question):
+    requests = [r for r in server.requests_for("fake-ok") if question in r.messages[-1]["content"]]
+    return requests[-1].messages[-1]["content"] if requests else ""
+
+
+def test_sad_face_gives_the_configured_sadness_weights(spawn_node, ros, fake_llm):
+    node, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
+    io.emotions.publish(face("sadness"))
+    time.sleep(0.5)
+    io.say("I failed my exam.")
+    turn = io.turn_for("I failed my exam.")
+    assert turn is not None and turn.success, node.output()
+    # config/insideout.yaml: emotion_to_agent.sadness: [sadness:0.5, happiness:0.3, fear:0.1, anger:0.1]
+    expected = {"happiness": 0.3, "sadness": 0.5, "fear": 0.1, "anger": 0.1}
+    assert list(turn.agent_weights) == pytest.approx([expected[a] for a in AGENTS], abs=1e-6)
+    assert turn.emotion.dominant_label == "sadness" and turn.emotion.face_detected
+    assert turn.aggregation_strategy == "weighted_llm"
+    prompt = _aggregator_prompt(fake_llm, "I failed my exam.")
+    assert "sadness (weight 0.50)" in prompt and "happiness (weight 0.30)" in prompt
+    assert "looks sad" in prompt
+
+
+def test_configured_mapping_and_select_strategy(spawn_node, ros, fake_llm):
+    node, io = _start(spawn_node, ros, params_for(
+        fake_llm.base_url, **{"emotion_to_agent.anger": ["fear:0.8", "anger:0.2"],
+                              "aggregation.strategy": "select"}))
+    io.emotions.publish(face("anger"))
+    time.sleep(0.5)
+    io.say("Someone scratched my car!")
+    turn = io.turn_for("Someone scratched my car!")
+    assert turn is not None and turn.success, node.output()
+    assert list(turn.agent_weights) == pytest.approx([0.0, 0.0, 0.8, 0.2], abs=1e-6)
+    # select: the top-weighted agent's answer, no aggregator call.
+    assert turn.reply == "agent-fear answer one. agent-fear answer two."
+    assert fake_llm.requests_for("fake-ok") == []
+    assert io.replies.wait_for(lambda m: m.data == "agent-fear answer one.", 5.0) is not None
+
+
+def test_stale_or_missing_face_counts_as_neutral(spawn_node, ros, fake_llm):
+    node, io = _start(spawn_node, ros, params_for(fake_llm.base_url, **{"emotion.timeout": 0.5}))
+    io.say("Hello, nobody sees me.")
+    first = io.turn_for("Hello, nobody sees me.")
+    assert first is not None, node.output()
+    assert list(first.agent_weights) == pytest.approx([0.25] * 4)
+    assert not first.emotion.face_detected and first.emotion.dominant_label == "neutral"
+    io.emotions.publish(face("happiness"))
+    time.sleep(1.5)  # older than emotion.timeout when the utterance arrives
+    io.say("Still there?")
+    stale = io.turn_for("Still there?")
+    assert stale is not None and list(stale.agent_weights) == pytest.approx([0.25] * 4)
+    assert "cannot be seen" in _aggregator_prompt(fake_llm, "Still there?")
+
+
+def test_memory_goes_into_prompts_and_resets(spawn_node, ros, fake_llm):
+    node, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
+    io.say("My name is Ada.")
+    assert io.turn_for("My name is Ada.") is not None, node.output()
+    io.say("What is my name?")
+    assert io.turn_for("What is my name?") is not None
+    asked = [r for r in fake_llm.requests_for("agent-sadness")
+             if r.messages[-1]["content"] == "What is my name?"][0]
+    assert {"role": "user", "content": "My name is Ada."} in asked.messages
+    client = ros.node.create_client(Trigger, "/insideout/reset_memory")
+    assert client.wait_for_service(timeout_sec=10.0)
+    future = client.call_async(Trigger.Request())
+    assert wait_until(future.done, 10.0)
+    assert future.result().success and "forgot 2 turns" in future.result().message
+    io.say("Who am I?")
+    assert io.turn_for("Who am I?") is not None
+    fresh = [r for r in fake_llm.requests_for("agent-sadness")
+             if r.messages[-1]["content"] == "Who am I?"][0]
+    assert len(fresh.messages) == 2  # system prompt + the question only

@@ -1,0 +1,87 @@
+"""config/insideout.yaml's dialogue_node section and config/prompts.yaml: equal to the code's
+defaults, loadable by ROS, and the paper prompt style sends the seed's wording."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_specs
+from support.fake_openai_server import FakeOpenAIServer
+from support.ros_harness import REPO_ROOT
+
+from dialogue.dialogue_test_support import DialogueIO, face, params_for
+
+CONFIG = REPO_ROOT / "config"
+
+
+def _flatten(tree, prefix=""):
+    flat = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _section(path: Path):
+    return _flatten(yaml.safe_load(path.read_text())["dialogue_node"]["ros__parameters"])
+
+
+def test_yaml_values_equal_the_code_defaults():
+    main, prompts = _section(CONFIG / "insideout.yaml"), _section(CONFIG / "prompts.yaml")
+    assert not set(main) & set(prompts), "a parameter is set in both files"
+    specs = all_specs(DEFAULT_AGENTS)
+    merged = {**main, **prompts}
+    assert sorted(merged) == sorted(specs), "yaml and declared parameters differ"
+    for name, spec in specs.items():
+        assert merged[name] == spec.default, name
+    # Every parameter in the main file has a comment right above it.
+    lines = (CONFIG / "insideout.yaml").read_text().splitlines()
+    start = lines.index("dialogue_node:")
+    for index in range(start + 3, len(lines)):
+        line = lines[index].strip()
+        if not line or not lines[index].startswith("      "):
+            if line.endswith(":") and not lines[index].startswith(" "):
+                break
+            continue
+        if ": " in line and not line.startswith("#") and not line.endswith(":"):
+            previous = lines[index - 1].strip()
+            assert previous.startswith("#"), f"no comment above {line!r}"
+
+
+def test_node_loads_both_files_and_paper_style_uses_the_seed_wording(spawn_node, ros):
+    with FakeOpenAIServer() as server:
+        params = params_for(server.base_url, **{"prompts.style": "paper",
+                                                "aggregation.strategy": "llm"})
+        node = spawn_node("insideout_dialogue", "dialogue_node", params=params,
+                          params_file=CONFIG / "insideout.yaml",
+                          extra_args=["--ros-args", "--params-file", str(CONFIG / "prompts.yaml")])
+        assert node.wait_for_output("dialogue_node ready", 30.0), node.output()
+        assert "prompts paper" in node.output()
+        io = DialogueIO(ros)
+        assert io.wait_connected(), node.output()
+        io.emotions.publish(face("sadness"))
+        io.say("Why is the sky blue?")
+        turn = io.turn_for("Why is the sky blue?")
+        assert turn is not None and turn.success, node.output()
+        sad = server.requests_for("agent-sadness")[0]
+        assert sad.messages == [{"role": "user", "content":
+                                 "What is the sad one-paragraph response to Why is the sky blue?"}]
+        aggregator = server.requests_for("fake-ok")[0].messages
+        # The seed's single chat: each agent's question and answer, then the request.
+        assert aggregator[0]["content"] == "What is the happy one-paragraph response to Why is the sky blue?"
+        assert aggregator[1] == {"role": "assistant",
+                                 "content": "agent-happiness answer one. agent-happiness answer two."}
+        assert aggregator[-1]["content"] == ("Aggregate the answers to form a final response. "
+                                             "Take into account that I am sad now.")
+
+
+def test_invalid_parameters_stop_the_node_with_a_clear_error(spawn_node):
+    node = spawn_node("insideout_dialogue", "dialogue_node", params={
+        "agents.names": ["happiness", "happiness"], "aggregation.strategy": "vote"})
+    assert node.process.wait(30) == 2
+    output = node.output()
+    assert "agents.names: has duplicates" in output and "aggregation.strategy" in output

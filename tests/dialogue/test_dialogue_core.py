@@ -1,0 +1,253 @@
+"""The dialogue core without ROS: LLM client faults, concurrent panel, weights, prompts,
+aggregation, memory, sentence streaming, local server helpers."""
+
+import asyncio
+import socket
+
+import pytest
+
+from insideout_dialogue.core import dialogue_turn
+from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig, redact
+from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
+from insideout_dialogue.core.aggregation import aggregate, select_answer
+from insideout_dialogue.core.conversation_memory import ConversationMemory
+from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT, EmotionReading,
+                                                     MappingError, agent_weights,
+                                                     check_mapping_row, effective_emotion,
+                                                     parse_mapping_row, renormalise)
+from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
+from insideout_dialogue.core.local_llm_server import (find_smollm2_gguf, is_listening,
+                                                      needs_local_server)
+from insideout_dialogue.core.prompts import (PromptSet, UserEmotion, agent_messages,
+                                             default_agent_prompt)
+from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
+from insideout_msgs.action import Respond
+from support.fake_openai_server import Behavior, FakeOpenAIServer
+
+AGENTS = ["happiness", "sadness", "fear", "anger"]
+MAPPING = {label: parse_mapping_row(row) for label, row in DEFAULT_EMOTION_TO_AGENT.items()}
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer() as fake:
+        yield fake
+
+
+def _endpoint(base_url, model="fake-ok", timeout=5.0, key_env=""):
+    return EndpointConfig(base_url=base_url, model=model, api_key_env=key_env, timeout=timeout)
+
+
+def _agents(base_url, models=None, timeout=5.0):
+    models = models or {}
+    return [AgentConfig(name=a, endpoint=_endpoint(base_url, models.get(a, f"agent-{a}"), timeout),
+                        prompt=default_agent_prompt(a), paper_word=a) for a in AGENTS]
+
+
+def _chat(endpoint, on_delta=None, secrets=()):
+    async def run():
+        client = LlmClient(secrets)
+        try:
+            return await client.chat(endpoint, [{"role": "user", "content": "hi"}], on_delta)
+        finally:
+            await client.close()
+    return asyncio.run(run())
+
+
+def test_chat_answers_and_streams(server):
+    assert _chat(_endpoint(server.base_url)) == "fake-ok answer one. fake-ok answer two."
+    pieces = []
+    assert _chat(_endpoint(server.base_url), pieces.append) == \
+        "fake-ok answer one. fake-ok answer two."
+    assert len(pieces) == 6 and server.requests[-1].stream
+
+
+@pytest.mark.parametrize("model,kind", [("fake-http500", "http"), ("fake-hang", "timeout"),
+                                        ("fake-malformed", "malformed")])
+def test_chat_failures_become_one_error_kind(server, model, kind):
+    with pytest.raises(LlmCallError) as error:
+        _chat(_endpoint(server.base_url, model, timeout=0.5))
+    assert error.value.kind == kind
+
+
+def test_connection_refused():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(LlmCallError) as error:
+        _chat(_endpoint(f"http://127.0.0.1:{port}/v1"))
+    assert error.value.kind == "connection"
+
+
+def test_error_text_never_carries_the_key(server, monkeypatch):
+    monkeypatch.setenv("CORE_TEST_KEY", "sk-core-secret-42")
+    with pytest.raises(LlmCallError) as error:
+        _chat(_endpoint(server.base_url, "fake-http500", key_env="CORE_TEST_KEY"),
+              secrets=["sk-core-secret-42"])
+    assert server.requests[-1].headers["authorization"] == "Bearer sk-core-secret-42"
+    assert "sk-core-secret-42" not in str(error.value) and "***" in str(error.value)
+    assert redact("a sk-x b", ["sk-x"]) == "a *** b"
+
+
+def test_panel_asks_all_agents_at_once_and_survives_one_failure():
+    slow = {f"agent-{a}": Behavior(delay=0.3) for a in AGENTS}
+    with FakeOpenAIServer(slow) as fake:
+        done = []
+        answers = asyncio.run(ask_panel(LlmClient(), PromptSet(),
+                                        _agents(fake.base_url, {"fear": "fake-http500"}),
+                                        "hello", (), done.append))
+        requests = list(fake.requests)
+    assert [a.agent for a in answers] == AGENTS
+    assert [a.ok for a in answers] == [True, True, False, True]
+    assert "HTTP 500" in answers[2].error and sorted(d.agent for d in done) == sorted(AGENTS)
+    # Concurrent: every slow request had started before the first one finished.
+    slow_requests = [r for r in requests if r.model != "fake-http500"]
+    assert max(r.started for r in slow_requests) < min(r.finished for r in slow_requests)
+
+
+def test_cancelling_the_panel_closes_the_requests(server):
+    async def run():
+        task = asyncio.create_task(ask_panel(LlmClient(), PromptSet(),
+                                             _agents(server.base_url, {a: "fake-hang" for a in AGENTS},
+                                                     timeout=60.0), "hi"))
+        while len(server.requests) < 4:
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(100):
+            if all(r.client_disconnected for r in server.requests):
+                return True
+            await asyncio.sleep(0.02)
+        return False
+    assert asyncio.run(run())
+
+
+def test_weights_follow_the_mapping():
+    sad = {label: 0.0 for label in MAPPING}
+    sad["sadness"] = 1.0
+    assert agent_weights(sad, MAPPING, AGENTS) == pytest.approx([0.3, 0.5, 0.1, 0.1])
+    mixed = dict(sad, sadness=0.5, happiness=0.5)
+    assert agent_weights(mixed, MAPPING, AGENTS) == pytest.approx([0.5, 0.3, 0.1, 0.1])
+    assert agent_weights({"sadness": 1.0}, {}, AGENTS) == [0.25] * 4
+    assert renormalise([0.3, 0.5, 0.1, 0.1], [True, False, True, True]) == \
+        pytest.approx([0.6, 0.0, 0.2, 0.2])
+
+
+def test_mapping_rows_are_checked():
+    assert parse_mapping_row(["fear:0.8", "anger:0.2"]) == {"fear": 0.8, "anger": 0.2}
+    for bad in (["fear"], ["fear:x"], ["fear:-1"], [":1"]):
+        with pytest.raises(MappingError):
+            parse_mapping_row(bad)
+    assert "not in agents.names" in check_mapping_row(["joy:1"], AGENTS)
+
+
+def test_stale_or_faceless_emotion_is_neutral():
+    reading = EmotionReading(face_detected=True, scores={"sadness": 0.9, "neutral": 0.1},
+                             dominant_label="sadness", confidence=0.9, received_at=100.0)
+    scores, emotion = effective_emotion(reading, now=101.0, timeout=3.0)
+    assert emotion.label == "sadness" and scores["sadness"] == 0.9
+    scores, emotion = effective_emotion(reading, now=104.0, timeout=3.0)
+    assert emotion.label == "neutral" and "older" in emotion.fallback_reason
+    assert scores["neutral"] == 1.0
+    reading.face_detected = False
+    assert effective_emotion(reading, 100.0, 3.0)[1].fallback_reason == "no face detected"
+    assert effective_emotion(None, 0.0, 3.0)[1].label == "neutral"
+
+
+def test_prompt_styles():
+    paper = PromptSet(style="paper")
+    assert agent_messages(paper, "persona", "sad", "Why?") == [
+        {"role": "user", "content": "What is the sad one-paragraph response to Why?"}]
+    improved = agent_messages(PromptSet(), "persona", "sad", "Why?", [("Hi", "Hello!")])
+    assert improved == [{"role": "system", "content": "persona"},
+                        {"role": "user", "content": "Hi"},
+                        {"role": "assistant", "content": "Hello!"},
+                        {"role": "user", "content": "Why?"}]
+
+
+def test_paper_aggregation_omits_the_emotion_clause_when_neutral(server):
+    answers = [AgentAnswer(agent=a, model="m", text=f"{a} text", ok=True) for a in AGENTS]
+    agents = _agents(server.base_url)
+    for emotion, expected in [(UserEmotion(), "Aggregate the answers to form a final response."),
+                              (UserEmotion("anger", 0.8),
+                               "Aggregate the answers to form a final response. Take into "
+                               "account that I am angry now.")]:
+        asyncio.run(aggregate(LlmClient(), PromptSet(style="paper"), "llm",
+                              _endpoint(server.base_url), agents, "Q?", answers, [0.25] * 4,
+                              emotion))
+        assert server.requests[-1].messages[-1]["content"] == expected
+        assert len(server.requests[-1].messages) == 9  # 4 question/answer pairs + the request
+
+
+def test_select_takes_the_top_weighted_successful_answer():
+    answers = [AgentAnswer(agent=a, model="m", text=a, ok=(a != "sadness")) for a in AGENTS]
+    assert select_answer(answers, [0.1, 0.6, 0.2, 0.1]).agent == "fear"
+    assert select_answer([AgentAnswer(agent="x", model="m")], [1.0]) is None
+
+
+def test_turn_streams_sentences_and_uses_the_fallback(server):
+    settings = dialogue_turn.TurnSettings(
+        agents=_agents(server.base_url), aggregator=_endpoint(server.base_url),
+        prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
+        fallback_reply="fallback")
+    sentences, stages = [], []
+    hooks = dialogue_turn.TurnHooks(on_stage=lambda s, a, t: stages.append(s),
+                                    on_sentence=sentences.append)
+    result = dialogue_turn.TurnResult(user_text="Hi", emotion=UserEmotion())
+    asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, {"neutral": 1.0}, (), hooks))
+    assert result.success and sentences == ["fake-ok answer one.", "fake-ok answer two."]
+    assert stages[0] == "agents" and stages.count("agent_done") == 4
+    assert 0 < result.first_sentence_latency <= result.latency
+
+    failing = dialogue_turn.TurnSettings(
+        agents=_agents(server.base_url, {a: "fake-http500" for a in AGENTS}),
+        aggregator=_endpoint(server.base_url), prompts=PromptSet(), strategy="llm",
+        emotion_to_agent=MAPPING, fallback_reply="fallback")
+    result = dialogue_turn.TurnResult(user_text="Hi", emotion=UserEmotion())
+    asyncio.run(dialogue_turn.run_turn(LlmClient(), failing, result, {"neutral": 1.0}))
+    assert not result.success and result.reply == "fallback"
+    assert result.error_code == dialogue_turn.ERROR_ALL_AGENTS_FAILED
+
+
+def test_error_codes_equal_the_action_constants():
+    for name in ("NONE", "ALL_AGENTS_FAILED", "AGGREGATOR_FAILED", "CANCELED", "PREEMPTED",
+                 "INVALID_GOAL", "INTERNAL"):
+        assert getattr(dialogue_turn, "ERROR_" + name) == getattr(Respond.Result, "ERROR_" + name)
+    for name in ("QUEUED", "AGENTS", "AGENT_DONE", "AGGREGATING", "REPLY_PARTIAL"):
+        assert getattr(dialogue_turn, "STAGE_" + name) == getattr(Respond.Feedback, "STAGE_" + name)
+
+
+def test_memory_keeps_the_last_turns_and_expires():
+    now = [0.0]
+    memory = ConversationMemory(max_turns=2, expiry=60.0, clock=lambda: now[0])
+    for index in range(3):
+        memory.add(f"u{index}", f"r{index}")
+    assert memory.history() == [("u1", "r1"), ("u2", "r2")]
+    now[0] = 61.0
+    assert memory.history() == []
+    memory.add("u3", "r3")
+    assert memory.reset() == 1 and memory.history() == []
+    assert ConversationMemory(max_turns=0, expiry=0).history() == []
+
+
+def test_sentence_stream_cuts_at_sentence_ends():
+    stream = SentenceStream()
+    assert stream.feed("Hello Dr. Smith, how") == []
+    assert stream.feed(" are you? I am") == ["Hello Dr. Smith, how are you?"]
+    assert stream.feed(" fine! ") == ["I am fine!"]
+    assert stream.flush() == []
+    assert split_sentences("One. Two") == ["One.", "Two"]
+
+
+def test_local_server_helpers():
+    gguf = find_smollm2_gguf()
+    assert gguf.suffix == ".gguf" and gguf.stat().st_size > 50_000_000
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        busy = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        assert is_listening("127.0.0.1", sock.getsockname()[1])
+        assert not needs_local_server([busy], busy)
+    assert needs_local_server([busy], busy)  # closed now
+    assert not needs_local_server(["https://api.openai.com/v1"], busy)

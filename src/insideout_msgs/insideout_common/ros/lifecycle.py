@@ -4,7 +4,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 
 from insideout_common.ros.params import InvalidParameters
@@ -19,6 +19,11 @@ def run_node(make_node: Callable[[], Node], args: Optional[Sequence[str]] = None
     rclpy.init installs SIGINT and SIGTERM handlers that shut the context down, which ends the
     spin with ExternalShutdownException; `close()` on the node (when it has one) then stops its
     workers before the node is destroyed.
+
+    threads=1 runs a SingleThreadedExecutor: it dispatches several times faster than the
+    multi-threaded one (measured: a 2-thread MultiThreadedExecutor kept up with ~110 small
+    messages/s here, losing the rest from a depth-100 reliable queue; the single-threaded one
+    took all of 235/s), which matters for high-rate streams such as audio chunks.
     """
     rclpy.init(args=args)
     node = None
@@ -28,7 +33,7 @@ def run_node(make_node: Callable[[], Node], args: Optional[Sequence[str]] = None
         print(f"[FATAL] {error}", file=sys.stderr, flush=True)
         rclpy.try_shutdown()
         return EXIT_INVALID_PARAMETERS
-    executor = MultiThreadedExecutor(num_threads=threads)
+    executor = SingleThreadedExecutor() if threads == 1 else MultiThreadedExecutor(num_threads=threads)
     executor.add_node(node)
     try:
         executor.spin()

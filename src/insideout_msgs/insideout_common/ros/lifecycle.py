@@ -1,5 +1,6 @@
 """Run a node process: clean shutdown on Ctrl-C / SIGTERM, clear exit on bad parameters."""
 
+import signal
 import sys
 from typing import Callable, Optional, Sequence
 
@@ -40,6 +41,9 @@ def run_node(make_node: Callable[[], Node], args: Optional[Sequence[str]] = None
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # Ctrl-C under `ros2 launch` reaches a node twice (the terminal's, then launch's own
+        # SIGINT): the second must not interrupt the clean-up half way.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         close = getattr(node, "close", None)
         if callable(close):
             close()

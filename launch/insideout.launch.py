@@ -1,0 +1,214 @@
+"""Launch the InsideOut pipeline: fer_node, asr_node, dialogue_node and tts_node.
+
+    ros2 launch launch/insideout.launch.py                          # from the repository root
+    ros2 launch launch/insideout.launch.py camera:=v4l2_camera microphone:=true
+    ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts llm_base_url:=http://gpu:8000/v1
+    ros2 launch launch/insideout.launch.py --show-args             # every argument, documented
+
+Parameters come from `params_file` (default: config/insideout.yaml next to this file), one section
+per node; the launch arguments below override single values. The dialogue node starts the local
+LLM server itself when its configuration points at it, so nothing here starts a server.
+
+Works with the launch / launch_ros of Humble, Jazzy and Kilted (only APIs all three share).
+"""
+
+import os
+
+import yaml
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
+from launch_ros.actions import Node
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_PARAMS_FILE = os.path.normpath(os.path.join(HERE, "..", "config", "insideout.yaml"))
+
+# name in the `nodes` argument -> (package, executable, node name)
+PIPELINE_NODES = {
+    "fer": ("insideout_perception", "fer_node", "fer_node"),
+    "asr": ("insideout_perception", "asr_node", "asr_node"),
+    "dialogue": ("insideout_dialogue", "dialogue_node", "dialogue_node"),
+    "tts": ("insideout_dialogue", "tts_node", "tts_node"),
+}
+
+# InsideOut's own topics. The nodes use these absolute names; with a namespace they are remapped
+# under it, so two robots (or two pipelines) can share one ROS domain.
+INSIDEOUT_TOPICS = (
+    "/insideout/emotion", "/insideout/emotion/debug_image", "/insideout/transcript",
+    "/insideout/user_speaking", "/insideout/robot_speaking", "/insideout/reply",
+    "/insideout/dialogue", "/insideout/speaker/audio", "/insideout/speaker/audio_stamped",
+    "/insideout/speaker/audio_info",
+)
+INSIDEOUT_ACTIONS = ("/insideout/respond",)
+# The hidden topics and services an action server uses under its name.
+ACTION_SUFFIXES = ("/_action/send_goal", "/_action/cancel_goal", "/_action/get_result",
+                   "/_action/feedback", "/_action/status")
+
+# (name, default, description). Empty defaults for node settings mean "as in params_file".
+ARGUMENTS = (
+    ("params_file", DEFAULT_PARAMS_FILE,
+     "YAML file with one section per node (fer_node, asr_node, dialogue_node, tts_node)."),
+    ("namespace", "", "Namespace for the nodes and InsideOut's topics ('' = none)."),
+    ("nodes", "fer,asr,dialogue,tts", "Comma-separated pipeline nodes to start."),
+    ("camera_topic", "/camera/image_raw", "sensor_msgs/Image topic the FER node watches."),
+    ("audio_topic", "/audio", "audio_common_msgs/AudioData topic the ASR node listens to."),
+    ("audio_stamped_topic", "/audio_stamped", "audio_common_msgs/AudioDataStamped topic (used "
+     "when asr_node's stamped_audio is true)."),
+    ("audio_info_topic", "/audio_info", "audio_common_msgs/AudioInfo topic describing the audio."),
+    ("llm_base_url", "", "OpenAI-compatible base URL for every agent and the aggregator "
+     "('' = as in params_file)."),
+    ("llm_model", "", "Model name for every agent and the aggregator ('' = as in params_file)."),
+    ("aggregation", "", "Aggregation strategy: llm, weighted_llm or select ('' = as in "
+     "params_file)."),
+    ("use_sim_time", "false", "Use /clock (e.g. from a bag player) instead of the wall clock."),
+    ("log_level", "info", "Log level of the pipeline nodes."),
+    ("camera", "none", "Camera driver to start too: none, v4l2_camera or usb_cam (only when "
+     "installed)."),
+    ("camera_device", "/dev/video0", "Video device of the camera driver."),
+    ("microphone", "false", "Start audio_common's audio_capture (format:=wave, S16LE 16 kHz "
+     "mono; only when installed)."),
+    ("microphone_device", "", "ALSA device for audio_capture, e.g. hw:1,0 ('' = default)."),
+)
+
+# Launch argument -> (node, parameter) it overrides when not empty.
+PARAMETER_OVERRIDES = {
+    "camera_topic": ("fer_node", "image_topic"),
+    "llm_base_url": ("dialogue_node", "llm_base_url"),
+    "llm_model": ("dialogue_node", "llm_model"),
+    "aggregation": ("dialogue_node", "aggregation_strategy"),
+}
+
+
+def _truthy(text):
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _flatten(parameters, prefix=""):
+    """Nested YAML dicts become dotted ROS parameter names, as the YAML parser does."""
+    flat = {}
+    for key, value in parameters.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def node_parameters(params, node_name):
+    """The node's section of a parameters file (plus '/**' wildcards), flattened."""
+    parameters = {}
+    for key in ("/**", node_name, "/" + node_name):
+        section = (params.get(key) or {}).get("ros__parameters") or {}
+        parameters.update(_flatten(section))
+    return parameters
+
+
+def load_params_file(path):
+    if not os.path.isfile(path):
+        raise RuntimeError(f"params_file {path} does not exist")
+    with open(path) as stream:
+        params = yaml.safe_load(stream) or {}
+    if not isinstance(params, dict):
+        raise RuntimeError(f"params_file {path} is not a mapping of node sections")
+    return params
+
+
+def package_installed(package):
+    from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+    try:
+        get_package_prefix(package)
+        return True
+    except PackageNotFoundError:
+        return False
+
+
+def namespaced_remappings(namespace):
+    if not namespace:
+        return []
+    root = "/" + namespace.strip("/")
+    names = list(INSIDEOUT_TOPICS)
+    names += [action + suffix for action in INSIDEOUT_ACTIONS for suffix in ACTION_SUFFIXES]
+    return [(name, root + name) for name in names]
+
+
+def pipeline_actions(args):
+    """Node actions for the chosen pipeline nodes (pure: testable without running launch)."""
+    params = load_params_file(args["params_file"])
+    wanted = [n.strip() for n in args["nodes"].split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in PIPELINE_NODES]
+    if unknown:
+        raise RuntimeError(f"nodes: unknown {unknown}; choose from {sorted(PIPELINE_NODES)}")
+    use_sim_time = _truthy(args["use_sim_time"])
+    remaps = namespaced_remappings(args["namespace"])
+    actions = []
+    for key in wanted:
+        package, executable, name = PIPELINE_NODES[key]
+        parameters = node_parameters(params, name)
+        for argument, (node, parameter) in PARAMETER_OVERRIDES.items():
+            if node == name and args[argument]:
+                parameters[parameter] = args[argument]
+        parameters["use_sim_time"] = use_sim_time
+        node_remaps = list(remaps)
+        if key == "asr":
+            node_remaps += [("audio", args["audio_topic"]),
+                            ("audio_stamped", args["audio_stamped_topic"]),
+                            ("audio_info", args["audio_info_topic"])]
+        actions.append(Node(
+            package=package, executable=executable, name=name,
+            namespace=args["namespace"] or None, parameters=[parameters],
+            remappings=node_remaps, output="screen", emulate_tty=True,
+            arguments=["--ros-args", "--log-level", args["log_level"]]))
+    return actions
+
+
+def driver_actions(args):
+    """Camera and microphone drivers, each only when asked for and installed."""
+    actions = []
+    camera = args["camera"].strip()
+    if camera not in ("none", "", "v4l2_camera", "usb_cam"):
+        raise RuntimeError(f"camera: {camera!r} is not one of none, v4l2_camera, usb_cam")
+    if camera in ("v4l2_camera", "usb_cam"):
+        if not package_installed(camera):
+            actions.append(LogInfo(msg=f"[insideout] camera:={camera} but the {camera} package is "
+                                       f"not installed (apt install ros-$ROS_DISTRO-"
+                                       f"{camera.replace('_', '-')}); starting without a camera"))
+        elif camera == "v4l2_camera":
+            actions.append(Node(
+                package="v4l2_camera", executable="v4l2_camera_node", name="camera",
+                parameters=[{"video_device": args["camera_device"], "image_size": [640, 480]}],
+                remappings=[("image_raw", args["camera_topic"])], output="screen"))
+        else:
+            actions.append(Node(
+                package="usb_cam", executable="usb_cam_node_exe", name="camera",
+                parameters=[{"video_device": args["camera_device"], "image_width": 640,
+                             "image_height": 480}],
+                remappings=[("image_raw", args["camera_topic"])], output="screen"))
+    if _truthy(args["microphone"]):
+        if not package_installed("audio_capture"):
+            actions.append(LogInfo(msg="[insideout] microphone:=true but audio_capture is not "
+                                       "installed (apt install ros-$ROS_DISTRO-audio-capture); "
+                                       "starting without a microphone"))
+        else:
+            # wave, not audio_capture's default mp3: the ASR node needs raw PCM.
+            actions.append(Node(
+                package="audio_capture", executable="audio_capture_node", name="audio_capture",
+                parameters=[{"format": "wave", "channels": 1, "depth": 16,
+                             "sample_rate": 16000, "sample_format": "S16LE",
+                             "device": args["microphone_device"]}],
+                remappings=[("audio", args["audio_topic"]),
+                            ("audio_stamped", args["audio_stamped_topic"]),
+                            ("audio_info", args["audio_info_topic"])],
+                output="screen"))
+    return actions
+
+
+def _launch_setup(context):
+    args = {name: context.launch_configurations[name] for name, _, _ in ARGUMENTS}
+    return driver_actions(args) + pipeline_actions(args)
+
+
+def generate_launch_description():
+    return LaunchDescription(
+        [DeclareLaunchArgument(name, default_value=default, description=description)
+         for name, default, description in ARGUMENTS]
+        + [OpaqueFunction(function=_launch_setup)])

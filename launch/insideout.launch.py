@@ -20,7 +20,9 @@ from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
 from launch_ros.actions import Node
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_PARAMS_FILE = os.path.normpath(os.path.join(HERE, "..", "config", "insideout.yaml"))
+CONFIG_DIR = os.path.normpath(os.path.join(HERE, "..", "config"))
+DEFAULT_PARAMS_FILE = os.path.join(CONFIG_DIR, "insideout.yaml")
+DEFAULT_PROMPTS_FILE = os.path.join(CONFIG_DIR, "prompts.yaml")
 
 # name in the `nodes` argument -> (package, executable, node name)
 PIPELINE_NODES = {
@@ -47,6 +49,8 @@ ACTION_SUFFIXES = ("/_action/send_goal", "/_action/cancel_goal", "/_action/get_r
 ARGUMENTS = (
     ("params_file", DEFAULT_PARAMS_FILE,
      "YAML file with one section per node (fer_node, asr_node, dialogue_node, tts_node)."),
+    ("prompts_file", DEFAULT_PROMPTS_FILE,
+     "YAML file with the dialogue_node's prompt texts, applied after params_file ('' = none)."),
     ("namespace", "", "Namespace for the nodes and InsideOut's topics ('' = none)."),
     ("nodes", "fer,asr,dialogue,tts", "Comma-separated pipeline nodes to start."),
     ("camera_topic", "/camera/image_raw", "sensor_msgs/Image topic the FER node watches."),
@@ -69,12 +73,22 @@ ARGUMENTS = (
     ("microphone_device", "", "ALSA device for audio_capture, e.g. hw:1,0 ('' = default)."),
 )
 
-# Launch argument -> (node, parameter) it overrides when not empty.
+
+
+def _llm_endpoints(parameters):
+    """The dialogue parameter prefixes that name an LLM: every agent's and the aggregator's."""
+    names = parameters.get("agents.names") or ["happiness", "sadness", "fear", "anger"]
+    return [f"agents.{name}." for name in names] + ["aggregator."]
+
+
+# Launch argument -> (node, function(parameters, value) applying it) when the value is not empty.
 PARAMETER_OVERRIDES = {
-    "camera_topic": ("fer_node", "image_topic"),
-    "llm_base_url": ("dialogue_node", "llm_base_url"),
-    "llm_model": ("dialogue_node", "llm_model"),
-    "aggregation": ("dialogue_node", "aggregation_strategy"),
+    "camera_topic": ("fer_node", lambda p, v: p.update({"image_topic": v})),
+    "llm_base_url": ("dialogue_node",
+                     lambda p, v: p.update({k + "base_url": v for k in _llm_endpoints(p)})),
+    "llm_model": ("dialogue_node",
+                  lambda p, v: p.update({k + "model": v for k in _llm_endpoints(p)})),
+    "aggregation": ("dialogue_node", lambda p, v: p.update({"aggregation.strategy": v})),
 }
 
 
@@ -94,12 +108,14 @@ def _flatten(parameters, prefix=""):
     return flat
 
 
-def node_parameters(params, node_name):
-    """The node's section of a parameters file (plus '/**' wildcards), flattened."""
+def node_parameters(params_files, node_name):
+    """The node's sections of the parameter files (plus '/**' wildcards), flattened, later files
+    winning, as with several --params-file arguments."""
     parameters = {}
-    for key in ("/**", node_name, "/" + node_name):
-        section = (params.get(key) or {}).get("ros__parameters") or {}
-        parameters.update(_flatten(section))
+    for params in params_files:
+        for key in ("/**", node_name, "/" + node_name):
+            section = (params.get(key) or {}).get("ros__parameters") or {}
+            parameters.update(_flatten(section))
     return parameters
 
 
@@ -133,7 +149,9 @@ def namespaced_remappings(namespace):
 
 def pipeline_actions(args):
     """Node actions for the chosen pipeline nodes (pure: testable without running launch)."""
-    params = load_params_file(args["params_file"])
+    params_files = [load_params_file(args["params_file"])]
+    if args["prompts_file"]:
+        params_files.append(load_params_file(args["prompts_file"]))
     wanted = [n.strip() for n in args["nodes"].split(",") if n.strip()]
     unknown = [n for n in wanted if n not in PIPELINE_NODES]
     if unknown:
@@ -143,10 +161,10 @@ def pipeline_actions(args):
     actions = []
     for key in wanted:
         package, executable, name = PIPELINE_NODES[key]
-        parameters = node_parameters(params, name)
-        for argument, (node, parameter) in PARAMETER_OVERRIDES.items():
+        parameters = node_parameters(params_files, name)
+        for argument, (node, apply) in PARAMETER_OVERRIDES.items():
             if node == name and args[argument]:
-                parameters[parameter] = args[argument]
+                apply(parameters, args[argument])
         parameters["use_sim_time"] = use_sim_time
         node_remaps = list(remaps)
         if key == "asr":

@@ -1,0 +1,273 @@
+"""fer_node over DDS: camera frames in (raw and compressed), EmotionState out; bad frames survive."""
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from sensor_msgs.msg import CompressedImage, Image
+
+from insideout_common.emotions import LABELS
+from insideout_msgs.msg import EmotionState
+from support.ros_harness import wait_until
+
+from .camera_process import CameraProcess
+from .fer_test_images import astronaut_bgr, face_box_in_frame, in_frame, iou
+
+READY = "listening on"
+PHOTO_SIZE, PHOTO_LEFT = (480, 480), 80
+FRAME_ID = "head_camera_optical_frame"
+
+
+@pytest.fixture(scope="module")
+def face_frame():
+    return in_frame(astronaut_bgr(), photo_size=PHOTO_SIZE, left=PHOTO_LEFT)
+
+
+class StampClock:
+    """Unique, increasing capture stamps for the frames a test sends."""
+
+    def __init__(self):
+        self.nanoseconds = time.time_ns()
+
+    def next(self):
+        self.nanoseconds += 33_000_000
+        return divmod(self.nanoseconds, 1_000_000_000)
+
+
+def raw_image(bgr, encoding, stamp, **overrides) -> Image:
+    channels = {"bgr8": 3, "rgb8": 3, "bgra8": 4, "rgba8": 4, "mono8": 1}.get(encoding, 3)
+    conversions = {"rgb8": cv2.COLOR_BGR2RGB, "bgra8": cv2.COLOR_BGR2BGRA, "rgba8": cv2.COLOR_BGR2RGBA,
+                   "mono8": cv2.COLOR_BGR2GRAY}
+    pixels = cv2.cvtColor(bgr, conversions[encoding]) if encoding in conversions else bgr
+    msg = Image(height=bgr.shape[0], width=bgr.shape[1], encoding=encoding, step=bgr.shape[1] * channels,
+                data=np.ascontiguousarray(pixels).tobytes())
+    msg.header.stamp.sec, msg.header.stamp.nanosec = stamp
+    msg.header.frame_id = FRAME_ID
+    for name, value in overrides.items():
+        setattr(msg, name, value)
+    return msg
+
+
+def compressed_image(data: bytes, fmt: str, stamp) -> CompressedImage:
+    msg = CompressedImage(format=fmt, data=data)
+    msg.header.stamp.sec, msg.header.stamp.nanosec = stamp
+    msg.header.frame_id = FRAME_ID
+    return msg
+
+
+def stamped(stamp):
+    return lambda m: (m.header.stamp.sec, m.header.stamp.nanosec) == stamp
+
+
+def send_until(publisher, msg, collector, predicate, timeout=10.0):
+    """Publish (again every 0.25 s: best-effort delivery) until a matching output arrives."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        publisher.publish(msg)
+        found = collector.wait_for(predicate, timeout=0.25)
+        if found is not None:
+            return found
+    return None
+
+
+@pytest.fixture
+def cameras():
+    started = []
+
+    def start(msg_type="Image", topic="/camera/image_raw", reliable=True):
+        started.append(CameraProcess(msg_type, topic, reliable))
+        return started[-1]
+
+    yield start
+    for camera in started:
+        camera.close()
+
+
+def start_fer(ros, spawn_node, cameras, msg_type="Image", topic="/camera/image_raw", reliable=True, **params):
+    node = spawn_node("insideout_perception", "fer_node", params=params)
+    assert node.wait_for_output(READY, 60), node.output()
+    emotions = ros.collect(EmotionState, "/insideout/emotion", 10)
+    camera = cameras(msg_type, topic, reliable)
+    assert camera.wait_for_subscriber(), node.output()
+    assert ros.wait_for_publishers("/insideout/emotion")
+    return node, emotions, camera
+
+
+def happy(stamp):
+    return lambda m: stamped(stamp)(m) and m.face_detected and m.dominant_label == "happiness"
+
+
+def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, spawn_node, cameras, face_frame):
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
+    # A reliable camera publisher must match the node's best-effort subscription.
+    node, emotions, camera = start_fer(ros, spawn_node, cameras)
+    clock = StampClock()
+    for _ in range(5):
+        state = send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, lambda m: True)
+        time.sleep(0.05)
+    stamp = clock.next()
+    state = send_until(camera, raw_image(face_frame, "rgb8", stamp), emotions, stamped(stamp))
+    assert state is not None, node.output()
+
+    assert state.face_detected and state.track_id > 0
+    assert list(state.labels) == list(LABELS)
+    assert state.dominant_label == "happiness" and state.confidence > 0.8
+    assert len(state.scores) == len(state.raw_scores) == 8
+    assert sum(state.scores) == pytest.approx(1.0, abs=1e-4)
+    assert max(state.scores) == pytest.approx(state.confidence)
+    assert state.raw_scores[LABELS.index("happiness")] > 0.8
+    assert state.scores[LABELS.index("contempt")] == 0.0  # a 7-class model
+    assert state.valence > 0.4 and -1 <= state.arousal <= 1 and not state.valence_arousal_predicted
+    assert state.model_name == "fer_mini_xception"
+    assert state.window_duration == pytest.approx(0.75) and state.window_frames >= 1
+    assert state.header.frame_id == FRAME_ID
+    roi = state.face_roi
+    expected = face_box_in_frame(astronaut_bgr(), PHOTO_SIZE, PHOTO_LEFT)
+    assert iou((roi.x_offset, roi.y_offset, roi.width, roi.height), expected) > 0.45
+    track = state.track_id
+
+    # The same person keeps the id.
+    stamp = clock.next()
+    again = send_until(camera, raw_image(face_frame, "rgb8", stamp), emotions, stamped(stamp))
+    assert again.track_id == track
+
+    # Diagnostics carry rate, latency, model and provider.
+    def ours(array):
+        return [s for s in array.status if "fer_node" in s.name]
+    report = diagnostics.wait_for(lambda a: any(
+        dict((kv.key, kv.value) for kv in s.values).get("frames_processed", "0") != "0" for s in ours(a)), 10)
+    assert report is not None, node.output()
+    values = {kv.key: kv.value for kv in ours(report)[0].values}
+    assert values["model"] == "fer_mini_xception"
+    assert values["execution_providers"] == "CPU"
+    assert float(values["latency_p95_ms"]) > 0 and "processed_rate_hz" in values
+
+    # No frames come any more: after face_loss_timeout the face is reported lost.
+    lost = emotions.wait_for(lambda m: not m.face_detected, timeout=5.0)
+    assert lost is not None, node.output()
+    assert lost.track_id == 0 and lost.dominant_label == "" and lost.confidence == 0.0
+    assert list(lost.scores) == [0.0] * 8 and list(lost.labels) == list(LABELS)
+    assert (lost.face_roi.width, lost.face_roi.height) == (0, 0)
+
+    # Frames never leave the node unless asked: no debug image publisher, nothing in the log.
+    assert ros.node.count_publishers("/insideout/emotion/debug_image") == 0
+    assert node.running()
+
+
+@pytest.mark.parametrize("encoding", ["bgr8", "bgra8", "rgba8", "mono8"])
+def test_every_raw_encoding_is_understood(ros, spawn_node, cameras, face_frame, encoding):
+    # A best-effort camera (sensor-data QoS) this time.
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, reliable=False)
+    stamp = StampClock().next()
+    state = send_until(camera, raw_image(face_frame, encoding, stamp), emotions, happy(stamp))
+    assert state is not None, node.output()
+
+
+def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(ros, spawn_node, cameras, face_frame):
+    node, emotions, camera = start_fer(ros, spawn_node, cameras)
+    clock = StampClock()
+    good = raw_image(face_frame, "rgb8", clock.next())
+    bad_frames = [
+        (raw_image(face_frame, "bayer_rggb8", clock.next()), "unsupported encoding 'bayer_rggb8'"),
+        (raw_image(face_frame, "rgb8", clock.next(), data=bytes(1000)), "fewer than height x step"),
+        (raw_image(face_frame, "rgb8", clock.next(), height=0, width=0, step=0, data=b""), "empty image: 0x0"),
+        (raw_image(face_frame, "rgb8", clock.next(), height=100000, width=100000, step=300000),
+         "exceeds the limit"),
+        (raw_image(face_frame, "rgb8", clock.next(), step=100), "is smaller than one row"),
+    ]
+    for bad, warning in bad_frames:
+        camera.publish(bad)
+        assert node.wait_for_output(warning, 10), f"no warning {warning!r}:\n{node.output()}"
+        stamp = clock.next()
+        good.header.stamp.sec, good.header.stamp.nanosec = stamp
+        assert send_until(camera, good, emotions, happy(stamp)) is not None, node.output()
+    assert node.running()
+    # The bad frames produced no EmotionState of their own.
+    bad_stamps = {(b.header.stamp.sec, b.header.stamp.nanosec) for b, _ in bad_frames}
+    assert not [m for m in emotions.snapshot() if (m.header.stamp.sec, m.header.stamp.nanosec) in bad_stamps]
+    # Pixel data never reaches the log.
+    assert len(node.output()) < 20000
+
+
+def test_repeated_bad_frames_are_throttled(ros, spawn_node, cameras, face_frame):
+    node, emotions, camera = start_fer(ros, spawn_node, cameras)
+    clock = StampClock()
+    for _ in range(20):
+        camera.publish(raw_image(face_frame, "bayer_rggb8", clock.next()))
+        time.sleep(0.02)
+    stamp = clock.next()
+    assert send_until(camera, raw_image(face_frame, "rgb8", stamp), emotions, happy(stamp)) is not None
+    assert node.output().count("unsupported encoding") == 1
+
+
+def test_compressed_jpeg_and_png_in_corrupt_jpeg_dropped(ros, spawn_node, cameras, face_frame):
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, msg_type="CompressedImage",
+                                       topic="/camera/image_raw/compressed", image_transport="compressed")
+    clock = StampClock()
+    jpeg = cv2.imencode(".jpg", face_frame)[1].tobytes()
+    png = cv2.imencode(".png", face_frame)[1].tobytes()
+    for data, fmt in ((jpeg, "jpeg"), (png, "png"), (jpeg, "rgb8; jpeg compressed bgr8")):
+        stamp = clock.next()
+        assert send_until(camera, compressed_image(data, fmt, stamp), emotions, happy(stamp)) is not None, \
+            node.output()
+    for data, warning in ((jpeg[: len(jpeg) // 2], "corrupt JPEG: truncated"),
+                          (jpeg[:2] + bytes(300) + jpeg[-2:], "corrupt JPEG"),
+                          (b"not an image at all", "neither JPEG nor PNG")):
+        camera.publish(compressed_image(data, "jpeg", clock.next()))
+        assert node.wait_for_output(warning, 10), node.output()
+        stamp = clock.next()
+        assert send_until(camera, compressed_image(jpeg, "jpeg", stamp), emotions, happy(stamp)) is not None
+    assert node.running()
+
+
+def test_only_the_newest_frame_is_processed(ros, spawn_node, cameras, face_frame):
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, max_rate=2.0)
+    clock = StampClock()
+    first = clock.next()
+    assert send_until(camera, raw_image(face_frame, "rgb8", first), emotions, stamped(first)) is not None
+    before = len(emotions.snapshot())
+    stamps = []
+    for _ in range(30):  # one second at 30 frames/s into a node limited to 2 frames/s
+        stamps.append(clock.next())
+        camera.publish(raw_image(face_frame, "rgb8", stamps[-1]))
+        time.sleep(1 / 30)
+    # The newest frame is processed once the rate allows; nothing queued behind it.
+    assert emotions.wait_for(stamped(stamps[-1]), timeout=3.0) is not None, node.output()
+    time.sleep(1.0)
+    processed = emotions.snapshot()[before:]
+    assert 2 <= len(processed) <= 5
+    assert [(m.header.stamp.sec, m.header.stamp.nanosec) for m in processed] == sorted(
+        (m.header.stamp.sec, m.header.stamp.nanosec) for m in processed)
+
+
+def test_debug_image_is_published_when_enabled(ros, spawn_node, cameras, face_frame):
+    debug = ros.collect(Image, "/insideout/emotion/debug_image", 5)
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, publish_debug_image=True)
+    stamp = StampClock().next()
+    assert send_until(camera, raw_image(face_frame, "rgb8", stamp), emotions, happy(stamp)) is not None
+    image = debug.wait_for(stamped(stamp), timeout=5.0)
+    assert image is not None, node.output()
+    assert (image.width, image.height, image.encoding, image.header.frame_id) == (640, 480, "bgr8", FRAME_ID)
+    drawn = np.frombuffer(bytes(image.data), np.uint8).reshape(480, 640, 3)
+    assert (drawn != face_frame).any() and np.mean(drawn == face_frame) > 0.9  # annotations only
+
+
+def test_invalid_parameters_stop_the_node_with_all_problems_named(spawn_node):
+    node = spawn_node("insideout_perception", "fer_node",
+                      params={"model": "resnet_9000", "smoothing_window": -1.0, "execution_providers": ["opencl"]})
+    assert wait_until(lambda: not node.running(), 30)
+    assert node.process.returncode == 2
+    output = node.output()
+    assert "model" in output and "resnet_9000" in output
+    assert "smoothing_window" in output and "execution_providers" in output
+
+
+def test_missing_downloadable_model_says_how_to_get_it(spawn_node, tmp_path):
+    node = spawn_node("insideout_perception", "fer_node", params={"model": "enet_b0_8_va_mtl"},
+                      env={"INSIDEOUT_MODELS_DIR": str(tmp_path), "INSIDEOUT_ROOT": str(tmp_path),
+                           "XDG_CACHE_HOME": str(tmp_path)})
+    assert wait_until(lambda: not node.running(), 30)
+    assert node.process.returncode == 2
+    assert "fetch_emotion_models.py enet_b0_8_va_mtl" in node.output()

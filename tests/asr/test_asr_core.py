@@ -59,6 +59,12 @@ def test_stream_clock_follows_chunk_times_and_reanchors_after_a_gap():
     assert clock.time_of(16000) == pytest.approx(101.0)
     clock.observe(200.0, 16000)  # audio stopped for a while (robot spoke): re-anchor
     assert clock.time_of(24000) == pytest.approx(200.5)
+    clock.observe(200.6, 48000)  # a burst, faster than real time: keep the anchor
+    assert clock.time_of(48000) == pytest.approx(202.0)
+    stamped = StreamClock(16000, max_drift=0.5, capture_stamps=True)
+    stamped.observe(10.0, 0)
+    stamped.observe(10.1, 32000)  # capture stamps are the truth, even when they run behind
+    assert stamped.time_of(32000) == pytest.approx(10.1)
 
 
 # --- recognition queue ---------------------------------------------------------------------------

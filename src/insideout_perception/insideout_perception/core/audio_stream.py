@@ -98,20 +98,30 @@ class AudioStream:
 class StreamClock:
     """Maps a position in the 16 kHz stream (samples fed so far) to wall or message time.
 
-    Anchored on the time of a chunk (its header stamp, or when it arrived); re-anchored whenever
-    the stream and the clock drift apart by more than `max_drift` seconds, e.g. after audio was
-    ignored while the robot spoke, or a publisher paused.
+    Anchored on the time of a chunk and re-anchored when the samples fed since no longer account
+    for a chunk's time within `max_drift` seconds (audio ignored while the robot spoke, a paused
+    publisher, a format change). With capture stamps (AudioDataStamped headers) any drift counts.
+    With arrival times only a late chunk does: a backlog delivered faster than real time keeps
+    the anchor, so times never go backwards.
     """
 
-    def __init__(self, sample_rate: int = MODEL_SAMPLE_RATE, max_drift: float = 0.5):
+    def __init__(self, sample_rate: int = MODEL_SAMPLE_RATE, max_drift: float = 0.5,
+                 capture_stamps: bool = False):
         self.sample_rate = sample_rate
         self.max_drift = max_drift
+        self.capture_stamps = capture_stamps
         self._anchor_time: Optional[float] = None
         self._anchor_sample = 0
 
     def observe(self, chunk_time: float, first_sample: int) -> None:
         """`chunk_time` is when the chunk whose first sample is `first_sample` was captured."""
-        if self._anchor_time is None or abs(self.time_of(first_sample) - chunk_time) > self.max_drift:
+        if self._anchor_time is None:
+            drift = float("inf")
+        else:
+            drift = chunk_time - self.time_of(first_sample)
+            if self.capture_stamps:
+                drift = abs(drift)
+        if drift > self.max_drift:
             self._anchor_time = chunk_time
             self._anchor_sample = first_sample
 

@@ -20,6 +20,7 @@ import numpy as np
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from builtin_interfaces.msg import Time
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool
@@ -138,7 +139,7 @@ class AsrNode(Node):
         self.backend.transcribe(np.zeros(MODEL_SAMPLE_RATE, dtype=np.float32))
 
         self.segmenter = self._new_segmenter()
-        self.clock_map = StreamClock(MODEL_SAMPLE_RATE)
+        self.clock_map = StreamClock(MODEL_SAMPLE_RATE, capture_stamps=self.p["stamped_audio"])
         self.queue = RecognitionQueue(self.p["max_pending_utterances"])
         self.input_error: Optional[str] = None  # why audio is being rejected, if it is
         self.robot_speaking = False
@@ -165,9 +166,14 @@ class AsrNode(Node):
         else:
             self.create_subscription(AudioData, "audio", self._on_audio, AUDIO_QOS,
                                      callback_group=audio_group)
-        for qos in (AUDIO_INFO_LATCHED_QOS, AUDIO_INFO_ANY_QOS):
-            self.create_subscription(AudioInfo, "audio_info", self._on_audio_info, qos,
-                                     callback_group=audio_group)
+        # The latched subscription cannot match a volatile publisher (the other one does): that
+        # mismatch is expected, so it is not reported.
+        self.create_subscription(
+            AudioInfo, "audio_info", self._on_audio_info, AUDIO_INFO_LATCHED_QOS,
+            callback_group=audio_group,
+            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
+        self.create_subscription(AudioInfo, "audio_info", self._on_audio_info, AUDIO_INFO_ANY_QOS,
+                                 callback_group=audio_group)
         self.create_subscription(Bool, "/insideout/robot_speaking", self._on_robot_speaking,
                                  LATCHED_STATE, callback_group=audio_group)
         self.diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics_period_s"])
@@ -391,7 +397,9 @@ class AsrNode(Node):
 
 
 def main(args=None):
-    sys.exit(run_node(AsrNode, args))
+    # One executor thread: the audio callbacks must run in order anyway, recognition has its own
+    # worker, and the single-threaded executor keeps up with far higher chunk rates.
+    sys.exit(run_node(AsrNode, args, threads=1))
 
 
 if __name__ == "__main__":

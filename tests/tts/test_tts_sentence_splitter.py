@@ -70,3 +70,14 @@ def test_truncate_reply_cuts_at_a_sentence_end():
 def test_max_chars_too_small_is_refused():
     with pytest.raises(ValueError):
         list(split_sentences("hello", max_chars=5))
+
+
+def test_a_long_first_sentence_is_cut_early_so_speech_starts_sooner():
+    text = ("walking in the park on a sunny morning with a good friend, can lift your mood a lot "
+            "so maybe we could plan a short walk together tomorrow. Then lunch.")
+    pieces = list(split_sentences(text, max_chars=250, first_max_chars=80))
+    assert pieces[0] == "walking in the park on a sunny morning with a good friend,"
+    assert len(pieces[1]) > 40 and pieces[-1] == "Then lunch."
+    assert " ".join(pieces) == text
+    assert list(split_sentences("Short first. Then more.", first_max_chars=80)) == ["Short first.", "Then more."]
+    assert list(split_sentences("...", first_max_chars=80)) == []

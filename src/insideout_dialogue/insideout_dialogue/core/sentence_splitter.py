@@ -65,10 +65,24 @@ def _cut_long(sentence: str, max_chars: int) -> Iterator[str]:
         yield rest.strip()
 
 
-def split_sentences(text: str, max_chars: int = 250) -> Iterator[str]:
-    """Yield the speakable pieces of `text` in order, each at most `max_chars` characters."""
-    if max_chars < 20:
-        raise ValueError(f"max_chars must be at least 20, got {max_chars}")
+def split_sentences(text: str, max_chars: int = 250, first_max_chars: int = 0) -> Iterator[str]:
+    """Yield the speakable pieces of `text` in order, each at most `max_chars` characters.
+
+    `first_max_chars` (when set) bounds the first piece more tightly: speech starts once the first
+    piece is synthesised, so a long first sentence is cut at a comma (or space) to start sooner.
+    """
+    if max_chars < 20 or (first_max_chars and first_max_chars < 20):
+        raise ValueError(f"max_chars and first_max_chars must be at least 20, got {max_chars}, {first_max_chars}")
+    pieces = _split(text, max_chars)
+    if first_max_chars:
+        first = next(pieces, None)
+        if first is None:
+            return
+        yield from _cut_long(first, first_max_chars)
+    yield from pieces
+
+
+def _split(text: str, max_chars: int) -> Iterator[str]:
     text = clean_for_speech(text)
     start = 0
     pending = ""

@@ -92,12 +92,14 @@ _Item = Union[_ReplyStart, _Segment, _ReplyEnd]
 class SpeechPipeline:
     def __init__(self, backend: TtsBackend, output: OutputFormat, replies: ReplyQueue,
                  listener: PipelineListener, lead_seconds: float = 0.2,
-                 max_sentence_chars: int = 250, now: Callable[[], float] = time.monotonic):
+                 max_sentence_chars: int = 250, first_piece_max_chars: int = 0,
+                 now: Callable[[], float] = time.monotonic):
         self.backend = backend
         self.output = output
         self.replies = replies
         self.listener = listener
         self.max_sentence_chars = max_sentence_chars
+        self.first_piece_max_chars = first_piece_max_chars
         self._now = now
         self._clock = PlaybackClock(lead_seconds, now)
         self._segments: "queue.Queue[_Item]" = queue.Queue(maxsize=SEGMENTS_AHEAD)
@@ -162,7 +164,7 @@ class SpeechPipeline:
             reply_id += 1
             generation = self._generation
             self._put(_ReplyStart(generation, reply_id, reply.text, reply.received_at))
-            for sentence in split_sentences(reply.text, self.max_sentence_chars):
+            for sentence in split_sentences(reply.text, self.max_sentence_chars, self.first_piece_max_chars):
                 if self._stop.is_set() or generation != self._generation:
                     break
                 pcm = self._synthesize(sentence)

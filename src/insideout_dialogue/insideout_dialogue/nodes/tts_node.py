@@ -69,6 +69,9 @@ PARAMETERS = [
               minimum=20, maximum=100000),
     ParamSpec("max_sentence_chars", 250, "Longest piece synthesised at once; longer sentences are cut "
               "at commas or spaces.", minimum=20, maximum=2000),
+    ParamSpec("first_piece_max_chars", 80, "Longest first piece of a reply: a long first sentence is "
+              "cut at a comma or space so speech starts sooner. 0 = same as max_sentence_chars.",
+              check=lambda v: None if v == 0 or 20 <= v <= 2000 else "must be 0 or 20..2000"),
     ParamSpec("frame_id", "speaker", "frame_id of the AudioDataStamped headers."),
     ParamSpec("play_command", "", "Also play locally: a command reading raw S16LE mono from stdin, "
               "{sample_rate} filled in, e.g. 'aplay -q -t raw -f S16_LE -c 1 -r {sample_rate}'. Empty = off."),
@@ -115,7 +118,8 @@ class TtsNode(Node):
         self._pipeline = SpeechPipeline(
             backend, self._output, ReplyQueue(params["max_queued_replies"], params["max_reply_chars"]),
             listener=self, lead_seconds=params["playback_lead"],
-            max_sentence_chars=params["max_sentence_chars"])
+            max_sentence_chars=params["max_sentence_chars"],
+            first_piece_max_chars=params["first_piece_max_chars"])
         self._pipeline.start()
         self.create_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
         self.create_service(Trigger, "~/stop", self._on_stop)

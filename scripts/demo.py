@@ -1,22 +1,497 @@
-"""`make demo`: run the InsideOut pipeline on embedded defaults.
+#!/usr/bin/env python3
+"""`make demo`: replay the demo bag through the whole InsideOut pipeline and show what happens.
 
-Until the pipeline nodes exist this only reports what is built and what is missing, and exits
-non-zero: it never pretends a reply was produced.
+Every node runs as its own process (the installed executables, parameters from
+config/insideout.yaml and config/prompts.yaml: the embedded defaults), the bag_player replays
+data/demo_bag (a face on /camera/image_raw, a spoken question on /audio + /audio_info), and this
+script listens over DDS. It prints the emotion over time, the transcript, each agent's answer, the
+aggregated reply and the time from the end of the question to the first reply audio; it writes the
+spoken reply (out/demo_reply.wav), a timeline (out/demo_timeline.png) and the node logs
+(out/logs/). It exits 0 only when a reply was produced and spoken; otherwise it says what is
+missing and exits 1.
 """
 
+import argparse
+import json
+import os
+import signal
+import subprocess
 import sys
+import threading
+import time
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+INSTALL_DIR = REPO_ROOT / "install"
+CONFIG_DIR = REPO_ROOT / "config"
+
+# (package, executable, the topic it subscribes to that proves it is ready, topic it publishes)
+PIPELINE = {
+    "fer_node": ("insideout_perception", "fer_node", "/camera/image_raw", "/insideout/emotion"),
+    "asr_node": ("insideout_perception", "asr_node", "/audio", "/insideout/transcript"),
+    "dialogue_node": ("insideout_dialogue", "dialogue_node", "/insideout/transcript",
+                      "/insideout/dialogue"),
+    "tts_node": ("insideout_dialogue", "tts_node", "/insideout/reply", "/insideout/speaker/audio"),
+}
+# Extra parameter files per node, after config/insideout.yaml.
+EXTRA_PARAM_FILES = {"dialogue_node": [CONFIG_DIR / "prompts.yaml"]}
 
 
-def main() -> int:
-    from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript  # noqa: F401
-    from insideout_msgs.action import Respond  # noqa: F401
-    from audio_common_msgs.msg import AudioData  # noqa: F401
+def log(text: str) -> None:
+    print(f"[demo] {text}", flush=True)
 
-    print("[demo] built: insideout_msgs (EmotionState, Transcript, AgentReply, DialogueTurn, Respond),"
-          " audio_common_msgs, insideout_perception, insideout_dialogue")
-    print("[demo] not there yet: FER node, ASR node, dialogue node, TTS node, demo bag"
-          " (issues 3-6); no reply can be produced, so the demo fails")
-    return 1
+
+# --- node processes ---------------------------------------------------------------------------
+
+class Process:
+    """A pipeline executable in its own process and session, output to a log file."""
+
+    def __init__(self, name: str, command: List[str], log_path: Path):
+        self.name, self.command, self.log_path = name, command, log_path
+        self._log = open(log_path, "wb")
+        self.popen = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
+                                      start_new_session=True, env=dict(os.environ))
+
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self, lines: int = 15) -> str:
+        self._log.flush()
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join("    " + line for line in text[-lines:])
+
+    def stop(self) -> None:
+        if self.running():
+            self.popen.send_signal(signal.SIGINT)
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self._log.close()
+
+
+def node_command(package: str, executable: str, name: str, overrides: Dict[str, str]) -> List[str]:
+    path = INSTALL_DIR / package / "lib" / package / executable
+    command = [str(path), "--ros-args", "--params-file", str(CONFIG_DIR / "insideout.yaml")]
+    for extra in EXTRA_PARAM_FILES.get(name, []):
+        command += ["--params-file", str(extra)]
+    for parameter, value in overrides.items():
+        command += ["-p", f"{parameter}:={value}"]
+    return command
+
+
+# --- what the demo hears over DDS ---------------------------------------------------------------
+
+@dataclass
+class Observations:
+    """Everything received, with monotonic receive times."""
+    t0: Optional[float] = None                      # first camera frame seen
+    emotions: List[Tuple[float, object]] = field(default_factory=list)
+    transcripts: List[Tuple[float, object]] = field(default_factory=list)
+    turns: List[Tuple[float, object]] = field(default_factory=list)
+    replies: List[Tuple[float, str]] = field(default_factory=list)
+    speaker_chunks: List[Tuple[float, bytes]] = field(default_factory=list)
+    speaker_info: Optional[object] = None
+    speaking: List[Tuple[float, bool]] = field(default_factory=list)
+    audio_bytes: int = 0
+    speech_start: Optional[float] = None            # when the question's first/last sample went by
+    speech_end: Optional[float] = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Listener:
+    """An rclpy node in a background thread that records the pipeline's outputs."""
+
+    def __init__(self, obs: Observations, speech_start_byte: int, speech_end_byte: int):
+        import rclpy
+        from audio_common_msgs.msg import AudioData, AudioInfo
+        from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
+        from rclpy.executors import MultiThreadedExecutor
+        from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import Image
+        from std_msgs.msg import Bool, String
+
+        self.rclpy = rclpy
+        self.obs = obs
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node("insideout_demo", context=self.context)
+        reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        best_effort = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+        self._speech_bytes = (speech_start_byte, speech_end_byte)
+        sub = self.node.create_subscription
+        sub(Image, "/camera/image_raw", self._on_frame, best_effort)
+        sub(AudioData, "/audio", self._on_mic_audio, reliable)
+        sub(EmotionState, "/insideout/emotion", self._stamp(obs.emotions), reliable)
+        sub(Transcript, "/insideout/transcript", self._stamp(obs.transcripts), reliable)
+        sub(DialogueTurn, "/insideout/dialogue", self._stamp(obs.turns), reliable)
+        sub(String, "/insideout/reply", lambda m: self._add(obs.replies, m.data), reliable)
+        sub(AudioData, "/insideout/speaker/audio",
+            lambda m: self._add(obs.speaker_chunks, bytes(m.data)), reliable)
+        sub(AudioInfo, "/insideout/speaker/audio_info", self._on_speaker_info, latched)
+        sub(Bool, "/insideout/robot_speaking", lambda m: self._add(obs.speaking, m.data), latched)
+        self.executor = MultiThreadedExecutor(num_threads=2, context=self.context)
+        self.executor.add_node(self.node)
+        self.thread = threading.Thread(target=self._spin, daemon=True)
+        self.thread.start()
+
+    def _spin(self):
+        try:
+            self.executor.spin()
+        except Exception:  # context shut down
+            pass
+
+    def _add(self, items, value):
+        with self.obs.lock:
+            items.append((time.monotonic(), value))
+
+    def _stamp(self, items):
+        return lambda message: self._add(items, message)
+
+    def _on_frame(self, _message):
+        if self.obs.t0 is None:
+            self.obs.t0 = time.monotonic()
+
+    def _on_speaker_info(self, message):
+        self.obs.speaker_info = message
+
+    def _on_mic_audio(self, message):
+        # The question's end is when its last sample has been played to the pipeline.
+        now = time.monotonic()
+        before = self.obs.audio_bytes
+        self.obs.audio_bytes += len(message.data)
+        start, end = self._speech_bytes
+        if before <= start < self.obs.audio_bytes:
+            self.obs.speech_start = now
+        if before < end <= self.obs.audio_bytes:
+            self.obs.speech_end = now
+
+    def subscribers(self, topic: str) -> List[str]:
+        return [info.node_name for info in self.node.get_subscriptions_info_by_topic(topic)]
+
+    def publishers(self, topic: str) -> List[str]:
+        return [info.node_name for info in self.node.get_publishers_info_by_topic(topic)]
+
+    def close(self):
+        self.executor.shutdown(timeout_sec=2.0)
+        self.thread.join(timeout=2.0)
+        self.node.destroy_node()
+        self.rclpy.try_shutdown(context=self.context)
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def read_bag_facts(bag: Path) -> Dict[str, str]:
+    from insideout_common.bags import BagReader
+    with BagReader(bag) as reader:
+        facts = reader.custom_data
+        facts["duration_s"] = f"{reader.duration_s:.2f}"
+    return facts
+
+
+def missing_executables() -> List[str]:
+    missing = []
+    for name, (package, executable, _, _) in PIPELINE.items():
+        if not (INSTALL_DIR / package / "lib" / package / executable).exists():
+            missing.append(f"{name} ({package}/{executable}) is not built: run `make setup`")
+    for executable in ("bag_player",):
+        if not (INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / executable).exists():
+            missing.append(f"insideout_msgs/{executable} is not built: run `make setup`")
+    return missing
+
+
+def emotion_line(t: float, message) -> str:
+    if not message.face_detected:
+        return f"  t={t:5.1f} s  no face"
+    top = sorted(zip(message.labels, message.scores), key=lambda p: -p[1])[:3]
+    others = ", ".join(f"{label} {score:.2f}" for label, score in top[1:])
+    return (f"  t={t:5.1f} s  {message.dominant_label:<9} {message.confidence:.2f}"
+            f"  (then {others}; valence {message.valence:+.2f}, track {message.track_id})")
+
+
+def print_emotions(obs: Observations, period: float = 1.0) -> None:
+    last = -1e9
+    for received, message in obs.emotions:
+        t = received - obs.t0
+        if t - last >= period:
+            print(emotion_line(t, message))
+            last = t
+
+
+def write_wav(path: Path, chunks: List[bytes], info) -> float:
+    rate = info.sample_rate if info is not None else 16000
+    channels = info.channels if info is not None else 1
+    data = b"".join(chunks)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(2)  # S16LE, what tts_node sends
+        wav.setframerate(rate)
+        wav.writeframes(data)
+    return len(data) / 2 / channels / rate
+
+
+def write_timeline(path: Path, obs: Observations, marks: Dict[str, Optional[float]],
+                   question: str, reply: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from insideout_common.emotions import LABELS
+
+    fig, ax = plt.subplots(figsize=(12, 5.5), dpi=100)
+    if obs.emotions:
+        times = np.array([t - obs.t0 for t, _ in obs.emotions])
+        scores = np.array([list(m.scores) if m.face_detected else [0.0] * len(LABELS)
+                           for _, m in obs.emotions])
+        for index, label in enumerate(LABELS):
+            if scores[:, index].max() > 0.02:
+                ax.plot(times, scores[:, index], label=label, linewidth=1.8)
+    rel = {name: (t - obs.t0 if t is not None else None) for name, t in marks.items()}
+    if rel.get("speech_start") is not None and rel.get("speech_end") is not None:
+        ax.axvspan(rel["speech_start"], rel["speech_end"], color="tab:blue", alpha=0.12,
+                   label="question (audio)")
+    if rel.get("reply_audio_start") is not None:
+        end = rel.get("reply_audio_end") or rel["reply_audio_start"]
+        ax.axvspan(rel["reply_audio_start"], max(end, rel["reply_audio_start"] + 0.1),
+                   color="tab:green", alpha=0.12, label="reply (speaker audio)")
+    for name, style in (("transcript", "tab:blue"), ("dialogue_turn", "tab:green")):
+        if rel.get(name) is not None:
+            ax.axvline(rel[name], color=style, linestyle="--", linewidth=1.2,
+                       label={"transcript": "transcript", "dialogue_turn": "DialogueTurn"}[name])
+    ax.set_xlabel("time since the first camera frame [s]")
+    ax.set_ylabel("smoothed emotion score")
+    ax.set_ylim(-0.02, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    wrap = lambda text: text if len(text) < 110 else text[:107] + "..."  # noqa: E731
+    ax.set_title(f"InsideOut demo\nQ: {wrap(question)}\nA: {wrap(reply)}", fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bag", default=str(REPO_ROOT / "data" / "demo_bag"),
+                        help="bag to replay (default: data/demo_bag, made by `make setup`)")
+    parser.add_argument("--out", default=str(REPO_ROOT / "out"), help="output directory")
+    parser.add_argument("--timeout", type=float, default=420.0,
+                        help="give up this many seconds after playback starts")
+    parser.add_argument("--startup-timeout", type=float, default=180.0,
+                        help="how long the nodes may take to come up (models, LLM server)")
+    parser.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
+                        help="override one node parameter, e.g. dialogue_node.aggregation."
+                             "strategy=select (repeatable)")
+    parser.add_argument("--max-tokens", type=int, default=0,
+                        help="cap every agent's and the aggregator's answer length (0: as "
+                             "configured)")
+    return parser.parse_args(argv)
+
+
+def overrides_from(args) -> Dict[str, Dict[str, str]]:
+    overrides: Dict[str, Dict[str, str]] = {name: {} for name in PIPELINE}
+    if args.max_tokens:
+        import yaml
+        config = yaml.safe_load((CONFIG_DIR / "insideout.yaml").read_text())
+        agents = config["dialogue_node"]["ros__parameters"]["agents"]["names"]
+        for prefix in [f"agents.{a}." for a in agents] + ["aggregator."]:
+            overrides["dialogue_node"][prefix + "max_tokens"] = str(args.max_tokens)
+    for item in args.set:
+        target, _, value = item.partition("=")
+        node, _, parameter = target.partition(".")
+        if node not in PIPELINE or not parameter or not _:
+            raise SystemExit(f"--set {item!r}: expected NODE.PARAM=VALUE with NODE one of "
+                             f"{', '.join(PIPELINE)}")
+        overrides[node][parameter] = value
+    return overrides
+
+
+def run(args) -> int:
+    out = Path(args.out)
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    bag = Path(args.bag)
+    missing = missing_executables()
+    if not (bag / "metadata.yaml").exists():
+        missing.append(f"the demo bag {bag} does not exist: run `make setup` "
+                       "(scripts/setup.d/50-demo-bag.sh generates it)")
+    if missing:
+        for item in missing:
+            log(f"missing: {item}")
+        log("no reply can be produced; the demo fails")
+        return 1
+
+    facts = read_bag_facts(bag)
+    question = facts.get("insideout.question", "")
+    speech_start = int(facts.get("insideout.speech_start_sample", 0))
+    speech_end = int(facts.get("insideout.speech_end_sample", 0))
+    log(f"bag {bag} ({facts['duration_s']} s): a face on /camera/image_raw and the spoken "
+        f"question {question!r} on /audio")
+
+    overrides = overrides_from(args)
+    obs = Observations()
+    listener = Listener(obs, 2 * speech_start, 2 * speech_end)  # S16LE mono: 2 bytes a sample
+    processes: List[Process] = []
+    try:
+        for name, (package, executable, _, _) in PIPELINE.items():
+            command = node_command(package, executable, name, overrides[name])
+            processes.append(Process(name, command, out / "logs" / f"{name}.log"))
+        log("started " + ", ".join(p.name for p in processes) + " (each its own process; "
+            f"logs in {out / 'logs'}); waiting for them to come up")
+
+        def not_ready() -> List[str]:
+            lacking = []
+            for name, (_, _, listens, publishes) in PIPELINE.items():
+                if name not in listener.subscribers(listens) or \
+                        name not in listener.publishers(publishes):
+                    lacking.append(f"{name} (subscribed to {listens} and publishing {publishes})")
+            return lacking
+
+        started = time.monotonic()
+        while not_ready() and time.monotonic() - started < args.startup_timeout:
+            dead = [p for p in processes if not p.running()]
+            if dead:
+                for process in dead:
+                    log(f"{process.name} exited with code {process.popen.returncode}:\n"
+                        f"{process.tail()}")
+                return 1
+            time.sleep(0.5)
+        lacking = not_ready()
+        if lacking:
+            for item in lacking:
+                log(f"not ready after {args.startup_timeout:.0f} s: {item}")
+            return 1
+        log(f"pipeline ready after {time.monotonic() - started:.1f} s; replaying the bag")
+
+        player = Process("bag_player", [
+            str(INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_player"),
+            "--ros-args", "-p", f"bag:={bag}", "-p", "restamp_headers:=true",
+            "-p", "start_delay:=1.0"], out / "logs" / "bag_player.log")
+        processes.append(player)
+
+        # A turn is done once it was published and the robot has stopped speaking it.
+        def spoken() -> bool:
+            with obs.lock:
+                if not obs.turns or not obs.speaker_chunks:
+                    return False
+                quiet = time.monotonic() - obs.speaker_chunks[-1][0] > 1.5
+                stopped = bool(obs.speaking) and obs.speaking[-1][1] is False
+                return quiet and stopped and obs.speaking[-1][0] >= obs.turns[0][0] - 1.0
+
+        finished = wait_until(lambda: spoken() or not all(p.running() for p in processes
+                                                          if p is not player),
+                              args.timeout + float(facts["duration_s"]))
+        crashed = [p for p in processes if p is not player and not p.running()]
+        for process in crashed:
+            log(f"{process.name} exited with code {process.popen.returncode}:\n{process.tail()}")
+        return report(out, obs, question, finished and not crashed)
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        listener.close()
+
+
+def report(out: Path, obs: Observations, question: str, finished: bool) -> int:
+    if obs.t0 is None:
+        log("no camera frame was seen: the bag player did not play (see out/logs/bag_player.log)")
+        return 1
+    rel = lambda t: None if t is None else t - obs.t0  # noqa: E731
+    print("\nEmotion over time (fer_node, /insideout/emotion):")
+    if obs.emotions:
+        print_emotions(obs)
+    else:
+        print("  none received")
+
+    finals = [(t, m) for t, m in obs.transcripts if m.is_final]
+    print("\nTranscript (asr_node, /insideout/transcript):")
+    for t, message in finals:
+        print(f"  t={rel(t):5.1f} s  #{message.utterance_id} {message.text!r} "
+              f"(confidence {message.confidence:.2f})")
+    if not finals:
+        print("  none received")
+    print(f"  (the bag says: {question!r})")
+
+    turn_time, turn = obs.turns[0] if obs.turns else (None, None)
+    if turn is not None:
+        print(f"\nAgents (dialogue_node, user emotion {turn.emotion.dominant_label or 'none'} "
+              f"{turn.emotion.confidence:.2f}):")
+        for index, agent in enumerate(turn.agent_replies):
+            weight = turn.agent_weights[index] if index < len(turn.agent_weights) else float("nan")
+            body = agent.text if agent.ok else f"FAILED: {agent.error}"
+            print(f"  [{agent.agent}] weight {weight:.2f}, {agent.latency:.1f} s: {body}")
+        print(f"\nReply ({turn.aggregation_strategy}, {turn.latency:.1f} s after the transcript):"
+              f"\n  {turn.reply}")
+        if not turn.success:
+            print(f"  (fallback reply: error {turn.error_code}: {turn.error_message})")
+    else:
+        print("\nNo DialogueTurn received.")
+
+    first_audio = obs.speaker_chunks[0][0] if obs.speaker_chunks else None
+    last_audio = obs.speaker_chunks[-1][0] if obs.speaker_chunks else None
+    latency = None
+    if first_audio is not None and obs.speech_end is not None:
+        latency = first_audio - obs.speech_end
+        print(f"\nEnd of the question -> first reply audio: {latency:.2f} s")
+
+    summary = {"question": question,
+               "transcript": finals[0][1].text if finals else None,
+               "reply": turn.reply if turn is not None else None,
+               "success": bool(turn is not None and turn.success),
+               "agents": [{"agent": a.agent, "ok": a.ok, "text": a.text, "error": a.error,
+                           "latency_s": round(a.latency, 3)} for a in
+                          (turn.agent_replies if turn is not None else [])],
+               "question_end_to_first_reply_audio_s": None if latency is None else round(latency, 3)}
+    marks = {"speech_start": obs.speech_start, "speech_end": obs.speech_end,
+             "transcript": finals[0][0] if finals else None, "dialogue_turn": turn_time,
+             "reply_audio_start": first_audio, "reply_audio_end": last_audio}
+    timeline = out / "demo_timeline.png"
+    write_timeline(timeline, obs, marks, question, turn.reply if turn is not None else "(none)")
+    print(f"\nTimeline: {timeline}")
+    if obs.speaker_chunks:
+        wav = out / "demo_reply.wav"
+        seconds = write_wav(wav, [c for _, c in obs.speaker_chunks], obs.speaker_info)
+        print(f"Spoken reply: {wav} ({seconds:.1f} s)")
+        summary["reply_audio_s"] = round(seconds, 2)
+    (out / "demo_summary.json").write_text(json.dumps(summary, indent=2))
+
+    problems = []
+    if not finals:
+        problems.append("no final transcript")
+    if turn is None:
+        problems.append("no DialogueTurn")
+    elif not turn.success or not turn.reply.strip():
+        problems.append("the dialogue produced no reply of its own (fallback)")
+    if not obs.speaker_chunks:
+        problems.append("no reply audio on /insideout/speaker/audio")
+    if not finished and not problems:
+        problems.append("the pipeline did not finish speaking in time")
+    if problems:
+        log("FAILED: " + "; ".join(problems) + " (node logs in out/logs/)")
+        return 1
+    log("OK: a reply was produced and spoken")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    # Keep the demo's DDS traffic on this machine unless the user chose otherwise.
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    return run(args)
 
 
 if __name__ == "__main__":

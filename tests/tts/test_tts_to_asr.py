@@ -1,0 +1,88 @@
+"""Across nodes: what tts_node says, asr_node hears as the same words; and the robot_speaking mute.
+
+tts_node's speaker audio is remapped onto asr_node's microphone input (audio, audio_info), both
+real nodes over DDS with real models (hibari voice, Silero VAD, Whisper tiny.en). A microphone keeps
+sending after the robot stops talking; here the test plays that part with a second of silence on the
+same topic, so the VAD sees the end of the utterance.
+"""
+
+import time
+
+from audio_common_msgs.msg import AudioData
+from std_msgs.msg import Bool, String
+
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
+from insideout_msgs.msg import Transcript
+from support.ros_harness import wait_until
+
+from .speech_check import word_error_rate
+
+SPEAKER = "/insideout/speaker/audio"
+REPLY = "Please remember to water the plants in the kitchen before you leave tonight."
+SILENCE_CHUNK = bytes(3200)  # 0.1 s at 16 kHz S16LE
+
+
+def start_pair(ros, spawn_node, barge_in):
+    tts = spawn_node("insideout_dialogue", "tts_node")
+    asr = spawn_node("insideout_perception", "asr_node", params={"barge_in": barge_in},
+                     remaps={"audio": SPEAKER, "audio_info": "/insideout/speaker/audio_info"})
+    assert tts.wait_for_output("speaking /insideout/reply with", 60), tts.output()
+    assert asr.wait_for_output("asr_node ready", 120), asr.output()
+    transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
+    speaking = ros.collect(Bool, "/insideout/robot_speaking", LATCHED_STATE)
+    audio = ros.collect(AudioData, SPEAKER, RELIABLE_EVENTS)
+    replies = ros.publisher(String, "/insideout/reply", RELIABLE_EVENTS)
+    microphone = ros.publisher(AudioData, SPEAKER, RELIABLE_EVENTS)
+    assert ros.wait_for_subscribers(replies)
+    assert ros.wait_for_subscribers(microphone, count=2)  # asr_node and this harness
+    assert speaking.wait_for(lambda m: m.data is False, 10)
+    return tts, asr, transcripts, speaking, audio, replies, microphone
+
+
+def speak_and_wait(replies, speaking, text):
+    mark = len(speaking.snapshot())
+    replies.publish(String(data=text))
+
+    def spoke():
+        values = [m.data for m in speaking.snapshot()[mark:]]
+        return True in values and values[-1] is False
+    assert wait_until(spoke, 30)
+
+
+def room_silence(microphone, seconds=1.5):
+    for _ in range(int(seconds / 0.1)):
+        microphone.publish(AudioData(data=SILENCE_CHUNK))
+        time.sleep(0.1)
+
+
+def final_text(transcripts, timeout):
+    message = transcripts.wait_for(lambda m: m.is_final, timeout)
+    return None if message is None else message.text
+
+
+def test_tts_audio_fed_to_the_asr_node_comes_back_as_the_same_words(ros, spawn_node):
+    tts, asr, transcripts, speaking, _, replies, microphone = start_pair(ros, spawn_node, barge_in=True)
+    speak_and_wait(replies, speaking, REPLY)
+    room_silence(microphone)
+    heard = final_text(transcripts, 30)
+    assert heard is not None, asr.output()
+    assert word_error_rate(REPLY, heard) < 0.2, f"said {REPLY!r}, heard {heard!r}"
+
+
+def test_asr_node_does_not_transcribe_the_robot_while_it_speaks(ros, spawn_node):
+    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node, barge_in=False)
+    speak_and_wait(replies, speaking, REPLY)
+    room_silence(microphone)
+    assert final_text(transcripts, 5) is None, "the ASR transcribed the robot's own voice"
+    assert asr.wait_for_output("robot speaking: audio ignored", 5), asr.output()
+
+    # Control: the very same audio, sent while the robot is silent (a person saying it), is heard.
+    spoken = [bytes(m.data) for m in audio.snapshot()]
+    assert spoken
+    for chunk in spoken:
+        microphone.publish(AudioData(data=chunk))
+        time.sleep(0.02)
+    room_silence(microphone)
+    heard = final_text(transcripts, 30)
+    assert heard is not None, asr.output()
+    assert word_error_rate(REPLY, heard) < 0.2, heard

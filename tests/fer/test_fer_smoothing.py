@@ -130,3 +130,29 @@ def test_circumplex_estimate_places_emotions_in_their_quadrants():
     assert mixed[0] == pytest.approx((happy[0] + sad[0]) / 2)
     with pytest.raises(ValueError):
         estimate_valence_arousal([1.0, 0.0])
+
+
+def test_rate_limit_lets_a_jittery_camera_at_the_limit_through_without_waiting():
+    from insideout_perception.core.frame_rate_limit import FrameRateLimiter
+
+    limiter = FrameRateLimiter(30.0, now=0.0)
+    rng = np.random.default_rng(3)
+    now = 0.0
+    for _ in range(300):
+        now += 1 / 30 + rng.uniform(-0.004, 0.004)
+        assert limiter.wait_time(now) == 0.0
+        limiter.take(now)
+
+
+def test_rate_limit_caps_a_fast_camera_at_max_rate():
+    from insideout_perception.core.frame_rate_limit import FrameRateLimiter
+
+    limiter = FrameRateLimiter(10.0, now=0.0)
+    now, processed = 0.0, 0
+    while now < 3.0:  # frames every 10 ms for 3 s, processed only when allowed
+        if limiter.wait_time(now) == 0.0:
+            limiter.take(now)
+            processed += 1
+        now += 0.01
+    assert 29 <= processed <= 32  # 10 per second, plus the burst of two
+    assert FrameRateLimiter(0.0, now=0.0).wait_time(0.0) == 0.0  # 0 = unlimited

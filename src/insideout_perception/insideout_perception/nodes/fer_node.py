@@ -36,6 +36,7 @@ from insideout_perception.core.expression_classifier import (
 from insideout_perception.core.expression_models import MODEL_NAMES, get_model_spec
 from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceDetector
 from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
+from insideout_perception.core.frame_rate_limit import FrameRateLimiter
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
 from insideout_perception.core.image_conversion import (
     DEFAULT_MAX_PIXELS, ImageConversionError, bgr_to_raw, check_dimensions, compressed_to_bgr, raw_to_bgr)
@@ -215,22 +216,19 @@ class FerNode(Node):
             self._frame_ready.notify()
 
     def _work(self) -> None:
-        period = 1.0 / self.params["max_rate"] if self.params["max_rate"] > 0 else 0.0
-        last_start = -1e9
+        limiter = FrameRateLimiter(self.params["max_rate"], time.monotonic())
         while True:
             with self._frame_ready:
                 while self._pending is None and not self._stopping:
                     self._frame_ready.wait(0.2)
-                if self._stopping:
-                    return
-                # Rate limit: wait out the period; frames arriving meanwhile replace the pending one.
-                while not self._stopping and time.monotonic() < last_start + period:
-                    self._frame_ready.wait(last_start + period - time.monotonic())
+                # Over the rate limit: wait; frames arriving meanwhile replace the pending one.
+                while not self._stopping and limiter.wait_time(time.monotonic()) > 0:
+                    self._frame_ready.wait(limiter.wait_time(time.monotonic()))
                 if self._stopping:
                     return
                 msg, received, received_ros = self._pending
                 self._pending = None
-            last_start = time.monotonic()
+            limiter.take(time.monotonic())
             try:
                 self._process(msg, received, received_ros)
             except Exception as error:  # never let one frame stop the node

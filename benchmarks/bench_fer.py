@@ -1,0 +1,263 @@
+"""Facial emotion speed: the installed fer_node fed 640x480 frames with one face over DDS.
+
+    source scripts/env.sh && python benchmarks/bench_fer.py [--seconds 15] [--models all]
+
+This process is the camera: it publishes 640x480 rgb8 frames (scikit-image's astronaut on a grey
+background) to a fer_node process and subscribes to /insideout/emotion. Each frame carries its
+publish time as header.stamp, which the node copies into the EmotionState, so
+  latency = EmotionState received - frame published   (both hops over DDS included)
+and the node's own receive-to-publish latency is read from its /diagnostics.
+Per available model:
+  saturated   max_rate 0, the next frame is published as soon as fewer than 2 are in flight:
+              the frames/s the node sustains (target with the embedded model: >= 60).
+  steady 30   frames published at a steady 30 frames/s with the node's default parameters:
+              latency p50/p95 (target p95 < 20 ms) and the node's CPU use in cores, from
+              /proc/<pid>/stat of the node and its children (target < 1 core).
+Plus, in this process, the per-stage cost of the core (BlazeFace, expression model) per frame.
+The camera uses config/fastdds_large_frames.xml, as a camera driver publishing 900 KB frames should.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+# Before rclpy creates this process's participant (see the file for why).
+os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(ROOT / "config" / "fastdds_large_frames.xml")
+
+import numpy as np  # noqa: E402
+
+from insideout_perception.core.expression_models import (  # noqa: E402
+    EMBEDDED_MODEL, MODELS, find_model_file)
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def face_frame():
+    sys.path.insert(0, str(ROOT / "tests" / "fer"))
+    from fer_test_images import astronaut_bgr, in_frame  # the tests' real face photos
+
+    return in_frame(astronaut_bgr(), photo_size=(480, 480), left=80)
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """utime + stime of `pid` and all its descendants."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append((int(entry), fields))
+    total, stack = 0.0, [pid]
+    try:
+        own = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(own[11]) + int(own[12])) / CLOCK_TICKS
+    except OSError:
+        return 0.0
+    while stack:
+        for child, fields in children.get(stack.pop(), []):
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            stack.append(child)
+    return total
+
+
+class Camera:
+    """Publishes frames and matches EmotionStates back to them by stamp."""
+
+    def __init__(self, ros, frame):
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import Image
+
+        from insideout_msgs.msg import EmotionState
+
+        self._image = Image(height=frame.shape[0], width=frame.shape[1], encoding="rgb8",
+                            step=frame.shape[1] * 3, data=frame[:, :, ::-1].tobytes())
+        self._image.header.frame_id = "camera"
+        self.publisher = ros.publisher(Image, "/camera/image_raw",
+                                       QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+        self._lock = threading.Condition()
+        self.sent = {}
+        self.latencies = []
+        self.outputs = 0
+        self.happy = 0
+        ros.node.create_subscription(EmotionState, "/insideout/emotion", self._on_emotion, 50)
+
+    def _on_emotion(self, msg):
+        now = time.time_ns()
+        key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        with self._lock:
+            self.outputs += 1
+            self.happy += msg.dominant_label == "happiness"
+            if self.sent.pop(key, None) is not None:
+                self.latencies.append((now - (key[0] * 1_000_000_000 + key[1])) / 1e6)
+            self._lock.notify_all()
+
+    def publish(self):
+        stamp = time.time_ns()
+        key = divmod(stamp, 1_000_000_000)
+        self._image.header.stamp.sec, self._image.header.stamp.nanosec = key
+        with self._lock:
+            self.sent[key] = stamp
+        self.publisher.publish(self._image)
+
+    def in_flight(self, max_age_s=0.5):
+        # Frames the node skipped (a newer one arrived) never come back: forget them after a while.
+        cutoff = time.time_ns() - int(max_age_s * 1e9)
+        with self._lock:
+            for key in [k for k, v in self.sent.items() if v < cutoff]:
+                del self.sent[key]
+            return len(self.sent)
+
+    def reset(self):
+        with self._lock:
+            self.sent.clear()
+            self.latencies.clear()
+            self.outputs = self.happy = 0
+
+    def wait_output(self, timeout):
+        with self._lock:
+            return self._lock.wait(timeout)
+
+
+def node_diagnostics(ros):
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    latest = {}
+
+    def keep(array):
+        for status in array.status:
+            if "fer_node" in status.name:
+                latest.update({kv.key: kv.value for kv in status.values})
+    ros.node.create_subscription(DiagnosticArray, "/diagnostics", keep, 10)
+    return latest
+
+
+def percentile(values, q):
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def run_model(model, seconds):
+    from support.ros_harness import NodeProcess, RosHarness, wait_until
+
+    print(f"\nmodel {model}")
+    frame = face_frame()
+    results = {}
+    for mode, params in (("saturated", {"max_rate": 0.0}), ("steady 30", {})):
+        node = NodeProcess("insideout_perception", "fer_node", params={"model": model, **params})
+        ros = RosHarness("bench_fer_camera")
+        try:
+            if not node.wait_for_output("listening on", 60):
+                print(f"  {mode}: node did not start:\n{node.output()[-2000:]}")
+                return
+            camera = Camera(ros, frame)
+            diagnostics = node_diagnostics(ros)
+            if not ros.wait_for_subscribers(camera.publisher) or not ros.wait_for_publishers("/insideout/emotion"):
+                print(f"  {mode}: no DDS match")
+                return
+            # Warm up (model and detector caches, DDS paths), then measure.
+            warm_end = time.monotonic() + 2.0
+            while time.monotonic() < warm_end:
+                camera.publish()
+                camera.wait_output(0.1)
+            time.sleep(0.3)
+            camera.reset()
+            cpu_start, wall_start = process_tree_cpu_seconds(node.process.pid), time.monotonic()
+            end = wall_start + seconds
+            published = 0
+            if mode == "saturated":
+                while time.monotonic() < end:
+                    if camera.in_flight() < 2:
+                        camera.publish()
+                        published += 1
+                    else:
+                        camera.wait_output(0.05)
+            else:
+                next_at = wall_start
+                while time.monotonic() < end:
+                    camera.publish()
+                    published += 1
+                    next_at += 1 / 30
+                    time.sleep(max(next_at - time.monotonic(), 0))
+            time.sleep(0.2)
+            wall = time.monotonic() - wall_start
+            cpu = process_tree_cpu_seconds(node.process.pid) - cpu_start
+            wait_until(lambda: "latency_p95_ms" in diagnostics, 3)
+            lat = camera.latencies
+            out_rate = camera.outputs / wall
+            print(f"  {mode:10s} published {published / wall:5.1f} frames/s, EmotionState {out_rate:5.1f}/s "
+                  f"({camera.happy}/{camera.outputs} happiness); camera->EmotionState latency "
+                  f"p50 {percentile(lat, 50):5.1f} ms p95 {percentile(lat, 95):5.1f} ms; node receive->publish "
+                  f"p50 {diagnostics.get('latency_p50_ms', '?')} ms p95 {diagnostics.get('latency_p95_ms', '?')} "
+                  f"ms; node CPU {cpu / wall:.2f} cores; providers {diagnostics.get('execution_providers', '?')}")
+            results[mode] = (out_rate, percentile(lat, 50), percentile(lat, 95), cpu / wall)
+        finally:
+            ros.close()
+            node.stop()
+    return results
+
+
+def core_stage_costs(model, frames=200):
+    from insideout_perception.core.expression_classifier import load_classifier
+    from insideout_perception.core.face_crop import crop_face
+    from insideout_perception.core.face_detection import BlazeFaceDetector
+
+    import cv2
+
+    frame = face_frame()
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    spec = MODELS[model]
+    classifier = load_classifier(spec, None, ["cpu"], 1)[0]
+    for detector_model in ("short_range", "full_range"):
+        detector = BlazeFaceDetector(detector_model)
+        face = detector.detect(rgb)[0]
+        for _ in range(20):
+            detector.detect(rgb)
+        started = time.perf_counter()
+        for _ in range(frames):
+            detector.detect(rgb)
+        detect_ms = (time.perf_counter() - started) / frames * 1000
+        detector.close()
+        print(f"  core: BlazeFace {detector_model} {detect_ms:.2f} ms per 640x480 frame")
+    crop = crop_face(frame, face, spec.crop)
+    for _ in range(20):
+        classifier.classify(crop)
+    started = time.perf_counter()
+    for _ in range(frames):
+        classifier.classify(crop_face(frame, face, spec.crop))
+    print(f"  core: crop + {model} {(time.perf_counter() - started) / frames * 1000:.2f} ms per face "
+          f"(1 onnxruntime thread)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0, help="measuring time per mode")
+    parser.add_argument("--models", default="all", help="comma-separated model names, or 'all'")
+    args = parser.parse_args()
+    from support.ros_domain import claim_isolated_domain
+
+    claim = claim_isolated_domain()
+    os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    names = list(MODELS) if args.models == "all" else args.models.split(",")
+    print(f"fer_node over DDS, 640x480 rgb8 frames with one face; {os.cpu_count()} CPUs")
+    try:
+        for name in names:
+            spec = MODELS[name]
+            if name != EMBEDDED_MODEL and find_model_file(spec) is None:
+                print(f"\nmodel {name}: not available here (python scripts/fetch_emotion_models.py {name})")
+                continue
+            run_model(name, args.seconds)
+            core_stage_costs(name)
+    finally:
+        claim.release()
+
+
+if __name__ == "__main__":
+    main()

@@ -32,14 +32,15 @@ PIPELINE_NODES = {
     "tts": ("insideout_dialogue", "tts_node", "tts_node"),
 }
 
-# InsideOut's own topics. The nodes use these absolute names; with a namespace they are remapped
-# under it, so two robots (or two pipelines) can share one ROS domain.
+# InsideOut's own topics, services and actions. The nodes use these absolute names; with a
+# namespace they are remapped under it, so two robots (or two pipelines) can share one ROS domain.
 INSIDEOUT_TOPICS = (
     "/insideout/emotion", "/insideout/emotion/debug_image", "/insideout/transcript",
     "/insideout/user_speaking", "/insideout/robot_speaking", "/insideout/reply",
     "/insideout/dialogue", "/insideout/speaker/audio", "/insideout/speaker/audio_stamped",
     "/insideout/speaker/audio_info",
 )
+INSIDEOUT_SERVICES = ("/insideout/reset_memory",)
 INSIDEOUT_ACTIONS = ("/insideout/respond",)
 # The hidden topics and services an action server uses under its name.
 ACTION_SUFFIXES = ("/_action/send_goal", "/_action/cancel_goal", "/_action/get_result",
@@ -142,7 +143,7 @@ def namespaced_remappings(namespace):
     if not namespace:
         return []
     root = "/" + namespace.strip("/")
-    names = list(INSIDEOUT_TOPICS)
+    names = list(INSIDEOUT_TOPICS) + list(INSIDEOUT_SERVICES)
     names += [action + suffix for action in INSIDEOUT_ACTIONS for suffix in ACTION_SUFFIXES]
     return [(name, root + name) for name in names]
 

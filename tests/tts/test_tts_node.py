@@ -6,6 +6,7 @@ import wave
 import numpy as np
 import pytest
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
@@ -104,8 +105,15 @@ def test_reply_becomes_paced_audio_with_info_and_speaking_flag(ros, spawn_node):
     assert node.running()
 
 
+def tts_status(array):
+    return next((s for s in array.status if s.name.startswith("tts_node")), None)
+
+
 def test_bad_input_is_warned_about_and_the_node_keeps_speaking(ros, spawn_node):
     node, streams, replies = start_tts(ros, spawn_node, backend="espeak-ng", max_queued_replies=3)
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics")
+    healthy = diagnostics.wait_for(lambda a: tts_status(a) is not None, 10)
+    assert healthy is not None and tts_status(healthy).level == DiagnosticStatus.OK
     stop = ros.node.create_client(Trigger, "/tts_node/stop")
     assert stop.wait_for_service(timeout_sec=10)
 
@@ -131,6 +139,14 @@ def test_bad_input_is_warned_about_and_the_node_keeps_speaking(ros, spawn_node):
     assert wait_until(lambda: streams["speaking"].values()[-1].data is False, 5)
     stopped_at = len(streams["audio"].items)
     assert stopped_at < 200  # far less than the 2,000 characters (about 2.5 min) it was asked
+
+    # /diagnostics counts what was refused and says why.
+    def warned(array):
+        status = tts_status(array)
+        values = {kv.key: kv.value for kv in status.values} if status else {}
+        return status is not None and status.level == DiagnosticStatus.WARN and \
+            int(values.get("replies_dropped", 0)) == 3 and "espeak-ng" in values.get("backend", "")
+    assert diagnostics.wait_for(warned, 10), [tts_status(a) for a in diagnostics.snapshot()[-1:]]
 
     # Still alive and speaking what comes next.
     mark = len(streams["speaking"].items)

@@ -9,7 +9,7 @@ from std_msgs.msg import Bool
 from insideout_common.pcm import encode_s16le, resample
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 from insideout_msgs.msg import Transcript
-from insideout_perception.core.word_error_rate import word_error_rate
+from insideout_perception.core.word_error_rate import normalised_words, word_error_rate
 from support.ros_harness import wait_until
 
 from .audio_capture_publisher import AudioCapturePublisher
@@ -130,6 +130,26 @@ def test_barge_in_keeps_listening_while_the_robot_speaks(ros, spawn_node):
     mic.send(encode_s16le(spoken([SENTENCES[2]])))  # no AudioInfo: parameters give the format
     got = wait_finals(transcripts, 1)
     assert got and word_error_rate(SENTENCES[2], got[0].text) < 0.2
+
+
+def test_partial_transcripts_precede_the_final_one(ros, spawn_node):
+    transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
+    start_asr(spawn_node, publish_partials=True, partial_period_s=0.5)
+    mic = AudioCapturePublisher(ros)
+    mic.wait_for_node()
+    sentence = " ".join(SENTENCES[1:3])  # about 5 s without a pause long enough to end it
+    mic.send(encode_s16le(spoken([sentence.replace(".", ",")])), speed=1.0)
+    got = wait_finals(transcripts, 1)
+    assert got and word_error_rate(sentence, got[0].text) < 0.2, got
+    partials = [m for m in transcripts.snapshot() if not m.is_final]
+    assert partials, "no partial transcript"
+    assert all(m.utterance_id == got[0].utterance_id for m in partials)
+    messages = transcripts.snapshot()
+    assert messages.index(partials[0]) < messages.index(got[0])
+    # The latest partial heard the beginning of what was said.
+    said = set(normalised_words(sentence))
+    heard = normalised_words(partials[-1].text)
+    assert heard and sum(w in said for w in heard) / len(heard) > 0.5, partials[-1].text
 
 
 def test_bad_input_warns_and_the_node_keeps_working(ros, spawn_node):

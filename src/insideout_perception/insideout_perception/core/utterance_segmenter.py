@@ -103,6 +103,11 @@ class UtteranceSegmenter:
         return self._confirmed
 
     @property
+    def in_pause(self) -> bool:
+        """The speaker has gone quiet and the utterance may be about to end."""
+        return self._silence_start is not None
+
+    @property
     def buffered_samples(self) -> int:
         return self._buffer_len + len(self._rest) + sum(len(f) for f in self._pre_roll)
 

@@ -307,7 +307,9 @@ class AsrNode(Node):
                 throttle_duration_sec=WARN_THROTTLE_S)
 
     def _maybe_request_partial(self) -> None:
-        if not self.p["publish_partials"] or not self.segmenter.speaking:
+        # Not during a pause: the final may be due any moment, and a partial still running then
+        # would delay it.
+        if not self.p["publish_partials"] or not self.segmenter.speaking or self.segmenter.in_pause:
             return
         now = time.monotonic()
         if now - self.last_partial_at < self.p["partial_period_s"]:

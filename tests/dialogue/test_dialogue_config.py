@@ -1,6 +1,7 @@
 """config/insideout.yaml's dialogue_node section and config/prompts.yaml: equal to the code's
 defaults, loadable by ROS, and the paper prompt style sends the seed's wording."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,7 @@ def test_node_loads_both_files_and_paper_style_uses_the_seed_wording(spawn_node,
         io = DialogueIO(ros)
         assert io.wait_connected(), node.output()
         io.emotions.publish(face("sadness"))
+        time.sleep(0.5)  # the face first: the two topics are not ordered with each other
         io.say("Why is the sky blue?")
         turn = io.turn_for("Why is the sky blue?")
         assert turn is not None and turn.success, node.output()

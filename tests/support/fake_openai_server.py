@@ -193,7 +193,8 @@ class FakeOpenAIServer:
             if record.stream:
                 await self._stream(writer, reader, record, model, text, behavior)
                 return False
-            await asyncio.sleep(behavior.delay + self._token_time(text, behavior))
+            await asyncio.sleep(max(0.0, record.started + behavior.delay
+                                    + self._token_time(text, behavior) - time.monotonic()))
             await self._send(writer, "200 OK", json.dumps(self._completion(model, text)).encode())
             return True
         finally:
@@ -221,10 +222,13 @@ class FakeOpenAIServer:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                      b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n")
         await writer.drain()
-        await asyncio.sleep(behavior.delay)
+        # Token i is due at start + delay + i / rate (absolute times, so sleep overshoot does
+        # not add up over a long answer).
+        start = time.monotonic()
         for index, token in enumerate(self._tokens(text)):
-            if index and behavior.tokens_per_second > 0:
-                await asyncio.sleep(1.0 / behavior.tokens_per_second)
+            due = start + behavior.delay + (index / behavior.tokens_per_second
+                                            if behavior.tokens_per_second > 0 else 0.0)
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
             chunk = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
                      "created": int(time.time()), "model": model,
                      "choices": [{"index": 0, "delta": {"content": token},

@@ -106,6 +106,32 @@ class LlmClient:
             await stream.close()
         return "".join(pieces)
 
+    async def warm_up(self, endpoints: Iterable[EndpointConfig],
+                      timeout: float = 5.0) -> Dict[str, str]:
+        """Create the clients, build the response models and ask each server for its models
+        now: the openai package and its HTTP stack do all this lazily, which would add ~100 ms
+        to the first turn. Returns {base_url: problem} for servers that did not answer."""
+        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+        message = {"role": "assistant", "content": "warm"}
+        ChatCompletion.model_validate({
+            "id": "warm", "object": "chat.completion", "created": 0, "model": "warm",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}]})
+        ChatCompletionChunk.model_validate({
+            "id": "warm", "object": "chat.completion.chunk", "created": 0, "model": "warm",
+            "choices": [{"index": 0, "delta": message, "finish_reason": None}]})
+        problems: Dict[str, str] = {}
+        for endpoint in {(e.base_url, e.api_key_env): e for e in endpoints}.values():
+            client = self._client(endpoint)
+            _ = client.chat.completions
+            try:
+                async with asyncio.timeout(timeout):
+                    await client.models.list()
+            except (TimeoutError, openai.OpenAIError, ValueError) as error:
+                # Only a hint: some servers have no /models, and an agent may come up later.
+                problems[endpoint.base_url] = redact(_short(f"{type(error).__name__}: {error}"),
+                                                     self._secrets)
+        return problems
+
     async def close(self) -> None:
         for client in self._clients.values():
             await client.close()

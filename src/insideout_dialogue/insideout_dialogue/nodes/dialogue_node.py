@@ -108,6 +108,7 @@ class DialogueNode(Node):
         self._loop_ready = threading.Event()
         self._loop_thread.start()
         self._loop_ready.wait(5.0)
+        asyncio.run_coroutine_threadsafe(self._warm_up(), self._loop)
 
         self._reply_pub = self.create_publisher(String, "/insideout/reply", RELIABLE_EVENTS)
         self._turn_pub = self.create_publisher(DialogueTurn, "/insideout/dialogue", RELIABLE_EVENTS)
@@ -186,6 +187,13 @@ class DialogueNode(Node):
         self._worker = self._loop.create_task(self._work())
         self._loop_ready.set()
         self._loop.run_forever()
+
+    async def _warm_up(self) -> None:
+        endpoints = [a.endpoint for a in self._settings.agents] + [self._settings.aggregator]
+        problems = await self._client.warm_up(endpoints)
+        for base_url, problem in problems.items():
+            self.get_logger().warning(f"LLM server {base_url} did not answer GET /models at start"
+                                      f" ({problem}); turns using it may fail")
 
     async def _work(self) -> None:
         while True:

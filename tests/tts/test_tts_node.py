@@ -1,5 +1,6 @@
 """tts_node over DDS: a reply in, paced audio_common audio and robot_speaking out; bad input survives."""
 
+import signal
 import time
 import wave
 
@@ -185,3 +186,15 @@ def test_unusable_configuration_exits_with_one_clear_error(spawn_node, tmp_path,
     assert wait_until(lambda: not node.running(), 30)
     assert node.process.returncode == 2
     assert message in node.output()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stopped_mid_sentence_it_says_it_is_no_longer_speaking(ros, spawn_node, signum):
+    node, streams, replies = start_tts(ros, spawn_node, backend="espeak-ng")
+    replies.publish(String(data="This reply is long enough to be cut off in the middle. " * 4))
+    assert wait_until(lambda: streams["speaking"].values()[-1].data is True, 10)
+    node.process.send_signal(signum)
+    # Otherwise asr_node, which mutes itself while the robot speaks, would stay deaf.
+    assert wait_until(lambda: streams["speaking"].values()[-1].data is False, 5), node.output()
+    assert wait_until(lambda: not node.running(), 10)
+    assert node.process.returncode == 0, node.output()

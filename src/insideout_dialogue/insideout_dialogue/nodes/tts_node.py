@@ -15,12 +15,14 @@ All the work is in insideout_dialogue.core (speech_pipeline and the tts_backends
 only wires it to ROS.
 """
 
+import signal
 import sys
 import time
 
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from rclpy.duration import Duration
 from rclpy.node import Node
+from rclpy.signals import install_signal_handlers, uninstall_signal_handlers
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
@@ -79,6 +81,25 @@ PARAMETERS = [
 ]
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def shut_down_through_close() -> None:
+    """Let Ctrl-C / SIGTERM end the spin with KeyboardInterrupt instead of rclpy's handlers.
+
+    rclpy's handlers shut the ROS context down first, after which nothing can be published; this
+    way run_node's close() still runs with a live context and publishes robot_speaking false, so
+    the ASR node is not left muted by a tts_node stopped mid-sentence.
+    """
+    try:
+        uninstall_signal_handlers()
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread (node built inside another program): keep rclpy's
+        install_signal_handlers()
+
+
 class TtsNode(Node):
     def __init__(self):
         Node.__init__(self, "tts_node")
@@ -124,6 +145,7 @@ class TtsNode(Node):
         self.create_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
         self.create_service(Trigger, "~/stop", self._on_stop)
         self._diagnostics = DiagnosticsPublisher(self, self._report)
+        shut_down_through_close()
         self.get_logger().info(
             f"speaking {REPLY_TOPIC} with {backend.describe()}, publishing {self._output.sample_rate} Hz "
             f"{SAMPLE_FORMAT} mono on {AUDIO_TOPIC}")
@@ -145,7 +167,8 @@ class TtsNode(Node):
 
     # -- the pipeline's listener (called from its threads; see core.speech_pipeline.PipelineListener)
     def on_speaking(self, speaking: bool) -> None:
-        self._speaking_pub.publish(Bool(data=speaking))
+        if self.context.ok():
+            self._speaking_pub.publish(Bool(data=speaking))
 
     def on_reply_start(self, reply_id: int, text: str) -> None:
         self.get_logger().info(f"speaking reply {reply_id}: {text[:80]!r}{'...' if len(text) > 80 else ''}")
@@ -156,6 +179,8 @@ class TtsNode(Node):
                 self._warn(f"cannot write WAV files to {self._recorder.directory}: {error}", "wav")
 
     def on_chunk(self, chunk: SpeechChunk) -> None:
+        if not self.context.ok():
+            return
         audio = AudioData(data=chunk.pcm)
         self._audio_pub.publish(audio)
         stamped = AudioDataStamped(audio=audio)
@@ -214,6 +239,10 @@ class TtsNode(Node):
 
     def close(self) -> None:
         self._pipeline.close()
+        if self.context.ok():
+            # The last word on the latched topic: not speaking (else the ASR would stay muted).
+            self._speaking_pub.publish(Bool(data=False))
+            self._speaking_pub.wait_for_all_acked(Duration(seconds=1.0))
         self._pipeline.backend.close()
         if self._player is not None:
             self._player.close()

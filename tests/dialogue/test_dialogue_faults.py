@@ -7,6 +7,7 @@ turn goes on; all agents or the aggregator failing gives the fallback reply and 
 import socket
 
 import pytest
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 
 from insideout_msgs.action import Respond
 from support.fake_openai_server import Behavior, FakeOpenAIServer
@@ -86,12 +87,21 @@ def _free_port() -> int:
 
 def test_connection_refused(spawn_node, ros):
     closed = f"http://127.0.0.1:{_free_port()}/v1"
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics")
     node, io = _start(spawn_node, ros, params_for(closed))
     io.say("Anyone home?")
     turn = io.turn_for("Anyone home?")
     assert turn is not None, node.output()
     assert turn.error_code == Result.ERROR_ALL_AGENTS_FAILED and turn.reply == FALLBACK
     assert all("connection" in r.error for r in turn.agent_replies)
+    # The start-up check already warned, and /diagnostics reports the failed turn.
+    assert "did not answer GET /models at start" in node.output()
+    status = diagnostics.wait_for(
+        lambda m: any(s.name.startswith("dialogue_node") and s.level == DiagnosticStatus.WARN
+                      for s in m.status), 5.0)
+    assert status is not None, node.output()
+    values = {kv.key: kv.value for kv in status.status[0].values}
+    assert values["failed_turns"] == "1" and "all agents failed" in values["last_error"]
 
 
 def test_aggregator_failing_gives_the_fallback(spawn_node, ros, fake_llm):

@@ -6,6 +6,7 @@ server on shutdown. One node (and so one server start) for this module.
 """
 
 import socket
+import time
 
 import pytest
 
@@ -48,6 +49,7 @@ def test_real_turn_with_smollm2(real_dialogue):
     io = DialogueIO(ros)
     assert io.wait_connected(), node.output()
     io.emotions.publish(face("happiness", 0.9))
+    time.sleep(0.5)  # the face first: the two topics are not ordered with each other
     io.say("I just adopted a puppy!")
     turn = io.turn_for("I just adopted a puppy!", 150.0)
     assert turn is not None, node.output()

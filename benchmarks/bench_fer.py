@@ -107,13 +107,14 @@ class Camera:
             self.sent[key] = stamp
         self.publisher.publish(self._image)
 
-    def in_flight(self, max_age_s=0.5):
-        # Frames the node skipped (a newer one arrived) never come back: forget them after a while.
+    def in_flight(self, max_age_s=0.1):
+        # A frame the node skipped (a newer one arrived) or DDS dropped never comes back: count
+        # only frames younger than max_age_s as in flight (they still count for latency when late).
         cutoff = time.time_ns() - int(max_age_s * 1e9)
         with self._lock:
-            for key in [k for k, v in self.sent.items() if v < cutoff]:
+            for key in [k for k, v in self.sent.items() if v < cutoff - 5_000_000_000]:
                 del self.sent[key]
-            return len(self.sent)
+            return sum(1 for v in self.sent.values() if v >= cutoff)
 
     def reset(self):
         with self._lock:
@@ -143,13 +144,13 @@ def percentile(values, q):
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def run_model(model, seconds):
+def run_model(model, seconds, steady_params):
     from support.ros_harness import NodeProcess, RosHarness, wait_until
 
     print(f"\nmodel {model}")
     frame = face_frame()
     results = {}
-    for mode, params in (("saturated", {"max_rate": 0.0}), ("steady 30", {})):
+    for mode, params in (("saturated", {"max_rate": 0.0}), ("steady 30", steady_params)):
         node = NodeProcess("insideout_perception", "fer_node", params={"model": model, **params})
         ros = RosHarness("bench_fer_camera")
         try:
@@ -239,6 +240,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="measuring time per mode")
     parser.add_argument("--models", default="all", help="comma-separated model names, or 'all'")
+    parser.add_argument("--steady-max-rate", type=float, default=None,
+                        help="max_rate for the steady 30 frames/s run (default: the node's default)")
     args = parser.parse_args()
     from support.ros_domain import claim_isolated_domain
 
@@ -253,7 +256,8 @@ def main():
             if name != EMBEDDED_MODEL and find_model_file(spec) is None:
                 print(f"\nmodel {name}: not available here (python scripts/fetch_emotion_models.py {name})")
                 continue
-            run_model(name, args.seconds)
+            steady = {} if args.steady_max_rate is None else {"max_rate": args.steady_max_rate}
+            run_model(name, args.seconds, steady)
             core_stage_costs(name)
     finally:
         claim.release()

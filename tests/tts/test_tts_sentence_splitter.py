@@ -81,3 +81,6 @@ def test_a_long_first_sentence_is_cut_early_so_speech_starts_sooner():
     assert " ".join(pieces) == text
     assert list(split_sentences("Short first. Then more.", first_max_chars=80)) == ["Short first.", "Then more."]
     assert list(split_sentences("...", first_max_chars=80)) == []
+    # Only the first piece is cut short; the rest of that sentence stays one piece.
+    long_first = "one two three four five six seven eight nine ten " * 5 + "end."
+    assert [len(p) for p in split_sentences(long_first, max_chars=250, first_max_chars=40)] == [39, 209]

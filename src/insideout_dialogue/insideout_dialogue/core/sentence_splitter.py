@@ -45,18 +45,23 @@ def _ends_with_abbreviation(piece: str) -> bool:
     return bool(words) and words[-1].lower().lstrip("(\"'") in _ABBREVIATIONS
 
 
+def _cut_point(text: str, limit: int) -> int:
+    """Where to cut text longer than limit: after the last clause mark, else at the last space,
+    else (one endless "word") hard at the limit."""
+    window = text[: limit + 1]
+    cut = -1
+    for match in _CLAUSE_END.finditer(window):
+        cut = match.end()
+    if cut <= 0:
+        cut = window.rfind(" ")
+    return cut if cut > 0 else limit
+
+
 def _cut_long(sentence: str, max_chars: int) -> Iterator[str]:
     """Cut one over-long sentence into pieces of at most max_chars."""
     rest = sentence
     while len(rest) > max_chars:
-        window = rest[: max_chars + 1]
-        cut = -1
-        for match in _CLAUSE_END.finditer(window):
-            cut = match.end()
-        if cut <= 0:
-            cut = window.rfind(" ")
-        if cut <= 0:
-            cut = max_chars  # one endless "word": no better place than a hard cut
+        cut = _cut_point(rest, max_chars)
         piece = rest[:cut].strip()
         if piece:
             yield piece
@@ -78,7 +83,12 @@ def split_sentences(text: str, max_chars: int = 250, first_max_chars: int = 0) -
         first = next(pieces, None)
         if first is None:
             return
-        yield from _cut_long(first, first_max_chars)
+        if len(first) > first_max_chars:
+            cut = _cut_point(first, first_max_chars)
+            yield first[:cut].strip()
+            first = first[cut:].strip()
+        if first:
+            yield first
     yield from pieces
 
 

@@ -38,6 +38,7 @@ from insideout_dialogue.core.tts_backends import (
     BACKEND_NAMES,
     BackendSettings,
     BackendUnavailable,
+    SynthesisError,
     create_backend,
 )
 from insideout_dialogue.core.warning_throttle import WarningThrottle
@@ -123,7 +124,7 @@ class TtsNode(Node):
                 piper_config_path=params["piper_config_path"], threads=params["onnx_threads"],
                 use_gpu=params["use_gpu"]), warn=self.get_logger().warning)
             backend.warm_up()
-        except (BackendUnavailable, PlayerUnavailable, OSError) as error:
+        except (BackendUnavailable, SynthesisError, PlayerUnavailable, OSError) as error:
             raise InvalidParameters(f"tts_node: {error}") from error
 
         self._audio_pub = self.create_publisher(AudioData, AUDIO_TOPIC, RELIABLE_EVENTS)

@@ -271,3 +271,19 @@ def test_missing_downloadable_model_says_how_to_get_it(spawn_node, tmp_path):
     assert wait_until(lambda: not node.running(), 30)
     assert node.process.returncode == 2
     assert "fetch_emotion_models.py enet_b0_8_va_mtl" in node.output()
+
+
+def test_a_file_that_is_not_an_onnx_model_is_a_clear_start_error(spawn_node, tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"this is not a model")
+    node = spawn_node("insideout_perception", "fer_node", params={"model_path": str(broken)})
+    assert wait_until(lambda: not node.running(), 30)
+    assert node.process.returncode == 2
+    assert "cannot load expression model 'fer_mini_xception'" in node.output()
+    assert "Traceback" not in node.output()
+
+
+def test_an_empty_image_topic_is_refused(spawn_node):
+    node = spawn_node("insideout_perception", "fer_node", params={"image_topic": ""})
+    assert wait_until(lambda: not node.running(), 30)
+    assert node.process.returncode == 2 and "image_topic: must name a topic" in node.output()

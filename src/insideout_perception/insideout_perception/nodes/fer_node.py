@@ -56,7 +56,8 @@ def _check_providers(value) -> Optional[str]:
 
 PARAMETERS = [
     ParamSpec("image_topic", "/camera/image_raw",
-              "Camera topic. With image_transport 'compressed' the node subscribes to <image_topic>/compressed."),
+              "Camera topic. With image_transport 'compressed' the node subscribes to <image_topic>/compressed.",
+              check=lambda value: None if value.strip("/ ") else "must name a topic"),
     ParamSpec("image_transport", "raw", "Subscribe to sensor_msgs/Image ('raw') or CompressedImage ('compressed').",
               choices=("raw", "compressed")),
     ParamSpec("max_rate", 30.0, "Process at most this many frames per second (0 = as fast as frames come); "
@@ -155,7 +156,7 @@ class FerNode(Node):
         try:
             classifier, self._model_source = load_classifier(
                 self._spec, p["model_path"] or None, p["execution_providers"], p["inference_threads"])
-        except (OSError, ValueError) as error:
+        except Exception as error:  # missing, unreadable or not an ONNX model of the right shape
             raise InvalidParameters(f"fer_node: cannot load expression model {p['model']!r}: {error}") from None
         for note in classifier.provider_notes:
             self.get_logger().info(note)

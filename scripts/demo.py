@@ -49,11 +49,12 @@ def log(text: str) -> None:
 class Process:
     """A pipeline executable in its own process and session, output to a log file."""
 
-    def __init__(self, name: str, command: List[str], log_path: Path):
+    def __init__(self, name: str, command: List[str], log_path: Path,
+                 env: Optional[Dict[str, str]] = None):
         self.name, self.command, self.log_path = name, command, log_path
         self._log = open(log_path, "wb")
         self.popen = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
-                                      start_new_session=True, env=dict(os.environ))
+                                      start_new_session=True, env={**os.environ, **(env or {})})
 
     def running(self) -> bool:
         return self.popen.poll() is None
@@ -126,7 +127,8 @@ class Listener:
         best_effort = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
         self._speech_bytes = (speech_start_byte, speech_end_byte)
         sub = self.node.create_subscription
-        sub(Image, "/camera/image_raw", self._on_frame, best_effort)
+        # raw: only the arrival matters, and deserializing 900 KB frames in Python is slow.
+        sub(Image, "/camera/image_raw", self._on_frame, best_effort, raw=True)
         sub(AudioData, "/audio", self._on_mic_audio, reliable)
         sub(EmotionState, "/insideout/emotion", self._stamp(obs.emotions), reliable)
         sub(Transcript, "/insideout/transcript", self._stamp(obs.transcripts), reliable)
@@ -381,7 +383,10 @@ def run(args) -> int:
         player = Process("bag_player", [
             str(INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_player"),
             "--ros-args", "-p", f"bag:={bag}", "-p", "restamp_headers:=true",
-            "-p", "start_delay:=1.0"], out / "logs" / "bag_player.log")
+            "-p", "start_delay:=1.0"], out / "logs" / "bag_player.log",
+            # 900 KB camera frames need Fast DDS's large shared-memory segment, as a camera
+            # driver does (see the file); other RMWs ignore the variable.
+            env={"FASTDDS_DEFAULT_PROFILES_FILE": str(CONFIG_DIR / "fastdds_large_frames.xml")})
         processes.append(player)
 
         # A turn is done once it was published and the robot has stopped speaking it.

@@ -1,0 +1,48 @@
+"""End-to-end latency: the demo bag through the whole pipeline with the embedded defaults.
+
+    source scripts/env.sh && python benchmarks/bench_pipeline.py [--runs 1] [-- demo.py options]
+
+Runs scripts/demo.py (every node its own process over DDS; the real SmolLM2 llama.cpp server on
+the CPU) and prints, per run, the time from the end of the spoken question (its last audio chunk
+leaving the bag player) to the first reply audio chunk on /insideout/speaker/audio, plus the
+per-agent LLM latencies and the length of the spoken reply.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=1)
+    args, demo_args = parser.parse_known_args()
+    latencies = []
+    for run in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="bench_pipeline-") as out:
+            demo = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--out", out,
+                                   *[a for a in demo_args if a != "--"]],
+                                  capture_output=True, text=True)
+            summary_path = Path(out) / "demo_summary.json"
+            if demo.returncode != 0 or not summary_path.exists():
+                print(f"run {run + 1}: demo failed (exit {demo.returncode}):\n{demo.stdout[-2000:]}")
+                return 1
+            summary = json.loads(summary_path.read_text())
+        latency = summary["question_end_to_first_reply_audio_s"]
+        latencies.append(latency)
+        agents = ", ".join(f"{a['agent']} {a['latency_s']:.1f} s" for a in summary["agents"])
+        print(f"run {run + 1}: end of question -> first reply audio {latency:.2f} s; agents: "
+              f"{agents}; reply audio {summary.get('reply_audio_s', 0):.1f} s")
+    if len(latencies) > 1:
+        print(f"median end of question -> first reply audio: {statistics.median(latencies):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

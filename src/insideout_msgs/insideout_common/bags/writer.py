@@ -11,8 +11,9 @@ from insideout_common.bags.typestore import build_typestore, ensure_type
 
 # rosbag2's encoding of "no deadline / lifespan / lease": the largest rmw duration.
 _INFINITE = QosTime(sec=2147483647, nsec=4294967295)
-# Metadata version 9 is what Jazzy and Kilted's rosbag2 write.
-BAG_VERSION = 9
+# Metadata version 8: Jazzy and Kilted read it, and Humble too (Humble's reader takes
+# offered_qos_profiles as a YAML string, which version 9 turned into a list that Humble rejects).
+BAG_VERSION = 8
 
 
 def offered_qos(reliable: bool = True, latched: bool = False, depth: int = 10) -> Qos:

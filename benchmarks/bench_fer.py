@@ -197,6 +197,7 @@ def run_model(model, seconds, steady_params):
                   f"p50 {percentile(lat, 50):5.1f} ms p95 {percentile(lat, 95):5.1f} ms; node receive->publish "
                   f"p50 {diagnostics.get('latency_p50_ms', '?')} ms p95 {diagnostics.get('latency_p95_ms', '?')} "
                   f"ms; node CPU {cpu / wall:.2f} cores; providers {diagnostics.get('execution_providers', '?')}")
+            print(f"             node stages p50 [ms]: {diagnostics.get('stage_p50_ms', '?')}")
             results[mode] = (out_rate, percentile(lat, 50), percentile(lat, 95), cpu / wall)
         finally:
             ros.close()

@@ -193,6 +193,9 @@ class FerNode(Node):
         self._last_receive = None
         self._last_processed = None
         self._latencies = deque(maxlen=300)
+        # Where the time goes, per processed frame [s]: (waiting for the worker, decoding,
+        # face detection, expression model).
+        self._stage_times = deque(maxlen=300)
         self._processed_times = deque(maxlen=600)
         self._last_emotion = None
 
@@ -238,6 +241,7 @@ class FerNode(Node):
                 self._warnings.warn(f"frame dropped, {self._last_problem}")
 
     def _process(self, msg, received: float, received_ros: float) -> None:
+        started = time.monotonic()
         try:
             bgr = self._decoder.decode(msg)
         except ImageConversionError as error:
@@ -246,6 +250,7 @@ class FerNode(Node):
             self._last_problem = str(error)
             self._warnings.warn(f"dropped a frame from {self._topic}: {error}")
             return
+        decoded = time.monotonic()
         stamp = _stamp_seconds(msg.header.stamp) or received_ros  # unstamped camera: use arrival time
         with self._pipeline_lock:
             result = self._pipeline.process(bgr, stamp)
@@ -253,6 +258,8 @@ class FerNode(Node):
             self._emotion_pub.publish(state)
         done = time.monotonic()
         self._latencies.append(done - received)
+        self._stage_times.append((started - received, decoded - started, result.detection_seconds,
+                                  result.classification_seconds))
         self._processed_times.append(done)
         self._processed += 1
         self._last_processed = done
@@ -315,11 +322,15 @@ class FerNode(Node):
         recent = [t for t in self._processed_times if now - t <= 5.0]
         rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 2 and recent[-1] > recent[0] else 0.0
         latencies = np.asarray(self._latencies) * 1000.0
+        stages = np.asarray(self._stage_times) * 1000.0
         values = {
             "input_topic": self._topic,
             "processed_rate_hz": f"{rate:.1f}",
             "latency_p50_ms": f"{np.percentile(latencies, 50):.1f}" if latencies.size else "n/a",
             "latency_p95_ms": f"{np.percentile(latencies, 95):.1f}" if latencies.size else "n/a",
+            "stage_p50_ms": ("n/a" if not stages.size else
+                             "wait {:.1f}, decode {:.1f}, detect {:.1f}, expression {:.1f}".format(
+                                 *np.percentile(stages, 50, axis=0))),
             "model": self._spec.name,
             "model_source": self._model_source,
             "execution_providers": self._providers,

@@ -86,11 +86,11 @@ def test_queue_keeps_order_and_reports_what_it_drops():
 def test_partials_only_when_idle_and_finals_first():
     queue = RecognitionQueue()
     queue.put_final(_job(1))
-    assert not queue.offer_partial(_job(2, final=False))  # a final is waiting
+    assert not queue.offer_optional(_job(2, final=False))  # a final is waiting
     assert queue.get(0).utterance_id == 1
-    assert not queue.offer_partial(_job(2, final=False))  # worker busy with 1
+    assert not queue.offer_optional(_job(2, final=False))  # worker busy with 1
     queue.done()
-    assert queue.offer_partial(_job(2, final=False))
+    assert queue.offer_optional(_job(2, final=False))
     queue.put_final(_job(2))  # the utterance ended: its partial is obsolete
     job = queue.get(0)
     assert job.is_final and job.utterance_id == 2

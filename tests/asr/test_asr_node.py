@@ -74,6 +74,9 @@ def test_spoken_sentences_come_back_as_transcripts(ros, spawn_node):
         lambda a: any("asr_node" in s.name and any(k.key == "transcripts" and k.value == "3"
                                                    for k in s.values) for s in a.status), 10)
     assert report is not None
+    values = {k.key: k.value for s in report.status if "asr_node" in s.name for k in s.values}
+    # Recognition started in the pauses and its text was used for the finals.
+    assert int(values["speculations_used"]) >= 1, values
     assert node.stop() == 0
 
 

@@ -6,7 +6,8 @@ import pytest
 from insideout_perception.core.silero_vad import (
     FRAME_SAMPLES, SileroVad, locate_silero_vad_model)
 from insideout_perception.core.utterance_segmenter import (
-    SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, Utterance, UtteranceSegmenter)
+    PauseSnapshot, SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, Utterance,
+    UtteranceSegmenter)
 
 from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, voiced_bounds, white_noise
 
@@ -64,7 +65,10 @@ def test_boundaries_land_within_a_quarter_second_of_the_truth(vad, noise_rms):
     assert abs(utterance.start_sample / SAMPLE_RATE - true_start) <= TOLERANCE_S
     assert abs(utterance.end_sample / SAMPLE_RATE - true_end) <= TOLERANCE_S
     kinds = [type(e) for e in events]
-    assert kinds == [SpeechStarted, Utterance, SpeechEnded]
+    assert kinds == [SpeechStarted, PauseSnapshot, Utterance, SpeechEnded]
+    # The snapshot taken early in the final pause covers the same speech as the utterance.
+    assert events[1].end_sample == utterance.end_sample
+    assert np.array_equal(events[1].audio, utterance.audio[:len(events[1].audio)])
     # The recogniser gets the pre-roll before the start and keeps the speech whole.
     assert len(utterance.audio) >= utterance.end_sample - utterance.start_sample
 
@@ -109,6 +113,23 @@ def test_continuous_speech_is_cut_at_the_maximum_length(vad):
     # No audio is lost between pieces.
     spans = [(u.start_sample, u.end_sample) for u in utterances]
     assert all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 2))
+
+
+def test_speech_resuming_after_a_snapshot_gives_a_longer_utterance(vad):
+    # A 0.4 s pause inside the sentence: long enough for a snapshot, too short to end it.
+    clip = np.concatenate([silence(0.5), speak(SENTENCES[0]), silence(0.4), speak(SENTENCES[4]),
+                           silence(1.0)])
+    _, events = segment(vad, clip, SegmenterConfig(end_silence_s=0.7))
+    snapshots = [e for e in events if isinstance(e, PauseSnapshot)]
+    utterances = [e for e in events if isinstance(e, Utterance)]
+    assert len(utterances) == 1 and len(snapshots) == 2
+    assert snapshots[0].end_sample < utterances[0].end_sample == snapshots[1].end_sample
+
+
+def test_snapshots_can_be_disabled(vad):
+    clip = np.concatenate([silence(0.5), speak(SENTENCES[0]), silence(1.0)])
+    _, events = segment(vad, clip, SegmenterConfig(speculate_after_s=0.0))
+    assert not any(isinstance(e, PauseSnapshot) for e in events)
 
 
 def test_reset_drops_the_utterance_in_progress(vad):

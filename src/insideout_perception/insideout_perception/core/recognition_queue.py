@@ -2,8 +2,9 @@
 
 The audio callback must never wait for the recogniser, so it only enqueues. Final utterances are
 kept in order up to `max_finals`; past that the oldest is dropped and returned so the caller can
-report it (never silently). Partial requests are droppable by nature: at most one waits, newer
-replaces older, and finals always go first.
+report it (never silently). Optional jobs - partial transcripts and speculative recognition of an
+utterance that may just have ended - are droppable by nature: they are taken only when the worker
+is idle, at most one waits, newer replaces older, and finals always go first.
 """
 
 import threading
@@ -24,6 +25,10 @@ class RecognitionJob:
     # time.monotonic() when the VAD closed the utterance (for latency reporting).
     closed_at: float = 0.0
     cut_at_max_length: bool = False
+    # Speculative: recognised ahead of the final, whose text it provides if the utterance ends
+    # at the same `end_sample`.
+    speculative: bool = False
+    end_sample: int = -1
 
 
 class RecognitionQueue:
@@ -32,7 +37,7 @@ class RecognitionQueue:
             raise ValueError("max_finals must be >= 1")
         self._finals: Deque[RecognitionJob] = deque()
         self._max_finals = max_finals
-        self._partial: Optional[RecognitionJob] = None
+        self._optional: Optional[RecognitionJob] = None
         self._closed = False
         self._busy = False
         self._condition = threading.Condition()
@@ -42,18 +47,20 @@ class RecognitionQueue:
         with self._condition:
             dropped = self._finals.popleft() if len(self._finals) >= self._max_finals else None
             self._finals.append(job)
-            # A partial of an utterance that just ended is obsolete.
-            if self._partial is not None and self._partial.utterance_id == job.utterance_id:
-                self._partial = None
+            # An optional job for an utterance that just ended is obsolete.
+            if self._optional is not None and self._optional.utterance_id == job.utterance_id:
+                self._optional = None
             self._condition.notify()
             return dropped
 
-    def offer_partial(self, job: RecognitionJob) -> bool:
-        """Enqueue a partial only when the worker has nothing else to do; True when accepted."""
+    def offer_optional(self, job: RecognitionJob) -> bool:
+        """Enqueue a partial or speculative job if the worker has nothing else to do.
+
+        Returns True when accepted."""
         with self._condition:
             if self._busy or self._finals:
                 return False
-            self._partial = job
+            self._optional = job
             self._condition.notify()
             return True
 
@@ -62,13 +69,13 @@ class RecognitionQueue:
         with self._condition:
             self._busy = False
             self._condition.wait_for(
-                lambda: self._closed or self._finals or self._partial is not None, timeout)
+                lambda: self._closed or self._finals or self._optional is not None, timeout)
             if self._closed:
                 return None
             if self._finals:
                 job = self._finals.popleft()
-            elif self._partial is not None:
-                job, self._partial = self._partial, None
+            elif self._optional is not None:
+                job, self._optional = self._optional, None
             else:
                 return None
             self._busy = True
@@ -84,6 +91,6 @@ class RecognitionQueue:
             self._condition.notify_all()
 
     def depth(self) -> Tuple[int, int]:
-        """(finals waiting, partials waiting)."""
+        """(finals waiting, optional jobs waiting)."""
         with self._condition:
-            return len(self._finals), int(self._partial is not None)
+            return len(self._finals), int(self._optional is not None)

@@ -7,6 +7,11 @@ probability has stayed below `threshold - 0.15` (hysteresis, as Silero recommend
 start (soft onsets the VAD misses) and as much after the last voiced frame. Continuous speech is cut
 every `max_utterance_s`. Memory is bounded: one preallocated buffer of the maximum utterance length
 plus a pre-roll ring.
+
+Once a pause has lasted `speculate_after_s` (default 40% of end_silence_s), a `PauseSnapshot` of
+the utterance so far is emitted: recognising it while the rest of the end-of-utterance silence
+elapses hides most of the recognition time. If the utterance then ends without more speech, its
+`Utterance` has the same `end_sample` and the snapshot's text stands for it.
 """
 
 from collections import deque
@@ -25,6 +30,8 @@ class SegmenterConfig:
     end_silence_s: float = 0.5
     pre_roll_s: float = 0.3
     max_utterance_s: float = 15.0
+    # Pause length before a PauseSnapshot; None: 40% of end_silence_s; <= 0 disables snapshots.
+    speculate_after_s: Optional[float] = None
 
     @property
     def release_threshold(self) -> float:
@@ -66,13 +73,21 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class PauseSnapshot:
+    """The utterance so far, taken in a pause that may turn out to be its end."""
+    audio: np.ndarray
+    start_sample: int
+    end_sample: int
+
+
+@dataclass(frozen=True)
 class SpeechDiscarded:
     """Voice activity too short to be speech."""
     start_sample: int
     end_sample: int
 
 
-Event = Union[SpeechStarted, SpeechEnded, Utterance, SpeechDiscarded]
+Event = Union[SpeechStarted, SpeechEnded, Utterance, SpeechDiscarded, PauseSnapshot]
 
 
 class UtteranceSegmenter:
@@ -90,6 +105,10 @@ class UtteranceSegmenter:
         self._min_speech = int(config.min_speech_s * sample_rate)
         self._end_silence = int(config.end_silence_s * sample_rate)
         self._tail = int(config.pre_roll_s * sample_rate)
+        speculate = config.speculate_after_s
+        if speculate is None:
+            speculate = 0.4 * config.end_silence_s
+        self._speculate_after = int(speculate * sample_rate) if 0 < speculate < config.end_silence_s else None
         capacity = self._max_samples + (self._pre_roll_frames + 1) * frame_samples
         self._buffer = np.zeros(capacity, dtype=np.float32)
         self.samples_seen = 0
@@ -122,6 +141,7 @@ class UtteranceSegmenter:
         self._start = 0
         self._last_voiced_end = 0
         self._silence_start: Optional[int] = None
+        self._snapshot_taken = False
         if self._reset_vad is not None:
             self._reset_vad()
 
@@ -170,18 +190,27 @@ class UtteranceSegmenter:
         if voiced:
             self._last_voiced_end = frame_end
             self._silence_start = None
+            self._snapshot_taken = False
             self._check_confirmed(events)
         elif probability < self.config.release_threshold and self._silence_start is None:
             self._silence_start = frame_start
-        if self._silence_start is not None and frame_end - self._silence_start >= self._end_silence:
+        paused = frame_end - self._silence_start if self._silence_start is not None else -1
+        if paused >= self._end_silence:
             self._finish(events)
-        elif self._buffer_len >= self._max_samples:
+            return
+        if (self._speculate_after is not None and paused >= self._speculate_after
+                and self._confirmed and not self._snapshot_taken):
+            self._snapshot_taken = True
+            stop = min(self._last_voiced_end + self._tail - self._buffer_start, self._buffer_len)
+            events.append(PauseSnapshot(self._buffer[:stop].copy(), self._start, self._last_voiced_end))
+        if self._buffer_len >= self._max_samples:
             self._cut(frame_end, events)
 
     def _begin(self, start: int) -> None:
         self._active = True
         self._start = start
         self._silence_start = None
+        self._snapshot_taken = False
         self._buffer_len = 0
         pre = list(self._pre_roll)
         self._pre_roll.clear()
@@ -210,6 +239,7 @@ class UtteranceSegmenter:
         self._confirmed = False
         self._buffer_len = 0
         self._silence_start = None
+        self._snapshot_taken = False
 
     def _cut(self, now: int, events: List[Event]) -> None:
         """Maximum length reached mid-speech: hand over what we have and keep listening."""
@@ -223,3 +253,4 @@ class UtteranceSegmenter:
         self._start = now
         self._last_voiced_end = now
         self._silence_start = None
+        self._snapshot_taken = False

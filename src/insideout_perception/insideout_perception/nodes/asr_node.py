@@ -39,7 +39,8 @@ from insideout_perception.core.audio_stream import (
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
 from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad, VadModelNotFound
 from insideout_perception.core.utterance_segmenter import (
-    SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, Utterance, UtteranceSegmenter)
+    PauseSnapshot, SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, Utterance,
+    UtteranceSegmenter)
 
 PARAMETERS = [
     ParamSpec("stamped_audio", False,
@@ -73,6 +74,9 @@ PARAMETERS = [
               "an utterance.", minimum=0.0, maximum=2.0),
     ParamSpec("max_utterance_s", 15.0, "Longer continuous speech is cut into pieces this long "
               "(Whisper reads at most 30 s).", minimum=1.0, maximum=30.0),
+    ParamSpec("speculative_recognition", True, "Start recognising an utterance early in the pause "
+              "that may end it, so the final transcript follows the end-of-utterance silence "
+              "almost at once; if the speaker goes on, that work is discarded."),
     ParamSpec("publish_partials", False, "Also publish partial transcripts (is_final false) while "
               "the user speaks, when the recogniser is idle."),
     ParamSpec("partial_period_s", 1.0, "Minimum time between partial transcripts.",
@@ -117,7 +121,8 @@ class AsrNode(Node):
             self.segmenter_config = SegmenterConfig(
                 threshold=self.p["vad_threshold"], min_speech_s=self.p["min_speech_s"],
                 end_silence_s=self.p["end_silence_s"], pre_roll_s=self.p["pre_roll_s"],
-                max_utterance_s=self.p["max_utterance_s"])
+                max_utterance_s=self.p["max_utterance_s"],
+                speculate_after_s=None if self.p["speculative_recognition"] else 0.0)
             self.segmenter_config.validate()
             self.default_format = AudioFormat(self.p["sample_rate"], self.p["channels"],
                                               self.p["sample_format"])
@@ -147,10 +152,13 @@ class AsrNode(Node):
         self.stream_samples = 0
         self.utterance_id = 0
         self.last_partial_at = 0.0
+        # (utterance_id, end_sample, Recognition) of the latest speculative recognition.
+        self.speculation = None
         self.silent_since: Optional[float] = None
         self.counters = dict(chunks=0, ignored_while_robot_speaking=0, rejected=0,
                              partial_frame_chunks=0, utterances=0, discarded_bursts=0,
-                             cut_at_max_length=0, dropped_utterances=0, transcripts=0)
+                             cut_at_max_length=0, dropped_utterances=0, transcripts=0,
+                             speculations=0, speculations_used=0)
         self.last_latency = float("nan")
         self.last_rtf = float("nan")
 
@@ -281,6 +289,10 @@ class AsrNode(Node):
             self._enqueue_final(event)
         elif isinstance(event, SpeechEnded):
             self._set_user_speaking(False)
+        elif isinstance(event, PauseSnapshot):
+            self.queue.offer_optional(RecognitionJob(
+                self.utterance_id, event.audio, is_final=True, speculative=True,
+                end_sample=event.end_sample))
         elif isinstance(event, SpeechDiscarded):
             self.counters["discarded_bursts"] += 1
 
@@ -290,7 +302,7 @@ class AsrNode(Node):
             utterance_id=self.utterance_id, audio=utterance.audio, is_final=True,
             start_time=self.clock_map.time_of(utterance.start_sample),
             end_time=self.clock_map.time_of(utterance.end_sample), closed_at=time.monotonic(),
-            cut_at_max_length=utterance.cut_at_max_length)
+            cut_at_max_length=utterance.cut_at_max_length, end_sample=utterance.end_sample)
         if utterance.cut_at_max_length:
             self.counters["cut_at_max_length"] += 1
             self.get_logger().warning(
@@ -317,7 +329,7 @@ class AsrNode(Node):
         audio = self.segmenter.current_audio()
         if audio is None or len(audio) < MODEL_SAMPLE_RATE // 2:
             return
-        if self.queue.offer_partial(RecognitionJob(self.utterance_id, audio, is_final=False)):
+        if self.queue.offer_optional(RecognitionJob(self.utterance_id, audio, is_final=False)):
             self.last_partial_at = now
 
     def _drop_utterance_in_progress(self) -> None:
@@ -345,7 +357,18 @@ class AsrNode(Node):
 
     def _recognise(self, job: RecognitionJob) -> None:
         started = time.monotonic()
-        result = self.backend.transcribe(job.audio)
+        key = (job.utterance_id, job.end_sample)
+        if job.is_final and not job.speculative and self.speculation and self.speculation[:2] == key:
+            # The pause became the end of the utterance: its text is already known.
+            result = self.speculation[2]
+            self.counters["speculations_used"] += 1
+        else:
+            result = self.backend.transcribe(job.audio)
+            self.last_rtf = (time.monotonic() - started) / max(len(job.audio) / MODEL_SAMPLE_RATE, 1e-3)
+        if job.speculative:
+            self.speculation = (job.utterance_id, job.end_sample, result)
+            self.counters["speculations"] += 1
+            return
         finished = time.monotonic()
         msg = Transcript()
         msg.header.stamp = self.get_clock().now().to_msg()
@@ -362,7 +385,7 @@ class AsrNode(Node):
         if not job.is_final:
             return
         self.counters["transcripts"] += 1
-        self.last_rtf = (finished - started) / max(len(job.audio) / MODEL_SAMPLE_RATE, 1e-3)
+        self.speculation = None
         self.last_latency = finished - job.closed_at
         if not result.text:
             self.get_logger().info(f"utterance {job.utterance_id}: no words recognised")

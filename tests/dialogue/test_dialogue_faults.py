@@ -172,3 +172,13 @@ def test_queue_overflow_drops_with_an_error_and_a_failed_turn(spawn_node, ros):
         errors = [line for line in node.output().splitlines()
                   if line.startswith("[ERROR]") and "queue.max_pending=1" in line]
         assert len(errors) == 2, node.output()
+
+
+def test_ctrl_c_mid_turn_closes_the_requests_and_exits_cleanly(spawn_node, ros, fake_llm):
+    node, io = _start(spawn_node, ros, params_for(
+        fake_llm.base_url, models={a: "fake-hang" for a in AGENTS}, timeout=60.0))
+    io.say("Think about this for a long time.")
+    assert wait_until(lambda: len(fake_llm.requests) == len(AGENTS), 10.0), node.output()
+    assert node.stop(timeout=10.0) == 0, node.output()
+    assert wait_until(lambda: all(r.client_disconnected for r in fake_llm.requests), 5.0)
+    assert "Traceback" not in node.output(), node.output()

@@ -30,6 +30,9 @@ STAGE_AGENT_DONE = "agent_done"
 STAGE_AGGREGATING = "aggregating"
 STAGE_REPLY_PARTIAL = "reply_partial"
 
+# The error of an agent whose request was still running when the turn ended.
+NOT_ANSWERED = "not answered yet"
+
 
 @dataclass(frozen=True)
 class TurnSettings:
@@ -88,7 +91,7 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
     result.weights = list(emotion_weights)
 
     hooks.on_stage(STAGE_AGENTS, "", "")
-    result.answers = [AgentAnswer(agent=a.name, model=a.endpoint.model, error="not answered yet")
+    result.answers = [AgentAnswer(agent=a.name, model=a.endpoint.model, error=NOT_ANSWERED)
                       for a in settings.agents]
 
     def agent_done(answer: AgentAnswer) -> None:

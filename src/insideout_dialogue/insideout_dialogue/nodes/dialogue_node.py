@@ -300,8 +300,19 @@ class DialogueNode(Node):
         """Publish the DialogueTurn (exactly one per request) and complete a waiting goal."""
         self._stats["turns"] += 1
         self._stats["last_latency"] = result.latency
+        if not self.context.ok():
+            # Ctrl-C has already shut the ROS context down: nothing can be published any more.
+            print(f"dialogue_node: turn {pending.turn_id} ended at shutdown "
+                  f"({result.error_message}); its DialogueTurn cannot be published",
+                  file=sys.stderr, flush=True)
+            if pending.done is not None and not pending.done.done():
+                pending.done.cancel()
+            return
+        interrupted = result.error_code in (turn_core.ERROR_CANCELED, turn_core.ERROR_PREEMPTED)
         for answer in result.answers:
-            if not answer.ok:
+            if interrupted and answer.error == turn_core.NOT_ANSWERED:
+                answer.error = f"interrupted before answering: {result.error_message}"
+            elif not answer.ok:
                 self.get_logger().warning(f"turn {pending.turn_id}: agent {answer.agent} failed: "
                                           f"{answer.error}")
         if not result.success:
@@ -324,11 +335,7 @@ class DialogueNode(Node):
                            error_message=redact(result.error_message, self._secrets),
                            latency=float(result.latency))
         msg.header.stamp = self.get_clock().now().to_msg()
-        try:
-            self._turn_pub.publish(msg)
-        except Exception as error:  # context already shut down at exit
-            print(f"dialogue_node: DialogueTurn {pending.turn_id} not published: {error}",
-                  file=sys.stderr)
+        self._turn_pub.publish(msg)
         if pending.done is not None and not pending.done.done():
             pending.done.set_result(Respond.Result(
                 reply=msg.reply, agent_replies=replies, emotion_used=emotion_used,
@@ -389,7 +396,11 @@ class DialogueNode(Node):
         pending.done.add_done_callback(lambda _future: None)
         goal_handle._insideout_pending = pending  # found again by the cancel callback
         self._loop.call_soon_threadsafe(self._enqueue, pending)
-        result: Respond.Result = await pending.done
+        result: Optional[Respond.Result] = await pending.done
+        if result is None:  # the node shut down under this goal
+            goal_handle.abort()
+            return Respond.Result(reply="", success=False, error_code=turn_core.ERROR_CANCELED,
+                                  error_message="dialogue node shutting down")
         if result.success:
             goal_handle.succeed()
         elif result.error_code == turn_core.ERROR_CANCELED and goal_handle.is_cancel_requested:

@@ -161,3 +161,12 @@ def test_debug_annotation_draws_on_a_copy(pipeline):
     drawn = annotate(frame, result)
     assert drawn.shape == frame.shape and (drawn != frame).any()
     assert (frame == in_frame(astronaut_bgr(), photo_size=(480, 480), left=80)).all()
+
+
+def test_zero_timeout_still_tracks_consecutive_frames_but_ends_at_the_first_miss():
+    tracker = FaceTracker(max_age=0.0)
+    box = FaceBox(100, 100, 80, 80)
+    ids = {tracker.update([box], i / 30, (640, 480)).track_id for i in range(10)}
+    assert ids == {1}
+    assert tracker.update([], 10 / 30, (640, 480)) is None
+    assert tracker.update([box], 11 / 30, (640, 480)).track_id == 2

@@ -39,6 +39,7 @@ class FaceTracker:
         self._tracks: List[Track] = []
         self._attended_id: Optional[int] = None
         self._next_id = 1  # 0 means "no face" in EmotionState
+        self._previous_stamp = None
 
     @property
     def attended_id(self) -> Optional[int]:
@@ -51,7 +52,11 @@ class FaceTracker:
     def update(self, faces: Sequence[FaceBox], stamp: float,
                image_size: Tuple[int, int]) -> Optional[AttendedFace]:
         """Associate this frame's faces; return the attended face if it is visible in this frame."""
-        self._tracks = [t for t in self._tracks if stamp - t.last_seen <= self.max_age]
+        # A track seen in the previous frame always continues, even when max_age is shorter
+        # than the frame interval (face_loss_timeout 0 means "lost at the first miss").
+        self._tracks = [t for t in self._tracks
+                        if stamp - t.last_seen <= self.max_age or t.last_seen == self._previous_stamp]
+        self._previous_stamp = stamp
         if self._attended_id not in {t.track_id for t in self._tracks}:
             self._attended_id = None
         seen_now = self._associate(faces, stamp)

@@ -38,7 +38,8 @@ def create_backend(settings: BackendSettings,
     if settings.name == "piper":
         from .piper_voice import PiperBackend
         return PiperBackend(model_path=settings.piper_model_path, config_path=settings.piper_config_path,
-                            speed=settings.speed, use_gpu=settings.use_gpu, logger=warn)
+                            speed=settings.speed, use_gpu=settings.use_gpu, threads=settings.threads,
+                            logger=warn)
     raise BackendUnavailable(f"unknown TTS backend {settings.name!r}; choose one of {', '.join(BACKEND_NAMES)}")
 
 

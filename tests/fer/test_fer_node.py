@@ -76,8 +76,8 @@ def send_until(publisher, msg, collector, predicate, timeout=10.0):
 def cameras():
     started = []
 
-    def start(msg_type="Image", topic="/camera/image_raw", reliable=True):
-        started.append(CameraProcess(msg_type, topic, reliable))
+    def start(msg_type="Image", topic="/camera/image_raw", reliable=True, large_frame_profile=True):
+        started.append(CameraProcess(msg_type, topic, reliable, large_frame_profile))
         return started[-1]
 
     yield start
@@ -85,11 +85,12 @@ def cameras():
         camera.close()
 
 
-def start_fer(ros, spawn_node, cameras, msg_type="Image", topic="/camera/image_raw", reliable=True, **params):
+def start_fer(ros, spawn_node, cameras, msg_type="Image", topic="/camera/image_raw", reliable=True,
+              large_frame_profile=True, **params):
     node = spawn_node("insideout_perception", "fer_node", params=params)
     assert node.wait_for_output(READY, 60), node.output()
     emotions = ros.collect(EmotionState, "/insideout/emotion", 10)
-    camera = cameras(msg_type, topic, reliable)
+    camera = cameras(msg_type, topic, reliable, large_frame_profile)
     assert camera.wait_for_subscriber(), node.output()
     assert ros.wait_for_publishers("/insideout/emotion")
     return node, emotions, camera
@@ -163,6 +164,20 @@ def test_every_raw_encoding_is_understood(ros, spawn_node, cameras, face_frame, 
     stamp = StampClock().next()
     state = send_until(camera, raw_image(face_frame, encoding, stamp), emotions, happy(stamp))
     assert state is not None, node.output()
+
+
+def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profile(ros, spawn_node, cameras,
+                                                                                  face_frame):
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, large_frame_profile=False,
+                                       image_reliability="reliable")
+    assert "(Image, reliable)" in node.output()
+    clock = StampClock()
+    received = []
+    for _ in range(10):  # each frame published once: reliable delivery, no retries needed
+        stamp = clock.next()
+        camera.publish(raw_image(face_frame, "rgb8", stamp))
+        received.append(emotions.wait_for(happy(stamp), timeout=3.0))
+    assert all(received), node.output()
 
 
 def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(ros, spawn_node, cameras, face_frame):

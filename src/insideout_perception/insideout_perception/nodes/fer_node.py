@@ -60,6 +60,10 @@ PARAMETERS = [
               check=lambda value: None if value.strip("/ ") else "must name a topic"),
     ParamSpec("image_transport", "raw", "Subscribe to sensor_msgs/Image ('raw') or CompressedImage ('compressed').",
               choices=("raw", "compressed")),
+    ParamSpec("image_reliability", "best_effort", "QoS reliability of the frame subscription. best_effort "
+              "matches every camera; reliable matches only reliable cameras but gets frames over 512 KB "
+              "through Fast DDS without a shared-memory profile (see config/fastdds_large_frames.xml).",
+              choices=("best_effort", "reliable")),
     ParamSpec("max_rate", 30.0, "Process at most this many frames per second (0 = as fast as frames come); "
               "frames arriving faster are skipped, the newest is used.", minimum=0.0, maximum=1000.0),
     ParamSpec("max_image_pixels", DEFAULT_MAX_PIXELS, "Frames with more pixels than this are rejected.",
@@ -178,8 +182,10 @@ class FerNode(Node):
             msg_type = CompressedImage
         else:
             topic, msg_type = p["image_topic"], Image
-        # Best effort, depth 1: matches reliable and best-effort cameras, and keeps only the newest.
-        self._subscription = self.create_subscription(msg_type, topic, self._on_frame, LATEST_SENSOR_FRAME)
+        # Depth 1: only the newest frame waits. Best effort matches reliable and best-effort cameras.
+        qos = LATEST_SENSOR_FRAME if p["image_reliability"] == "best_effort" else QoSProfile(
+            depth=1, reliability=ReliabilityPolicy.RELIABLE)
+        self._subscription = self.create_subscription(msg_type, topic, self._on_frame, qos)
         self._topic = self._subscription.topic_name
 
         # Shared between the subscription callback, the worker and the timers.
@@ -204,7 +210,7 @@ class FerNode(Node):
         self.create_timer(0.1, self._check_face_loss)
         DiagnosticsPublisher(self, self._report, p["diagnostics_period"], hardware_id="camera")
         self.get_logger().info(
-            f"listening on {self._topic} ({msg_type.__name__}); model {self._spec.name} from "
+            f"listening on {self._topic} ({msg_type.__name__}, {p['image_reliability']}); model {self._spec.name} from "
             f"{self._model_source} on {self._providers}; face detector BlazeFace {p['face_detector']}; "
             f"frames decoded by {self._decoder.backend}")
 

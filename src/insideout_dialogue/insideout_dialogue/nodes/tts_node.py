@@ -66,7 +66,8 @@ PARAMETERS = [
     ParamSpec("chunk_duration", 0.1, "Seconds of audio per AudioData message.", minimum=0.01, maximum=1.0),
     ParamSpec("playback_lead", 0.2, "Seconds each chunk is sent ahead of its play time.",
               minimum=0.0, maximum=2.0),
-    ParamSpec("max_queued_replies", 10, "Replies waiting to be spoken before new ones are dropped.",
+    ParamSpec("max_queued_replies", 50, "Replies (or streamed sentences) waiting to be spoken before new "
+              "ones are dropped.",
               minimum=1, maximum=1000),
     ParamSpec("max_reply_chars", 2000, "Longer replies are cut at a sentence end (with a warning).",
               minimum=20, maximum=100000),

@@ -20,7 +20,6 @@ The camera uses config/fastdds_large_frames.xml, as a camera driver publishing 9
 
 import argparse
 import os
-import statistics
 import sys
 import threading
 import time

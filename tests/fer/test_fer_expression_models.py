@@ -6,7 +6,6 @@ fixed matrix). Feeding it a crop of known colour checks resizing, channel order,
 mean/std normalisation, softmax, class mapping and the valence/arousal split.
 """
 
-import logging
 
 import numpy as np
 import pytest

@@ -174,3 +174,26 @@ def test_gpu_request_on_this_machine_falls_back_to_the_cpu():
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         assert classifier.providers == [CPU]
         assert any("cuda" in note for note in classifier.provider_notes)
+
+
+def test_gpu_provider_that_fails_to_start_falls_back_to_the_cpu(monkeypatch):
+    # onnxruntime-gpu on a machine without a usable driver: CUDA is listed but the session fails.
+    import onnxruntime
+
+    real_session = onnxruntime.InferenceSession
+
+    def session(source, sess_options=None, providers=None):
+        if "CUDAExecutionProvider" in providers:
+            raise RuntimeError("CUDA driver version is insufficient for CUDA runtime version")
+        return real_session(source, sess_options=sess_options, providers=providers)
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(onnxruntime, "InferenceSession", session)
+    spec = MODELS["mbf_va_mtl"]
+    classifier = ExpressionClassifier(spec, channel_mean_model(3, 112, 10, np.zeros((3, 10))),
+                                      providers=["cuda", "cpu"])
+    assert classifier.providers == [CPU]
+    assert any("CUDAExecutionProvider failed to start" in note and "driver" in note
+               for note in classifier.provider_notes)
+    assert classifier.classify(CROP_BGR).scores.sum() == pytest.approx(1.0)

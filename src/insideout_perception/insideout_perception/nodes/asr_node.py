@@ -200,11 +200,21 @@ class AsrNode(Node):
 
     # -- inputs -------------------------------------------------------------------------------
     def _on_audio(self, msg: AudioData) -> None:
-        self._handle_chunk(bytes(msg.data), self._now())
+        self._guarded_chunk(bytes(msg.data), self._now())
 
     def _on_audio_stamped(self, msg: AudioDataStamped) -> None:
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        self._handle_chunk(bytes(msg.audio.data), stamp if stamp > 0 else self._now())
+        self._guarded_chunk(bytes(msg.audio.data), stamp if stamp > 0 else self._now())
+
+    def _guarded_chunk(self, data: bytes, chunk_time: float) -> None:
+        # An exception escaping a callback would end the node's spin: one bad chunk must not.
+        try:
+            self._handle_chunk(data, chunk_time)
+        except Exception as error:
+            self.get_logger().error(f"audio chunk of {len(data)} bytes could not be processed: "
+                                    f"{error!r}; the stream restarts",
+                                    throttle_duration_sec=WARN_THROTTLE_S)
+            self._drop_utterance_in_progress()
 
     def _on_audio_info(self, msg: AudioInfo) -> None:
         try:

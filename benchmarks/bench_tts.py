@@ -1,6 +1,6 @@
 """Text-to-speech speed per backend: time to first audio of a 30-word reply, and real-time factor.
 
-    source scripts/env.sh && python benchmarks/bench_tts.py [--repeats 5] [--skip-dds]
+    source scripts/env.sh && python benchmarks/bench_tts.py [--repeats 5] [--skip-dds] [--backends piper ...]
 
 Time to first audio is measured two ways:
   core  SpeechPipeline.submit() -> first chunk handed to the publisher (splitting, synthesis of
@@ -147,9 +147,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-dds", action="store_true", help="only the in-process measurements")
+    parser.add_argument("--backends", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS))
     args = parser.parse_args()
     print(f"30-word reply, {args.repeats} runs each; first audio target < 300 ms; onnxruntime 1 thread")
-    for name, settings in SETTINGS.items():
+    for name in args.backends:
+        settings = SETTINGS[name]
         try:
             started = time.perf_counter()
             backend = create_backend(settings)

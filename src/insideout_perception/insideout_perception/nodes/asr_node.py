@@ -139,7 +139,8 @@ class AsrNode(Node):
             # One clear line at start is better than a node that runs and never transcribes.
             raise InvalidParameters(f"asr_node: {error}") from None
         if self.p["device"] != "cpu" and self.backend.device == "cpu":
-            self.get_logger().warning(f"device {self.p['device']!r} requested but no usable GPU: running on the CPU")
+            self.get_logger().warning(
+                f"device {self.p['device']!r} requested but no usable GPU: running on the CPU")
         # The first inference allocates and JITs; pay for it now, not on the user's first words.
         self.backend.transcribe(np.zeros(MODEL_SAMPLE_RATE, dtype=np.float32))
 

@@ -35,14 +35,16 @@ class TransformersWhisperBackend(AsrBackend):
             import torch
             from transformers import pipeline
         except ImportError:
-            raise ModelNotAvailable(f"transformers backend: torch and transformers are missing: `{INSTALL_HINT}`") from None
+            raise ModelNotAvailable(
+                f"transformers backend: torch and transformers are missing: `{INSTALL_HINT}`") from None
         self.device = "cuda" if options.device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
         torch.set_num_threads(max(1, options.cpu_threads))
         try:
             # HF_HUB_OFFLINE (set above) keeps every loader off the network.
             self._pipeline = pipeline("automatic-speech-recognition", model=str(path), device=self.device)
         except Exception as error:
-            raise ModelNotAvailable(f"transformers backend: cannot load the model in {str(path)!r}: {error}") from None
+            raise ModelNotAvailable(
+                f"transformers backend: cannot load the model in {str(path)!r}: {error}") from None
         self.model_description = str(path)
         self._language = options.language or ""
         generation = getattr(self._pipeline.model, "generation_config", None)

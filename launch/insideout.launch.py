@@ -5,11 +5,13 @@
     ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts llm_base_url:=http://gpu:8000/v1
     ros2 launch launch/insideout.launch.py --show-args             # every argument, documented
 
-Parameters come from `params_file` (default: config/insideout.yaml next to this file), one section
-per node; the launch arguments below override single values. The dialogue node starts the local
+Parameters come from `params_file` (default: the repository's config/insideout.yaml) and
+`prompts_file` (config/prompts.yaml), one section per node; the launch arguments below override
+single values. The dialogue node starts the local
 LLM server itself when its configuration points at it, so nothing here starts a server.
 
-Works with the launch / launch_ros of Humble, Jazzy and Kilted (only APIs all three share).
+Uses only launch / launch_ros APIs that Humble, Jazzy and Kilted share; run against the humble,
+jazzy and (December 2024) rolling sources of ros2/launch and ros2/launch_ros (see the README).
 """
 
 import os
@@ -149,7 +151,7 @@ def namespaced_remappings(namespace):
 
 
 def pipeline_actions(args):
-    """Node actions for the chosen pipeline nodes (pure: testable without running launch)."""
+    """Node actions for the chosen pipeline nodes."""
     params_files = [load_params_file(args["params_file"])]
     if args["prompts_file"]:
         params_files.append(load_params_file(args["prompts_file"]))

@@ -36,6 +36,10 @@ PIPELINE = {
                       "/insideout/dialogue"),
     "tts_node": ("insideout_dialogue", "tts_node", "/insideout/reply", "/insideout/speaker/audio"),
 }
+# Colours people expect for each emotion on the timeline.
+EMOTION_COLOURS = {"anger": "tab:red", "contempt": "tab:brown", "disgust": "tab:olive",
+                   "fear": "tab:purple", "happiness": "gold", "neutral": "tab:gray",
+                   "sadness": "tab:blue", "surprise": "tab:cyan"}
 # Extra parameter files per node, after config/insideout.yaml.
 EXTRA_PARAM_FILES = {"dialogue_node": [CONFIG_DIR / "prompts.yaml"]}
 
@@ -263,10 +267,11 @@ def write_timeline(path: Path, obs: Observations, marks: Dict[str, Optional[floa
                            for _, m in obs.emotions])
         for index, label in enumerate(LABELS):
             if scores[:, index].max() > 0.02:
-                ax.plot(times, scores[:, index], label=label, linewidth=1.8)
+                ax.plot(times, scores[:, index], label=label, linewidth=1.8,
+                        color=EMOTION_COLOURS.get(label))
     rel = {name: (t - obs.t0 if t is not None else None) for name, t in marks.items()}
     if rel.get("speech_start") is not None and rel.get("speech_end") is not None:
-        ax.axvspan(rel["speech_start"], rel["speech_end"], color="tab:blue", alpha=0.12,
+        ax.axvspan(rel["speech_start"], rel["speech_end"], color="tab:blue", alpha=0.10,
                    label="question (audio)")
     if rel.get("reply_audio_start") is not None:
         end = rel.get("reply_audio_end") or rel["reply_audio_start"]

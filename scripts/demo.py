@@ -403,9 +403,17 @@ def run(args) -> int:
                 stopped = bool(obs.speaking) and obs.speaking[-1][1] is False
                 return quiet and stopped and obs.speaking[-1][0] >= obs.turns[0][0] - 1.0
 
-        finished = wait_until(lambda: spoken() or not all(p.running() for p in processes
-                                                          if p is not player),
-                              args.timeout + float(facts["duration_s"]))
+        # Give up early when the bag is over and no final transcript came for a minute and a
+        # half: nothing will be answered then.
+        def hopeless() -> bool:
+            if player.running() or any(m.is_final for _, m in obs.transcripts):
+                return False
+            return time.monotonic() - player_ended.setdefault("t", time.monotonic()) > 90.0
+
+        player_ended: Dict[str, float] = {}
+        finished = wait_until(lambda: spoken() or hopeless() or not all(
+            p.running() for p in processes if p is not player),
+            args.timeout + float(facts["duration_s"]))
         crashed = [p for p in processes if p is not player and not p.running()]
         for process in crashed:
             log(f"{process.name} exited with code {process.popen.returncode}:\n{process.tail()}")

@@ -180,3 +180,12 @@ def test_a_node_on_sim_time_follows_the_players_clock(tmp_path, ros, spawn_node)
     for data, stamp in recorded:
         original = T0 + int(round(float(data) * 1e9))
         assert abs(stamp - original) < 150_000_000, (data, (stamp - original) / 1e9)
+
+
+def test_player_rejects_a_truncated_bag_clearly(tmp_path, spawn_node):
+    bag = make_timing_bag(tmp_path / "bag")
+    mcap = next(bag.glob("*.mcap"))
+    mcap.write_bytes(mcap.read_bytes()[:200])  # as if the recording machine lost power
+    player = spawn_node("insideout_msgs", "bag_player", params={"bag": str(bag)})
+    assert player.process.wait(30) == 2
+    assert "cannot read" in player.output() and "Traceback" not in player.output()

@@ -123,6 +123,19 @@ def test_robot_speaking_mutes_the_asr(ros, spawn_node):
     assert len(got) == 1 and word_error_rate(SENTENCES[4], got[0].text) < 0.2, got
 
 
+def test_audio_stopping_mid_utterance_still_gives_its_transcript(ros, spawn_node):
+    transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
+    node = start_asr(spawn_node)
+    mic = AudioCapturePublisher(ros)
+    mic.wait_for_node()
+    # The stream ends right after the last word, as a bag or a stalled driver would.
+    speech = np.concatenate([silence(0.5), speak(SENTENCES[3])])
+    mic.send(encode_s16le(speech))
+    got = wait_finals(transcripts, 1, timeout=15.0)
+    assert got and word_error_rate(SENTENCES[3], got[0].text) < 0.2, got
+    assert "in the middle of an utterance" in node.output()
+
+
 def test_barge_in_keeps_listening_while_the_robot_speaks(ros, spawn_node):
     transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
     robot = ros.publisher(Bool, "/insideout/robot_speaking", LATCHED_STATE)

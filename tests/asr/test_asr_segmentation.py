@@ -132,6 +132,14 @@ def test_snapshots_can_be_disabled(vad):
     assert not any(isinstance(e, PauseSnapshot) for e in events)
 
 
+def test_flush_closes_an_utterance_whose_audio_stopped(vad):
+    segmenter, events = segment(vad, np.concatenate([silence(0.5), speak(SENTENCES[0])]))
+    assert segmenter.in_utterance and not any(isinstance(e, Utterance) for e in events)
+    closing = segmenter.flush()
+    assert [type(e) for e in closing] == [Utterance, SpeechEnded]
+    assert not segmenter.in_utterance
+
+
 def test_reset_drops_the_utterance_in_progress(vad):
     segmenter = UtteranceSegmenter(vad.probability, SegmenterConfig(), reset_vad=vad.reset)
     events = segmenter.feed(speak(SENTENCES[0])[:SAMPLE_RATE])

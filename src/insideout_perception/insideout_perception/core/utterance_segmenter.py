@@ -122,6 +122,11 @@ class UtteranceSegmenter:
         return self._confirmed
 
     @property
+    def in_utterance(self) -> bool:
+        """Voice activity started and has not ended yet (confirmed or not)."""
+        return self._active
+
+    @property
     def in_pause(self) -> bool:
         """The speaker has gone quiet and the utterance may be about to end."""
         return self._silence_start is not None

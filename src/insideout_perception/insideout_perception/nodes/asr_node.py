@@ -156,6 +156,7 @@ class AsrNode(Node):
         # (utterance_id, end_sample, Recognition) of the latest speculative recognition.
         self.speculation = None
         self.silent_since: Optional[float] = None
+        self.last_chunk_at = time.monotonic()
         self.counters = dict(chunks=0, ignored_while_robot_speaking=0, rejected=0,
                              partial_frame_chunks=0, utterances=0, discarded_bursts=0,
                              cut_at_max_length=0, dropped_utterances=0, transcripts=0,
@@ -186,6 +187,10 @@ class AsrNode(Node):
         self.create_subscription(Bool, "/insideout/robot_speaking", self._on_robot_speaking,
                                  LATCHED_STATE, callback_group=audio_group)
         self.diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics_period_s"])
+        # Audio that stops mid-utterance (a bag ends, a driver stalls) never brings the silence
+        # that would end it: close it after this long without chunks.
+        self.stall_timeout = self.p["end_silence_s"] + 0.5
+        self.create_timer(0.25, self._close_stalled_utterance, callback_group=audio_group)
 
         self.worker = threading.Thread(target=self._recognise_forever, name="asr_worker", daemon=True)
         self.worker.start()
@@ -247,8 +252,18 @@ class AsrNode(Node):
         self._drop_utterance_in_progress()
         self.get_logger().info("robot speaking: audio ignored" if speaking else "robot silent: listening")
 
+    def _close_stalled_utterance(self) -> None:
+        if not self.segmenter.in_utterance or time.monotonic() - self.last_chunk_at < self.stall_timeout:
+            return
+        self.get_logger().warning(
+            f"no audio for {self.stall_timeout:.1f} s in the middle of an utterance: transcribing "
+            "what was heard", throttle_duration_sec=WARN_THROTTLE_S)
+        for event in self.segmenter.flush():
+            self._handle_event(event)
+
     def _handle_chunk(self, data: bytes, chunk_time: float) -> None:
         self.counters["chunks"] += 1
+        self.last_chunk_at = time.monotonic()
         if self.robot_speaking and not self.p["barge_in"]:
             self.counters["ignored_while_robot_speaking"] += 1
             return

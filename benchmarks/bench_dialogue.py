@@ -17,6 +17,7 @@
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import socket
 import statistics
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_agent  # noqa: E402
+from insideout_dialogue.core.conversation_memory import ConversationMemory  # noqa: E402
 from insideout_dialogue.core.aggregation import aggregate  # noqa: E402
 from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT,  # noqa: E402
                                                      parse_mapping_row)
@@ -120,6 +122,26 @@ async def real_turns(settings, repeats):
     results = [await concurrent_turn(settings, client) for _ in range(repeats)]
     await client.close()
     return results
+
+
+CONVERSATION = ["Hi, I am Sam.", "I failed my exam today.", "I studied all week for it.",
+                "What should I do now?", "Thanks, that helps."]
+
+
+async def real_conversation(settings, max_turns, in_agent_prompts):
+    """Consecutive turns with memory: every earlier turn makes the next prompts longer."""
+    client = LlmClient()
+    settings = dataclasses.replace(settings, history_in_agent_prompts=in_agent_prompts)
+    memory = ConversationMemory(max_turns=max_turns, expiry=0.0)
+    latencies = []
+    for text in CONVERSATION:
+        result = dialogue_turn.TurnResult(user_text=text, emotion=UserEmotion("sadness", 1.0))
+        await dialogue_turn.run_turn(client, settings, result, SAD, memory.history())
+        if result.success:
+            memory.add(text, result.reply)
+        latencies.append(result.latency)
+    await client.close()
+    return latencies
 
 
 def median(values):
@@ -219,6 +241,11 @@ def bench_real(repeats):
               f" agents phase {median([r.agents_latency for r in results]):.1f} s, first sentence "
               f"{median([r.first_sentence_latency for r in results]):.1f} s; median of {repeats}")
         print(f"  example reply: {results[-1].reply!r}")
+        for max_turns, in_agents in ((0, False), (2, False), (2, True)):
+            latencies = asyncio.run(real_conversation(settings, max_turns, in_agents))
+            print(f"  {len(CONVERSATION)}-turn conversation, memory.max_turns {max_turns}"
+                  f"{', in agent prompts' if in_agents else ''}: turns "
+                  + ", ".join(f"{t:.1f}" for t in latencies) + " s")
     finally:
         server.stop()
 

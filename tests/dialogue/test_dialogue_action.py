@@ -130,3 +130,14 @@ def test_empty_goal_is_invalid(spawn_node, ros, fake_llm):
     assert response.status == GoalStatus.STATUS_ABORTED
     assert response.result.error_code == Result.ERROR_INVALID_GOAL
     assert fake_llm.requests == []
+
+
+def test_goal_with_unusable_emotion_is_invalid(spawn_node, ros, fake_llm):
+    node, client, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
+    broken = face("sadness")
+    broken.scores = [float("nan")] * len(broken.labels)
+    response = _result(_send(client, Respond.Goal(utterance="Hi", override_emotion=True,
+                                                  emotion=broken), []))
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert response.result.error_code == Result.ERROR_INVALID_GOAL
+    assert "sadness=nan" in response.result.error_message

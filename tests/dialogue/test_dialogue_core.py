@@ -14,6 +14,7 @@ from insideout_dialogue.core.conversation_memory import ConversationMemory
 from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT, EmotionReading,
                                                      MappingError, agent_weights,
                                                      check_mapping_row, effective_emotion,
+                                                     emotion_problem,
                                                      parse_mapping_row, renormalise)
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.local_llm_server import (find_smollm2_gguf, is_listening,
@@ -140,6 +141,13 @@ def test_mapping_rows_are_checked():
         with pytest.raises(MappingError):
             parse_mapping_row(bad)
     assert "not in agents.names" in check_mapping_row(["joy:1"], AGENTS)
+
+
+def test_unusable_emotion_scores_are_named():
+    assert emotion_problem(["sadness", "fear"], [0.5, 0.5]) is None
+    assert "2 labels but 1 scores" in emotion_problem(["sadness", "fear"], [1.0])
+    assert "sadness=nan" in emotion_problem(["sadness"], [float("nan")])
+    assert "fear=-0.1" in emotion_problem(["fear"], [-0.1])
 
 
 def test_stale_or_faceless_emotion_is_neutral():

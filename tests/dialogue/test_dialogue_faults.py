@@ -13,7 +13,7 @@ from insideout_msgs.action import Respond
 from support.fake_openai_server import Behavior, FakeOpenAIServer
 from support.ros_harness import wait_until
 
-from dialogue.dialogue_test_support import AGENTS, DialogueIO, params_for
+from dialogue.dialogue_test_support import AGENTS, DialogueIO, face, params_for
 
 FALLBACK = "Sorry, I could not think of an answer just now. Could you say that again?"
 Result = Respond.Result
@@ -139,6 +139,9 @@ def test_api_key_never_leaves_the_node(spawn_node, ros, fake_llm):
 
 def test_bad_input_is_reported_and_the_node_keeps_running(spawn_node, ros, fake_llm):
     node, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
+    broken = face("sadness")
+    broken.scores = [float("nan")] * len(broken.labels)
+    io.emotions.publish(broken)
     io.say("", final=True)
     io.say("partial words", final=False)
     io.say("Now a real one.")
@@ -149,6 +152,8 @@ def test_bad_input_is_reported_and_the_node_keeps_running(spawn_node, ros, fake_
     # Partials give no turn: exactly two (empty + real).
     assert len(io.turns.snapshot()) == 2
     assert "empty utterance" in node.output()
+    assert "EmotionState ignored: scores must be finite" in node.output()
+    assert turn.emotion.dominant_label == "neutral"  # the broken face was not used
 
 
 def test_queue_overflow_drops_with_an_error_and_a_failed_turn(spawn_node, ros):

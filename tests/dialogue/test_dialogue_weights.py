@@ -78,22 +78,43 @@ def test_stale_or_missing_face_counts_as_neutral(spawn_node, ros, fake_llm):
     assert "cannot be seen" in _aggregator_prompt(fake_llm, "Still there?")
 
 
-def test_memory_goes_into_prompts_and_resets(spawn_node, ros, fake_llm):
+def _reset_memory(ros):
+    client = ros.node.create_client(Trigger, "/insideout/reset_memory")
+    assert client.wait_for_service(timeout_sec=10.0)
+    future = client.call_async(Trigger.Request())
+    assert wait_until(future.done, 10.0)
+    return future.result()
+
+
+def _asked(server, model, text):
+    return [r for r in server.requests_for(model)
+            if r.messages[-1]["content"] == text or f'"{text}"' in r.messages[-1]["content"]][0]
+
+
+def test_memory_goes_to_the_aggregator_and_resets(spawn_node, ros, fake_llm):
     node, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
     io.say("My name is Ada.")
     assert io.turn_for("My name is Ada.") is not None, node.output()
     io.say("What is my name?")
     assert io.turn_for("What is my name?") is not None
-    asked = [r for r in fake_llm.requests_for("agent-sadness")
-             if r.messages[-1]["content"] == "What is my name?"][0]
-    assert {"role": "user", "content": "My name is Ada."} in asked.messages
-    client = ros.node.create_client(Trigger, "/insideout/reset_memory")
-    assert client.wait_for_service(timeout_sec=10.0)
-    future = client.call_async(Trigger.Request())
-    assert wait_until(future.done, 10.0)
-    assert future.result().success and "forgot 2 turns" in future.result().message
+    earlier = {"role": "user", "content": "My name is Ada."}
+    assert earlier in _asked(fake_llm, "fake-ok", "What is my name?").messages
+    # By default the agents get only the utterance (memory.in_agent_prompts: false).
+    assert len(_asked(fake_llm, "agent-sadness", "What is my name?").messages) == 2
+    response = _reset_memory(ros)
+    assert response.success and "forgot 2 turns" in response.message
     io.say("Who am I?")
     assert io.turn_for("Who am I?") is not None
-    fresh = [r for r in fake_llm.requests_for("agent-sadness")
-             if r.messages[-1]["content"] == "Who am I?"][0]
-    assert len(fresh.messages) == 2  # system prompt + the question only
+    assert earlier not in _asked(fake_llm, "fake-ok", "Who am I?").messages
+
+
+def test_memory_in_agent_prompts(spawn_node, ros, fake_llm):
+    node, io = _start(spawn_node, ros, params_for(fake_llm.base_url, **{
+        "memory.in_agent_prompts": True, "memory.max_turns": 1}))
+    for text in ("One.", "Two.", "Three."):
+        io.say(text)
+        assert io.turn_for(text) is not None, node.output()
+    messages = _asked(fake_llm, "agent-sadness", "Three.").messages
+    # System prompt, the one remembered turn (the last), the utterance.
+    assert [m["content"] for m in messages[1:]] == [
+        "Two.", "fake-ok answer one. fake-ok answer two.", "Three."]

@@ -45,6 +45,9 @@ class TurnSettings:
     fallback_reply: str
     # Publish the reply sentence by sentence as the aggregator streams it.
     stream_sentences: bool = True
+    # Earlier turns go to the aggregator always, to the agents only when this is set: on a small
+    # local model every history token is paid five times per turn otherwise.
+    history_in_agent_prompts: bool = False
 
 
 @dataclass
@@ -98,8 +101,9 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
         result.answers[names.index(answer.agent)] = answer
         hooks.on_stage(STAGE_AGENT_DONE, answer.agent, answer.text if answer.ok else "")
 
+    agent_history = history if settings.history_in_agent_prompts else ()
     result.answers = await ask_panel(client, settings.prompts, settings.agents, result.user_text,
-                                     history, agent_done)
+                                     agent_history, agent_done)
     result.agents_latency = time.monotonic() - result.started_at
     if not any(answer.ok for answer in result.answers):
         return result.fail(ERROR_ALL_AGENTS_FAILED, _all_failed_message(result.answers),

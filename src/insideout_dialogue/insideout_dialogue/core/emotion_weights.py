@@ -5,6 +5,7 @@ The agent weights are the score-weighted sum of those rows, normalised to sum to
 an EmotionState older than the timeout, counts as neutral.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -56,6 +57,17 @@ def check_mapping_row(entries: Sequence[str], agents: Sequence[str]) -> Optional
     return None
 
 
+def emotion_problem(labels: Sequence[str], scores: Sequence[float]) -> Optional[str]:
+    """Why an EmotionState's scores cannot be used, or None."""
+    if len(labels) != len(scores):
+        return f"{len(labels)} labels but {len(scores)} scores"
+    bad = [f"{label}={score}" for label, score in zip(labels, scores)
+           if not math.isfinite(score) or score < 0.0]
+    if bad:
+        return f"scores must be finite and >= 0, got {', '.join(bad)}"
+    return None
+
+
 @dataclass
 class EmotionReading:
     """The latest EmotionState as the dialogue needs it, with the time it was received."""
@@ -104,5 +116,5 @@ def renormalise(weights: Sequence[float], keep: Sequence[bool]) -> List[float]:
     return [w / total for w in kept]
 
 
-__all__ = ["NEUTRAL", "DEFAULT_EMOTION_TO_AGENT", "EmotionReading", "agent_weights",
+__all__ = ["NEUTRAL", "DEFAULT_EMOTION_TO_AGENT", "EmotionReading", "agent_weights", "emotion_problem",
            "check_mapping_row", "effective_emotion", "parse_mapping_row", "renormalise"]

@@ -35,7 +35,7 @@ from insideout_dialogue.core.agent_config import (AgentConfig, EndpointConfig, r
                                                   secret_values)
 from insideout_dialogue.core.conversation_memory import ConversationMemory
 from insideout_dialogue.core.emotion_weights import (EmotionReading, effective_emotion,
-                                                     parse_mapping_row)
+                                                     emotion_problem, parse_mapping_row)
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.local_llm_server import (LocalLlmServer, LocalServerError,
                                                       needs_local_server)
@@ -155,7 +155,8 @@ class DialogueNode(Node):
         return turn_core.TurnSettings(
             agents=agents, aggregator=aggregator, prompts=prompts,
             strategy=p["aggregation.strategy"], emotion_to_agent=mapping,
-            fallback_reply=p["reply.fallback"], stream_sentences=p["reply.stream_sentences"])
+            fallback_reply=p["reply.fallback"], stream_sentences=p["reply.stream_sentences"],
+            history_in_agent_prompts=p["memory.in_agent_prompts"])
 
     def _start_local_server_if_needed(self) -> None:
         local = self.p["local_llm.base_url"]
@@ -379,21 +380,25 @@ class DialogueNode(Node):
         self._loop.call_soon_threadsafe(self._enqueue, pending)
 
     def _on_emotion(self, msg: EmotionState) -> None:
-        if len(msg.scores) != len(msg.labels):
-            self.get_logger().warning(
-                f"EmotionState with {len(msg.labels)} labels but {len(msg.scores)} scores "
-                "ignored", throttle_duration_sec=WARN_THROTTLE)
+        problem = emotion_problem(msg.labels, msg.scores)
+        if problem:
+            self.get_logger().warning(f"EmotionState ignored: {problem}",
+                                      throttle_duration_sec=WARN_THROTTLE)
             return
         self._latest_emotion = (msg, _reading(msg, time.monotonic()))
 
     async def _execute_goal(self, goal_handle):
         goal = goal_handle.request
-        pending = self._new_pending(goal.utterance, "goal",
-                                    override=goal.emotion if goal.override_emotion else None,
+        override = goal.emotion if goal.override_emotion else None
+        problem = emotion_problem(override.labels, override.scores) if override else None
+        pending = self._new_pending(goal.utterance, "goal", override=override,
                                     goal_handle=goal_handle, done=Future(executor=self.executor))
         # A done callback makes set_result (from the loop thread) wake the executor, which then
         # resumes this coroutine at once instead of at its next unrelated wake-up.
         pending.done.add_done_callback(lambda _future: None)
+        if problem and not pending.invalid_reason:
+            pending.invalid_reason = f"goal emotion unusable: {problem}"
+            pending.override = None
         goal_handle._insideout_pending = pending  # found again by the cancel callback
         self._loop.call_soon_threadsafe(self._enqueue, pending)
         result: Optional[Respond.Result] = await pending.done

@@ -95,7 +95,12 @@ BASE_SPECS: List[ParamSpec] = [
               check=_check_template("user_emotion")),
     ParamSpec("emotion.timeout", 3.0,
               "An EmotionState older than this [s] counts as neutral (no face).", 0.0, 3600.0),
-    ParamSpec("memory.max_turns", 4, "Earlier turns put into the prompts (0: no memory).", 0, 50),
+    ParamSpec("memory.max_turns", 2,
+              "Earlier turns (utterance and reply) put into the aggregator's prompt (0: no "
+              "memory).", 0, 50),
+    ParamSpec("memory.in_agent_prompts", False,
+              "Also put them into every agent's prompt (needed for memory with the select "
+              "strategy; costs five times the history's tokens per turn)."),
     ParamSpec("memory.expiry", 120.0,
               "Forget the conversation after this much silence [s] (0: never).", 0.0, 86400.0),
     ParamSpec("reply.stream_sentences", True,

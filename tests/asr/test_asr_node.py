@@ -136,6 +136,19 @@ def test_audio_stopping_mid_utterance_still_gives_its_transcript(ros, spawn_node
     assert "in the middle of an utterance" in node.output()
 
 
+def test_a_volatile_robot_speaking_publisher_mutes_too(ros, spawn_node):
+    transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
+    node = start_asr(spawn_node)
+    robot = ros.publisher(Bool, "/insideout/robot_speaking", 10)  # volatile, as many drivers
+    assert ros.wait_for_subscribers(robot, 1)
+    robot.publish(Bool(data=True))
+    assert node.wait_for_output("robot speaking: audio ignored", 10)
+    mic = AudioCapturePublisher(ros)
+    mic.wait_for_node()
+    mic.send(encode_s16le(spoken([SENTENCES[0]])), speed=8.0)
+    assert wait_finals(transcripts, 1, timeout=3.0) == []
+
+
 def test_barge_in_keeps_listening_while_the_robot_speaks(ros, spawn_node):
     transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
     robot = ros.publisher(Bool, "/insideout/robot_speaking", LATCHED_STATE)

@@ -99,8 +99,12 @@ AUDIO_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
 # audio_info: a latched subscription gets the last info from a transient-local publisher; a
 # second, volatile best-effort one matches any publisher (audio_capture's is volatile).
 AUDIO_INFO_LATCHED_QOS = LATCHED_STATE
-AUDIO_INFO_ANY_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
-                                reliability=ReliabilityPolicy.BEST_EFFORT,
+ANY_PUBLISHER_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
+                               reliability=ReliabilityPolicy.BEST_EFFORT,
+                               durability=DurabilityPolicy.VOLATILE)
+# robot_speaking from a volatile publisher: reliable, since a lost "false" would leave the node deaf.
+VOLATILE_STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
+                                reliability=ReliabilityPolicy.RELIABLE,
                                 durability=DurabilityPolicy.VOLATILE)
 
 WARN_THROTTLE_S = 5.0
@@ -182,10 +186,15 @@ class AsrNode(Node):
             AudioInfo, "audio_info", self._on_audio_info, AUDIO_INFO_LATCHED_QOS,
             callback_group=audio_group,
             event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
-        self.create_subscription(AudioInfo, "audio_info", self._on_audio_info, AUDIO_INFO_ANY_QOS,
+        self.create_subscription(AudioInfo, "audio_info", self._on_audio_info, ANY_PUBLISHER_QOS,
                                  callback_group=audio_group)
+        # Likewise for robot_speaking: latched from tts_node, and any volatile publisher too.
+        self.create_subscription(
+            Bool, "/insideout/robot_speaking", self._on_robot_speaking, LATCHED_STATE,
+            callback_group=audio_group,
+            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
         self.create_subscription(Bool, "/insideout/robot_speaking", self._on_robot_speaking,
-                                 LATCHED_STATE, callback_group=audio_group)
+                                 VOLATILE_STATE_QOS, callback_group=audio_group)
         self.diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics_period_s"])
         # Audio that stops mid-utterance (a bag ends, a driver stalls) never brings the silence
         # that would end it: close it after this long without chunks.

@@ -151,13 +151,15 @@ def test_recorder_stops_after_max_duration_with_a_valid_bag(tmp_path, ros, spawn
     ticks = ros.publisher(String, "/rec/tick")
     ros.node.create_timer(0.05, lambda: ticks.publish(String(data="tick")))
     recorder = spawn_node("insideout_msgs", "bag_recorder", params={
-        "output": str(output), "topics": ["/rec/tick"], "max_duration": 2.0})
+        "output": str(output), "topics": ["/rec/tick"], "max_duration": 5.0})
+    # max_duration counts from the recorder's start; discovery takes part of it.
+    assert ros.wait_for_subscribers(ticks, timeout=4.0), recorder.output()
     assert recorder.process.wait(30) == 0, recorder.output()
-    assert "max_duration 2.0 s reached" in recorder.output()
+    assert "max_duration 5.0 s reached" in recorder.output()
     with BagReader(output) as reader:
         stamps = [m.timestamp_ns for m in reader.messages(["/rec/tick"])]
-    assert len(stamps) >= 10, "ticks at 20 Hz for up to 2 s"
-    assert (stamps[-1] - stamps[0]) / 1e9 <= 2.1, "recorded past max_duration"
+    assert len(stamps) >= 5, "ticks at 20 Hz for at least the last second"
+    assert (stamps[-1] - stamps[0]) / 1e9 <= 5.1, "recorded past max_duration"
 
 
 def test_a_node_on_sim_time_follows_the_players_clock(tmp_path, ros, spawn_node):

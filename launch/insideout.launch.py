@@ -25,6 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.normpath(os.path.join(HERE, "..", "config"))
 DEFAULT_PARAMS_FILE = os.path.join(CONFIG_DIR, "insideout.yaml")
 DEFAULT_PROMPTS_FILE = os.path.join(CONFIG_DIR, "prompts.yaml")
+# 640x480 frames (900 KB) reach a best-effort subscriber intact over Fast DDS only with a larger
+# shared-memory segment (see the file); other RMWs ignore the variable.
+CAMERA_ENV = {"FASTDDS_DEFAULT_PROFILES_FILE": os.path.join(CONFIG_DIR, "fastdds_large_frames.xml")}
 
 # name in the `nodes` argument -> (package, executable, node name)
 PIPELINE_NODES = {
@@ -197,13 +200,15 @@ def driver_actions(args):
             actions.append(Node(
                 package="v4l2_camera", executable="v4l2_camera_node", name="camera",
                 parameters=[{"video_device": args["camera_device"], "image_size": [640, 480]}],
-                remappings=[("image_raw", args["camera_topic"])], output="screen"))
+                remappings=[("image_raw", args["camera_topic"])], output="screen",
+                additional_env=CAMERA_ENV))
         else:
             actions.append(Node(
                 package="usb_cam", executable="usb_cam_node_exe", name="camera",
                 parameters=[{"video_device": args["camera_device"], "image_width": 640,
                              "image_height": 480}],
-                remappings=[("image_raw", args["camera_topic"])], output="screen"))
+                remappings=[("image_raw", args["camera_topic"])], output="screen",
+                additional_env=CAMERA_ENV))
     if _truthy(args["microphone"]):
         if not package_installed("audio_capture"):
             actions.append(LogInfo(msg="[insideout] microphone:=true but audio_capture is not "

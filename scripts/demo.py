@@ -509,7 +509,11 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     # Keep the demo's DDS traffic on this machine unless the user chose otherwise.
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    return run(args)
+    try:
+        return run(args)
+    except KeyboardInterrupt:  # the nodes were stopped on the way out (run's finally)
+        log("interrupted")
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Dialogue turn latency: our concurrent design vs the seed's sequential one, streaming, real LLM.
 
-    source scripts/env.sh && python benchmarks/bench_dialogue.py [--repeats 5] [--skip-dds] [--skip-real]
+    source scripts/env.sh && python benchmarks/bench_dialogue.py [--repeats 5] [--skip-dds]
+        [--skip-real] [--skip-conversation]
 
 1. A latency-injecting FAKE OpenAI-compatible server (tests/support/fake_openai_server.py): each
    agent call takes a set time (a delay, then 20 tokens at 40 tokens/s) and the aggregator streams
@@ -11,8 +12,9 @@
    against the ideal (slowest agent + aggregator), and the time to the first reply sentence.
 2. The same through the installed dialogue_node over DDS: Transcript published -> first
    /insideout/reply sentence and -> DialogueTurn received.
-3. The real embedded LLM (llama.cpp server + SmolLM2-135M-Instruct, 2 threads) with the node's
-   default settings: turn latency, agents phase, first sentence.
+3. The real embedded LLM (llama.cpp server + SmolLM2-135M-Instruct, 1 compute thread) with the node's
+   default settings: turn latency, agents phase, first sentence; then five-turn conversations
+   without memory, with memory for the aggregator (the default) and in every agent's prompt.
 """
 
 import argparse
@@ -221,7 +223,7 @@ def bench_fake_dds(repeats):
             claim.release()
 
 
-def bench_real(repeats):
+def bench_real(repeats, conversation=True):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -229,7 +231,8 @@ def bench_real(repeats):
     server = LocalLlmServer(base_url)
     started = time.monotonic()
     server.start()
-    print(f"real LLM: llama.cpp server + {server.model_path.name}, 2 threads, started in "
+    print(f"real LLM: llama.cpp server + {server.model_path.name}, "
+          f"{server.n_threads} compute thread, started in "
           f"{time.monotonic() - started:.1f} s; node defaults (agents 64 tokens, aggregator 96, "
           f"weighted_llm)")
     try:
@@ -241,7 +244,7 @@ def bench_real(repeats):
               f" agents phase {median([r.agents_latency for r in results]):.1f} s, first sentence "
               f"{median([r.first_sentence_latency for r in results]):.1f} s; median of {repeats}")
         print(f"  example reply: {results[-1].reply!r}")
-        for max_turns, in_agents in ((0, False), (2, False), (2, True)):
+        for max_turns, in_agents in ((0, False), (2, False), (2, True)) if conversation else ():
             latencies = asyncio.run(real_conversation(settings, max_turns, in_agents))
             print(f"  {len(CONVERSATION)}-turn conversation, memory.max_turns {max_turns}"
                   f"{', in agent prompts' if in_agents else ''}: turns "
@@ -255,12 +258,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-dds", action="store_true")
     parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--skip-conversation", action="store_true",
+                        help="real LLM: no 5-turn conversations with memory (they take minutes)")
     args = parser.parse_args()
     bench_fake_core(args.repeats)
     if not args.skip_dds:
         bench_fake_dds(args.repeats)
     if not args.skip_real:
-        bench_real(max(1, args.repeats // 2))
+        bench_real(max(1, args.repeats // 2), not args.skip_conversation)
 
 
 if __name__ == "__main__":

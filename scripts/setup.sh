@@ -73,11 +73,16 @@ if [ "$MODE" = wheels ] && [ ! -f "$STATE/cmake_paths_fixed" ]; then
   touch "$STATE/cmake_paths_fixed"
 fi
 
-# --- Generated assets (models converted from registry packages, the demo bag ...) ---------------
-# Each step in scripts/setup.d/ is idempotent: it skips work whose output is already up to date.
-for step in scripts/setup.d/*; do
-  [ -x "$step" ] && "$step"
-done
-
 # --- Workspace -------------------------------------------------------------------------------
 scripts/build_workspace.sh
+
+# --- Generated assets (models converted from registry packages, the demo bag ...) ---------------
+# Each step in scripts/setup.d/ is idempotent: it skips work whose output is already up to date.
+# Steps run in the built workspace's environment (they may need its interfaces).
+set +u  # setup.bash reads unset variables
+# shellcheck disable=SC1091
+source scripts/env.sh
+set -u
+for step in scripts/setup.d/*; do
+  if [ -f "$step" ] && [ -x "$step" ]; then "$step"; fi
+done

@@ -40,7 +40,7 @@ def package_msg_dir(package: str) -> Optional[Path]:
             directory = Path(get_package_share_directory(package)) / "msg"
             if directory.is_dir():
                 return directory
-        except PackageNotFoundError:
+        except (PackageNotFoundError, OSError):  # OSError: no AMENT_PREFIX_PATH at all
             pass
     except ImportError:  # ament_index_python missing: only the source tree can help
         pass

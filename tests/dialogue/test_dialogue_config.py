@@ -8,6 +8,7 @@ import yaml
 
 from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_specs
 from support.fake_openai_server import FakeOpenAIServer
+from support.parameter_yaml import flatten_parameters
 from support.ros_harness import REPO_ROOT
 
 from dialogue.dialogue_test_support import DialogueIO, face, params_for
@@ -15,19 +16,8 @@ from dialogue.dialogue_test_support import DialogueIO, face, params_for
 CONFIG = REPO_ROOT / "config"
 
 
-def _flatten(tree, prefix=""):
-    flat = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
-
-
 def _section(path: Path):
-    return _flatten(yaml.safe_load(path.read_text())["dialogue_node"]["ros__parameters"])
+    return flatten_parameters(yaml.safe_load(path.read_text())["dialogue_node"]["ros__parameters"])
 
 
 def test_yaml_values_equal_the_code_defaults():

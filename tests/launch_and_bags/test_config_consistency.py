@@ -10,6 +10,7 @@ import yaml
 from rcl_interfaces.msg import ParameterType
 from rcl_interfaces.srv import GetParameters, ListParameters
 
+from support.parameter_yaml import flatten_parameters
 from support.ros_harness import REPO_ROOT, wait_until
 
 CONFIG = REPO_ROOT / "config"
@@ -23,22 +24,12 @@ NODES = {
 ROS_OWN = ("use_sim_time", "start_type_description_service")
 
 
-def flatten(section, prefix=""):
-    flat = {}
-    for key, value in section.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def yaml_parameters(node):
     parameters = {}
     for path in (CONFIG / "insideout.yaml", CONFIG / "prompts.yaml"):
         document = yaml.safe_load(path.read_text()) or {}
         section = (document.get(node) or {}).get("ros__parameters") or {}
-        parameters.update(flatten(section))
+        parameters.update(flatten_parameters(section))
     return parameters
 
 

@@ -98,7 +98,6 @@ AUDIO_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
                        reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
 # audio_info: a latched subscription gets the last info from a transient-local publisher; a
 # second, volatile best-effort one matches any publisher (audio_capture's is volatile).
-AUDIO_INFO_LATCHED_QOS = LATCHED_STATE
 ANY_PUBLISHER_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
                                reliability=ReliabilityPolicy.BEST_EFFORT,
                                durability=DurabilityPolicy.VOLATILE)
@@ -180,21 +179,12 @@ class AsrNode(Node):
         else:
             self.create_subscription(AudioData, "audio", self._on_audio, AUDIO_QOS,
                                      callback_group=audio_group)
-        # The latched subscription cannot match a volatile publisher (the other one does): that
-        # mismatch is expected, so it is not reported.
-        self.create_subscription(
-            AudioInfo, "audio_info", self._on_audio_info, AUDIO_INFO_LATCHED_QOS,
-            callback_group=audio_group,
-            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
-        self.create_subscription(AudioInfo, "audio_info", self._on_audio_info, ANY_PUBLISHER_QOS,
-                                 callback_group=audio_group)
-        # Likewise for robot_speaking: latched from tts_node, and any volatile publisher too.
-        self.create_subscription(
-            Bool, "/insideout/robot_speaking", self._on_robot_speaking, LATCHED_STATE,
-            callback_group=audio_group,
-            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
-        self.create_subscription(Bool, "/insideout/robot_speaking", self._on_robot_speaking,
-                                 VOLATILE_STATE_QOS, callback_group=audio_group)
+        self._subscribe_latched_and_volatile(AudioInfo, "audio_info", self._on_audio_info,
+                                             ANY_PUBLISHER_QOS, audio_group)
+        # robot_speaking: latched from tts_node, and any volatile publisher too.
+        self._subscribe_latched_and_volatile(Bool, "/insideout/robot_speaking",
+                                             self._on_robot_speaking, VOLATILE_STATE_QOS,
+                                             audio_group)
         self.diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics_period_s"])
         # Audio that stops mid-utterance (a bag ends, a driver stalls) never brings the silence
         # that would end it: close it after this long without chunks.
@@ -208,6 +198,17 @@ class AsrNode(Node):
             f"{self.backend.device}; listening on "
             f"{'audio_stamped' if self.p['stamped_audio'] else 'audio'} "
             f"({self.stream.format.describe()} until an AudioInfo says otherwise)")
+
+    def _subscribe_latched_and_volatile(self, msg_type, topic, callback, volatile_qos, group):
+        """State a late joiner needs, from a latched or a volatile publisher: two subscriptions.
+
+        The latched one cannot match a volatile publisher (the other one does): that mismatch is
+        expected, so it is not reported.
+        """
+        self.create_subscription(
+            msg_type, topic, callback, LATCHED_STATE, callback_group=group,
+            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
+        self.create_subscription(msg_type, topic, callback, volatile_qos, callback_group=group)
 
     def _new_segmenter(self) -> UtteranceSegmenter:
         return UtteranceSegmenter(self.vad.probability, self.segmenter_config, MODEL_SAMPLE_RATE,

@@ -193,6 +193,8 @@ def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(ros, s
         (raw_image(face_frame, "rgb8", clock.next(), step=100), "is smaller than one row"),
     ]
     for bad, warning in bad_frames:
+        # Stamped when sent, after the good frame before it, like a real camera's frames.
+        bad.header.stamp.sec, bad.header.stamp.nanosec = clock.next()
         camera.publish(bad)
         assert node.wait_for_output(warning, 10), f"no warning {warning!r}:\n{node.output()}"
         stamp = clock.next()

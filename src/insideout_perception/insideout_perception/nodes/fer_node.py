@@ -146,6 +146,11 @@ class FrameDecoder:
             raise ImageConversionError(f"cv_bridge cannot convert a {msg.encoding!r} image: {error}") from None
 
 
+# A frame stamped up to this much before the newest accepted one arrived late and is dropped;
+# further back, the camera's clock was reset (a bag that loops, a restarted driver): accepted.
+LATE_FRAME_WINDOW_S = 1.0
+
+
 def _stamp_seconds(stamp: Time) -> float:
     return stamp.sec + stamp.nanosec * 1e-9
 
@@ -195,6 +200,7 @@ class FerNode(Node):
         # Shared between the subscription callback, the worker and the timers.
         self._frame_ready = threading.Condition()
         self._pending = None  # (message, monotonic receive time, ROS receive time in s)
+        self._newest_stamp = None  # header stamp [s] of the newest frame accepted
         self._pipeline_lock = threading.Lock()
         self._stopping = False
         self._received = self._processed = self._skipped = self._rejected = self._failed = 0
@@ -221,8 +227,17 @@ class FerNode(Node):
     # --- ROS side -----------------------------------------------------------------------------
     def _on_frame(self, msg) -> None:
         now = time.monotonic()
+        stamp = _stamp_seconds(msg.header.stamp)
         with self._frame_ready:
             self._received += 1
+            if stamp and self._newest_stamp is not None and \
+                    0.0 < self._newest_stamp - stamp <= LATE_FRAME_WINDOW_S:
+                # Large frames can arrive out of order; a newer one was already taken, so this
+                # one must not overwrite it (nor feed the smoother a step back in time).
+                self._skipped += 1
+                return
+            if stamp:
+                self._newest_stamp = stamp
             if self._pending is not None:
                 self._skipped += 1  # superseded before the worker got to it
             self._pending = (msg, now, self.get_clock().now().nanoseconds * 1e-9)

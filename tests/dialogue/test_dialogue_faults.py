@@ -4,6 +4,7 @@ Every final transcript must give exactly one DialogueTurn; a failing agent is re
 turn goes on; all agents or the aggregator failing gives the fallback reply and an error code.
 """
 
+import time
 import socket
 
 import pytest
@@ -141,7 +142,12 @@ def test_bad_input_is_reported_and_the_node_keeps_running(spawn_node, ros, fake_
     node, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
     broken = face("sadness")
     broken.scores = [float("nan")] * len(broken.labels)
-    io.emotions.publish(broken)
+    # Sent until heard, as a camera stream would be: a sample written while the node's reader has
+    # not yet matched this writer is not delivered to it.
+    deadline = time.monotonic() + 10.0
+    while "EmotionState ignored" not in node.output() and time.monotonic() < deadline:
+        io.emotions.publish(broken)
+        time.sleep(0.2)
     io.say("", final=True)
     io.say("partial words", final=False)
     io.say("Now a real one.")

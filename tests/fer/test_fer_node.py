@@ -26,13 +26,17 @@ def face_frame():
 
 
 class StampClock:
-    """Unique, increasing capture stamps for the frames a test sends."""
+    """Capture stamps like a camera driver's: the wall clock when the frame is made, and unique.
+
+    A synthetic clock ticking 33 ms per frame falls behind the wall clock whenever the test stalls,
+    and then disagrees with the node's own clock (the face-lost report), which a driver never does.
+    """
 
     def __init__(self):
-        self.nanoseconds = time.time_ns()
+        self.nanoseconds = 0
 
     def next(self):
-        self.nanoseconds += 33_000_000
+        self.nanoseconds = max(time.time_ns(), self.nanoseconds + 1_000_000)
         return divmod(self.nanoseconds, 1_000_000_000)
 
 
@@ -58,15 +62,27 @@ def compressed_image(data: bytes, fmt: str, stamp) -> CompressedImage:
 
 
 def stamped(stamp):
-    return lambda m: (m.header.stamp.sec, m.header.stamp.nanosec) == stamp
+    return lambda m: stamp_of(m) == stamp
 
 
-def send_until(publisher, msg, collector, predicate, timeout=10.0):
-    """Publish (again every 0.25 s: best-effort delivery) until a matching output arrives."""
+def stamp_of(msg):
+    return msg.header.stamp.sec, msg.header.stamp.nanosec
+
+
+def send_until(publisher, msg, collector, clock, condition=lambda m: True, timeout=10.0):
+    """Send `msg` as a new frame every 0.25 s (best-effort delivery) until the EmotionState of one
+    of them meets `condition`; returns that EmotionState.
+
+    Each send gets a fresh stamp from `clock`, as a camera's frames do: the node drops a frame
+    stamped before its own face-lost report, so resending one old stamp could never get through.
+    """
+    sent = set()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        msg.header.stamp.sec, msg.header.stamp.nanosec = clock.next()
+        sent.add(stamp_of(msg))
         publisher.publish(msg)
-        found = collector.wait_for(predicate, timeout=0.25)
+        found = collector.wait_for(lambda m: stamp_of(m) in sent and condition(m), timeout=0.25)
         if found is not None:
             return found
     return None
@@ -96,8 +112,8 @@ def start_fer(ros, spawn_node, cameras, msg_type="Image", topic="/camera/image_r
     return node, emotions, camera
 
 
-def happy(stamp):
-    return lambda m: stamped(stamp)(m) and m.face_detected and m.dominant_label == "happiness"
+def happy(msg):
+    return msg.face_detected and msg.dominant_label == "happiness"
 
 
 def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, spawn_node, cameras, face_frame):
@@ -105,11 +121,9 @@ def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, sp
     # A reliable camera publisher must match the node's best-effort subscription.
     node, emotions, camera = start_fer(ros, spawn_node, cameras)
     clock = StampClock()
-    for _ in range(5):
-        state = send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, lambda m: True)
+    for _ in range(6):
+        state = send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock)
         time.sleep(0.05)
-    stamp = clock.next()
-    state = send_until(camera, raw_image(face_frame, "rgb8", stamp), emotions, stamped(stamp))
     assert state is not None, node.output()
 
     assert state.face_detected and state.track_id > 0
@@ -130,8 +144,7 @@ def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, sp
     track = state.track_id
 
     # The same person keeps the id.
-    stamp = clock.next()
-    again = send_until(camera, raw_image(face_frame, "rgb8", stamp), emotions, stamped(stamp))
+    again = send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock)
     assert again.track_id == track
 
     # Diagnostics carry rate, latency, model and provider.
@@ -161,8 +174,8 @@ def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, sp
 def test_every_raw_encoding_is_understood(ros, spawn_node, cameras, face_frame, encoding):
     # A best-effort camera (sensor-data QoS) this time.
     node, emotions, camera = start_fer(ros, spawn_node, cameras, reliable=False)
-    stamp = StampClock().next()
-    state = send_until(camera, raw_image(face_frame, encoding, stamp), emotions, happy(stamp))
+    clock = StampClock()
+    state = send_until(camera, raw_image(face_frame, encoding, clock.next()), emotions, clock, happy)
     assert state is not None, node.output()
 
 
@@ -176,7 +189,7 @@ def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profi
     for _ in range(10):  # each frame published once: reliable delivery, no retries needed
         stamp = clock.next()
         camera.publish(raw_image(face_frame, "rgb8", stamp))
-        received.append(emotions.wait_for(happy(stamp), timeout=3.0))
+        received.append(emotions.wait_for(lambda m: stamp_of(m) == stamp and happy(m), timeout=3.0))
     assert all(received), node.output()
 
 
@@ -197,9 +210,7 @@ def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(ros, s
         bad.header.stamp.sec, bad.header.stamp.nanosec = clock.next()
         camera.publish(bad)
         assert node.wait_for_output(warning, 10), f"no warning {warning!r}:\n{node.output()}"
-        stamp = clock.next()
-        good.header.stamp.sec, good.header.stamp.nanosec = stamp
-        assert send_until(camera, good, emotions, happy(stamp)) is not None, node.output()
+        assert send_until(camera, good, emotions, clock, happy) is not None, node.output()
     assert node.running()
     # The bad frames produced no EmotionState of their own.
     bad_stamps = {(b.header.stamp.sec, b.header.stamp.nanosec) for b, _ in bad_frames}
@@ -214,8 +225,7 @@ def test_repeated_bad_frames_are_throttled(ros, spawn_node, cameras, face_frame)
     for _ in range(20):
         camera.publish(raw_image(face_frame, "bayer_rggb8", clock.next()))
         time.sleep(0.02)
-    stamp = clock.next()
-    assert send_until(camera, raw_image(face_frame, "rgb8", stamp), emotions, happy(stamp)) is not None
+    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) is not None
     assert node.output().count("unsupported encoding") == 1
 
 
@@ -226,45 +236,63 @@ def test_compressed_jpeg_and_png_in_corrupt_jpeg_dropped(ros, spawn_node, camera
     jpeg = cv2.imencode(".jpg", face_frame)[1].tobytes()
     png = cv2.imencode(".png", face_frame)[1].tobytes()
     for data, fmt in ((jpeg, "jpeg"), (png, "png"), (jpeg, "rgb8; jpeg compressed bgr8")):
-        stamp = clock.next()
-        assert send_until(camera, compressed_image(data, fmt, stamp), emotions, happy(stamp)) is not None, \
-            node.output()
+        assert send_until(camera, compressed_image(data, fmt, clock.next()), emotions, clock, happy) \
+            is not None, node.output()
     for data, warning in ((jpeg[: len(jpeg) // 2], "corrupt JPEG: truncated"),
                           (jpeg[:2] + bytes(300) + jpeg[-2:], "corrupt JPEG"),
                           (b"not an image at all", "neither JPEG nor PNG")):
         camera.publish(compressed_image(data, "jpeg", clock.next()))
         assert node.wait_for_output(warning, 10), node.output()
-        stamp = clock.next()
-        assert send_until(camera, compressed_image(jpeg, "jpeg", stamp), emotions, happy(stamp)) is not None
+        assert send_until(camera, compressed_image(jpeg, "jpeg", clock.next()), emotions, clock, happy) is not None
     assert node.running()
 
 
 def test_only_the_newest_frame_is_processed(ros, spawn_node, cameras, face_frame):
     node, emotions, camera = start_fer(ros, spawn_node, cameras, max_rate=2.0)
     clock = StampClock()
-    first = clock.next()
-    assert send_until(camera, raw_image(face_frame, "rgb8", first), emotions, stamped(first)) is not None
+    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock) is not None
     before = len(emotions.snapshot())
     stamps = []
+    started = time.monotonic()
     for _ in range(30):  # one second at 30 frames/s into a node limited to 2 frames/s
         stamps.append(clock.next())
         camera.publish(raw_image(face_frame, "rgb8", stamps[-1]))
         time.sleep(1 / 30)
     # The newest frame is processed once the rate allows; nothing queued behind it.
     assert emotions.wait_for(stamped(stamps[-1]), timeout=3.0) is not None, node.output()
+    sending = time.monotonic() - started
     time.sleep(1.0)
-    processed = emotions.snapshot()[before:]
-    assert 2 <= len(processed) <= 5
-    assert [(m.header.stamp.sec, m.header.stamp.nanosec) for m in processed] == sorted(
-        (m.header.stamp.sec, m.header.stamp.nanosec) for m in processed)
+    processed = [m for m in emotions.snapshot()[before:] if m.face_detected]
+    # 2 frames/s plus the limiter's burst of two; a stalled (shared) machine stretches the sending.
+    assert 2 <= len(processed) <= 2.0 * sending + 3, f"{len(processed)} frames in {sending:.2f} s"
+    assert len(processed) < len(stamps) / 3
+    # Every message, face-lost reports included, in capture order.
+    published = [(m.header.stamp.sec, m.header.stamp.nanosec) for m in emotions.snapshot()[before:]]
+    assert published == sorted(published)
+
+
+def test_a_frame_captured_before_the_face_lost_report_is_dropped_as_late(ros, spawn_node, cameras, face_frame):
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, face_loss_timeout=0.5)
+    clock = StampClock()
+    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) is not None
+    stalled = clock.next()  # captured now, delivered after a stall longer than face_loss_timeout
+    lost = emotions.wait_for(lambda m: not m.face_detected, timeout=5.0)
+    assert lost is not None, node.output()
+    assert stamp_of(lost) > stalled  # the report is stamped in the camera's time, after the capture
+    camera.publish(raw_image(face_frame, "rgb8", stalled))
+    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) is not None
+    assert emotions.wait_for(stamped(stalled), timeout=0.5) is None
+    published = [stamp_of(m) for m in emotions.snapshot()]
+    assert published == sorted(published)
 
 
 def test_debug_image_is_published_when_enabled(ros, spawn_node, cameras, face_frame):
     debug = ros.collect(Image, "/insideout/emotion/debug_image", 5)
     node, emotions, camera = start_fer(ros, spawn_node, cameras, publish_debug_image=True)
-    stamp = StampClock().next()
-    assert send_until(camera, raw_image(face_frame, "rgb8", stamp), emotions, happy(stamp)) is not None
-    image = debug.wait_for(stamped(stamp), timeout=5.0)
+    clock = StampClock()
+    state = send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy)
+    assert state is not None, node.output()
+    image = debug.wait_for(stamped(stamp_of(state)), timeout=5.0)
     assert image is not None, node.output()
     assert (image.width, image.height, image.encoding, image.header.frame_id) == (640, 480, "bgr8", FRAME_ID)
     drawn = np.frombuffer(bytes(image.data), np.uint8).reshape(480, 640, 3)

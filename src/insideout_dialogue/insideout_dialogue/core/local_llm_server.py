@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 # The endpoint the default configuration points at (loopback, a port unlikely to be taken).
@@ -93,8 +93,11 @@ class LocalLlmServer:
                 # The agents' requests arrive together: queue them, do not abort the running one.
                 "--interrupt_requests", "False"]
 
-    def start(self, ready_timeout: float = 120.0) -> None:
-        """Start the server and wait until it answers; raises LocalServerError otherwise."""
+    def start(self, ready_timeout: float = 120.0, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Start the server and wait until it answers; raises LocalServerError otherwise.
+
+        `cancelled` is polled while waiting: when it turns true the server is stopped again.
+        """
         if is_listening(self.host, self.port):
             raise LocalServerError(f"something already listens on {self.host}:{self.port}")
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
@@ -106,6 +109,9 @@ class LocalLlmServer:
                 raise LocalServerError(
                     f"llama_cpp.server exited with code {self.process.returncode} at start"
                     + (f"; see {self.log_path}" if self.log_path else ""))
+            if cancelled():
+                self.stop()
+                raise LocalServerError("start cancelled")
             if answers_models(self.base_url):
                 return
             time.sleep(0.25)

@@ -39,6 +39,7 @@ from insideout_dialogue.core.emotion_weights import (EmotionReading, effective_e
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.local_llm_server import (LocalLlmServer, LocalServerError,
                                                       needs_local_server)
+from insideout_dialogue.core.local_llm_supervisor import RUNNING, LocalLlmSupervisor
 from insideout_dialogue.core.prompts import PromptSet, UserEmotion
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
 
@@ -95,7 +96,7 @@ class DialogueNode(Node):
         self._current: Optional[PendingTurn] = None
         self._stats = {"turns": 0, "failed_turns": 0, "dropped": 0, "last_latency": 0.0,
                        "last_error": ""}
-        self._local_server: Optional[LocalLlmServer] = None
+        self._local_server: Optional[LocalLlmSupervisor] = None
         self._local_server_error = ""
         self._start_local_server_if_needed()
 
@@ -173,13 +174,19 @@ class DialogueNode(Node):
                                    f"at {local}")
             started = time.monotonic()
             server.start(self.p["local_llm.startup_timeout"])
-            self._local_server = server
             self.get_logger().info(f"embedded LLM server answers after "
                                    f"{time.monotonic() - started:.1f} s (pid {server.process.pid})")
+            # Restarted when it dies; turns made meanwhile fail with the fallback reply.
+            self._local_server = LocalLlmSupervisor(
+                server, self._log_from_thread, self.p["local_llm.startup_timeout"])
+            self._local_server.watch()
         except LocalServerError as error:
             # Keep running: turns then fail with a clear error and the fallback reply.
             self._local_server_error = str(error)
             self.get_logger().error(f"cannot start the embedded LLM server: {error}")
+
+    def _log_from_thread(self, level: str, text: str) -> None:
+        (self.get_logger().error if level == "error" else self.get_logger().info)(text)
 
     # --- asyncio loop thread -------------------------------------------------------------------
     def _run_loop(self) -> None:
@@ -442,9 +449,13 @@ class DialogueNode(Node):
                   "strategy": self._settings.strategy, "prompt_style": self._settings.prompts.style,
                   "memory_turns": len(self._memory)}
         if self._local_server is not None:
-            values["local_llm"] = "running" if self._local_server.running() else "exited"
-            if not self._local_server.running():
-                return diagnostics.ERROR, "embedded LLM server exited", values
+            server = self._local_server.status()
+            values["local_llm"] = server.state
+            values["local_llm_restarts"] = server.restarts
+            if server.state != RUNNING:
+                values["local_llm_last_exit_code"] = server.last_exit_code
+                return diagnostics.ERROR, "embedded LLM server exited; restarting it" + (
+                    f" (last attempt: {server.last_error})" if server.last_error else ""), values
         if self._local_server_error:
             return diagnostics.ERROR, "embedded LLM server could not start: " + \
                 self._local_server_error, values

@@ -6,14 +6,19 @@ sending after the robot stops talking; here the test plays that part with a seco
 same topic, so the VAD sees the end of the utterance.
 """
 
+import os
+import signal
 import time
 
+import numpy as np
 from audio_common_msgs.msg import AudioData
 from std_msgs.msg import Bool, String
 
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 from insideout_msgs.msg import Transcript
 from support.ros_harness import wait_until
+
+from asr.speech_audio import SENTENCES, speak
 
 from .speech_check import word_error_rate
 
@@ -86,3 +91,28 @@ def test_asr_node_does_not_transcribe_the_robot_while_it_speaks(ros, spawn_node)
     heard = final_text(transcripts, 30)
     assert heard is not None, asr.output()
     assert word_error_rate(REPLY, heard) < 0.2, heard
+
+
+def test_a_killed_tts_node_does_not_leave_the_asr_muted(ros, spawn_node):
+    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node, barge_in=False)
+    replies.publish(String(data=REPLY + " " + REPLY))
+    assert speaking.wait_for(lambda m: m.data is True, 10), tts.output()
+    assert asr.wait_for_output("robot speaking: audio ignored", 10), asr.output()
+    killed = time.monotonic()
+    os.killpg(tts.process.pid, signal.SIGKILL)  # no chance to publish robot_speaking false
+    assert asr.wait_for_output("stopped being alive while the robot was speaking", 10), asr.output()
+    assert asr.wait_for_output("robot silent: listening", 1), asr.output()
+    noticed = time.monotonic() - killed
+    assert speaking.snapshot()[-1].data is True  # the latched state still says the robot speaks
+
+    # A person speaking now is heard.
+    sentence = SENTENCES[4]
+    pcm = (np.clip(speak(sentence), -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    for start in range(0, len(pcm), len(SILENCE_CHUNK)):
+        microphone.publish(AudioData(data=pcm[start:start + len(SILENCE_CHUNK)]))
+        time.sleep(0.02)
+    room_silence(microphone)
+    heard = final_text(transcripts, 30)
+    assert heard is not None, asr.output()
+    assert word_error_rate(sentence, heard) < 0.2, heard
+    print(f"asr_node noticed the killed tts_node after {noticed:.2f} s")

@@ -29,7 +29,7 @@ from std_srvs.srv import Trigger
 from insideout_common.ros.diagnostics import OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
-from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
 from insideout_dialogue.core.reply_queue import ReplyQueue
 from insideout_dialogue.core.speech_audio import CHANNELS, CODING_FORMAT, SAMPLE_FORMAT, OutputFormat
 from insideout_dialogue.core.speech_outputs import PipePlayer, PlayerUnavailable, WavRecorder, player_command
@@ -131,7 +131,7 @@ class TtsNode(Node):
         self._audio_pub = self.create_publisher(AudioData, AUDIO_TOPIC, RELIABLE_EVENTS)
         self._stamped_pub = self.create_publisher(AudioDataStamped, AUDIO_STAMPED_TOPIC, RELIABLE_EVENTS)
         self._info_pub = self.create_publisher(AudioInfo, AUDIO_INFO_TOPIC, LATCHED_STATE)
-        self._speaking_pub = self.create_publisher(Bool, ROBOT_SPEAKING_TOPIC, LATCHED_STATE)
+        self._speaking_pub = self.create_publisher(Bool, ROBOT_SPEAKING_TOPIC, ROBOT_SPEAKING_STATE)
         self._info = AudioInfo(channels=CHANNELS, sample_rate=self._output.sample_rate,
                                sample_format=SAMPLE_FORMAT, bitrate=self._output.bitrate,
                                coding_format=CODING_FORMAT)

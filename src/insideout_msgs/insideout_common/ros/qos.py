@@ -1,8 +1,10 @@
 """QoS profiles used across InsideOut, named for what they carry."""
 
+from rclpy.duration import Duration
 from rclpy.qos import (
     DurabilityPolicy,
     HistoryPolicy,
+    LivelinessPolicy,
     QoSProfile,
     ReliabilityPolicy,
     qos_profile_sensor_data,
@@ -33,4 +35,30 @@ LATCHED_STATE = QoSProfile(
     depth=1,
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+
+# tts_node's robot_speaking: latched, and alive only while its process is. A latched "true" from a
+# process that was killed would otherwise mute the ASR until tts_node restarts; with this lease
+# the ASR notices within about a second (ROBOT_SPEAKING_LIVELINESS_WATCH). Subscribers that ask
+# for no lease (the default) match it as a plain latched topic.
+SPEAKER_LIVELINESS_LEASE_S = 1.0
+ROBOT_SPEAKING_STATE = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    liveliness=LivelinessPolicy.AUTOMATIC,
+    liveliness_lease_duration=Duration(seconds=SPEAKER_LIVELINESS_LEASE_S),
+)
+
+# The subscription that watches that lease. It matches only publishers that offer a lease this
+# short or shorter (tts_node); the rest (`ros2 topic pub`, a bag) are incompatible with it by
+# design and are heard by the plain subscriptions instead.
+ROBOT_SPEAKING_LIVELINESS_WATCH = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    liveliness=LivelinessPolicy.AUTOMATIC,
+    liveliness_lease_duration=Duration(seconds=SPEAKER_LIVELINESS_LEASE_S),
 )

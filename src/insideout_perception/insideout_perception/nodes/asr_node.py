@@ -29,7 +29,7 @@ from insideout_common.pcm import SUPPORTED_SAMPLE_FORMATS
 from insideout_common.ros.diagnostics import ERROR, OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
-from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_LIVELINESS_WATCH
 from insideout_msgs.msg import Transcript
 from insideout_perception.core.asr_backends import (
     BACKENDS, BackendOptions, ModelNotAvailable, create_backend)
@@ -185,6 +185,12 @@ class AsrNode(Node):
         self._subscribe_latched_and_volatile(Bool, "/insideout/robot_speaking",
                                              self._on_robot_speaking, VOLATILE_STATE_QOS,
                                              audio_group)
+        # ... and whether tts_node is still alive: a killed one leaves its latched "true" behind.
+        self.create_subscription(
+            Bool, "/insideout/robot_speaking", lambda msg: None, ROBOT_SPEAKING_LIVELINESS_WATCH,
+            callback_group=audio_group,
+            event_callbacks=SubscriptionEventCallbacks(liveliness=self._on_speaker_liveliness,
+                                                       incompatible_qos=lambda event: None))
         self.diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics_period_s"])
         # Audio that stops mid-utterance (a bag ends, a driver stalls) never brings the silence
         # that would end it: close it after this long without chunks.
@@ -261,6 +267,14 @@ class AsrNode(Node):
         # cut off, so start afresh either way.
         self._drop_utterance_in_progress()
         self.get_logger().info("robot speaking: audio ignored" if speaking else "robot silent: listening")
+
+    def _on_speaker_liveliness(self, event) -> None:
+        if event.alive_count > 0 or event.alive_count_change >= 0 or not self.robot_speaking:
+            return
+        self.get_logger().warning(
+            "the robot_speaking publisher (tts_node) stopped being alive while the robot was "
+            "speaking: taking the robot as silent and listening again")
+        self._on_robot_speaking(Bool(data=False))
 
     def _close_stalled_utterance(self) -> None:
         if not self.segmenter.in_utterance or time.monotonic() - self.last_chunk_at < self.stall_timeout:

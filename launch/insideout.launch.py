@@ -71,6 +71,9 @@ ARGUMENTS = (
      "params_file)."),
     ("use_sim_time", "false", "Use /clock (e.g. from a bag player) instead of the wall clock."),
     ("log_level", "info", "Log level of the pipeline nodes."),
+    ("respawn", "false", "Restart a pipeline node that dies (a crash, SIGKILL), after respawn_delay; "
+     "a node stopped by Ctrl-C is not restarted."),
+    ("respawn_delay", "2.0", "Seconds to wait before restarting a node that died (with respawn)."),
     ("camera", "none", "Camera driver to start too: none, v4l2_camera or usb_cam (only when "
      "installed)."),
     ("camera_device", "/dev/video0", "Video device of the camera driver."),
@@ -163,6 +166,13 @@ def pipeline_actions(args):
     if unknown:
         raise RuntimeError(f"nodes: unknown {unknown}; choose from {sorted(PIPELINE_NODES)}")
     use_sim_time = _truthy(args["use_sim_time"])
+    respawn = _truthy(args["respawn"])
+    try:
+        respawn_delay = float(args["respawn_delay"])
+    except ValueError:
+        respawn_delay = -1.0
+    if not respawn_delay >= 0.0:
+        raise RuntimeError(f"respawn_delay: {args['respawn_delay']!r} is not a number of seconds >= 0")
     remaps = namespaced_remappings(args["namespace"])
     actions = []
     for key in wanted:
@@ -181,6 +191,7 @@ def pipeline_actions(args):
             package=package, executable=executable, name=name,
             namespace=args["namespace"] or None, parameters=[parameters],
             remappings=node_remaps, output="screen", emulate_tty=True,
+            respawn=respawn, respawn_delay=respawn_delay,
             arguments=["--ros-args", "--log-level", args["log_level"]]))
     return actions
 

@@ -37,7 +37,7 @@ def test_declares_the_arguments_users_need():
     names = argument_names()
     for required in ("camera_topic", "audio_topic", "audio_info_topic", "namespace", "nodes",
                      "llm_base_url", "llm_model", "aggregation", "use_sim_time", "params_file",
-                     "prompts_file", "camera", "microphone"):
+                     "prompts_file", "camera", "microphone", "respawn", "respawn_delay"):
         assert required in names, f"launch argument {required} missing"
     assert len(names) == len(set(names)), "an argument is declared twice"
 

@@ -51,14 +51,7 @@ ROBOT_SPEAKING_STATE = QoSProfile(
     liveliness_lease_duration=Duration(seconds=SPEAKER_LIVELINESS_LEASE_S),
 )
 
-# The subscription that watches that lease. It matches only publishers that offer a lease this
-# short or shorter (tts_node); the rest (`ros2 topic pub`, a bag) are incompatible with it by
-# design and are heard by the plain subscriptions instead.
-ROBOT_SPEAKING_LIVELINESS_WATCH = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST,
-    depth=1,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.TRANSIENT_LOCAL,
-    liveliness=LivelinessPolicy.AUTOMATIC,
-    liveliness_lease_duration=Duration(seconds=SPEAKER_LIVELINESS_LEASE_S),
-)
+# The subscription that watches that lease asks for the same profile, so it matches only
+# publishers that offer a lease this short or shorter (tts_node); the rest (`ros2 topic pub`, a
+# bag) are incompatible with it by design and are heard by the plain subscriptions instead.
+ROBOT_SPEAKING_LIVELINESS_WATCH = ROBOT_SPEAKING_STATE

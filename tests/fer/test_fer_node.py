@@ -265,7 +265,6 @@ def test_only_the_newest_frame_is_processed(ros, spawn_node, cameras, face_frame
     processed = [m for m in emotions.snapshot()[before:] if m.face_detected]
     # 2 frames/s plus the limiter's burst of two; a stalled (shared) machine stretches the sending.
     assert 2 <= len(processed) <= 2.0 * sending + 3, f"{len(processed)} frames in {sending:.2f} s"
-    assert len(processed) < len(stamps) / 3
     # Every message, face-lost reports included, in capture order.
     published = [(m.header.stamp.sec, m.header.stamp.nanosec) for m in emotions.snapshot()[before:]]
     assert published == sorted(published)

@@ -331,19 +331,3 @@ def test_an_empty_image_topic_is_refused(spawn_node):
     node = spawn_node("insideout_perception", "fer_node", params={"image_topic": ""})
     assert wait_until(lambda: not node.running(), 30)
     assert node.process.returncode == 2 and "image_topic: must name a topic" in node.output()
-
-
-def test_parameters_are_read_only_at_run_time(ros, spawn_node):
-    from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
-    from rcl_interfaces.srv import SetParameters
-
-    node = spawn_node("insideout_perception", "fer_node", params={"max_rate": 12.5})
-    assert node.wait_for_output(READY, 60), node.output()
-    client = ros.node.create_client(SetParameters, "/fer_node/set_parameters")
-    assert client.wait_for_service(timeout_sec=10)
-    request = SetParameters.Request(parameters=[ParameterMsg(
-        name="max_rate", value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=5.0))])
-    future = client.call_async(request)
-    assert wait_until(future.done, 10)
-    result = future.result().results[0]
-    assert not result.successful and "read-only" in result.reason

@@ -27,7 +27,10 @@ class ParamSpec:
     choices: Optional[Sequence[Any]] = None
     # Extra check: returns an error text, or None when the value is fine.
     check: Optional[Callable[[Any], Optional[str]]] = None
-    read_only: bool = False
+    # Our nodes read their parameters once, at start: read-only makes `ros2 param set` say so
+    # instead of reporting success and changing nothing. Only a parameter the node re-reads may
+    # set this to False.
+    read_only: bool = True
     # Allow an empty list default to be typed (empty lists cannot be inferred).
     type_hint: Optional[Parameter.Type] = None
     dynamic_typing: bool = field(default=False)

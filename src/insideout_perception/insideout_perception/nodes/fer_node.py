@@ -9,7 +9,6 @@ Only the newest frame is processed: the subscription keeps one frame, and a work
 whatever is newest when it is free, so latency never builds up behind a slow CPU.
 """
 
-import dataclasses
 import re
 import sys
 import threading
@@ -90,9 +89,6 @@ PARAMETERS = [
               " (frames leave the node only through this topic)."),
     ParamSpec("diagnostics_period", 1.0, "Seconds between /diagnostics reports.", minimum=0.1, maximum=60.0),
 ]
-# Every parameter is read at start only: mark them read-only, so `ros2 param set` says so instead of
-# silently changing nothing.
-PARAMETERS = [dataclasses.replace(spec, read_only=True) for spec in PARAMETERS]
 
 
 class ThrottledWarnings:

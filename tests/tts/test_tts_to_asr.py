@@ -116,3 +116,21 @@ def test_a_killed_tts_node_does_not_leave_the_asr_muted(ros, spawn_node):
     assert heard is not None, asr.output()
     assert word_error_rate(sentence, heard) < 0.2, heard
     print(f"asr_node noticed the killed tts_node after {noticed:.2f} s")
+
+
+def test_a_stalled_tts_node_unmutes_the_asr_until_it_is_alive_again(ros, spawn_node):
+    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node, barge_in=False)
+    replies.publish(String(data=REPLY + " " + REPLY + " " + REPLY))
+    assert speaking.wait_for(lambda m: m.data is True, 10), tts.output()
+    assert asr.wait_for_output("robot speaking: audio ignored", 10), asr.output()
+    os.killpg(tts.process.pid, signal.SIGSTOP)
+    try:
+        assert asr.wait_for_output("stopped being alive while the robot was speaking", 10), asr.output()
+    finally:
+        os.killpg(tts.process.pid, signal.SIGCONT)
+    assert asr.wait_for_output("alive again and still says the robot speaks", 10), asr.output()
+    assert asr.output().count("robot speaking: audio ignored") == 2, asr.output()
+    # And when it really finishes, the ASR listens again.
+    assert wait_until(lambda: speaking.snapshot()[-1].data is False, 60), tts.output()
+    assert wait_until(lambda: asr.output().count("robot silent: listening") == 2, 10), asr.output()
+    assert tts.running()

@@ -186,8 +186,9 @@ class AsrNode(Node):
                                              self._on_robot_speaking, VOLATILE_STATE_QOS,
                                              audio_group)
         # ... and whether tts_node is still alive: a killed one leaves its latched "true" behind.
+        self._speaker_says_speaking = False  # the last value from that lease-holding publisher
         self.create_subscription(
-            Bool, "/insideout/robot_speaking", lambda msg: None, ROBOT_SPEAKING_LIVELINESS_WATCH,
+            Bool, "/insideout/robot_speaking", self._on_speaker_state, ROBOT_SPEAKING_LIVELINESS_WATCH,
             callback_group=audio_group,
             event_callbacks=SubscriptionEventCallbacks(liveliness=self._on_speaker_liveliness,
                                                        incompatible_qos=lambda event: None))
@@ -268,13 +269,21 @@ class AsrNode(Node):
         self._drop_utterance_in_progress()
         self.get_logger().info("robot speaking: audio ignored" if speaking else "robot silent: listening")
 
+    def _on_speaker_state(self, msg: Bool) -> None:
+        self._speaker_says_speaking = bool(msg.data)
+
     def _on_speaker_liveliness(self, event) -> None:
-        if event.alive_count > 0 or event.alive_count_change >= 0 or not self.robot_speaking:
-            return
-        self.get_logger().warning(
-            "the robot_speaking publisher (tts_node) stopped being alive while the robot was "
-            "speaking: taking the robot as silent and listening again")
-        self._on_robot_speaking(Bool(data=False))
+        if event.alive_count_change < 0 and event.alive_count == 0 and self.robot_speaking:
+            self.get_logger().warning(
+                "the robot_speaking publisher (tts_node) stopped being alive while the robot was "
+                "speaking: taking the robot as silent and listening again")
+            self._on_robot_speaking(Bool(data=False))
+        elif event.alive_count_change > 0 and self._speaker_says_speaking and not self.robot_speaking:
+            # It was only stalled (its latched "true" is still its state): mute again. A restarted
+            # tts_node publishes "false" at once, which undoes this.
+            self.get_logger().info("the robot_speaking publisher is alive again and still says the "
+                                   "robot speaks")
+            self._on_robot_speaking(Bool(data=True))
 
     def _close_stalled_utterance(self) -> None:
         if not self.segmenter.in_utterance or time.monotonic() - self.last_chunk_at < self.stall_timeout:

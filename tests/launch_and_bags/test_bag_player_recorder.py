@@ -10,7 +10,7 @@ from std_msgs.msg import String
 
 from insideout_common.bags import BagReader, BagWriter
 from insideout_msgs.msg import EmotionState
-from support.ros_harness import wait_until
+from support.ros_harness import SentTimeCollector, wait_until
 
 T0 = 1_600_000_000 * 10**9
 STEP_NS = 400_000_000
@@ -19,17 +19,6 @@ CHATTER_TIMES = [i * STEP_NS for i in range(6)]  # 0 .. 2.0 s
 LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
                      reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
-
-
-class TimedCollector:
-    """Keeps (publish time, message): the DDS source timestamp, i.e. when bag_player sent it, so
-    the timing checks see the player's schedule and not this (possibly busy) process's delays."""
-
-    def __init__(self):
-        self.items = []
-
-    def __call__(self, message, info):
-        self.items.append((info["source_timestamp"] * 1e-9, message))
 
 
 def make_timing_bag(path):
@@ -53,7 +42,7 @@ def make_timing_bag(path):
 
 def test_player_honours_timestamps_and_rate_and_publishes_clock(tmp_path, ros, spawn_node):
     bag = make_timing_bag(tmp_path / "bag")
-    chatter, clock = TimedCollector(), TimedCollector()
+    chatter, clock = SentTimeCollector(), SentTimeCollector()
     ros.node.create_subscription(String, "/play/chatter", chatter, 10)
     ros.node.create_subscription(Clock, "/clock", clock, 100)
     latched = ros.collect(String, "/play/latched", LATCHED)

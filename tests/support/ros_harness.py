@@ -65,6 +65,21 @@ class Collector:
         return self.snapshot()
 
 
+class SentTimeCollector:
+    """Keeps (publish time [s], message): the DDS source timestamp, the publisher's wall clock when
+    it sent the message. Timing checks then see the node's own schedule, not the delays of this
+    (possibly busy) test process. Use it as a subscription callback."""
+
+    def __init__(self):
+        self.items: List[Any] = []
+
+    def __call__(self, message, info):
+        self.items.append((info["source_timestamp"] * 1e-9, message))
+
+    def values(self) -> List[Any]:
+        return [m for _, m in list(self.items)]
+
+
 class RosHarness:
     """A test-side node spinning in a background thread."""
 

@@ -12,7 +12,7 @@ from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
-from support.ros_harness import wait_until
+from support.ros_harness import SentTimeCollector, wait_until
 
 from .speech_check import transcribe, word_error_rate
 
@@ -20,25 +20,9 @@ READY = "speaking /insideout/reply with"
 REPLY = "Hello, I am your robot. It is a lovely day to go for a walk in the park."
 
 
-class Timed:
-    """Collects (publish time, message) pairs.
-
-    The time is the DDS source timestamp (the node's wall clock when it published), so the pacing
-    checks see when tts_node sent each chunk, not when this busy test process got round to it.
-    """
-
-    def __init__(self):
-        self.items = []
-
-    def __call__(self, message, info):
-        self.items.append((info["source_timestamp"] * 1e-9, message))
-
-    def values(self):
-        return [m for _, m in list(self.items)]
-
-
 def listen(ros):
-    streams = {"audio": Timed(), "stamped": Timed(), "info": Timed(), "speaking": Timed()}
+    streams = {"audio": SentTimeCollector(), "stamped": SentTimeCollector(), "info": SentTimeCollector(),
+               "speaking": SentTimeCollector()}
     ros.node.create_subscription(AudioData, "/insideout/speaker/audio", streams["audio"], RELIABLE_EVENTS)
     ros.node.create_subscription(AudioDataStamped, "/insideout/speaker/audio_stamped", streams["stamped"],
                                  RELIABLE_EVENTS)

@@ -15,6 +15,9 @@ from typing import Optional
 
 
 class FrameStampOrder:
+    """`late_window` [s]: a frame stamped up to this much before the newest admitted one is late;
+    further back, the camera's clock was reset."""
+
     def __init__(self, late_window: float = 1.0):
         if late_window <= 0:
             raise ValueError("late_window must be > 0")

@@ -258,7 +258,9 @@ class AsrNode(Node):
             self._drop_utterance_in_progress()
 
     def _on_robot_speaking(self, msg: Bool) -> None:
-        speaking = bool(msg.data)
+        self._set_robot_speaking(bool(msg.data))
+
+    def _set_robot_speaking(self, speaking: bool) -> None:
         if speaking == self.robot_speaking:
             return
         self.robot_speaking = speaking
@@ -277,13 +279,13 @@ class AsrNode(Node):
             self.get_logger().warning(
                 "the robot_speaking publisher (tts_node) stopped being alive while the robot was "
                 "speaking: taking the robot as silent and listening again")
-            self._on_robot_speaking(Bool(data=False))
+            self._set_robot_speaking(False)
         elif event.alive_count_change > 0 and self._speaker_says_speaking and not self.robot_speaking:
             # It was only stalled (its latched "true" is still its state): mute again. A restarted
             # tts_node publishes "false" at once, which undoes this.
             self.get_logger().info("the robot_speaking publisher is alive again and still says the "
                                    "robot speaks")
-            self._on_robot_speaking(Bool(data=True))
+            self._set_robot_speaking(True)
 
     def _close_stalled_utterance(self) -> None:
         if not self.segmenter.in_utterance or time.monotonic() - self.last_chunk_at < self.stall_timeout:

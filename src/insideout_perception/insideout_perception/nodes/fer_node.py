@@ -143,11 +143,6 @@ class FrameDecoder:
             raise ImageConversionError(f"cv_bridge cannot convert a {msg.encoding!r} image: {error}") from None
 
 
-# A frame stamped up to this much before the newest accepted one arrived late and is dropped;
-# further back, the camera's clock was reset (a bag that loops, a restarted driver): accepted.
-LATE_FRAME_WINDOW_S = 1.0
-
-
 def _stamp_seconds(stamp: Time) -> float:
     return stamp.sec + stamp.nanosec * 1e-9
 
@@ -197,7 +192,7 @@ class FerNode(Node):
         # Shared between the subscription callback, the worker and the timers.
         self._frame_ready = threading.Condition()
         self._pending = None  # (message, monotonic receive time, ROS receive time in s)
-        self._frame_order = FrameStampOrder(LATE_FRAME_WINDOW_S)
+        self._frame_order = FrameStampOrder()  # drops late frames; see core/frame_order.py
         self._busy = False  # the worker is processing a frame
         self._pipeline_lock = threading.Lock()
         self._stopping = False

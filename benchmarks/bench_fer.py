@@ -15,7 +15,7 @@ Per available model:
               latency p50/p95 (target p95 < 20 ms) and the node's CPU use in cores, from
               /proc/<pid>/stat of the node and its children (target < 1 core).
 Plus, in this process, the per-stage cost of the core (BlazeFace, expression model) per frame.
-The camera uses config/fastdds_large_frames.xml, as a camera driver publishing 900 KB frames should.
+The camera's Fast DDS set-up is --camera (default plain: none, as a driver starts by default).
 """
 
 import argparse
@@ -27,8 +27,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-# Before rclpy creates this process's participant (see the file for why).
-os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(ROOT / "config" / "fastdds_large_frames.xml")
+# The camera's Fast DDS set-up (this process is the camera), chosen before rclpy starts.
+CAMERA_SETUPS = {
+    "plain": {},  # a driver started the ordinary way: no Fast DDS file, no variable
+    "profile": {"FASTDDS_DEFAULT_PROFILES_FILE": str(ROOT / "config" / "fastdds_large_frames.xml")},
+    "large_data": {"FASTDDS_BUILTIN_TRANSPORTS": os.environ.get("BENCH_LARGE_DATA", "LARGE_DATA")},
+}
 
 import numpy as np  # noqa: E402
 
@@ -71,7 +75,7 @@ def process_tree_cpu_seconds(pid: int) -> float:
 class Camera:
     """Publishes frames and matches EmotionStates back to them by stamp."""
 
-    def __init__(self, ros, frame):
+    def __init__(self, ros, frame, reliable=True):
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import Image
 
@@ -80,8 +84,9 @@ class Camera:
         self._image = Image(height=frame.shape[0], width=frame.shape[1], encoding="rgb8",
                             step=frame.shape[1] * 3, data=frame[:, :, ::-1].tobytes())
         self._image.header.frame_id = "camera"
-        self.publisher = ros.publisher(Image, "/camera/image_raw",
-                                       QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+        # Reliable, as usb_cam and v4l2_camera publish by default.
+        self.publisher = ros.publisher(Image, "/camera/image_raw", QoSProfile(
+            depth=1, reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT))
         self._lock = threading.Condition()
         self.sent = {}
         self.latencies = []
@@ -149,20 +154,20 @@ def percentile(values, q):
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def run_model(model, seconds, steady_params):
+def run_model(model, seconds, steady_params, camera_reliable=True, node_params=None):
     from support.ros_harness import NodeProcess, RosHarness, wait_until
 
     print(f"\nmodel {model}")
     frame = face_frame()
     results = {}
-    for mode, params in (("saturated", {"max_rate": 0.0}), ("steady 30", steady_params)):
+    for mode, params in (("saturated", {**(node_params or {}), "max_rate": 0.0}), ("steady 30", steady_params)):
         node = NodeProcess("insideout_perception", "fer_node", params={"model": model, **params})
         ros = RosHarness("bench_fer_camera")
         try:
             if not node.wait_for_output("listening on", 60):
                 print(f"  {mode}: node did not start:\n{node.output()[-2000:]}")
                 return
-            camera = Camera(ros, frame)
+            camera = Camera(ros, frame, camera_reliable)
             diagnostics = node_diagnostics(ros)
             if not ros.wait_for_subscribers(camera.publisher) or not ros.wait_for_publishers("/insideout/emotion"):
                 print(f"  {mode}: no DDS match")
@@ -198,6 +203,7 @@ def run_model(model, seconds, steady_params):
             lat = camera.latencies
             out_rate = camera.outputs / wall
             print(f"  {mode:10s} published {published / wall:5.1f} frames/s, EmotionState {out_rate:5.1f}/s "
+                  f"({camera.outputs / max(published, 1):.0%} of frames answered) "
                   f"({camera.happy}/{camera.outputs} happiness); camera->EmotionState latency "
                   f"p50 {percentile(lat, 50):5.1f} ms p95 {percentile(lat, 95):5.1f} ms; node receive->publish "
                   f"p50 {diagnostics.get('latency_p50_ms', '?')} ms p95 {diagnostics.get('latency_p95_ms', '?')} "
@@ -253,14 +259,27 @@ def main():
     parser.add_argument("--models", default="all", help="comma-separated model names, or 'all'")
     parser.add_argument("--steady-max-rate", type=float, default=None,
                         help="max_rate for the steady 30 frames/s run (default: the node's default)")
+    parser.add_argument("--camera", choices=sorted(CAMERA_SETUPS), default="plain",
+                        help="the camera's Fast DDS set-up: plain (none, as a driver starts by "
+                        "default), profile (config/fastdds_large_frames.xml), large_data "
+                        "(FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA)")
+    parser.add_argument("--camera-qos", choices=("reliable", "best_effort"), default="reliable",
+                        help="the camera's publisher reliability (usb_cam, v4l2_camera: reliable)")
+    parser.add_argument("--node-param", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra fer_node parameter for both runs, e.g. image_reliability=best_effort")
     args = parser.parse_args()
+    for name in ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTDDS_BUILTIN_TRANSPORTS"):
+        os.environ.pop(name, None)
+    os.environ.update(CAMERA_SETUPS[args.camera])
     from support.ros_domain import claim_isolated_domain
 
     claim = claim_isolated_domain()
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     names = list(MODELS) if args.models == "all" else args.models.split(",")
-    print(f"fer_node over DDS, 640x480 rgb8 frames with one face; {os.cpu_count()} CPUs")
+    extra = dict(item.split("=", 1) for item in args.node_param)
+    print(f"fer_node over DDS, 640x480 rgb8 frames with one face; {os.cpu_count()} CPUs; camera "
+          f"{args.camera_qos}, Fast DDS set-up '{args.camera}'; node parameters {extra or 'default'}")
     try:
         for name in names:
             spec = MODELS[name]
@@ -268,7 +287,7 @@ def main():
                 print(f"\nmodel {name}: not available here (python scripts/fetch_emotion_models.py {name})")
                 continue
             steady = {} if args.steady_max_rate is None else {"max_rate": args.steady_max_rate}
-            run_model(name, args.seconds, steady)
+            run_model(name, args.seconds, {**steady, **extra}, args.camera_qos == "reliable", extra)
             core_stage_costs(name)
     finally:
         claim.release()

@@ -115,7 +115,7 @@ class Listener:
         import rclpy
         from audio_common_msgs.msg import AudioData, AudioInfo
         from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
-        from rclpy.executors import MultiThreadedExecutor
+        from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import Image
         from std_msgs.msg import Bool, String
@@ -142,7 +142,7 @@ class Listener:
             lambda m: self._add(obs.speaker_chunks, bytes(m.data)), reliable)
         sub(AudioInfo, "/insideout/speaker/audio_info", self._on_speaker_info, latched)
         sub(Bool, "/insideout/robot_speaking", lambda m: self._add(obs.speaking, m.data), latched)
-        self.executor = MultiThreadedExecutor(num_threads=2, context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self._spin, daemon=True)
         self.thread.start()

@@ -55,14 +55,19 @@ mkdir -p "$STATE"
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
 
-want=$( (echo "$MODE"; cat "${REQS[@]}" requirements/nodeps.txt) | sha256sum | cut -d' ' -f1)
+# Every package at the version in the lock (requirements/constraints.txt, refreshed by
+# scripts/refresh_constraints.sh), so a machine set up next month runs what was tested.
+LOCK=requirements/constraints.txt
+want=$( (echo "$MODE"; cat "${REQS[@]}" requirements/nodeps.txt "$LOCK") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STATE/requirements.sha256" 2>/dev/null)" != "$want" ]; then
-  log "installing Python packages (first run compiles llama-cpp-python: ~7 min on 2 cores)"
-  quiet_pip python -m pip install -q --upgrade pip
+  log "installing Python packages at the versions in $LOCK (first run compiles llama-cpp-python: ~6 min on 2 cores)"
+  pip_version=$(sed -n 's/^pip==//p' "$LOCK")
+  quiet_pip python -m pip install -q "pip==$pip_version"
   req_args=()
   for r in "${REQS[@]}"; do req_args+=(-r "$r"); done
-  quiet_pip python -m pip install -q "${req_args[@]}"
-  quiet_pip python -m pip install -q --no-deps -r requirements/nodeps.txt
+  quiet_pip python -m pip install -q -c "$LOCK" "${req_args[@]}"
+  quiet_pip python -m pip install -q -c "$LOCK" --no-deps -r requirements/nodeps.txt
+  python scripts/compare_with_lock.py "$LOCK"
   echo "$want" > "$STATE/requirements.sha256"
   rm -f "$STATE/cmake_paths_fixed"
 fi

@@ -183,7 +183,7 @@ def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profi
                                                                                   face_frame):
     node, emotions, camera = start_fer(ros, spawn_node, cameras, large_frame_profile=False,
                                        image_reliability="reliable")
-    assert "(Image, reliable)" in node.output()
+    assert "(Image, reliable, image_reliability reliable)" in node.output()
     clock = StampClock()
     received = []
     for _ in range(10):  # each frame published once: reliable delivery, no retries needed
@@ -191,6 +191,22 @@ def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profi
         camera.publish(raw_image(face_frame, "rgb8", stamp))
         received.append(emotions.wait_for(lambda m: stamp_of(m) == stamp and happy(m), timeout=3.0))
     assert all(received), node.output()
+
+
+def test_auto_reliability_follows_the_camera_and_gets_every_large_frame(ros, spawn_node, cameras, face_frame):
+    """A reliable camera started the ordinary way (no Fast DDS file): with the default
+    image_reliability auto, fer_node subscribes reliably and answers every 640x480 frame."""
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, large_frame_profile=False)
+    assert node.wait_for_output("now call for a reliable subscription", 10), node.output()
+    time.sleep(0.5)  # the new subscription matches the camera
+    clock = StampClock()
+    stamps = []
+    for _ in range(30):  # at 30 frames/s, each frame published once
+        stamps.append(clock.next())
+        camera.publish(raw_image(face_frame, "rgb8", stamps[-1]))
+        time.sleep(1 / 30)
+    assert wait_until(lambda: {stamp_of(m) for m in emotions.snapshot()} >= set(stamps), 10), (
+        f"{len(set(stamps) - {stamp_of(m) for m in emotions.snapshot()})} of 30 frames unanswered", node.output())
 
 
 def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(ros, spawn_node, cameras, face_frame):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import rclpy
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
@@ -81,13 +81,16 @@ class SentTimeCollector:
 
 
 class RosHarness:
-    """A test-side node spinning in a background thread."""
+    """A test-side node spinning in a background thread.
+
+    A SingleThreadedExecutor, as the nodes use: its callbacks only store messages, and rclpy's
+    MultiThreadedExecutor falls behind high-rate topics (its wait loop takes most of a core)."""
 
     def __init__(self, name: str = "insideout_test_harness"):
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.node = Node(name, context=self.context)
-        self.executor = MultiThreadedExecutor(num_threads=2, context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()

@@ -72,9 +72,9 @@ def test_reply_becomes_paced_audio_with_info_and_speaking_flag(ros, spawn_node):
     # benchmark measures how soon; here a loaded machine only gets a generous bound).
     assert chunks[0][0] - sent < 3.0
 
-    # Paced at playback speed: sending spans the audio length less the 0.2 s lead.
+    # Paced at playback speed: sending spans the audio length less the lead (0.5 s by default).
     span = chunks[-1][0] - chunks[0][0]
-    assert audio_seconds - 0.5 < span < audio_seconds + 0.5
+    assert audio_seconds - 0.5 - 0.3 < span < audio_seconds + 0.5
     # robot_speaking is true from before the first chunk until the audio has played out.
     true_at = next(t for t, m in streams["speaking"].items[1:] if m.data)
     false_at = streams["speaking"].items[-1][0]
@@ -94,6 +94,38 @@ def test_reply_becomes_paced_audio_with_info_and_speaking_flag(ros, spawn_node):
     audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
     heard = transcribe(audio, 16000)
     assert word_error_rate(REPLY, heard) < 0.2, heard
+    assert node.running()
+
+
+def test_a_stalled_tts_node_leaves_no_hole_in_the_audio(ros, spawn_node):
+    """Each chunk goes out playback_lead seconds before it plays, so a stall of the whole process
+    shorter than that (a busy CPU, a long GC pause, here SIGSTOP) still delivers every chunk before
+    its play time: the listener hears no gap inside a sentence."""
+    node, streams, replies = start_tts(ros, spawn_node, playback_lead=0.5)
+    replies.publish(String(data=REPLY))
+    assert wait_until(lambda: len(streams["stamped"].items) >= 10, 30), node.output()
+    stalls = 0
+    while stalls < 2:  # two stalls of 0.3 s, 1 s apart, while the sentence plays
+        node.process.send_signal(signal.SIGSTOP)
+        time.sleep(0.3)
+        node.process.send_signal(signal.SIGCONT)
+        stalls += 1
+        time.sleep(1.0)
+    assert wait_quiet(streams, 1, 30), node.output()
+    assert wait_until(lambda: len(streams["stamped"].items) == len(streams["audio"].items), 5)
+
+    sent = np.array([t for t, _ in streams["stamped"].items])
+    plays = np.array([m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for _, m in streams["stamped"].items])
+    durations = np.array([len(m.audio.data) / 32000 for _, m in streams["stamped"].items])
+    # No restart of the play clock: every chunk follows the previous one without a gap ...
+    assert np.allclose(np.diff(plays), durations[:-1], atol=0.005), np.diff(plays) - durations[:-1]
+    # ... and each was sent before it was due to play (both are this machine's system clock). The
+    # first chunk of a reply plays at once; the lead builds up over the next ones, sent at once.
+    margin = plays - sent
+    assert margin[0] > -0.01
+    assert margin[1:].min() > 0.0, f"a chunk went out {-margin[1:].min():.3f} s after its play time"
+    # The stalls really ate into the lead (else this test proves nothing).
+    assert margin[10:].min() < 0.4, margin[10:].min()
     assert node.running()
 
 

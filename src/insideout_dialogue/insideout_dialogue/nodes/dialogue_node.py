@@ -488,7 +488,7 @@ class DialogueNode(Node):
 
 
 def main(args=None):
-    sys.exit(run_node(DialogueNode, args, threads=4))
+    sys.exit(run_node(DialogueNode, args))
 
 
 if __name__ == "__main__":

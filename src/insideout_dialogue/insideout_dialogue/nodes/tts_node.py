@@ -64,7 +64,7 @@ PARAMETERS = [
     ParamSpec("sample_rate", 16000, "Output sample rate in Hz (audio_play's default is 16000).",
               minimum=8000, maximum=48000),
     ParamSpec("chunk_duration", 0.1, "Seconds of audio per AudioData message.", minimum=0.01, maximum=1.0),
-    ParamSpec("playback_lead", 0.2, "Seconds each chunk is sent ahead of its play time.",
+    ParamSpec("playback_lead", 0.5, "Seconds each chunk is sent ahead of its play time (stalls shorter than this leave no gap).",
               minimum=0.0, maximum=2.0),
     ParamSpec("max_queued_replies", 50, "Replies (or streamed sentences) waiting to be spoken before new "
               "ones are dropped.",

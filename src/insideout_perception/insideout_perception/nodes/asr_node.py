@@ -32,7 +32,7 @@ from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_pa
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_LIVELINESS_WATCH
 from insideout_msgs.msg import Transcript
 from insideout_perception.core.asr_backends import (
-    BACKENDS, BackendOptions, ModelNotAvailable, create_backend)
+    BACKENDS, BackendOptions, ModelNotAvailable, create_backend, uncovered_speech_seconds)
 from insideout_perception.core.audio_stream import (
     MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream, StreamClock,
     format_from_audio_info)
@@ -107,6 +107,8 @@ VOLATILE_STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
                                 durability=DurabilityPolicy.VOLATILE)
 
 WARN_THROTTLE_S = 5.0
+# Speech the recogniser left out at the end of an utterance worth a warning [s].
+UNCOVERED_SPEECH_WARNING_S = 1.0
 DIGITAL_SILENCE_PEAK = 1e-4  # about -80 dBFS: no real microphone is this quiet
 
 
@@ -163,7 +165,7 @@ class AsrNode(Node):
         self.counters = dict(chunks=0, ignored_while_robot_speaking=0, rejected=0,
                              partial_frame_chunks=0, utterances=0, discarded_bursts=0,
                              cut_at_max_length=0, dropped_utterances=0, transcripts=0,
-                             speculations=0, speculations_used=0)
+                             speculations=0, speculations_used=0, uncovered_utterances=0)
         self.last_latency = float("nan")
         self.last_rtf = float("nan")
 
@@ -447,6 +449,7 @@ class AsrNode(Node):
             return
         self.counters["transcripts"] += 1
         self.speculation = None
+        self._check_coverage(job, result)
         self.last_latency = finished - job.closed_at
         if not result.text:
             self.get_logger().info(f"utterance {job.utterance_id}: no words recognised")
@@ -454,6 +457,17 @@ class AsrNode(Node):
             self.get_logger().info(
                 f"utterance {job.utterance_id}: {result.text!r} (latency {self.last_latency:.2f} s, "
                 f"RTF {self.last_rtf:.2f})")
+
+    def _check_coverage(self, job: RecognitionJob, result) -> None:
+        """Warn when the recognised words end well before the speech the VAD found does."""
+        uncovered = uncovered_speech_seconds(result, len(job.audio) / MODEL_SAMPLE_RATE,
+                                             self.p["pre_roll_s"])
+        if uncovered is not None and uncovered > UNCOVERED_SPEECH_WARNING_S:
+            self.counters["uncovered_utterances"] += 1
+            self.get_logger().warning(
+                f"utterance {job.utterance_id}: the recogniser's words end {uncovered:.1f} s before "
+                "the speech does; its last words may be missing from the transcript",
+                throttle_duration_sec=WARN_THROTTLE_S)
 
     # -- diagnostics / lifecycle ----------------------------------------------------------------
     def _report(self):
@@ -485,7 +499,7 @@ class AsrNode(Node):
 def main(args=None):
     # One executor thread: the audio callbacks must run in order anyway, recognition has its own
     # worker, and the single-threaded executor keeps up with far higher chunk rates.
-    sys.exit(run_node(AsrNode, args, threads=1))
+    sys.exit(run_node(AsrNode, args))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_pa
 from insideout_common.ros.qos import LATEST_SENSOR_FRAME
 from insideout_msgs.msg import EmotionState
 
+from insideout_perception.core import frame_reliability
 from insideout_perception.core.emotion_smoothing import EmotionSmoother
 from insideout_perception.core.expression_classifier import (
     PROVIDER_NAMES, describe_providers, load_classifier)
@@ -46,6 +47,8 @@ EMOTION_TOPIC = "/insideout/emotion"
 DEBUG_IMAGE_TOPIC = "/insideout/emotion/debug_image"
 # A repeated problem of the same kind is logged at most this often.
 WARNING_PERIOD = 5.0
+# How often image_reliability auto looks at the cameras' QoS [s].
+RELIABILITY_CHECK_PERIOD = 1.0
 
 
 def _check_providers(value) -> Optional[str]:
@@ -61,10 +64,11 @@ PARAMETERS = [
               check=lambda value: None if value.strip("/ ") else "must name a topic"),
     ParamSpec("image_transport", "raw", "Subscribe to sensor_msgs/Image ('raw') or CompressedImage ('compressed').",
               choices=("raw", "compressed")),
-    ParamSpec("image_reliability", "best_effort", "QoS reliability of the frame subscription. best_effort "
-              "matches every camera; reliable matches only reliable cameras but gets frames over 512 KB "
-              "through Fast DDS without a shared-memory profile (see config/fastdds_large_frames.xml).",
-              choices=("best_effort", "reliable")),
+    ParamSpec("image_reliability", "auto", "QoS reliability of the frame subscription. auto: reliable "
+              "while every camera on the topic publishes reliably (frames over 512 KB then arrive whole "
+              "through Fast DDS with no driver set-up), else best effort; best_effort matches every "
+              "camera but loses large frames unless the driver has config/fastdds_large_frames.xml; "
+              "reliable matches only reliable cameras.", choices=frame_reliability.CHOICES),
     ParamSpec("max_rate", 30.0, "Process at most this many frames per second (0 = as fast as frames come); "
               "frames arriving faster are skipped, the newest is used.", minimum=0.0, maximum=1000.0),
     ParamSpec("max_image_pixels", DEFAULT_MAX_PIXELS, "Frames with more pixels than this are rejected.",
@@ -183,11 +187,14 @@ class FerNode(Node):
             msg_type = CompressedImage
         else:
             topic, msg_type = p["image_topic"], Image
-        # Depth 1: only the newest frame waits. Best effort matches reliable and best-effort cameras.
-        qos = LATEST_SENSOR_FRAME if p["image_reliability"] == "best_effort" else QoSProfile(
-            depth=1, reliability=ReliabilityPolicy.RELIABLE)
-        self._subscription = self.create_subscription(msg_type, topic, self._on_frame, qos)
+        self._frame_type = msg_type
+        self._subscription = None
+        self._reliability = ""
+        self._subscribe(topic, self._wanted_reliability(topic))
         self._topic = self._subscription.topic_name
+        if p["image_reliability"] == frame_reliability.AUTO:
+            # Cameras come and go: follow what they offer.
+            self.create_timer(RELIABILITY_CHECK_PERIOD, self._follow_camera_reliability)
 
         # Shared between the subscription callback, the worker and the timers.
         self._frame_ready = threading.Condition()
@@ -213,11 +220,34 @@ class FerNode(Node):
         self.create_timer(0.1, self._check_face_loss)
         DiagnosticsPublisher(self, self._report, p["diagnostics_period"], hardware_id="camera")
         self.get_logger().info(
-            f"listening on {self._topic} ({msg_type.__name__}, {p['image_reliability']}); model {self._spec.name} from "
+            f"listening on {self._topic} ({msg_type.__name__}, {self._reliability}, "
+            f"image_reliability {p['image_reliability']}); model {self._spec.name} from "
             f"{self._model_source} on {self._providers}; face detector BlazeFace {p['face_detector']}; "
             f"frames decoded by {self._decoder.backend}")
 
     # --- ROS side -----------------------------------------------------------------------------
+    def _wanted_reliability(self, topic: str) -> str:
+        offered = [frame_reliability.RELIABLE if info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+                   else frame_reliability.BEST_EFFORT
+                   for info in self.get_publishers_info_by_topic(topic)]
+        return frame_reliability.subscription_reliability(self.params["image_reliability"], offered)
+
+    def _subscribe(self, topic: str, reliability: str) -> None:
+        # Depth 1: only the newest frame waits.
+        qos = LATEST_SENSOR_FRAME if reliability == frame_reliability.BEST_EFFORT else QoSProfile(
+            depth=1, reliability=ReliabilityPolicy.RELIABLE)
+        if self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+        self._subscription = self.create_subscription(self._frame_type, topic, self._on_frame, qos)
+        self._reliability = reliability
+
+    def _follow_camera_reliability(self) -> None:
+        wanted = self._wanted_reliability(self._topic)
+        if wanted != self._reliability:
+            self.get_logger().info(f"the cameras on {self._topic} now call for a {wanted} subscription "
+                                   f"(was {self._reliability}): subscribing again")
+            self._subscribe(self._topic, wanted)
+
     def _on_frame(self, msg) -> None:
         now = time.monotonic()
         stamp = _stamp_seconds(msg.header.stamp)
@@ -356,6 +386,7 @@ class FerNode(Node):
         stages = np.asarray(self._stage_times) * 1000.0
         values = {
             "input_topic": self._topic,
+            "input_reliability": self._reliability,
             "processed_rate_hz": f"{rate:.1f}",
             "latency_p50_ms": f"{np.percentile(latencies, 50):.1f}" if latencies.size else "n/a",
             "latency_p95_ms": f"{np.percentile(latencies, 95):.1f}" if latencies.size else "n/a",

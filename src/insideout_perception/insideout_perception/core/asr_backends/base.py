@@ -3,6 +3,7 @@
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -31,6 +32,17 @@ class Recognition:
     text: str
     confidence: float = -1.0  # in [0, 1]; -1 when the backend gives none
     language: str = ""
+    # Seconds from the start of the audio up to the end of the last recognised word; None when
+    # the backend cannot tell. Lets the caller see speech the recogniser left out.
+    covered_seconds: Optional[float] = None
+
+
+def uncovered_speech_seconds(recognition: Recognition, audio_seconds: float,
+                             trailing_silence_seconds: float) -> Optional[float]:
+    """How much of the utterance's speech lies after the recognised words (None: unknown)."""
+    if recognition.covered_seconds is None:
+        return None
+    return max(0.0, audio_seconds - trailing_silence_seconds - recognition.covered_seconds)
 
 
 class AsrBackend(ABC):

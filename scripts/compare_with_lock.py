@@ -1,0 +1,48 @@
+"""Print how the venv's installed packages differ from requirements/constraints.txt (the lock).
+
+    python scripts/compare_with_lock.py [requirements/constraints.txt]
+
+Run by scripts/setup.sh after it installs, so a machine that got something other than the tested
+versions says so. Exit code 0 either way: a difference is news, not a failure.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_pins(lines):
+    pins = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[_canonical(name)] = version.split("+", 1)[0].strip()
+    return pins
+
+
+def main() -> int:
+    lock_path = Path(sys.argv[1] if len(sys.argv) > 1 else "requirements/constraints.txt")
+    locked = parse_pins(lock_path.read_text().splitlines())
+    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all", "--local"],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    installed = parse_pins(frozen)
+    changed = sorted(n for n in installed if n in locked and installed[n] != locked[n])
+    extra = sorted(n for n in installed if n not in locked and n != "wheel")
+    for name in changed:
+        print(f"[setup] {name} {installed[name]} installed, the lock says {locked[name]}")
+    for name in extra:
+        print(f"[setup] {name} {installed[name]} installed, not in the lock")
+    if changed or extra:
+        print(f"[setup] the venv differs from {lock_path} in {len(changed) + len(extra)} package(s); "
+              "scripts/refresh_constraints.sh re-locks after a requirements change")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

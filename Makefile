@@ -23,6 +23,7 @@ demo: setup
 	@$(ENV) python scripts/demo.py
 
 test: setup
+	@$(ENV) scripts/fetch_test_data.sh
 	@$(ENV) python -m pytest tests
 
 bench: setup

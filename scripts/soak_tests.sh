@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-scripts/setup.sh >/dev/null || { echo "soak: set-up failed (run scripts/setup.sh to see why)" >&2; exit 1; }
+scripts/setup.sh >/dev/null && (source scripts/env.sh && scripts/fetch_test_data.sh >/dev/null) || { echo "soak: set-up failed (run scripts/setup.sh and scripts/fetch_test_data.sh to see why)" >&2; exit 1; }
 dir=${SOAK_DIR:-$(mktemp -d /tmp/insideout-soak-XXXX)}
 mkdir -p "$dir"
 

@@ -52,3 +52,12 @@ def test_frames_captured_before_the_loss_report_are_late_and_later_ones_resume()
 def test_late_window_must_be_positive():
     with pytest.raises(ValueError):
         FrameStampOrder(late_window=0.0)
+
+
+def test_the_newest_frame_delivered_by_two_subscriptions_is_taken_once():
+    # While one frame subscription replaces another, both may deliver the same frame.
+    order = FrameStampOrder()
+    assert order.admit(100.0, 1.0, source=1)
+    assert not order.admit(100.0, 1.001, source=2)
+    assert order.admit(100.033, 1.033, source=2)
+    assert order.admit(100.033, 1.05, source=2)  # a resend on the same subscription still is

@@ -25,14 +25,21 @@ class FrameStampOrder:
         self._newest_stamp: Optional[float] = None  # capture stamp of the newest admitted frame [s]
         self._newest_arrival: Optional[float] = None  # its arrival, monotonic [s]
         self._loss_report_stamp: Optional[float] = None  # stamp of the face-lost report since then
+        self._newest_source = 0  # the subscription that delivered it
 
-    def admit(self, stamp: float, arrival: float) -> bool:
-        """True when a frame captured at `stamp` (0: unstamped) may be processed."""
+    def admit(self, stamp: float, arrival: float, source: int = 0) -> bool:
+        """True when a frame captured at `stamp` (0: unstamped) may be processed.
+
+        `source` names the subscription that delivered it. The newest frame again from the same
+        source is a resend and is admitted; from another source it is the same frame delivered
+        twice (while one subscription replaces another) and is not."""
         if not stamp:
             return True  # nothing to order by; the node stamps it on arrival
-        if self._newest_stamp is not None and self._is_late(stamp):
+        if self._newest_stamp is not None and (
+                self._is_late(stamp) or (stamp == self._newest_stamp and source != self._newest_source)):
             return False
         self._newest_stamp, self._newest_arrival, self._loss_report_stamp = stamp, arrival, None
+        self._newest_source = source
         return True
 
     def loss_report_stamp(self, now: float) -> Optional[float]:

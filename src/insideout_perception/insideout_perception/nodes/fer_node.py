@@ -49,6 +49,8 @@ DEBUG_IMAGE_TOPIC = "/insideout/emotion/debug_image"
 WARNING_PERIOD = 5.0
 # How often image_reliability auto looks at the cameras' QoS [s].
 RELIABILITY_CHECK_PERIOD = 1.0
+# A replaced frame subscription goes at the latest this long after its successor came [s].
+RETIRE_AFTER_S = 3.0
 
 
 def _check_providers(value) -> Optional[str]:
@@ -188,7 +190,9 @@ class FerNode(Node):
         else:
             topic, msg_type = p["image_topic"], Image
         self._frame_type = msg_type
-        self._subscription = None
+        self._subscription = self._retiring = None
+        self._retire_by = 0.0
+        self._subscription_generation = 0
         self._reliability = ""
         self._subscribe(topic, self._wanted_reliability(topic))
         self._topic = self._subscription.topic_name
@@ -233,27 +237,41 @@ class FerNode(Node):
         return frame_reliability.subscription_reliability(self.params["image_reliability"], offered)
 
     def _subscribe(self, topic: str, reliability: str) -> None:
+        """Subscribe with `reliability`. A subscription it replaces stays until the new one has
+        delivered a frame (or RETIRE_AFTER_S passed), so no frame is missed while the new one
+        matches the camera; the frame both deliver is taken once (FrameStampOrder)."""
         # Depth 1: only the newest frame waits.
         qos = LATEST_SENSOR_FRAME if reliability == frame_reliability.BEST_EFFORT else QoSProfile(
             depth=1, reliability=ReliabilityPolicy.RELIABLE)
-        if self._subscription is not None:
-            self.destroy_subscription(self._subscription)
-        self._subscription = self.create_subscription(self._frame_type, topic, self._on_frame, qos)
+        self._retire_old_subscription()
+        self._retiring, self._retire_by = self._subscription, time.monotonic() + RETIRE_AFTER_S
+        generation = self._subscription_generation = self._subscription_generation + 1
+        self._subscription = self.create_subscription(
+            self._frame_type, topic, lambda msg: self._on_frame(msg, generation), qos)
         self._reliability = reliability
 
+    def _retire_old_subscription(self) -> None:
+        if self._retiring is not None:
+            self.destroy_subscription(self._retiring)
+            self._retiring = None
+
     def _follow_camera_reliability(self) -> None:
+        if self._retiring is not None and time.monotonic() > self._retire_by:
+            self._retire_old_subscription()
         wanted = self._wanted_reliability(self._topic)
         if wanted != self._reliability:
             self.get_logger().info(f"the cameras on {self._topic} now call for a {wanted} subscription "
                                    f"(was {self._reliability}): subscribing again")
             self._subscribe(self._topic, wanted)
 
-    def _on_frame(self, msg) -> None:
+    def _on_frame(self, msg, generation: int) -> None:
+        if generation == self._subscription_generation and self._retiring is not None:
+            self._retire_old_subscription()  # the new subscription delivers: the old one may go
         now = time.monotonic()
         stamp = _stamp_seconds(msg.header.stamp)
         with self._frame_ready:
             self._received += 1
-            if not self._frame_order.admit(stamp, now):
+            if not self._frame_order.admit(stamp, now, source=generation):
                 # Captured before a frame (or face-lost report) already taken: processing it would
                 # step the published stream back in time.
                 self._skipped += 1

@@ -42,11 +42,15 @@ from insideout_perception.core.expression_models import (  # noqa: E402
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+FRAME_SIZE = (640, 480)  # --resolution
+
+
 def face_frame():
     sys.path.insert(0, str(ROOT / "tests" / "fer"))
     from fer_test_images import astronaut_bgr, in_frame  # the tests' real face photos
 
-    return in_frame(astronaut_bgr(), photo_size=(480, 480), left=80)
+    width, height = FRAME_SIZE
+    return in_frame(astronaut_bgr(), size=FRAME_SIZE, photo_size=(height, height), left=width // 8)
 
 
 def process_tree_cpu_seconds(pid: int) -> float:
@@ -267,7 +271,10 @@ def main():
                         help="the camera's publisher reliability (usb_cam, v4l2_camera: reliable)")
     parser.add_argument("--node-param", action="append", default=[], metavar="NAME=VALUE",
                         help="extra fer_node parameter for both runs, e.g. image_reliability=best_effort")
+    parser.add_argument("--resolution", default="640x480", help="camera frame size WIDTHxHEIGHT")
     args = parser.parse_args()
+    global FRAME_SIZE
+    FRAME_SIZE = tuple(int(v) for v in args.resolution.lower().split("x"))
     for name in ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTDDS_BUILTIN_TRANSPORTS"):
         os.environ.pop(name, None)
     os.environ.update(CAMERA_SETUPS[args.camera])
@@ -278,7 +285,7 @@ def main():
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     names = list(MODELS) if args.models == "all" else args.models.split(",")
     extra = dict(item.split("=", 1) for item in args.node_param)
-    print(f"fer_node over DDS, 640x480 rgb8 frames with one face; {os.cpu_count()} CPUs; camera "
+    print(f"fer_node over DDS, {args.resolution} rgb8 frames with one face; {os.cpu_count()} CPUs; camera "
           f"{args.camera_qos}, Fast DDS set-up '{args.camera}'; node parameters {extra or 'default'}")
     try:
         for name in names:

@@ -173,6 +173,23 @@ def bench_dds(repeats):
         claim.release()
 
 
+def bench_multi_sentence():
+    """WER on utterances of several sentences with pauses and silence around them (the test set
+    of tests/asr/test_asr_multi_sentence.py: LibriVox clips from data/librivox, and espeak-ng)."""
+    from asr.multi_sentence_speech import all_utterances
+    from insideout_perception.core.asr_backends import BackendOptions, create_backend
+    from insideout_perception.core.word_error_rate import word_error_rate
+
+    backend = create_backend("faster_whisper", BackendOptions())
+    print("\nmulti-sentence utterances (pauses inside, 0.8 s of silence around), faster_whisper")
+    rates = []
+    for utterance in all_utterances():
+        heard = backend.transcribe(utterance.audio).text
+        rates.append(word_error_rate(utterance.text, heard))
+        print(f"  {utterance.name:20s} {len(utterance.audio) / 16000:5.1f} s  WER {rates[-1]:.2f}  {heard!r}")
+    print(f"  mean WER {sum(rates) / len(rates):.3f} over {len(rates)} utterances")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -180,6 +197,7 @@ def main():
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; faster_whisper: tiny.en int8, beam 1, 2 threads")
     bench_core(["faster_whisper", "pocketsphinx", "transformers"], args.repeats)
+    bench_multi_sentence()
     if not args.skip_dds:
         bench_dds(args.repeats)
 

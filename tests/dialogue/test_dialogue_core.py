@@ -259,3 +259,50 @@ def test_local_server_helpers():
         assert not needs_local_server([busy], busy)
     assert needs_local_server([busy], busy)  # closed now
     assert not needs_local_server(["https://api.openai.com/v1"], busy)
+
+
+def _guarded_turn(aggregate_text, agent_texts=None):
+    """One turn against the FAKE server: the aggregator answers `aggregate_text`."""
+    behaviors = {"aggregator": Behavior(text=aggregate_text)}
+    for agent, text in (agent_texts or {}).items():
+        behaviors[f"agent-{agent}"] = Behavior(text=text)
+    with FakeOpenAIServer(behaviors) as fake:
+        settings = dialogue_turn.TurnSettings(
+            agents=_agents(fake.base_url), aggregator=_endpoint(fake.base_url, "aggregator"),
+            prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
+            fallback_reply="Sorry, I did not catch that.")
+        spoken = []
+        result = dialogue_turn.TurnResult(user_text="I passed my exam!", emotion=UserEmotion())
+        asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, {"happiness": 1.0}, (),
+                                           dialogue_turn.TurnHooks(on_sentence=spoken.append)))
+    return result, spoken
+
+
+def test_a_leaked_aggregate_falls_back_to_the_best_agent_answer():
+    # What SmolLM2 made of the prompt in `make demo`: weights and labels read aloud.
+    leak = ("- happiness (weight 0.70): No, no, no! No lists. Your reply to the person: "
+            "- sadness (weight 0.10): You're too busy for this.")
+    result, spoken = _guarded_turn(leak, {"happiness": "Congratulations, that is wonderful news!"})
+    assert spoken == ["Congratulations, that is wonderful news!"]
+    assert result.success and result.reply == "Congratulations, that is wonderful news!"
+    assert "happiness agent's answer" in result.reply_source and "weight" in result.reply_source
+
+
+def test_a_leak_after_good_sentences_cuts_the_aggregate_there():
+    result, spoken = _guarded_turn("Well done! **Celebrate** tonight 🎉. Combining the answers above, rest.")
+    assert spoken == ["Well done!", "Celebrate tonight."]
+    assert result.reply == "Well done! Celebrate tonight." and result.reply_source.startswith("aggregator, cut")
+
+
+def test_an_empty_aggregate_falls_back_and_a_clean_one_is_spoken_as_it_is():
+    result, spoken = _guarded_turn("🎉", {"happiness": "Great job!"})
+    assert spoken == ["Great job!"] and "it was empty" in result.reply_source
+    result, spoken = _guarded_turn("Great job. Have fun tonight!")
+    assert spoken == ["Great job.", "Have fun tonight!"] and result.reply_source == "aggregator"
+
+
+def test_when_nothing_passes_the_guard_the_configured_fallback_is_spoken():
+    leak = "happiness: weight 0.7."
+    result, spoken = _guarded_turn(leak, {a: leak for a in AGENTS})
+    assert spoken == ["Sorry, I did not catch that."] and result.reply == "Sorry, I did not catch that."
+    assert result.reply_source.startswith("the fallback reply")

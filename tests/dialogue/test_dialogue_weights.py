@@ -118,3 +118,35 @@ def test_memory_in_agent_prompts(spawn_node, ros, fake_llm):
     # System prompt, the one remembered turn (the last), the utterance.
     assert [m["content"] for m in messages[1:]] == [
         "Two.", "fake-ok answer one. fake-ok answer two.", "Three."]
+
+
+def test_the_turn_follows_the_face_while_the_user_spoke_not_the_latest_one(spawn_node, ros, fake_llm):
+    """A smile through the question, then a frown as the transcript arrives: the turn is
+    conditioned on the smile, and the DialogueTurn says where its emotion came from."""
+    from builtin_interfaces.msg import Time
+    from insideout_msgs.msg import Transcript
+
+    node, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
+    now = time.time()
+
+    def stamped(label, t):
+        state = face(label)
+        state.header.stamp = Time(sec=int(t), nanosec=int((t % 1) * 1e9))
+        return state
+    for i in range(20):  # happy from now-3.0 s to now-1.1 s, 10 states/s, as fer_node stamps them
+        io.emotions.publish(stamped("happiness", now - 3.0 + i / 10))
+    io.emotions.publish(stamped("anger", now - 0.5))  # after the user stopped speaking
+    time.sleep(0.5)
+    text = "I got the job!"
+    io.transcripts.publish(Transcript(
+        utterance_id=1, text=text, is_final=True, confidence=0.9, language="en",
+        utterance_start=Time(sec=int(now - 3.0), nanosec=int(((now - 3.0) % 1) * 1e9)),
+        utterance_end=Time(sec=int(now - 1.0), nanosec=int(((now - 1.0) % 1) * 1e9))))
+    turn = io.turn_for(text)
+    assert turn is not None and turn.success, node.output()
+    assert turn.emotion.dominant_label == "happiness" and turn.emotion.face_detected
+    assert turn.emotion_source.startswith("during the utterance: 20 EmotionStates over 2.0 s"), turn.emotion_source
+    # Without utterance times (a bare transcript) the latest state counts, and the turn says so.
+    io.say("And now?")
+    turn = io.turn_for("And now?")
+    assert turn.emotion.dominant_label == "anger" and turn.emotion_source == "the latest EmotionState"

@@ -44,7 +44,9 @@ def dialogue_turn():
         header=header(""), turn_id=4, user_text="How are you today?", emotion=emotion_state(),
         agent_replies=[agent_reply("happiness"), agent_reply("sadness", ok=False)],
         agent_weights=[0.75, 0.25], aggregation_strategy="weighted_llm",
-        reply="I am well, thank you.", success=True, error_code=0, error_message="", latency=2.5)
+        reply="I am well, thank you.", reply_source="aggregator",
+        emotion_source="during the utterance: 30 EmotionStates over 2.0 s, face seen 2.0 s",
+        success=True, error_code=0, error_message="", latency=2.5)
 
 
 def audio_data():

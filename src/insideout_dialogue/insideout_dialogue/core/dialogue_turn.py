@@ -9,11 +9,12 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
-from insideout_dialogue.core.aggregation import aggregate
+from insideout_dialogue.core.aggregation import aggregate, select_answer
 from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompts import History, PromptSet, UserEmotion
-from insideout_dialogue.core.reply_sentences import SentenceStream
+from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
+from insideout_dialogue.core.speech_guard import SpeechGuard
 
 ERROR_NONE = 0
 ERROR_ALL_AGENTS_FAILED = 1
@@ -65,9 +66,14 @@ class TurnResult:
     latency: float = 0.0
     agents_latency: float = 0.0
     first_sentence_latency: float = -1.0
+    # Where the spoken reply came from: "aggregator", or why something else was spoken.
+    reply_source: str = ""
+    # Which emotion the turn was conditioned on (set by the caller, which chose it).
+    emotion_source: str = ""
 
     def fail(self, code: int, message: str, reply: str) -> "TurnResult":
         self.success, self.error_code, self.error_message, self.reply = False, code, message, reply
+        self.reply_source = "the fallback reply (the turn failed)" if reply else ""
         self.latency = time.monotonic() - self.started_at
         return self
 
@@ -113,13 +119,24 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
 
     hooks.on_stage(STAGE_AGGREGATING, "", "")
     sentences = SentenceStream()
+    guard = SpeechGuard(names)
     spoken: List[str] = []
+    refused: List[str] = []  # why the aggregate stopped being spoken
 
     def emit(sentence: str) -> None:
+        """Speak a sentence that passes the guard; after a refused one, speak no more of it."""
+        if refused:
+            return
+        verdict = guard.check(sentence)
+        if verdict.problem:
+            refused.append(verdict.problem)
+            return
+        if not verdict.text:
+            return
         if not spoken:
             result.first_sentence_latency = time.monotonic() - result.started_at
-        spoken.append(sentence)
-        hooks.on_sentence(sentence)
+        spoken.append(verdict.text)
+        hooks.on_sentence(verdict.text)
         hooks.on_stage(STAGE_REPLY_PARTIAL, "", " ".join(spoken))
 
     def on_delta(piece: str) -> None:
@@ -134,12 +151,25 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
     except LlmCallError as error:
         return result.fail(ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}",
                            settings.fallback_reply)
-    if settings.stream_sentences:
-        for sentence in sentences.flush():
+    for sentence in (sentences.flush() if settings.stream_sentences else split_sentences(reply)):
+        emit(sentence)
+    result.reply_source = "aggregator"
+    if refused and spoken:
+        result.reply_source = f"aggregator, cut before a sentence with {refused[0]}"
+    elif not spoken:
+        why = f"it had {refused[0]}" if refused else "it was empty"
+        best = select_answer(result.answers, result.weights)
+        refused.clear()
+        for sentence in split_sentences(best.text):
             emit(sentence)
-    else:
-        emit(reply)
-    result.reply = reply
+        if spoken:
+            result.reply_source = f"the {best.agent} agent's answer: the aggregate was not spoken, {why}"
+        else:
+            refused.clear()
+            emit(settings.fallback_reply)
+            result.reply_source = (f"the fallback reply: the aggregate was not spoken ({why}) and no "
+                                   "agent answer passed the guard either")
+    result.reply = " ".join(spoken)
     result.success, result.error_code, result.error_message = True, ERROR_NONE, ""
     result.latency = time.monotonic() - result.started_at
     return result

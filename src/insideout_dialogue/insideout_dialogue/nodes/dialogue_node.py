@@ -41,6 +41,7 @@ from insideout_dialogue.core.local_llm_server import (LocalLlmServer, LocalServe
                                                       needs_local_server)
 from insideout_dialogue.core.local_llm_supervisor import RUNNING, LocalLlmSupervisor
 from insideout_dialogue.core.prompts import PromptSet, UserEmotion
+from insideout_dialogue.core.utterance_emotion import EmotionHistory
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
 
 WARN_THROTTLE = 5.0
@@ -61,6 +62,8 @@ class PendingTurn:
     # Why the running task was cancelled (error code, message); None: node shutdown.
     cancel_reason: Optional[tuple] = None
     invalid_reason: str = ""
+    # When the user spoke (the Transcript's utterance_start/end, ROS time [s]); None for goals.
+    spoken_between: Optional[tuple] = None
 
 
 def _emotion_msg_from_scores(scores: Dict[str, float], emotion: UserEmotion,
@@ -70,6 +73,18 @@ def _emotion_msg_from_scores(scores: Dict[str, float], emotion: UserEmotion,
         return source
     return EmotionState(face_detected=False, labels=list(LABELS), scores=neutral_scores(),
                         raw_scores=neutral_scores(), dominant_label="neutral", confidence=1.0)
+
+
+def _mean_emotion_msg(reading: EmotionReading) -> EmotionState:
+    """An EmotionState holding the emotion over an utterance (a mean, not one received message)."""
+    scores = [float(reading.scores.get(label, 0.0)) for label in LABELS]
+    return EmotionState(face_detected=reading.face_detected, labels=list(LABELS), scores=scores,
+                        raw_scores=scores, dominant_label=reading.dominant_label,
+                        confidence=float(reading.confidence))
+
+
+def _seconds(stamp) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def _reading(msg: EmotionState, received_at: float) -> EmotionReading:
@@ -91,6 +106,7 @@ class DialogueNode(Node):
                                       + [self._settings.aggregator])
         self._memory = ConversationMemory(self.p["memory.max_turns"], self.p["memory.expiry"])
         self._latest_emotion: Optional[tuple] = None  # (EmotionState, EmotionReading)
+        self._emotion_history = EmotionHistory()  # for the emotion while the user spoke
         self._turn_ids = itertools.count(1)
         self._queue: Deque[PendingTurn] = deque()
         self._current: Optional[PendingTurn] = None
@@ -249,28 +265,42 @@ class DialogueNode(Node):
             pending.task.cancel()
 
     def _finish_unrun(self, pending: PendingTurn, code: int, message: str) -> None:
-        scores, emotion, used = self._emotion_for(pending)
+        scores, emotion, used, emotion_source = self._emotion_for(pending)
         result = turn_core.TurnResult(user_text=pending.utterance, emotion=emotion,
                                       started_at=pending.received_at)
         result.weights = []
+        result.emotion_source = emotion_source
         self._finish(pending, result.fail(code, message, ""), used)
 
     def _emotion_for(self, pending: PendingTurn):
+        """Scores, UserEmotion, the EmotionState used, and which emotion that is (for the turn)."""
+        during = None
         if pending.override is not None:
             reading = _reading(pending.override, time.monotonic())
-            source = pending.override
+            source, note = pending.override, "the goal's emotion"
             timeout = float("inf")
         else:
-            latest = self._latest_emotion
-            source, reading = latest if latest else (None, None)
+            if pending.spoken_between is not None:
+                during = self._emotion_history.during(*pending.spoken_between, time.monotonic())
+            if during is not None:
+                reading, note = during.reading, during.describe()
+                source = _mean_emotion_msg(reading)
+            else:
+                latest = self._latest_emotion
+                source, reading = latest if latest else (None, None)
+                note = ("the latest EmotionState (none during the utterance)" if pending.spoken_between
+                        else "the latest EmotionState")
             timeout = self.p["emotion.timeout"]
         scores, emotion = effective_emotion(reading, time.monotonic(), timeout)
-        return scores, emotion, _emotion_msg_from_scores(scores, emotion, source)
+        if emotion.fallback_reason:
+            note = f"neutral: {emotion.fallback_reason} ({note})"
+        return scores, emotion, _emotion_msg_from_scores(scores, emotion, source), note
 
     async def _run_turn(self, pending: PendingTurn) -> None:
-        scores, emotion, used = self._emotion_for(pending)
+        scores, emotion, used, emotion_source = self._emotion_for(pending)
         result = turn_core.TurnResult(user_text=pending.utterance, emotion=emotion,
                                       started_at=pending.received_at)
+        result.emotion_source = emotion_source
         if pending.invalid_reason:
             self._finish(pending, result.fail(turn_core.ERROR_INVALID_GOAL,
                                               pending.invalid_reason, ""), used)
@@ -339,6 +369,7 @@ class DialogueNode(Node):
                            emotion=emotion_used, agent_replies=replies,
                            agent_weights=[float(w) for w in result.weights],
                            aggregation_strategy=self._settings.strategy, reply=result.reply,
+                           reply_source=result.reply_source, emotion_source=result.emotion_source,
                            success=result.success, error_code=result.error_code,
                            error_message=redact(result.error_message, self._secrets),
                            latency=float(result.latency))
@@ -383,7 +414,9 @@ class DialogueNode(Node):
     def _on_transcript(self, msg: Transcript) -> None:
         if not msg.is_final:
             return
-        pending = self._new_pending(msg.text, "transcript")
+        span = (_seconds(msg.utterance_start), _seconds(msg.utterance_end))
+        pending = self._new_pending(msg.text, "transcript",
+                                    spoken_between=span if 0 < span[0] < span[1] else None)
         self._loop.call_soon_threadsafe(self._enqueue, pending)
 
     def _on_emotion(self, msg: EmotionState) -> None:
@@ -392,7 +425,10 @@ class DialogueNode(Node):
             self.get_logger().warning(f"EmotionState ignored: {problem}",
                                       throttle_duration_sec=WARN_THROTTLE)
             return
-        self._latest_emotion = (msg, _reading(msg, time.monotonic()))
+        reading = _reading(msg, time.monotonic())
+        self._latest_emotion = (msg, reading)
+        stamp = _seconds(msg.header.stamp) or self.get_clock().now().nanoseconds * 1e-9
+        self._emotion_history.add(stamp, reading)
 
     async def _execute_goal(self, goal_handle):
         goal = goal_handle.request

@@ -1,0 +1,78 @@
+"""The last check before a reply sentence is spoken.
+
+Small models leak their prompt: weights ("happiness (weight 0.70): ..."), lists of the agents'
+emotion labels, the words "agent" or "voice" the prompt uses for them, role tags, the prompt's own
+headings. Spoken, that is gibberish to the user, so a sentence with any of it is refused (its
+`problem` says what). Lists, markdown and emoji carry no meaning in speech: their markers are
+stripped and the words kept.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+# Emoji and pictographs, dingbats, flags, variation selectors, zero-width joiner.
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF"
+                    "\U00002B00-\U00002BFF\uFE0F\u200D]")
+_LIST_MARKER = re.compile(r"(^|\n)\s*(?:[-*•+]|\d{1,2}[.)])\s+")
+_MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s*|(?<=\s)#+\s|~~", re.MULTILINE)
+_EMPHASIS = re.compile(r"(?<![\w*])[*_](?=\S)([^*_\n]+?)(?<=\S)[*_](?![\w*])")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
+_WEIGHT = re.compile(r"\bweights?\b\s*[:=(]?\s*\d|\(\s*weight|\bweight(ed)?\s+\d", re.IGNORECASE)
+_ROLE_TAG = re.compile(r"<\|[^|>]*\|>|</?s>|\b(?:system|user|assistant)\s*:|^\s*(?:human|ai)\s*:",
+                       re.IGNORECASE | re.MULTILINE)
+_SCAFFOLD_WORDS = re.compile(
+    r"\bagents?\b(?!-)|\b(?:emotional|inner|emotion)\s+voices?\b|\bvoices?\s+(?:of|above|below)\b"
+    r"|\byour reply to the person\b|\b(?:the\s+)?(?:answers?|responses?)\s+above\b"
+    r"|\bstage directions?\b|\baggregat", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    text: str  # what may be spoken (markers stripped); empty when nothing is left
+    problem: str = ""  # why the sentence must not be spoken; empty when it may
+
+    @property
+    def speakable(self) -> bool:
+        return not self.problem and bool(self.text)
+
+
+class SpeechGuard:
+    """`agent_names`: the configured agents (happiness, sadness, ...): their names used as tags,
+    or three of them listed together, are the prompt's, not a reply's."""
+
+    def __init__(self, agent_names: Iterable[str]):
+        names = [re.escape(n) for n in agent_names if n]
+        alternation = "|".join(names) or r"(?!x)x"
+        self._name = re.compile(rf"\b(?:{alternation})\b", re.IGNORECASE)
+        # "happiness:", "[happiness]", "(happiness)", "- happiness (", "happiness says"
+        self._name_tag = re.compile(
+            rf"\[\s*(?:{alternation})\s*\]|\(\s*(?:{alternation})\s*\)|\b(?:{alternation})\s*(?::|\(|says\b|said\b)",
+            re.IGNORECASE)
+
+    def check(self, sentence: str) -> GuardVerdict:
+        text = sentence or ""
+        for pattern, what in ((_WEIGHT, "a weight"), (_ROLE_TAG, "a role tag"),
+                              (_SCAFFOLD_WORDS, "the prompt's own words"),
+                              (self._name_tag, "an agent's name used as a tag")):
+            found = pattern.search(text)
+            if found:
+                return GuardVerdict("", f"{what} ({found.group(0).strip()!r})")
+        names = {m.group(0).lower() for m in self._name.finditer(text)}
+        if len(names) >= 3:
+            return GuardVerdict("", f"a list of the agents' emotions ({', '.join(sorted(names))})")
+        return GuardVerdict(clean_for_speech(text))
+
+
+def clean_for_speech(text: str) -> str:
+    """Strip list markers, markdown and emoji; keep the words."""
+    text = _LINK.sub(r"\1", text)
+    text = _LIST_MARKER.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\1", text)
+    text = _MARKDOWN.sub("", text)
+    text = _EMOJI.sub("", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+([.,!?;:])", r"\1", text)  # where an emoji stood before the full stop
+    # Nothing but punctuation left (an emoji-only line): nothing to say.
+    return text if re.search(r"\w", text) else ""

@@ -207,6 +207,9 @@ def test_turn_streams_sentences_and_uses_the_fallback(server):
     assert result.success and sentences == ["fake-ok answer one.", "fake-ok answer two."]
     assert stages[0] == "agents" and stages.count("agent_done") == 4
     assert 0 < result.first_sentence_latency <= result.latency
+    # Per-stage times: agents answer (streamed: first token, then the end), then the aggregator.
+    assert all(0 < a.first_token_latency <= a.latency for a in result.answers)
+    assert 0 < result.agents_latency <= result.aggregator_first_token_latency <= result.first_sentence_latency
 
     failing = dialogue_turn.TurnSettings(
         agents=_agents(server.base_url, {a: "fake-http500" for a in AGENTS}),

@@ -186,6 +186,11 @@ class FakeOpenAIServer:
                 await self._send(writer, "500 Internal Server Error", json.dumps(error).encode())
                 return True
             if behavior.kind == "malformed":
+                if record.stream:  # an event stream whose event is not JSON
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                 b"Connection: close\r\n\r\n" b'data: {"id": "fake", "choices": [{"mess\n\n')
+                    await writer.drain()
+                    return False
                 await self._send(writer, "200 OK", b'{"id": "fake", "choices": [{"mess')
                 return True
             text = behavior.text if behavior.text is not None else \

@@ -36,7 +36,8 @@ def transcript():
 
 def agent_reply(agent="sadness", ok=True):
     return AgentReply(agent=agent, model="smollm2-135m", text="I hear you." if ok else "",
-                      ok=ok, error="" if ok else "timeout after 5.0 s", latency=1.5)
+                      ok=ok, error="" if ok else "timeout after 5.0 s", latency=1.5,
+                      first_token_latency=0.5 if ok else -1.0)
 
 
 def dialogue_turn():
@@ -46,7 +47,8 @@ def dialogue_turn():
         agent_weights=[0.75, 0.25], aggregation_strategy="weighted_llm",
         reply="I am well, thank you.", reply_source="aggregator",
         emotion_source="during the utterance: 30 EmotionStates over 2.0 s, face seen 2.0 s",
-        success=True, error_code=0, error_message="", latency=2.5)
+        success=True, error_code=0, error_message="", latency=2.5, agents_latency=1.5,
+        aggregator_first_token_latency=1.75, first_sentence_latency=1.875)
 
 
 def audio_data():

@@ -17,7 +17,8 @@ class AgentAnswer:
     text: str = ""
     ok: bool = False
     error: str = ""
-    latency: float = 0.0
+    latency: float = 0.0  # request to complete answer (or failure) [s]
+    first_token_latency: float = -1.0  # request to its first token [s]; -1: none came
 
 
 # Called as each agent finishes (in completion order), e.g. for action feedback.
@@ -29,8 +30,13 @@ async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, q
     started = time.monotonic()
     answer = AgentAnswer(agent=agent.name, model=agent.endpoint.model)
     messages = agent_messages(prompts, agent.prompt, agent.paper_word, question, history)
+    def first_token(_piece: str) -> None:
+        if answer.first_token_latency < 0:
+            answer.first_token_latency = time.monotonic() - started
+
     try:
-        answer.text = await client.chat(agent.endpoint, messages)
+        # Streamed, only to see when the first token comes (per-stage timing).
+        answer.text = await client.chat(agent.endpoint, messages, first_token)
         answer.ok = True
     except LlmCallError as error:
         answer.error = str(error)

@@ -65,6 +65,8 @@ class TurnResult:
     started_at: float = field(default_factory=time.monotonic)
     latency: float = 0.0
     agents_latency: float = 0.0
+    # From receiving the utterance [s]; -1 when the turn did not get that far.
+    aggregator_first_token_latency: float = -1.0
     first_sentence_latency: float = -1.0
     # Where the spoken reply came from: "aggregator", or why something else was spoken.
     reply_source: str = ""
@@ -140,6 +142,8 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
         hooks.on_stage(STAGE_REPLY_PARTIAL, "", " ".join(spoken))
 
     def on_delta(piece: str) -> None:
+        if result.aggregator_first_token_latency < 0:
+            result.aggregator_first_token_latency = time.monotonic() - result.started_at
         for sentence in sentences.feed(piece):
             emit(sentence)
 

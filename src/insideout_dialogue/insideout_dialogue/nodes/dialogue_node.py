@@ -338,6 +338,10 @@ class DialogueNode(Node):
         """Publish the DialogueTurn (exactly one per request) and complete a waiting goal."""
         self._stats["turns"] += 1
         self._stats["last_latency"] = result.latency
+        self._stats["last_stages"] = (
+            f"agents first token {min((a.first_token_latency for a in result.answers if a.first_token_latency >= 0), default=-1.0):.2f} s, "
+            f"agents done {result.agents_latency:.2f} s, aggregator first token "
+            f"{result.aggregator_first_token_latency:.2f} s, first sentence {result.first_sentence_latency:.2f} s")
         if not self.context.ok():
             # Ctrl-C has already shut the ROS context down: nothing can be published any more.
             print(f"dialogue_node: turn {pending.turn_id} ended at shutdown "
@@ -363,7 +367,8 @@ class DialogueNode(Node):
                                    f"(agents {result.agents_latency:.2f} s, first sentence "
                                    f"{result.first_sentence_latency:.2f} s)")
         replies = [AgentReply(agent=a.agent, model=a.model, text=a.text if a.ok else "", ok=a.ok,
-                              error=redact(a.error, self._secrets), latency=float(a.latency))
+                              error=redact(a.error, self._secrets), latency=float(a.latency),
+                              first_token_latency=float(a.first_token_latency))
                    for a in result.answers]
         msg = DialogueTurn(turn_id=pending.turn_id, user_text=pending.utterance,
                            emotion=emotion_used, agent_replies=replies,
@@ -372,7 +377,10 @@ class DialogueNode(Node):
                            reply_source=result.reply_source, emotion_source=result.emotion_source,
                            success=result.success, error_code=result.error_code,
                            error_message=redact(result.error_message, self._secrets),
-                           latency=float(result.latency))
+                           latency=float(result.latency),
+                           agents_latency=float(result.agents_latency if result.answers else -1.0),
+                           aggregator_first_token_latency=float(result.aggregator_first_token_latency),
+                           first_sentence_latency=float(result.first_sentence_latency))
         msg.header.stamp = self.get_clock().now().to_msg()
         self._turn_pub.publish(msg)
         if pending.done is not None and not pending.done.done():
@@ -482,6 +490,7 @@ class DialogueNode(Node):
                   "dropped_turns": self._stats["dropped"], "waiting": len(self._queue),
                   "busy": self._current is not None,
                   "last_latency_s": f"{self._stats['last_latency']:.2f}",
+                  "last_turn_stages": self._stats.get("last_stages", "n/a"),
                   "strategy": self._settings.strategy, "prompt_style": self._settings.prompts.style,
                   "memory_turns": len(self._memory)}
         if self._local_server is not None:

@@ -39,6 +39,11 @@ def run_node(make_node: Callable[[], Node], args: Optional[Sequence[str]] = None
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        # A callback still running when another thread shut the context down (a bag player
+        # that finished) meets destroyed handles: that is the shutdown, not a failure.
+        if node.context.ok():
+            raise
     finally:
         # Ctrl-C under `ros2 launch` reaches a node twice (the terminal's, then launch's own
         # SIGINT): the second must not interrupt the clean-up half way.

@@ -33,12 +33,14 @@ def write_sample_bag(path):
                     confidence=0.75, valence=0.5, arousal=0.25, valence_arousal_predicted=False,
                     window_duration=1.0, window_frames=10, model_name="m")
         reply = m("insideout_msgs/msg/AgentReply", agent="fear", model="smol", text="Careful ✓",
-                  ok=True, error="", latency=1.5)
+                  ok=True, error="", latency=1.5, first_token_latency=0.5)
         writer.write("/insideout/dialogue", T0, m(
             "insideout_msgs/msg/DialogueTurn", header=header, turn_id=7, user_text="Hi",
-            emotion=emotion, agent_replies=[reply], agent_weights=np.array([1.0], np.float32),
-            aggregation_strategy="llm", reply="Hello there", success=True, error_code=0,
-            error_message="", latency=2.0))
+            emotion=emotion, emotion_source="the latest EmotionState", agent_replies=[reply],
+            agent_weights=np.array([1.0], np.float32), aggregation_strategy="llm",
+            reply="Hello there", reply_source="aggregator", success=True, error_code=0,
+            error_message="", latency=2.0, agents_latency=1.5, aggregator_first_token_latency=1.75,
+            first_sentence_latency=1.875))
         writer.write("/audio_info", T0, m("audio_common_msgs/msg/AudioInfo", channels=1,
                                           sample_rate=16000, sample_format="S16LE",
                                           bitrate=256000, coding_format="wave"))

@@ -30,7 +30,7 @@ done
 dir=${SOAK_DIR:-$(mktemp -d /tmp/insideout-soak-XXXX)}
 mkdir -p "$dir"
 if [ "$fresh" = 0 ]; then
-  scripts/setup.sh >/dev/null && (source scripts/env.sh && scripts/fetch_test_data.sh >/dev/null) || {
+  scripts/setup.sh >/dev/null && (set +u; source scripts/env.sh && scripts/fetch_test_data.sh >/dev/null) || {
     echo "soak: set-up failed (run scripts/setup.sh and scripts/fetch_test_data.sh to see why)" >&2; exit 1; }
 fi
 
@@ -52,7 +52,7 @@ for i in $(seq 1 "$runs"); do
       > "$dir/run$i.log" 2>&1
   else
     # shellcheck disable=SC1091
-    (source scripts/env.sh && python -m pytest -p no:cacheprovider -q -rfE "${pytest_args[@]}") \
+    (set +u; source scripts/env.sh && python -m pytest -p no:cacheprovider -q -rfE "${pytest_args[@]}") \
       > "$dir/run$i.log" 2>&1
   fi
   code=$?

@@ -56,7 +56,8 @@ for i in $(seq 1 "$runs"); do
       > "$dir/run$i.log" 2>&1
   fi
   code=$?
-  summary=$(grep -E "^=+ .*(passed|failed|error).* in " "$dir/run$i.log" | tail -1 | tr -d '=')
+  # pytest's closing line, with (make test) or without (-q) its ===== frame.
+  summary=$(grep -E "^=* ?[0-9]+ (passed|failed|error).* in " "$dir/run$i.log" | tail -1 | tr -d '=')
   printf 'run %d: exit %d, %ss,%s\n' "$i" "$code" "$(( $(date +%s) - started ))" "${summary:- no summary}"
   [ "$code" -eq 0 ] || failed_runs=$((failed_runs + 1))
 done

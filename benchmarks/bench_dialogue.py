@@ -1,7 +1,6 @@
 """Dialogue turn latency: our concurrent design vs the seed's sequential one, streaming, real LLM.
 
     source scripts/env.sh && python benchmarks/bench_dialogue.py [--repeats 5] [--skip-dds]
-        [--skip-real] [--skip-conversation]
 
 1. A latency-injecting FAKE OpenAI-compatible server (tests/support/fake_openai_server.py): each
    agent call takes a set time (a delay, then 20 tokens at 40 tokens/s) and the aggregator streams
@@ -12,16 +11,12 @@
    against the ideal (slowest agent + aggregator), and the time to the first reply sentence.
 2. The same through the installed dialogue_node over DDS: Transcript published -> first
    /insideout/reply sentence and -> DialogueTurn received.
-3. The real embedded LLM (llama.cpp server + SmolLM2-135M-Instruct, 1 compute thread) with the node's
-   default settings: turn latency, agents phase, first sentence; then five-turn conversations
-   without memory, with memory for the aggregator (the default) and in every agent's prompt.
+The real embedded LLM, and the paper's pipeline beside ours on it: bench_dialogue_speed.py.
 """
 
 import argparse
 import asyncio
-import dataclasses
 import os
-import socket
 import statistics
 import sys
 import time
@@ -33,12 +28,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_agent  # noqa: E402
-from insideout_dialogue.core.conversation_memory import ConversationMemory  # noqa: E402
 from insideout_dialogue.core.aggregation import aggregate  # noqa: E402
 from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT,  # noqa: E402
                                                      parse_mapping_row)
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
-from insideout_dialogue.core.local_llm_server import LocalLlmServer  # noqa: E402
 from insideout_dialogue.core.prompts import PromptSet, UserEmotion, default_agent_prompt  # noqa: E402
 from support.fake_openai_server import Behavior, FakeOpenAIServer  # noqa: E402
 
@@ -115,35 +108,6 @@ async def run_designs(settings, repeats):
     sequential = [await sequential_turn(settings, client) for _ in range(repeats)]
     await client.close()
     return concurrent, sequential
-
-
-async def real_turns(settings, repeats):
-    client = LlmClient()
-    await client.warm_up([settings.aggregator])
-    await concurrent_turn(settings, client)  # warm-up: the server's first prompt is slower
-    results = [await concurrent_turn(settings, client) for _ in range(repeats)]
-    await client.close()
-    return results
-
-
-CONVERSATION = ["Hi, I am Sam.", "I failed my exam today.", "I studied all week for it.",
-                "What should I do now?", "Thanks, that helps."]
-
-
-async def real_conversation(settings, max_turns, in_agent_prompts):
-    """Consecutive turns with memory: every earlier turn makes the next prompts longer."""
-    client = LlmClient()
-    settings = dataclasses.replace(settings, history_in_agent_prompts=in_agent_prompts)
-    memory = ConversationMemory(max_turns=max_turns, expiry=0.0)
-    latencies = []
-    for text in CONVERSATION:
-        result = dialogue_turn.TurnResult(user_text=text, emotion=UserEmotion("sadness", 1.0))
-        await dialogue_turn.run_turn(client, settings, result, SAD, memory.history())
-        if result.success:
-            memory.add(text, result.reply)
-        latencies.append(result.latency)
-    await client.close()
-    return latencies
 
 
 def median(values):
@@ -223,49 +187,14 @@ def bench_fake_dds(repeats):
             claim.release()
 
 
-def bench_real(repeats, conversation=True):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    base_url = f"http://127.0.0.1:{port}/v1"
-    server = LocalLlmServer(base_url)
-    started = time.monotonic()
-    server.start()
-    print(f"real LLM: llama.cpp server + {server.model_path.name}, "
-          f"{server.n_threads} compute thread, started in "
-          f"{time.monotonic() - started:.1f} s; node defaults (agents 64 tokens, aggregator 96, "
-          f"weighted_llm)")
-    try:
-        settings = settings_for(base_url, agent_model="smollm2-135m-instruct",
-                                aggregator_model="smollm2-135m-instruct", timeout=120.0)
-        results = asyncio.run(real_turns(settings, repeats))
-        print(f"  turn {median([r.latency for r in results]):.1f} s (min "
-              f"{min(r.latency for r in results):.1f}, max {max(r.latency for r in results):.1f}),"
-              f" agents phase {median([r.agents_latency for r in results]):.1f} s, first sentence "
-              f"{median([r.first_sentence_latency for r in results]):.1f} s; median of {repeats}")
-        print(f"  example reply: {results[-1].reply!r}")
-        for max_turns, in_agents in ((0, False), (2, False), (2, True)) if conversation else ():
-            latencies = asyncio.run(real_conversation(settings, max_turns, in_agents))
-            print(f"  {len(CONVERSATION)}-turn conversation, memory.max_turns {max_turns}"
-                  f"{', in agent prompts' if in_agents else ''}: turns "
-                  + ", ".join(f"{t:.1f}" for t in latencies) + " s")
-    finally:
-        server.stop()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-dds", action="store_true")
-    parser.add_argument("--skip-real", action="store_true")
-    parser.add_argument("--skip-conversation", action="store_true",
-                        help="real LLM: no 5-turn conversations with memory (they take minutes)")
     args = parser.parse_args()
     bench_fake_core(args.repeats)
     if not args.skip_dds:
         bench_fake_dds(args.repeats)
-    if not args.skip_real:
-        bench_real(max(1, args.repeats // 2), not args.skip_conversation)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ ARGUMENTS = (
     ("llm_model", "", "Model name for every agent and the aggregator ('' = as in params_file)."),
     ("aggregation", "", "Aggregation strategy: llm, weighted_llm or select ('' = as in "
      "params_file)."),
+    ("llm_preset", "", "Embedded LLM: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b or smollm2-135m "
+     "('' = as in params_file)."),
+    ("llm_model_path", "", "Any GGUF file for the embedded LLM server ('' = the preset's)."),
     ("use_sim_time", "false", "Use /clock (e.g. from a bag player) instead of the wall clock."),
     ("log_level", "info", "Log level of the pipeline nodes."),
     ("respawn", "false", "Restart a pipeline node that dies (a crash, SIGKILL), after respawn_delay; "
@@ -98,6 +101,8 @@ PARAMETER_OVERRIDES = {
     "llm_model": ("dialogue_node",
                   lambda p, v: p.update({k + "model": v for k in _llm_endpoints(p)})),
     "aggregation": ("dialogue_node", lambda p, v: p.update({"aggregation.strategy": v})),
+    "llm_preset": ("dialogue_node", lambda p, v: p.update({"local_llm.preset": v})),
+    "llm_model_path": ("dialogue_node", lambda p, v: p.update({"local_llm.model_path": v})),
 }
 
 

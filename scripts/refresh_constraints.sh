@@ -5,8 +5,8 @@
 #
 #   scripts/refresh_constraints.sh
 #
-# It builds a throw-away venv from requirements/*.txt with no constraints (the first run compiles
-# llama-cpp-python, ~6 min on 2 cores), then freezes it. Wheels mode only: a sourced ROS distro
+# It builds a throw-away venv from requirements/*.txt with no constraints,
+# then freezes it. Wheels mode only: a sourced ROS distro
 # brings its own rclpy, and the set-up applies the same lock to the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."

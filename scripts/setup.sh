@@ -60,7 +60,7 @@ source "$VENV/bin/activate"
 LOCK=requirements/constraints.txt
 want=$( (echo "$MODE"; cat "${REQS[@]}" requirements/nodeps.txt "$LOCK") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STATE/requirements.sha256" 2>/dev/null)" != "$want" ]; then
-  log "installing Python packages at the versions in $LOCK (first run compiles llama-cpp-python: ~6 min on 2 cores)"
+  log "installing Python packages at the versions in $LOCK"
   pip_version=$(sed -n 's/^pip==//p' "$LOCK")
   quiet_pip python -m pip install -q "pip==$pip_version"
   req_args=()

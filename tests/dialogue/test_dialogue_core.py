@@ -17,8 +17,8 @@ from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT, E
                                                      emotion_problem,
                                                      parse_mapping_row, renormalise)
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
-from insideout_dialogue.core.local_llm_server import (find_smollm2_gguf, is_listening,
-                                                      needs_local_server)
+from insideout_dialogue.core.llm_models import find_model
+from insideout_dialogue.core.local_llm_server import is_listening, needs_local_server
 from insideout_dialogue.core.prompts import (PromptSet, UserEmotion, agent_messages,
                                              default_agent_prompt)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
@@ -252,7 +252,7 @@ def test_sentence_stream_cuts_at_sentence_ends():
 
 
 def test_local_server_helpers():
-    gguf = find_smollm2_gguf()
+    gguf = find_model("smollm2-135m")
     assert gguf.suffix == ".gguf" and gguf.stat().st_size > 50_000_000
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -25,7 +25,9 @@ class StaticModelsServer(LocalLlmServer):
     """The embedded server's process handling, running `python -m http.server` instead of llama.cpp."""
 
     def __init__(self, base_url, directory):
-        super().__init__(base_url, model_path=directory / "unused.gguf")
+        model = directory / "unused.gguf"
+        model.touch()  # start() checks the model file exists
+        super().__init__(base_url, model, binary=sys.executable, resolve_binary=False)
         self.directory = directory
 
     def command(self):

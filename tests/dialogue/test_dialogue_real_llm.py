@@ -1,4 +1,5 @@
-"""The dialogue node against the REAL embedded LLM: llama.cpp's server with SmolLM2-135M.
+"""The dialogue node against the REAL embedded LLM: llama-server with SmolLM2-135M (the small
+preset: these tests are about wiring and supervision; test_dialogue_default_llm.py asks the default).
 
 The node starts the server itself (the endpoint is its local default and nothing listens there),
 answers a final transcript with four real agent answers and a real aggregated reply, and stops the
@@ -31,7 +32,8 @@ def _free_port() -> int:
 def real_dialogue():
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
-    params = {"local_llm.base_url": base_url, "aggregator.base_url": base_url,
+    params = {"local_llm.base_url": base_url, "local_llm.preset": "smollm2-135m",
+              "aggregator.base_url": base_url,
               "aggregator.max_tokens": 48, "aggregator.timeout": 90.0}
     for agent in AGENTS:
         params[f"agents.{agent}.base_url"] = base_url
@@ -61,7 +63,7 @@ def test_real_turn_with_smollm2(real_dialogue):
     assert [r.agent for r in turn.agent_replies] == AGENTS
     for reply in turn.agent_replies:
         assert reply.ok and reply.text.strip(), (reply.agent, reply.error)
-        assert reply.model == "smollm2-135m-instruct"
+        assert reply.model == "smollm2-135m"
     assert turn.success and turn.reply.strip(), turn.error_message
     assert turn.emotion.dominant_label == "happiness"
     spoken = io.replies.wait_for_count(1, 10.0)

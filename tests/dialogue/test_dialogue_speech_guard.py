@@ -20,6 +20,9 @@ LEAKS = [
     "<|im_start|>assistant Hello",
     "Combining the answers above, you should rest.",
     "Weights: 0.7, 0.1, 0.1, 0.1.",
+    "Your thoughts: be happy for them.",
+    "The person said: I failed my exam.",
+    "The person looks sad, so comfort them.",
 ]
 
 CLEAN = [
@@ -51,4 +54,7 @@ def test_lists_markdown_and_emoji_are_stripped_and_the_words_kept():
     assert clean_for_speech("## Tip: see [the guide](http://x) `now`") == "Tip: see the guide now"
     assert clean_for_speech("😊👍") == ""
     assert clean_for_speech("Have fun tonight 🎉.") == "Have fun tonight."
+    # Quotation marks are not spoken; small models wrap a whole reply in them.
+    assert clean_for_speech("\"Sure, the exit is by the main door.\"") == "Sure, the exit is by the main door."
+    assert clean_for_speech("\u201cWell done!\u201d") == "Well done!"
     assert guard.check("🎉🎉").text == "" and not guard.check("🎉🎉").speakable

@@ -40,6 +40,7 @@ class RecordedRequest:
     started: float
     finished: float = 0.0
     client_disconnected: bool = False
+    max_tokens: Optional[int] = None
 
 
 class FakeOpenAIServer:
@@ -164,7 +165,7 @@ class FakeOpenAIServer:
         model = str(payload.get("model", ""))
         record = RecordedRequest(model=model, messages=payload.get("messages", []),
                                  stream=bool(payload.get("stream")), headers=dict(headers),
-                                 started=time.monotonic())
+                                 started=time.monotonic(), max_tokens=payload.get("max_tokens"))
         self.requests.append(record)
         last = record.messages[-1].get("content", "") if record.messages else ""
         behavior = self.behavior_for(model, str(last))

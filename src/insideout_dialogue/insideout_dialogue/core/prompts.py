@@ -27,38 +27,46 @@ EMOTION_ADJECTIVES = {
     "surprise": "surprised",
 }
 
-_SPOKEN_STYLE = (
-    " Answer what the user just said in one or two short sentences, as you would say them aloud:"
-    " no lists, no emojis, no stage directions, no mention of being an AI or an emotion."
-    " Never encourage anything harmful; for medical, legal or safety emergencies, tell the user to"
-    " contact a person who can help."
-)
+# Written for 0.5-1.5B instruct models: short and positive (small models repeat "no lists, no
+# emojis" back), and the film's characters as personas (the models know them, which keeps the four
+# voices apart). No examples: 0.5-1.5B models copied them word for word into unrelated answers.
+_SPOKEN_STYLE = " Reply to what the person just said in one short sentence, as you would say it aloud."
 
 DEFAULT_AGENT_PROMPTS = {
-    "happiness": "You are the happy voice inside a friendly robot's head: warm, upbeat and"
-                 " encouraging, you look for the bright side." + _SPOKEN_STYLE,
-    "sadness": "You are the sad voice inside a friendly robot's head: gentle, empathetic and"
-               " honest about what is hard, you make the user feel understood." + _SPOKEN_STYLE,
-    "fear": "You are the fearful voice inside a friendly robot's head: careful and protective,"
-            " you point out risks and suggest a safe next step." + _SPOKEN_STYLE,
-    "anger": "You are the angry voice inside a friendly robot's head: frank and fiery about"
-             " unfairness, but never rude to the user; you stand up for them." + _SPOKEN_STYLE,
+    "happiness": "You are Joy from the film Inside Out: bubbly, cheerful and optimistic. You"
+                 " celebrate good news and find the bright side of bad news." + _SPOKEN_STYLE,
+    "sadness": "You are Sadness from the film Inside Out: soft-spoken, gloomy and deeply"
+               " empathetic. You feel what is hard or lost and say so gently." + _SPOKEN_STYLE,
+    "fear": "You are Fear from the film Inside Out: jumpy, nervous and cautious. You worry about"
+            " what could go wrong and suggest a safe next step." + _SPOKEN_STYLE,
+    "anger": "You are Anger from the film Inside Out: hot-headed and outraged by anything unfair,"
+             " always on the person's side and never rude to them." + _SPOKEN_STYLE,
 }
 
 # The seed's agent names: happy, sad, fear, angry.
 DEFAULT_PAPER_WORDS = {"happiness": "happy", "sadness": "sad", "fear": "fear", "anger": "angry"}
 
 DEFAULT_AGGREGATOR_PROMPT = (
-    "You are a kind social robot talking with a person. Inner voices with different emotions"
-    " suggested answers to what the person just said. Combine them into one reply of at most three"
-    " short spoken sentences that fits how the person feels right now: comfort a sad or afraid"
-    " person, calm an angry one, share the joy of a happy one. Speak directly to the person; do"
-    " not mention the voices, emotions or weights. No lists, no emojis."
+    "You are a kind robot talking with a person. You hear a few thoughts of your own about what"
+    " the person said. Reply to the person in one or two short spoken sentences, in your own"
+    " plain words, blending the thoughts that help the person most. If the person may be in"
+    " danger, kindly tell them to get help from someone nearby."
 )
 DEFAULT_WEIGHTED_AGGREGATOR_PROMPT = (
-    DEFAULT_AGGREGATOR_PROMPT
-    + " Each voice has a weight: follow the voices in proportion to their weights."
+    DEFAULT_AGGREGATOR_PROMPT + " The first thoughts fit the person's mood best."
 )
+
+# What the reply should do for a person who shows each emotion (the aggregator's goal).
+EMOTION_GOALS = {
+    "anger": "Calm them down and take them seriously.",
+    "contempt": "Stay calm and friendly.",
+    "disgust": "Acknowledge the feeling calmly.",
+    "fear": "Reassure them and suggest a safe next step.",
+    "happiness": "Share their joy.",
+    "neutral": "Be friendly and helpful.",
+    "sadness": "Comfort them gently.",
+    "surprise": "Share their surprise.",
+}
 
 DEFAULT_PAPER_AGENT_TEMPLATE = "What is the {emotion} one-paragraph response to {question}"
 DEFAULT_PAPER_AGGREGATOR_TEMPLATE = "Aggregate the answers to form a final response."
@@ -97,13 +105,14 @@ class UserEmotion:
     fallback_reason: str = ""
 
     def sentence(self) -> str:
-        """How the improved aggregator prompt describes the user's feeling."""
+        """How the improved aggregator prompt describes the user's feeling, and what to do."""
         if self.fallback_reason:
-            return "The person's face cannot be seen right now, so assume a neutral mood."
+            return "You cannot see the person's face right now. " + EMOTION_GOALS[NEUTRAL]
+        goal = EMOTION_GOALS.get(self.label, EMOTION_GOALS[NEUTRAL])
         if self.label == NEUTRAL:
-            return "The person looks calm and neutral right now."
+            return "The person looks calm. " + goal
         adjective = EMOTION_ADJECTIVES.get(self.label, self.label)
-        return f"The person looks {adjective} right now (confidence {self.confidence:.2f})."
+        return f"The person looks {adjective}. {goal}"
 
 
 Message = Dict[str, str]
@@ -161,10 +170,11 @@ def aggregator_messages(prompts: PromptSet, weighted: bool, question: str,
         messages.append({"role": "user", "content": request})
         return messages
     system = prompts.weighted_aggregator_prompt if weighted else prompts.aggregator_prompt
-    lines = [f'The person said: "{question}"', emotion.sentence(), "The voices suggested:"]
-    for answer in answers:
-        weight = f" (weight {answer.weight:.2f})" if weighted else ""
-        lines.append(f"- {answer.agent}{weight}: {answer.text}")
+    # No names, labels, numbers or quotes for the model to read back: a thought per line, the
+    # best-weighted first when weighted.
+    ordered = sorted(answers, key=lambda a: -a.weight) if weighted else list(answers)
+    lines = [f'The person said: "{question}"', emotion.sentence(), "Your thoughts:"]
+    lines += [" ".join(answer.text.split()) for answer in ordered]
     lines.append("Your reply to the person:")
     return ([{"role": "system", "content": system}] + _history_messages(history)
             + [{"role": "user", "content": "\n".join(lines)}])

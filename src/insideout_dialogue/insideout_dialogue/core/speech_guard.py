@@ -18,13 +18,14 @@ _LIST_MARKER = re.compile(r"(^|\n)\s*(?:[-*•+]|\d{1,2}[.)])\s+")
 _MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s*|(?<=\s)#+\s|~~", re.MULTILINE)
 _EMPHASIS = re.compile(r"(?<![\w*])[*_](?=\S)([^*_\n]+?)(?<=\S)[*_](?![\w*])")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_DOUBLE_QUOTES = re.compile("[\"\u201c\u201d]")
 
 _WEIGHT = re.compile(r"\bweights?\b\s*[:=(]?\s*\d|\(\s*weight|\bweight(ed)?\s+\d", re.IGNORECASE)
 _ROLE_TAG = re.compile(r"<\|[^|>]*\|>|</?s>|\b(?:system|user|assistant)\s*:|^\s*(?:human|ai)\s*:",
                        re.IGNORECASE | re.MULTILINE)
 _SCAFFOLD_WORDS = re.compile(
     r"\bagents?\b(?!-)|\b(?:emotional|inner|emotion)\s+voices?\b|\bvoices?\s+(?:of|above|below)\b"
-    r"|\byour reply to the person\b|\b(?:the\s+)?(?:answers?|responses?)\s+above\b"
+    r"|\byour reply to the person\b|\byour thoughts\s*:|\bthe person (?:said|looks)\b|\b(?:the\s+)?(?:answers?|responses?)\s+above\b"
     r"|\bstage directions?\b|\baggregat", re.IGNORECASE)
 
 
@@ -72,6 +73,7 @@ def clean_for_speech(text: str) -> str:
     text = _EMPHASIS.sub(r"\1", text)
     text = _MARKDOWN.sub("", text)
     text = _EMOJI.sub("", text)
+    text = _DOUBLE_QUOTES.sub("", text)  # not spoken; small models wrap whole replies in them
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\s+([.,!?;:])", r"\1", text)  # where an emoji stood before the full stop
     # Nothing but punctuation left (an emoji-only line): nothing to say.

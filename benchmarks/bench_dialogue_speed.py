@@ -1,0 +1,207 @@
+"""Dialogue speed: the paper's pipeline vs ours on the same model and server, and our own overhead
+against a simulated fast LLM server.
+
+    source scripts/env.sh && python benchmarks/bench_dialogue_speed.py [--section paper|overhead|all]
+        [--preset qwen2.5-coder-1.5b] [--repeats 5]
+
+paper: the same utterances through (a) the paper's pipeline as the seed's demo runs it: one chat,
+    the four agents asked one after another ("What is the {emotion} one-paragraph response to ..."),
+    each seeing the previous answers, then "Aggregate the answers ...", at temperature 0 (without
+    the demo's 5 s sleeps between agents, and with our token limits: both in the paper's favour),
+    and (b) our dialogue core with the node's defaults. Both on the embedded llama-server. Printed:
+    question end -> first reply sentence, per design, and the ratio ours / paper.
+overhead: dialogue_node and tts_node over DDS against a FAKE fast server (0.15 s to the first
+    token, then 80 tokens/s per stream, all streams at once). Transcript published -> first reply
+    audio chunk on /insideout/speaker/audio, minus the time the fake server makes us wait for tokens
+    (the slowest agent's answer, then the aggregator's first sentence): what is left is ours (DDS,
+    asyncio, prompt building, guard, synthesis of the first chunk).
+"""
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dialogue_eval.embedded_server import embedded_server  # noqa: E402
+from dialogue_eval.settings import default_settings, with_style  # noqa: E402
+from insideout_dialogue.core import dialogue_turn  # noqa: E402
+from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
+from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
+from insideout_dialogue.core.prompt_warmup import warm_prompt_caches  # noqa: E402
+from insideout_dialogue.core.prompts import UserEmotion, paper_agent_question  # noqa: E402
+from insideout_dialogue.core.reply_sentences import SentenceStream  # noqa: E402
+
+UTTERANCES = ["I failed my exam today.", "I just got the job I interviewed for!",
+              "My flight was cancelled.", "Can you help me find the exit?",
+              "The queue here is far too long."]
+SAD = UserEmotion("sadness", 0.9)
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def paper_turn(client, settings, question, emotion):
+    """The seed's order in one growing chat; returns seconds to the first reply sentence."""
+    started = time.monotonic()
+    zero = lambda e: dataclasses.replace(e, temperature=0.0)  # noqa: E731 (the seed's setting)
+    messages = []
+    for agent in settings.agents:
+        messages.append({"role": "user", "content": paper_agent_question(
+            settings.prompts, agent.paper_word, question)})
+        answer = await client.chat(zero(agent.endpoint), messages)
+        messages.append({"role": "assistant", "content": answer})
+    request = settings.prompts.paper_aggregator_template + settings.prompts.paper_emotion_clause.format(
+        user_emotion="sad")
+    messages.append({"role": "user", "content": request})
+    first = []
+    sentences = SentenceStream()
+
+    def on_delta(piece):
+        if not first and sentences.feed(piece):
+            first.append(time.monotonic() - started)
+
+    await client.chat(zero(settings.aggregator), messages, on_delta)
+    return first[0] if first else time.monotonic() - started
+
+
+async def our_turn(client, settings, question, emotion):
+    result = dialogue_turn.TurnResult(user_text=question, emotion=emotion)
+    await dialogue_turn.run_turn(client, settings, result, {emotion.label: 0.9, "neutral": 0.1})
+    if not result.success:
+        raise RuntimeError(result.error_message)
+    return result.first_sentence_latency, result
+
+
+async def paper_vs_ours(base_url, model, repeats):
+    client = LlmClient()
+    ours = default_settings(base_url, model)
+    paper = with_style(ours, "paper")
+    await warm_prompt_caches(client, ours, base_url)
+    # Ours first, then the paper's: the paper's growing chat would evict our slots' cached
+    # prompts, which the node (running only ours) keeps.
+    questions = (UTTERANCES * repeats)[:max(repeats, len(UTTERANCES))]
+    ours_runs = [await our_turn(client, ours, q, SAD) for q in questions]
+    rows = []
+    for question, (ours_first, result) in zip(questions, ours_runs):
+        paper_first = await paper_turn(client, paper, question, SAD)
+        rows.append((question, paper_first, ours_first, result))
+        print(f"  {question!r}: paper {paper_first:.1f} s, ours {ours_first:.1f} s "
+              f"(agents {result.agents_latency:.1f} s) -> {result.reply!r}", flush=True)
+    await client.close()
+    return rows
+
+
+def section_paper(args):
+    model = args.preset
+    with embedded_server(args.preset, base_url=args.base_url or None) as url:
+        rows = asyncio.run(paper_vs_ours(url, model, args.repeats))
+    paper = statistics.median(r[1] for r in rows)
+    ours = statistics.median(r[2] for r in rows)
+    print(f"paper's pipeline vs ours, {model}, {len(rows)} turns: question end -> first reply "
+          f"sentence median paper {paper:.1f} s, ours {ours:.1f} s; ratio ours/paper "
+          f"{ours / paper:.2f}")
+
+
+# --- overhead against the FAKE fast server -----------------------------------------------------
+FAST_TTFT = 0.15
+FAST_RATE = 80.0
+AGENT_TEXT = "That sounds hard, and I am right here with you today."
+REPLY_TEXT = "I am sorry your exam went badly. You worked hard, and you can try again soon."
+
+
+def token_wait():
+    """What the fake server makes a turn wait: slowest agent, then the first reply sentence."""
+    agent = FAST_TTFT + (len(AGENT_TEXT.split(" ")) - 1) / FAST_RATE
+    first_sentence = REPLY_TEXT.split(". ")[0] + "."
+    return agent + FAST_TTFT + (len(first_sentence.split(" ")) - 1) / FAST_RATE
+
+
+def section_overhead(args):
+    from insideout_common.ros.qos import RELIABLE_EVENTS
+    from insideout_msgs.msg import Transcript
+    from support.fake_openai_server import Behavior, FakeOpenAIServer
+    from support.ros_domain import claim_isolated_domain
+    from support.ros_harness import NodeProcess, RosHarness, wait_until
+
+    claim = claim_isolated_domain()
+    os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    agents = ["happiness", "sadness", "fear", "anger"]
+    behaviors = {f"fast-{a}": Behavior(text=AGENT_TEXT, delay=FAST_TTFT, tokens_per_second=FAST_RATE)
+                 for a in agents}
+    behaviors["fast-aggregator"] = Behavior(text=REPLY_TEXT, delay=FAST_TTFT,
+                                            tokens_per_second=FAST_RATE)
+    with FakeOpenAIServer(behaviors) as server:
+        params = {"local_llm.autostart": False, "aggregator.base_url": server.base_url,
+                  "aggregator.model": "fast-aggregator", "emotion.timeout": 0.0}
+        for agent in agents:
+            params[f"agents.{agent}.base_url"] = server.base_url
+            params[f"agents.{agent}.model"] = f"fast-{agent}"
+        dialogue = NodeProcess("insideout_dialogue", "dialogue_node", params=params)
+        tts = NodeProcess("insideout_dialogue", "tts_node", params={})
+        ros = RosHarness("bench_dialogue_overhead")
+        try:
+            for node, marker in ((dialogue, "dialogue_node ready"), (tts, "publishing")):
+                if not node.wait_for_output(marker, 60.0):
+                    print(f"a node did not start:\n{node.output()}")
+                    return
+            from audio_common_msgs.msg import AudioData as Audio
+            publisher = ros.publisher(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
+            chunks = []
+            ros.node.create_subscription(Audio, "/insideout/speaker/audio",
+                                         lambda _m: chunks.append(time.monotonic()),
+                                         RELIABLE_EVENTS)
+            ros.wait_for_subscribers(publisher)
+            ros.wait_for_publishers("/insideout/speaker/audio")
+            waits = []
+            for index in range(args.repeats + 1):
+                before = len(chunks)
+                sent = time.monotonic()
+                publisher.publish(Transcript(utterance_id=index + 1, text="I failed my exam.",
+                                             is_final=True))
+                if not wait_until(lambda: len(chunks) > before, 30.0):
+                    print("no reply audio:\n" + dialogue.output()[-2000:] + tts.output()[-2000:])
+                    return
+                if index:  # the first turn warms the HTTP client and the voice
+                    waits.append(chunks[before] - sent)
+                # Let the reply finish playing before the next question.
+                wait_until(lambda: chunks and time.monotonic() - chunks[-1] > 1.0, 30.0)
+            ideal = token_wait()
+            overhead = [1000 * (w - ideal) for w in waits]
+            print(f"fake fast server ({FAST_TTFT} s to first token, {FAST_RATE:g} tokens/s per "
+                  f"stream), {len(waits)} turns: transcript -> first reply audio median "
+                  f"{statistics.median(waits):.3f} s, of which waiting for tokens {ideal:.3f} s; "
+                  f"our overhead median {statistics.median(overhead):.0f} ms, p95 "
+                  f"{percentile(overhead, 0.95):.0f} ms")
+        finally:
+            ros.close()
+            tts.stop()
+            dialogue.stop()
+            claim.release()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--section", choices=("paper", "overhead", "all"), default="all")
+    parser.add_argument("--preset", default=DEFAULT_PRESET)
+    parser.add_argument("--base-url", default="", help="paper section: use this running server")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    if args.section in ("overhead", "all"):
+        section_overhead(args)
+    if args.section in ("paper", "all"):
+        section_paper(args)
+
+
+if __name__ == "__main__":
+    main()

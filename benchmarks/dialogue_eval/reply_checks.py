@@ -1,0 +1,63 @@
+"""Automatic checks of a spoken reply, independent of the node's own speech guard.
+
+Each check returns a short reason or "" (passed). They look for what a listener must never hear:
+the prompt's scaffolding, written-text formatting, rambling, loops and refusals.
+"""
+
+import re
+from typing import Dict, List
+
+_SCAFFOLDING = re.compile(
+    r"\bweights?\b|\bagents?\b|\bvoices?\b|\binner thoughts?\b|\byour thoughts\s*:"
+    r"|\bthe person (?:said|looks)\b|\breply to the person\b|\b(?:system|user|assistant)\s*:"
+    r"|<\|[^|>]*\|>|\b(?:happiness|sadness|fear|anger|joy)\s*[:(\]]"
+    r"|\bInside Out\b|\bexample\s*:", re.IGNORECASE)
+_LIST = re.compile(r"(^|\n)\s*(?:[-*•+]|\d{1,2}[.)])\s+\S")
+_MARKDOWN = re.compile(r"\*\*|__|`|^#{1,6}\s|\[[^\]]+\]\([^)]*\)|~~", re.MULTILINE)
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF"
+                    "\U00002B00-\U00002BFF\uFE0F\u200D]")
+_REFUSAL = re.compile(
+    r"\bas an ai\b|\blanguage model\b|\bI(?:'m| am) (?:just )?an? (?:AI|artificial)"
+    r"|\bI (?:can(?:'|no)?t|cannot|am unable to|am not able to) (?:help|assist|do that|provide)"
+    r"|\bI(?:'m| am) sorry, but I\b", re.IGNORECASE)
+MAX_WORDS = 60
+
+
+def words(text: str) -> List[str]:
+    return re.findall(r"[\w']+", text.lower())
+
+
+def repeated_4gram(text: str) -> str:
+    tokens = words(text)
+    seen = set()
+    for i in range(len(tokens) - 3):
+        gram = tuple(tokens[i:i + 4])
+        if gram in seen:
+            return " ".join(gram)
+        seen.add(gram)
+    return ""
+
+
+def check_reply(text: str) -> Dict[str, str]:
+    """{check name: reason} for every failed check (empty dict: the reply is clean)."""
+    problems = {}
+    for name, pattern in (("scaffolding", _SCAFFOLDING), ("list", _LIST),
+                          ("markdown", _MARKDOWN), ("emoji", _EMOJI), ("refusal", _REFUSAL)):
+        found = pattern.search(text)
+        if found:
+            problems[name] = found.group(0).strip()
+    count = len(words(text))
+    if count > MAX_WORDS:
+        problems["over 60 words"] = str(count)
+    gram = repeated_4gram(text)
+    if gram:
+        problems["repeated 4-gram"] = gram
+    if not text.strip():
+        problems["empty"] = "no words"
+    return problems
+
+
+CHECKS = ("scaffolding", "list", "markdown", "emoji", "refusal", "over 60 words",
+          "repeated 4-gram", "empty")
+# The ones the issue's "Done when" requires to be zero.
+MUST_BE_ZERO = ("scaffolding", "list", "markdown", "emoji")

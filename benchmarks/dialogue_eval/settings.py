@@ -1,0 +1,41 @@
+"""Turn settings equal to dialogue_node's defaults (its parameter declarations), for benchmarks."""
+
+import dataclasses
+
+from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
+from insideout_dialogue.core.dialogue_turn import TurnSettings
+from insideout_dialogue.core.emotion_weights import parse_mapping_row
+from insideout_dialogue.core.prompts import PromptSet
+from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_specs
+
+from insideout_common.emotions import LABELS
+
+
+def default_settings(base_url: str, model: str, style: str = "improved") -> TurnSettings:
+    specs = all_specs(DEFAULT_AGENTS)
+    value = {name: spec.default for name, spec in specs.items()}
+
+    def endpoint(prefix):
+        return EndpointConfig(base_url=base_url, model=model,
+                              temperature=value[prefix + "temperature"],
+                              max_tokens=value[prefix + "max_tokens"],
+                              timeout=max(120.0, value[prefix + "timeout"]))
+
+    agents = [AgentConfig(name=name, endpoint=endpoint(f"agents.{name}."),
+                          prompt=value[f"agents.{name}.prompt"],
+                          paper_word=value[f"agents.{name}.paper_word"])
+              for name in DEFAULT_AGENTS]
+    prompts = PromptSet(
+        style=style, aggregator_prompt=value["prompts.aggregator"],
+        weighted_aggregator_prompt=value["prompts.weighted_aggregator"],
+        paper_agent_template=value["prompts.paper.agent_template"],
+        paper_aggregator_template=value["prompts.paper.aggregator_template"],
+        paper_emotion_clause=value["prompts.paper.emotion_clause"])
+    mapping = {label: parse_mapping_row(value[f"emotion_to_agent.{label}"]) for label in LABELS}
+    return TurnSettings(agents=agents, aggregator=endpoint("aggregator."), prompts=prompts,
+                        strategy=value["aggregation.strategy"], emotion_to_agent=mapping,
+                        fallback_reply=value["reply.fallback"])
+
+
+def with_style(settings: TurnSettings, style: str) -> TurnSettings:
+    return dataclasses.replace(settings, prompts=dataclasses.replace(settings.prompts, style=style))

@@ -1,0 +1,48 @@
+"""Fill the embedded server's prompt caches before the first turn.
+
+llama-server keeps each slot's last prompt and reuses its longest common prefix, and it sends a
+request to the idle slot whose cached prompt matches best. Sending every agent's and the
+aggregator's system prompt once, together, leaves one slot per prompt: the first real turn then
+processes only the utterance, as later turns do, instead of paying about twice as long.
+"""
+
+import asyncio
+import dataclasses
+from typing import Dict
+
+from insideout_dialogue.core.dialogue_turn import TurnSettings
+from insideout_dialogue.core.llm_client import LlmClient
+from insideout_dialogue.core.prompts import (AnswerForAggregation, UserEmotion, agent_messages,
+                                             aggregator_messages)
+
+# What the warm-up pretends the user said (only the system prompts before it matter).
+PLACEHOLDER_UTTERANCE = "Hello."
+
+
+async def warm_prompt_caches(client: LlmClient, settings: TurnSettings,
+                             local_base_url: str) -> Dict[str, str]:
+    """One 1-token request per prompt that goes to `local_base_url`; {name: problem} of failures.
+
+    Remote endpoints are left alone: they cost money and cache on their own terms.
+    """
+    local = local_base_url.rstrip("/")
+    requests = {}
+    for agent in settings.agents:
+        if agent.endpoint.base_url.rstrip("/") == local:
+            messages = agent_messages(settings.prompts, agent.prompt, agent.paper_word,
+                                      PLACEHOLDER_UTTERANCE)
+            requests[agent.name] = (agent.endpoint, messages)
+    if settings.strategy != "select" and settings.aggregator.base_url.rstrip("/") == local:
+        answers = [AnswerForAggregation(a.name, a.paper_word, PLACEHOLDER_UTTERANCE, 0.25)
+                   for a in settings.agents]
+        messages = aggregator_messages(settings.prompts, settings.strategy == "weighted_llm",
+                                       PLACEHOLDER_UTTERANCE, answers, UserEmotion())
+        requests["aggregator"] = (settings.aggregator, messages)
+
+    async def warm(endpoint, messages):
+        await client.chat(dataclasses.replace(endpoint, max_tokens=1), messages)
+
+    results = await asyncio.gather(*(warm(e, m) for e, m in requests.values()),
+                                   return_exceptions=True)
+    return {name: str(result) for name, result in zip(requests, results)
+            if isinstance(result, Exception)}

@@ -28,19 +28,23 @@ EMOTION_ADJECTIVES = {
 }
 
 # Written for 0.5-1.5B instruct models: short and positive (small models repeat "no lists, no
-# emojis" back), and the film's characters as personas (the models know them, which keeps the four
-# voices apart). No examples: 0.5-1.5B models copied them word for word into unrelated answers.
-_SPOKEN_STYLE = " Reply to what the person just said in one short sentence, as you would say it aloud."
+# emojis" back), one sentence, and each feeling's own words named, which kept the four voices
+# apart (a text-emotion classifier ranked the agent's own emotion first among the four in 21 of
+# 32 answers, against 12 with plain personas). No examples: the models copied them word for word.
+_SPEAK = " Speak to the person about what they said, in one short, {} sentence with words like {}."
 
 DEFAULT_AGENT_PROMPTS = {
-    "happiness": "You are Joy from the film Inside Out: bubbly, cheerful and optimistic. You"
-                 " celebrate good news and find the bright side of bad news." + _SPOKEN_STYLE,
-    "sadness": "You are Sadness from the film Inside Out: soft-spoken, gloomy and deeply"
-               " empathetic. You feel what is hard or lost and say so gently." + _SPOKEN_STYLE,
-    "fear": "You are Fear from the film Inside Out: jumpy, nervous and cautious. You worry about"
-            " what could go wrong and suggest a safe next step." + _SPOKEN_STYLE,
-    "anger": "You are Anger from the film Inside Out: hot-headed and outraged by anything unfair,"
-             " always on the person's side and never rude to them." + _SPOKEN_STYLE,
+    "happiness": "You are Joy, the happy feeling inside a robot's head. You are cheerful and always"
+                 " find something good; when the news is bad, you find hope in it."
+                 + _SPEAK.format("cheerful", "wonderful, great or love"),
+    "sadness": "You are Sadness, the sad feeling inside a robot's head. You are gloomy and gentle,"
+               " and you feel what is hard or lost."
+               + _SPEAK.format("sad", "oh no, sigh, sorry or miss"),
+    "fear": "You are Fear, the scared feeling inside a robot's head. You are nervous and worry"
+            " about what could go wrong." + _SPEAK.format("worried", "careful, what if or scary"),
+    "anger": "You are Anger, the angry feeling inside a robot's head. You are furious about unfair"
+             " things that happen to the person, never at the person."
+             + _SPEAK.format("angry", "unfair, ugh or outrageous"),
 }
 
 # The seed's agent names: happy, sad, fear, angry.
@@ -77,8 +81,9 @@ def default_agent_prompt(agent: str) -> str:
     """Persona prompt for a known agent, or a generic one built from the agent's name."""
     if agent in DEFAULT_AGENT_PROMPTS:
         return DEFAULT_AGENT_PROMPTS[agent]
-    return (f"You are the voice of {agent} inside a friendly robot's head; answer in that"
-            " emotional tone." + _SPOKEN_STYLE)
+    return (f"You are {agent.capitalize()}, a feeling inside a robot's head." +
+            " Speak to the person about what they said, in one short sentence that shows how you"
+            " feel.")
 
 
 def default_paper_word(agent: str) -> str:

@@ -110,6 +110,9 @@ def section_paper(args):
     print(f"paper's pipeline vs ours, {model}, {len(rows)} turns: question end -> first reply "
           f"sentence median paper {paper:.1f} s, ours {ours:.1f} s; ratio ours/paper "
           f"{ours / paper:.2f}")
+    later = statistics.median(r[2] for r in rows[1:]) if len(rows) > 1 else float("nan")
+    print(f"ours, first turn after the server start (prompts warmed) {rows[0][2]:.1f} s, later "
+          f"turns median {later:.1f} s")
 
 
 # --- overhead against the FAKE fast server -----------------------------------------------------

@@ -2,7 +2,7 @@
 
     source scripts/env.sh && python benchmarks/bench_pipeline.py [--runs 1] [-- demo.py options]
 
-Runs scripts/demo.py (every node its own process over DDS; the real SmolLM2 llama.cpp server on
+Runs scripts/demo.py (every node its own process over DDS; the real embedded llama-server on
 the CPU) and prints, per run, the time from the end of the spoken question (its last audio chunk
 leaving the bag player) to the first reply audio chunk on /insideout/speaker/audio, plus the
 per-agent LLM latencies and the length of the spoken reply.

@@ -51,8 +51,11 @@ def nade_python() -> Path:
     if not (venv / ".complete").exists():
         print(f"making the nade venv in {venv} (once)", flush=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--only-binary", ":all:",
-                        "-r", str(NADE_REQUIREMENTS)], check=True)
+        install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--only-binary",
+                                  ":all:", "-r", str(NADE_REQUIREMENTS)],
+                                 capture_output=True, text=True)
+        if install.returncode != 0:
+            raise SystemExit(f"cannot install nade into {venv}:\n{install.stderr[-3000:]}")
         (venv / ".complete").touch()
     return python
 

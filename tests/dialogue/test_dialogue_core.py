@@ -3,6 +3,7 @@ aggregation, memory, sentence streaming, local server helpers."""
 
 import asyncio
 import socket
+import time
 
 import pytest
 
@@ -309,3 +310,32 @@ def test_when_nothing_passes_the_guard_the_configured_fallback_is_spoken():
     result, spoken = _guarded_turn(leak, {a: leak for a in AGENTS})
     assert spoken == ["Sorry, I did not catch that."] and result.reply == "Sorry, I did not catch that."
     assert result.reply_source.startswith("the fallback reply")
+
+
+def test_the_agents_deadline_keeps_finished_sentences_and_waits_when_nothing_is_usable():
+    fast = Behavior(text="Fast answer here.", delay=0.05)
+    # Two sentences, the second one arriving long after the deadline.
+    slow = Behavior(text="First sentence done. " + " ".join(["more"] * 40) + ".", delay=0.05,
+                    tokens_per_second=20.0)
+    silent = Behavior(text="Too late.", delay=3.0)
+    with FakeOpenAIServer({"agent-happiness": fast, "agent-sadness": slow,
+                           "agent-fear": silent, "agent-anger": fast}) as fake:
+        started = time.monotonic()
+        answers = asyncio.run(ask_panel(LlmClient(), PromptSet(), _agents(fake.base_url), "Hi",
+                                        deadline=0.6))
+        assert time.monotonic() - started < 1.5
+        by_agent = {a.agent: a for a in answers}
+        assert by_agent["happiness"].ok and not by_agent["happiness"].cut
+        cut = by_agent["sadness"]
+        assert cut.ok and cut.cut and cut.text == "First sentence done." and "deadline" in cut.error
+        assert not by_agent["fear"].ok and by_agent["fear"].cut
+        assert "no complete sentence" in by_agent["fear"].error
+        # Nobody usable at the deadline: the first to finish is awaited, the rest stopped.
+        fake.behaviors.update({"agent-happiness": silent, "agent-anger": silent,
+                               "agent-sadness": Behavior(text="Late but whole.", delay=1.0)})
+        started = time.monotonic()
+        answers = asyncio.run(ask_panel(LlmClient(), PromptSet(), _agents(fake.base_url), "Hi",
+                                        deadline=0.3))
+        assert 0.9 < time.monotonic() - started < 2.5
+        assert [a.agent for a in answers if a.ok] == ["sadness"]
+        assert answers[1].text == "Late but whole." and not answers[1].cut

@@ -1,4 +1,9 @@
-"""Ask every emotion agent at once; a failing agent is recorded and the others go on."""
+"""Ask every emotion agent at once; a failing agent is recorded and the others go on.
+
+With a deadline, an agent still writing when it passes is stopped and its complete sentences so
+far are its answer (a robot should not keep the user waiting for one slow voice). When no agent
+has anything usable by then, the panel waits for the first to finish instead.
+"""
 
 import asyncio
 import time
@@ -8,6 +13,7 @@ from typing import Callable, List, Optional, Sequence
 from insideout_dialogue.core.agent_config import AgentConfig
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompts import History, PromptSet, agent_messages
+from insideout_dialogue.core.reply_sentences import SentenceStream
 
 
 @dataclass
@@ -19,6 +25,9 @@ class AgentAnswer:
     error: str = ""
     latency: float = 0.0  # request to complete answer (or failure) [s]
     first_token_latency: float = -1.0  # request to its first token [s]; -1: none came
+    # Stopped at the panel's deadline: `text` holds the sentences it had finished by then.
+    cut: bool = False
+    streamed: str = ""  # what has arrived so far
 
 
 # Called as each agent finishes (in completion order), e.g. for action feedback.
@@ -26,13 +35,16 @@ AgentDoneCallback = Callable[[AgentAnswer], None]
 
 
 async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, question: str,
-                    history: History = ()) -> AgentAnswer:
+                    history: History = (), answer: Optional[AgentAnswer] = None) -> AgentAnswer:
+    """The agent's answer, filled into `answer` (if given) as it streams."""
     started = time.monotonic()
-    answer = AgentAnswer(agent=agent.name, model=agent.endpoint.model)
+    answer = answer or AgentAnswer(agent=agent.name, model=agent.endpoint.model)
     messages = agent_messages(prompts, agent.prompt, agent.paper_word, question, history)
-    def first_token(_piece: str) -> None:
+
+    def first_token(piece: str) -> None:
         if answer.first_token_latency < 0:
             answer.first_token_latency = time.monotonic() - started
+        answer.streamed += piece
 
     try:
         # Streamed, only to see when the first token comes (per-stage timing).
@@ -44,20 +56,53 @@ async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, q
     return answer
 
 
+def _cut_at_deadline(answer: AgentAnswer, deadline: float, elapsed: float) -> AgentAnswer:
+    """An answer stopped at the deadline: its complete sentences, or a failure without any."""
+    sentences = SentenceStream().feed(answer.streamed + " ")
+    answer.latency = elapsed
+    answer.cut = True
+    if sentences:
+        answer.text, answer.ok = " ".join(sentences), True
+        answer.error = f"cut at the agents' {deadline:g} s deadline"
+    else:
+        answer.ok = False
+        answer.error = f"no complete sentence within the agents' {deadline:g} s deadline"
+    return answer
+
+
 async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[AgentConfig],
                     question: str, history: History = (),
-                    on_agent_done: Optional[AgentDoneCallback] = None) -> List[AgentAnswer]:
-    """Every agent's answer in the configured order. Cancelling this cancels every request."""
+                    on_agent_done: Optional[AgentDoneCallback] = None,
+                    deadline: float = 0.0) -> List[AgentAnswer]:
+    """Every agent's answer in the configured order. Cancelling this cancels every request.
 
-    async def one(agent: AgentConfig) -> AgentAnswer:
-        answer = await ask_agent(client, prompts, agent, question, history)
+    `deadline` > 0: agents still writing after that many seconds are stopped (see module doc).
+    """
+    started = time.monotonic()
+    answers = [AgentAnswer(agent=agent.name, model=agent.endpoint.model) for agent in agents]
+
+    async def one(agent: AgentConfig, answer: AgentAnswer) -> AgentAnswer:
+        await ask_agent(client, prompts, agent, question, history, answer)
         if on_agent_done is not None:
             on_agent_done(answer)
         return answer
 
-    tasks = [asyncio.create_task(one(agent)) for agent in agents]
+    tasks = [asyncio.create_task(one(agent, answer)) for agent, answer in zip(agents, answers)]
     try:
-        return list(await asyncio.gather(*tasks))
+        done, late = await asyncio.wait(tasks, timeout=deadline if deadline > 0 else None)
+        if late and not any(t.result().ok for t in done) and \
+                not any(SentenceStream().feed(a.streamed + " ") for a in answers):
+            # Nothing usable yet: a late answer beats none (the fallback reply) at all.
+            done, late = await asyncio.wait(late, return_when=asyncio.FIRST_COMPLETED)
+        # cancel() is False for a task that finished meanwhile: that answer is whole.
+        stopped = {task for task in late if task.cancel()}
+        await asyncio.gather(*late, return_exceptions=True)
+        for task, answer in zip(tasks, answers):
+            if task in stopped:
+                _cut_at_deadline(answer, deadline, time.monotonic() - started)
+                if on_agent_done is not None:
+                    on_agent_done(answer)
+        return answers
     finally:
         # On cancellation gather cancels its children, but make it explicit and wait for them
         # so no request outlives the turn.

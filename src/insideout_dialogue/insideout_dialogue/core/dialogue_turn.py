@@ -49,6 +49,9 @@ class TurnSettings:
     # Earlier turns go to the aggregator always, to the agents only when this is set: on a small
     # local model every history token is paid five times per turn otherwise.
     history_in_agent_prompts: bool = False
+    # Seconds after which agents still writing are stopped (their finished sentences used);
+    # 0: wait for every agent.
+    agents_deadline: float = 0.0
 
 
 @dataclass
@@ -111,7 +114,7 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
 
     agent_history = history if settings.history_in_agent_prompts else ()
     result.answers = await ask_panel(client, settings.prompts, settings.agents, result.user_text,
-                                     agent_history, agent_done)
+                                     agent_history, agent_done, settings.agents_deadline)
     result.agents_latency = time.monotonic() - result.started_at
     if not any(answer.ok for answer in result.answers):
         return result.fail(ERROR_ALL_AGENTS_FAILED, _all_failed_message(result.answers),

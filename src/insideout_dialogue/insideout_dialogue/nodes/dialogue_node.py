@@ -178,7 +178,8 @@ class DialogueNode(Node):
             agents=agents, aggregator=aggregator, prompts=prompts,
             strategy=p["aggregation.strategy"], emotion_to_agent=mapping,
             fallback_reply=p["reply.fallback"], stream_sentences=p["reply.stream_sentences"],
-            history_in_agent_prompts=p["memory.in_agent_prompts"])
+            history_in_agent_prompts=p["memory.in_agent_prompts"],
+            agents_deadline=p["agents.deadline"])
 
     def _model_name(self, prefix: str, base_url: str, model: str) -> str:
         """The model to ask for: as configured, or for the embedded server, its model's name."""
@@ -520,6 +521,7 @@ class DialogueNode(Node):
         if self._local_server is not None:
             server = self._local_server.status()
             values["local_llm"] = server.state
+            values["local_llm_model"] = self._local_server.server.model_path.name
             values["local_llm_restarts"] = server.restarts
             if server.state != RUNNING:
                 values["local_llm_last_exit_code"] = server.last_exit_code

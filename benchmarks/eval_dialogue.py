@@ -148,7 +148,9 @@ def report(path: Path, args, turns, ours_tally, paper_tally, elapsed):
         r = t["result"]
         flags = "; ".join(f"{k}: {v!r}" for k, v in t["problems"].items()) or "clean"
         lines += [f"### {t['utterance']} ({t['kind']}; user {t['emotion']})", "",
-                  f"**Reply** ({r.reply_source}; {r.latency:.1f} s; {flags}): {r.reply}", ""]
+                  f"**Reply** ({r.reply_source}; agents {r.agents_latency:.1f} s, first sentence "
+                  f"{r.first_sentence_latency:.1f} s, turn {r.latency:.1f} s; {flags}): {r.reply}",
+                  ""]
         for answer, weight in zip(r.answers, r.weights or [0.0] * len(r.answers)):
             text = answer.text if answer.ok else f"(failed: {answer.error})"
             lines.append(f"- {answer.agent} ({weight:.2f}): {text}")

@@ -9,7 +9,7 @@ from typing import Dict, List
 
 _SCAFFOLDING = re.compile(
     r"\bweights?\b|\bagents?\b|\bvoices?\b|\binner thoughts?\b|\byour thoughts\s*:"
-    r"|\bthe person (?:said|looks)\b|\breply to the person\b|\b(?:system|user|assistant)\s*:"
+    r"|\bthe (?:person|user)\b|\bthoughts? fits?\b|\b(?:here'?s|here is) an? [\w ]*response\b|\b(?:system|user|assistant)\s*:"
     r"|<\|[^|>]*\|>|\b(?:happiness|sadness|fear|anger|joy)\s*[:(\]]"
     r"|\bInside Out\b|\bexample\s*:", re.IGNORECASE)
 _LIST = re.compile(r"(^|\n)\s*(?:[-*•+]|\d{1,2}[.)])\s+\S")

@@ -49,7 +49,7 @@ def test_one_agent_failing_the_turn_goes_on(spawn_node, ros, fake_llm):
     # The failed agent's weight went to the others; the aggregator never saw its answer.
     assert turn.agent_weights[AGENTS.index("fear")] == 0.0
     assert sum(turn.agent_weights) == pytest.approx(1.0, abs=1e-5)
-    aggregator_prompt = fake_llm.requests_for("fake-ok")[0].messages[-1]["content"]
+    aggregator_prompt = fake_llm.requests_for("fake-ok")[0].messages[0]["content"]  # the system prompt
     assert "agent-happiness answer one" in aggregator_prompt and "fake-http500" not in aggregator_prompt
     assert turn.reply == "fake-ok answer one. fake-ok answer two."
     assert node.running()

@@ -26,8 +26,9 @@ def _start(spawn_node, ros, params):
 
 
 def _aggregator_prompt(server, question):
+    """The aggregator's whole chat for `question` (its system prompt holds answers and mood)."""
     requests = [r for r in server.requests_for("fake-ok") if question in r.messages[-1]["content"]]
-    return requests[-1].messages[-1]["content"] if requests else ""
+    return "\n".join(m["content"] for m in requests[-1].messages) if requests else ""
 
 
 def test_sad_face_gives_the_configured_sadness_weights(spawn_node, ros, fake_llm):
@@ -48,7 +49,7 @@ def test_sad_face_gives_the_configured_sadness_weights(spawn_node, ros, fake_llm
                                                                             "fear", "anger")]
     assert positions == sorted(positions), prompt
     assert "weight" not in prompt and "0.5" not in prompt
-    assert "looks sad. Comfort them" in prompt
+    assert "They look sad. Comfort them" in prompt
 
 
 def test_configured_mapping_and_select_strategy(spawn_node, ros, fake_llm):
@@ -79,7 +80,7 @@ def test_stale_or_missing_face_counts_as_neutral(spawn_node, ros, fake_llm):
     io.say("Still there?")
     stale = io.turn_for("Still there?")
     assert stale is not None and list(stale.agent_weights) == pytest.approx([0.25] * 4)
-    assert "cannot see the person" in _aggregator_prompt(fake_llm, "Still there?")
+    assert "cannot see their face" in _aggregator_prompt(fake_llm, "Still there?")
 
 
 def _reset_memory(ros):

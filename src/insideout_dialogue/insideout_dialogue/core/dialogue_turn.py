@@ -3,6 +3,7 @@
 The error codes equal Respond.action's ERROR_* constants (a test checks they stay equal).
 """
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
@@ -30,6 +31,8 @@ STAGE_AGENTS = "agents"
 STAGE_AGENT_DONE = "agent_done"
 STAGE_AGGREGATING = "aggregating"
 STAGE_REPLY_PARTIAL = "reply_partial"
+
+_ENDS_SENTENCE = re.compile(r"[.!?\u2026][\"')\]]*\s*$")
 
 # The error of an agent whose request was still running when the turn ended.
 NOT_ANSWERED = "not answered yet"
@@ -158,7 +161,10 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
     except LlmCallError as error:
         return result.fail(ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}",
                            settings.fallback_reply)
-    for sentence in (sentences.flush() if settings.stream_sentences else split_sentences(reply)):
+    rest = sentences.flush() if settings.stream_sentences else split_sentences(reply)
+    if (spoken or len(rest) > 1) and rest and not _ENDS_SENTENCE.search(rest[-1]):
+        rest = rest[:-1]  # cut off by max_tokens mid-sentence: do not speak the fragment
+    for sentence in rest:
         emit(sentence)
     result.reply_source = "aggregator"
     if refused and spoken:

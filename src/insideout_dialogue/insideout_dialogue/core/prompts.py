@@ -51,16 +51,16 @@ DEFAULT_AGENT_PROMPTS = {
 DEFAULT_PAPER_WORDS = {"happiness": "happy", "sadness": "sad", "fear": "fear", "anger": "angry"}
 
 DEFAULT_AGGREGATOR_PROMPT = (
-    "You are a kind robot talking with a person. You hear a few thoughts of your own about what"
-    " the person said. Reply to the person in one or two short spoken sentences, in your own"
-    " plain words, blending the thoughts that help the person most. If the person may be in"
-    " danger, kindly tell them to get help from someone nearby."
+    "You are a kind robot talking with someone. Before you answer, you have a few thoughts of your"
+    " own about what they said, listed below. Answer them in one or two short spoken sentences, in"
+    " your own plain words, blending the thoughts that help them most. If they may be in danger,"
+    " kindly tell them to get help from someone nearby."
 )
 DEFAULT_WEIGHTED_AGGREGATOR_PROMPT = (
-    DEFAULT_AGGREGATOR_PROMPT + " The first thoughts fit the person's mood best."
+    DEFAULT_AGGREGATOR_PROMPT + " The first thoughts fit their mood best."
 )
 
-# What the reply should do for a person who shows each emotion (the aggregator's goal).
+# What the reply should do for someone who shows each emotion (the aggregator's goal).
 EMOTION_GOALS = {
     "anger": "Calm them down and take them seriously.",
     "contempt": "Stay calm and friendly.",
@@ -112,12 +112,12 @@ class UserEmotion:
     def sentence(self) -> str:
         """How the improved aggregator prompt describes the user's feeling, and what to do."""
         if self.fallback_reason:
-            return "You cannot see the person's face right now. " + EMOTION_GOALS[NEUTRAL]
+            return "You cannot see their face right now. " + EMOTION_GOALS[NEUTRAL]
         goal = EMOTION_GOALS.get(self.label, EMOTION_GOALS[NEUTRAL])
         if self.label == NEUTRAL:
-            return "The person looks calm. " + goal
+            return "They look calm. " + goal
         adjective = EMOTION_ADJECTIVES.get(self.label, self.label)
-        return f"The person looks {adjective}. {goal}"
+        return f"They look {adjective}. {goal}"
 
 
 Message = Dict[str, str]
@@ -175,11 +175,12 @@ def aggregator_messages(prompts: PromptSet, weighted: bool, question: str,
         messages.append({"role": "user", "content": request})
         return messages
     system = prompts.weighted_aggregator_prompt if weighted else prompts.aggregator_prompt
-    # No names, labels, numbers or quotes for the model to read back: a thought per line, the
-    # best-weighted first when weighted.
+    # The utterance stays the user's own turn, so the model answers it instead of commenting on
+    # a task ("The person seems upset ..."); the thoughts and the mood go into the system prompt,
+    # one thought per line, best-weighted first when weighted, with no names, labels or numbers
+    # for the model to read back.
     ordered = sorted(answers, key=lambda a: -a.weight) if weighted else list(answers)
-    lines = [f'The person said: "{question}"', emotion.sentence(), "Your thoughts:"]
-    lines += [" ".join(answer.text.split()) for answer in ordered]
-    lines.append("Your reply to the person:")
-    return ([{"role": "system", "content": system}] + _history_messages(history)
-            + [{"role": "user", "content": "\n".join(lines)}])
+    context = [system, emotion.sentence(), "Your thoughts:"]
+    context += [" ".join(answer.text.split()) for answer in ordered]
+    return ([{"role": "system", "content": "\n".join(context)}] + _history_messages(history)
+            + [{"role": "user", "content": question}])

@@ -82,7 +82,7 @@ BASE_SPECS: List[ParamSpec] = [
               "Name of the environment variable holding the aggregator's API key; empty: none.",
               check=_check_env_name),
     ParamSpec("aggregator.temperature", 0.7, "Aggregator sampling temperature.", 0.0, 2.0),
-    ParamSpec("aggregator.max_tokens", 96, "Aggregator answer limit [tokens].", 1, 4096),
+    ParamSpec("aggregator.max_tokens", 64, "Aggregator answer limit [tokens].", 1, 4096),
     ParamSpec("aggregator.timeout", 30.0, "Aggregator whole-request timeout [s].", 0.1, 600.0),
     ParamSpec("prompts.style", "improved",
               "improved: our persona prompts (short spoken answers, safety); paper: the seed's "
@@ -171,7 +171,7 @@ def agent_specs(names: Sequence[str]) -> List[ParamSpec]:
                       " empty: none.", check=_check_env_name),
             ParamSpec(p + "temperature", 0.7, f"Sampling temperature of the {name} agent.",
                       0.0, 2.0),
-            ParamSpec(p + "max_tokens", 64, f"Answer limit of the {name} agent [tokens].", 1, 4096),
+            ParamSpec(p + "max_tokens", 40, f"Answer limit of the {name} agent [tokens].", 1, 4096),
             ParamSpec(p + "timeout", 30.0, f"Whole-request timeout of the {name} agent [s].",
                       0.1, 600.0),
             ParamSpec(p + "prompt", default_agent_prompt(name),

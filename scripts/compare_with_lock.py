@@ -1,9 +1,11 @@
 """Print how the venv's installed packages differ from requirements/constraints.txt (the lock).
 
-    python scripts/compare_with_lock.py [requirements/constraints.txt]
+    python scripts/compare_with_lock.py [--remove-extras] [requirements/constraints.txt]
 
 Run by scripts/setup.sh after it installs, so a machine that got something other than the tested
-versions says so. Exit code 0 either way: a difference is news, not a failure.
+versions says so. Exit code 0 either way: a difference is news, not a failure. With
+--remove-extras, packages the lock no longer has (e.g. one a requirements change dropped) are
+uninstalled from the venv first, so an existing checkout ends up where a fresh one does.
 """
 
 import re
@@ -26,12 +28,26 @@ def parse_pins(lines):
     return pins
 
 
-def main() -> int:
-    lock_path = Path(sys.argv[1] if len(sys.argv) > 1 else "requirements/constraints.txt")
-    locked = parse_pins(lock_path.read_text().splitlines())
+def installed_pins():
     frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all", "--local"],
                             capture_output=True, text=True, check=True).stdout.splitlines()
-    installed = parse_pins(frozen)
+    return parse_pins(frozen)
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    remove_extras = "--remove-extras" in args
+    args = [a for a in args if a != "--remove-extras"]
+    lock_path = Path(args[0] if args else "requirements/constraints.txt")
+    locked = parse_pins(lock_path.read_text().splitlines())
+    installed = installed_pins()
+    if remove_extras:
+        extras = sorted(n for n in installed if n not in locked and n != "wheel")
+        if extras:
+            print(f"[setup] removing packages the lock no longer has: {' '.join(extras)}")
+            subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", *extras],
+                           check=True)
+            installed = installed_pins()
     changed = sorted(n for n in installed if n in locked and installed[n] != locked[n])
     extra = sorted(n for n in installed if n not in locked and n != "wheel")
     for name in changed:

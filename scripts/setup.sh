@@ -67,7 +67,7 @@ if [ "$(cat "$STATE/requirements.sha256" 2>/dev/null)" != "$want" ]; then
   for r in "${REQS[@]}"; do req_args+=(-r "$r"); done
   quiet_pip python -m pip install -q -c "$LOCK" "${req_args[@]}"
   quiet_pip python -m pip install -q -c "$LOCK" --no-deps -r requirements/nodeps.txt
-  python scripts/compare_with_lock.py "$LOCK"
+  python scripts/compare_with_lock.py --remove-extras "$LOCK"
   echo "$want" > "$STATE/requirements.sha256"
   rm -f "$STATE/cmake_paths_fixed"
 fi

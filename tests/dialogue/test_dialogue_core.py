@@ -339,3 +339,21 @@ def test_the_agents_deadline_keeps_finished_sentences_and_waits_when_nothing_is_
         assert 0.9 < time.monotonic() - started < 2.5
         assert [a.agent for a in answers if a.ok] == ["sadness"]
         assert answers[1].text == "Late but whole." and not answers[1].cut
+
+
+def test_a_connection_dropped_before_any_answer_is_tried_once_more():
+    with FakeOpenAIServer({"dropper": Behavior(kind="drop_once", text="Answered after all."),
+                           "always-500": Behavior(kind="http500")}) as fake:
+        for stream in (False, True):
+            fake.behaviors["dropper"].dropped = False
+            pieces = []
+            text = asyncio.run(LlmClient().chat(_endpoint(fake.base_url, "dropper"),
+                                                [{"role": "user", "content": "hi"}],
+                                                pieces.append if stream else None))
+            assert text == "Answered after all."
+        assert len(fake.requests_for("dropper")) == 4  # two per call: dropped, then answered
+        # Errors the server did answer are not repeated.
+        with pytest.raises(LlmCallError, match="HTTP 500"):
+            asyncio.run(LlmClient().chat(_endpoint(fake.base_url, "always-500"),
+                                         [{"role": "user", "content": "hi"}]))
+        assert len(fake.requests_for("always-500")) == 1

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-KINDS = ("ok", "http500", "hang", "malformed")
+KINDS = ("ok", "http500", "hang", "malformed", "drop_once")
 
 
 @dataclass
@@ -29,6 +29,9 @@ class Behavior:
     tokens_per_second: float = 0.0
     # How long a "hang" holds the connection open at most [s].
     hang_limit: float = 120.0
+    # drop_once: the first request's connection is closed without a response (as a server closing
+    # an idle keep-alive connection just as the client reuses it); later requests are answered.
+    dropped: bool = False
 
 
 @dataclass
@@ -177,6 +180,10 @@ class FakeOpenAIServer:
                     record.client_disconnected = True
                 except asyncio.TimeoutError:
                     pass
+                return False
+            if behavior.kind == "drop_once" and not behavior.dropped:
+                behavior.dropped = True
+                writer.transport.abort()
                 return False
             if behavior.kind == "http500":
                 # The error body echoes the request's Authorization header, as a careless proxy

@@ -8,6 +8,7 @@ closes the HTTP connection, so the server stops working on it.
 import asyncio
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
+import httpx2  # the HTTP library the openai package is built on
 import openai
 from openai import AsyncOpenAI
 
@@ -44,9 +45,15 @@ class LlmClient:
         if key not in self._clients:
             # No retries: a retry would silently double the time a failing agent takes; the
             # panel goes on without it instead.
+            # Idle connections are dropped after 2 s, before servers drop them (llama-server
+            # after 5 s, httpx's own default): reusing one the server is closing at that moment
+            # failed a turn with "Server disconnected without sending a response".
             self._clients[key] = AsyncOpenAI(
                 api_key=resolve_api_key(endpoint.api_key_env), base_url=endpoint.base_url,
-                max_retries=0, timeout=endpoint.timeout)
+                max_retries=0, timeout=endpoint.timeout,
+                http_client=openai.DefaultAsyncHttpxClient(
+                    limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20,
+                                        keepalive_expiry=2.0)))
         return self._clients[key]
 
     async def chat(self, endpoint: EndpointConfig, messages: List[Dict[str, str]],
@@ -54,10 +61,7 @@ class LlmClient:
         """The answer's text; streams (calling `on_delta` per piece) when `on_delta` is given."""
         try:
             async with asyncio.timeout(endpoint.timeout):
-                if on_delta is None:
-                    text = await self._complete(endpoint, messages)
-                else:
-                    text = await self._stream(endpoint, messages, on_delta)
+                text = await self._call_once_more_if_dropped(endpoint, messages, on_delta)
         except LlmCallError:
             raise
         except (TimeoutError, openai.APITimeoutError):
@@ -80,6 +84,26 @@ class LlmClient:
         if not text.strip():
             raise LlmCallError("empty", f"empty answer from {endpoint.base_url}")
         return text.strip()
+
+    async def _call_once_more_if_dropped(self, endpoint, messages, on_delta) -> str:
+        """One call; repeated once when the connection dropped before any answer came (a pooled
+        connection the server had just closed): nothing was answered, so nothing is repeated."""
+        received = []
+
+        def counting(piece: str) -> None:
+            received.append(piece)
+            on_delta(piece)
+
+        for attempt in (1, 2):
+            try:
+                if on_delta is None:
+                    return await self._complete(endpoint, messages)
+                return await self._stream(endpoint, messages, counting)
+            except openai.APIConnectionError as error:
+                dropped = isinstance(error.__cause__, httpx2.RemoteProtocolError)
+                if attempt == 2 or received or not dropped or isinstance(error, openai.APITimeoutError):
+                    raise
+        raise AssertionError("unreachable")
 
     async def _complete(self, endpoint: EndpointConfig, messages) -> str:
         response = await self._client(endpoint).chat.completions.create(

@@ -5,11 +5,11 @@ Needs the model assembled by set-up (scripts/setup.d/40-llm-model.sh) and llama-
 """
 
 import re
-import socket
 import time
 
 import pytest
 
+from support.ports import free_port
 from support.ros_harness import NodeProcess, RosHarness
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
@@ -19,15 +19,10 @@ SCAFFOLDING = re.compile(r"\b(weights?|agents?|voices?|thoughts?:|the person sai
                          re.IGNORECASE)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def default_dialogue():
-    base_url = f"http://127.0.0.1:{_free_port()}/v1"
+    base_url = f"http://127.0.0.1:{free_port()}/v1"
     params = {"local_llm.base_url": base_url, "aggregator.base_url": base_url,
               "aggregator.timeout": 120.0, "local_llm.startup_timeout": 120.0}
     for agent in AGENTS:

@@ -5,13 +5,13 @@ turn goes on; all agents or the aggregator failing gives the fallback reply and 
 """
 
 import time
-import socket
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 
 from insideout_msgs.action import Respond
 from support.fake_openai_server import Behavior, FakeOpenAIServer
+from support.ports import free_port
 from support.ros_harness import wait_until
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face, params_for
@@ -80,14 +80,9 @@ def test_all_agents_failing_gives_the_fallback(spawn_node, ros, fake_llm, kind, 
     assert node.running()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def test_connection_refused(spawn_node, ros):
-    closed = f"http://127.0.0.1:{_free_port()}/v1"
+    closed = f"http://127.0.0.1:{free_port()}/v1"
     diagnostics = ros.collect(DiagnosticArray, "/diagnostics")
     node, io = _start(spawn_node, ros, params_for(closed))
     io.say("Anyone home?")

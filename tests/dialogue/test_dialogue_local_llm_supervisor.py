@@ -18,6 +18,7 @@ import pytest
 
 from insideout_dialogue.core.local_llm_server import LocalLlmServer, is_listening
 from insideout_dialogue.core.local_llm_supervisor import RESTARTING, RUNNING, STOPPED, LocalLlmSupervisor
+from support.ports import free_port
 from support.ros_harness import wait_until
 
 
@@ -49,17 +50,12 @@ class Log:
             return any(part in text for _, text in self.lines)
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture
 def models_server(tmp_path):
     (tmp_path / "v1").mkdir()
     (tmp_path / "v1" / "models").write_text(json.dumps({"object": "list", "data": [{"id": "static"}]}))
-    server = StaticModelsServer(f"http://127.0.0.1:{_free_port()}/v1", tmp_path)
+    server = StaticModelsServer(f"http://127.0.0.1:{free_port()}/v1", tmp_path)
     server.start(10.0)
     yield server
     server.stop()

@@ -9,7 +9,6 @@ server on shutdown. One node (and so one server start) for this module.
 import os
 import re
 import signal
-import socket
 import time
 
 import pytest
@@ -17,20 +16,16 @@ import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 
 from insideout_dialogue.core.local_llm_server import is_listening
+from support.ports import free_port
 from support.ros_harness import NodeProcess, RosHarness
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def real_dialogue():
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     params = {"local_llm.base_url": base_url, "local_llm.preset": "smollm2-135m",
               "aggregator.base_url": base_url,

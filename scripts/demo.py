@@ -488,6 +488,15 @@ def report(out: Path, obs: Observations, question: str, finished: bool) -> int:
                            "latency_s": round(a.latency, 3)} for a in
                           (turn.agent_replies if turn is not None else [])],
                "question_end_to_first_reply_audio_s": None if latency is None else round(latency, 3)}
+    if first_audio is not None and obs.speech_end is not None and finals:
+        # Where the time went: question end -> transcript -> (dialogue stages) -> first audio.
+        summary["stages_s"] = {"question_end_to_transcript": round(finals[0][0] - obs.speech_end, 3)}
+        if turn is not None:
+            summary["stages_s"].update({
+                "transcript_to_agents_done": round(turn.agents_latency, 3),
+                "transcript_to_aggregator_first_token": round(turn.aggregator_first_token_latency, 3),
+                "transcript_to_first_sentence": round(turn.first_sentence_latency, 3)})
+        print("Stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in summary["stages_s"].items()))
     marks = {"speech_start": obs.speech_start, "speech_end": obs.speech_end,
              "transcript": finals[0][0] if finals else None, "dialogue_turn": turn_time,
              "reply_audio_start": first_audio, "reply_audio_end": last_audio}

@@ -4,6 +4,7 @@ import dataclasses
 
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.dialogue_turn import TurnSettings
+from insideout_dialogue.core.embedded_slots import pin_embedded_slots
 from insideout_dialogue.core.emotion_weights import parse_mapping_row
 from insideout_dialogue.core.prompts import PromptSet
 from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_specs
@@ -32,10 +33,23 @@ def default_settings(base_url: str, model: str, style: str = "improved") -> Turn
         paper_aggregator_template=value["prompts.paper.aggregator_template"],
         paper_emotion_clause=value["prompts.paper.emotion_clause"])
     mapping = {label: parse_mapping_row(value[f"emotion_to_agent.{label}"]) for label in LABELS}
-    return TurnSettings(agents=agents, aggregator=endpoint("aggregator."), prompts=prompts,
+    settings = TurnSettings(agents=agents, aggregator=endpoint("aggregator."), prompts=prompts,
                         strategy=value["aggregation.strategy"], emotion_to_agent=mapping,
-                        fallback_reply=value["reply.fallback"])
+                        fallback_reply=value["reply.fallback"],
+                        agents_deadline=value["agents.deadline"],
+                        agents_max_sentences=value["agents.max_sentences"],
+                        first_clause_min_words=value["reply.first_clause_min_words"])
+    # As dialogue_node pins the slots of the server it starts (embedded_server: 5 slots).
+    return with_style(pin_embedded_slots(settings, base_url, len(agents) + 1), style)
 
 
 def with_style(settings: TurnSettings, style: str) -> TurnSettings:
-    return dataclasses.replace(settings, prompts=dataclasses.replace(settings.prompts, style=style))
+    """The settings with another prompt style; the paper's single growing chat is left to the
+    server's own slot choice (the slot holding the chat so far), as the seed's demo would be."""
+    prompts = dataclasses.replace(settings.prompts, style=style)
+    if style == "paper":
+        unpin = lambda e: dataclasses.replace(e, server_slot=-1)  # noqa: E731
+        return dataclasses.replace(
+            settings, prompts=prompts, aggregator=unpin(settings.aggregator),
+            agents=[dataclasses.replace(a, endpoint=unpin(a.endpoint)) for a in settings.agents])
+    return dataclasses.replace(settings, prompts=prompts)

@@ -2,6 +2,7 @@
 aggregation, memory, sentence streaming, local server helpers."""
 
 import asyncio
+import dataclasses
 import socket
 import time
 
@@ -9,9 +10,10 @@ import pytest
 
 from insideout_dialogue.core import dialogue_turn
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig, redact
-from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
+from insideout_dialogue.core.agent_panel import AgentAnswer, SentenceBudget, ask_panel
 from insideout_dialogue.core.aggregation import aggregate, select_answer
 from insideout_dialogue.core.conversation_memory import ConversationMemory
+from insideout_dialogue.core.embedded_slots import pin_embedded_slots
 from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT, EmotionReading,
                                                      MappingError, agent_weights,
                                                      check_mapping_row, effective_emotion,
@@ -265,7 +267,7 @@ def test_local_server_helpers():
     assert not needs_local_server(["https://api.openai.com/v1"], busy)
 
 
-def _guarded_turn(aggregate_text, agent_texts=None):
+def _guarded_turn(aggregate_text, agent_texts=None, first_clause_min_words=0):
     """One turn against the FAKE server: the aggregator answers `aggregate_text`."""
     behaviors = {"aggregator": Behavior(text=aggregate_text)}
     for agent, text in (agent_texts or {}).items():
@@ -274,7 +276,8 @@ def _guarded_turn(aggregate_text, agent_texts=None):
         settings = dialogue_turn.TurnSettings(
             agents=_agents(fake.base_url), aggregator=_endpoint(fake.base_url, "aggregator"),
             prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
-            fallback_reply="Sorry, I did not catch that.")
+            fallback_reply="Sorry, I did not catch that.",
+            first_clause_min_words=first_clause_min_words)
         spoken = []
         result = dialogue_turn.TurnResult(user_text="I passed my exam!", emotion=UserEmotion())
         asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, {"happiness": 1.0}, (),
@@ -303,6 +306,24 @@ def test_an_empty_aggregate_falls_back_and_a_clean_one_is_spoken_as_it_is():
     assert spoken == ["Great job!"] and "it was empty" in result.reply_source
     result, spoken = _guarded_turn("Great job. Have fun tonight!")
     assert spoken == ["Great job.", "Have fun tonight!"] and result.reply_source == "aggregator"
+
+
+def test_a_long_first_sentence_is_spoken_from_its_first_clause():
+    text = "You could go out for dinner with friends, watch a movie, or dance. Well done, really!"
+    result, spoken = _guarded_turn(text, first_clause_min_words=6)
+    # Only the first sentence is cut, at its first comma after six words; the rest is whole.
+    assert spoken == ["You could go out for dinner with friends,", "watch a movie, or dance.",
+                      "Well done, really!"]
+    assert result.reply == text and result.reply_source == "aggregator"
+    # Off, or a first clause shorter than the minimum: whole sentences.
+    assert _guarded_turn(text)[1] == ["You could go out for dinner with friends, watch a movie, "
+                                      "or dance.", "Well done, really!"]
+    assert _guarded_turn("Great job, you did it. Rest now.", first_clause_min_words=6)[1] == \
+        ["Great job, you did it.", "Rest now."]
+    # The guard checks the clause like any sentence.
+    result, spoken = _guarded_turn("happiness weight 0.7 and sadness weight 0.1, then more words.",
+                                   {"happiness": "Congratulations, that is wonderful news!"}, 6)
+    assert spoken == ["Congratulations, that is wonderful news!"]
 
 
 def test_when_nothing_passes_the_guard_the_configured_fallback_is_spoken():
@@ -339,6 +360,112 @@ def test_the_agents_deadline_keeps_finished_sentences_and_waits_when_nothing_is_
         assert 0.9 < time.monotonic() - started < 2.5
         assert [a.agent for a in answers if a.ok] == ["sadness"]
         assert answers[1].text == "Late but whole." and not answers[1].cut
+
+
+def test_agents_are_stopped_after_max_sentences_and_their_requests_closed():
+    # The first sentence comes at once; the rest would take 5 s at 10 tokens/s.
+    rambling = Behavior(text="Oh no! That is really sad news for you. " + " ".join(["and"] * 50) + ".",
+                        delay=0.05, tokens_per_second=10.0)
+    one_sentence = Behavior(text="What a lovely thing to hear.", delay=0.05)
+    with FakeOpenAIServer({"agent-happiness": one_sentence, "agent-sadness": rambling,
+                           "agent-fear": rambling, "agent-anger": one_sentence}) as fake:
+        started = time.monotonic()
+        answers = asyncio.run(ask_panel(LlmClient(), PromptSet(), _agents(fake.base_url), "Hi",
+                                        max_sentences=1))
+        elapsed = time.monotonic() - started
+        by_agent = {a.agent: a for a in answers}
+        # "Oh no!" is too short to be an answer alone: it goes with the next sentence.
+        assert by_agent["sadness"].ok and by_agent["sadness"].text == "Oh no! That is really sad news for you."
+        assert by_agent["fear"].text == by_agent["sadness"].text
+        assert by_agent["happiness"].text == "What a lovely thing to hear."
+        assert elapsed < 3.0, f"the panel waited for the rambling agents ({elapsed:.1f} s)"
+        # The server saw the rambling requests hang up (the slot is freed at once).
+        hung_up = lambda: all(r.client_disconnected for r in fake.requests_for("agent-sadness"))  # noqa: E731
+        give_up = time.monotonic() + 3.0
+        while not hung_up() and time.monotonic() < give_up:
+            time.sleep(0.05)
+        assert hung_up()
+        # 0: every agent writes to its end.
+        two = "The first sentence is here. The second sentence is here too."
+        fake.behaviors["agent-sadness"] = Behavior(text=two, delay=0.05)
+        answers = asyncio.run(ask_panel(LlmClient(), PromptSet(), _agents(fake.base_url)[1:2], "Hi"))
+        assert answers[0].text == two
+
+
+def test_the_sentence_budget_counts_short_sentences_with_the_next():
+    budget = SentenceBudget(2)
+    assert not budget.feed("Wow! Great. This is a fine day. ")
+    assert budget.sentences == ["Wow! Great. This is a fine day."]
+    assert budget.feed("I love it so much. More")
+    assert budget.text() == "Wow! Great. This is a fine day. I love it so much."
+    assert not SentenceBudget(0).feed("One sentence that is long enough. Two sentences here too. ")
+
+
+def _prefill_turn(agent_delays, scores):
+    """A turn with pinned slots against the FAKE server; returns (aggregator requests, result)."""
+    behaviors = {f"agent-{a}": Behavior(text=f"The {a} thought is here.", delay=d)
+                 for a, d in agent_delays.items()}
+    behaviors["aggregator"] = Behavior(text="A kind reply for you.")
+    with FakeOpenAIServer(behaviors) as fake:
+        settings = pin_embedded_slots(dialogue_turn.TurnSettings(
+            agents=_agents(fake.base_url), aggregator=_endpoint(fake.base_url, "aggregator"),
+            prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
+            fallback_reply="Sorry."), fake.base_url, 5)
+        result = dialogue_turn.TurnResult(user_text="I passed my exam!",
+                                          emotion=UserEmotion("happiness", 1.0))
+        asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, scores))
+        assert result.success, result.error_message
+        assert [fake.requests_for(f"agent-{a}")[0].id_slot for a in AGENTS] == [0, 1, 2, 3]
+        return fake.requests_for("aggregator"), result
+
+
+def test_the_aggregator_prompt_is_processed_ahead_in_its_slot_as_agents_finish():
+    # happiness weighs most for a happy face; the others tie and stand in the order they finish.
+    requests, result = _prefill_turn({"happiness": 0.1, "fear": 0.3, "sadness": 0.5, "anger": 0.7},
+                                     {"happiness": 1.0})
+    *prefills, final = requests
+    assert all(r.id_slot == 4 for r in requests)
+    assert final.stream and final.messages[-1]["content"] == "I passed my exam!"
+    system = final.messages[0]["content"]
+    thoughts = system.split("Your thoughts:\n")[1].splitlines()
+    assert thoughts == ["The happiness thought is here.", "The fear thought is here.",
+                        "The sadness thought is here.", "The anger thought is here."]
+    # One prefill at the start and one per agent finished before the last: each the start of
+    # the final system text, growing by one thought, generating nothing.
+    assert [r.max_tokens for r in prefills] == [0, 0, 0, 0]
+    texts = [r.messages[0]["content"] for r in prefills]
+    assert all(len(r.messages) == 1 and system.startswith(t) for r, t in zip(prefills, texts))
+    assert [t.split("Your thoughts:")[1].count("\n") for t in texts] == [0, 1, 2, 3]
+
+
+def test_no_prefill_is_sent_while_the_best_weighted_agent_is_still_writing():
+    # The top-weighted agent finishes last: nothing after "Your thoughts:" is settled before.
+    requests, _ = _prefill_turn({"happiness": 0.6, "fear": 0.1, "sadness": 0.2, "anger": 0.3},
+                                {"happiness": 1.0})
+    assert [r.max_tokens for r in requests[:-1]] == [0]
+    assert requests[0].messages[0]["content"].endswith("Your thoughts:")
+
+
+def test_slots_are_pinned_only_on_the_embedded_server_with_room_for_every_role():
+    local, remote = "http://127.0.0.1:8712/v1", "https://api.example.com/v1"
+    base = dialogue_turn.TurnSettings(agents=_agents(local), aggregator=_endpoint(local),
+                                      prompts=PromptSet(), strategy="weighted_llm",
+                                      emotion_to_agent=MAPPING, fallback_reply="Sorry.")
+    pinned = pin_embedded_slots(base, local, 5)
+    assert [a.endpoint.server_slot for a in pinned.agents] == [0, 1, 2, 3]
+    assert pinned.aggregator.server_slot == 4
+    assert pin_embedded_slots(base, local, 4) == base  # too few slots: the server chooses
+    mixed = dataclasses.replace(base, aggregator=_endpoint(remote))
+    pinned = pin_embedded_slots(mixed, local, 4)
+    assert [a.endpoint.server_slot for a in pinned.agents] == [0, 1, 2, 3]
+    assert pinned.aggregator.server_slot == -1
+    # Nothing pinned means no prefill: one aggregator request per turn.
+    with FakeOpenAIServer({"aggregator": Behavior(text="Fine.")}) as fake:
+        settings = dataclasses.replace(base, agents=_agents(fake.base_url),
+                                       aggregator=_endpoint(fake.base_url, "aggregator"))
+        result = dialogue_turn.TurnResult(user_text="Hi", emotion=UserEmotion())
+        asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, {"neutral": 1.0}))
+        assert result.success and len(fake.requests_for("aggregator")) == 1
 
 
 def test_a_connection_dropped_before_any_answer_is_tried_once_more():

@@ -44,6 +44,7 @@ class RecordedRequest:
     finished: float = 0.0
     client_disconnected: bool = False
     max_tokens: Optional[int] = None
+    id_slot: Optional[int] = None  # llama-server's slot field, when the client sent one
 
 
 class FakeOpenAIServer:
@@ -168,7 +169,8 @@ class FakeOpenAIServer:
         model = str(payload.get("model", ""))
         record = RecordedRequest(model=model, messages=payload.get("messages", []),
                                  stream=bool(payload.get("stream")), headers=dict(headers),
-                                 started=time.monotonic(), max_tokens=payload.get("max_tokens"))
+                                 started=time.monotonic(), max_tokens=payload.get("max_tokens"),
+                                 id_slot=payload.get("id_slot"))
         self.requests.append(record)
         last = record.messages[-1].get("content", "") if record.messages else ""
         behavior = self.behavior_for(model, str(last))

@@ -20,6 +20,10 @@ class EndpointConfig:
     max_tokens: int = 96
     # Whole-request limit [s]: connect, wait and (for streams) every token until the last.
     timeout: float = 30.0
+    # llama-server slot (its `id_slot`) every request goes to; -1: the server chooses. Set for
+    # the embedded server only: one slot per agent and one for the aggregator keep each one's
+    # prompt cached, and let the aggregator's prompt be processed ahead (aggregator_prefill).
+    server_slot: int = -1
 
 
 @dataclass(frozen=True)

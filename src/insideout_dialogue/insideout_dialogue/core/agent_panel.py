@@ -3,6 +3,11 @@
 With a deadline, an agent still writing when it passes is stopped and its complete sentences so
 far are its answer (a robot should not keep the user waiting for one slow voice). When no agent
 has anything usable by then, the panel waits for the first to finish instead.
+
+With `max_sentences`, an agent is stopped as soon as it has written that many sentences: the
+prompts ask for one, and a small model that goes on anyway makes every voice (and so the reply)
+wait for words nobody will use. A sentence of fewer than MIN_SENTENCE_WORDS words ("Oh no!") is
+counted with the next one, so an exclamation alone is never a whole answer.
 """
 
 import asyncio
@@ -28,6 +33,37 @@ class AgentAnswer:
     # Stopped at the panel's deadline: `text` holds the sentences it had finished by then.
     cut: bool = False
     streamed: str = ""  # what has arrived so far
+    finished_at: float = 0.0  # monotonic time the answer was complete (or failed) [s]
+
+
+MIN_SENTENCE_WORDS = 4
+
+
+class SentenceBudget:
+    """Counts the complete sentences of a streamed answer; `full` once `limit` have come."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.sentences: List[str] = []
+        self._stream = SentenceStream()
+        self._short = ""  # a sentence too short to count alone, waiting for the next
+
+    def feed(self, piece: str) -> bool:
+        for sentence in self._stream.feed(piece):
+            sentence = f"{self._short} {sentence}".strip()
+            if len(sentence.split()) < MIN_SENTENCE_WORDS:
+                self._short = sentence
+            else:
+                self._short = ""
+                self.sentences.append(sentence)
+        return self.full
+
+    @property
+    def full(self) -> bool:
+        return 0 < self.limit <= len(self.sentences)
+
+    def text(self) -> str:
+        return " ".join(self.sentences[:self.limit])
 
 
 # Called as each agent finishes (in completion order), e.g. for action feedback.
@@ -35,24 +71,42 @@ AgentDoneCallback = Callable[[AgentAnswer], None]
 
 
 async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, question: str,
-                    history: History = (), answer: Optional[AgentAnswer] = None) -> AgentAnswer:
-    """The agent's answer, filled into `answer` (if given) as it streams."""
+                    history: History = (), answer: Optional[AgentAnswer] = None,
+                    max_sentences: int = 0) -> AgentAnswer:
+    """The agent's answer, filled into `answer` (if given) as it streams; with `max_sentences`
+    > 0 the request is stopped once that many sentences have come (see module doc)."""
     started = time.monotonic()
     answer = answer or AgentAnswer(agent=agent.name, model=agent.endpoint.model)
     messages = agent_messages(prompts, agent.prompt, agent.paper_word, question, history)
+    budget = SentenceBudget(max_sentences)
+    enough = asyncio.Event()
 
-    def first_token(piece: str) -> None:
+    def on_delta(piece: str) -> None:
         if answer.first_token_latency < 0:
             answer.first_token_latency = time.monotonic() - started
         answer.streamed += piece
+        if budget.feed(piece):
+            enough.set()
 
+    # Streamed: for the first token's time (per-stage timing) and to stop at the budget.
+    request = asyncio.ensure_future(client.chat(agent.endpoint, messages, on_delta))
+    budget_reached = asyncio.ensure_future(enough.wait())
     try:
-        # Streamed, only to see when the first token comes (per-stage timing).
-        answer.text = await client.chat(agent.endpoint, messages, first_token)
-        answer.ok = True
+        await asyncio.wait({request, budget_reached}, return_when=asyncio.FIRST_COMPLETED)
+        if request.done():
+            answer.text = request.result()
+            answer.ok = True
+        else:
+            answer.text, answer.ok = budget.text(), True
     except LlmCallError as error:
         answer.error = str(error)
-    answer.latency = time.monotonic() - started
+    finally:
+        # Cancelling the request closes its connection, so the server frees the slot at once.
+        for task in (request, budget_reached):
+            task.cancel()
+        await asyncio.gather(request, budget_reached, return_exceptions=True)
+    answer.finished_at = time.monotonic()
+    answer.latency = answer.finished_at - started
     return answer
 
 
@@ -60,6 +114,7 @@ def _cut_at_deadline(answer: AgentAnswer, deadline: float, elapsed: float) -> Ag
     """An answer stopped at the deadline: its complete sentences, or a failure without any."""
     sentences = SentenceStream().feed(answer.streamed + " ")
     answer.latency = elapsed
+    answer.finished_at = time.monotonic()
     answer.cut = True
     if sentences:
         answer.text, answer.ok = " ".join(sentences), True
@@ -73,16 +128,17 @@ def _cut_at_deadline(answer: AgentAnswer, deadline: float, elapsed: float) -> Ag
 async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[AgentConfig],
                     question: str, history: History = (),
                     on_agent_done: Optional[AgentDoneCallback] = None,
-                    deadline: float = 0.0) -> List[AgentAnswer]:
+                    deadline: float = 0.0, max_sentences: int = 0) -> List[AgentAnswer]:
     """Every agent's answer in the configured order. Cancelling this cancels every request.
 
-    `deadline` > 0: agents still writing after that many seconds are stopped (see module doc).
+    `deadline` > 0: agents still writing after that many seconds are stopped; `max_sentences`
+    > 0: each agent is stopped after that many sentences (see module doc).
     """
     started = time.monotonic()
     answers = [AgentAnswer(agent=agent.name, model=agent.endpoint.model) for agent in agents]
 
     async def one(agent: AgentConfig, answer: AgentAnswer) -> AgentAnswer:
-        await ask_agent(client, prompts, agent, question, history, answer)
+        await ask_agent(client, prompts, agent, question, history, answer, max_sentences)
         if on_agent_done is not None:
             on_agent_done(answer)
         return answer

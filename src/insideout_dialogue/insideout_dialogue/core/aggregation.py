@@ -43,7 +43,7 @@ async def aggregate(client: LlmClient, prompts: PromptSet, strategy: str,
     words = {agent.name: agent.paper_word for agent in agents}
     usable: List[AnswerForAggregation] = [
         AnswerForAggregation(agent=a.agent, paper_word=words.get(a.agent, a.agent), text=a.text,
-                             weight=w)
+                             weight=w, finished=a.finished_at)
         for a, w in zip(answers, weights) if a.ok]
     messages = aggregator_messages(prompts, strategy == "weighted_llm", question, usable,
                                    emotion, history)

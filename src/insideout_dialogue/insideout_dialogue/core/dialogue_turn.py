@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
 from insideout_dialogue.core.aggregation import aggregate, select_answer
+from insideout_dialogue.core.aggregator_prefill import AggregatorPrefill
 from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompts import History, PromptSet, UserEmotion
@@ -55,6 +56,11 @@ class TurnSettings:
     # Seconds after which agents still writing are stopped (their finished sentences used);
     # 0: wait for every agent.
     agents_deadline: float = 0.0
+    # Each agent is stopped once it has written this many sentences; 0: let it finish.
+    agents_max_sentences: int = 0
+    # Before anything is spoken, a clause of at least this many words (up to a comma) is spoken
+    # without waiting for its sentence to end; 0: whole sentences only.
+    first_clause_min_words: int = 0
 
 
 @dataclass
@@ -111,13 +117,42 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
     result.answers = [AgentAnswer(agent=a.name, model=a.endpoint.model, error=NOT_ANSWERED)
                       for a in settings.agents]
 
+    prefill = _aggregator_prefill(client, settings, result.emotion, emotion_weights)
+
     def agent_done(answer: AgentAnswer) -> None:
         result.answers[names.index(answer.agent)] = answer
         hooks.on_stage(STAGE_AGENT_DONE, answer.agent, answer.text if answer.ok else "")
+        if prefill is not None:
+            prefill.update(result.answers)
 
     agent_history = history if settings.history_in_agent_prompts else ()
-    result.answers = await ask_panel(client, settings.prompts, settings.agents, result.user_text,
-                                     agent_history, agent_done, settings.agents_deadline)
+    try:
+        if prefill is not None:
+            prefill.update(result.answers)
+        result.answers = await ask_panel(client, settings.prompts, settings.agents,
+                                         result.user_text, agent_history, agent_done,
+                                         settings.agents_deadline, settings.agents_max_sentences)
+        return await _aggregate_and_speak(client, settings, result, emotion_weights, names,
+                                          history, hooks)
+    finally:
+        if prefill is not None:
+            await prefill.close()
+
+
+def _aggregator_prefill(client: LlmClient, settings: TurnSettings, emotion: UserEmotion,
+                        weights: Sequence[float]) -> Optional[AggregatorPrefill]:
+    """A prefill for the aggregator's pinned slot (embedded server, improved prompts), or None."""
+    if settings.aggregator.server_slot < 0 or settings.strategy == "select" \
+            or settings.prompts.style != "improved":
+        return None
+    words = {agent.name: agent.paper_word for agent in settings.agents}
+    return AggregatorPrefill(client, settings.aggregator, settings.prompts,
+                             settings.strategy == "weighted_llm", emotion, weights, words)
+
+
+async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result: TurnResult,
+                               emotion_weights: Sequence[float], names: List[str],
+                               history: History, hooks: TurnHooks) -> TurnResult:
     result.agents_latency = time.monotonic() - result.started_at
     if not any(answer.ok for answer in result.answers):
         return result.fail(ERROR_ALL_AGENTS_FAILED, _all_failed_message(result.answers),
@@ -152,6 +187,10 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
             result.aggregator_first_token_latency = time.monotonic() - result.started_at
         for sentence in sentences.feed(piece):
             emit(sentence)
+        if not spoken and not refused and settings.first_clause_min_words > 0:
+            clause = sentences.take_clause(settings.first_clause_min_words)
+            if clause:
+                emit(clause)
 
     try:
         reply = await aggregate(client, settings.prompts, settings.strategy, settings.aggregator,

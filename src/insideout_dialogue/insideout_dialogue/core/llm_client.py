@@ -105,10 +105,14 @@ class LlmClient:
                     raise
         raise AssertionError("unreachable")
 
+    @staticmethod
+    def _extra_body(endpoint: EndpointConfig) -> Optional[Dict[str, int]]:
+        return {"id_slot": endpoint.server_slot} if endpoint.server_slot >= 0 else None
+
     async def _complete(self, endpoint: EndpointConfig, messages) -> str:
         response = await self._client(endpoint).chat.completions.create(
             model=endpoint.model, messages=messages, temperature=endpoint.temperature,
-            max_tokens=endpoint.max_tokens)
+            max_tokens=endpoint.max_tokens, extra_body=self._extra_body(endpoint))
         if isinstance(response, str) or not getattr(response, "choices", None):
             raise LlmCallError("malformed", f"malformed answer from {endpoint.base_url}: no choices")
         return response.choices[0].message.content or ""
@@ -116,7 +120,7 @@ class LlmClient:
     async def _stream(self, endpoint: EndpointConfig, messages, on_delta: DeltaCallback) -> str:
         stream = await self._client(endpoint).chat.completions.create(
             model=endpoint.model, messages=messages, temperature=endpoint.temperature,
-            max_tokens=endpoint.max_tokens, stream=True)
+            max_tokens=endpoint.max_tokens, stream=True, extra_body=self._extra_body(endpoint))
         pieces = []
         try:
             async for chunk in stream:
@@ -129,6 +133,19 @@ class LlmClient:
         finally:
             await stream.close()
         return "".join(pieces)
+
+    async def prefill(self, endpoint: EndpointConfig, messages: List[Dict[str, str]]) -> str:
+        """Have a llama-server process `messages` into the endpoint's slot and generate nothing
+        (max_tokens 0), so a later request starting with them only processes the rest. Returns
+        a problem, or "" (it is only a head start: the caller goes on either way)."""
+        try:
+            async with asyncio.timeout(endpoint.timeout):
+                await self._client(endpoint).chat.completions.create(
+                    model=endpoint.model, messages=messages, max_tokens=0,
+                    extra_body=self._extra_body(endpoint))
+        except (TimeoutError, openai.OpenAIError, ValueError) as error:
+            return redact(_short(f"{type(error).__name__}: {error}"), self._secrets)
+        return ""
 
     async def warm_up(self, endpoints: Iterable[EndpointConfig],
                       timeout: float = 5.0) -> Dict[str, str]:

@@ -152,6 +152,27 @@ class AnswerForAggregation:
     paper_word: str
     text: str
     weight: float
+    # When the answer was complete (monotonic [s]): breaks ties in the thoughts' order, so the
+    # aggregator prompt grows in the order answers arrive and its start can be processed early.
+    finished: float = 0.0
+
+
+def aggregation_order(answers: Sequence[AnswerForAggregation],
+                      weighted: bool) -> List[AnswerForAggregation]:
+    """The thoughts' order in the improved prompt: best-weighted first when weighted, equal
+    weights (and every answer, unweighted) in the order they were complete."""
+    return sorted(answers, key=lambda a: ((-a.weight if weighted else 0.0), a.finished))
+
+
+def aggregator_system_text(prompts: PromptSet, weighted: bool, emotion: UserEmotion,
+                           ordered: Sequence[AnswerForAggregation]) -> str:
+    """The improved aggregator's system message: the prompt, the mood and the thoughts one per
+    line in the given order, with no names, labels or numbers for the model to read back.
+    With only the first thoughts it is the start of the whole text (see aggregator_prefill)."""
+    system = prompts.weighted_aggregator_prompt if weighted else prompts.aggregator_prompt
+    lines = [system, emotion.sentence(), "Your thoughts:"]
+    lines += [" ".join(answer.text.split()) for answer in ordered]
+    return "\n".join(lines)
 
 
 def aggregator_messages(prompts: PromptSet, weighted: bool, question: str,
@@ -174,13 +195,8 @@ def aggregator_messages(prompts: PromptSet, weighted: bool, question: str,
                 user_emotion=EMOTION_ADJECTIVES.get(emotion.label, emotion.label))
         messages.append({"role": "user", "content": request})
         return messages
-    system = prompts.weighted_aggregator_prompt if weighted else prompts.aggregator_prompt
     # The utterance stays the user's own turn, so the model answers it instead of commenting on
-    # a task ("The person seems upset ..."); the thoughts and the mood go into the system prompt,
-    # one thought per line, best-weighted first when weighted, with no names, labels or numbers
-    # for the model to read back.
-    ordered = sorted(answers, key=lambda a: -a.weight) if weighted else list(answers)
-    context = [system, emotion.sentence(), "Your thoughts:"]
-    context += [" ".join(answer.text.split()) for answer in ordered]
-    return ([{"role": "system", "content": "\n".join(context)}] + _history_messages(history)
+    # a task ("The person seems upset ..."); the thoughts and the mood go into the system prompt.
+    system = aggregator_system_text(prompts, weighted, emotion, aggregation_order(answers, weighted))
+    return ([{"role": "system", "content": system}] + _history_messages(history)
             + [{"role": "user", "content": question}])

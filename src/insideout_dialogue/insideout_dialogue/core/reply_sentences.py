@@ -1,11 +1,13 @@
 """Cut a streamed reply into sentences as it arrives, so speech can start before the LLM ends."""
 
 import re
-from typing import List
+from typing import List, Optional
 
 # A sentence ends at . ! ? (or …) followed by whitespace; a few abbreviations do not end one.
 _END = re.compile(r"[.!?…]+[\"')\]]*\s+")
 _ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "etc.", "vs.", "st.")
+# A clause ends at a comma, semicolon or dash followed by whitespace.
+_CLAUSE_END = re.compile(r"[,;\u2014\u2013]\s+")
 
 
 class SentenceStream:
@@ -27,6 +29,16 @@ class SentenceStream:
             start = match.end()
         self._buffer = self._buffer[start:]
         return sentences
+
+    def take_clause(self, min_words: int) -> Optional[str]:
+        """The leading clause of the unfinished sentence, once it has `min_words` words, taken
+        out of the stream: a long first sentence can start being spoken at its first pause."""
+        for match in _CLAUSE_END.finditer(self._buffer):
+            clause = self._buffer[:match.end()].strip()
+            if len(clause.split()) >= min_words:
+                self._buffer = self._buffer[match.end():]
+                return clause
+        return None
 
     def flush(self) -> List[str]:
         """The rest (a last sentence without trailing space or punctuation)."""

@@ -35,6 +35,7 @@ from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core.agent_config import (AgentConfig, EndpointConfig, redact,
                                                   secret_values)
 from insideout_dialogue.core.conversation_memory import ConversationMemory
+from insideout_dialogue.core.embedded_slots import pin_embedded_slots
 from insideout_dialogue.core.emotion_weights import (EmotionReading, effective_emotion,
                                                      emotion_problem, parse_mapping_row)
 from insideout_dialogue.core.llm_client import LlmClient
@@ -179,7 +180,9 @@ class DialogueNode(Node):
             strategy=p["aggregation.strategy"], emotion_to_agent=mapping,
             fallback_reply=p["reply.fallback"], stream_sentences=p["reply.stream_sentences"],
             history_in_agent_prompts=p["memory.in_agent_prompts"],
-            agents_deadline=p["agents.deadline"])
+            agents_deadline=p["agents.deadline"],
+            agents_max_sentences=p["agents.max_sentences"],
+            first_clause_min_words=p["reply.first_clause_min_words"])
 
     def _model_name(self, prefix: str, base_url: str, model: str) -> str:
         """The model to ask for: as configured, or for the embedded server, its model's name."""
@@ -213,6 +216,8 @@ class DialogueNode(Node):
             self._local_server = LocalLlmSupervisor(
                 server, self._log_from_thread, self.p["local_llm.startup_timeout"])
             self._local_server.watch()
+            # A server we started has known slots: one per agent and one for the aggregator.
+            self._settings = pin_embedded_slots(self._settings, local, slots)
         except (LocalServerError, LlmModelError) as error:
             # Keep running: turns then fail with a clear error and the fallback reply.
             self._local_server_error = str(error)

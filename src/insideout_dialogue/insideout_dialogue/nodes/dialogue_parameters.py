@@ -70,6 +70,10 @@ BASE_SPECS: List[ParamSpec] = [
               "Agents still writing this many seconds after the utterance are stopped and their"
               " finished sentences used (their AgentReply says so); if none has one by then, the"
               " first to finish is awaited. 0: wait for every agent.", 0.0, 600.0),
+    ParamSpec("agents.max_sentences", 1,
+              "Each agent is stopped once it has written this many sentences (one of under four"
+              " words counts with the next), so nobody waits for words that are not used."
+              " 0: let agents write until they end.", 0, 20),
     ParamSpec("aggregation.strategy", "weighted_llm",
               "llm: an aggregator LLM call given the answers and the user's emotion (the paper's);"
               " weighted_llm: the same plus per-agent weights from the user's emotion;"
@@ -113,6 +117,10 @@ BASE_SPECS: List[ParamSpec] = [
     ParamSpec("reply.stream_sentences", True,
               "Publish the reply sentence by sentence as the aggregator streams it (speech starts"
               " sooner); false: one message with the whole reply."),
+    ParamSpec("reply.first_clause_min_words", 6,
+              "With stream_sentences, a first sentence's leading clause of at least this many"
+              " words (up to a comma, semicolon or dash) is published before the sentence ends,"
+              " so speech starts at the first pause. 0: whole sentences only.", 0, 100),
     ParamSpec("reply.fallback",
               "Sorry, I could not think of an answer just now. Could you say that again?",
               "Reply spoken when all agents or the aggregator fail.", check=_non_empty),

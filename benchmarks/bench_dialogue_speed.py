@@ -160,13 +160,16 @@ def section_overhead(args):
                     return
             from audio_common_msgs.msg import AudioData as Audio
             publisher = ros.publisher(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
-            chunks = []
+            from insideout_msgs.msg import DialogueTurn
+            chunks, turns = [], []
             ros.node.create_subscription(Audio, "/insideout/speaker/audio",
                                          lambda _m: chunks.append(time.monotonic()),
                                          RELIABLE_EVENTS)
+            ros.node.create_subscription(DialogueTurn, "/insideout/dialogue", turns.append,
+                                         RELIABLE_EVENTS)
             ros.wait_for_subscribers(publisher)
             ros.wait_for_publishers("/insideout/speaker/audio")
-            waits = []
+            waits, first_sentences = [], []
             for index in range(args.repeats + 1):
                 before = len(chunks)
                 sent = time.monotonic()
@@ -175,10 +178,11 @@ def section_overhead(args):
                 if not wait_until(lambda: len(chunks) > before, 30.0):
                     print("no reply audio:\n" + dialogue.output()[-2000:] + tts.output()[-2000:])
                     return
-                if index:  # the first turn warms the HTTP client and the voice
-                    waits.append(chunks[before] - sent)
                 # Let the reply finish playing before the next question.
                 wait_until(lambda: chunks and time.monotonic() - chunks[-1] > 1.0, 30.0)
+                if index:  # the first turn warms the HTTP client and the voice
+                    waits.append(chunks[before] - sent)
+                    first_sentences.append(turns[-1].first_sentence_latency if turns else float("nan"))
             ideal = token_wait()
             overhead = [1000 * (w - ideal) for w in waits]
             print(f"fake fast server ({FAST_TTFT} s to first token, {FAST_RATE:g} tokens/s per "
@@ -186,6 +190,13 @@ def section_overhead(args):
                   f"{statistics.median(waits):.3f} s, of which waiting for tokens {ideal:.3f} s; "
                   f"our overhead median {statistics.median(overhead):.0f} ms, p95 "
                   f"{percentile(overhead, 0.95):.0f} ms")
+            # Where it goes: inside dialogue_node (utterance received -> first sentence published,
+            # less the token wait) and after it (DDS both ways, tts_node's synthesis).
+            inside = [1000 * (f - ideal) for f in first_sentences]
+            after = [o - i for o, i in zip(overhead, inside)]
+            print(f"  of which in dialogue_node median {statistics.median(inside):.0f} ms (p95 "
+                  f"{percentile(inside, 0.95):.0f}), DDS + tts_node median "
+                  f"{statistics.median(after):.0f} ms (p95 {percentile(after, 0.95):.0f})")
         finally:
             ros.close()
             tts.stop()

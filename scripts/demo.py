@@ -105,13 +105,19 @@ class Observations:
     audio_bytes: int = 0
     speech_start: Optional[float] = None            # when the question's first/last sample went by
     speech_end: Optional[float] = None
+    # When the publishers SENT them (DDS source timestamps, wall clock [s]): the latency is taken
+    # from these, so a moment when this listener falls behind does not shorten or stretch it.
+    speech_end_sent: Optional[float] = None
+    transcript_sent: Optional[float] = None
+    first_reply_audio_sent: Optional[float] = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Listener:
     """An rclpy node in a background thread that records the pipeline's outputs."""
 
-    def __init__(self, obs: Observations, speech_start_byte: int, speech_end_byte: int):
+    def __init__(self, obs: Observations, speech_start_byte: int, speech_end_byte: int,
+                 speech_end_chunk: bytes):
         import rclpy
         from audio_common_msgs.msg import AudioData, AudioInfo
         from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
@@ -132,16 +138,16 @@ class Listener:
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         best_effort = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
         self._speech_bytes = (speech_start_byte, speech_end_byte)
+        self._speech_end_chunk = speech_end_chunk
         sub = self.node.create_subscription
         # raw: only the arrival matters, and deserializing 900 KB frames in Python is slow.
         sub(Image, "/camera/image_raw", self._on_frame, best_effort, raw=True)
         sub(AudioData, "/audio", self._on_mic_audio, reliable)
         sub(EmotionState, "/insideout/emotion", self._stamp(obs.emotions), reliable)
-        sub(Transcript, "/insideout/transcript", self._stamp(obs.transcripts), reliable)
+        sub(Transcript, "/insideout/transcript", self._on_transcript, reliable)
         sub(DialogueTurn, "/insideout/dialogue", self._stamp(obs.turns), reliable)
         sub(String, "/insideout/reply", lambda m: self._add(obs.replies, m.data), reliable)
-        sub(AudioData, "/insideout/speaker/audio",
-            lambda m: self._add(obs.speaker_chunks, bytes(m.data)), reliable)
+        sub(AudioData, "/insideout/speaker/audio", self._on_speaker_audio, reliable)
         sub(AudioInfo, "/insideout/speaker/audio_info", self._on_speaker_info, latched)
         sub(Bool, "/insideout/robot_speaking", lambda m: self._add(obs.speaking, m.data), latched)
         self.executor = SingleThreadedExecutor(context=self.context)
@@ -169,16 +175,27 @@ class Listener:
     def _on_speaker_info(self, message):
         self.obs.speaker_info = message
 
-    def _on_mic_audio(self, message):
+    def _on_transcript(self, message, info):
+        if message.is_final and self.obs.transcript_sent is None:
+            self.obs.transcript_sent = info["source_timestamp"] * 1e-9
+        self._add(self.obs.transcripts, message)
+
+    def _on_speaker_audio(self, message, info):
+        if self.obs.first_reply_audio_sent is None:
+            self.obs.first_reply_audio_sent = info["source_timestamp"] * 1e-9
+        self._add(self.obs.speaker_chunks, bytes(message.data))
+
+    def _on_mic_audio(self, message, info):
         # The question's end is when its last sample has been played to the pipeline.
         now = time.monotonic()
         before = self.obs.audio_bytes
         self.obs.audio_bytes += len(message.data)
-        start, end = self._speech_bytes
+        start, _end = self._speech_bytes
         if before <= start < self.obs.audio_bytes:
             self.obs.speech_start = now
-        if before < end <= self.obs.audio_bytes:
+        if bytes(message.data) == self._speech_end_chunk and self.obs.speech_end_sent is None:
             self.obs.speech_end = now
+            self.obs.speech_end_sent = info["source_timestamp"] * 1e-9
 
     def subscribers(self, topic: str) -> List[str]:
         return [info.node_name for info in self.node.get_subscriptions_info_by_topic(topic)]
@@ -210,6 +227,20 @@ def read_bag_facts(bag: Path) -> Dict[str, str]:
         facts = reader.custom_data
         facts["duration_s"] = f"{reader.duration_s:.2f}"
     return facts
+
+
+def audio_chunk_holding(bag: Path, byte_index: int) -> bytes:
+    """The payload of the bag's /audio message that holds the given byte of the recording: the
+    listener recognises it by content, so a chunk it missed cannot shift the question's end."""
+    from insideout_common.bags import BagReader
+    seen = 0
+    with BagReader(bag) as reader:
+        for message in reader.messages(["/audio"]):
+            data = bytes(reader.deserialize(message).data)
+            if seen <= byte_index < seen + len(data):
+                return data
+            seen += len(data)
+    return b""
 
 
 def missing_executables() -> List[str]:
@@ -359,7 +390,9 @@ def run(args) -> int:
 
     overrides = overrides_from(args)
     obs = Observations()
-    listener = Listener(obs, 2 * speech_start, 2 * speech_end)  # S16LE mono: 2 bytes a sample
+    # S16LE mono: 2 bytes a sample; the chunk holding the last voiced sample's last byte.
+    listener = Listener(obs, 2 * speech_start, 2 * speech_end,
+                        audio_chunk_holding(bag, 2 * speech_end - 1))
     processes: List[Process] = []
     try:
         for name, (package, executable, _, _) in PIPELINE.items():
@@ -476,8 +509,10 @@ def report(out: Path, obs: Observations, question: str, finished: bool) -> int:
     first_audio = obs.speaker_chunks[0][0] if obs.speaker_chunks else None
     last_audio = obs.speaker_chunks[-1][0] if obs.speaker_chunks else None
     latency = None
-    if first_audio is not None and obs.speech_end is not None:
-        latency = first_audio - obs.speech_end
+    if obs.first_reply_audio_sent is not None and obs.speech_end_sent is not None:
+        # From when the bag player sent the question's last audio to when tts_node sent the
+        # first reply audio (both DDS source timestamps).
+        latency = obs.first_reply_audio_sent - obs.speech_end_sent
         print(f"\nEnd of the question -> first reply audio: {latency:.2f} s")
 
     summary = {"question": question,
@@ -488,9 +523,11 @@ def report(out: Path, obs: Observations, question: str, finished: bool) -> int:
                            "latency_s": round(a.latency, 3)} for a in
                           (turn.agent_replies if turn is not None else [])],
                "question_end_to_first_reply_audio_s": None if latency is None else round(latency, 3)}
-    if first_audio is not None and obs.speech_end is not None and finals:
+    summary["mic_audio_bytes_received"] = obs.audio_bytes
+    if latency is not None and obs.transcript_sent is not None:
         # Where the time went: question end -> transcript -> (dialogue stages) -> first audio.
-        summary["stages_s"] = {"question_end_to_transcript": round(finals[0][0] - obs.speech_end, 3)}
+        summary["stages_s"] = {
+            "question_end_to_transcript": round(obs.transcript_sent - obs.speech_end_sent, 3)}
         if turn is not None:
             summary["stages_s"].update({
                 "transcript_to_agents_done": round(turn.agents_latency, 3),

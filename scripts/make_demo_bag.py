@@ -39,6 +39,7 @@ SAMPLE_RATE, CHUNK_SAMPLES = 16000, 512
 NEUTRAL_FACE_UNTIL_S = 3.0    # Grace Hopper until here, then the smiling astronaut
 SPEECH_START_S = 3.5
 TRAILING_SILENCE_S = 2.5      # after the question, so the ASR's VAD sees the utterance end
+VOICED_LEVEL = 0.02            # of a peak at 0.5: below this, espeak-ng's output is its silence padding
 NOISE_RMS = 0.002             # about -54 dBFS: a quiet room, not digital silence
 
 CAMERA_TOPIC, CAMERA_FRAME = "/camera/image_raw", "camera_optical_frame"
@@ -86,7 +87,11 @@ def spoken_question(text: str) -> np.ndarray:
     from math import gcd
     divisor = gcd(SAMPLE_RATE, rate)
     audio = resample_poly(audio, SAMPLE_RATE // divisor, rate // divisor).astype(np.float32)
-    return 0.5 * audio / max(1e-6, float(np.abs(audio).max()))
+    audio = 0.5 * audio / max(1e-6, float(np.abs(audio).max()))
+    # espeak-ng pads its output with ~0.4 s of silence: trimmed, so the recorded speech end (the
+    # demo's "end of the question") is the last voiced sample, not the padding's end.
+    voiced = np.nonzero(np.abs(audio) > VOICED_LEVEL)[0]
+    return audio[voiced[0]:voiced[-1] + 1] if voiced.size else audio
 
 
 def microphone_track(speech: np.ndarray):

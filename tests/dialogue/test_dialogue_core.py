@@ -419,31 +419,38 @@ def _prefill_turn(agent_delays, scores):
         return fake.requests_for("aggregator"), result
 
 
-def test_the_aggregator_prompt_is_processed_ahead_in_its_slot_as_agents_finish():
-    # happiness weighs most for a happy face; the others tie and stand in the order they finish.
-    requests, result = _prefill_turn({"happiness": 0.1, "fear": 0.3, "sadness": 0.5, "anger": 0.7},
-                                     {"happiness": 1.0})
+def _prefilled_thoughts(requests):
+    """(thoughts in each prefill, thoughts of the final request) of a turn's aggregator requests."""
     *prefills, final = requests
-    assert all(r.id_slot == 4 for r in requests)
-    assert final.stream and final.messages[-1]["content"] == "I passed my exam!"
+    assert all(r.id_slot == 4 for r in requests) and final.stream
+    assert all(r.max_tokens == 0 and len(r.messages) == 1 for r in prefills)  # generate nothing
     system = final.messages[0]["content"]
-    thoughts = system.split("Your thoughts:\n")[1].splitlines()
-    assert thoughts == ["The happiness thought is here.", "The fear thought is here.",
-                        "The sadness thought is here.", "The anger thought is here."]
-    # One prefill at the start and one per agent finished before the last: each the start of
-    # the final system text, growing by one thought, generating nothing.
-    assert [r.max_tokens for r in prefills] == [0, 0, 0, 0]
-    texts = [r.messages[0]["content"] for r in prefills]
-    assert all(len(r.messages) == 1 and system.startswith(t) for r, t in zip(prefills, texts))
-    assert [t.split("Your thoughts:")[1].count("\n") for t in texts] == [0, 1, 2, 3]
+    # Each prefill is the start of the final system text.
+    assert all(system.startswith(r.messages[0]["content"]) for r in prefills)
+    counts = [r.messages[0]["content"].split("Your thoughts:")[1].count("\n") for r in prefills]
+    return counts, system.split("Your thoughts:\n")[1].splitlines()
 
 
-def test_no_prefill_is_sent_while_the_best_weighted_agent_is_still_writing():
-    # The top-weighted agent finishes last: nothing after "Your thoughts:" is settled before.
-    requests, _ = _prefill_turn({"happiness": 0.6, "fear": 0.1, "sadness": 0.2, "anger": 0.3},
+def test_the_aggregator_prompt_is_processed_ahead_in_its_slot_as_agents_finish():
+    # A happy face: happiness weighs most and stands last; the others tie and stand in the
+    # order they finish. One prefill at the start and one per agent done before the last.
+    requests, _ = _prefill_turn({"fear": 0.1, "sadness": 0.3, "anger": 0.5, "happiness": 0.7},
                                 {"happiness": 1.0})
-    assert [r.max_tokens for r in requests[:-1]] == [0]
-    assert requests[0].messages[0]["content"].endswith("Your thoughts:")
+    counts, thoughts = _prefilled_thoughts(requests)
+    assert thoughts == ["The fear thought is here.", "The sadness thought is here.",
+                        "The anger thought is here.", "The happiness thought is here."]
+    assert counts == [0, 1, 2, 3]
+    assert requests[-1].messages[-1]["content"] == "I passed my exam!"
+
+
+def test_a_thought_is_processed_ahead_only_once_every_thought_before_it_is_settled():
+    requests, _ = _prefill_turn({"happiness": 0.1, "fear": 0.2, "anger": 0.35, "sadness": 0.6},
+                                {"happiness": 1.0})
+    counts, thoughts = _prefilled_thoughts(requests)
+    assert thoughts == ["The fear thought is here.", "The anger thought is here.",
+                        "The sadness thought is here.", "The happiness thought is here."]
+    # happiness finished first but stands last: nothing new until fear is done.
+    assert counts == [0, 1, 2]
 
 
 def test_slots_are_pinned_only_on_the_embedded_server_with_room_for_every_role():

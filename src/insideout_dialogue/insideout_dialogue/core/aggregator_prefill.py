@@ -2,9 +2,10 @@
 
 On a CPU the aggregator's prompt (the mood, four thoughts and the utterance: about 90 tokens on
 the embedded model) took 1.5-2 s to process after the last agent was done, all of it waited for.
-The thoughts stand best-weighted first and equal weights in the order they were complete
-(prompts.aggregation_order), so each time an agent finishes, the prompt is settled up to the
-first thought still missing. That start goes to the aggregator's own llama-server slot
+The thoughts stand in increasing weight and equal weights in the order they were complete
+(prompts.thought_order_key), so each time an agent finishes, the prompt is settled up to the
+first thought still missing: with one dominant voice, all but one or two thoughts are processed
+before the last agent is done. That start goes to the aggregator's own llama-server slot
 (LlmClient.prefill); the real request then finds it in the slot's cache and processes only the
 rest (measured: 35 instead of 116 tokens). Used only with a pinned slot (EndpointConfig.server_slot),
 i.e. the embedded server: a remote API would bill every prefill as a request.
@@ -18,7 +19,7 @@ from insideout_dialogue.core.agent_config import EndpointConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompts import (AnswerForAggregation, PromptSet, UserEmotion,
-                                             aggregator_system_text)
+                                             aggregator_system_text, thought_order_key)
 
 
 def settled_thoughts(answers: Sequence[AgentAnswer], weights: Sequence[float], weighted: bool,
@@ -29,7 +30,7 @@ def settled_thoughts(answers: Sequence[AgentAnswer], weights: Sequence[float], w
     def key(pair):
         answer, weight = pair
         finished = answer.finished_at if answer.finished_at > 0 else math.inf
-        return ((-weight if weighted else 0.0), finished)
+        return thought_order_key(weight, finished, weighted)
 
     settled = []
     for answer, weight in sorted(zip(answers, weights), key=key):

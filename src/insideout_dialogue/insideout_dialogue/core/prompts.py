@@ -57,7 +57,7 @@ DEFAULT_AGGREGATOR_PROMPT = (
     " kindly tell them to get help from someone nearby."
 )
 DEFAULT_WEIGHTED_AGGREGATOR_PROMPT = (
-    DEFAULT_AGGREGATOR_PROMPT + " The first thoughts fit their mood best."
+    DEFAULT_AGGREGATOR_PROMPT + " The last thoughts fit their mood best."
 )
 
 # What the reply should do for someone who shows each emotion (the aggregator's goal).
@@ -157,11 +157,18 @@ class AnswerForAggregation:
     finished: float = 0.0
 
 
+def thought_order_key(weight: float, finished: float, weighted: bool) -> Tuple[float, float]:
+    """Where a thought stands in the improved aggregator prompt: best-weighted LAST when
+    weighted (next to the utterance, where a small model attends most), equal weights (and every
+    thought, unweighted) in the order they were complete. So the prompt's start is settled as
+    the lesser voices finish, whichever finishes last (see aggregator_prefill)."""
+    return (weight if weighted else 0.0), finished
+
+
 def aggregation_order(answers: Sequence[AnswerForAggregation],
                       weighted: bool) -> List[AnswerForAggregation]:
-    """The thoughts' order in the improved prompt: best-weighted first when weighted, equal
-    weights (and every answer, unweighted) in the order they were complete."""
-    return sorted(answers, key=lambda a: ((-a.weight if weighted else 0.0), a.finished))
+    """The thoughts in the order the improved prompt lists them (thought_order_key)."""
+    return sorted(answers, key=lambda a: thought_order_key(a.weight, a.finished, weighted))
 
 
 def aggregator_system_text(prompts: PromptSet, weighted: bool, emotion: UserEmotion,

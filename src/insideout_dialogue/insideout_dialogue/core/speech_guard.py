@@ -25,7 +25,7 @@ _ROLE_TAG = re.compile(r"<\|[^|>]*\|>|</?s>|\b(?:system|user|assistant)\s*:|^\s*
                        re.IGNORECASE | re.MULTILINE)
 _SCAFFOLD_WORDS = re.compile(
     r"\bagents?\b(?!-)|\b(?:emotional|inner|emotion)\s+voices?\b|\bvoices?\s+(?:of|above|below)\b"
-    r"|\byour reply to the person\b|\byour thoughts\s*:|\bthe (?:person|user)\b|\bfirst thoughts?\b|\b(?:gentle|supportive|kind|short) response\b|\b(?:the\s+)?(?:answers?|responses?)\s+above\b"
+    r"|\byour reply to the person\b|\byour thoughts\s*:|\bthe (?:person|user)\b|\b(?:first|last) thoughts?\b|\b(?:gentle|supportive|kind|short) response\b|\b(?:the\s+)?(?:answers?|responses?)\s+above\b"
     r"|\bstage directions?\b|\baggregat", re.IGNORECASE)
 
 

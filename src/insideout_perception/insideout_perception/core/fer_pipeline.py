@@ -30,7 +30,7 @@ class FrameResult:
 
 
 class FacialEmotionPipeline:
-    def __init__(self, detector: BlazeFaceDetector, classifier,
+    def __init__(self, detector: BlazeFaceDetector, classifier,  # ExpressionClassifier or EnsembleClassifier
                  tracker: FaceTracker, smoother: EmotionSmoother):
         self.detector = detector
         self.classifier = classifier

@@ -71,3 +71,12 @@ def test_face_api_reads_the_real_photos_through_either_detector(photo, label):
         finally:
             detector.close()
         assert LABELS[int(np.argmax(scores))] == label, (model, dict(zip(LABELS, scores.round(2))))
+
+
+@pytest.mark.parametrize("name", [FACE_API_MODEL, ENSEMBLE_MODEL])
+def test_a_missing_face_api_model_names_the_set_up_step(name, tmp_path, monkeypatch):
+    monkeypatch.delenv("INSIDEOUT_MODELS_DIR", raising=False)
+    monkeypatch.setenv("INSIDEOUT_ROOT", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError, match="face_api_expression.onnx.*20-face-api-model.sh"):
+        load_classifier(get_model_spec(name), None, ["cpu"], 1)

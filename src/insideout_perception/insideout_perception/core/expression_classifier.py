@@ -160,7 +160,8 @@ class EnsembleClassifier:
         self.spec = spec
         self.members = list(members)
         self.providers = self.members[0].providers
-        self.provider_notes = [note for member in self.members for note in member.provider_notes]
+        # Members share the provider list, so each note would repeat once per member.
+        self.provider_notes = list(dict.fromkeys(note for member in self.members for note in member.provider_notes))
 
     def classify_face(self, bgr: np.ndarray, box) -> ExpressionResult:
         scores = np.mean([member.classify_face(bgr, box).scores for member in self.members], axis=0)

@@ -37,7 +37,7 @@ CAMERA_SETUPS = {
 import numpy as np  # noqa: E402
 
 from insideout_perception.core.expression_models import (  # noqa: E402
-    EMBEDDED_MODEL, MODELS, find_model_file)
+    MODEL_NAMES, MODELS, get_model_spec, find_model_file)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -227,15 +227,13 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
 
 def core_stage_costs(model, frames=200):
     from insideout_perception.core.expression_classifier import load_classifier
-    from insideout_perception.core.face_crop import crop_face
     from insideout_perception.core.face_detection import BlazeFaceDetector
 
     import cv2
 
     frame = face_frame()
     rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-    spec = MODELS[model]
-    classifier = load_classifier(spec, None, ["cpu"], 1)[0]
+    classifier = load_classifier(get_model_spec(model), None, ["cpu"], 1)[0]
     for detector_model in ("short_range", "full_range"):
         detector = BlazeFaceDetector(detector_model)
         face = detector.detect(rgb)[0]
@@ -247,12 +245,11 @@ def core_stage_costs(model, frames=200):
         detect_ms = (time.perf_counter() - started) / frames * 1000
         detector.close()
         print(f"  core: BlazeFace {detector_model} {detect_ms:.2f} ms per 640x480 frame")
-    crop = crop_face(frame, face, spec.crop)
     for _ in range(20):
-        classifier.classify(crop)
+        classifier.classify_face(frame, face)
     started = time.perf_counter()
     for _ in range(frames):
-        classifier.classify(crop_face(frame, face, spec.crop))
+        classifier.classify_face(frame, face)
     print(f"  core: crop + {model} {(time.perf_counter() - started) / frames * 1000:.2f} ms per face "
           f"(1 onnxruntime thread)")
 
@@ -283,14 +280,14 @@ def main():
     claim = claim_isolated_domain()
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    names = list(MODELS) if args.models == "all" else args.models.split(",")
+    names = list(MODEL_NAMES) if args.models == "all" else args.models.split(",")
     extra = dict(item.split("=", 1) for item in args.node_param)
     print(f"fer_node over DDS, {args.resolution} rgb8 frames with one face; {os.cpu_count()} CPUs; camera "
           f"{args.camera_qos}, Fast DDS set-up '{args.camera}'; node parameters {extra or 'default'}")
     try:
         for name in names:
-            spec = MODELS[name]
-            if name != EMBEDDED_MODEL and find_model_file(spec) is None:
+            spec = get_model_spec(name)
+            if spec.name in MODELS and spec.downloadable and find_model_file(spec) is None:
                 print(f"\nmodel {name}: not available here (python scripts/fetch_emotion_models.py {name})")
                 continue
             steady = {} if args.steady_max_rate is None else {"max_rate": args.steady_max_rate}

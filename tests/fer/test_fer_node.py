@@ -135,7 +135,7 @@ def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, sp
     assert state.raw_scores[LABELS.index("happiness")] > 0.8
     assert state.scores[LABELS.index("contempt")] == 0.0  # a 7-class model
     assert state.valence > 0.4 and -1 <= state.arousal <= 1 and not state.valence_arousal_predicted
-    assert state.model_name == "fer_mini_xception"
+    assert state.model_name == "face_api_expression"
     assert state.window_duration == pytest.approx(0.75) and state.window_frames >= 1
     assert state.header.frame_id == FRAME_ID
     roi = state.face_roi
@@ -154,7 +154,7 @@ def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, sp
         dict((kv.key, kv.value) for kv in s.values).get("frames_processed", "0") != "0" for s in ours(a)), 10)
     assert report is not None, node.output()
     values = {kv.key: kv.value for kv in ours(report)[0].values}
-    assert values["model"] == "fer_mini_xception"
+    assert values["model"] == "face_api_expression"
     assert values["execution_providers"] == "CPU"
     assert float(values["latency_p95_ms"]) > 0 and "processed_rate_hz" in values
 
@@ -339,7 +339,7 @@ def test_a_file_that_is_not_an_onnx_model_is_a_clear_start_error(spawn_node, tmp
     node = spawn_node("insideout_perception", "fer_node", params={"model_path": str(broken)})
     assert wait_until(lambda: not node.running(), 30)
     assert node.process.returncode == 2
-    assert "cannot load expression model 'fer_mini_xception'" in node.output()
+    assert "cannot load expression model 'face_api_expression'" in node.output()
     assert "Traceback" not in node.output()
 
 

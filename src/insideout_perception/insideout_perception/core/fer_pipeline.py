@@ -13,8 +13,6 @@ import numpy as np
 from insideout_common.emotions import LABELS
 
 from .emotion_smoothing import EmotionSmoother, SmoothedEmotion
-from .expression_classifier import ExpressionClassifier
-from .face_crop import crop_face
 from .face_detection import BlazeFaceDetector, FaceBox
 from .face_tracking import FaceTracker
 
@@ -32,7 +30,7 @@ class FrameResult:
 
 
 class FacialEmotionPipeline:
-    def __init__(self, detector: BlazeFaceDetector, classifier: ExpressionClassifier,
+    def __init__(self, detector: BlazeFaceDetector, classifier,  # ExpressionClassifier or EnsembleClassifier
                  tracker: FaceTracker, smoother: EmotionSmoother):
         self.detector = detector
         self.classifier = classifier
@@ -54,7 +52,7 @@ class FacialEmotionPipeline:
                 self._last_box, self._last_raw = None, np.zeros(len(LABELS))
             return FrameResult(emotion, None, np.zeros(len(LABELS)), self._last_box, self._last_raw,
                                len(faces), detected - started, 0.0)
-        result = self.classifier.classify(crop_face(bgr, attended.box, self.classifier.spec.crop))
+        result = self.classifier.classify_face(bgr, attended.box)
         classified = time.perf_counter()
         emotion = self.smoother.add(stamp, attended.track_id, result.scores, result.valence, result.arousal)
         self._last_box, self._last_raw = attended.box, result.scores

@@ -19,10 +19,10 @@ from typing import Dict, List, Sequence, Tuple
 import h5py
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-# Opset 13 is understood by every onnxruntime release of the last years (and by TensorRT).
-ONNX_OPSET = 13
+from .onnx_graph_builder import ONNX_OPSET, GraphBuilder, same_padding, write_onnx  # noqa: F401 (re-exported)
+
 INPUT_NAME = "input"
 OUTPUT_NAME = "scores"
 
@@ -65,33 +65,12 @@ def read_keras_weights(h5: h5py.File, layer_name: str) -> Dict[str, np.ndarray]:
     return weights
 
 
-def same_padding(size: int, kernel: int, stride: int) -> Tuple[int, int, int]:
-    """TensorFlow 'same' padding: (pad_before, pad_after, output size)."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2, out
-
-
 def _spatial(size: int, kernel: int, stride: int, padding: str) -> Tuple[int, int, int]:
     if padding == "same":
         return same_padding(size, kernel, stride)
     if padding == "valid":
         return 0, 0, (size - kernel) // stride + 1
     raise UnsupportedKerasModel(f"padding {padding!r}")
-
-
-class _GraphBuilder:
-    def __init__(self):
-        self.nodes: List[onnx.NodeProto] = []
-        self.initializers: List[onnx.TensorProto] = []
-
-    def constant(self, name: str, array: np.ndarray) -> str:
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, np.float32), name))
-        return name
-
-    def node(self, op: str, inputs: Sequence[str], output: str, **attributes) -> str:
-        self.nodes.append(helper.make_node(op, list(inputs), [output], name=output, **attributes))
-        return output
 
 
 def _check_plain(layer: KerasLayer) -> None:
@@ -106,7 +85,7 @@ def convert_keras_h5_to_onnx(h5_path: Path) -> onnx.ModelProto:
     """Build the ONNX model (NCHW input named 'input', output 'scores') from a Keras HDF5 file."""
     with h5py.File(str(h5_path), "r") as h5:
         layers = read_keras_layers(h5)
-        graph = _GraphBuilder()
+        graph = GraphBuilder()
         # Tensor name and (height, width, channels) of each layer's output.
         outputs: Dict[str, str] = {}
         shapes: Dict[str, Tuple[int, int, int]] = {}
@@ -178,7 +157,7 @@ def convert_keras_h5_to_onnx(h5_path: Path) -> onnx.ModelProto:
         return model
 
 
-def _convert_convolution(graph: _GraphBuilder, layer: KerasLayer, weights: Dict[str, np.ndarray],
+def _convert_convolution(graph: GraphBuilder, layer: KerasLayer, weights: Dict[str, np.ndarray],
                          source: str, in_shape: Tuple[int, int, int]):
     config, name = layer.config, layer.name
     (kh, kw), (sh, sw) = config["kernel_size"], config["strides"]
@@ -210,7 +189,7 @@ def _convert_convolution(graph: _GraphBuilder, layer: KerasLayer, weights: Dict[
     return result, (out_h, out_w, channels)
 
 
-def _activation(graph: _GraphBuilder, activation: str, source: str, name: str) -> str:
+def _activation(graph: GraphBuilder, activation: str, source: str, name: str) -> str:
     if activation == "relu":
         return graph.node("Relu", [source], name)
     if activation == "softmax":
@@ -218,15 +197,6 @@ def _activation(graph: _GraphBuilder, activation: str, source: str, name: str) -
     if activation == "linear":
         return graph.node("Identity", [source], name)
     raise UnsupportedKerasModel(f"{name}: activation {activation!r}")
-
-
-def write_onnx(model: onnx.ModelProto, path: Path) -> None:
-    """Write atomically, so an interrupted set-up never leaves a truncated model behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_bytes(model.SerializeToString())
-    partial.replace(path)
 
 
 def main(argv: Sequence[str] = None) -> int:

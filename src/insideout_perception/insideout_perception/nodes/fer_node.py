@@ -34,7 +34,7 @@ from insideout_perception.core import frame_reliability
 from insideout_perception.core.emotion_smoothing import EmotionSmoother
 from insideout_perception.core.expression_classifier import (
     PROVIDER_NAMES, describe_providers, load_classifier)
-from insideout_perception.core.expression_models import MODEL_NAMES, get_model_spec
+from insideout_perception.core.expression_models import DEFAULT_MODEL, MODEL_NAMES, get_model_spec
 from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceDetector
 from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
 from insideout_perception.core.frame_order import FrameStampOrder
@@ -75,12 +75,13 @@ PARAMETERS = [
               "frames arriving faster are skipped, the newest is used.", minimum=0.0, maximum=1000.0),
     ParamSpec("max_image_pixels", DEFAULT_MAX_PIXELS, "Frames with more pixels than this are rejected.",
               minimum=1, maximum=1 << 30),
-    ParamSpec("face_detector", "short_range", "MediaPipe BlazeFace model: short_range (within ~2 m) or "
-              "full_range (up to ~5 m, about 2x slower).", choices=tuple(DETECTOR_MODELS)),
+    ParamSpec("face_detector", "full_range", "MediaPipe BlazeFace model: full_range (faces down to ~48 px "
+              "in 640x480, a person ~2 m away; ~5 ms a frame) or short_range (faces of ~96 px and more, "
+              "within ~1 m; ~2 ms).", choices=tuple(DETECTOR_MODELS)),
     ParamSpec("min_face_confidence", 0.5, "Minimum BlazeFace detection score.", minimum=0.01, maximum=1.0),
     ParamSpec("attention", "largest", "Which face to attend to when several are visible (a new choice is made "
               "only when the attended face is lost).", choices=ATTENTION_POLICIES),
-    ParamSpec("model", "fer_mini_xception", "Expression model from the registry.", choices=MODEL_NAMES),
+    ParamSpec("model", DEFAULT_MODEL, "Expression model from the registry.", choices=MODEL_NAMES),
     ParamSpec("model_path", "", "ONNX file of `model`; empty: look in $INSIDEOUT_MODELS_DIR, "
               "$INSIDEOUT_ROOT/models and ~/.cache/insideout/models."),
     ParamSpec("execution_providers", ["tensorrt", "cuda", "cpu"], "onnxruntime execution providers in order "

@@ -1,0 +1,1 @@
+"""Pieces of benchmarks/bench_fer_accuracy.py: labelled images, the frames built from them, metrics."""

@@ -39,6 +39,9 @@ class Report(py_trees.behaviour.Behaviour):
 
     def update(self):
         result = self.respond.result
+        # Every feedback received, in order (a tick only sees the latest one).
+        stages = [f"{f.stage} {f.agent}".strip() for f in self.respond.feedback]
+        print(f"[bt] feedback: {', '.join(stages)}")
         for agent in result.agent_replies:
             print(f"[bt] {agent.agent}: {agent.text if agent.ok else 'FAILED ' + agent.error}")
         print(f"[bt] reply (emotion {result.emotion_used.dominant_label or 'none'}): "

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from dialogue_eval.embedded_server import embedded_server  # noqa: E402
+from dialogue_eval.embedded_server import EMBEDDED_SLOTS, embedded_server  # noqa: E402
 from dialogue_eval.settings import default_settings, with_style  # noqa: E402
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
@@ -82,9 +82,9 @@ async def our_turn(client, settings, question, emotion):
     return result.first_sentence_latency, result
 
 
-async def paper_vs_ours(base_url, model, repeats):
+async def paper_vs_ours(base_url, model, repeats, server_slots=0):
     client = LlmClient()
-    ours = default_settings(base_url, model)
+    ours = default_settings(base_url, model, server_slots=server_slots)
     paper = with_style(ours, "paper")
     await warm_prompt_caches(client, ours, base_url)
     # Ours first, then the paper's: the paper's growing chat would evict our slots' cached
@@ -104,7 +104,8 @@ async def paper_vs_ours(base_url, model, repeats):
 def section_paper(args):
     model = args.preset
     with embedded_server(args.preset, base_url=args.base_url or None) as url:
-        rows = asyncio.run(paper_vs_ours(url, model, args.repeats))
+        rows = asyncio.run(paper_vs_ours(url, model, args.repeats,
+                                         0 if args.base_url else EMBEDDED_SLOTS))
     paper = statistics.median(r[1] for r in rows)
     ours = statistics.median(r[2] for r in rows)
     print(f"paper's pipeline vs ours, {model}, {len(rows)} turns: question end -> first reply "
@@ -171,7 +172,7 @@ def section_overhead(args):
             ros.wait_for_publishers("/insideout/speaker/audio")
             waits, first_sentences = [], []
             for index in range(args.repeats + 1):
-                before = len(chunks)
+                before, turns_before = len(chunks), len(turns)
                 sent = time.monotonic()
                 publisher.publish(Transcript(utterance_id=index + 1, text="I failed my exam.",
                                              is_final=True))
@@ -182,7 +183,9 @@ def section_overhead(args):
                 wait_until(lambda: chunks and time.monotonic() - chunks[-1] > 1.0, 30.0)
                 if index:  # the first turn warms the HTTP client and the voice
                     waits.append(chunks[before] - sent)
-                    first_sentences.append(turns[-1].first_sentence_latency if turns else float("nan"))
+                    wait_until(lambda: len(turns) > turns_before, 10.0)
+                    first_sentences.append(turns[turns_before].first_sentence_latency
+                                           if len(turns) > turns_before else float("nan"))
             ideal = token_wait()
             overhead = [1000 * (w - ideal) for w in waits]
             print(f"fake fast server ({FAST_TTFT} s to first token, {FAST_RATE:g} tokens/s per "

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from dialogue_eval.embedded_server import embedded_server  # noqa: E402
+from dialogue_eval.embedded_server import EMBEDDED_SLOTS, embedded_server  # noqa: E402
 from dialogue_eval.reply_checks import CHECKS, MUST_BE_ZERO, check_reply  # noqa: E402
 from dialogue_eval.settings import default_settings, with_style  # noqa: E402
 from dialogue_eval.utterances import USER_EMOTIONS, all_utterances  # noqa: E402
@@ -70,9 +70,9 @@ def emotion_scores(label: str):
     return {"neutral": 1.0} if label == "neutral" else {label: 0.9, "neutral": 0.1}
 
 
-async def run_all(base_url, model, utterances, emotions):
+async def run_all(base_url, model, utterances, emotions, server_slots=0):
     client = LlmClient()
-    ours = default_settings(base_url, model)
+    ours = default_settings(base_url, model, server_slots=server_slots)
     paper = with_style(ours, "paper")
     await warm_prompt_caches(client, ours, base_url)
     turns, paper_answers = [], []
@@ -174,7 +174,8 @@ def main():
     started = time.monotonic()
     model = Path(args.model_path).stem if args.model_path else args.preset
     with embedded_server(args.preset, args.model_path, base_url=args.base_url or None) as url:
-        turns, paper = asyncio.run(run_all(url, model, utterances, emotions))
+        turns, paper = asyncio.run(run_all(url, model, utterances, emotions,
+                                           0 if args.base_url else EMBEDDED_SLOTS))
     elapsed = time.monotonic() - started
     ours_tally = distinctness([t["result"].answers for t in turns])
     paper_tally = distinctness([p["answers"] for p in paper])

@@ -140,14 +140,19 @@ class Listener:
         self._speech_bytes = (speech_start_byte, speech_end_byte)
         self._speech_end_chunk = speech_end_chunk
         sub = self.node.create_subscription
+        # rclpy passes message info (the DDS source timestamp) to two-argument callbacks from
+        # Iron on; before that, arrival times stand in (see _sent_at).
+        from rclpy.subscription import Subscription
+        with_info = (lambda method: method) if hasattr(Subscription, "CallbackType") else \
+            (lambda method: (lambda message: method(message, None)))
         # raw: only the arrival matters, and deserializing 900 KB frames in Python is slow.
         sub(Image, "/camera/image_raw", self._on_frame, best_effort, raw=True)
-        sub(AudioData, "/audio", self._on_mic_audio, reliable)
+        sub(AudioData, "/audio", with_info(self._on_mic_audio), reliable)
         sub(EmotionState, "/insideout/emotion", self._stamp(obs.emotions), reliable)
-        sub(Transcript, "/insideout/transcript", self._on_transcript, reliable)
+        sub(Transcript, "/insideout/transcript", with_info(self._on_transcript), reliable)
         sub(DialogueTurn, "/insideout/dialogue", self._stamp(obs.turns), reliable)
         sub(String, "/insideout/reply", lambda m: self._add(obs.replies, m.data), reliable)
-        sub(AudioData, "/insideout/speaker/audio", self._on_speaker_audio, reliable)
+        sub(AudioData, "/insideout/speaker/audio", with_info(self._on_speaker_audio), reliable)
         sub(AudioInfo, "/insideout/speaker/audio_info", self._on_speaker_info, latched)
         sub(Bool, "/insideout/robot_speaking", lambda m: self._add(obs.speaking, m.data), latched)
         self.executor = SingleThreadedExecutor(context=self.context)
@@ -175,14 +180,20 @@ class Listener:
     def _on_speaker_info(self, message):
         self.obs.speaker_info = message
 
+    @staticmethod
+    def _sent_at(info) -> float:
+        """When the publisher sent it (DDS source timestamp, wall clock); rclpy before Iron passes
+        no message info, and then the arrival time stands in."""
+        return info["source_timestamp"] * 1e-9 if info is not None else time.time()
+
     def _on_transcript(self, message, info):
         if message.is_final and self.obs.transcript_sent is None:
-            self.obs.transcript_sent = info["source_timestamp"] * 1e-9
+            self.obs.transcript_sent = self._sent_at(info)
         self._add(self.obs.transcripts, message)
 
     def _on_speaker_audio(self, message, info):
         if self.obs.first_reply_audio_sent is None:
-            self.obs.first_reply_audio_sent = info["source_timestamp"] * 1e-9
+            self.obs.first_reply_audio_sent = self._sent_at(info)
         self._add(self.obs.speaker_chunks, bytes(message.data))
 
     def _on_mic_audio(self, message, info):
@@ -195,7 +206,7 @@ class Listener:
             self.obs.speech_start = now
         if bytes(message.data) == self._speech_end_chunk and self.obs.speech_end_sent is None:
             self.obs.speech_end = now
-            self.obs.speech_end_sent = info["source_timestamp"] * 1e-9
+            self.obs.speech_end_sent = self._sent_at(info)
 
     def subscribers(self, topic: str) -> List[str]:
         return [info.node_name for info in self.node.get_subscriptions_info_by_topic(topic)]

@@ -15,8 +15,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# One slot per agent and one for the aggregator, as dialogue_node starts it.
+EMBEDDED_SLOTS = 5
+
+
 @contextlib.contextmanager
-def embedded_server(preset: str, model_path: str = "", slots: int = 5,
+def embedded_server(preset: str, model_path: str = "", slots: int = EMBEDDED_SLOTS,
                     base_url: Optional[str] = None) -> Iterator[str]:
     """Yields the base URL of a llama-server started with the node's settings (or `base_url`)."""
     if base_url:

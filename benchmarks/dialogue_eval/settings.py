@@ -12,7 +12,10 @@ from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_spe
 from insideout_common.emotions import LABELS
 
 
-def default_settings(base_url: str, model: str, style: str = "improved") -> TurnSettings:
+def default_settings(base_url: str, model: str, style: str = "improved",
+                     server_slots: int = 0) -> TurnSettings:
+    """`server_slots`: the slots of a llama-server this benchmark started itself (0: a server
+    given by URL, left to choose its own slots, as dialogue_node does with one it did not start)."""
     specs = all_specs(DEFAULT_AGENTS)
     value = {name: spec.default for name, spec in specs.items()}
 
@@ -39,8 +42,9 @@ def default_settings(base_url: str, model: str, style: str = "improved") -> Turn
                         agents_deadline=value["agents.deadline"],
                         agents_max_sentences=value["agents.max_sentences"],
                         first_clause_min_words=value["reply.first_clause_min_words"])
-    # As dialogue_node pins the slots of the server it starts (embedded_server: 5 slots).
-    return with_style(pin_embedded_slots(settings, base_url, len(agents) + 1), style)
+    if server_slots:  # as dialogue_node pins the slots of the server it starts
+        settings = pin_embedded_slots(settings, base_url, server_slots)
+    return with_style(settings, style)
 
 
 def with_style(settings: TurnSettings, style: str) -> TurnSettings:

@@ -22,7 +22,8 @@ from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT, E
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.llm_models import find_model
 from insideout_dialogue.core.local_llm_server import is_listening, needs_local_server
-from insideout_dialogue.core.prompts import (PromptSet, UserEmotion, agent_messages,
+from insideout_dialogue.core.prompts import (AnswerForAggregation, PromptSet, UserEmotion,
+                                             agent_messages, aggregation_order,
                                              default_agent_prompt)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_msgs.action import Respond
@@ -326,6 +327,30 @@ def test_a_long_first_sentence_is_spoken_from_its_first_clause():
     assert spoken == ["Congratulations, that is wonderful news!"]
 
 
+def test_a_first_clause_does_not_lose_its_sentence():
+    # Cut by max_tokens inside the first sentence: the rest is spoken, not dropped as a fragment.
+    result, spoken = _guarded_turn("You could go out for dinner with friends, watch a movie and",
+                                   first_clause_min_words=6)
+    assert spoken == ["You could go out for dinner with friends,", "watch a movie and"]
+    assert result.reply_source == "aggregator"
+    # The rest of its sentence refused: the clause cannot be unsaid, the best agent answer follows.
+    result, spoken = _guarded_turn("I am so happy for you and your family, the user should celebrate.",
+                                   {"happiness": "Congratulations, that is wonderful news!"}, 6)
+    assert spoken == ["I am so happy for you and your family,",
+                      "Congratulations, that is wonderful news!"]
+    assert result.reply_source.startswith("aggregator's first clause, then the happiness agent's")
+
+
+def test_weights_closer_than_a_step_are_ordered_by_when_the_answer_came():
+    slightly_more = AnswerForAggregation("fear", "fear", "Later thought.", 0.11, finished=2.0)
+    earlier = AnswerForAggregation("anger", "angry", "Earlier thought.", 0.10, finished=1.0)
+    best = AnswerForAggregation("happiness", "happy", "Best thought.", 0.69, finished=0.5)
+    ordered = aggregation_order([slightly_more, best, earlier], weighted=True)
+    assert [a.agent for a in ordered] == ["anger", "fear", "happiness"]
+    assert [a.agent for a in aggregation_order([slightly_more, best, earlier], weighted=False)] == \
+        ["happiness", "anger", "fear"]
+
+
 def test_when_nothing_passes_the_guard_the_configured_fallback_is_spoken():
     leak = "happiness: weight 0.7."
     result, spoken = _guarded_turn(leak, {a: leak for a in AGENTS})
@@ -336,7 +361,7 @@ def test_when_nothing_passes_the_guard_the_configured_fallback_is_spoken():
 def test_the_agents_deadline_keeps_finished_sentences_and_waits_when_nothing_is_usable():
     fast = Behavior(text="Fast answer here.", delay=0.05)
     # Two sentences, the second one arriving long after the deadline.
-    slow = Behavior(text="First sentence done. " + " ".join(["more"] * 40) + ".", delay=0.05,
+    slow = Behavior(text="The first sentence is done. " + " ".join(["more"] * 40) + ".", delay=0.05,
                     tokens_per_second=20.0)
     silent = Behavior(text="Too late.", delay=3.0)
     with FakeOpenAIServer({"agent-happiness": fast, "agent-sadness": slow,
@@ -348,7 +373,7 @@ def test_the_agents_deadline_keeps_finished_sentences_and_waits_when_nothing_is_
         by_agent = {a.agent: a for a in answers}
         assert by_agent["happiness"].ok and not by_agent["happiness"].cut
         cut = by_agent["sadness"]
-        assert cut.ok and cut.cut and cut.text == "First sentence done." and "deadline" in cut.error
+        assert cut.ok and cut.cut and cut.text == "The first sentence is done." and "deadline" in cut.error
         assert not by_agent["fear"].ok and by_agent["fear"].cut
         assert "no complete sentence" in by_agent["fear"].error
         # Nobody usable at the deadline: the first to finish is awaited, the rest stopped.

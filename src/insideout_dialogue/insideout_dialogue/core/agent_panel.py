@@ -93,11 +93,11 @@ async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, q
     budget_reached = asyncio.ensure_future(enough.wait())
     try:
         await asyncio.wait({request, budget_reached}, return_when=asyncio.FIRST_COMPLETED)
-        if request.done():
+        if budget.full:  # even if the request failed in the same moment: the sentence is whole
+            answer.text, answer.ok = budget.text(), True
+        else:
             answer.text = request.result()
             answer.ok = True
-        else:
-            answer.text, answer.ok = budget.text(), True
     except LlmCallError as error:
         answer.error = str(error)
     finally:
@@ -110,9 +110,17 @@ async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, q
     return answer
 
 
+def _complete_sentences(streamed: str) -> List[str]:
+    """The complete sentences of a stopped answer, a too-short one counted with the next (an
+    exclamation alone, "Oh no!", is not an answer)."""
+    budget = SentenceBudget(limit=0)
+    budget.feed(streamed + " ")
+    return budget.sentences
+
+
 def _cut_at_deadline(answer: AgentAnswer, deadline: float, elapsed: float) -> AgentAnswer:
     """An answer stopped at the deadline: its complete sentences, or a failure without any."""
-    sentences = SentenceStream().feed(answer.streamed + " ")
+    sentences = _complete_sentences(answer.streamed)
     answer.latency = elapsed
     answer.finished_at = time.monotonic()
     answer.cut = True
@@ -147,7 +155,7 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
     try:
         done, late = await asyncio.wait(tasks, timeout=deadline if deadline > 0 else None)
         if late and not any(t.result().ok for t in done) and \
-                not any(SentenceStream().feed(a.streamed + " ") for a in answers):
+                not any(_complete_sentences(a.streamed) for a in answers):
             # Nothing usable yet: a late answer beats none (the fallback reply) at all.
             done, late = await asyncio.wait(late, return_when=asyncio.FIRST_COMPLETED)
         # cancel() is False for a task that finished meanwhile: that answer is whole.

@@ -122,7 +122,9 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
     def agent_done(answer: AgentAnswer) -> None:
         result.answers[names.index(answer.agent)] = answer
         hooks.on_stage(STAGE_AGENT_DONE, answer.agent, answer.text if answer.ok else "")
-        if prefill is not None:
+        # Agents cut at the deadline are reported all at once, right before the real request:
+        # a prefill then would only make it wait.
+        if prefill is not None and not answer.cut:
             prefill.update(result.answers)
 
     agent_history = history if settings.history_in_agent_prompts else ()
@@ -201,12 +203,26 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
         return result.fail(ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}",
                            settings.fallback_reply)
     rest = sentences.flush() if settings.stream_sentences else split_sentences(reply)
-    if (spoken or len(rest) > 1) and rest and not _ENDS_SENTENCE.search(rest[-1]):
+
+    def whole_sentence_spoken() -> bool:  # a first clause alone is not one
+        return any(_ENDS_SENTENCE.search(piece) for piece in spoken)
+
+    if (whole_sentence_spoken() or len(rest) > 1) and rest and not _ENDS_SENTENCE.search(rest[-1]):
         rest = rest[:-1]  # cut off by max_tokens mid-sentence: do not speak the fragment
     for sentence in rest:
         emit(sentence)
     result.reply_source = "aggregator"
-    if refused and spoken:
+    if refused and spoken and not whole_sentence_spoken():
+        # Only a first clause went out before the rest of its sentence was refused: it cannot be
+        # taken back, so the best agent's answer follows it.
+        why = refused[0]
+        best = select_answer(result.answers, result.weights)
+        refused.clear()
+        for sentence in split_sentences(best.text):
+            emit(sentence)
+        result.reply_source = (f"aggregator's first clause, then the {best.agent} agent's answer: "
+                               f"the rest of the sentence had {why}")
+    elif refused and spoken:
         result.reply_source = f"aggregator, cut before a sentence with {refused[0]}"
     elif not spoken:
         why = f"it had {refused[0]}" if refused else "it was empty"

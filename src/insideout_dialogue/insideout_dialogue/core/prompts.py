@@ -157,12 +157,17 @@ class AnswerForAggregation:
     finished: float = 0.0
 
 
+# Weights closer than this count as equal in the thoughts' order: face scores are softmax outputs,
+# so minor voices differ by a few hundredths that say nothing about which fits the mood better.
+WEIGHT_ORDER_STEP = 0.05
+
+
 def thought_order_key(weight: float, finished: float, weighted: bool) -> Tuple[float, float]:
     """Where a thought stands in the improved aggregator prompt: best-weighted LAST when
-    weighted (next to the utterance, where a small model attends most), equal weights (and every
-    thought, unweighted) in the order they were complete. So the prompt's start is settled as
-    the lesser voices finish, whichever finishes last (see aggregator_prefill)."""
-    return (weight if weighted else 0.0), finished
+    weighted (next to the utterance, where a small model attends most), equal weights (to
+    WEIGHT_ORDER_STEP; and every thought, unweighted) in the order they were complete. So the
+    prompt's start is settled as the lesser voices finish (see aggregator_prefill)."""
+    return (round(weight / WEIGHT_ORDER_STEP) if weighted else 0.0), finished
 
 
 def aggregation_order(answers: Sequence[AnswerForAggregation],

@@ -66,7 +66,7 @@ def _non_empty(value: str) -> "str | None":
 BASE_SPECS: List[ParamSpec] = [
     ParamSpec("agents.names", list(DEFAULT_AGENTS),
               "Emotion agents asked for every utterance, in this order.", check=_check_names),
-    ParamSpec("agents.deadline", 8.0,
+    ParamSpec("agents.deadline", 0.0,
               "Agents still writing this many seconds after the utterance are stopped and their"
               " finished sentences used (their AgentReply says so); if none has one by then, the"
               " first to finish is awaited. 0: wait for every agent.", 0.0, 600.0),

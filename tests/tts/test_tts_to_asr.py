@@ -129,7 +129,9 @@ def test_a_stalled_tts_node_unmutes_the_asr_until_it_is_alive_again(ros, spawn_n
     finally:
         os.killpg(tts.process.pid, signal.SIGCONT)
     assert asr.wait_for_output("alive again and still says the robot speaks", 10), asr.output()
-    assert asr.output().count("robot speaking: audio ignored") == 2, asr.output()
+    # Muted again: logged just after that line, so waited for (a busy-loop soak run read the log
+    # between the two lines).
+    assert wait_until(lambda: asr.output().count("robot speaking: audio ignored") == 2, 10), asr.output()
     # And when it really finishes, the ASR listens again.
     assert wait_until(lambda: speaking.snapshot()[-1].data is False, 60), tts.output()
     assert wait_until(lambda: asr.output().count("robot silent: listening") == 2, 10), asr.output()

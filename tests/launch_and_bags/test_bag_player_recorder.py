@@ -141,20 +141,24 @@ def test_recorder_stops_after_max_duration_with_a_valid_bag(tmp_path, ros, spawn
     ticks = ros.publisher(String, "/rec/tick")
     ros.node.create_timer(0.05, lambda: ticks.publish(String(data="tick")))
     recorder = spawn_node("insideout_msgs", "bag_recorder", params={
-        "output": str(output), "topics": ["/rec/tick"], "max_duration": 5.0})
-    # max_duration counts from the recorder's start; discovery takes part of it.
-    assert ros.wait_for_subscribers(ticks, timeout=4.0), recorder.output()
+        "output": str(output), "topics": ["/rec/tick"], "max_duration": 8.0})
+    # max_duration counts from the recorder node's start; the process start-up (2-5 s on a loaded
+    # machine) and discovery come first, so the subscription is there at least 1.5 s before it ends.
+    assert ros.wait_for_subscribers(ticks, timeout=6.5), recorder.output()
     assert recorder.process.wait(30) == 0, recorder.output()
-    assert "max_duration 5.0 s reached" in recorder.output()
+    assert "max_duration 8.0 s reached" in recorder.output()
     with BagReader(output) as reader:
         stamps = [m.timestamp_ns for m in reader.messages(["/rec/tick"])]
     assert len(stamps) >= 5, "ticks at 20 Hz for at least the last second"
-    assert (stamps[-1] - stamps[0]) / 1e9 <= 5.1, "recorded past max_duration"
+    assert (stamps[-1] - stamps[0]) / 1e9 <= 8.1, "recorded past max_duration"
 
 
 def test_a_node_on_sim_time_follows_the_players_clock(tmp_path, ros, spawn_node):
-    """The recorder with use_sim_time stamps what it records with /clock: the replayed messages
-    must land at (about) their original bag times, 2020, not today."""
+    """The recorder with use_sim_time stamps what it records with the /clock time at which it
+    received it: the replayed messages land at their original bag times (2020, not today), however
+    late the recorder's callbacks run. The player sends /clock at the message's time just before
+    it, so only a late player (its lateness is in its output) or a /clock overtaken by its message
+    (then the previous one, at most a 25 ms period earlier) moves a stamp."""
     bag = make_timing_bag(tmp_path / "bag")
     output = tmp_path / "rerecorded"
     recorder = spawn_node("insideout_msgs", "bag_recorder", params={
@@ -171,7 +175,7 @@ def test_a_node_on_sim_time_follows_the_players_clock(tmp_path, ros, spawn_node)
     assert [data for data, _ in recorded] == ["0.0", "0.4", "0.8", "1.2", "1.6", "2.0"]
     for data, stamp in recorded:
         original = T0 + int(round(float(data) * 1e9))
-        assert abs(stamp - original) < 150_000_000, (data, (stamp - original) / 1e9)
+        assert -30_000_000 <= stamp - original < 150_000_000, (data, (stamp - original) / 1e9)
 
 
 def test_player_rejects_a_truncated_bag_clearly(tmp_path, spawn_node):

@@ -38,7 +38,7 @@ from insideout_perception.core.audio_stream import AudioFormat, AudioStream  # n
 from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad  # noqa: E402
 from insideout_perception.core.utterance_segmenter import (  # noqa: E402
     PauseSnapshot, SegmenterConfig, Utterance, UtteranceSegmenter)
-from insideout_perception.core.word_error_rate import word_error_rate  # noqa: E402
+from support.word_error_rate import word_error_rate  # noqa: E402
 
 TEXTS = {
     "2 s": "Hello robot, how are you feeling today?",
@@ -178,7 +178,7 @@ def bench_multi_sentence():
     of tests/asr/test_asr_multi_sentence.py: LibriVox clips from data/librivox, and espeak-ng)."""
     from asr.multi_sentence_speech import all_utterances
     from insideout_perception.core.asr_backends import BackendOptions, create_backend
-    from insideout_perception.core.word_error_rate import word_error_rate
+    from support.word_error_rate import word_error_rate
 
     backend = create_backend("faster_whisper", BackendOptions())
     print("\nmulti-sentence utterances (pauses inside, 0.8 s of silence around), faster_whisper")

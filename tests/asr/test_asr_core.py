@@ -13,7 +13,7 @@ from insideout_perception.core.asr_backends import (
 from insideout_perception.core.audio_stream import (
     AudioFormat, AudioFormatError, AudioStream, StreamClock, format_from_audio_info)
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
-from insideout_perception.core.word_error_rate import word_error_rate
+from support.word_error_rate import word_error_rate
 
 from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak
 

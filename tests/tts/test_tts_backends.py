@@ -14,7 +14,9 @@ from insideout_dialogue.core.tts_backends import (
 )
 from insideout_dialogue.core.tts_backends.espeak_ng import EspeakNgBackend, parse_wav
 
-from .speech_check import transcribe, word_error_rate
+from support.word_error_rate import word_error_rate
+
+from .speech_check import transcribe
 
 SENTENCE = "The robot is happy to help you find the kitchen today."
 

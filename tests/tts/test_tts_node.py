@@ -14,7 +14,9 @@ from std_srvs.srv import Trigger
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 from support.ros_harness import SentTimeCollector, wait_until
 
-from .speech_check import transcribe, word_error_rate
+from support.word_error_rate import word_error_rate
+
+from .speech_check import transcribe
 
 READY = "speaking /insideout/reply with"
 REPLY = "Hello, I am your robot. It is a lovely day to go for a walk in the park."

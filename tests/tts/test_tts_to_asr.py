@@ -17,10 +17,9 @@ from std_msgs.msg import Bool, String
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 from insideout_msgs.msg import Transcript
 from support.ros_harness import wait_until
+from support.word_error_rate import word_error_rate
 
 from asr.speech_audio import SENTENCES, speak
-
-from .speech_check import word_error_rate
 
 SPEAKER = "/insideout/speaker/audio"
 REPLY = "Please remember to water the plants in the kitchen before you leave tonight."

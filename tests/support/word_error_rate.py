@@ -1,4 +1,4 @@
-"""Word error rate between a reference sentence and a transcript (for tests and benchmarks)."""
+"""Word error rate between a reference sentence and a transcript (tests and benchmarks only)."""
 
 import re
 from typing import List
@@ -7,12 +7,15 @@ _WORD = re.compile(r"[a-z0-9']+")
 # Whisper writes contractions that the reference may spell out (and vice versa).
 _EXPANSIONS = {"i'm": "i am", "you're": "you are", "it's": "it is", "don't": "do not",
                "can't": "cannot", "won't": "will not", "that's": "that is", "what's": "what is"}
+# Whisper writes small numbers as digits or words, whichever the reference did not.
+_NUMBERS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+            "eight": "8", "nine": "9", "ten": "10"}
 
 
 def normalised_words(text: str) -> List[str]:
     words = []
     for word in _WORD.findall(text.lower()):
-        words.extend(_EXPANSIONS.get(word, word).split())
+        words.extend(_NUMBERS.get(part, part) for part in _EXPANSIONS.get(word, word).split())
     return words
 
 

@@ -1,0 +1,69 @@
+"""The pure-Python cores import no ROS: every module under each package's core/ (and the
+ROS-free parts of insideout_common) imports in a process where rclpy and every ROS message
+package are refused, so each is testable and reusable without ROS."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE_DIRS = [
+    ("insideout_perception.core", ROOT / "src/insideout_perception/insideout_perception/core"),
+    ("insideout_dialogue.core", ROOT / "src/insideout_dialogue/insideout_dialogue/core"),
+    ("insideout_common.bags", ROOT / "src/insideout_msgs/insideout_common/bags"),
+]
+# insideout_common's top-level modules outside ros/ (ros/ is the rclpy helpers, by design).
+COMMON_MODULES = ["insideout_common.emotions", "insideout_common.model_files", "insideout_common.pcm"]
+
+# Refused as a whole: rclpy, rosidl's runtime, and any generated interface module (pkg.msg/.srv/.action).
+REFUSING_FINDER = textwrap.dedent('''
+    import importlib.abc, sys
+    class RefuseRos(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            top, _, rest = name.partition(".")
+            if top in ("rclpy", "rosidl_runtime_py", "rpyutils") or rest.split(".")[0] in ("msg", "srv", "action"):
+                raise ImportError(f"ROS module {name} imported by a ROS-free core module")
+            return None
+    sys.meta_path.insert(0, RefuseRos())
+''')
+
+
+def core_modules():
+    modules = list(COMMON_MODULES)
+    for package, directory in CORE_DIRS:
+        for path in sorted(directory.rglob("*.py")):
+            relative = path.relative_to(directory).with_suffix("")
+            parts = [p for p in relative.parts if p != "__init__"]
+            modules.append(".".join([package, *parts]))
+    return modules
+
+
+def test_the_list_of_core_modules_is_not_empty():
+    modules = core_modules()
+    assert "insideout_dialogue.core.agent_panel" in modules
+    assert "insideout_perception.core.fer_pipeline" in modules
+    assert len(modules) > 50
+
+
+def test_every_core_module_imports_without_ros():
+    script = REFUSING_FINDER + textwrap.dedent(f'''
+        import importlib, traceback
+        failures = []
+        for name in {core_modules()!r}:
+            try:
+                importlib.import_module(name)
+            except Exception as error:
+                failures.append(f"{{name}}: {{type(error).__name__}}: {{error}}")
+        print("\\n".join(failures))
+        sys.exit(1 if failures else 0)
+    ''')
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, "core modules that need ROS (or fail to import):\n" + result.stdout + result.stderr[-2000:]
+
+
+def test_the_refusal_works():
+    """The check itself: a module importing ROS (here the rclpy parameter helpers) is refused."""
+    script = REFUSING_FINDER + "import insideout_common.ros.params\n"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "imported by a ROS-free core module" in result.stderr, result.stderr[-2000:]

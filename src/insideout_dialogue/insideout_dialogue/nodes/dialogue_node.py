@@ -28,6 +28,7 @@ from insideout_common.ros.diagnostics import DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, declare_parameters
 from insideout_common.ros.qos import RELIABLE_EVENTS
+from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp
 from insideout_msgs.action import Respond
 from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState, Transcript
 
@@ -85,10 +86,6 @@ def _mean_emotion_msg(reading: EmotionReading) -> EmotionState:
     return EmotionState(face_detected=reading.face_detected, labels=list(LABELS), scores=scores,
                         raw_scores=scores, dominant_label=reading.dominant_label,
                         confidence=float(reading.confidence))
-
-
-def _seconds(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def _reading(msg: EmotionState, received_at: float) -> EmotionReading:
@@ -452,7 +449,7 @@ class DialogueNode(Node):
     def _on_transcript(self, msg: Transcript) -> None:
         if not msg.is_final:
             return
-        span = (_seconds(msg.utterance_start), _seconds(msg.utterance_end))
+        span = (seconds_from_stamp(msg.utterance_start), seconds_from_stamp(msg.utterance_end))
         pending = self._new_pending(msg.text, "transcript",
                                     spoken_between=span if 0 < span[0] < span[1] else None)
         self._loop.call_soon_threadsafe(self._enqueue, pending)
@@ -465,7 +462,7 @@ class DialogueNode(Node):
             return
         reading = _reading(msg, time.monotonic())
         self._latest_emotion = (msg, reading)
-        stamp = _seconds(msg.header.stamp) or self.get_clock().now().nanoseconds * 1e-9
+        stamp = seconds_from_stamp(msg.header.stamp) or now_seconds(self)
         self._emotion_history.add(stamp, reading)
 
     async def _execute_goal(self, goal_handle):

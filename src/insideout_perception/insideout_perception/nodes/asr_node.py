@@ -18,7 +18,6 @@ from typing import Optional
 
 import numpy as np
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
-from builtin_interfaces.msg import Time
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
@@ -30,6 +29,7 @@ from insideout_common.ros.diagnostics import ERROR, OK, WARN, DiagnosticsPublish
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_LIVELINESS_WATCH
+from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp, stamp_from_seconds
 from insideout_msgs.msg import Transcript
 from insideout_perception.core.asr_backends import (
     BACKENDS, BackendOptions, ModelNotAvailable, create_backend, uncovered_speech_seconds)
@@ -110,12 +110,6 @@ WARN_THROTTLE_S = 5.0
 # Speech the recogniser left out at the end of an utterance worth a warning [s].
 UNCOVERED_SPEECH_WARNING_S = 1.0
 DIGITAL_SILENCE_PEAK = 1e-4  # about -80 dBFS: no real microphone is this quiet
-
-
-def to_time_msg(seconds: float) -> Time:
-    seconds = max(seconds, 0.0)
-    whole = int(seconds)
-    return Time(sec=whole, nanosec=int(round((seconds - whole) * 1e9)) % 1_000_000_000)
 
 
 class AsrNode(Node):
@@ -228,7 +222,7 @@ class AsrNode(Node):
         self._guarded_chunk(bytes(msg.data), self._now())
 
     def _on_audio_stamped(self, msg: AudioDataStamped) -> None:
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        stamp = seconds_from_stamp(msg.header.stamp)
         self._guarded_chunk(bytes(msg.audio.data), stamp if stamp > 0 else self._now())
 
     def _guarded_chunk(self, data: bytes, chunk_time: float) -> None:
@@ -442,8 +436,8 @@ class AsrNode(Node):
         msg.confidence = float(result.confidence)
         msg.language = result.language or self.p["language"]
         if job.is_final:
-            msg.utterance_start = to_time_msg(job.start_time)
-            msg.utterance_end = to_time_msg(job.end_time)
+            msg.utterance_start = stamp_from_seconds(job.start_time)
+            msg.utterance_end = stamp_from_seconds(job.end_time)
         self.transcript_pub.publish(msg)
         if not job.is_final:
             return
@@ -488,7 +482,7 @@ class AsrNode(Node):
         return OK, "listening", values
 
     def _now(self) -> float:
-        return self.get_clock().now().nanoseconds * 1e-9
+        return now_seconds(self)
 
     def close(self) -> None:
         self.queue.close()

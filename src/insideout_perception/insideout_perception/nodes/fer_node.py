@@ -20,7 +20,6 @@ import numpy as np
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
-from builtin_interfaces.msg import Time
 
 from insideout_common.emotions import LABELS
 from insideout_common.ros import diagnostics
@@ -28,6 +27,7 @@ from insideout_common.ros.diagnostics import DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATEST_SENSOR_FRAME
+from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp, stamp_from_seconds
 from insideout_msgs.msg import EmotionState
 
 from insideout_perception.core import frame_reliability
@@ -150,15 +150,6 @@ class FrameDecoder:
             raise ImageConversionError(f"cv_bridge cannot convert a {msg.encoding!r} image: {error}") from None
 
 
-def _stamp_seconds(stamp: Time) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
-def _time_msg(seconds: float) -> Time:
-    sec = int(np.floor(seconds))
-    return Time(sec=sec, nanosec=min(int(round((seconds - sec) * 1e9)), 999_999_999))
-
-
 class FerNode(Node):
     def __init__(self):
         super().__init__("fer_node")
@@ -269,7 +260,7 @@ class FerNode(Node):
         if generation == self._subscription_generation and self._retiring is not None:
             self._retire_old_subscription()  # the new subscription delivers: the old one may go
         now = time.monotonic()
-        stamp = _stamp_seconds(msg.header.stamp)
+        stamp = seconds_from_stamp(msg.header.stamp)
         with self._frame_ready:
             self._received += 1
             if not self._frame_order.admit(stamp, now, source=generation):
@@ -279,7 +270,7 @@ class FerNode(Node):
                 return
             if self._pending is not None:
                 self._skipped += 1  # superseded before the worker got to it
-            self._pending = (msg, now, self.get_clock().now().nanoseconds * 1e-9)
+            self._pending = (msg, now, now_seconds(self))
             self._last_receive = now
             self._frame_ready.notify()
 
@@ -319,7 +310,7 @@ class FerNode(Node):
             self._warnings.warn(f"dropped a frame from {self._topic}: {error}")
             return
         decoded = time.monotonic()
-        stamp = _stamp_seconds(msg.header.stamp) or received_ros  # unstamped camera: use arrival time
+        stamp = seconds_from_stamp(msg.header.stamp) or received_ros  # unstamped camera: use arrival time
         with self._pipeline_lock:
             result = self._pipeline.process(bgr, stamp)
             state = self._emotion_message(result, msg)
@@ -346,8 +337,8 @@ class FerNode(Node):
             valence_arousal_predicted=self._spec.predicts_valence_arousal)
         state.header.frame_id = frame.header.frame_id
         # The newest frame in the window: this frame when the face is in it (copied exactly).
-        state.header.stamp = frame.header.stamp if result.box is not None and _stamp_seconds(
-            frame.header.stamp) else _time_msg(emotion.stamp)
+        state.header.stamp = frame.header.stamp if result.box is not None and seconds_from_stamp(
+            frame.header.stamp) else stamp_from_seconds(emotion.stamp)
         state.face_detected = emotion.face_detected
         if not emotion.face_detected:
             state.scores = state.raw_scores = [0.0] * len(LABELS)
@@ -385,13 +376,13 @@ class FerNode(Node):
                 # Stamped in the camera's time base; frames captured before it are dropped as late.
                 stamp = self._frame_order.loss_report_stamp(now)
                 if stamp is None:  # unstamped camera: frames are stamped on arrival, by this clock
-                    stamp = self.get_clock().now().nanoseconds * 1e-9
+                    stamp = now_seconds(self)
                 emotion = self._pipeline.face_lost(stamp)
                 state = EmotionState(labels=list(LABELS), model_name=self._spec.name,
                                      window_duration=float(self.params["smoothing_window"]),
                                      valence_arousal_predicted=self._spec.predicts_valence_arousal,
                                      scores=[0.0] * len(LABELS), raw_scores=[0.0] * len(LABELS))
-                state.header.stamp = _time_msg(emotion.stamp)
+                state.header.stamp = stamp_from_seconds(emotion.stamp)
                 if self._last_emotion is not None:
                     state.header.frame_id = self._last_emotion.header.frame_id
                 self._emotion_pub.publish(state)

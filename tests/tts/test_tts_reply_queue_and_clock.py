@@ -4,7 +4,7 @@ import pytest
 
 from insideout_dialogue.core.playback_clock import PlaybackClock
 from insideout_dialogue.core.reply_queue import ReplyQueue
-from insideout_dialogue.core.warning_throttle import WarningThrottle
+from insideout_common.warning_throttle import WarningThrottle
 
 
 def test_replies_come_out_in_order():

@@ -28,6 +28,7 @@ from insideout_common.ros.diagnostics import DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, declare_parameters
 from insideout_common.ros.qos import RELIABLE_EVENTS
+from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp
 from insideout_msgs.action import Respond
 from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState, Transcript
@@ -49,7 +50,6 @@ from insideout_dialogue.core.prompts import PromptSet, UserEmotion
 from insideout_dialogue.core.utterance_emotion import EmotionHistory
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
 
-WARN_THROTTLE = 5.0
 
 
 @dataclass
@@ -98,6 +98,7 @@ def _reading(msg: EmotionState, received_at: float) -> EmotionReading:
 class DialogueNode(Node):
     def __init__(self):
         super().__init__("dialogue_node")
+        self._log = ThrottledLog(self.get_logger())
         self.p = declare_parameters(self, BASE_SPECS)
         names = list(self.p["agents.names"])
         self.p.update(declare_parameters(self, agent_specs(names) + mapping_specs(names)))
@@ -436,12 +437,11 @@ class DialogueNode(Node):
         limit = self.p["max_utterance_chars"]
         if not text:
             pending.invalid_reason = "empty utterance"
-            self.get_logger().warning(f"{source} with an empty utterance: no reply (turn "
-                                      f"{pending.turn_id} reported as failed)",
-                                      throttle_duration_sec=WARN_THROTTLE)
+            self._log.warning(f"{source} with an empty utterance: no reply (turn "
+                              f"{pending.turn_id} reported as failed)")
         elif len(text) > limit:
-            self.get_logger().warning(f"utterance of {len(text)} characters cut to {limit} "
-                                      "(max_utterance_chars)", throttle_duration_sec=WARN_THROTTLE)
+            self._log.warning(f"utterance of {len(text)} characters cut to {limit} "
+                              "(max_utterance_chars)")
             text = text[:limit]
         pending.utterance = text
         return pending
@@ -457,8 +457,7 @@ class DialogueNode(Node):
     def _on_emotion(self, msg: EmotionState) -> None:
         problem = emotion_problem(msg.labels, msg.scores)
         if problem:
-            self.get_logger().warning(f"EmotionState ignored: {problem}",
-                                      throttle_duration_sec=WARN_THROTTLE)
+            self._log.warning(f"EmotionState ignored: {problem}")
             return
         reading = _reading(msg, time.monotonic())
         self._latest_emotion = (msg, reading)

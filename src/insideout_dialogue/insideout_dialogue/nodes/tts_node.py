@@ -30,6 +30,7 @@ from insideout_common.ros.diagnostics import OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
+from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_dialogue.core.reply_queue import ReplyQueue
 from insideout_dialogue.core.speech_audio import CHANNELS, CODING_FORMAT, SAMPLE_FORMAT, OutputFormat
 from insideout_dialogue.core.speech_outputs import PipePlayer, PlayerUnavailable, WavRecorder, player_command
@@ -41,14 +42,12 @@ from insideout_dialogue.core.tts_backends import (
     SynthesisError,
     create_backend,
 )
-from insideout_dialogue.core.warning_throttle import WarningThrottle
 
 REPLY_TOPIC = "/insideout/reply"
 AUDIO_TOPIC = "/insideout/speaker/audio"
 AUDIO_STAMPED_TOPIC = "/insideout/speaker/audio_stamped"
 AUDIO_INFO_TOPIC = "/insideout/speaker/audio_info"
 ROBOT_SPEAKING_TOPIC = "/insideout/robot_speaking"
-WARN_THROTTLE_SECONDS = 2.0
 
 PARAMETERS = [
     ParamSpec("backend", "hibari", "Speech synthesiser.", choices=BACKEND_NAMES),
@@ -111,8 +110,7 @@ class TtsNode(Node):
         self._player = None
         self._recorder = None
         self._replies_dropped = 0
-        self._last_warning = ""
-        self._throttle = WarningThrottle(WARN_THROTTLE_SECONDS)
+        self._log = ThrottledLog(self.get_logger())
         try:
             if params["play_command"]:
                 self._player = PipePlayer(player_command(params["play_command"], self._output.sample_rate))
@@ -214,17 +212,14 @@ class TtsNode(Node):
         self._warn(message, kind)
 
     def _warn(self, message: str, kind: str) -> None:
-        self._last_warning = message
-        text = self._throttle.filter(kind, message)
-        if text is not None:
-            self.get_logger().warning(text)
+        self._log.warning(message, kind)
 
     # -- diagnostics and shutdown -----------------------------------------------------------
     def _report(self):
         stats = self._pipeline.stats()
         level, message = OK, "speaking" if self._pipeline.speaking else "idle"
         if stats.sentences_failed or self._replies_dropped:
-            level, message = WARN, self._last_warning or stats.last_error
+            level, message = WARN, self._log.last_message or stats.last_error
         rtf = stats.real_time_factor
         return level, message, {
             "backend": self._pipeline.backend.describe(),

@@ -29,7 +29,9 @@ from insideout_common.ros.diagnostics import ERROR, OK, WARN, DiagnosticsPublish
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_LIVELINESS_WATCH
+from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp, stamp_from_seconds
+from insideout_common.warning_throttle import WARNING_PERIOD_S
 from insideout_msgs.msg import Transcript
 from insideout_perception.core.asr_backends import (
     BACKENDS, BackendOptions, ModelNotAvailable, create_backend, uncovered_speech_seconds)
@@ -106,7 +108,6 @@ VOLATILE_STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
                                 reliability=ReliabilityPolicy.RELIABLE,
                                 durability=DurabilityPolicy.VOLATILE)
 
-WARN_THROTTLE_S = 5.0
 # Speech the recogniser left out at the end of an utterance worth a warning [s].
 UNCOVERED_SPEECH_WARNING_S = 1.0
 DIGITAL_SILENCE_PEAK = 1e-4  # about -80 dBFS: no real microphone is this quiet
@@ -115,6 +116,7 @@ DIGITAL_SILENCE_PEAK = 1e-4  # about -80 dBFS: no real microphone is this quiet
 class AsrNode(Node):
     def __init__(self):
         super().__init__("asr_node")
+        self._log = ThrottledLog(self.get_logger())
         self.p = declare_parameters(self, PARAMETERS)
         try:
             self.segmenter_config = SegmenterConfig(
@@ -230,9 +232,8 @@ class AsrNode(Node):
         try:
             self._handle_chunk(data, chunk_time)
         except Exception as error:
-            self.get_logger().error(f"audio chunk of {len(data)} bytes could not be processed: "
-                                    f"{error!r}; the stream restarts",
-                                    throttle_duration_sec=WARN_THROTTLE_S)
+            self._log.error(f"audio chunk of {len(data)} bytes could not be processed: "
+                            f"{error!r}; the stream restarts")
             self._drop_utterance_in_progress()
 
     def _on_audio_info(self, msg: AudioInfo) -> None:
@@ -286,9 +287,9 @@ class AsrNode(Node):
     def _close_stalled_utterance(self) -> None:
         if not self.segmenter.in_utterance or time.monotonic() - self.last_chunk_at < self.stall_timeout:
             return
-        self.get_logger().warning(
+        self._log.warning(
             f"no audio for {self.stall_timeout:.1f} s in the middle of an utterance: transcribing "
-            "what was heard", throttle_duration_sec=WARN_THROTTLE_S)
+            "what was heard")
         for event in self.segmenter.flush():
             self._handle_event(event)
 
@@ -300,20 +301,18 @@ class AsrNode(Node):
             return
         if self.input_error is not None:
             self.counters["rejected"] += 1
-            self.get_logger().error(f"audio dropped: {self.input_error}",
-                                    throttle_duration_sec=WARN_THROTTLE_S)
+            self._log.error(f"audio dropped: {self.input_error}")
             return
         if not data:
-            self.get_logger().warning("empty audio chunk ignored", throttle_duration_sec=WARN_THROTTLE_S)
+            self._log.warning("empty audio chunk ignored")
             return
         frame_bytes = self.stream.frame_bytes
         if (self.stream.pending_bytes + len(data)) % frame_bytes:
             self.counters["partial_frame_chunks"] += 1
-            self.get_logger().warning(
+            self._log.warning(
                 f"audio chunk of {len(data)} bytes does not end on a whole frame "
                 f"({frame_bytes} bytes per frame of {self.stream.format.describe()}); the remainder "
-                "is carried over. If this repeats, check sample_format/channels or audio_info.",
-                throttle_duration_sec=WARN_THROTTLE_S)
+                "is carried over. If this repeats, check sample_format/channels or audio_info.")
         samples = self.stream.feed(data)
         self.clock_map.observe(chunk_time, self.stream_samples)
         self.stream_samples += len(samples)
@@ -333,9 +332,9 @@ class AsrNode(Node):
             self.silent_since = self.stream_samples / MODEL_SAMPLE_RATE
         silent_for = self.stream_samples / MODEL_SAMPLE_RATE - self.silent_since
         if silent_for >= limit:
-            self.get_logger().warning(
+            self._log.warning(
                 f"the audio has been digital silence for {silent_for:.0f} s: is the microphone "
-                "muted or disconnected?", throttle_duration_sec=max(WARN_THROTTLE_S, limit))
+                "muted or disconnected?", period=max(WARNING_PERIOD_S, limit))
 
     # -- utterances ---------------------------------------------------------------------------
     def _handle_event(self, event) -> None:
@@ -362,18 +361,17 @@ class AsrNode(Node):
             cut_at_max_length=utterance.cut_at_max_length, end_sample=utterance.end_sample)
         if utterance.cut_at_max_length:
             self.counters["cut_at_max_length"] += 1
-            self.get_logger().warning(
+            self._log.warning(
                 f"continuous speech reached max_utterance_s={self.p['max_utterance_s']} s: "
-                "transcribing it in pieces", throttle_duration_sec=WARN_THROTTLE_S)
+                "transcribing it in pieces")
             self.utterance_id += 1  # the rest of the speech is a new utterance
         dropped = self.queue.put_final(job)
         if dropped is not None:
             self.counters["dropped_utterances"] += 1
-            self.get_logger().error(
+            self._log.error(
                 f"recogniser too slow: utterance {dropped.utterance_id} "
                 f"({len(dropped.audio) / MODEL_SAMPLE_RATE:.1f} s) dropped untranscribed; raise "
-                "max_pending_utterances or use a faster backend/model",
-                throttle_duration_sec=WARN_THROTTLE_S)
+                "max_pending_utterances or use a faster backend/model")
 
     def _maybe_request_partial(self) -> None:
         # Not during a pause: the final may be due any moment, and a partial still running then
@@ -458,10 +456,9 @@ class AsrNode(Node):
                                              self.p["pre_roll_s"])
         if uncovered is not None and uncovered > UNCOVERED_SPEECH_WARNING_S:
             self.counters["uncovered_utterances"] += 1
-            self.get_logger().warning(
+            self._log.warning(
                 f"utterance {job.utterance_id}: the recogniser's words end {uncovered:.1f} s before "
-                "the speech does; its last words may be missing from the transcript",
-                throttle_duration_sec=WARN_THROTTLE_S)
+                "the speech does; its last words may be missing from the transcript")
 
     # -- diagnostics / lifecycle ----------------------------------------------------------------
     def _report(self):

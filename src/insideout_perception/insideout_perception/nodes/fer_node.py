@@ -9,7 +9,6 @@ Only the newest frame is processed: the subscription keeps one frame, and a work
 whatever is newest when it is free, so latency never builds up behind a slow CPU.
 """
 
-import re
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ from insideout_common.ros.diagnostics import DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATEST_SENSOR_FRAME
+from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp, stamp_from_seconds
 from insideout_msgs.msg import EmotionState
 
@@ -46,7 +46,6 @@ from insideout_perception.core.image_conversion import (
 EMOTION_TOPIC = "/insideout/emotion"
 DEBUG_IMAGE_TOPIC = "/insideout/emotion/debug_image"
 # A repeated problem of the same kind is logged at most this often.
-WARNING_PERIOD = 5.0
 # How often image_reliability auto looks at the cameras' QoS [s].
 RELIABILITY_CHECK_PERIOD = 1.0
 # A replaced frame subscription goes at the latest this long after its successor came [s].
@@ -98,25 +97,6 @@ PARAMETERS = [
 ]
 
 
-class ThrottledWarnings:
-    """Logs each kind of problem at most once per period, with how often it happened meanwhile."""
-
-    def __init__(self, logger, period: float):
-        self._logger, self._period = logger, period
-        self._last = {}  # kind -> (time logged, occurrences since)
-
-    def warn(self, message: str) -> None:
-        kind = re.sub(r"\d+", "#", message)  # same problem, different numbers
-        now = time.monotonic()
-        logged_at, count = self._last.get(kind, (None, 0))
-        if logged_at is not None and now - logged_at < self._period:
-            self._last[kind] = (logged_at, count + 1)
-            return
-        suffix = f" ({count} more since the last report)" if count else ""
-        self._logger.warning(message + suffix)
-        self._last[kind] = (now, 0)
-
-
 class FrameDecoder:
     """Image messages to BGR arrays: cv_bridge when importable, else our own conversion."""
 
@@ -154,7 +134,7 @@ class FerNode(Node):
     def __init__(self):
         super().__init__("fer_node")
         self.params = p = declare_parameters(self, PARAMETERS)
-        self._warnings = ThrottledWarnings(self.get_logger(), WARNING_PERIOD)
+        self._warnings = ThrottledLog(self.get_logger())
         self._spec = get_model_spec(p["model"])
         try:
             classifier, self._model_source = load_classifier(
@@ -294,7 +274,7 @@ class FerNode(Node):
             except Exception as error:  # never let one frame stop the node
                 self._failed += 1
                 self._last_problem = f"processing failed: {type(error).__name__}: {error}"
-                self._warnings.warn(f"frame dropped, {self._last_problem}")
+                self._warnings.warning(f"frame dropped, {self._last_problem}")
             finally:
                 with self._frame_ready:
                     self._busy = False
@@ -307,7 +287,7 @@ class FerNode(Node):
             self._rejected += 1
             self._rejected_in_period += 1
             self._last_problem = str(error)
-            self._warnings.warn(f"dropped a frame from {self._topic}: {error}")
+            self._warnings.warning(f"dropped a frame from {self._topic}: {error}")
             return
         decoded = time.monotonic()
         stamp = seconds_from_stamp(msg.header.stamp) or received_ros  # unstamped camera: use arrival time

@@ -24,7 +24,7 @@ from std_srvs.srv import Trigger
 
 from insideout_common.emotions import LABELS, neutral_scores
 from insideout_common.ros import diagnostics
-from insideout_common.ros.diagnostics import DiagnosticsPublisher
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, declare_parameters
 from insideout_common.ros.qos import RELIABLE_EVENTS
@@ -142,7 +142,7 @@ class DialogueNode(Node):
             self, Respond, "/insideout/respond", execute_callback=self._execute_goal,
             goal_callback=lambda _goal: GoalResponse.ACCEPT,
             cancel_callback=self._on_cancel_request, callback_group=ReentrantCallbackGroup())
-        self._diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics.period"])
+        self._diagnostics = DiagnosticsPublisher(self, self._report, self.p[DIAGNOSTICS_PERIOD.name])
         self.get_logger().info(
             f"dialogue_node ready: agents {names}, strategy {self._settings.strategy}, prompts "
             f"{self._settings.prompts.style}, aggregator {self._settings.aggregator.model} at "

@@ -5,6 +5,7 @@ import re
 from typing import Dict, List, Sequence
 
 from insideout_common.emotions import LABELS
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
 from insideout_common.ros.params import ParamSpec
 
 from insideout_dialogue.core.aggregation import STRATEGIES
@@ -158,7 +159,7 @@ BASE_SPECS: List[ParamSpec] = [
               "slot has it cached and the first turn is not the slow one."),
     ParamSpec("local_llm.startup_timeout", 60.0,
               "How long to wait for the embedded server to answer [s].", 1.0, 600.0),
-    ParamSpec("diagnostics.period", 1.0, "Period of the /diagnostics status [s].", 0.1, 60.0),
+    DIAGNOSTICS_PERIOD,
 ]
 
 

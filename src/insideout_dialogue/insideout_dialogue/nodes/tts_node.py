@@ -26,7 +26,7 @@ from rclpy.signals import install_signal_handlers, uninstall_signal_handlers
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
-from insideout_common.ros.diagnostics import OK, WARN, DiagnosticsPublisher
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
@@ -79,6 +79,7 @@ PARAMETERS = [
     ParamSpec("play_command", "", "Also play locally: a command reading raw S16LE mono from stdin, "
               "{sample_rate} filled in, e.g. 'aplay -q -t raw -f S16_LE -c 1 -r {sample_rate}'. Empty = off."),
     ParamSpec("wav_directory", "", "Also write each reply as a WAV file into this directory. Empty = off."),
+    DIAGNOSTICS_PERIOD,
 ]
 
 
@@ -144,7 +145,7 @@ class TtsNode(Node):
         self._pipeline.start()
         self.create_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
         self.create_service(Trigger, "~/stop", self._on_stop)
-        self._diagnostics = DiagnosticsPublisher(self, self._report)
+        self._diagnostics = DiagnosticsPublisher(self, self._report, params[DIAGNOSTICS_PERIOD.name])
         shut_down_through_close()
         self.get_logger().info(
             f"speaking {REPLY_TOPIC} with {backend.describe()}, publishing {self._output.sample_rate} Hz "

@@ -5,16 +5,23 @@ from typing import Callable, Dict, Tuple
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 
+from insideout_common.ros.params import ParamSpec
+
 OK = DiagnosticStatus.OK
 WARN = DiagnosticStatus.WARN
 ERROR = DiagnosticStatus.ERROR
+
+# Every node's one name for the reporting period, the name diagnostic_updater uses.
+DIAGNOSTICS_PERIOD = ParamSpec("diagnostic_updater.period", 1.0,
+                               "Seconds between /diagnostics reports.", minimum=0.1, maximum=60.0)
 
 # A report is (level, message, {key: value}).
 Report = Tuple[int, str, Dict[str, object]]
 
 
 class DiagnosticsPublisher:
-    """Calls `report()` every `period` seconds and publishes it as one DiagnosticStatus."""
+    """Calls `report()` every `period` seconds (the node's DIAGNOSTICS_PERIOD parameter) and
+    publishes it as one DiagnosticStatus."""
 
     def __init__(self, node: Node, report: Callable[[], Report], period: float = 1.0,
                  hardware_id: str = "insideout"):

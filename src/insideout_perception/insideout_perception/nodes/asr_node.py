@@ -25,7 +25,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from std_msgs.msg import Bool
 
 from insideout_common.pcm import SUPPORTED_SAMPLE_FORMATS
-from insideout_common.ros.diagnostics import ERROR, OK, WARN, DiagnosticsPublisher
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, ERROR, OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_LIVELINESS_WATCH
@@ -90,8 +90,7 @@ PARAMETERS = [
     ParamSpec("silence_warning_s", 30.0, "Warn when the audio has been digital silence (a muted "
               "or disconnected microphone) this long; 0 disables.", minimum=0.0, maximum=3600.0),
     ParamSpec("frame_id", "", "header.frame_id of published transcripts (the microphone frame)."),
-    ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics reports.",
-              minimum=0.1, maximum=60.0),
+    DIAGNOSTICS_PERIOD,
 ]
 
 # Audio is a stream of small chunks: reliable like audio_capture's publisher, and deep enough to
@@ -190,7 +189,7 @@ class AsrNode(Node):
             callback_group=audio_group,
             event_callbacks=SubscriptionEventCallbacks(liveliness=self._on_speaker_liveliness,
                                                        incompatible_qos=lambda event: None))
-        self.diagnostics = DiagnosticsPublisher(self, self._report, self.p["diagnostics_period_s"])
+        self.diagnostics = DiagnosticsPublisher(self, self._report, self.p[DIAGNOSTICS_PERIOD.name])
         # Audio that stops mid-utterance (a bag ends, a driver stalls) never brings the silence
         # that would end it: close it after this long without chunks.
         self.stall_timeout = self.p["end_silence_s"] + 0.5

@@ -22,7 +22,7 @@ from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
 
 from insideout_common.emotions import LABELS
 from insideout_common.ros import diagnostics
-from insideout_common.ros.diagnostics import DiagnosticsPublisher
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATEST_SENSOR_FRAME
@@ -93,7 +93,7 @@ PARAMETERS = [
               minimum=0.0, maximum=60.0),
     ParamSpec("publish_debug_image", False, "Publish the annotated frame on " + DEBUG_IMAGE_TOPIC +
               " (frames leave the node only through this topic)."),
-    ParamSpec("diagnostics_period", 1.0, "Seconds between /diagnostics reports.", minimum=0.1, maximum=60.0),
+    DIAGNOSTICS_PERIOD,
 ]
 
 
@@ -194,7 +194,7 @@ class FerNode(Node):
         self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
         self._worker.start()
         self.create_timer(0.1, self._check_face_loss)
-        DiagnosticsPublisher(self, self._report, p["diagnostics_period"], hardware_id="camera")
+        DiagnosticsPublisher(self, self._report, p[DIAGNOSTICS_PERIOD.name], hardware_id="camera")
         self.get_logger().info(
             f"listening on {self._topic} ({msg_type.__name__}, {self._reliability}, "
             f"image_reliability {p['image_reliability']}); model {self._spec.name} from "

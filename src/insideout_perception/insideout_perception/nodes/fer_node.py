@@ -12,22 +12,20 @@ whatever is newest when it is free, so latency never builds up behind a slow CPU
 import sys
 import threading
 import time
-from collections import deque
 from typing import Optional
 
-import numpy as np
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
 
-from insideout_common.emotions import LABELS
 from insideout_common.ros import diagnostics
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATEST_SENSOR_FRAME
 from insideout_common.ros.throttled_log import ThrottledLog
-from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp, stamp_from_seconds
+from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp
 from insideout_msgs.msg import EmotionState
 
 from insideout_perception.core import frame_reliability
@@ -39,13 +37,14 @@ from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceD
 from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
 from insideout_perception.core.frame_order import FrameStampOrder
 from insideout_perception.core.frame_rate_limit import FrameRateLimiter
+from insideout_perception.core.fer_frame_stats import FrameStats
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
-from insideout_perception.core.image_conversion import (
-    DEFAULT_MAX_PIXELS, ImageConversionError, bgr_to_raw, check_dimensions, compressed_to_bgr, raw_to_bgr)
+from insideout_perception.core.image_conversion import DEFAULT_MAX_PIXELS, ImageConversionError, bgr_to_raw
+from insideout_perception.nodes.emotion_state_message import emotion_state_message
+from insideout_perception.nodes.frame_decoder import FrameDecoder
 
 EMOTION_TOPIC = "/insideout/emotion"
 DEBUG_IMAGE_TOPIC = "/insideout/emotion/debug_image"
-# A repeated problem of the same kind is logged at most this often.
 # How often image_reliability auto looks at the cameras' QoS [s].
 RELIABILITY_CHECK_PERIOD = 1.0
 # A replaced frame subscription goes at the latest this long after its successor came [s].
@@ -97,57 +96,12 @@ PARAMETERS = [
 ]
 
 
-class FrameDecoder:
-    """Image messages to BGR arrays: cv_bridge when importable, else our own conversion."""
-
-    def __init__(self, max_pixels: int):
-        self.max_pixels = max_pixels
-        try:
-            from cv_bridge import CvBridge
-
-            self._bridge = CvBridge()
-        except ImportError:  # cv_bridge is not on PyPI
-            self._bridge = None
-
-    @property
-    def backend(self) -> str:
-        return "cv_bridge" if self._bridge else "insideout image_conversion"
-
-    def decode(self, msg) -> np.ndarray:
-        if isinstance(msg, CompressedImage):
-            return compressed_to_bgr(msg.data, msg.format, self.max_pixels)
-        if self._bridge is None:
-            return raw_to_bgr(msg.data, msg.encoding, msg.height, msg.width, msg.step,
-                              bool(msg.is_bigendian), self.max_pixels)
-        # Our checks first: cv_bridge trusts height/step and may read out of bounds or allocate a lot.
-        check_dimensions(msg.height, msg.width, self.max_pixels)
-        if len(msg.data) < msg.height * msg.step:
-            raise ImageConversionError(f"data holds {len(msg.data)} bytes, fewer than height x step = "
-                                       f"{msg.height} x {msg.step}")
-        try:
-            return self._bridge.imgmsg_to_cv2(msg, desired_encoding="bgr8")
-        except Exception as error:
-            raise ImageConversionError(f"cv_bridge cannot convert a {msg.encoding!r} image: {error}") from None
-
-
 class FerNode(Node):
     def __init__(self):
         super().__init__("fer_node")
         self.params = p = declare_parameters(self, PARAMETERS)
         self._warnings = ThrottledLog(self.get_logger())
-        self._spec = get_model_spec(p["model"])
-        try:
-            classifier, self._model_source = load_classifier(
-                self._spec, p["model_path"] or None, p["execution_providers"], p["inference_threads"])
-        except Exception as error:  # missing, unreadable or not an ONNX model of the right shape
-            raise InvalidParameters(f"fer_node: cannot load expression model {p['model']!r}: {error}") from None
-        for note in classifier.provider_notes:
-            self.get_logger().info(note)
-        self._providers = describe_providers(classifier)
-        self._pipeline = FacialEmotionPipeline(
-            BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]), classifier,
-            FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
-            EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]))
+        self._pipeline = self._load_pipeline(p)
         self._decoder = FrameDecoder(p["max_image_pixels"])
 
         self._emotion_pub = self.create_publisher(
@@ -179,16 +133,7 @@ class FerNode(Node):
         self._busy = False  # the worker is processing a frame
         self._pipeline_lock = threading.Lock()
         self._stopping = False
-        self._received = self._processed = self._skipped = self._rejected = self._failed = 0
-        self._rejected_in_period = 0
-        self._last_problem = ""
-        self._last_receive = None
-        self._last_processed = None
-        self._latencies = deque(maxlen=300)
-        # Where the time goes, per processed frame [s]: (waiting for the worker, decoding,
-        # face detection, expression model).
-        self._stage_times = deque(maxlen=300)
-        self._processed_times = deque(maxlen=600)
+        self._stats = FrameStats()
         self._last_emotion = None
 
         self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
@@ -200,6 +145,21 @@ class FerNode(Node):
             f"image_reliability {p['image_reliability']}); model {self._spec.name} from "
             f"{self._model_source} on {self._providers}; face detector BlazeFace {p['face_detector']}; "
             f"frames decoded by {self._decoder.backend}")
+
+    def _load_pipeline(self, p) -> FacialEmotionPipeline:
+        self._spec = get_model_spec(p["model"])
+        try:
+            classifier, self._model_source = load_classifier(
+                self._spec, p["model_path"] or None, p["execution_providers"], p["inference_threads"])
+        except Exception as error:  # missing, unreadable or not an ONNX model of the right shape
+            raise InvalidParameters(f"fer_node: cannot load expression model {p['model']!r}: {error}") from None
+        for note in classifier.provider_notes:
+            self.get_logger().info(note)
+        self._providers = describe_providers(classifier)
+        return FacialEmotionPipeline(
+            BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]), classifier,
+            FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
+            EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]))
 
     # --- ROS side -----------------------------------------------------------------------------
     def _wanted_reliability(self, topic: str) -> str:
@@ -242,16 +202,15 @@ class FerNode(Node):
         now = time.monotonic()
         stamp = seconds_from_stamp(msg.header.stamp)
         with self._frame_ready:
-            self._received += 1
+            self._stats.frame_received(now)
             if not self._frame_order.admit(stamp, now, source=generation):
                 # Captured before a frame (or face-lost report) already taken: processing it would
                 # step the published stream back in time.
-                self._skipped += 1
+                self._stats.frame_skipped()
                 return
             if self._pending is not None:
-                self._skipped += 1  # superseded before the worker got to it
+                self._stats.frame_skipped()  # superseded before the worker got to it
             self._pending = (msg, now, now_seconds(self))
-            self._last_receive = now
             self._frame_ready.notify()
 
     def _work(self) -> None:
@@ -272,9 +231,9 @@ class FerNode(Node):
             try:
                 self._process(msg, received, received_ros)
             except Exception as error:  # never let one frame stop the node
-                self._failed += 1
-                self._last_problem = f"processing failed: {type(error).__name__}: {error}"
-                self._warnings.warning(f"frame dropped, {self._last_problem}")
+                problem = f"processing failed: {type(error).__name__}: {error}"
+                self._stats.frame_failed(problem)
+                self._warnings.warning(f"frame dropped, {problem}")
             finally:
                 with self._frame_ready:
                     self._busy = False
@@ -284,24 +243,18 @@ class FerNode(Node):
         try:
             bgr = self._decoder.decode(msg)
         except ImageConversionError as error:
-            self._rejected += 1
-            self._rejected_in_period += 1
-            self._last_problem = str(error)
+            self._stats.frame_rejected(str(error))
             self._warnings.warning(f"dropped a frame from {self._topic}: {error}")
             return
         decoded = time.monotonic()
         stamp = seconds_from_stamp(msg.header.stamp) or received_ros  # unstamped camera: use arrival time
         with self._pipeline_lock:
             result = self._pipeline.process(bgr, stamp)
-            state = self._emotion_message(result, msg)
+            state = self._emotion_message(result.emotion, msg.header, result)
             self._emotion_pub.publish(state)
         done = time.monotonic()
-        self._latencies.append(done - received)
-        self._stage_times.append((started - received, decoded - started, result.detection_seconds,
-                                  result.classification_seconds))
-        self._processed_times.append(done)
-        self._processed += 1
-        self._last_processed = done
+        self._stats.frame_processed(received, started, decoded, done, result.detection_seconds,
+                                    result.classification_seconds)
         self._last_emotion = state
         if self._debug_pub is not None:
             annotated = annotate(bgr, result)
@@ -309,33 +262,14 @@ class FerNode(Node):
                 header=msg.header, height=annotated.shape[0], width=annotated.shape[1], encoding="bgr8",
                 step=annotated.shape[1] * 3, data=bgr_to_raw(annotated)))
 
-    def _emotion_message(self, result: FrameResult, frame) -> EmotionState:
-        emotion = result.emotion
-        state = EmotionState(
-            labels=list(LABELS), model_name=self._spec.name,
-            window_duration=float(self.params["smoothing_window"]),
-            valence_arousal_predicted=self._spec.predicts_valence_arousal)
-        state.header.frame_id = frame.header.frame_id
-        # The newest frame in the window: this frame when the face is in it (copied exactly).
-        state.header.stamp = frame.header.stamp if result.box is not None and seconds_from_stamp(
-            frame.header.stamp) else stamp_from_seconds(emotion.stamp)
-        state.face_detected = emotion.face_detected
-        if not emotion.face_detected:
-            state.scores = state.raw_scores = [0.0] * len(LABELS)
-            return state
-        box = result.held_box
-        state.track_id = emotion.track_id
-        state.face_roi = RegionOfInterest(
-            x_offset=int(round(box.x)), y_offset=int(round(box.y)),
-            width=int(round(box.width)), height=int(round(box.height)))
-        state.scores = [float(v) for v in emotion.scores]
-        state.raw_scores = [float(v) for v in result.held_raw_scores]
-        state.dominant_label = emotion.dominant_label
-        state.confidence = emotion.confidence
-        state.valence = emotion.valence
-        state.arousal = emotion.arousal
-        state.window_frames = emotion.window_frames
-        return state
+    def _emotion_message(self, emotion, header, result: Optional[FrameResult] = None) -> EmotionState:
+        return emotion_state_message(
+            emotion, frame_id=header.frame_id, model_name=self._spec.name,
+            window_duration=self.params["smoothing_window"],
+            valence_arousal_predicted=self._spec.predicts_valence_arousal,
+            frame_stamp=header.stamp if result is not None and result.box is not None else None,
+            box=result.held_box if result is not None else None,
+            raw_scores=result.held_raw_scores if result is not None else None)
 
     def _check_face_loss(self) -> None:
         """Frames stopped arriving while a face was tracked: report the loss after the timeout.
@@ -347,8 +281,8 @@ class FerNode(Node):
         with self._frame_ready:
             if self._pending is not None or self._busy:
                 return
-            activity = [t for t in (self._last_receive, self._last_processed) if t is not None]
-            if not activity or now - max(activity) <= self.params["face_loss_timeout"]:
+            activity = self._stats.last_activity()
+            if activity is None or now - activity <= self.params["face_loss_timeout"]:
                 return
             with self._pipeline_lock:
                 if not self._pipeline.smoother.has_face:
@@ -358,49 +292,25 @@ class FerNode(Node):
                 if stamp is None:  # unstamped camera: frames are stamped on arrival, by this clock
                     stamp = now_seconds(self)
                 emotion = self._pipeline.face_lost(stamp)
-                state = EmotionState(labels=list(LABELS), model_name=self._spec.name,
-                                     window_duration=float(self.params["smoothing_window"]),
-                                     valence_arousal_predicted=self._spec.predicts_valence_arousal,
-                                     scores=[0.0] * len(LABELS), raw_scores=[0.0] * len(LABELS))
-                state.header.stamp = stamp_from_seconds(emotion.stamp)
-                if self._last_emotion is not None:
-                    state.header.frame_id = self._last_emotion.header.frame_id
-                self._emotion_pub.publish(state)
+                # The camera's frame_id, from the last message published (frames carry it).
+                header = self._last_emotion.header if self._last_emotion is not None else Header()
+                self._emotion_pub.publish(self._emotion_message(emotion, header))
         self.get_logger().info("no frames for longer than face_loss_timeout: face reported lost")
 
     def _report(self):
         now = time.monotonic()
-        recent = [t for t in self._processed_times if now - t <= 5.0]
-        rate = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 2 and recent[-1] > recent[0] else 0.0
-        latencies = np.asarray(self._latencies) * 1000.0
-        stages = np.asarray(self._stage_times) * 1000.0
         values = {
             "input_topic": self._topic,
             "input_reliability": self._reliability,
-            "processed_rate_hz": f"{rate:.1f}",
-            "latency_p50_ms": f"{np.percentile(latencies, 50):.1f}" if latencies.size else "n/a",
-            "latency_p95_ms": f"{np.percentile(latencies, 95):.1f}" if latencies.size else "n/a",
-            "stage_p50_ms": ("n/a" if not stages.size else
-                             "wait {:.1f}, decode {:.1f}, detect {:.1f}, expression {:.1f}".format(
-                                 *np.percentile(stages, 50, axis=0))),
+            **self._stats.values(now),
             "model": self._spec.name,
             "model_source": self._model_source,
             "execution_providers": self._providers,
             "face_detector": f"BlazeFace {self.params['face_detector']}",
-            "frames_received": self._received,
-            "frames_processed": self._processed,
-            "frames_skipped_newer_arrived": self._skipped,
-            "frames_rejected_bad_input": self._rejected,
-            "frames_failed": self._failed,
             "face_detected": bool(self._last_emotion and self._last_emotion.face_detected),
-            "last_problem": self._last_problem or "none",
         }
-        rejected, self._rejected_in_period = self._rejected_in_period, 0
-        if self._last_receive is None or now - self._last_receive > 5.0:
-            return diagnostics.WARN, f"no frames on {self._topic} for 5 s", values
-        if rejected:
-            return diagnostics.WARN, f"{rejected} bad frame(s) dropped: {self._last_problem}", values
-        return diagnostics.OK, f"{rate:.1f} frames/s", values
+        healthy, message = self._stats.health(now, self._topic)
+        return (diagnostics.OK if healthy else diagnostics.WARN), message, values
 
     def close(self) -> None:
         with self._frame_ready:

@@ -5,22 +5,21 @@ from pathlib import Path
 import yaml
 
 from insideout_perception.nodes.fer_node import PARAMETERS
+from support.parameter_yaml import flatten_parameters, parameters_with_comments
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "insideout.yaml"
 
 
 def test_yaml_section_lists_every_parameter_with_the_code_default():
-    section = yaml.safe_load(CONFIG.read_text())["fer_node"]["ros__parameters"]
+    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["fer_node"]["ros__parameters"])
     declared = {spec.name: spec.default for spec in PARAMETERS}
     assert section == declared
 
 
 def test_every_parameter_is_commented_in_the_yaml():
-    lines = CONFIG.read_text().splitlines()
-    start = lines.index("fer_node:")
+    comments = parameters_with_comments(CONFIG.read_text(), "fer_node")
     for spec in PARAMETERS:
-        index = next(i for i in range(start, len(lines)) if lines[i].strip().startswith(spec.name + ":"))
-        assert lines[index - 1].strip().startswith("#"), f"{spec.name} has no comment above it"
+        assert comments.get(spec.name), f"{spec.name} has no comment above it in the YAML"
 
 
 def test_node_starts_with_the_yaml(spawn_node):

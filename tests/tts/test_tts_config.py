@@ -3,22 +3,21 @@
 import yaml
 
 from insideout_dialogue.nodes.tts_node import PARAMETERS
+from support.parameter_yaml import flatten_parameters, parameters_with_comments
 from support.ros_harness import REPO_ROOT
 
 CONFIG = REPO_ROOT / "config" / "insideout.yaml"
 
 
 def test_yaml_section_equals_the_code_defaults():
-    section = yaml.safe_load(CONFIG.read_text())["tts_node"]["ros__parameters"]
+    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["tts_node"]["ros__parameters"])
     assert section == {spec.name: spec.default for spec in PARAMETERS}
 
 
 def test_every_parameter_is_commented_in_the_yaml():
-    lines = CONFIG.read_text().splitlines()
-    start = lines.index("tts_node:")
+    comments = parameters_with_comments(CONFIG.read_text(), "tts_node")
     for spec in PARAMETERS:
-        index = next(i for i in range(start, len(lines)) if lines[i].strip().startswith(f"{spec.name}:"))
-        assert lines[index - 1].strip().startswith("#"), f"{spec.name} has no comment above it"
+        assert comments.get(spec.name), f"{spec.name} has no comment above it in the YAML"
 
 
 def test_node_starts_from_the_yaml(spawn_node):

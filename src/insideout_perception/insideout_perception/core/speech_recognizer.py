@@ -1,0 +1,341 @@
+"""Microphone audio in, transcripts out: everything asr_node does except talking to ROS.
+
+Audio chunks are decoded (AudioStream), segmented into utterances by the VAD
+(UtteranceSegmenter), stamped in stream time (StreamClock) and handed to a worker thread that runs
+the recogniser (RecognitionQueue), so no audio is dropped while it runs. The caller feeds chunks,
+format changes and the robot's speaking state from one thread (asr_node: one callback group, in
+arrival order); results and problems come back through a RecognitionListener, transcripts from the
+worker thread.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from insideout_perception.core.asr_backends import uncovered_speech_seconds
+from insideout_perception.core.audio_stream import (
+    MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream, StreamClock,
+    format_from_audio_info)
+from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
+from insideout_perception.core.silero_vad import FRAME_SAMPLES
+from insideout_perception.core.speaker_mute import SpeakerMute
+from insideout_perception.core.utterance_segmenter import (
+    PauseSnapshot, SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, Utterance,
+    UtteranceSegmenter)
+
+# Speech the recogniser left out at the end of an utterance worth a warning [s].
+UNCOVERED_SPEECH_WARNING_S = 1.0
+DIGITAL_SILENCE_PEAK = 1e-4  # about -80 dBFS: no real microphone is this quiet
+
+
+@dataclass
+class RecognizerSettings:
+    segmenter: SegmenterConfig
+    audio_format: AudioFormat  # until an AudioInfo says otherwise
+    capture_stamps: bool = False  # chunk times are capture stamps, not arrival times
+    max_pending_utterances: int = 4
+    publish_partials: bool = False
+    partial_period_s: float = 1.0
+    barge_in: bool = False
+    silence_warning_s: float = 30.0
+
+
+@dataclass
+class TranscriptResult:
+    utterance_id: int
+    text: str
+    is_final: bool
+    confidence: float
+    language: str
+    start_time: float = 0.0  # stream time of the voiced span (finals only)
+    end_time: float = 0.0
+
+
+class RecognitionListener:
+    """Callbacks; `on_transcript` and the worker's problems come from the worker thread."""
+
+    def on_user_speaking(self, speaking: bool) -> None: ...
+
+    def on_transcript(self, result: TranscriptResult) -> None: ...
+
+    def on_info(self, message: str) -> None: ...
+
+    def on_warning(self, message: str, period: Optional[float] = None) -> None: ...
+
+    def on_error(self, message: str, throttled: bool = True) -> None: ...
+
+
+class SpeechRecognizer:
+    def __init__(self, settings: RecognizerSettings, vad, backend, listener: RecognitionListener):
+        self.settings = settings
+        self.vad, self.backend, self.listener = vad, backend, listener
+        self.stream = AudioStream(settings.audio_format)
+        self.segmenter = UtteranceSegmenter(vad.probability, settings.segmenter, MODEL_SAMPLE_RATE,
+                                            FRAME_SAMPLES, reset_vad=vad.reset)
+        self.clock_map = StreamClock(MODEL_SAMPLE_RATE, capture_stamps=settings.capture_stamps)
+        self.queue = RecognitionQueue(settings.max_pending_utterances)
+        self.mute = SpeakerMute(settings.barge_in)
+        self.input_error: Optional[str] = None  # why audio is being rejected, if it is
+        self.user_speaking = False
+        self.stream_samples = 0
+        self.utterance_id = 0
+        self.last_partial_at = 0.0
+        # The latest speculative recognition: ((utterance_id, end_sample), Recognition).
+        self._speculation: Optional[Tuple[Tuple[int, int], object]] = None
+        self._silent_since: Optional[float] = None
+        self.last_chunk_at = time.monotonic()
+        self.counters: Dict[str, int] = dict(
+            chunks=0, ignored_while_robot_speaking=0, rejected=0, partial_frame_chunks=0,
+            utterances=0, discarded_bursts=0, cut_at_max_length=0, dropped_utterances=0,
+            transcripts=0, speculations=0, speculations_used=0, uncovered_utterances=0)
+        self.last_latency = float("nan")
+        self.last_rtf = float("nan")
+        self._worker = threading.Thread(target=self._recognise_forever, name="asr_worker", daemon=True)
+        self._worker.start()
+
+    # -- inputs (one thread) ----------------------------------------------------------------
+    def feed(self, data: bytes, chunk_time: float) -> None:
+        """One audio chunk; an exception inside restarts the stream instead of escaping."""
+        try:
+            self._feed(data, chunk_time)
+        except Exception as error:
+            self.listener.on_error(f"audio chunk of {len(data)} bytes could not be processed: "
+                                   f"{error!r}; the stream restarts")
+            self.drop_utterance_in_progress()
+
+    def set_audio_info(self, channels: int, sample_rate: int, sample_format: str,
+                       coding_format: str) -> None:
+        try:
+            fmt = format_from_audio_info(channels, sample_rate, sample_format, coding_format)
+        except AudioFormatError as error:
+            if self.input_error != str(error):
+                self.listener.on_error(f"audio_info: {error}; audio is ignored until a usable "
+                                       "AudioInfo arrives", throttled=False)
+            self.input_error = str(error)
+            return
+        if self.input_error is not None:
+            self.listener.on_info(f"audio_info: usable format again ({fmt.describe()})")
+            self.input_error = None
+        if fmt != self.stream.format:
+            self.listener.on_info(f"audio format: {fmt.describe()} (from audio_info)")
+            self.stream = AudioStream(fmt)
+            self.drop_utterance_in_progress()
+
+    def robot_speaking(self, speaking: bool) -> None:
+        self._apply_mute(self.mute.robot_speaking(speaking))
+
+    def speaker_state(self, speaking: bool) -> None:
+        self.mute.speaker_state(speaking)
+
+    def speaker_liveliness(self, alive_count: int, alive_count_change: int) -> None:
+        self._apply_mute(self.mute.speaker_liveliness(alive_count, alive_count_change))
+
+    def close_stalled_utterance(self, stall_timeout: float) -> None:
+        """Audio that stops mid-utterance (a bag ends, a driver stalls) never brings the silence
+        that would end it: close it after `stall_timeout` without chunks."""
+        if not self.segmenter.in_utterance or time.monotonic() - self.last_chunk_at < stall_timeout:
+            return
+        self.listener.on_warning(f"no audio for {stall_timeout:.1f} s in the middle of an "
+                                 "utterance: transcribing what was heard")
+        for event in self.segmenter.flush():
+            self._handle_event(event)
+
+    def drop_utterance_in_progress(self) -> None:
+        self.segmenter.reset()
+        self.stream.reset()
+        self._set_user_speaking(False)
+
+    def _apply_mute(self, changes) -> None:
+        for change in changes:
+            if change.is_problem:
+                self.listener.on_warning(change.message)
+            else:
+                self.listener.on_info(change.message)
+            if change.restart_listening:
+                # Starting or stopping the mute: what the VAD held is either the robot's own voice
+                # or cut off, so start afresh either way.
+                self.drop_utterance_in_progress()
+
+    def _feed(self, data: bytes, chunk_time: float) -> None:
+        self.counters["chunks"] += 1
+        self.last_chunk_at = time.monotonic()
+        if self.mute.muted:
+            self.counters["ignored_while_robot_speaking"] += 1
+            return
+        if self.input_error is not None:
+            self.counters["rejected"] += 1
+            self.listener.on_error(f"audio dropped: {self.input_error}")
+            return
+        if not data:
+            self.listener.on_warning("empty audio chunk ignored")
+            return
+        frame_bytes = self.stream.frame_bytes
+        if (self.stream.pending_bytes + len(data)) % frame_bytes:
+            self.counters["partial_frame_chunks"] += 1
+            self.listener.on_warning(
+                f"audio chunk of {len(data)} bytes does not end on a whole frame "
+                f"({frame_bytes} bytes per frame of {self.stream.format.describe()}); the remainder "
+                "is carried over. If this repeats, check sample_format/channels or audio_info.")
+        samples = self.stream.feed(data)
+        self.clock_map.observe(chunk_time, self.stream_samples)
+        self.stream_samples += len(samples)
+        self._watch_for_dead_microphone(samples)
+        for event in self.segmenter.feed(samples):
+            self._handle_event(event)
+        self._maybe_request_partial()
+
+    def _watch_for_dead_microphone(self, samples: np.ndarray) -> None:
+        limit = self.settings.silence_warning_s
+        if limit <= 0 or not len(samples):
+            return
+        if float(np.max(np.abs(samples))) > DIGITAL_SILENCE_PEAK:
+            self._silent_since = None
+            return
+        now = self.stream_samples / MODEL_SAMPLE_RATE
+        if self._silent_since is None:
+            self._silent_since = now
+        silent_for = now - self._silent_since
+        if silent_for >= limit:
+            self.listener.on_warning(
+                f"the audio has been digital silence for {silent_for:.0f} s: is the microphone "
+                "muted or disconnected?", period=limit)
+
+    # -- utterances -----------------------------------------------------------------------
+    def _handle_event(self, event) -> None:
+        if isinstance(event, SpeechStarted):
+            self.utterance_id += 1
+            self._set_user_speaking(True)
+        elif isinstance(event, Utterance):
+            self._enqueue_final(event)
+        elif isinstance(event, SpeechEnded):
+            self._set_user_speaking(False)
+        elif isinstance(event, PauseSnapshot):
+            self.queue.offer_optional(RecognitionJob(
+                self.utterance_id, event.audio, is_final=True, speculative=True,
+                end_sample=event.end_sample))
+        elif isinstance(event, SpeechDiscarded):
+            self.counters["discarded_bursts"] += 1
+
+    def _enqueue_final(self, utterance: Utterance) -> None:
+        self.counters["utterances"] += 1
+        job = RecognitionJob(
+            utterance_id=self.utterance_id, audio=utterance.audio, is_final=True,
+            start_time=self.clock_map.time_of(utterance.start_sample),
+            end_time=self.clock_map.time_of(utterance.end_sample), closed_at=time.monotonic(),
+            cut_at_max_length=utterance.cut_at_max_length, end_sample=utterance.end_sample)
+        if utterance.cut_at_max_length:
+            self.counters["cut_at_max_length"] += 1
+            self.listener.on_warning(
+                f"continuous speech reached max_utterance_s={self.settings.segmenter.max_utterance_s} s: "
+                "transcribing it in pieces")
+            self.utterance_id += 1  # the rest of the speech is a new utterance
+        dropped = self.queue.put_final(job)
+        if dropped is not None:
+            self.counters["dropped_utterances"] += 1
+            self.listener.on_error(
+                f"recogniser too slow: utterance {dropped.utterance_id} "
+                f"({len(dropped.audio) / MODEL_SAMPLE_RATE:.1f} s) dropped untranscribed; raise "
+                "max_pending_utterances or use a faster backend/model")
+
+    def _maybe_request_partial(self) -> None:
+        # Not during a pause: the final may be due any moment, and a partial still running then
+        # would delay it.
+        if not self.settings.publish_partials or not self.segmenter.speaking or self.segmenter.in_pause:
+            return
+        now = time.monotonic()
+        if now - self.last_partial_at < self.settings.partial_period_s:
+            return
+        audio = self.segmenter.current_audio()
+        if audio is None or len(audio) < MODEL_SAMPLE_RATE // 2:
+            return
+        if self.queue.offer_optional(RecognitionJob(self.utterance_id, audio, is_final=False)):
+            self.last_partial_at = now
+
+    def _set_user_speaking(self, speaking: bool) -> None:
+        if speaking != self.user_speaking:
+            self.user_speaking = speaking
+            self.listener.on_user_speaking(speaking)
+
+    # -- recognition worker -----------------------------------------------------------------
+    def _recognise_forever(self) -> None:
+        while True:
+            job = self.queue.get()
+            if job is None:
+                return
+            try:
+                self._recognise(job)
+            except Exception as error:  # one bad utterance must not stop the worker
+                self.listener.on_error(f"recognition of utterance {job.utterance_id} failed: "
+                                       f"{error!r}", throttled=False)
+            finally:
+                self.queue.done()
+
+    def _recognise(self, job: RecognitionJob) -> None:
+        started = time.monotonic()
+        key = (job.utterance_id, job.end_sample)
+        if (job.is_final and not job.speculative and self._speculation is not None
+                and self._speculation[0] == key):
+            # The pause became the end of the utterance: its text is already known.
+            result = self._speculation[1]
+            self.counters["speculations_used"] += 1
+        else:
+            result = self.backend.transcribe(job.audio)
+            self.last_rtf = (time.monotonic() - started) / max(len(job.audio) / MODEL_SAMPLE_RATE, 1e-3)
+        if job.speculative:
+            self._speculation = (key, result)
+            self.counters["speculations"] += 1
+            return
+        finished = time.monotonic()
+        self.listener.on_transcript(TranscriptResult(
+            utterance_id=job.utterance_id, text=result.text, is_final=job.is_final,
+            confidence=float(result.confidence), language=result.language or "",
+            start_time=job.start_time, end_time=job.end_time))
+        if not job.is_final:
+            return
+        self.counters["transcripts"] += 1
+        self._speculation = None
+        self._check_coverage(job, result)
+        self.last_latency = finished - job.closed_at
+        if not result.text:
+            self.listener.on_info(f"utterance {job.utterance_id}: no words recognised")
+        else:
+            self.listener.on_info(
+                f"utterance {job.utterance_id}: {result.text!r} (latency {self.last_latency:.2f} s, "
+                f"RTF {self.last_rtf:.2f})")
+
+    def _check_coverage(self, job: RecognitionJob, result) -> None:
+        """Warn when the recognised words end well before the speech the VAD found does."""
+        uncovered = uncovered_speech_seconds(result, len(job.audio) / MODEL_SAMPLE_RATE,
+                                             self.settings.segmenter.pre_roll_s)
+        if uncovered is not None and uncovered > UNCOVERED_SPEECH_WARNING_S:
+            self.counters["uncovered_utterances"] += 1
+            self.listener.on_warning(
+                f"utterance {job.utterance_id}: the recogniser's words end {uncovered:.1f} s before "
+                "the speech does; its last words may be missing from the transcript")
+
+    # -- health -----------------------------------------------------------------------------
+    def report(self) -> Tuple[str, str, Dict[str, object]]:
+        """("ok" | "warn" | "error", message, values) for /diagnostics."""
+        finals, _partials = self.queue.depth()
+        values = dict(backend=self.backend.name, model=self.backend.model_description,
+                      device=self.backend.device, audio_format=self.stream.format.describe(),
+                      robot_speaking=self.mute.robot_is_speaking, user_speaking=self.user_speaking,
+                      queued_utterances=finals, last_latency_s=f"{self.last_latency:.3f}",
+                      last_real_time_factor=f"{self.last_rtf:.3f}", **self.counters)
+        if self.input_error:
+            return "error", f"audio rejected: {self.input_error}", values
+        if self.counters["chunks"] == 0:
+            return "warn", "no audio received yet", values
+        if self.counters["dropped_utterances"]:
+            return "warn", "utterances were dropped: recogniser too slow", values
+        if self.mute.muted:
+            return "ok", "muted while the robot speaks", values
+        return "ok", "listening", values
+
+    def close(self) -> None:
+        self.queue.close()
+        self._worker.join(timeout=10.0)
+        self.backend.close()

@@ -1,0 +1,142 @@
+"""core.speech_recognizer and core.speaker_mute without ROS: real Silero VAD, real Whisper tiny.en,
+espeak-ng speech; the listener records what asr_node would publish and log."""
+
+import threading
+
+import numpy as np
+
+from insideout_common.pcm import encode_s16le
+from insideout_perception.core.asr_backends import BackendOptions, create_backend
+from insideout_perception.core.audio_stream import AudioFormat
+from insideout_perception.core.silero_vad import SileroVad
+from insideout_perception.core.speaker_mute import SpeakerMute
+from insideout_perception.core.speech_recognizer import (
+    RecognitionListener, RecognizerSettings, SpeechRecognizer)
+from insideout_perception.core.utterance_segmenter import SegmenterConfig
+from support.word_error_rate import word_error_rate
+
+from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak
+
+CHUNK_BYTES = 1024  # 32 ms of 16 kHz S16LE, as audio_capture sends
+
+
+class RecordingListener(RecognitionListener):
+    def __init__(self):
+        self.events, self.transcripts = [], []
+        self.final = threading.Event()
+
+    def on_user_speaking(self, speaking):
+        self.events.append(("user_speaking", speaking))
+
+    def on_transcript(self, result):
+        self.transcripts.append(result)
+        if result.is_final:
+            self.final.set()
+
+    def on_info(self, message):
+        self.events.append(("info", message))
+
+    def on_warning(self, message, period=None):
+        self.events.append(("warning", message))
+
+    def on_error(self, message, throttled=True):
+        self.events.append(("error", message))
+
+    def messages(self, kind):
+        return [m for k, m in self.events if k == kind]
+
+
+def make_recognizer(**settings):
+    listener = RecordingListener()
+    recognizer = SpeechRecognizer(
+        RecognizerSettings(segmenter=SegmenterConfig(), audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE"),
+                           **settings),
+        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener)
+    return recognizer, listener
+
+
+def feed(recognizer, audio, start_time=100.0):
+    data = encode_s16le(audio)
+    for offset in range(0, len(data), CHUNK_BYTES):
+        recognizer.feed(data[offset:offset + CHUNK_BYTES], start_time + offset / 2 / SAMPLE_RATE)
+
+
+def test_an_utterance_becomes_one_final_transcript_with_its_stream_times():
+    recognizer, listener = make_recognizer()
+    try:
+        speech = speak(SENTENCES[0])
+        feed(recognizer, np.concatenate([silence(0.5), speech, silence(1.0)]))
+        assert listener.final.wait(30), listener.events
+        final = [t for t in listener.transcripts if t.is_final]
+        assert len(final) == 1 and final[0].utterance_id == 1
+        assert word_error_rate(SENTENCES[0], final[0].text) < 0.2, final[0].text
+        # Stream time of the voiced span: it starts about 0.5 s into the audio fed from t=100 s.
+        assert 100.0 < final[0].start_time < 100.8 < final[0].end_time
+        assert listener.events[:1] == [("user_speaking", True)]
+        assert ("user_speaking", False) in listener.events
+        assert recognizer.report()[:2] == ("ok", "listening")
+    finally:
+        recognizer.close()
+
+
+def test_while_the_robot_speaks_audio_is_ignored_and_listening_restarts_after():
+    recognizer, listener = make_recognizer()
+    try:
+        recognizer.robot_speaking(True)
+        feed(recognizer, np.concatenate([speak(SENTENCES[1]), silence(1.0)]))
+        assert not listener.final.wait(2.0)
+        assert recognizer.counters["ignored_while_robot_speaking"] > 0
+        assert recognizer.report()[:2] == ("ok", "muted while the robot speaks")
+        recognizer.robot_speaking(False)
+        assert listener.messages("info") == ["robot speaking: audio ignored", "robot silent: listening"]
+    finally:
+        recognizer.close()
+
+
+def test_an_unusable_audio_info_rejects_audio_until_a_good_one_comes():
+    recognizer, listener = make_recognizer()
+    try:
+        recognizer.set_audio_info(1, 16000, "S16LE", "mp3")
+        recognizer.feed(b"\x00" * CHUNK_BYTES, 1.0)
+        assert recognizer.report()[0] == "error"
+        assert any("format:=wave" in m for m in listener.messages("error"))
+        assert any(m.startswith("audio dropped") for m in listener.messages("error"))
+        recognizer.set_audio_info(1, 16000, "S16LE", "")
+        assert "audio_info: usable format again (16000 Hz, 1 ch, S16LE)" in listener.messages("info")
+        recognizer.feed(b"", 1.1)
+        assert listener.messages("warning") == ["empty audio chunk ignored"]
+    finally:
+        recognizer.close()
+
+
+def test_a_dead_microphone_is_reported_after_the_configured_silence():
+    recognizer, listener = make_recognizer(silence_warning_s=2.0)
+    try:
+        feed(recognizer, np.zeros(int(1.5 * SAMPLE_RATE), np.float32))
+        assert not listener.messages("warning")
+        feed(recognizer, np.zeros(SAMPLE_RATE, np.float32), start_time=101.5)
+        assert any("digital silence for 2 s" in m for m in listener.messages("warning"))
+    finally:
+        recognizer.close()
+
+
+def test_speaker_mute_follows_the_state_and_the_speakers_liveliness():
+    mute = SpeakerMute(barge_in=False)
+    assert [c.message for c in mute.robot_speaking(True)] == ["robot speaking: audio ignored"]
+    assert mute.muted and mute.robot_speaking(True) == []
+    mute.speaker_state(True)
+    # tts_node dies mid-sentence: its latched "true" stays behind, its liveliness goes.
+    changes = mute.speaker_liveliness(alive_count=0, alive_count_change=-1)
+    assert [c.is_problem for c in changes] == [True, False] and not mute.muted
+    assert changes[1].restart_listening
+    # It was only stalled and still says "true": muted again.
+    changes = mute.speaker_liveliness(alive_count=1, alive_count_change=1)
+    assert mute.muted and changes[-1].message == "robot speaking: audio ignored"
+    mute.speaker_state(False)
+    mute.robot_speaking(False)
+    assert mute.speaker_liveliness(alive_count=1, alive_count_change=1) == [] and not mute.muted
+
+
+def test_with_barge_in_the_state_is_tracked_but_audio_never_ignored():
+    mute = SpeakerMute(barge_in=True)
+    assert mute.robot_speaking(True) == [] and mute.robot_is_speaking and not mute.muted

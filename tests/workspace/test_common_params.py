@@ -4,7 +4,8 @@ import pytest
 import rclpy
 from rclpy.node import Node
 
-from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
+from insideout_common.ros.params import (
+    InvalidParameters, ParamSpec, declare_parameters, unknown_parameter_overrides)
 from rclpy.parameter import Parameter
 
 SPECS = [
@@ -45,3 +46,22 @@ def test_all_invalid_values_are_reported_together(context):
     # out of the descriptor's range: rclpy itself refuses it, and we report it too
     assert "rate" in text
     node.destroy_node()
+
+
+def test_values_for_undeclared_parameters_are_named_with_a_hint(context):
+    overrides = [Parameter("rate", value=5.0), Parameter("diagnostics_period", value=2.0),
+                 Parameter("rtae", value=5.0), Parameter("use_sim_time", value=True)]
+    node = Node("params_unknown", context=context, parameter_overrides=overrides)
+    declare_parameters(node, SPECS)
+    assert unknown_parameter_overrides(node) == {
+        "diagnostics_period": "renamed to diagnostic_updater.period",
+        "rtae": "not a parameter of this node"}
+    node.destroy_node()
+
+
+def test_a_node_process_warns_about_a_parameter_it_ignores(spawn_node, tmp_path):
+    node = spawn_node("insideout_msgs", "bag_recorder", params={
+        "output": str(tmp_path / "bag"), "topics": ["/nothing"], "max_duration": 0.5, "diagnostics_period": 2.0})
+    assert node.process.wait(30) == 0, node.output()
+    assert ("parameter 'diagnostics_period' given to bag_recorder is ignored: renamed to "
+            "diagnostic_updater.period") in node.output()

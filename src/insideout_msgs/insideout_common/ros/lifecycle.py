@@ -8,7 +8,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
-from insideout_common.ros.params import InvalidParameters
+from insideout_common.ros.params import InvalidParameters, warn_about_unknown_overrides
 
 EXIT_INVALID_PARAMETERS = 2
 
@@ -33,6 +33,7 @@ def run_node(make_node: Callable[[], Node], args: Optional[Sequence[str]] = None
         print(f"[FATAL] {error}", file=sys.stderr, flush=True)
         rclpy.try_shutdown()
         return EXIT_INVALID_PARAMETERS
+    warn_about_unknown_overrides(node)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:

@@ -97,3 +97,30 @@ def declare_parameters(node: Node, specs: Sequence[ParamSpec]) -> Dict[str, Any]
             f"{node.get_name()}: invalid parameters:\n  " + "\n  ".join(problems)
         )
     return values
+
+
+# Parameters renamed since they were first published, for the hint in the warning below.
+RENAMED = {
+    "diagnostics_period": "diagnostic_updater.period",
+    "diagnostics_period_s": "diagnostic_updater.period",
+    "diagnostics.period": "diagnostic_updater.period",
+}
+# Set on every node by ROS itself (rclpy, launch), never declared by us.
+ROS_OWN_PARAMETERS = ("use_sim_time", "start_type_description_service")
+
+
+def unknown_parameter_overrides(node: Node) -> Dict[str, str]:
+    """{name: hint} for each value given to this node (parameter file, -p) that it does not
+    declare: rclpy ignores those silently, so a typo or an old name would change nothing."""
+    overrides = getattr(node, "_parameter_overrides", {})  # rclpy keeps them; no public accessor
+    unknown = {}
+    for name in overrides:
+        if node.has_parameter(name) or name in ROS_OWN_PARAMETERS or name.startswith("qos_overrides."):
+            continue
+        unknown[name] = f"renamed to {RENAMED[name]}" if name in RENAMED else "not a parameter of this node"
+    return unknown
+
+
+def warn_about_unknown_overrides(node: Node) -> None:
+    for name, hint in sorted(unknown_parameter_overrides(node).items()):
+        node.get_logger().warning(f"parameter {name!r} given to {node.get_name()} is ignored: {hint}")

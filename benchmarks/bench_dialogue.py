@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
-from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig  # noqa: E402
+from insideout_dialogue.core.agent_config import DEFAULT_AGENTS, AgentConfig, EndpointConfig  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_agent  # noqa: E402
 from insideout_dialogue.core.aggregation import aggregate  # noqa: E402
 from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT,  # noqa: E402
@@ -35,7 +35,7 @@ from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.prompts import PromptSet, UserEmotion, default_agent_prompt  # noqa: E402
 from support.fake_openai_server import Behavior, FakeOpenAIServer  # noqa: E402
 
-AGENTS = ["happiness", "sadness", "fear", "anger"]
+AGENTS = list(DEFAULT_AGENTS)
 AGENT_DELAYS = {"happiness": 0.6, "sadness": 0.8, "fear": 1.0, "anger": 1.2}
 AGENT_RATE = 40.0
 AGENT_TEXT = " ".join(["word"] * 19) + " end."

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from dialogue_eval.embedded_server import EMBEDDED_SLOTS, embedded_server  # noqa: E402
 from dialogue_eval.settings import default_settings, with_style  # noqa: E402
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
+from insideout_dialogue.core.agent_config import DEFAULT_AGENTS  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
 from insideout_dialogue.core.prompt_warmup import warm_prompt_caches  # noqa: E402
@@ -140,7 +141,7 @@ def section_overhead(args):
     claim = claim_isolated_domain()
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    agents = ["happiness", "sadness", "fear", "anger"]
+    agents = list(DEFAULT_AGENTS)
     behaviors = {f"fast-{a}": Behavior(text=AGENT_TEXT, delay=FAST_TTFT, tokens_per_second=FAST_RATE)
                  for a in agents}
     behaviors["fast-aggregator"] = Behavior(text=REPLY_TEXT, delay=FAST_TTFT,

@@ -7,6 +7,8 @@ from typing import Iterable, List
 # What AsyncOpenAI sends when no key variable is configured or set: local servers (llama.cpp,
 # vLLM, Ollama) accept any key, and the client refuses to start without one.
 NO_KEY_PLACEHOLDER = "sk-no-key-required"
+# The paper's four emotional agents, in its order: the one place the default list is written.
+DEFAULT_AGENTS = ("happiness", "sadness", "fear", "anger")
 
 
 @dataclass(frozen=True)

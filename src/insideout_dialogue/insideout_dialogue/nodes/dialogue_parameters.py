@@ -8,6 +8,7 @@ from insideout_common.emotions import LABELS
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
 from insideout_common.ros.params import ParamSpec
 
+from insideout_dialogue.core.agent_config import DEFAULT_AGENTS
 from insideout_dialogue.core.aggregation import STRATEGIES
 from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, check_mapping_row
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET, PRESETS
@@ -19,7 +20,6 @@ from insideout_dialogue.core.prompts import (DEFAULT_AGGREGATOR_PROMPT,
                                              DEFAULT_WEIGHTED_AGGREGATOR_PROMPT, STYLES,
                                              default_agent_prompt, default_paper_word)
 
-DEFAULT_AGENTS = ["happiness", "sadness", "fear", "anger"]
 # Empty: the embedded server's model (local_llm.preset), for endpoints at local_llm.base_url.
 DEFAULT_MODEL = ""
 GOAL_POLICIES = ("queue", "preempt")

@@ -76,3 +76,25 @@ def test_invalid_parameters_stop_the_node_with_a_clear_error(spawn_node):
     assert node.process.wait(30) == 2
     output = node.output()
     assert "agents.names: has duplicates" in output and "aggregation.strategy" in output
+
+
+MAPPED_LABELS = ("anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
+
+
+def test_fewer_agents_than_prompts_yaml_sets_give_no_warning_but_a_typo_does(spawn_node):
+    """config/prompts.yaml sets the prompt of every default agent: leaving agents out is not a
+    mistake; a misspelt parameter is, and is named at start."""
+    with FakeOpenAIServer() as server:
+        params = params_for(server.base_url, **{"agents.names": ["happiness", "sadness"],
+                                                "aggregation.strategy": "llm", "agents.max_tokenz": 5})
+        params = {k: v for k, v in params.items() if k.split(".")[1] not in ("fear", "anger")}
+        params.update({f"emotion_to_agent.{label}": ["happiness:0.5", "sadness:0.5"]
+                       for label in MAPPED_LABELS})
+        node = spawn_node("insideout_dialogue", "dialogue_node", params=params,
+                          params_file=CONFIG / "insideout.yaml",
+                          extra_args=["--ros-args", "--params-file", str(CONFIG / "prompts.yaml")])
+        assert node.wait_for_output("dialogue_node ready", 30.0), node.output()
+        output = node.output()
+        assert "parameter 'agents.max_tokenz' given to dialogue_node is ignored" in output, output
+        assert "agents.fear" not in output and "agents.anger" not in output, output
+        assert node.stop() == 0

@@ -38,6 +38,8 @@ def test_last_activity_is_the_latest_arrival_or_publication():
     assert stats.last_activity() is None
     stats.frame_received(5.0)
     assert stats.last_activity() == 5.0
+    stats.frame_received(5.3, admitted=False)  # a late frame: the camera is not keeping up
+    assert stats.last_activity() == 5.0 and stats.received == 2
     stats.frame_processed(5.0, 5.1, 5.2, 5.6, 0.2, 0.1)
     assert stats.last_activity() == 5.6
     stats.frame_skipped()

@@ -1,5 +1,6 @@
 """bag_player and bag_recorder as separate processes, talked to over DDS."""
 
+import signal
 import time
 
 import numpy as np
@@ -185,3 +186,42 @@ def test_player_rejects_a_truncated_bag_clearly(tmp_path, spawn_node):
     player = spawn_node("insideout_msgs", "bag_player", params={"bag": str(bag)})
     assert player.process.wait(30) == 2
     assert "cannot read" in player.output() and "Traceback" not in player.output()
+
+
+def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(tmp_path, ros, spawn_node):
+    """Fault injection: the recorder is stopped (SIGSTOP) while /clock ticks on and one message
+    arrives among the ticks. Resumed, it must stamp the message with the /clock received just
+    before it, not the first tick queued during the stall (a stamp early by the stall) nor the
+    last (late by it)."""
+    output = tmp_path / "stalled"
+    clock = ros.publisher(Clock, "/clock", 100)
+    chatter = ros.publisher(String, "/stall/chatter", 100)
+    recorder = spawn_node("insideout_msgs", "bag_recorder", params={
+        "output": str(output), "topics": ["/stall/chatter"], "use_sim_time": True})
+    assert ros.wait_for_subscribers(chatter, timeout=30.0), recorder.output()
+    assert ros.wait_for_subscribers(clock, timeout=10.0), recorder.output()
+
+    def tick(k):  # sim time T0 + k * 50 ms, sent every 20 ms of wall time
+        message = Clock()
+        message.clock.sec, message.clock.nanosec = divmod(T0 + k * 50_000_000, 10**9)
+        clock.publish(message)
+        time.sleep(0.02)
+
+    for k in range(5):
+        tick(k)
+    recorder.process.send_signal(signal.SIGSTOP)
+    try:
+        for k in range(5, 25):
+            tick(k)
+        chatter.publish(String(data="during the stall"))  # after the tick of T0 + 1.2 s
+        for k in range(25, 35):
+            tick(k)
+    finally:
+        recorder.process.send_signal(signal.SIGCONT)
+    time.sleep(1.0)
+    assert recorder.stop() == 0, recorder.output()
+    with BagReader(output) as reader:
+        recorded = [(reader.deserialize(m).data, m.timestamp_ns) for m in reader.messages()]
+    assert [data for data, _ in recorded] == ["during the stall"]
+    offset = (recorded[0][1] - T0) / 1e9
+    assert abs(offset - 1.2) <= 0.05, f"stamped at T0 + {offset:.3f} s; the clock then said T0 + 1.2 s"

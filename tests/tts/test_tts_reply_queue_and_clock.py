@@ -89,4 +89,4 @@ def test_warnings_are_throttled_per_kind_and_the_held_back_ones_are_counted():
     # A different problem is not hidden by the flood of the first.
     assert throttle.filter("queue_full", "queue full") == "queue full"
     time.now += 2.5
-    assert throttle.filter("empty", "empty reply") == "empty reply (2 more like this in the last 2 s)"
+    assert throttle.filter("empty", "empty reply") == "empty reply (2 more like this since the last one logged)"

@@ -23,7 +23,7 @@ def test_held_back_messages_are_counted_in_the_next_one_and_kinds_have_own_budge
     assert throttle.filter("", "frame 2 dropped") is None
     assert throttle.filter("", "another problem") == "another problem"
     clock.now += 5.0
-    assert throttle.filter("", "frame 3 dropped") == "frame 3 dropped (1 more like this in the last 5 s)"
+    assert throttle.filter("", "frame 3 dropped") == "frame 3 dropped (1 more like this since the last one logged)"
 
 
 def test_a_longer_period_for_one_kind():
@@ -33,7 +33,7 @@ def test_a_longer_period_for_one_kind():
     clock.now += 10.0
     assert throttle.filter("silence", "silent for 40 s", period=30.0) is None
     clock.now += 20.0
-    assert throttle.filter("silence", "silent for 60 s", period=30.0).endswith("(1 more like this in the last 30 s)")
+    assert throttle.filter("silence", "silent for 60 s", period=30.0).endswith("(1 more like this since the last one logged)")
 
 
 def test_a_ros_logger_takes_warnings_and_errors_through_one_throttled_log():

@@ -39,4 +39,4 @@ class WarningThrottle:
                 return None
             self._last[kind] = now
             held = self._suppressed.pop(kind, 0)
-        return f"{message} ({held} more like this in the last {period:g} s)" if held else message
+        return f"{message} ({held} more like this since the last one logged)" if held else message

@@ -34,8 +34,8 @@ from insideout_msgs.action import Respond
 from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState, Transcript
 
 from insideout_dialogue.core import dialogue_turn as turn_core
-from insideout_dialogue.core.agent_config import (AgentConfig, EndpointConfig, redact,
-                                                  secret_values)
+from insideout_dialogue.core.agent_config import (DEFAULT_AGENTS, AgentConfig, EndpointConfig,
+                                                  redact, secret_values)
 from insideout_dialogue.core.conversation_memory import ConversationMemory
 from insideout_dialogue.core.embedded_slots import pin_embedded_slots
 from insideout_dialogue.core.emotion_weights import (EmotionReading, effective_emotion,
@@ -537,6 +537,13 @@ class DialogueNode(Node):
         return diagnostics.OK, "ok", values
 
     # --- shutdown ------------------------------------------------------------------------------
+    def expected_unused_parameter(self, name: str) -> bool:
+        """config/prompts.yaml sets every default agent's prompt: not a mistake when
+        agents.names leaves one of them out."""
+        parts = name.split(".")
+        return (len(parts) == 3 and parts[0] == "agents" and parts[1] in DEFAULT_AGENTS
+                and parts[1] not in self.p["agents.names"])
+
     def close(self) -> None:
         """Cancel the running turn (closing its HTTP requests), stop the loop and the server."""
         async def shutdown():

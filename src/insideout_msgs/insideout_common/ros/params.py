@@ -111,11 +111,14 @@ ROS_OWN_PARAMETERS = ("use_sim_time", "start_type_description_service")
 
 def unknown_parameter_overrides(node: Node) -> Dict[str, str]:
     """{name: hint} for each value given to this node (parameter file, -p) that it does not
-    declare: rclpy ignores those silently, so a typo or an old name would change nothing."""
+    declare: rclpy ignores those silently, so a typo or an old name would change nothing. A node
+    may excuse values that shared files set on purpose (`expected_unused_parameter(name)`)."""
     overrides = getattr(node, "_parameter_overrides", {})  # rclpy keeps them; no public accessor
+    expected_unused = getattr(node, "expected_unused_parameter", lambda name: False)
     unknown = {}
     for name in overrides:
-        if node.has_parameter(name) or name in ROS_OWN_PARAMETERS or name.startswith("qos_overrides."):
+        if (node.has_parameter(name) or name in ROS_OWN_PARAMETERS
+                or name.startswith("qos_overrides.") or expected_unused(name)):
             continue
         unknown[name] = f"renamed to {RENAMED[name]}" if name in RENAMED else "not a parameter of this node"
     return unknown

@@ -26,9 +26,12 @@ class FrameStats:
         self._stage_times = deque(maxlen=300)
         self._processed_times = deque(maxlen=600)
 
-    def frame_received(self, now: float) -> None:
+    def frame_received(self, now: float, admitted: bool = True) -> None:
+        """A frame arrived; only an admitted one (not late, not a duplicate) counts as the camera
+        being alive for the face-lost timeout and the no-frames warning."""
         self.received += 1
-        self.last_receive = now
+        if admitted:
+            self.last_receive = now
 
     def frame_skipped(self) -> None:
         self.skipped += 1

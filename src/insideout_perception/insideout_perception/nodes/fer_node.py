@@ -202,8 +202,9 @@ class FerNode(Node):
         now = time.monotonic()
         stamp = seconds_from_stamp(msg.header.stamp)
         with self._frame_ready:
-            self._stats.frame_received(now)
-            if not self._frame_order.admit(stamp, now, source=generation):
+            admitted = self._frame_order.admit(stamp, now, source=generation)
+            self._stats.frame_received(now, admitted)
+            if not admitted:
                 # Captured before a frame (or face-lost report) already taken: processing it would
                 # step the published stream back in time.
                 self._stats.frame_skipped()

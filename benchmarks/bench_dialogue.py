@@ -146,10 +146,9 @@ def bench_fake_dds(repeats):
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     with FakeOpenAIServer(fake_behaviors()) as server:
-        params = {"local_llm.autostart": False, "aggregator.base_url": server.base_url,
+        params = {"local_llm.autostart": False, "llm.base_url": server.base_url,
                   "aggregator.model": "aggregator", "emotion.timeout": 0.0}
         for agent in AGENTS:
-            params[f"agents.{agent}.base_url"] = server.base_url
             params[f"agents.{agent}.model"] = f"agent-{agent}"
         node = NodeProcess("insideout_dialogue", "dialogue_node", params=params)
         ros = RosHarness("bench_dialogue")

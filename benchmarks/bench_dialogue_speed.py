@@ -147,10 +147,9 @@ def section_overhead(args):
     behaviors["fast-aggregator"] = Behavior(text=REPLY_TEXT, delay=FAST_TTFT,
                                             tokens_per_second=FAST_RATE)
     with FakeOpenAIServer(behaviors) as server:
-        params = {"local_llm.autostart": False, "aggregator.base_url": server.base_url,
+        params = {"local_llm.autostart": False, "llm.base_url": server.base_url,
                   "aggregator.model": "fast-aggregator", "emotion.timeout": 0.0}
         for agent in agents:
-            params[f"agents.{agent}.base_url"] = server.base_url
             params[f"agents.{agent}.model"] = f"fast-{agent}"
         dialogue = NodeProcess("insideout_dialogue", "dialogue_node", params=params)
         tts = NodeProcess("insideout_dialogue", "tts_node", params={})

@@ -5,9 +5,11 @@
     ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts llm_base_url:=http://gpu:8000/v1
     ros2 launch launch/insideout.launch.py --show-args             # every argument, documented
 
-Parameters come from `params_file` (default: the repository's config/insideout.yaml) and
-`prompts_file` (config/prompts.yaml), one section per node; the launch arguments below override
-single values. The dialogue node starts the local
+The nodes are those of config/pipeline.yaml. Parameters come from `params_file` (default: the
+repository's config/insideout.yaml) and `prompts_file` (config/prompts.yaml), one section per node
+keyed `/**/<node>`; the launch arguments below override single values. `namespace:=robot1` moves
+all of InsideOut's topics, services and actions under /robot1, because the nodes use relative
+names. The dialogue node starts the local
 LLM server itself when its configuration points at it, so nothing here starts a server.
 
 Uses only launch / launch_ros APIs that Humble, Jazzy and Kilted share; run against the humble,
@@ -29,27 +31,11 @@ DEFAULT_PROMPTS_FILE = os.path.join(CONFIG_DIR, "prompts.yaml")
 # shared-memory segment (see the file); other RMWs ignore the variable.
 CAMERA_ENV = {"FASTDDS_DEFAULT_PROFILES_FILE": os.path.join(CONFIG_DIR, "fastdds_large_frames.xml")}
 
-# name in the `nodes` argument -> (package, executable, node name)
-PIPELINE_NODES = {
-    "fer": ("insideout_perception", "fer_node", "fer_node"),
-    "asr": ("insideout_perception", "asr_node", "asr_node"),
-    "dialogue": ("insideout_dialogue", "dialogue_node", "dialogue_node"),
-    "tts": ("insideout_dialogue", "tts_node", "tts_node"),
-}
-
-# InsideOut's own topics, services and actions. The nodes use these absolute names; with a
-# namespace they are remapped under it, so two robots (or two pipelines) can share one ROS domain.
-INSIDEOUT_TOPICS = (
-    "/insideout/emotion", "/insideout/emotion/debug_image", "/insideout/transcript",
-    "/insideout/user_speaking", "/insideout/robot_speaking", "/insideout/reply",
-    "/insideout/dialogue", "/insideout/speaker/audio", "/insideout/speaker/audio_stamped",
-    "/insideout/speaker/audio_info",
-)
-INSIDEOUT_SERVICES = ("/insideout/reset_memory",)
-INSIDEOUT_ACTIONS = ("/insideout/respond",)
-# The hidden topics and services an action server uses under its name.
-ACTION_SUFFIXES = ("/_action/send_goal", "/_action/cancel_goal", "/_action/get_result",
-                   "/_action/feedback", "/_action/status")
+# The pipeline's nodes (config/pipeline.yaml, shared with `make demo` and the end-to-end test).
+PIPELINE_FILE = os.path.join(CONFIG_DIR, "pipeline.yaml")
+# asr_node's inputs (relative names) -> the launch argument naming the driver's topic.
+ASR_INPUTS = {"audio": "audio_topic", "audio_stamped": "audio_stamped_topic",
+              "audio_info": "audio_info_topic"}
 
 # (name, default, description). Empty defaults for node settings mean "as in params_file".
 ARGUMENTS = (
@@ -57,16 +43,18 @@ ARGUMENTS = (
      "YAML file with one section per node (fer_node, asr_node, dialogue_node, tts_node)."),
     ("prompts_file", DEFAULT_PROMPTS_FILE,
      "YAML file with the dialogue_node's prompt texts, applied after params_file ('' = none)."),
-    ("namespace", "", "Namespace for the nodes and InsideOut's topics ('' = none)."),
+    ("namespace", "", "Namespace for the nodes and all of InsideOut's topics, services and actions "
+     "('' = none: /insideout/...; robot1: /robot1/insideout/...)."),
     ("nodes", "fer,asr,dialogue,tts", "Comma-separated pipeline nodes to start."),
     ("camera_topic", "/camera/image_raw", "sensor_msgs/Image topic the FER node watches."),
     ("audio_topic", "/audio", "audio_common_msgs/AudioData topic the ASR node listens to."),
     ("audio_stamped_topic", "/audio_stamped", "audio_common_msgs/AudioDataStamped topic (used "
      "when asr_node's stamped_audio is true)."),
     ("audio_info_topic", "/audio_info", "audio_common_msgs/AudioInfo topic describing the audio."),
-    ("llm_base_url", "", "OpenAI-compatible base URL for every agent and the aggregator "
-     "('' = as in params_file)."),
-    ("llm_model", "", "Model name for every agent and the aggregator ('' = as in params_file)."),
+    ("llm_base_url", "", "OpenAI-compatible base URL for every agent and the aggregator without one "
+     "of their own (dialogue_node's llm.base_url; '' = as in params_file)."),
+    ("llm_model", "", "Model name for every agent and the aggregator without one of their own "
+     "(llm.model; '' = as in params_file)."),
     ("aggregation", "", "Aggregation strategy: llm, weighted_llm or select ('' = as in "
      "params_file)."),
     ("llm_preset", "", "Embedded LLM: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b or smollm2-135m "
@@ -87,22 +75,15 @@ ARGUMENTS = (
 
 
 
-def _llm_endpoints(parameters):
-    """The dialogue parameter prefixes that name an LLM: every agent's and the aggregator's."""
-    names = parameters.get("agents.names") or ["happiness", "sadness", "fear", "anger"]
-    return [f"agents.{name}." for name in names] + ["aggregator."]
 
-
-# Launch argument -> (node, function(parameters, value) applying it) when the value is not empty.
-PARAMETER_OVERRIDES = {
-    "camera_topic": ("fer_node", lambda p, v: p.update({"image_topic": v})),
-    "llm_base_url": ("dialogue_node",
-                     lambda p, v: p.update({k + "base_url": v for k in _llm_endpoints(p)})),
-    "llm_model": ("dialogue_node",
-                  lambda p, v: p.update({k + "model": v for k in _llm_endpoints(p)})),
-    "aggregation": ("dialogue_node", lambda p, v: p.update({"aggregation.strategy": v})),
-    "llm_preset": ("dialogue_node", lambda p, v: p.update({"local_llm.preset": v})),
-    "llm_model_path": ("dialogue_node", lambda p, v: p.update({"local_llm.model_path": v})),
+# Launch argument -> (node, parameter) it sets when not empty.
+PARAMETER_ARGUMENTS = {
+    "camera_topic": ("fer_node", "image_topic"),
+    "llm_base_url": ("dialogue_node", "llm.base_url"),
+    "llm_model": ("dialogue_node", "llm.model"),
+    "aggregation": ("dialogue_node", "aggregation.strategy"),
+    "llm_preset": ("dialogue_node", "local_llm.preset"),
+    "llm_model_path": ("dialogue_node", "local_llm.model_path"),
 }
 
 
@@ -110,37 +91,23 @@ def _truthy(text):
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _flatten(parameters, prefix=""):
-    """Nested YAML dicts become dotted ROS parameter names, as the YAML parser does."""
-    flat = {}
-    for key, value in parameters.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
-
-
-def node_parameters(params_files, node_name):
-    """The node's sections of the parameter files (plus '/**' wildcards), flattened, later files
-    winning, as with several --params-file arguments."""
-    parameters = {}
-    for params in params_files:
-        for key in ("/**", node_name, "/" + node_name):
-            section = (params.get(key) or {}).get("ros__parameters") or {}
-            parameters.update(_flatten(section))
-    return parameters
-
-
-def load_params_file(path):
-    if not os.path.isfile(path):
-        raise RuntimeError(f"params_file {path} does not exist")
+def load_pipeline(path=PIPELINE_FILE):
+    """{key: {package, executable, name, ...}} from config/pipeline.yaml."""
     with open(path) as stream:
-        params = yaml.safe_load(stream) or {}
-    if not isinstance(params, dict):
-        raise RuntimeError(f"params_file {path} is not a mapping of node sections")
-    return params
+        pipeline = yaml.safe_load(stream)
+    for key, node in pipeline.items():
+        missing = {"package", "executable", "name"} - set(node)
+        if missing:
+            raise RuntimeError(f"{path}: node {key} lacks {sorted(missing)}")
+    return pipeline
+
+
+def params_files(args):
+    files = [args["params_file"]] + ([args["prompts_file"]] if args["prompts_file"] else [])
+    for path in files:
+        if not os.path.isfile(path):
+            raise RuntimeError(f"parameter file {path} does not exist")
+    return files
 
 
 def package_installed(package):
@@ -152,25 +119,18 @@ def package_installed(package):
         return False
 
 
-def namespaced_remappings(namespace):
-    if not namespace:
-        return []
-    root = "/" + namespace.strip("/")
-    names = list(INSIDEOUT_TOPICS) + list(INSIDEOUT_SERVICES)
-    names += [action + suffix for action in INSIDEOUT_ACTIONS for suffix in ACTION_SUFFIXES]
-    return [(name, root + name) for name in names]
-
-
 def pipeline_actions(args):
-    """Node actions for the chosen pipeline nodes."""
-    params_files = [load_params_file(args["params_file"])]
-    if args["prompts_file"]:
-        params_files.append(load_params_file(args["prompts_file"]))
+    """Node actions for the chosen pipeline nodes.
+
+    The nodes use relative names, so the namespace alone moves every topic, service and action;
+    the parameter files' sections are keyed `/**/<node>` so they apply in any namespace.
+    """
+    pipeline = load_pipeline()
+    files = params_files(args)
     wanted = [n.strip() for n in args["nodes"].split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in PIPELINE_NODES]
+    unknown = [n for n in wanted if n not in pipeline]
     if unknown:
-        raise RuntimeError(f"nodes: unknown {unknown}; choose from {sorted(PIPELINE_NODES)}")
-    use_sim_time = _truthy(args["use_sim_time"])
+        raise RuntimeError(f"nodes: unknown {unknown}; choose from {sorted(pipeline)}")
     respawn = _truthy(args["respawn"])
     try:
         respawn_delay = float(args["respawn_delay"])
@@ -178,24 +138,19 @@ def pipeline_actions(args):
         respawn_delay = -1.0
     if not respawn_delay >= 0.0:
         raise RuntimeError(f"respawn_delay: {args['respawn_delay']!r} is not a number of seconds >= 0")
-    remaps = namespaced_remappings(args["namespace"])
     actions = []
     for key in wanted:
-        package, executable, name = PIPELINE_NODES[key]
-        parameters = node_parameters(params_files, name)
-        for argument, (node, apply) in PARAMETER_OVERRIDES.items():
-            if node == name and args[argument]:
-                apply(parameters, args[argument])
-        parameters["use_sim_time"] = use_sim_time
-        node_remaps = list(remaps)
-        if key == "asr":
-            node_remaps += [("audio", args["audio_topic"]),
-                            ("audio_stamped", args["audio_stamped_topic"]),
-                            ("audio_info", args["audio_info_topic"])]
+        node = pipeline[key]
+        overrides = {parameter: args[argument]
+                     for argument, (name, parameter) in PARAMETER_ARGUMENTS.items()
+                     if name == node["name"] and args[argument]}
+        overrides["use_sim_time"] = _truthy(args["use_sim_time"])
+        inputs = [(name, args[argument]) for name, argument in ASR_INPUTS.items()] \
+            if key == "asr" else []
         actions.append(Node(
-            package=package, executable=executable, name=name,
-            namespace=args["namespace"] or None, parameters=[parameters],
-            remappings=node_remaps, output="screen", emulate_tty=True,
+            package=node["package"], executable=node["executable"], name=node["name"],
+            namespace=args["namespace"].strip("/") or None, parameters=files + [overrides],
+            remappings=inputs, output="screen", emulate_tty=True,
             respawn=respawn, respawn_delay=respawn_delay,
             arguments=["--ros-args", "--log-level", args["log_level"]]))
     return actions

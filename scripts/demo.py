@@ -28,20 +28,26 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 INSTALL_DIR = REPO_ROOT / "install"
 CONFIG_DIR = REPO_ROOT / "config"
 
-# (package, executable, the topic it subscribes to that proves it is ready, topic it publishes)
-PIPELINE = {
-    "fer_node": ("insideout_perception", "fer_node", "/camera/image_raw", "/insideout/emotion"),
-    "asr_node": ("insideout_perception", "asr_node", "/audio", "/insideout/transcript"),
-    "dialogue_node": ("insideout_dialogue", "dialogue_node", "/insideout/transcript",
-                      "/insideout/dialogue"),
-    "tts_node": ("insideout_dialogue", "tts_node", "/insideout/reply", "/insideout/speaker/audio"),
-}
+
+
+def load_pipeline() -> Dict[str, Tuple[str, str, str, str]]:
+    """config/pipeline.yaml (the launch file's nodes too) as {node name: (package, executable,
+    the topic it subscribes to that proves it is ready, topic it publishes)}. The demo runs
+    without a namespace, so relative names resolve at the root."""
+    import yaml
+    absolute = lambda topic: topic if topic.startswith("/") else "/" + topic  # noqa: E731
+    nodes = yaml.safe_load((CONFIG_DIR / "pipeline.yaml").read_text())
+    return {n["name"]: (n["package"], n["executable"], absolute(n["ready_topic"]),
+                        absolute(n["output_topic"])) for n in nodes.values()}
+
+
+PIPELINE = load_pipeline()
 # Colours people expect for each emotion on the timeline.
 EMOTION_COLOURS = {"anger": "tab:red", "contempt": "tab:brown", "disgust": "tab:olive",
                    "fear": "tab:purple", "happiness": "gold", "neutral": "tab:gray",
                    "sadness": "tab:blue", "surprise": "tab:cyan"}
-# Extra parameter files per node, after config/insideout.yaml.
-EXTRA_PARAM_FILES = {"dialogue_node": [CONFIG_DIR / "prompts.yaml"]}
+# Every node gets both files, as from the launch file; sections `/**/<node>` pick the node's.
+PARAM_FILES = [CONFIG_DIR / "insideout.yaml", CONFIG_DIR / "prompts.yaml"]
 
 
 def log(text: str) -> None:
@@ -79,11 +85,11 @@ class Process:
         self._log.close()
 
 
-def node_command(package: str, executable: str, name: str, overrides: Dict[str, str]) -> List[str]:
+def node_command(package: str, executable: str, overrides: Dict[str, str]) -> List[str]:
     path = INSTALL_DIR / package / "lib" / package / executable
-    command = [str(path), "--ros-args", "--params-file", str(CONFIG_DIR / "insideout.yaml")]
-    for extra in EXTRA_PARAM_FILES.get(name, []):
-        command += ["--params-file", str(extra)]
+    command = [str(path), "--ros-args"]
+    for params_file in PARAM_FILES:
+        command += ["--params-file", str(params_file)]
     for parameter, value in overrides.items():
         command += ["-p", f"{parameter}:={value}"]
     return command
@@ -365,7 +371,7 @@ def overrides_from(args) -> Dict[str, Dict[str, str]]:
     if args.max_tokens:
         import yaml
         config = yaml.safe_load((CONFIG_DIR / "insideout.yaml").read_text())
-        agents = config["dialogue_node"]["ros__parameters"]["agents"]["names"]
+        agents = config["/**/dialogue_node"]["ros__parameters"]["agents"]["names"]
         for prefix in [f"agents.{a}." for a in agents] + ["aggregator."]:
             overrides["dialogue_node"][prefix + "max_tokens"] = str(args.max_tokens)
     for item in args.set:
@@ -407,7 +413,7 @@ def run(args) -> int:
     processes: List[Process] = []
     try:
         for name, (package, executable, _, _) in PIPELINE.items():
-            command = node_command(package, executable, name, overrides[name])
+            command = node_command(package, executable, overrides[name])
             processes.append(Process(name, command, out / "logs" / f"{name}.log"))
         log("started " + ", ".join(p.name for p in processes) + " (each its own process; "
             f"logs in {out / 'logs'}); waiting for them to come up")

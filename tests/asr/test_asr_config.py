@@ -11,7 +11,7 @@ CONFIG = Path(__file__).resolve().parents[2] / "config" / "insideout.yaml"
 
 
 def test_yaml_section_equals_the_code_defaults():
-    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["asr_node"]["ros__parameters"])
+    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["/**/asr_node"]["ros__parameters"])
     assert section == {spec.name: spec.default for spec in PARAMETERS}
 
 

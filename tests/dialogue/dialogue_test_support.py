@@ -12,14 +12,14 @@ AGENTS = ["happiness", "sadness", "fear", "anger"]
 
 def params_for(base_url: str, models: Optional[Dict[str, str]] = None, timeout: float = 5.0,
                aggregator_model: str = "fake-ok", **overrides) -> Dict[str, object]:
-    """Every agent and the aggregator at `base_url`; per-agent model names pick fake behaviours."""
+    """Every agent and the aggregator at `base_url` (through llm.base_url, which they all fall
+    back to); per-agent model names pick fake behaviours."""
     models = models or {}
     params: Dict[str, object] = {"local_llm.autostart": False,
-                                 "aggregator.base_url": base_url,
+                                 "llm.base_url": base_url,
                                  "aggregator.model": aggregator_model,
                                  "aggregator.timeout": timeout}
     for agent in AGENTS:
-        params[f"agents.{agent}.base_url"] = base_url
         params[f"agents.{agent}.model"] = models.get(agent, f"agent-{agent}")
         params[f"agents.{agent}.timeout"] = timeout
     params.update(overrides)

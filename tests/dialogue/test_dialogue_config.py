@@ -17,7 +17,7 @@ CONFIG = REPO_ROOT / "config"
 
 
 def _section(path: Path):
-    return flatten_parameters(yaml.safe_load(path.read_text())["dialogue_node"]["ros__parameters"])
+    return flatten_parameters(yaml.safe_load(path.read_text())["/**/dialogue_node"]["ros__parameters"])
 
 
 def test_yaml_values_equal_the_code_defaults():
@@ -30,7 +30,7 @@ def test_yaml_values_equal_the_code_defaults():
         assert merged[name] == spec.default, name
     # Every parameter in the main file has a comment right above it.
     lines = (CONFIG / "insideout.yaml").read_text().splitlines()
-    start = lines.index("dialogue_node:")
+    start = lines.index("/**/dialogue_node:")
     for index in range(start + 3, len(lines)):
         line = lines[index].strip()
         if not line or not lines[index].startswith("      "):

@@ -23,10 +23,9 @@ SCAFFOLDING = re.compile(r"\b(weights?|agents?|voices?|thoughts?:|the person sai
 @pytest.fixture(scope="module")
 def default_dialogue():
     base_url = f"http://127.0.0.1:{free_port()}/v1"
-    params = {"local_llm.base_url": base_url, "aggregator.base_url": base_url,
+    params = {"local_llm.base_url": base_url, "llm.base_url": base_url,
               "aggregator.timeout": 120.0, "local_llm.startup_timeout": 120.0}
     for agent in AGENTS:
-        params[f"agents.{agent}.base_url"] = base_url
         params[f"agents.{agent}.timeout"] = 120.0
     node = NodeProcess("insideout_dialogue", "dialogue_node", params=params)
     ros = RosHarness("dialogue_default_llm_test")

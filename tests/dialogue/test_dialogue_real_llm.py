@@ -28,10 +28,9 @@ def real_dialogue():
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     params = {"local_llm.base_url": base_url, "local_llm.preset": "smollm2-135m",
-              "aggregator.base_url": base_url,
+              "llm.base_url": base_url,
               "aggregator.max_tokens": 48, "aggregator.timeout": 90.0}
     for agent in AGENTS:
-        params[f"agents.{agent}.base_url"] = base_url
         params[f"agents.{agent}.max_tokens"] = 48
         params[f"agents.{agent}.timeout"] = 90.0
     node = NodeProcess("insideout_dialogue", "dialogue_node", params=params)

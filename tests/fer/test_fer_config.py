@@ -11,7 +11,7 @@ CONFIG = Path(__file__).resolve().parents[2] / "config" / "insideout.yaml"
 
 
 def test_yaml_section_lists_every_parameter_with_the_code_default():
-    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["fer_node"]["ros__parameters"])
+    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["/**/fer_node"]["ros__parameters"])
     declared = {spec.name: spec.default for spec in PARAMETERS}
     assert section == declared
 

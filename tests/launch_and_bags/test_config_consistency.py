@@ -10,7 +10,7 @@ import yaml
 from rcl_interfaces.msg import ParameterType
 from rcl_interfaces.srv import GetParameters, ListParameters
 
-from support.parameter_yaml import flatten_parameters
+from support.parameter_yaml import flatten_parameters, node_section
 from support.ros_harness import REPO_ROOT, wait_until
 
 CONFIG = REPO_ROOT / "config"
@@ -28,8 +28,7 @@ def yaml_parameters(node):
     parameters = {}
     for path in (CONFIG / "insideout.yaml", CONFIG / "prompts.yaml"):
         document = yaml.safe_load(path.read_text()) or {}
-        section = (document.get(node) or {}).get("ros__parameters") or {}
-        parameters.update(flatten_parameters(section))
+        parameters.update(flatten_parameters(node_section(document, node)))
     return parameters
 
 

@@ -2,7 +2,8 @@
 
 `ros2 launch` is not on PyPI, so this reads the file's declarations (Python AST) instead of
 running it: the arguments the issue asks for, nodes that are built, config sections that exist,
-and namespace remappings that cover every absolute InsideOut name the nodes use. (Running it was
+that the nodes use relative names and the launch file passes the namespace (the namespace itself
+is tested over DDS in test_namespace.py). (Running it was
 checked by hand against ros2/launch + launch_ros humble, jazzy and rolling; see the README.)
 """
 
@@ -11,6 +12,8 @@ import re
 from pathlib import Path
 
 import yaml
+
+from support.parameter_yaml import flatten_parameters, node_section
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_FILE = REPO / "launch" / "insideout.launch.py"
@@ -55,87 +58,54 @@ def test_imports_only_what_every_distro_has():
                for n in tree.body)
 
 
-def test_starts_built_executables_with_config_sections():
-    _, values = module_assignments()
-    pipeline = ast.literal_eval(values["PIPELINE_NODES"])
+def test_starts_the_built_executables_of_the_pipeline_description():
+    pipeline = yaml.safe_load((REPO / "config" / "pipeline.yaml").read_text())
     assert set(pipeline) == {"fer", "asr", "dialogue", "tts"}
     config = yaml.safe_load((REPO / "config" / "insideout.yaml").read_text())
-    for package, executable, name in pipeline.values():
+    for node in pipeline.values():
+        package, executable = node["package"], node["executable"]
         assert (REPO / "install" / package / "lib" / package / executable).exists(), \
             f"{package}/{executable} is not built (run make setup)"
-        assert name in config, f"config/insideout.yaml has no {name} section"
-    assert (REPO / "config" / "prompts.yaml").exists()
+        assert "/**/" + node["name"] in config, f"config/insideout.yaml has no /**/{node['name']} section"
+    assert "load_pipeline" in LAUNCH_FILE.read_text() and "PIPELINE_FILE" in LAUNCH_FILE.read_text()
 
 
-def test_namespace_remaps_every_absolute_insideout_name_the_nodes_use():
-    _, values = module_assignments()
-    remapped = set()
-    for name in ("INSIDEOUT_TOPICS", "INSIDEOUT_SERVICES", "INSIDEOUT_ACTIONS"):
-        remapped |= set(ast.literal_eval(values[name]))
-    used = set()
+def test_nodes_use_relative_names_and_the_launch_file_remaps_none_of_them():
+    absolute = set()
     for source in NODE_SOURCES:
-        used |= set(re.findall(r'"(/insideout/[A-Za-z0-9_/]+)"', source.read_text()))
-    assert used, "found no /insideout/ names in the node sources"
-    assert used <= remapped, f"not remapped under a namespace: {sorted(used - remapped)}"
+        absolute |= set(re.findall(r'"(/insideout/[A-Za-z0-9_/]+)"', source.read_text()))
+    assert absolute == set(), f"absolute InsideOut names in the nodes: {sorted(absolute)}"
+    text = LAUNCH_FILE.read_text()
+    assert "insideout/" not in re.sub(r'""".*?"""|#.*', "", text, flags=re.S), \
+        "the launch file names an InsideOut topic (a remapping table is back?)"
+    _, values = module_assignments()
+    # The only remappings left: asr_node's driver inputs.
+    assert set(ast.literal_eval(values["ASR_INPUTS"])) == {"audio", "audio_stamped", "audio_info"}
 
 
-def launch_helpers():
-    """The launch file's pure helpers (parameter merging, overrides, remappings), compiled on
-    their own: they need neither launch nor launch_ros."""
-    tree, _ = module_assignments()
-    wanted = {"_truthy", "_flatten", "node_parameters", "namespaced_remappings", "_llm_endpoints",
-              "INSIDEOUT_TOPICS", "INSIDEOUT_SERVICES", "INSIDEOUT_ACTIONS", "ACTION_SUFFIXES",
-              "PARAMETER_OVERRIDES"}
-    body = [n for n in tree.body
-            if (isinstance(n, ast.FunctionDef) and n.name in wanted)
-            or (isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)
-                and n.targets[0].id in wanted)]
-    namespace = {}
-    exec(compile(ast.Module(body=body, type_ignores=[]), str(LAUNCH_FILE), "exec"), namespace)
-    return namespace
-
-
-def test_parameters_merge_like_several_params_files_and_wildcards():
-    helpers = launch_helpers()
+def test_parameter_arguments_set_parameters_the_nodes_declare():
+    _, values = module_assignments()
+    arguments = ast.literal_eval(values["PARAMETER_ARGUMENTS"])
+    assert set(arguments) <= set(argument_names())
     files = [yaml.safe_load((REPO / "config" / name).read_text())
              for name in ("insideout.yaml", "prompts.yaml")]
-    dialogue = helpers["node_parameters"](files, "dialogue_node")
-    assert dialogue["aggregation.strategy"] == files[0]["dialogue_node"]["ros__parameters"][
-        "aggregation"]["strategy"]
-    assert "agents.happiness.prompt" in dialogue  # from prompts.yaml
-    override = [{"/**": {"ros__parameters": {"shared": 1}}},
-                {"tts_node": {"ros__parameters": {"backend": "espeak-ng", "shared": 2}}}]
-    assert helpers["node_parameters"](override, "tts_node") == {"shared": 2, "backend": "espeak-ng"}
-    assert helpers["node_parameters"](override, "fer_node") == {"shared": 1}
+    for argument, (node, parameter) in arguments.items():
+        declared = {}
+        for document in files:
+            declared.update(flatten_parameters(node_section(document, node)))
+        assert parameter in declared, f"{argument} sets {node}'s {parameter}, which it does not have"
+    # One value for every agent and the aggregator: the dialogue node's fallback, not a fan-out.
+    assert arguments["llm_base_url"] == ("dialogue_node", "llm.base_url")
+    assert arguments["llm_model"] == ("dialogue_node", "llm.model")
 
 
-def test_llm_arguments_reach_every_agent_and_the_aggregator():
-    helpers = launch_helpers()
-    files = [yaml.safe_load((REPO / "config" / "insideout.yaml").read_text())]
-    parameters = helpers["node_parameters"](files, "dialogue_node")
-    before = set(parameters)
-    overrides = helpers["PARAMETER_OVERRIDES"]
-    for argument, value in (("llm_base_url", "http://gpu:8000/v1"), ("llm_model", "big"),
-                            ("aggregation", "select")):
-        node, apply = overrides[argument]
-        assert node == "dialogue_node"
-        apply(parameters, value)
-    assert set(parameters) == before, "an override invented a parameter the node does not have"
-    endpoints = [k[:-len("base_url")] for k in parameters if k.endswith(".base_url")
-                 and not k.startswith("local_llm.")]
-    assert len(endpoints) == 5  # four agents + the aggregator
-    for prefix in endpoints:
-        assert parameters[prefix + "base_url"] == "http://gpu:8000/v1"
-        assert parameters[prefix + "model"] == "big"
-    assert parameters["aggregation.strategy"] == "select"
-    assert parameters["local_llm.base_url"] != "http://gpu:8000/v1"
-
-
-def test_namespace_remappings():
-    helpers = launch_helpers()
-    assert helpers["namespaced_remappings"]("") == []
-    remaps = dict(helpers["namespaced_remappings"]("/robot1/"))
-    assert remaps["/insideout/emotion"] == "/robot1/insideout/emotion"
-    assert remaps["/insideout/reset_memory"] == "/robot1/insideout/reset_memory"
-    assert remaps["/insideout/respond/_action/feedback"] == "/robot1/insideout/respond/_action/feedback"
-    assert helpers["_truthy"]("True") and not helpers["_truthy"]("false")
+def test_namespace_is_passed_to_every_pipeline_node():
+    tree, _ = module_assignments()
+    pipeline = next(n for n in tree.body if isinstance(n, ast.FunctionDef)
+                    and n.name == "pipeline_actions")
+    calls = [c for c in ast.walk(pipeline) if isinstance(c, ast.Call)
+             and getattr(c.func, "id", "") == "Node"]
+    assert len(calls) == 1
+    keywords = {k.arg: ast.unparse(k.value) for k in calls[0].keywords}
+    assert "args['namespace']" in keywords["namespace"].replace('"', "'")
+    assert keywords["remappings"] == "inputs"

@@ -13,12 +13,21 @@ def flatten_parameters(tree, prefix=""):
     return flat
 
 
+def node_section(document, node: str):
+    """The `ros__parameters` of `node` in a parsed parameter file, merged as rcl matches them for
+    a node of that name in any namespace: `/**`, then `node`, `/node` and `/**/node`."""
+    merged = {}
+    for key in ("/**", node, "/" + node, "/**/" + node):
+        merged.update(((document or {}).get(key) or {}).get("ros__parameters") or {})
+    return merged
+
+
 def parameters_with_comments(text: str, node: str):
     """{dotted parameter name: whether a comment line documents it} for `node`'s section of a
     parameter YAML file: a comment right above the parameter, or above the group key it is the
     first entry of (`# ...` / `diagnostic_updater:` / `  period: 1.0`)."""
     lines = text.splitlines()
-    start = lines.index(f"{node}:") + 2  # past "node:" and "  ros__parameters:"
+    start = lines.index(f"/**/{node}:") + 2  # past "/**/node:" and "  ros__parameters:"
     found, stack = {}, []  # stack: (indent, key, commented)
     for index in range(start, len(lines)):
         line = lines[index]

@@ -148,15 +148,18 @@ class NodeProcess:
     def __init__(self, package: str, executable: str, params: Optional[Dict[str, Any]] = None,
                  params_file: Optional[Path] = None, remaps: Optional[Dict[str, str]] = None,
                  extra_args: Sequence[str] = (), env: Optional[Dict[str, str]] = None,
-                 name: Optional[str] = None):
+                 name: Optional[str] = None, namespace: Optional[str] = None,
+                 params_files: Sequence[Path] = ()):
         path = INSTALL_DIR / package / "lib" / package / executable
         if not path.exists():
             raise FileNotFoundError(f"{path} is not built: run `make setup` first")
         ros_args: List[str] = []
         if name:
             ros_args += ["-r", f"__node:={name}"]
-        if params_file:
-            ros_args += ["--params-file", str(params_file)]
+        if namespace:  # what launch_ros does for Node(namespace=...)
+            ros_args += ["-r", f"__ns:={namespace}"]
+        for file in [*params_files, *([params_file] if params_file else [])]:
+            ros_args += ["--params-file", str(file)]
         ros_args += ros_params_args(params or {})
         for old, new in (remaps or {}).items():
             ros_args += ["-r", f"{old}:={new}"]

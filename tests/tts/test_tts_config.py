@@ -10,7 +10,7 @@ CONFIG = REPO_ROOT / "config" / "insideout.yaml"
 
 
 def test_yaml_section_equals_the_code_defaults():
-    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["tts_node"]["ros__parameters"])
+    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["/**/tts_node"]["ros__parameters"])
     assert section == {spec.name: spec.default for spec in PARAMETERS}
 
 

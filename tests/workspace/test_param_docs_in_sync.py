@@ -75,7 +75,7 @@ def test_the_tables_defaults_are_the_config_files(node):
     values = {}
     for name in ("insideout.yaml", "prompts.yaml"):
         tree = yaml.safe_load((ROOT / "config" / name).read_text(encoding="utf-8"))
-        values.update(_flatten(tree.get(node, {}).get("ros__parameters", {})))
+        values.update(_flatten(tree.get("/**/" + node, {}).get("ros__parameters", {})))
     table = (DOCS / "nodes" / f"{node}.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `([^`]+)` \| [^|]+ \| (`[^|]*`) \|", table, re.MULTILINE))
     assert rows, f"no parameter rows in docs/nodes/{node}.md"

@@ -22,6 +22,7 @@ from rclpy.task import Future
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
+from insideout_common import topic_names
 from insideout_common.emotions import LABELS, neutral_scores
 from insideout_common.ros import diagnostics
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, DiagnosticsPublisher
@@ -129,17 +130,17 @@ class DialogueNode(Node):
         self._loop_ready.wait(5.0)
         asyncio.run_coroutine_threadsafe(self._warm_up(), self._loop)
 
-        self._reply_pub = self.create_publisher(String, "/insideout/reply", RELIABLE_EVENTS)
-        self._turn_pub = self.create_publisher(DialogueTurn, "/insideout/dialogue", RELIABLE_EVENTS)
+        self._reply_pub = self.create_publisher(String, topic_names.REPLY, RELIABLE_EVENTS)
+        self._turn_pub = self.create_publisher(DialogueTurn, topic_names.DIALOGUE, RELIABLE_EVENTS)
         inputs = MutuallyExclusiveCallbackGroup()
-        self.create_subscription(Transcript, "/insideout/transcript", self._on_transcript,
+        self.create_subscription(Transcript, topic_names.TRANSCRIPT, self._on_transcript,
                                  RELIABLE_EVENTS, callback_group=inputs)
-        self.create_subscription(EmotionState, "/insideout/emotion", self._on_emotion,
+        self.create_subscription(EmotionState, topic_names.EMOTION, self._on_emotion,
                                  RELIABLE_EVENTS, callback_group=inputs)
-        self.create_service(Trigger, "/insideout/reset_memory", self._on_reset_memory,
+        self.create_service(Trigger, topic_names.RESET_MEMORY_SERVICE, self._on_reset_memory,
                             callback_group=ReentrantCallbackGroup())
         self._action = ActionServer(
-            self, Respond, "/insideout/respond", execute_callback=self._execute_goal,
+            self, Respond, topic_names.RESPOND_ACTION, execute_callback=self._execute_goal,
             goal_callback=lambda _goal: GoalResponse.ACCEPT,
             cancel_callback=self._on_cancel_request, callback_group=ReentrantCallbackGroup())
         self._diagnostics = DiagnosticsPublisher(self, self._report, self.p[DIAGNOSTICS_PERIOD.name])
@@ -156,16 +157,8 @@ class DialogueNode(Node):
             a = f"agents.{name}."
             agents.append(AgentConfig(
                 name=name, prompt=p[a + "prompt"], paper_word=p[a + "paper_word"],
-                endpoint=EndpointConfig(base_url=p[a + "base_url"],
-                                        model=self._model_name(a, p[a + "base_url"], p[a + "model"]),
-                                        api_key_env=p[a + "api_key_env"],
-                                        temperature=p[a + "temperature"],
-                                        max_tokens=p[a + "max_tokens"], timeout=p[a + "timeout"])))
-        aggregator = EndpointConfig(
-            base_url=p["aggregator.base_url"],
-            model=self._model_name("aggregator.", p["aggregator.base_url"], p["aggregator.model"]),
-            api_key_env=p["aggregator.api_key_env"], temperature=p["aggregator.temperature"],
-            max_tokens=p["aggregator.max_tokens"], timeout=p["aggregator.timeout"])
+                endpoint=self._endpoint(a)))
+        aggregator = self._endpoint("aggregator.")
         prompts = PromptSet(
             style=p["prompts.style"], aggregator_prompt=p["prompts.aggregator"],
             weighted_aggregator_prompt=p["prompts.weighted_aggregator"],
@@ -182,8 +175,18 @@ class DialogueNode(Node):
             agents_max_sentences=p["agents.max_sentences"],
             first_clause_min_words=p["reply.first_clause_min_words"])
 
-    def _model_name(self, prefix: str, base_url: str, model: str) -> str:
+    def _endpoint(self, prefix: str) -> EndpointConfig:
+        """An agent's or the aggregator's endpoint; empty base_url / model mean llm.*'s."""
+        p = self.p
+        base_url = p[prefix + "base_url"] or p["llm.base_url"]
+        return EndpointConfig(
+            base_url=base_url, model=self._model_name(prefix, base_url),
+            api_key_env=p[prefix + "api_key_env"], temperature=p[prefix + "temperature"],
+            max_tokens=p[prefix + "max_tokens"], timeout=p[prefix + "timeout"])
+
+    def _model_name(self, prefix: str, base_url: str) -> str:
         """The model to ask for: as configured, or for the embedded server, its model's name."""
+        model = self.p[prefix + "model"] or self.p["llm.model"]
         if model:
             return model
         if base_url.rstrip("/") != self.p["local_llm.base_url"].rstrip("/"):

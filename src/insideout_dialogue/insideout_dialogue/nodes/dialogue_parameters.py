@@ -43,6 +43,10 @@ def _check_url(value: str) -> "str | None":
     return None if re.match(r"^https?://[^/\s]+", value) else f"must be an http(s) URL, got {value!r}"
 
 
+def _check_optional_url(value: str) -> "str | None":
+    return _check_url(value) if value else None
+
+
 def _check_env_name(value: str) -> "str | None":
     # The *name* of a variable; a value that looks like a key is refused so it never gets logged.
     if value == "" or _ENV_NAME.match(value):
@@ -79,10 +83,16 @@ BASE_SPECS: List[ParamSpec] = [
               "llm: an aggregator LLM call given the answers and the user's emotion (the paper's);"
               " weighted_llm: the same plus per-agent weights from the user's emotion;"
               " select: no extra call, the top-weighted agent's answer.", choices=STRATEGIES),
-    ParamSpec("aggregator.base_url", DEFAULT_LOCAL_BASE_URL,
-              "OpenAI-compatible base URL of the aggregator LLM.", check=_check_url),
-    ParamSpec("aggregator.model", DEFAULT_MODEL,
-              "Aggregator model name; empty: the embedded model (local endpoint only)."),
+    ParamSpec("llm.base_url", DEFAULT_LOCAL_BASE_URL,
+              "OpenAI-compatible base URL of every agent and the aggregator whose own base_url is"
+              " empty.", check=_check_url),
+    ParamSpec("llm.model", DEFAULT_MODEL,
+              "Model of every agent and the aggregator whose own model is empty; empty: the"
+              " embedded model (local endpoint only)."),
+    ParamSpec("aggregator.base_url", "",
+              "OpenAI-compatible base URL of the aggregator LLM; empty: llm.base_url.",
+              check=_check_optional_url),
+    ParamSpec("aggregator.model", DEFAULT_MODEL, "Aggregator model name; empty: llm.model."),
     ParamSpec("aggregator.api_key_env", "",
               "Name of the environment variable holding the aggregator's API key; empty: none.",
               check=_check_env_name),
@@ -170,11 +180,10 @@ def agent_specs(names: Sequence[str]) -> List[ParamSpec]:
     for name in names:
         p = f"agents.{name}."
         specs += [
-            ParamSpec(p + "base_url", DEFAULT_LOCAL_BASE_URL,
-                      f"OpenAI-compatible base URL of the {name} agent's LLM.", check=_check_url),
-            ParamSpec(p + "model", DEFAULT_MODEL,
-                      f"Model of the {name} agent; empty: the embedded model (local endpoint "
-                      "only)."),
+            ParamSpec(p + "base_url", "",
+                      f"OpenAI-compatible base URL of the {name} agent's LLM; empty: llm.base_url.",
+                      check=_check_optional_url),
+            ParamSpec(p + "model", DEFAULT_MODEL, f"Model of the {name} agent; empty: llm.model."),
             ParamSpec(p + "api_key_env", "",
                       f"Name of the environment variable holding the {name} agent's API key;"
                       " empty: none.", check=_check_env_name),

@@ -27,6 +27,7 @@ from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, OK, WARN, DiagnosticsPublisher
+from insideout_common import topic_names
 from insideout_common.ros.lifecycle import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
@@ -43,11 +44,11 @@ from insideout_dialogue.core.tts_backends import (
     create_backend,
 )
 
-REPLY_TOPIC = "/insideout/reply"
-AUDIO_TOPIC = "/insideout/speaker/audio"
-AUDIO_STAMPED_TOPIC = "/insideout/speaker/audio_stamped"
-AUDIO_INFO_TOPIC = "/insideout/speaker/audio_info"
-ROBOT_SPEAKING_TOPIC = "/insideout/robot_speaking"
+REPLY_TOPIC = topic_names.REPLY
+AUDIO_TOPIC = topic_names.SPEAKER_AUDIO
+AUDIO_STAMPED_TOPIC = topic_names.SPEAKER_AUDIO_STAMPED
+AUDIO_INFO_TOPIC = topic_names.SPEAKER_AUDIO_INFO
+ROBOT_SPEAKING_TOPIC = topic_names.ROBOT_SPEAKING
 
 PARAMETERS = [
     ParamSpec("backend", "hibari", "Speech synthesiser.", choices=BACKEND_NAMES),
@@ -143,13 +144,13 @@ class TtsNode(Node):
             max_sentence_chars=params["max_sentence_chars"],
             first_piece_max_chars=params["first_piece_max_chars"])
         self._pipeline.start()
-        self.create_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
+        replies = self.create_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
         self.create_service(Trigger, "~/stop", self._on_stop)
         self._diagnostics = DiagnosticsPublisher(self, self._report, params[DIAGNOSTICS_PERIOD.name])
         shut_down_through_close()
         self.get_logger().info(
-            f"speaking {REPLY_TOPIC} with {backend.describe()}, publishing {self._output.sample_rate} Hz "
-            f"{SAMPLE_FORMAT} mono on {AUDIO_TOPIC}")
+            f"speaking {replies.topic_name} with {backend.describe()}, publishing "
+            f"{self._output.sample_rate} Hz {SAMPLE_FORMAT} mono on {self._audio_pub.topic_name}")
 
     # -- ROS callbacks ----------------------------------------------------------------------
     def _on_reply(self, message: String) -> None:

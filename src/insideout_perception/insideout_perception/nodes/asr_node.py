@@ -21,6 +21,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool
 
+from insideout_common import topic_names
 from insideout_common.pcm import SUPPORTED_SAMPLE_FORMATS
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, ERROR, OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.lifecycle import run_node
@@ -110,16 +111,15 @@ class AsrNode(Node, RecognitionListener):
         self.p = declare_parameters(self, PARAMETERS)
         settings = self._settings()  # invalid parameters fail before the models load
         vad, backend = self._load_models()
-        self.transcript_pub = self.create_publisher(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
-        self.user_speaking_pub = self.create_publisher(Bool, "/insideout/user_speaking", LATCHED_STATE)
+        self.transcript_pub = self.create_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
+        self.user_speaking_pub = self.create_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
         self.user_speaking_pub.publish(Bool(data=False))
         self.recognizer = SpeechRecognizer(settings, vad, backend, listener=self)
         self._subscribe_inputs()
         self.diagnostics = DiagnosticsPublisher(self, self._report, self.p[DIAGNOSTICS_PERIOD.name])
         self.get_logger().info(
             f"asr_node ready: backend {backend.name} ({backend.model_description}) on "
-            f"{backend.device}; listening on "
-            f"{'audio_stamped' if self.p['stamped_audio'] else 'audio'} "
+            f"{backend.device}; listening on {self._audio_sub.topic_name} "
             f"({self.recognizer.stream.format.describe()} until an AudioInfo says otherwise)")
 
     def _settings(self) -> RecognizerSettings:
@@ -163,20 +163,21 @@ class AsrNode(Node, RecognitionListener):
         # One group: audio, format and mute changes are handled strictly in arrival order.
         group = MutuallyExclusiveCallbackGroup()
         if self.p["stamped_audio"]:
-            self.create_subscription(AudioDataStamped, "audio_stamped", self._on_audio_stamped,
-                                     AUDIO_QOS, callback_group=group)
+            self._audio_sub = self.create_subscription(
+                AudioDataStamped, "audio_stamped", self._on_audio_stamped, AUDIO_QOS,
+                callback_group=group)
         else:
-            self.create_subscription(AudioData, "audio", self._on_audio, AUDIO_QOS,
-                                     callback_group=group)
+            self._audio_sub = self.create_subscription(AudioData, "audio", self._on_audio,
+                                                       AUDIO_QOS, callback_group=group)
         self._subscribe_latched_and_volatile(AudioInfo, "audio_info", self._on_audio_info,
                                              ANY_PUBLISHER_QOS, group)
         # robot_speaking: latched from tts_node, and any volatile publisher too.
         self._subscribe_latched_and_volatile(
-            Bool, "/insideout/robot_speaking",
+            Bool, topic_names.ROBOT_SPEAKING,
             lambda msg: self.recognizer.robot_speaking(bool(msg.data)), VOLATILE_STATE_QOS, group)
         # ... and whether tts_node is still alive: a killed one leaves its latched "true" behind.
         self.create_subscription(
-            Bool, "/insideout/robot_speaking",
+            Bool, topic_names.ROBOT_SPEAKING,
             lambda msg: self.recognizer.speaker_state(bool(msg.data)),
             ROBOT_SPEAKING_LIVELINESS_WATCH, callback_group=group,
             event_callbacks=SubscriptionEventCallbacks(

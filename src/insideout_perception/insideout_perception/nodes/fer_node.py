@@ -37,14 +37,15 @@ from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceD
 from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
 from insideout_perception.core.frame_order import FrameStampOrder
 from insideout_perception.core.frame_rate_limit import FrameRateLimiter
+from insideout_common import topic_names
 from insideout_perception.core.fer_frame_stats import FrameStats
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
 from insideout_perception.core.image_conversion import DEFAULT_MAX_PIXELS, ImageConversionError, bgr_to_raw
 from insideout_perception.nodes.emotion_state_message import emotion_state_message
 from insideout_perception.nodes.frame_decoder import FrameDecoder
 
-EMOTION_TOPIC = "/insideout/emotion"
-DEBUG_IMAGE_TOPIC = "/insideout/emotion/debug_image"
+EMOTION_TOPIC = topic_names.EMOTION
+DEBUG_IMAGE_TOPIC = topic_names.EMOTION_DEBUG_IMAGE
 # How often image_reliability auto looks at the cameras' QoS [s].
 RELIABILITY_CHECK_PERIOD = 1.0
 # A replaced frame subscription goes at the latest this long after its successor came [s].

@@ -1,0 +1,21 @@
+"""InsideOut's own topic, service and action names.
+
+Relative on purpose: they resolve under the node's namespace, so with none they are today's
+`/insideout/...` names and with `namespace:=robot1` they become `/robot1/insideout/...`. Inputs
+from drivers (camera, microphone) are parameters or remappings instead, since they belong to the
+robot, not to us. `/diagnostics` stays absolute, as every diagnostics aggregator expects.
+"""
+
+EMOTION = "insideout/emotion"
+EMOTION_DEBUG_IMAGE = "insideout/emotion/debug_image"
+TRANSCRIPT = "insideout/transcript"
+USER_SPEAKING = "insideout/user_speaking"
+ROBOT_SPEAKING = "insideout/robot_speaking"
+DIALOGUE = "insideout/dialogue"
+REPLY = "insideout/reply"
+SPEAKER_AUDIO = "insideout/speaker/audio"
+SPEAKER_AUDIO_STAMPED = "insideout/speaker/audio_stamped"
+SPEAKER_AUDIO_INFO = "insideout/speaker/audio_info"
+
+RESET_MEMORY_SERVICE = "insideout/reset_memory"
+RESPOND_ACTION = "insideout/respond"

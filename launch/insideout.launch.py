@@ -2,7 +2,7 @@
 
     ros2 launch launch/insideout.launch.py                          # from the repository root
     ros2 launch launch/insideout.launch.py camera:=v4l2_camera microphone:=true
-    ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts llm_base_url:=http://gpu:8000/v1
+    ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts llm_base_url:=http://gpu:8000/v1 llm_model:=llama3
     ros2 launch launch/insideout.launch.py --show-args             # every argument, documented
 
 The nodes are those of config/pipeline.yaml. Parameters come from `params_file` (default: the
@@ -17,6 +17,7 @@ jazzy and (December 2024) rolling sources of ros2/launch and ros2/launch_ros (se
 """
 
 import os
+import tempfile
 
 import yaml
 from launch import LaunchDescription
@@ -91,6 +92,24 @@ def _truthy(text):
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
+class _QuotedStrings(yaml.SafeDumper):
+    """Writes every string quoted. launch_ros dumps a parameter dict with plain yaml.dump, which
+    leaves y, n, 1e3 or nan unquoted, and rcl's parser then reads them as a bool or a number
+    (`llm_model:=y` ended dialogue_node with 'expecting type STRING')."""
+
+
+_QuotedStrings.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
+
+
+def overrides_file(parameters):
+    """A parameter file holding `parameters` for the one node it is given to."""
+    with tempfile.NamedTemporaryFile("w", prefix="insideout_launch_", suffix=".yaml",
+                                     delete=False) as stream:
+        yaml.dump({"/**": {"ros__parameters": parameters}}, stream, Dumper=_QuotedStrings)
+    return stream.name
+
+
 def load_pipeline(path=PIPELINE_FILE):
     """{key: {package, executable, name, ...}} from config/pipeline.yaml."""
     with open(path) as stream:
@@ -129,8 +148,9 @@ def pipeline_actions(args):
     files = params_files(args)
     wanted = [n.strip() for n in args["nodes"].split(",") if n.strip()]
     unknown = [n for n in wanted if n not in pipeline]
-    if unknown:
-        raise RuntimeError(f"nodes: unknown {unknown}; choose from {sorted(pipeline)}")
+    if unknown or not wanted:
+        raise RuntimeError(f"nodes: {f'unknown {unknown}' if unknown else 'none given'}; "
+                           f"choose from {sorted(pipeline)}")
     respawn = _truthy(args["respawn"])
     try:
         respawn_delay = float(args["respawn_delay"])
@@ -149,7 +169,8 @@ def pipeline_actions(args):
             if key == "asr" else []
         actions.append(Node(
             package=node["package"], executable=node["executable"], name=node["name"],
-            namespace=args["namespace"].strip("/") or None, parameters=files + [overrides],
+            namespace=args["namespace"].strip("/") or None,
+            parameters=files + [overrides_file(overrides)],
             remappings=inputs, output="screen", emulate_tty=True,
             respawn=respawn, respawn_delay=respawn_delay,
             arguments=["--ros-args", "--log-level", args["log_level"]]))

@@ -11,9 +11,13 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
 import yaml
+from rcl_interfaces.msg import ParameterType
+from rcl_interfaces.srv import GetParameters
 
 from support.parameter_yaml import flatten_parameters, node_section
+from support.ros_harness import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_FILE = REPO / "launch" / "insideout.launch.py"
@@ -53,7 +57,7 @@ def test_imports_only_what_every_distro_has():
             modules.add(node.module.split(".")[0])
         elif isinstance(node, ast.Import):
             modules.update(alias.name.split(".")[0] for alias in node.names)
-    assert modules <= {"os", "yaml", "launch", "launch_ros", "ament_index_python"}, modules
+    assert modules <= {"os", "tempfile", "yaml", "launch", "launch_ros", "ament_index_python"}, modules
     assert any(isinstance(n, ast.FunctionDef) and n.name == "generate_launch_description"
                for n in tree.body)
 
@@ -109,3 +113,36 @@ def test_namespace_is_passed_to_every_pipeline_node():
     keywords = {k.arg: ast.unparse(k.value) for k in calls[0].keywords}
     assert "args['namespace']" in keywords["namespace"].replace('"', "'")
     assert keywords["remappings"] == "inputs"
+
+
+def launch_overrides_file():
+    """The launch file's overrides_file(), compiled on its own (it needs only yaml)."""
+    tree, _ = module_assignments()
+    body = [n for n in tree.body
+            if (isinstance(n, ast.Import) and n.names[0].name in ("tempfile", "yaml"))
+            or (isinstance(n, ast.ClassDef) and n.name == "_QuotedStrings")
+            or (isinstance(n, ast.Expr) and "_QuotedStrings" in ast.unparse(n))
+            or (isinstance(n, ast.FunctionDef) and n.name == "overrides_file")]
+    namespace = {}
+    exec(compile(ast.Module(body=body, type_ignores=[]), str(LAUNCH_FILE), "exec"), namespace)
+    return namespace["overrides_file"]
+
+
+@pytest.mark.timeout(120)
+def test_argument_values_reach_the_node_as_the_strings_given(ros, spawn_node):
+    """rcl reads an unquoted y, n, 1e3 or nan as a bool or a number: the launch file's override
+    file quotes every string, so `camera_topic:=...`, `llm_model:=y` stay strings (checked on a
+    real node, reading the values back over DDS)."""
+    path = launch_overrides_file()({"frame_id": "y", "piper_config_path": "1e3",
+                                    "piper_model_path": "nan", "use_sim_time": False})
+    node = spawn_node("insideout_dialogue", "tts_node", params_files=[path])
+    client = ros.node.create_client(GetParameters, "/tts_node/get_parameters")
+    assert client.wait_for_service(timeout_sec=60.0), node.output()
+    names = ["frame_id", "piper_config_path", "piper_model_path", "use_sim_time"]
+    future = client.call_async(GetParameters.Request(names=names))
+    assert wait_until(future.done, 10.0)
+    values = dict(zip(names, future.result().values))
+    for name, text in (("frame_id", "y"), ("piper_config_path", "1e3"), ("piper_model_path", "nan")):
+        assert (values[name].type, values[name].string_value) == (ParameterType.PARAMETER_STRING, text)
+    assert (values["use_sim_time"].type, values["use_sim_time"].bool_value) == \
+        (ParameterType.PARAMETER_BOOL, False)

@@ -17,7 +17,6 @@ from typing import Deque, Dict, List, Optional
 
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.node import Node
 from rclpy.task import Future
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -25,8 +24,9 @@ from std_srvs.srv import Trigger
 from insideout_common import topic_names
 from insideout_common.emotions import LABELS, neutral_scores
 from insideout_common.ros import diagnostics
-from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, DiagnosticsPublisher
-from insideout_common.ros.lifecycle import run_node
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
+from insideout_common.ros.managed_node import ManagedNode
+from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import InvalidParameters, declare_parameters
 from insideout_common.ros.qos import RELIABLE_EVENTS
 from insideout_common.ros.throttled_log import ThrottledLog
@@ -96,7 +96,11 @@ def _reading(msg: EmotionState, received_at: float) -> EmotionReading:
                           received_at=received_at)
 
 
-class DialogueNode(Node):
+class DialogueNode(ManagedNode):
+    """configure: the embedded LLM server (when used), the asyncio loop, outputs and the Respond
+    action; activate: listen to transcripts and emotions, accept goals; deactivate: cancel the
+    running and waiting turns (their goals abort) and stop listening."""
+
     def __init__(self):
         super().__init__("dialogue_node")
         self._log = ThrottledLog(self.get_logger())
@@ -117,8 +121,15 @@ class DialogueNode(Node):
                        "last_error": ""}
         self._local_server: Optional[LocalLlmSupervisor] = None
         self._local_server_error = ""
-        self._start_local_server_if_needed()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._action: Optional[ActionServer] = None
+        self.create_service(Trigger, topic_names.RESET_MEMORY_SERVICE, self._on_reset_memory,
+                            callback_group=ReentrantCallbackGroup())
+        self.publish_diagnostics(self._report, self.p[DIAGNOSTICS_PERIOD.name])
 
+    # --- lifecycle -----------------------------------------------------------------------------
+    def configure_node(self) -> None:
+        self._start_local_server_if_needed()
         # The asyncio side: one loop thread, one worker running turns in order.
         self._loop = asyncio.new_event_loop()
         self._wakeup: Optional[asyncio.Event] = None
@@ -128,26 +139,34 @@ class DialogueNode(Node):
         self._loop_ready = threading.Event()
         self._loop_thread.start()
         self._loop_ready.wait(5.0)
-        asyncio.run_coroutine_threadsafe(self._warm_up(), self._loop)
-
-        self._reply_pub = self.create_publisher(String, topic_names.REPLY, RELIABLE_EVENTS)
-        self._turn_pub = self.create_publisher(DialogueTurn, topic_names.DIALOGUE, RELIABLE_EVENTS)
-        inputs = MutuallyExclusiveCallbackGroup()
-        self.create_subscription(Transcript, topic_names.TRANSCRIPT, self._on_transcript,
-                                 RELIABLE_EVENTS, callback_group=inputs)
-        self.create_subscription(EmotionState, topic_names.EMOTION, self._on_emotion,
-                                 RELIABLE_EVENTS, callback_group=inputs)
-        self.create_service(Trigger, topic_names.RESET_MEMORY_SERVICE, self._on_reset_memory,
-                            callback_group=ReentrantCallbackGroup())
+        self._reply_pub = self.output_publisher(String, topic_names.REPLY, RELIABLE_EVENTS)
+        self._turn_pub = self.output_publisher(DialogueTurn, topic_names.DIALOGUE, RELIABLE_EVENTS)
         self._action = ActionServer(
             self, Respond, topic_names.RESPOND_ACTION, execute_callback=self._execute_goal,
-            goal_callback=lambda _goal: GoalResponse.ACCEPT,
+            goal_callback=self._on_goal_request,
             cancel_callback=self._on_cancel_request, callback_group=ReentrantCallbackGroup())
-        self._diagnostics = DiagnosticsPublisher(self, self._report, self.p[DIAGNOSTICS_PERIOD.name])
+
+    def activate_node(self) -> None:
+        inputs = MutuallyExclusiveCallbackGroup()
+        self.input_subscription(Transcript, topic_names.TRANSCRIPT, self._on_transcript,
+                                RELIABLE_EVENTS, callback_group=inputs)
+        self.input_subscription(EmotionState, topic_names.EMOTION, self._on_emotion,
+                                RELIABLE_EVENTS, callback_group=inputs)
         self.get_logger().info(
-            f"dialogue_node ready: agents {names}, strategy {self._settings.strategy}, prompts "
-            f"{self._settings.prompts.style}, aggregator {self._settings.aggregator.model} at "
-            f"{self._settings.aggregator.base_url}")
+            f"dialogue_node ready: agents {self.p['agents.names']}, strategy "
+            f"{self._settings.strategy}, prompts {self._settings.prompts.style}, aggregator "
+            f"{self._settings.aggregator.model} at {self._settings.aggregator.base_url}")
+
+    def deactivate_node(self) -> None:
+        def cancel_all():
+            for pending in list(self._queue) + [self._current]:
+                if pending is not None:
+                    self._cancel(pending, turn_core.ERROR_CANCELED, "dialogue node deactivated")
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(cancel_all)
+
+    def _on_goal_request(self, _goal) -> GoalResponse:
+        return GoalResponse.ACCEPT if self.active else GoalResponse.REJECT
 
     # --- configuration -------------------------------------------------------------------------
     def _turn_settings(self, names: List[str]) -> turn_core.TurnSettings:
@@ -232,6 +251,7 @@ class DialogueNode(Node):
         asyncio.set_event_loop(self._loop)
         self._wakeup = asyncio.Event()
         self._worker = self._loop.create_task(self._work())
+        self._warm_up_task = self._loop.create_task(self._warm_up())
         self._loop_ready.set()
         self._loop.run_forever()
 
@@ -503,6 +523,9 @@ class DialogueNode(Node):
         return CancelResponse.ACCEPT
 
     def _on_reset_memory(self, _request, response):
+        if self._loop is None:  # not configured: no turn can be using the memory
+            response.success, response.message = True, f"forgot {self._memory.reset()} turns"
+            return response
         future = asyncio.run_coroutine_threadsafe(self._reset_memory(), self._loop)
         try:
             count = future.result(timeout=5.0)
@@ -547,27 +570,33 @@ class DialogueNode(Node):
         return (len(parts) == 3 and parts[0] == "agents" and parts[1] in DEFAULT_AGENTS
                 and parts[1] not in self.p["agents.names"])
 
-    def close(self) -> None:
+    def release(self) -> None:
         """Cancel the running turn (closing its HTTP requests), stop the loop and the server."""
         async def shutdown():
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
+            # The warm-up too: left pending, its requests outlived the server they warm.
+            for task in (self._warm_up_task, self._worker):
+                task.cancel()
+            await asyncio.gather(self._warm_up_task, self._worker, return_exceptions=True)
             for waiting in list(self._queue):
                 self._finish_unrun(waiting, turn_core.ERROR_CANCELED, "dialogue node shutting down")
             self._queue.clear()
             await self._client.close()
 
-        if self._loop.is_running():
+        if self._loop is not None and self._loop.is_running():
             try:
                 asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=5.0)
             except Exception as error:
-                print(f"dialogue_node: shutdown: {error!r}", file=sys.stderr)
+                self.get_logger().error(f"shutdown: {error!r}")
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._loop_thread.join(timeout=5.0)
+        self._loop = None
+        if self._action is not None:
+            self._action.destroy()
+            self._action = None
         if self._local_server is not None:
             self._local_server.stop()
-            print("dialogue_node: embedded LLM server stopped", file=sys.stderr, flush=True)
-
+            self._local_server = None
+            self.get_logger().info("embedded LLM server stopped")
 
 def main(args=None):
     sys.exit(run_node(DialogueNode, args))

@@ -6,6 +6,7 @@ from typing import Dict, List, Sequence
 
 from insideout_common.emotions import LABELS
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
+from insideout_common.ros.managed_node import AUTOSTART
 from insideout_common.ros.params import ParamSpec
 
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS
@@ -170,6 +171,7 @@ BASE_SPECS: List[ParamSpec] = [
     ParamSpec("local_llm.startup_timeout", 60.0,
               "How long to wait for the embedded server to answer [s].", 1.0, 600.0),
     DIAGNOSTICS_PERIOD,
+    AUTOSTART,
 ]
 
 

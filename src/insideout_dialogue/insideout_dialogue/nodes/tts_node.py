@@ -15,20 +15,18 @@ All the work is in insideout_dialogue.core (speech_pipeline and the tts_backends
 only wires it to ROS.
 """
 
-import signal
 import sys
 import time
 
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from rclpy.duration import Duration
-from rclpy.node import Node
-from rclpy.signals import install_signal_handlers, uninstall_signal_handlers
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
-from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, OK, WARN, DiagnosticsPublisher
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, OK, WARN
+from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
 from insideout_common import topic_names
-from insideout_common.ros.lifecycle import run_node
+from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
 from insideout_common.ros.throttled_log import ThrottledLog
@@ -81,38 +79,28 @@ PARAMETERS = [
               "{sample_rate} filled in, e.g. 'aplay -q -t raw -f S16_LE -c 1 -r {sample_rate}'. Empty = off."),
     ParamSpec("wav_directory", "", "Also write each reply as a WAV file into this directory. Empty = off."),
     DIAGNOSTICS_PERIOD,
+    AUTOSTART,
 ]
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+class TtsNode(ManagedNode):
+    """configure: the voice, the outputs and the speech pipeline; activate: listen to replies;
+    deactivate: stop speaking (robot_speaking false) and drop what waits."""
 
-
-def shut_down_through_close() -> None:
-    """Let Ctrl-C / SIGTERM end the spin with KeyboardInterrupt instead of rclpy's handlers.
-
-    rclpy's handlers shut the ROS context down first, after which nothing can be published; this
-    way run_node's close() still runs with a live context and publishes robot_speaking false, so
-    the ASR node is not left muted by a tts_node stopped mid-sentence.
-    """
-    try:
-        uninstall_signal_handlers()
-        signal.signal(signal.SIGINT, _interrupt)
-        signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:  # not the main thread (node built inside another program): keep rclpy's
-        install_signal_handlers()
-
-
-class TtsNode(Node):
     def __init__(self):
-        Node.__init__(self, "tts_node")
-        params = declare_parameters(self, PARAMETERS)
-        self._output = OutputFormat(params["sample_rate"], params["chunk_duration"])
-        self._frame_id = params["frame_id"]
-        self._player = None
-        self._recorder = None
+        super().__init__("tts_node")
+        self._params = declare_parameters(self, PARAMETERS)
+        self._output = OutputFormat(self._params["sample_rate"], self._params["chunk_duration"])
+        self._frame_id = self._params["frame_id"]
+        self._player = self._recorder = self._pipeline = None
         self._replies_dropped = 0
         self._log = ThrottledLog(self.get_logger())
+        self.create_service(Trigger, "~/stop", self._on_stop)
+        self.publish_diagnostics(self._report, self._params[DIAGNOSTICS_PERIOD.name])
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def configure_node(self) -> None:
+        params = self._params
         try:
             if params["play_command"]:
                 self._player = PipePlayer(player_command(params["play_command"], self._output.sample_rate))
@@ -127,30 +115,44 @@ class TtsNode(Node):
             backend.warm_up()
         except (BackendUnavailable, SynthesisError, PlayerUnavailable, OSError) as error:
             raise InvalidParameters(f"tts_node: {error}") from error
-
-        self._audio_pub = self.create_publisher(AudioData, AUDIO_TOPIC, RELIABLE_EVENTS)
-        self._stamped_pub = self.create_publisher(AudioDataStamped, AUDIO_STAMPED_TOPIC, RELIABLE_EVENTS)
-        self._info_pub = self.create_publisher(AudioInfo, AUDIO_INFO_TOPIC, LATCHED_STATE)
-        self._speaking_pub = self.create_publisher(Bool, ROBOT_SPEAKING_TOPIC, ROBOT_SPEAKING_STATE)
-        self._info = AudioInfo(channels=CHANNELS, sample_rate=self._output.sample_rate,
-                               sample_format=SAMPLE_FORMAT, bitrate=self._output.bitrate,
-                               coding_format=CODING_FORMAT)
-        self._info_pub.publish(self._info)
-        self._speaking_pub.publish(Bool(data=False))
-
+        self._audio_pub = self.output_publisher(AudioData, AUDIO_TOPIC, RELIABLE_EVENTS)
+        self._stamped_pub = self.output_publisher(AudioDataStamped, AUDIO_STAMPED_TOPIC, RELIABLE_EVENTS)
+        self._info_pub = self.output_publisher(AudioInfo, AUDIO_INFO_TOPIC, LATCHED_STATE)
+        self._speaking_pub = self.output_publisher(Bool, ROBOT_SPEAKING_TOPIC, ROBOT_SPEAKING_STATE)
         self._pipeline = SpeechPipeline(
             backend, self._output, ReplyQueue(params["max_queued_replies"], params["max_reply_chars"]),
             listener=self, lead_seconds=params["playback_lead"],
             max_sentence_chars=params["max_sentence_chars"],
             first_piece_max_chars=params["first_piece_max_chars"])
         self._pipeline.start()
-        replies = self.create_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
-        self.create_service(Trigger, "~/stop", self._on_stop)
-        self._diagnostics = DiagnosticsPublisher(self, self._report, params[DIAGNOSTICS_PERIOD.name])
-        shut_down_through_close()
+
+    def activate_node(self) -> None:
+        self._info_pub.publish(AudioInfo(
+            channels=CHANNELS, sample_rate=self._output.sample_rate, sample_format=SAMPLE_FORMAT,
+            bitrate=self._output.bitrate, coding_format=CODING_FORMAT))
+        self._speaking_pub.publish(Bool(data=False))
+        replies = self.input_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
         self.get_logger().info(
-            f"speaking {replies.topic_name} with {backend.describe()}, publishing "
+            f"speaking {replies.topic_name} with {self._pipeline.backend.describe()}, publishing "
             f"{self._output.sample_rate} Hz {SAMPLE_FORMAT} mono on {self._audio_pub.topic_name}")
+
+    def deactivate_node(self) -> None:
+        self._pipeline.cancel()
+        # The last word on the latched topic: not speaking (else the ASR would stay muted).
+        self._speaking_pub.publish(Bool(data=False))
+        self._speaking_pub.wait_for_all_acked(Duration(seconds=1.0))
+
+    def release(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.close()
+            self._pipeline.backend.close()
+            self._pipeline = None
+        if self._player is not None:
+            self._player.close()
+            self._player = None
+        if self._recorder is not None:
+            self._recorder.finish()
+            self._recorder = None
 
     # -- ROS callbacks ----------------------------------------------------------------------
     def _on_reply(self, message: String) -> None:
@@ -161,7 +163,7 @@ class TtsNode(Node):
             self._warn(admission.warning, admission.kind)
 
     def _on_stop(self, request, response):
-        dropped = self._pipeline.cancel()
+        dropped = self._pipeline.cancel() if self._pipeline is not None else 0
         response.success = True
         response.message = f"stopped speaking; dropped {dropped} waiting replies"
         self.get_logger().info(response.message)
@@ -169,8 +171,7 @@ class TtsNode(Node):
 
     # -- the pipeline's listener (called from its threads; see core.speech_pipeline.PipelineListener)
     def on_speaking(self, speaking: bool) -> None:
-        if self.context.ok():
-            self._speaking_pub.publish(Bool(data=speaking))
+        self._speaking_pub.publish(Bool(data=speaking))
 
     def on_reply_start(self, reply_id: int, text: str) -> None:
         self.get_logger().info(f"speaking reply {reply_id}: {text[:80]!r}{'...' if len(text) > 80 else ''}")
@@ -181,8 +182,6 @@ class TtsNode(Node):
                 self._warn(f"cannot write WAV files to {self._recorder.directory}: {error}", "wav")
 
     def on_chunk(self, chunk: SpeechChunk) -> None:
-        if not self.context.ok():
-            return
         audio = AudioData(data=chunk.pcm)
         self._audio_pub.publish(audio)
         stamped = AudioDataStamped(audio=audio)
@@ -235,18 +234,6 @@ class TtsNode(Node):
             else f"{stats.last_time_to_first_audio:.3f}",
             "synthesis_real_time_factor": "n/a" if rtf is None else f"{rtf:.3f}",
         }
-
-    def close(self) -> None:
-        self._pipeline.close()
-        if self.context.ok():
-            # The last word on the latched topic: not speaking (else the ASR would stay muted).
-            self._speaking_pub.publish(Bool(data=False))
-            self._speaking_pub.wait_for_all_acked(Duration(seconds=1.0))
-        self._pipeline.backend.close()
-        if self._player is not None:
-            self._player.close()
-        if self._recorder is not None:
-            self._recorder.finish()
 
 
 def main(args=None):

@@ -17,14 +17,14 @@ import numpy as np
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.event_handler import SubscriptionEventCallbacks
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool
 
 from insideout_common import topic_names
 from insideout_common.pcm import SUPPORTED_SAMPLE_FORMATS
-from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, ERROR, OK, WARN, DiagnosticsPublisher
-from insideout_common.ros.lifecycle import run_node
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, ERROR, OK, WARN
+from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
+from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_LIVELINESS_WATCH
 from insideout_common.ros.throttled_log import ThrottledLog
@@ -87,6 +87,7 @@ PARAMETERS = [
               "or disconnected microphone) this long; 0 disables.", minimum=0.0, maximum=3600.0),
     ParamSpec("frame_id", "", "header.frame_id of published transcripts (the microphone frame)."),
     DIAGNOSTICS_PERIOD,
+    AUTOSTART,
 ]
 
 # Audio is a stream of small chunks: reliable like audio_capture's publisher, and deep enough to
@@ -104,23 +105,43 @@ VOLATILE_STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
                                 durability=DurabilityPolicy.VOLATILE)
 
 
-class AsrNode(Node, RecognitionListener):
+class AsrNode(ManagedNode, RecognitionListener):
+    """configure: load the VAD and the recogniser; activate: listen to the audio and the
+    robot_speaking state; deactivate: stop listening and drop an utterance in progress."""
+
     def __init__(self):
         super().__init__("asr_node")
         self._log = ThrottledLog(self.get_logger())
         self.p = declare_parameters(self, PARAMETERS)
-        settings = self._settings()  # invalid parameters fail before the models load
+        self._recognizer_settings = self._settings()  # invalid parameters fail before the models load
+        self.recognizer: Optional[SpeechRecognizer] = None
+        self.publish_diagnostics(self._report, self.p[DIAGNOSTICS_PERIOD.name])
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def configure_node(self) -> None:
         vad, backend = self._load_models()
-        self.transcript_pub = self.create_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
-        self.user_speaking_pub = self.create_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
+        self.transcript_pub = self.output_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
+        self.user_speaking_pub = self.output_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
+        self.recognizer = SpeechRecognizer(self._recognizer_settings, vad, backend, listener=self)
+        stall_timeout = self.p["end_silence_s"] + 0.5
+        self.configured_timer(0.25, lambda: self.recognizer.close_stalled_utterance(stall_timeout))
+
+    def activate_node(self) -> None:
         self.user_speaking_pub.publish(Bool(data=False))
-        self.recognizer = SpeechRecognizer(settings, vad, backend, listener=self)
         self._subscribe_inputs()
-        self.diagnostics = DiagnosticsPublisher(self, self._report, self.p[DIAGNOSTICS_PERIOD.name])
+        backend = self.recognizer.backend
         self.get_logger().info(
             f"asr_node ready: backend {backend.name} ({backend.model_description}) on "
             f"{backend.device}; listening on {self._audio_sub.topic_name} "
             f"({self.recognizer.stream.format.describe()} until an AudioInfo says otherwise)")
+
+    def deactivate_node(self) -> None:
+        self.recognizer.drop_utterance_in_progress()
+
+    def release(self) -> None:
+        if self.recognizer is not None:
+            self.recognizer.close()
+            self.recognizer = None
 
     def _settings(self) -> RecognizerSettings:
         p = self.p
@@ -163,12 +184,12 @@ class AsrNode(Node, RecognitionListener):
         # One group: audio, format and mute changes are handled strictly in arrival order.
         group = MutuallyExclusiveCallbackGroup()
         if self.p["stamped_audio"]:
-            self._audio_sub = self.create_subscription(
+            self._audio_sub = self.input_subscription(
                 AudioDataStamped, "audio_stamped", self._on_audio_stamped, AUDIO_QOS,
                 callback_group=group)
         else:
-            self._audio_sub = self.create_subscription(AudioData, "audio", self._on_audio,
-                                                       AUDIO_QOS, callback_group=group)
+            self._audio_sub = self.input_subscription(AudioData, "audio", self._on_audio,
+                                                      AUDIO_QOS, callback_group=group)
         self._subscribe_latched_and_volatile(AudioInfo, "audio_info", self._on_audio_info,
                                              ANY_PUBLISHER_QOS, group)
         # robot_speaking: latched from tts_node, and any volatile publisher too.
@@ -176,7 +197,7 @@ class AsrNode(Node, RecognitionListener):
             Bool, topic_names.ROBOT_SPEAKING,
             lambda msg: self.recognizer.robot_speaking(bool(msg.data)), VOLATILE_STATE_QOS, group)
         # ... and whether tts_node is still alive: a killed one leaves its latched "true" behind.
-        self.create_subscription(
+        self.input_subscription(
             Bool, topic_names.ROBOT_SPEAKING,
             lambda msg: self.recognizer.speaker_state(bool(msg.data)),
             ROBOT_SPEAKING_LIVELINESS_WATCH, callback_group=group,
@@ -184,9 +205,6 @@ class AsrNode(Node, RecognitionListener):
                 liveliness=lambda event: self.recognizer.speaker_liveliness(
                     event.alive_count, event.alive_count_change),
                 incompatible_qos=lambda event: None))
-        stall_timeout = self.p["end_silence_s"] + 0.5
-        self.create_timer(0.25, lambda: self.recognizer.close_stalled_utterance(stall_timeout),
-                          callback_group=group)
 
     def _subscribe_latched_and_volatile(self, msg_type, topic, callback, volatile_qos, group):
         """State a late joiner needs, from a latched or a volatile publisher: two subscriptions.
@@ -194,10 +212,10 @@ class AsrNode(Node, RecognitionListener):
         The latched one cannot match a volatile publisher (the other one does): that mismatch is
         expected, so it is not reported.
         """
-        self.create_subscription(
+        self.input_subscription(
             msg_type, topic, callback, LATCHED_STATE, callback_group=group,
             event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
-        self.create_subscription(msg_type, topic, callback, volatile_qos, callback_group=group)
+        self.input_subscription(msg_type, topic, callback, volatile_qos, callback_group=group)
 
     # -- inputs -------------------------------------------------------------------------------
     def _on_audio(self, msg: AudioData) -> None:
@@ -241,9 +259,6 @@ class AsrNode(Node, RecognitionListener):
     def _report(self):
         level, message, values = self.recognizer.report()
         return {"ok": OK, "warn": WARN, "error": ERROR}[level], message, values
-
-    def close(self) -> None:
-        self.recognizer.close()
 
 
 def main(args=None):

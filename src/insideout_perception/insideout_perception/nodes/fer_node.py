@@ -14,14 +14,15 @@ import threading
 import time
 from typing import Optional
 
-from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
+from insideout_common import topic_names
 from insideout_common.ros import diagnostics
-from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, DiagnosticsPublisher
-from insideout_common.ros.lifecycle import run_node
+from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
+from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
+from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATEST_SENSOR_FRAME
 from insideout_common.ros.throttled_log import ThrottledLog
@@ -37,7 +38,6 @@ from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceD
 from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
 from insideout_perception.core.frame_order import FrameStampOrder
 from insideout_perception.core.frame_rate_limit import FrameRateLimiter
-from insideout_common import topic_names
 from insideout_perception.core.fer_frame_stats import FrameStats
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
 from insideout_perception.core.image_conversion import DEFAULT_MAX_PIXELS, ImageConversionError, bgr_to_raw
@@ -94,39 +94,42 @@ PARAMETERS = [
     ParamSpec("publish_debug_image", False, "Publish the annotated frame on " + DEBUG_IMAGE_TOPIC +
               " (frames leave the node only through this topic)."),
     DIAGNOSTICS_PERIOD,
+    AUTOSTART,
 ]
 
 
-class FerNode(Node):
+class FerNode(ManagedNode):
+    """configure: load the models, start the frame worker; activate: subscribe to the camera;
+    deactivate: unsubscribe (no frame costs anything while paused)."""
+
     def __init__(self):
         super().__init__("fer_node")
         self.params = p = declare_parameters(self, PARAMETERS)
         self._warnings = ThrottledLog(self.get_logger())
-        self._pipeline = self._load_pipeline(p)
         self._decoder = FrameDecoder(p["max_image_pixels"])
-
-        self._emotion_pub = self.create_publisher(
-            EmotionState, EMOTION_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
-        self._debug_pub = None
-        if p["publish_debug_image"]:
-            self._debug_pub = self.create_publisher(
-                Image, DEBUG_IMAGE_TOPIC, QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
         if p["image_transport"] == "compressed":
-            topic = p["image_topic"].rstrip("/") + "/compressed"
-            msg_type = CompressedImage
+            topic, self._frame_type = p["image_topic"].rstrip("/") + "/compressed", CompressedImage
         else:
-            topic, msg_type = p["image_topic"], Image
-        self._frame_type = msg_type
+            topic, self._frame_type = p["image_topic"], Image
+        self._topic = self.resolve_topic_name(topic)
         self._subscription = self._retiring = None
         self._retire_by = 0.0
         self._subscription_generation = 0
         self._reliability = ""
-        self._subscribe(topic, self._wanted_reliability(topic))
-        self._topic = self._subscription.topic_name
-        if p["image_reliability"] == frame_reliability.AUTO:
-            # Cameras come and go: follow what they offer.
-            self.create_timer(RELIABILITY_CHECK_PERIOD, self._follow_camera_reliability)
+        self._pipeline = None
+        self._worker = None
+        self.publish_diagnostics(self._report, p[DIAGNOSTICS_PERIOD.name], hardware_id="camera")
 
+    # --- lifecycle -----------------------------------------------------------------------------
+    def configure_node(self) -> None:
+        p = self.params
+        self._pipeline = self._load_pipeline(p)
+        self._emotion_pub = self.output_publisher(
+            EmotionState, EMOTION_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+        self._debug_pub = None
+        if p["publish_debug_image"]:
+            self._debug_pub = self.output_publisher(
+                Image, DEBUG_IMAGE_TOPIC, QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
         # Shared between the subscription callback, the worker and the timers.
         self._frame_ready = threading.Condition()
         self._pending = None  # (message, monotonic receive time, ROS receive time in s)
@@ -136,16 +139,40 @@ class FerNode(Node):
         self._stopping = False
         self._stats = FrameStats()
         self._last_emotion = None
-
         self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
         self._worker.start()
-        self.create_timer(0.1, self._check_face_loss)
-        DiagnosticsPublisher(self, self._report, p[DIAGNOSTICS_PERIOD.name], hardware_id="camera")
+        self.configured_timer(0.1, self._check_face_loss)
+        if p["image_reliability"] == frame_reliability.AUTO:
+            # Cameras come and go: follow what they offer.
+            self.configured_timer(RELIABILITY_CHECK_PERIOD, self._follow_camera_reliability)
+
+    def activate_node(self) -> None:
+        self._subscribe(self._topic, self._wanted_reliability(self._topic))
         self.get_logger().info(
-            f"listening on {self._topic} ({msg_type.__name__}, {self._reliability}, "
-            f"image_reliability {p['image_reliability']}); model {self._spec.name} from "
-            f"{self._model_source} on {self._providers}; face detector BlazeFace {p['face_detector']}; "
-            f"frames decoded by {self._decoder.backend}")
+            f"listening on {self._topic} ({self._frame_type.__name__}, {self._reliability}, "
+            f"image_reliability {self.params['image_reliability']}); model {self._spec.name} from "
+            f"{self._model_source} on {self._providers}; face detector BlazeFace "
+            f"{self.params['face_detector']}; frames decoded by {self._decoder.backend}")
+
+    def deactivate_node(self) -> None:
+        self._retire_old_subscription()
+        if self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
+        with self._frame_ready:
+            self._pending = None
+
+    def release(self) -> None:
+        if self._worker is not None:
+            with self._frame_ready:
+                self._stopping = True
+                self._frame_ready.notify_all()
+            self._worker.join(timeout=5.0)
+            self._worker = None
+        if self._pipeline is not None:
+            with self._pipeline_lock:
+                self._pipeline.close()
+            self._pipeline = None
 
     def _load_pipeline(self, p) -> FacialEmotionPipeline:
         self._spec = get_model_spec(p["model"])
@@ -189,6 +216,8 @@ class FerNode(Node):
             self._retiring = None
 
     def _follow_camera_reliability(self) -> None:
+        if not self.active:
+            return
         if self._retiring is not None and time.monotonic() > self._retire_by:
             self._retire_old_subscription()
         wanted = self._wanted_reliability(self._topic)
@@ -313,14 +342,6 @@ class FerNode(Node):
         }
         healthy, message = self._stats.health(now, self._topic)
         return (diagnostics.OK if healthy else diagnostics.WARN), message, values
-
-    def close(self) -> None:
-        with self._frame_ready:
-            self._stopping = True
-            self._frame_ready.notify_all()
-        self._worker.join(timeout=5.0)
-        with self._pipeline_lock:
-            self._pipeline.close()
 
 
 def main(args=None):

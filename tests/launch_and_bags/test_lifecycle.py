@@ -1,0 +1,117 @@
+"""fer_node, asr_node, dialogue_node and tts_node are managed (lifecycle) nodes, over DDS.
+
+Each starts with `autostart: false` and is driven through its lifecycle services, as
+`ros2 lifecycle set` or a lifecycle manager would: unconfigured -> inactive -> active ->
+inactive -> active -> inactive -> unconfigured -> inactive -> finalized. While not active a node
+has no input subscription (a deactivated FER node receives no frames at all); while active it
+has one. With the default `autostart: true` a node makes itself active.
+"""
+
+import time
+
+import numpy as np
+import pytest
+import yaml
+from audio_common_msgs.msg import AudioData
+from lifecycle_msgs.msg import State, Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from std_msgs.msg import String
+
+from support.ports import free_port
+from support.ros_harness import REPO_ROOT, wait_until
+
+PIPELINE = yaml.safe_load((REPO_ROOT / "config" / "pipeline.yaml").read_text())
+# No LLM is needed to go through the states; nothing listens at this port.
+CHEAP = {"dialogue": {"local_llm.autostart": False, "llm.model": "none",
+                      "llm.base_url": f"http://127.0.0.1:{free_port()}/v1"}}
+
+
+def absolute(topic):
+    return topic if topic.startswith("/") else "/" + topic
+
+
+class Lifecycle:
+    """The client side of a node's lifecycle services."""
+
+    def __init__(self, ros, node_name):
+        self.ros = ros
+        self.get = ros.node.create_client(GetState, f"/{node_name}/get_state")
+        self.change = ros.node.create_client(ChangeState, f"/{node_name}/change_state")
+
+    def wait_for_services(self, timeout):
+        return self.get.wait_for_service(timeout_sec=timeout) and \
+            self.change.wait_for_service(timeout_sec=timeout)
+
+    def state(self) -> int:
+        future = self.get.call_async(GetState.Request())
+        assert wait_until(future.done, 10.0), "get_state did not answer"
+        return future.result().current_state.id
+
+    def transition(self, transition_id: int, timeout: float = 120.0) -> bool:
+        future = self.change.call_async(ChangeState.Request(transition=Transition(id=transition_id)))
+        assert wait_until(future.done, timeout), f"change_state {transition_id} did not answer"
+        return future.result().success
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("key", ["fer", "asr", "dialogue", "tts"])
+def test_a_node_goes_through_its_lifecycle(key, ros, spawn_node):
+    spec = PIPELINE[key]
+    node = spawn_node(spec["package"], spec["executable"],
+                      params={"autostart": False, **CHEAP.get(key, {})})
+    lifecycle = Lifecycle(ros, spec["name"])
+    assert lifecycle.wait_for_services(60.0), node.output()
+    graph = ros.node
+    inputs = absolute(spec["ready_topic"])
+    listening = lambda: graph.count_subscribers(inputs) >= 1  # noqa: E731
+
+    assert lifecycle.state() == State.PRIMARY_STATE_UNCONFIGURED
+    time.sleep(1.0)
+    assert not listening(), "an unconfigured node subscribes to its input"
+
+    assert lifecycle.transition(Transition.TRANSITION_CONFIGURE), node.output()
+    assert lifecycle.state() == State.PRIMARY_STATE_INACTIVE
+    assert not listening()
+    assert graph.count_publishers(absolute(spec["output_topic"])) >= 1  # outputs exist, silent
+
+    for _ in range(2):  # activate and deactivate twice: deactivate is a pause
+        assert lifecycle.transition(Transition.TRANSITION_ACTIVATE), node.output()
+        assert lifecycle.state() == State.PRIMARY_STATE_ACTIVE
+        assert wait_until(listening, 10.0), f"active but not subscribed to {inputs}"
+        assert lifecycle.transition(Transition.TRANSITION_DEACTIVATE), node.output()
+        assert lifecycle.state() == State.PRIMARY_STATE_INACTIVE
+        assert wait_until(lambda: not listening(), 10.0), f"paused but still subscribed to {inputs}"
+
+    # cleanup releases what configure made; configure works again after it
+    assert lifecycle.transition(Transition.TRANSITION_CLEANUP), node.output()
+    assert lifecycle.state() == State.PRIMARY_STATE_UNCONFIGURED
+    assert lifecycle.transition(Transition.TRANSITION_CONFIGURE), node.output()
+    assert lifecycle.transition(Transition.TRANSITION_INACTIVE_SHUTDOWN), node.output()
+    assert lifecycle.state() == State.PRIMARY_STATE_FINALIZED
+    assert node.running(), "the node process should stay up until it is stopped"
+    assert node.stop() == 0, node.output()
+    assert "Traceback" not in node.output(), node.output()
+
+
+@pytest.mark.timeout(120)
+def test_autostart_activates_and_a_paused_tts_node_says_nothing(ros, spawn_node):
+    spec = PIPELINE["tts"]
+    node = spawn_node(spec["package"], spec["executable"])
+    lifecycle = Lifecycle(ros, spec["name"])
+    assert lifecycle.wait_for_services(60.0), node.output()
+    assert wait_until(lambda: lifecycle.state() == State.PRIMARY_STATE_ACTIVE, 60.0, 0.5), node.output()
+    audio = ros.collect(AudioData, "/insideout/speaker/audio", 100)
+    replies = ros.publisher(String, "/insideout/reply", 50)
+    assert ros.wait_for_subscribers(replies), node.output()
+
+    assert lifecycle.transition(Transition.TRANSITION_DEACTIVATE), node.output()
+    replies.publish(String(data="You should not hear this."))
+    time.sleep(2.0)
+    assert audio.snapshot() == [], "a deactivated tts_node spoke"
+
+    assert lifecycle.transition(Transition.TRANSITION_ACTIVATE), node.output()
+    assert ros.wait_for_subscribers(replies), node.output()
+    replies.publish(String(data="Hello again."))
+    assert len(audio.wait_for_count(3, timeout=30.0)) >= 3, node.output()
+    pcm = np.frombuffer(b"".join(bytes(c.data) for c in audio.snapshot()), "<i2")
+    assert np.abs(pcm).max() > 500, "the reactivated tts_node's audio is silent"

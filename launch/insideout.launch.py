@@ -26,8 +26,6 @@ from launch_ros.actions import Node
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.normpath(os.path.join(HERE, "..", "config"))
-DEFAULT_PARAMS_FILE = os.path.join(CONFIG_DIR, "insideout.yaml")
-DEFAULT_PROMPTS_FILE = os.path.join(CONFIG_DIR, "prompts.yaml")
 # 640x480 frames (900 KB) reach a best-effort subscriber intact over Fast DDS only with a larger
 # shared-memory segment (see the file); other RMWs ignore the variable.
 CAMERA_ENV = {"FASTDDS_DEFAULT_PROFILES_FILE": os.path.join(CONFIG_DIR, "fastdds_large_frames.xml")}
@@ -38,54 +36,22 @@ PIPELINE_FILE = os.path.join(CONFIG_DIR, "pipeline.yaml")
 ASR_INPUTS = {"audio": "audio_topic", "audio_stamped": "audio_stamped_topic",
               "audio_info": "audio_info_topic"}
 
-# (name, default, description). Empty defaults for node settings mean "as in params_file".
-ARGUMENTS = (
-    ("params_file", DEFAULT_PARAMS_FILE,
-     "YAML file with one section per node (fer_node, asr_node, dialogue_node, tts_node)."),
-    ("prompts_file", DEFAULT_PROMPTS_FILE,
-     "YAML file with the dialogue_node's prompt texts, applied after params_file ('' = none)."),
-    ("namespace", "", "Namespace for the nodes and all of InsideOut's topics, services and actions "
-     "('' = none: /insideout/...; robot1: /robot1/insideout/...)."),
-    ("nodes", "fer,asr,dialogue,tts", "Comma-separated pipeline nodes to start."),
-    ("camera_topic", "/camera/image_raw", "sensor_msgs/Image topic the FER node watches."),
-    ("audio_topic", "/audio", "audio_common_msgs/AudioData topic the ASR node listens to."),
-    ("audio_stamped_topic", "/audio_stamped", "audio_common_msgs/AudioDataStamped topic (used "
-     "when asr_node's stamped_audio is true)."),
-    ("audio_info_topic", "/audio_info", "audio_common_msgs/AudioInfo topic describing the audio."),
-    ("llm_base_url", "", "OpenAI-compatible base URL for every agent and the aggregator without one "
-     "of their own (dialogue_node's llm.base_url; '' = as in params_file)."),
-    ("llm_model", "", "Model name for every agent and the aggregator without one of their own "
-     "(llm.model; '' = as in params_file)."),
-    ("aggregation", "", "Aggregation strategy: llm, weighted_llm or select ('' = as in "
-     "params_file)."),
-    ("llm_preset", "", "Embedded LLM: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b or smollm2-135m "
-     "('' = as in params_file)."),
-    ("llm_model_path", "", "Any GGUF file for the embedded LLM server ('' = the preset's)."),
-    ("use_sim_time", "false", "Use /clock (e.g. from a bag player) instead of the wall clock."),
-    ("log_level", "info", "Log level of the pipeline nodes."),
-    ("respawn", "false", "Restart a pipeline node that dies (a crash, SIGKILL), after respawn_delay; "
-     "a node stopped by Ctrl-C is not restarted."),
-    ("respawn_delay", "2.0", "Seconds to wait before restarting a node that died (with respawn)."),
-    ("camera", "none", "Camera driver to start too: none, v4l2_camera or usb_cam (only when "
-     "installed)."),
-    ("camera_device", "/dev/video0", "Video device of the camera driver."),
-    ("microphone", "false", "Start audio_common's audio_capture (format:=wave, S16LE 16 kHz "
-     "mono; only when installed)."),
-    ("microphone_device", "", "ALSA device for audio_capture, e.g. hw:1,0 ('' = default)."),
-)
+# The launch arguments (name, default, description, and for some the node parameter they set),
+# described in launch/insideout_arguments.yaml.
+ARGUMENTS_FILE = os.path.join(HERE, "insideout_arguments.yaml")
 
 
+def load_arguments(path=ARGUMENTS_FILE):
+    """[(name, default, description)] and {name: (node, parameter) it sets when not empty}."""
+    with open(path) as stream:
+        described = yaml.safe_load(stream)
+    arguments = [(name, entry["default"].replace("{config}", CONFIG_DIR), entry["description"])
+                 for name, entry in described.items()]
+    sets = {name: tuple(entry["sets"]) for name, entry in described.items() if "sets" in entry}
+    return arguments, sets
 
 
-# Launch argument -> (node, parameter) it sets when not empty.
-PARAMETER_ARGUMENTS = {
-    "camera_topic": ("fer_node", "image_topic"),
-    "llm_base_url": ("dialogue_node", "llm.base_url"),
-    "llm_model": ("dialogue_node", "llm.model"),
-    "aggregation": ("dialogue_node", "aggregation.strategy"),
-    "llm_preset": ("dialogue_node", "local_llm.preset"),
-    "llm_model_path": ("dialogue_node", "local_llm.model_path"),
-}
+ARGUMENTS, PARAMETER_ARGUMENTS = load_arguments()
 
 
 def _truthy(text):

@@ -35,9 +35,20 @@ def module_assignments():
     return tree, values
 
 
+ARGUMENTS = yaml.safe_load((REPO / "launch" / "insideout_arguments.yaml").read_text())
+
+
 def argument_names():
-    _, values = module_assignments()
-    return [element.elts[0].value for element in values["ARGUMENTS"].elts]
+    """The launch arguments, as launch/insideout_arguments.yaml describes them for the file."""
+    assert "load_arguments()" in LAUNCH_FILE.read_text()
+    return list(ARGUMENTS)
+
+
+def test_every_argument_has_a_default_and_a_description():
+    for name, entry in ARGUMENTS.items():
+        assert isinstance(entry["default"], str), f"{name}: launch defaults are strings"
+        assert entry["description"].strip(), f"{name} has no description"
+        assert set(entry) <= {"default", "description", "sets"}, name
 
 
 def test_declares_the_arguments_users_need():
@@ -88,9 +99,7 @@ def test_nodes_use_relative_names_and_the_launch_file_remaps_none_of_them():
 
 
 def test_parameter_arguments_set_parameters_the_nodes_declare():
-    _, values = module_assignments()
-    arguments = ast.literal_eval(values["PARAMETER_ARGUMENTS"])
-    assert set(arguments) <= set(argument_names())
+    arguments = {name: tuple(entry["sets"]) for name, entry in ARGUMENTS.items() if "sets" in entry}
     files = [yaml.safe_load((REPO / "config" / name).read_text())
              for name in ("insideout.yaml", "prompts.yaml")]
     for argument, (node, parameter) in arguments.items():

@@ -8,7 +8,8 @@ processes only the utterance, as later turns do, instead of paying about twice a
 
 import asyncio
 import dataclasses
-from typing import Dict
+import time
+from typing import Callable, Dict, Optional
 
 from insideout_dialogue.core.dialogue_turn import TurnSettings
 from insideout_dialogue.core.llm_client import LlmClient
@@ -46,3 +47,19 @@ async def warm_prompt_caches(client: LlmClient, settings: TurnSettings,
                                    return_exceptions=True)
     return {name: str(result) for name, result in zip(requests, results)
             if isinstance(result, Exception)}
+
+
+async def warm_up(client: LlmClient, settings: TurnSettings, local_base_url: Optional[str],
+                  log: Callable[[str, str], None]) -> None:
+    """At start: ask every server for its models (creating the HTTP clients), then, when
+    `local_base_url` is given (the embedded server runs), fill its prompt caches. Logs what
+    failed; nothing here is fatal."""
+    endpoints = [a.endpoint for a in settings.agents] + [settings.aggregator]
+    for base_url, problem in (await client.warm_up(endpoints)).items():
+        log("warning", f"LLM server {base_url} did not answer GET /models at start ({problem});"
+                       " turns using it may fail")
+    if local_base_url:
+        started = time.monotonic()
+        for name, problem in (await warm_prompt_caches(client, settings, local_base_url)).items():
+            log("warning", f"warming the {name} prompt failed: {problem}")
+        log("info", f"embedded LLM prompts warmed in {time.monotonic() - started:.1f} s")

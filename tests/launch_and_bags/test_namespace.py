@@ -71,10 +71,9 @@ def test_one_namespace_moves_every_topic_service_and_action(namespaced_pipeline,
     assert everything_offered()
 
     # Nothing is left at the un-namespaced names: every name the four nodes use is under the
-    # namespace, except ROS's own global topics and the driver inputs they were given.
-    stray = [name for name, _ in graph.get_topic_names_and_types() + graph.get_service_names_and_types()
-             if name.startswith("/insideout/")]
-    assert stray == []
+    # namespace, except ROS's own global topics and the driver inputs they were given. (Asked per
+    # node: the whole graph can still hold, for a while, the endpoints of an earlier test's
+    # dialogue_node, as seen twice in soak runs after the lifecycle tests.)
     for node in PIPELINE.values():
         used = [name for query in (graph.get_publisher_names_and_types_by_node,
                                    graph.get_subscriber_names_and_types_by_node,

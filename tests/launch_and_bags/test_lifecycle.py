@@ -11,19 +11,15 @@ import time
 
 import numpy as np
 import pytest
-import yaml
 from audio_common_msgs.msg import AudioData
 from lifecycle_msgs.msg import State, Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from std_msgs.msg import String
 
-from support.ports import free_port
-from support.ros_harness import REPO_ROOT, wait_until
+from support.pipeline_nodes import PIPELINE, without_llm
+from support.ros_harness import wait_until
 
-PIPELINE = yaml.safe_load((REPO_ROOT / "config" / "pipeline.yaml").read_text())
-# No LLM is needed to go through the states; nothing listens at this port.
-CHEAP = {"dialogue": {"local_llm.autostart": False, "llm.model": "none",
-                      "llm.base_url": f"http://127.0.0.1:{free_port()}/v1"}}
+CHEAP = without_llm()
 
 
 def absolute(topic):

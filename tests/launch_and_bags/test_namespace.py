@@ -11,11 +11,11 @@ import pytest
 import yaml
 from std_srvs.srv import Trigger
 
+from support.pipeline_nodes import PIPELINE
 from support.ports import free_port
 from support.ros_harness import REPO_ROOT, wait_until
 
 CONFIG = REPO_ROOT / "config"
-PIPELINE = yaml.safe_load((CONFIG / "pipeline.yaml").read_text())
 NAMESPACE = "/robot1"
 
 # Everything the four nodes offer, relative to the namespace.

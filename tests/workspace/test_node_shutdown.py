@@ -6,14 +6,11 @@ import signal
 import time
 
 import pytest
-import yaml
 
-from support.ports import free_port
-from support.ros_harness import REPO_ROOT, wait_until
+from support.pipeline_nodes import PIPELINE, without_llm
+from support.ros_harness import wait_until
 
-PIPELINE = yaml.safe_load((REPO_ROOT / "config" / "pipeline.yaml").read_text())
-CHEAP = {"dialogue": {"local_llm.autostart": False, "llm.model": "none",
-                      "llm.base_url": f"http://127.0.0.1:{free_port()}/v1"}}
+CHEAP = without_llm()
 
 
 @pytest.mark.timeout(120)

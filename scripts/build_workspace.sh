@@ -21,11 +21,14 @@ if [ -z "${ROS_DISTRO:-}" ]; then
 fi
 
 skip=()
-# Use the distro's audio_common_msgs when it has one; build our wire-compatible copy otherwise.
-if python scripts/ros_package_installed.py audio_common_msgs; then
-  skip+=(--packages-skip audio_common_msgs)
-  echo "[setup] using the installed audio_common_msgs"
-fi
+# Use the distro's audio_common_msgs and hri_msgs when it has them; build our wire-compatible
+# copies otherwise.
+for package in audio_common_msgs hri_msgs; do
+  if python scripts/ros_package_installed.py "$package"; then
+    skip+=(--packages-skip "$package")
+    echo "[setup] using the installed $package"
+  fi
+done
 
 echo "[setup] building the workspace (colcon)"
 colcon --log-base log build \

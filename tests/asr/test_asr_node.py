@@ -232,6 +232,7 @@ def test_bad_input_warns_and_the_node_keeps_working(ros, spawn_node):
     ({"backend": "transformers"}, "set the `model` parameter"),
     ({"model": "/no/such/model"}, "does not exist"),
     ({"end_silence_s": 0.0}, "end_silence_s"),
+    ({"rep155_voice_id": "9lives"}, "rep155_voice_id"),
 ])
 def test_unusable_configuration_exits_with_one_clear_error(spawn_node, params, message):
     node = spawn_node("insideout_perception", "asr_node", params=params)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from audio_common_msgs.msg import AudioData
 from lifecycle_msgs.msg import State, Transition
-from lifecycle_msgs.srv import ChangeState, GetState
 from std_msgs.msg import String
 
+from support.lifecycle_client import Lifecycle
 from support.pipeline_nodes import PIPELINE, without_llm
 from support.ros_harness import wait_until
 
@@ -24,29 +24,6 @@ CHEAP = without_llm()
 
 def absolute(topic):
     return topic if topic.startswith("/") else "/" + topic
-
-
-class Lifecycle:
-    """The client side of a node's lifecycle services."""
-
-    def __init__(self, ros, node_name):
-        self.ros = ros
-        self.get = ros.node.create_client(GetState, f"/{node_name}/get_state")
-        self.change = ros.node.create_client(ChangeState, f"/{node_name}/change_state")
-
-    def wait_for_services(self, timeout):
-        return self.get.wait_for_service(timeout_sec=timeout) and \
-            self.change.wait_for_service(timeout_sec=timeout)
-
-    def state(self) -> int:
-        future = self.get.call_async(GetState.Request())
-        assert wait_until(future.done, 10.0), "get_state did not answer"
-        return future.result().current_state.id
-
-    def transition(self, transition_id: int, timeout: float = 120.0) -> bool:
-        future = self.change.call_async(ChangeState.Request(transition=Transition(id=transition_id)))
-        assert wait_until(future.done, timeout), f"change_state {transition_id} did not answer"
-        return future.result().success
 
 
 @pytest.mark.timeout(400)

@@ -3,6 +3,7 @@ round trip through DDS can be compared with ==."""
 
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from builtin_interfaces.msg import Time
+from hri_msgs.msg import Expression, IdsList, IdsMatch, LiveSpeech, NormalizedRegionOfInterest2D
 from insideout_msgs.action import Respond
 from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState, Transcript
 from sensor_msgs.msg import RegionOfInterest
@@ -17,7 +18,7 @@ def header(frame_id="camera_optical_frame"):
 
 def emotion_state():
     return EmotionState(
-        header=header(), face_detected=True, track_id=7,
+        header=header(), face_detected=True, track_id=7, face_id="fabcd_7",
         face_roi=RegionOfInterest(x_offset=120, y_offset=40, width=96, height=112, do_rectify=False),
         labels=list(LABELS),
         scores=[0.0, 0.0, 0.0, 0.125, 0.625, 0.25, 0.0, 0.0],
@@ -64,6 +65,27 @@ def audio_info():
                      coding_format="wave")
 
 
+def hri_expression():
+    return Expression(header=header(), expression=Expression.SAD, valence=-0.5, arousal=0.25, confidence=0.75)
+
+
+def hri_ids_list():
+    return IdsList(header=header(), ids=["f3a1c_1", "f3a1c_2"])
+
+
+def hri_ids_match():
+    return IdsMatch(id1="f3a1c_1", id1_type=IdsMatch.FACE, id2="mic0", id2_type=IdsMatch.VOICE, confidence=0.5)
+
+
+def hri_live_speech():
+    return LiveSpeech(header=header("microphone"), incremental="", final="hello robot", confidence=0.875,
+                      locale="en_US")
+
+
+def hri_roi():
+    return NormalizedRegionOfInterest2D(header=header(), xmin=0.25, ymin=0.125, xmax=0.5, ymax=0.625, c=0.875)
+
+
 def respond_goal():
     return Respond.Goal(utterance="Tell me a joke", override_emotion=True, emotion=emotion_state())
 
@@ -88,6 +110,11 @@ TOPIC_SAMPLES = {
     "/test/audio_data": (AudioData, audio_data),
     "/test/audio_data_stamped": (AudioDataStamped, audio_data_stamped),
     "/test/audio_info": (AudioInfo, audio_info),
+    "/test/hri_expression": (Expression, hri_expression),
+    "/test/hri_ids_list": (IdsList, hri_ids_list),
+    "/test/hri_ids_match": (IdsMatch, hri_ids_match),
+    "/test/hri_live_speech": (LiveSpeech, hri_live_speech),
+    "/test/hri_roi": (NormalizedRegionOfInterest2D, hri_roi),
     "/test/respond_goal": (Respond.Goal, respond_goal),
     "/test/respond_feedback": (Respond.Feedback, respond_feedback),
     "/test/respond_result": (Respond.Result, respond_result),

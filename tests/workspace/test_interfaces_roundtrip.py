@@ -36,3 +36,21 @@ def test_audio_common_msgs_match_the_ros_drivers_field_lists():
     assert list(AudioInfo.get_fields_and_field_types().items()) == [
         ("channels", "uint8"), ("sample_rate", "uint32"), ("sample_format", "string"),
         ("bitrate", "uint32"), ("coding_format", "string")]
+
+
+def test_hri_msgs_match_the_ros4hri_field_lists():
+    # Wire compatibility with ros4hri/hri_msgs (ROS 2) depends on names, types and order.
+    from hri_msgs.msg import Expression, IdsList, IdsMatch, LiveSpeech, NormalizedRegionOfInterest2D
+
+    header = ("header", "std_msgs/Header")
+    assert list(Expression.get_fields_and_field_types().items()) == [
+        header, ("expression", "string"), ("valence", "float"), ("arousal", "float"), ("confidence", "float")]
+    assert list(IdsList.get_fields_and_field_types().items()) == [header, ("ids", "sequence<string>")]
+    assert list(IdsMatch.get_fields_and_field_types().items()) == [
+        ("id1", "string"), ("id1_type", "int8"), ("id2", "string"), ("id2_type", "int8"), ("confidence", "float")]
+    assert list(LiveSpeech.get_fields_and_field_types().items()) == [
+        header, ("incremental", "string"), ("final", "string"), ("confidence", "double"), ("locale", "string")]
+    assert list(NormalizedRegionOfInterest2D.get_fields_and_field_types().items()) == [
+        header, ("xmin", "float"), ("ymin", "float"), ("xmax", "float"), ("ymax", "float"), ("c", "float")]
+    assert (IdsMatch.PERSON, IdsMatch.FACE, IdsMatch.VOICE) == (1, 2, 4)
+    assert Expression.SCARED == "scared"

@@ -19,3 +19,24 @@ SPEAKER_AUDIO_INFO = "insideout/speaker/audio_info"
 
 RESET_MEMORY_SERVICE = "insideout/reset_memory"
 RESPOND_ACTION = "insideout/respond"
+
+# REP-155 (ROS4HRI) names. Relative as well: with no namespace they are the REP's /humans/...
+# names; under a namespace the robot's whole human-perception graph moves together.
+HUMANS_FACES_TRACKED = "humans/faces/tracked"
+HUMANS_VOICES_TRACKED = "humans/voices/tracked"
+HUMANS_CANDIDATE_MATCHES = "humans/candidate_matches"
+
+
+def humans_face_topic(face_id: str, leaf: str) -> str:
+    """/humans/faces/<face_id>/<leaf>, e.g. leaf "expression", "roi", "cropped"."""
+    return f"humans/faces/{face_id}/{leaf}"
+
+
+def humans_voice_topic(voice_id: str, leaf: str) -> str:
+    """/humans/voices/<voice_id>/<leaf>, e.g. leaf "speech", "is_speaking"."""
+    return f"humans/voices/{voice_id}/{leaf}"
+
+
+def humans_person_topic(person_id: str, leaf: str) -> str:
+    """/humans/persons/<person_id>/<leaf>, e.g. leaf "face_id", "voice_id"."""
+    return f"humans/persons/{person_id}/{leaf}"

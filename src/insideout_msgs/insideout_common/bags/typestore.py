@@ -13,7 +13,7 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
 # Packages whose messages every InsideOut bag may carry.
-DEFAULT_PACKAGES = ("audio_common_msgs", "insideout_msgs")
+DEFAULT_PACKAGES = ("audio_common_msgs", "hri_msgs", "insideout_msgs")
 
 _STORES = {
     "humble": Stores.ROS2_HUMBLE,

@@ -55,3 +55,12 @@ ROBOT_SPEAKING_STATE = QoSProfile(
 # publishers that offer a lease this short or shorter (tts_node); the rest (`ros2 topic pub`, a
 # bag) are incompatible with it by design and are heard by the plain subscriptions instead.
 ROBOT_SPEAKING_LIVELINESS_WATCH = ROBOT_SPEAKING_STATE
+
+# REP-155 (ROS4HRI) streams: reliable and volatile, as libhri's subscribers ask (system default
+# QoS); a few messages of slack for /speech finals and /tracked changes.
+HRI_STREAM = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=10,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)

@@ -40,14 +40,26 @@ class FaceTracker:
         self._attended_id: Optional[int] = None
         self._next_id = 1  # 0 means "no face" in EmotionState
         self._previous_stamp = None
+        self._visible: Tuple[AttendedFace, ...] = ()
 
     @property
     def attended_id(self) -> Optional[int]:
         return self._attended_id
 
+    @property
+    def visible(self) -> Tuple[AttendedFace, ...]:
+        """Every face seen in the last frame, with its track id (ordered by id)."""
+        return self._visible
+
+    @property
+    def track_ids(self) -> Tuple[int, ...]:
+        """Ids of every track still alive: seen within max_age (ordered)."""
+        return tuple(sorted(t.track_id for t in self._tracks))
+
     def reset(self) -> None:
         self._tracks.clear()
         self._attended_id = None
+        self._visible = ()
 
     def update(self, faces: Sequence[FaceBox], stamp: float,
                image_size: Tuple[int, int]) -> Optional[AttendedFace]:
@@ -60,6 +72,7 @@ class FaceTracker:
         if self._attended_id not in {t.track_id for t in self._tracks}:
             self._attended_id = None
         seen_now = self._associate(faces, stamp)
+        self._visible = tuple(sorted((AttendedFace(t.track_id, t.box) for t in seen_now), key=lambda f: f.track_id))
         if self._attended_id is None and seen_now:
             self._attended_id = self._choose(seen_now, image_size).track_id
         for track in seen_now:

@@ -5,7 +5,7 @@ The ROS node only converts messages and publishes; everything it reports comes f
 
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -14,7 +14,7 @@ from insideout_common.emotions import LABELS
 
 from .emotion_smoothing import EmotionSmoother, SmoothedEmotion
 from .face_detection import BlazeFaceDetector, FaceBox
-from .face_tracking import FaceTracker
+from .face_tracking import AttendedFace, FaceTracker
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class FrameResult:
     faces_in_frame: int
     detection_seconds: float
     classification_seconds: float
+    visible_faces: Tuple[AttendedFace, ...] = ()  # every face seen in this frame, with its track id
+    track_ids: Tuple[int, ...] = ()  # every track alive after this frame (seen within face_loss_timeout)
 
 
 class FacialEmotionPipeline:
@@ -51,13 +53,26 @@ class FacialEmotionPipeline:
             if not emotion.face_detected:
                 self._last_box, self._last_raw = None, np.zeros(len(LABELS))
             return FrameResult(emotion, None, np.zeros(len(LABELS)), self._last_box, self._last_raw,
-                               len(faces), detected - started, 0.0)
+                               len(faces), detected - started, 0.0, self.tracker.visible, self.tracker.track_ids)
         result = self.classifier.classify_face(bgr, attended.box)
         classified = time.perf_counter()
         emotion = self.smoother.add(stamp, attended.track_id, result.scores, result.valence, result.arousal)
         self._last_box, self._last_raw = attended.box, result.scores
         return FrameResult(emotion, attended.box, result.scores, attended.box, result.scores,
-                           len(faces), detected - started, classified - detected)
+                           len(faces), detected - started, classified - detected,
+                           self.tracker.visible, self.tracker.track_ids)
+
+    def process_face_image(self, face_bgr: np.ndarray, stamp: float, track_id: int) -> FrameResult:
+        """A face image another detector cut out (ROS4HRI's per-face crops): the whole image is the
+        face box, classified and smoothed as track `track_id`. No detection, no tracking here."""
+        height, width = face_bgr.shape[:2]
+        started = time.perf_counter()
+        box = FaceBox(0.0, 0.0, float(width), float(height), 1.0)
+        result = self.classifier.classify_face(face_bgr, box)
+        classified = time.perf_counter()
+        emotion = self.smoother.add(stamp, track_id, result.scores, result.valence, result.arousal)
+        self._last_box, self._last_raw = None, result.scores
+        return FrameResult(emotion, None, result.scores, None, result.scores, 1, 0.0, classified - started)
 
     def face_lost(self, stamp: float) -> SmoothedEmotion:
         """No frames for a while (camera stopped): forget the face."""

@@ -4,7 +4,8 @@ Subscribes  audio (AudioData) or audio_stamped (AudioDataStamped), audio_info (A
             /insideout/robot_speaking (Bool, latched): audio is ignored while it is true
             unless barge_in is set.
 Publishes   /insideout/transcript (Transcript), /insideout/user_speaking (Bool, latched),
-            /diagnostics.
+            /diagnostics; with rep155 the REP-155 voice: /humans/voices/tracked,
+            /humans/voices/<id>/speech and /is_speaking.
 
 The work is done by insideout_perception.core.speech_recognizer (decoding, VAD, utterances, the
 recognition worker, the speaker mute); this module only wires it to ROS.
@@ -31,6 +32,7 @@ from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp, stamp_from_seconds
 from insideout_common.warning_throttle import WARNING_PERIOD_S
 from insideout_msgs.msg import Transcript
+from insideout_perception.core import rep155
 from insideout_perception.core.asr_backends import (
     BACKENDS, BackendOptions, ModelNotAvailable, create_backend)
 from insideout_perception.core.audio_stream import (
@@ -86,6 +88,13 @@ PARAMETERS = [
     ParamSpec("silence_warning_s", 30.0, "Warn when the audio has been digital silence (a muted "
               "or disconnected microphone) this long; 0 disables.", minimum=0.0, maximum=3600.0),
     ParamSpec("frame_id", "", "header.frame_id of published transcripts (the microphone frame)."),
+    ParamSpec("rep155", True, "Also publish the REP-155 (ROS4HRI) view: the microphone's voice on "
+              "humans/voices/tracked, humans/voices/<id>/speech (LiveSpeech) and /is_speaking. Needs "
+              "hri_msgs; off with a warning when it is not installed."),
+    ParamSpec("rep155_voice_id", rep155.ANONYMOUS_SPEAKER, "REP-155 id of the voice (ROS4HRI's name for a "
+              "microphone without speaker identification by default).",
+              check=lambda value: None if rep155.is_valid_id(value) else
+              "must be letters, digits and underscores, not starting with a digit"),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
@@ -115,6 +124,7 @@ class AsrNode(ManagedNode, RecognitionListener):
         self.p = declare_parameters(self, PARAMETERS)
         self._recognizer_settings = self._settings()  # invalid parameters fail before the models load
         self.recognizer: Optional[SpeechRecognizer] = None
+        self._voice = None
         self.publish_diagnostics(self._report, self.p[DIAGNOSTICS_PERIOD.name])
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -123,11 +133,14 @@ class AsrNode(ManagedNode, RecognitionListener):
         self.transcript_pub = self.output_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
         self.user_speaking_pub = self.output_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
         self.recognizer = SpeechRecognizer(self._recognizer_settings, vad, backend, listener=self)
+        self._voice = self._rep155_output()
         stall_timeout = self.p["end_silence_s"] + 0.5
         self.configured_timer(0.25, lambda: self.recognizer.close_stalled_utterance(stall_timeout))
 
     def activate_node(self) -> None:
         self.user_speaking_pub.publish(Bool(data=False))
+        if self._voice is not None:
+            self._voice.start()
         self._subscribe_inputs()
         backend = self.recognizer.backend
         self.get_logger().info(
@@ -137,11 +150,26 @@ class AsrNode(ManagedNode, RecognitionListener):
 
     def deactivate_node(self) -> None:
         self.recognizer.drop_utterance_in_progress()
+        if self._voice is not None:
+            self._voice.stop()
 
     def release(self) -> None:
         if self.recognizer is not None:
             self.recognizer.close()
             self.recognizer = None
+        if self._voice is not None:
+            self._voice.close()
+            self._voice = None
+
+    def _rep155_output(self):
+        if not self.p["rep155"]:
+            return None
+        try:
+            from insideout_perception.nodes.rep155_voice import Rep155VoicePublisher
+        except ImportError as error:
+            self.get_logger().warning(f"rep155: hri_msgs is not installed ({error}): no REP-155 topics")
+            return None
+        return Rep155VoicePublisher(self, self.p["rep155_voice_id"], self.p["language"])
 
     def _settings(self) -> RecognizerSettings:
         p = self.p
@@ -232,6 +260,8 @@ class AsrNode(ManagedNode, RecognitionListener):
     # -- the recogniser's listener --------------------------------------------------------------
     def on_user_speaking(self, speaking: bool) -> None:
         self.user_speaking_pub.publish(Bool(data=speaking))
+        if self._voice is not None:
+            self._voice.speaking(speaking)
 
     def on_transcript(self, result: TranscriptResult) -> None:
         msg = Transcript(utterance_id=result.utterance_id, text=result.text, is_final=result.is_final,
@@ -242,6 +272,8 @@ class AsrNode(ManagedNode, RecognitionListener):
             msg.utterance_start = stamp_from_seconds(result.start_time)
             msg.utterance_end = stamp_from_seconds(result.end_time)
         self.transcript_pub.publish(msg)
+        if self._voice is not None:
+            self._voice.speech(msg.header.stamp, msg.text, msg.is_final, msg.confidence)
 
     def on_info(self, message: str) -> None:
         self.get_logger().info(message)

@@ -1,8 +1,9 @@
 """Facial emotion node: camera frames in, smoothed insideout_msgs/EmotionState out.
 
 Subscribes to `image_topic` (sensor_msgs/Image, or sensor_msgs/CompressedImage on
-`<image_topic>/compressed` with image_transport:=compressed), publishes /insideout/emotion, the
-opt-in /insideout/emotion/debug_image and /diagnostics. The work is done by
+`<image_topic>/compressed` with image_transport:=compressed) or, with face_source ros4hri, to a
+REP-155 face detector's per-face images; publishes /insideout/emotion, the opt-in
+/insideout/emotion/debug_image, /diagnostics and (rep155) the REP-155 faces. The work is done by
 insideout_perception.core.fer_pipeline; this module only wires it to ROS.
 
 Only the newest frame is processed: the subscription keeps one frame, and a worker thread takes
@@ -15,7 +16,7 @@ import time
 from typing import Optional
 
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from insideout_common import topic_names
@@ -24,12 +25,11 @@ from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
 from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
 from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
-from insideout_common.ros.qos import LATEST_SENSOR_FRAME
 from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp
 from insideout_msgs.msg import EmotionState
 
-from insideout_perception.core import frame_reliability
+from insideout_perception.core import frame_reliability, rep155
 from insideout_perception.core.emotion_smoothing import EmotionSmoother
 from insideout_perception.core.expression_classifier import (
     PROVIDER_NAMES, describe_providers, load_classifier)
@@ -41,6 +41,7 @@ from insideout_perception.core.frame_rate_limit import FrameRateLimiter
 from insideout_perception.core.fer_frame_stats import FrameStats
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
 from insideout_perception.core.image_conversion import DEFAULT_MAX_PIXELS, ImageConversionError, bgr_to_raw
+from insideout_perception.nodes.camera_subscription import frame_input
 from insideout_perception.nodes.emotion_state_message import emotion_state_message
 from insideout_perception.nodes.frame_decoder import FrameDecoder
 
@@ -48,8 +49,6 @@ EMOTION_TOPIC = topic_names.EMOTION
 DEBUG_IMAGE_TOPIC = topic_names.EMOTION_DEBUG_IMAGE
 # How often image_reliability auto looks at the cameras' QoS [s].
 RELIABILITY_CHECK_PERIOD = 1.0
-# A replaced frame subscription goes at the latest this long after its successor came [s].
-RETIRE_AFTER_S = 3.0
 
 
 def _check_providers(value) -> Optional[str]:
@@ -93,6 +92,15 @@ PARAMETERS = [
               minimum=0.0, maximum=60.0),
     ParamSpec("publish_debug_image", False, "Publish the annotated frame on " + DEBUG_IMAGE_TOPIC +
               " (frames leave the node only through this topic)."),
+    ParamSpec("face_source", "detector", "detector: find faces in image_topic's frames with BlazeFace; "
+              "ros4hri: classify the per-face images a REP-155 face detector (hri_face_detect) "
+              "publishes on humans/faces/<id>/<ros4hri_face_image>, keeping its ids.",
+              choices=("detector", "ros4hri")),
+    ParamSpec("ros4hri_face_image", "cropped", "With face_source ros4hri: the per-face image to classify.",
+              choices=("cropped", "aligned")),
+    ParamSpec("rep155", True, "Also publish the REP-155 (ROS4HRI) view: humans/faces/tracked, and per tracked "
+              "face humans/faces/<id>/roi and (attended face) /expression. Needs hri_msgs; off with a "
+              "warning when it is not installed."),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
@@ -107,17 +115,12 @@ class FerNode(ManagedNode):
         self.params = p = declare_parameters(self, PARAMETERS)
         self._warnings = ThrottledLog(self.get_logger())
         self._decoder = FrameDecoder(p["max_image_pixels"])
-        if p["image_transport"] == "compressed":
-            topic, self._frame_type = p["image_topic"].rstrip("/") + "/compressed", CompressedImage
-        else:
-            topic, self._frame_type = p["image_topic"], Image
-        self._topic = self.resolve_topic_name(topic)
-        self._subscription = self._retiring = None
-        self._retire_by = 0.0
-        self._subscription_generation = 0
-        self._reliability = ""
+        self._ros4hri_faces = p["face_source"] == "ros4hri"
+        self._camera = frame_input(self, p, self._on_frame)
+        self._frame_type = self._camera.frame_type
         self._pipeline = None
         self._worker = None
+        self._rep155 = None
         self.publish_diagnostics(self._report, p[DIAGNOSTICS_PERIOD.name], hardware_id="camera")
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -139,6 +142,7 @@ class FerNode(ManagedNode):
         self._stopping = False
         self._stats = FrameStats()
         self._last_emotion = None
+        self._rep155 = self._rep155_output()
         self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
         self._worker.start()
         self.configured_timer(0.1, self._check_face_loss)
@@ -147,20 +151,20 @@ class FerNode(ManagedNode):
             self.configured_timer(RELIABILITY_CHECK_PERIOD, self._follow_camera_reliability)
 
     def activate_node(self) -> None:
-        self._subscribe(self._topic, self._wanted_reliability(self._topic))
+        self._camera.open()
         self.get_logger().info(
-            f"listening on {self._topic} ({self._frame_type.__name__}, {self._reliability}, "
+            f"listening on {self._camera.topic} ({self._frame_type.__name__}, {self._camera.reliability}, "
             f"image_reliability {self.params['image_reliability']}); model {self._spec.name} from "
             f"{self._model_source} on {self._providers}; face detector BlazeFace "
             f"{self.params['face_detector']}; frames decoded by {self._decoder.backend}")
 
     def deactivate_node(self) -> None:
-        self._retire_old_subscription()
-        if self._subscription is not None:
-            self.destroy_subscription(self._subscription)
-            self._subscription = None
+        self._camera.close()
         with self._frame_ready:
             self._pending = None
+        if self._rep155 is not None:
+            with self._pipeline_lock:
+                self._rep155.clear()
 
     def release(self) -> None:
         if self._worker is not None:
@@ -173,6 +177,9 @@ class FerNode(ManagedNode):
             with self._pipeline_lock:
                 self._pipeline.close()
             self._pipeline = None
+        if self._rep155 is not None:
+            self._rep155.close()
+            self._rep155 = None
 
     def _load_pipeline(self, p) -> FacialEmotionPipeline:
         self._spec = get_model_spec(p["model"])
@@ -189,46 +196,28 @@ class FerNode(ManagedNode):
             FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
             EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]))
 
+    def _rep155_output(self):
+        if not self.params["rep155"]:
+            return None
+        try:
+            from insideout_perception.nodes.rep155_faces import Rep155FacePublisher
+        except ImportError as error:
+            self.get_logger().warning(f"rep155: hri_msgs is not installed ({error}): no REP-155 topics")
+            return None
+        if self._ros4hri_faces:  # the detector's ids; it publishes the list and the regions
+            return Rep155FacePublisher(self, self._camera.face_id, owns_tracking=False)
+        prefix = rep155.new_id_prefix()
+        return Rep155FacePublisher(self, lambda track_id: rep155.face_id(prefix, track_id))
+
     # --- ROS side -----------------------------------------------------------------------------
-    def _wanted_reliability(self, topic: str) -> str:
-        offered = [frame_reliability.RELIABLE if info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
-                   else frame_reliability.BEST_EFFORT
-                   for info in self.get_publishers_info_by_topic(topic)]
-        return frame_reliability.subscription_reliability(self.params["image_reliability"], offered)
-
-    def _subscribe(self, topic: str, reliability: str) -> None:
-        """Subscribe with `reliability`. A subscription it replaces stays until the new one has
-        delivered a frame (or RETIRE_AFTER_S passed), so no frame is missed while the new one
-        matches the camera; the frame both deliver is taken once (FrameStampOrder)."""
-        # Depth 1: only the newest frame waits.
-        qos = LATEST_SENSOR_FRAME if reliability == frame_reliability.BEST_EFFORT else QoSProfile(
-            depth=1, reliability=ReliabilityPolicy.RELIABLE)
-        self._retire_old_subscription()
-        self._retiring, self._retire_by = self._subscription, time.monotonic() + RETIRE_AFTER_S
-        generation = self._subscription_generation = self._subscription_generation + 1
-        self._subscription = self.create_subscription(
-            self._frame_type, topic, lambda msg: self._on_frame(msg, generation), qos)
-        self._reliability = reliability
-
-    def _retire_old_subscription(self) -> None:
-        if self._retiring is not None:
-            self.destroy_subscription(self._retiring)
-            self._retiring = None
-
     def _follow_camera_reliability(self) -> None:
-        if not self.active:
-            return
-        if self._retiring is not None and time.monotonic() > self._retire_by:
-            self._retire_old_subscription()
-        wanted = self._wanted_reliability(self._topic)
-        if wanted != self._reliability:
-            self.get_logger().info(f"the cameras on {self._topic} now call for a {wanted} subscription "
-                                   f"(was {self._reliability}): subscribing again")
-            self._subscribe(self._topic, wanted)
+        if self.active:
+            change = self._camera.follow()
+            if change:
+                self.get_logger().info(change)
 
     def _on_frame(self, msg, generation: int) -> None:
-        if generation == self._subscription_generation and self._retiring is not None:
-            self._retire_old_subscription()  # the new subscription delivers: the old one may go
+        self._camera.delivered(generation)
         now = time.monotonic()
         stamp = seconds_from_stamp(msg.header.stamp)
         with self._frame_ready:
@@ -241,7 +230,7 @@ class FerNode(ManagedNode):
                 return
             if self._pending is not None:
                 self._stats.frame_skipped()  # superseded before the worker got to it
-            self._pending = (msg, now, now_seconds(self))
+            self._pending = (msg, now, now_seconds(self), generation)
             self._frame_ready.notify()
 
     def _work(self) -> None:
@@ -255,12 +244,11 @@ class FerNode(ManagedNode):
                     self._frame_ready.wait(limiter.wait_time(time.monotonic()))
                 if self._stopping:
                     return
-                msg, received, received_ros = self._pending
-                self._pending = None
+                pending, self._pending = self._pending, None
                 self._busy = True
             limiter.take(time.monotonic())
             try:
-                self._process(msg, received, received_ros)
+                self._process(*pending)
             except Exception as error:  # never let one frame stop the node
                 problem = f"processing failed: {type(error).__name__}: {error}"
                 self._stats.frame_failed(problem)
@@ -269,20 +257,29 @@ class FerNode(ManagedNode):
                 with self._frame_ready:
                     self._busy = False
 
-    def _process(self, msg, received: float, received_ros: float) -> None:
+    def _process(self, msg, received: float, received_ros: float, generation: int) -> None:
         started = time.monotonic()
         try:
             bgr = self._decoder.decode(msg)
         except ImageConversionError as error:
             self._stats.frame_rejected(str(error))
-            self._warnings.warning(f"dropped a frame from {self._topic}: {error}")
+            self._warnings.warning(f"dropped a frame from {self._camera.topic}: {error}")
             return
         decoded = time.monotonic()
         stamp = seconds_from_stamp(msg.header.stamp) or received_ros  # unstamped camera: use arrival time
         with self._pipeline_lock:
-            result = self._pipeline.process(bgr, stamp)
+            if self._ros4hri_faces:
+                face = self._camera.face_for(generation)
+                if face is None:
+                    return  # attention moved on while this face's image waited
+                result = self._pipeline.process_face_image(bgr, stamp, face[1])
+            else:
+                result = self._pipeline.process(bgr, stamp)
             state = self._emotion_message(result.emotion, msg.header, result)
             self._emotion_pub.publish(state)
+            if self._rep155 is not None:
+                self._rep155.publish_frame(msg.header, (bgr.shape[1], bgr.shape[0]), result,
+                                           _attended_expression(result.emotion))
         done = time.monotonic()
         self._stats.frame_processed(received, started, decoded, done, result.detection_seconds,
                                     result.classification_seconds)
@@ -300,7 +297,8 @@ class FerNode(ManagedNode):
             valence_arousal_predicted=self._spec.predicts_valence_arousal,
             frame_stamp=header.stamp if result is not None and result.box is not None else None,
             box=result.held_box if result is not None else None,
-            raw_scores=result.held_raw_scores if result is not None else None)
+            raw_scores=result.held_raw_scores if result is not None else None,
+            face_id=self._rep155.face_id(emotion.track_id) if self._rep155 is not None else "")
 
     def _check_face_loss(self) -> None:
         """Frames stopped arriving while a face was tracked: report the loss after the timeout.
@@ -326,13 +324,15 @@ class FerNode(ManagedNode):
                 # The camera's frame_id, from the last message published (frames carry it).
                 header = self._last_emotion.header if self._last_emotion is not None else Header()
                 self._emotion_pub.publish(self._emotion_message(emotion, header))
+                if self._rep155 is not None:
+                    self._rep155.clear(header)
         self.get_logger().info("no frames for longer than face_loss_timeout: face reported lost")
 
     def _report(self):
         now = time.monotonic()
         values = {
-            "input_topic": self._topic,
-            "input_reliability": self._reliability,
+            "input_topic": self._camera.topic,
+            "input_reliability": self._camera.reliability,
             **self._stats.values(now),
             "model": self._spec.name,
             "model_source": self._model_source,
@@ -340,8 +340,16 @@ class FerNode(ManagedNode):
             "face_detector": f"BlazeFace {self.params['face_detector']}",
             "face_detected": bool(self._last_emotion and self._last_emotion.face_detected),
         }
-        healthy, message = self._stats.health(now, self._topic)
+        healthy, message = self._stats.health(now, self._camera.topic)
         return (diagnostics.OK if healthy else diagnostics.WARN), message, values
+
+
+def _attended_expression(emotion):
+    """{track id: REP-155 expression} of the attended face, when its emotion is known."""
+    if not (emotion.face_detected and emotion.dominant_label):
+        return {}
+    return {emotion.track_id: rep155.expression_of(
+        emotion.dominant_label, emotion.confidence, emotion.valence, emotion.arousal)}
 
 
 def main(args=None):

@@ -1,0 +1,74 @@
+"""Which face belongs to the speaking voice, from REP-155 candidate matches
+(hri_msgs/IdsMatch on /humans/candidate_matches).
+
+Matches are undirected links between ids of a type (face, body, voice, person) with a confidence;
+a confidence of 0 withdraws a link. A voice reaches a face directly (a speaker localiser matching
+voice and face) or through a person (face recognition: face -> person, voice identification:
+voice -> person), the likelihood of a path being the product of its links, as ROS4HRI's
+person manager scores them. Links below the threshold are ignored.
+"""
+
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+# hri_msgs/IdsMatch id types.
+UNSET, PERSON, FACE, BODY, VOICE = 0, 1, 2, 3, 4
+
+Node = Tuple[int, str]  # (id type, id)
+
+
+@dataclass(frozen=True)
+class FaceMatch:
+    face_id: str
+    confidence: float
+    via: str  # "" for a direct voice-face match, else the person id
+
+
+class CandidateMatches:
+    def __init__(self, threshold: float = 0.5):
+        self.threshold = threshold
+        self._links: Dict[Node, Dict[Node, float]] = {}
+
+    def add(self, id1: str, type1: int, id2: str, type2: int, confidence: float) -> Optional[str]:
+        """One IdsMatch; returns why it was ignored, or None."""
+        if not id1 or not id2 or (id1, type1) == (id2, type2):
+            return "a match needs two different ids"
+        if type1 not in (PERSON, FACE, BODY, VOICE) or type2 not in (PERSON, FACE, BODY, VOICE):
+            return f"unknown id type {type1 if type1 not in (PERSON, FACE, BODY, VOICE) else type2}"
+        if not 0.0 <= confidence <= 1.0:
+            return f"confidence {confidence} is outside [0, 1]"
+        a, b = (type1, id1), (type2, id2)
+        if confidence == 0.0:
+            self._links.get(a, {}).pop(b, None)
+            self._links.get(b, {}).pop(a, None)
+        else:
+            self._links.setdefault(a, {})[b] = confidence
+            self._links.setdefault(b, {})[a] = confidence
+        return None
+
+    def forget(self, id_type: int, id_: str) -> None:
+        """An id is no longer tracked: drop its links."""
+        for other in self._links.pop((id_type, id_), {}):
+            self._links.get(other, {}).pop((id_type, id_), None)
+
+    def face_of_voice(self, voice_id: str) -> Optional[FaceMatch]:
+        """The most likely face of `voice_id`, directly or through one person; None when no path
+        reaches the threshold."""
+        voice = (VOICE, voice_id)
+        best: Optional[FaceMatch] = None
+        for neighbour, confidence in self._links.get(voice, {}).items():
+            if confidence < self.threshold:
+                continue
+            if neighbour[0] == FACE:
+                best = _better(best, FaceMatch(neighbour[1], confidence, ""))
+            elif neighbour[0] == PERSON:
+                for face, face_confidence in self._links.get(neighbour, {}).items():
+                    if face[0] == FACE and face_confidence >= self.threshold:
+                        best = _better(best, FaceMatch(face[1], confidence * face_confidence, neighbour[1]))
+        return best if best is not None and best.confidence >= self.threshold else None
+
+
+def _better(current: Optional[FaceMatch], candidate: FaceMatch) -> FaceMatch:
+    if current is None or candidate.confidence > current.confidence:
+        return candidate
+    return current

@@ -1,0 +1,99 @@
+"""fer_node's frame input: the camera subscription, which follows the cameras' QoS reliability
+(image_reliability auto), or ROS4HRI per-face images (face_source ros4hri).
+
+A subscription that is replaced stays until its successor has delivered a frame (or
+RETIRE_AFTER_S passed), so no frame is missed while the new one matches the camera; a frame both
+deliver is taken once by the node's FrameStampOrder (frames carry their subscription generation).
+"""
+
+import time
+from typing import Callable, Optional
+
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+
+from insideout_common.ros.params import InvalidParameters
+from insideout_common.ros.qos import LATEST_SENSOR_FRAME
+
+from insideout_perception.core import frame_reliability
+
+# A replaced frame subscription goes at the latest this long after its successor came [s].
+RETIRE_AFTER_S = 3.0
+
+
+class CameraSubscription:
+    def __init__(self, node, frame_type, topic: str, policy: str, on_frame: Callable[[object, int], None]):
+        """`policy`: image_reliability (auto, reliable, best_effort); `on_frame(msg, generation)`."""
+        self._node = node
+        self.frame_type = frame_type
+        self.topic = topic
+        self.policy = policy
+        self._on_frame = on_frame
+        self._subscription = self._retiring = None
+        self._retire_by = 0.0
+        self.generation = 0
+        self.reliability = ""
+
+    def open(self) -> None:
+        self._subscribe(self._wanted_reliability())
+
+    def close(self) -> None:
+        self._retire_old()
+        if self._subscription is not None:
+            self._node.destroy_subscription(self._subscription)
+            self._subscription = None
+
+    def delivered(self, generation: int) -> None:
+        """A frame came through subscription `generation`: once the newest delivers, the old goes."""
+        if generation == self.generation and self._retiring is not None:
+            self._retire_old()
+
+    def follow(self) -> Optional[str]:
+        """Re-subscribe when the cameras now call for another reliability; returns what changed."""
+        if self._retiring is not None and time.monotonic() > self._retire_by:
+            self._retire_old()
+        wanted = self._wanted_reliability()
+        if wanted == self.reliability:
+            return None
+        change = (f"the cameras on {self.topic} now call for a {wanted} subscription "
+                  f"(was {self.reliability}): subscribing again")
+        self._subscribe(wanted)
+        return change
+
+    def _wanted_reliability(self) -> str:
+        offered = [frame_reliability.RELIABLE if info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+                   else frame_reliability.BEST_EFFORT
+                   for info in self._node.get_publishers_info_by_topic(self.topic)]
+        return frame_reliability.subscription_reliability(self.policy, offered)
+
+    def _subscribe(self, reliability: str) -> None:
+        # Depth 1: only the newest frame waits.
+        qos = LATEST_SENSOR_FRAME if reliability == frame_reliability.BEST_EFFORT else QoSProfile(
+            depth=1, reliability=ReliabilityPolicy.RELIABLE)
+        self._retire_old()
+        self._retiring, self._retire_by = self._subscription, time.monotonic() + RETIRE_AFTER_S
+        generation = self.generation = self.generation + 1
+        self._subscription = self._node.create_subscription(
+            self.frame_type, self.topic, lambda msg: self._on_frame(msg, generation), qos)
+        self.reliability = reliability
+
+    def _retire_old(self) -> None:
+        if self._retiring is not None:
+            self._node.destroy_subscription(self._retiring)
+            self._retiring = None
+
+
+def frame_input(node, params, on_frame: Callable[[object, int], None]):
+    """fer_node's frame source for its parameters: the camera, or ROS4HRI per-face images."""
+    if params["face_source"] == "ros4hri":
+        try:
+            from insideout_perception.nodes.ros4hri_face_input import Ros4hriFaceInput
+        except ImportError as error:
+            raise InvalidParameters(f"fer_node: face_source ros4hri needs hri_msgs ({error})") from None
+        return Ros4hriFaceInput(node, params["ros4hri_face_image"], params["attention"], on_frame,
+                                lambda face: node.get_logger().info(f"attending to ROS4HRI face {face}"))
+    topic, frame_type = params["image_topic"], Image
+    if params["image_transport"] == "compressed":
+        topic, frame_type = topic.rstrip("/") + "/compressed", CompressedImage
+    return CameraSubscription(node, frame_type, node.resolve_topic_name(topic), params["image_reliability"],
+                              on_frame)

@@ -72,3 +72,19 @@ def test_old_states_are_forgotten():
     history.add(0.0, face("anger"))
     history.add(20.0, face("happiness"))
     assert history.during(0.0, 5.0, now=0.0) is None
+
+
+def test_the_history_can_be_read_for_one_face():
+    def reading(label):
+        return EmotionReading(face_detected=True, scores={label: 1.0}, dominant_label=label, confidence=1.0,
+                              received_at=0.0)
+    history = EmotionHistory()
+    for i in range(10):  # two faces interleaved, 10 states/s each
+        history.add(10.0 + i / 10, reading("happiness"), "fa")
+        history.add(10.0 + i / 10 + 0.05, reading("sadness"), "fb")
+    assert history.during(10.0, 11.0, 0.0, face_id="fb").reading.dominant_label == "sadness"
+    only_a = history.during(10.0, 11.0, 0.0, face_id="fa")
+    assert only_a.reading.dominant_label == "happiness" and only_a.states == 10
+    assert only_a.face_seconds == pytest.approx(1.0)
+    assert history.during(10.0, 11.0, 0.0, face_id="nobody") is None
+    assert history.during(10.0, 11.0, 0.0).states == 20  # all faces, as before

@@ -11,6 +11,10 @@ person manager scores them. Links below the threshold are ignored.
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
+from insideout_common.rep155_conventions import LABEL_OF_EXPRESSION
+
+from insideout_dialogue.core.emotion_weights import EmotionReading
+
 # hri_msgs/IdsMatch id types.
 UNSET, PERSON, FACE, BODY, VOICE = 0, 1, 2, 3, 4
 
@@ -72,3 +76,18 @@ def _better(current: Optional[FaceMatch], candidate: FaceMatch) -> FaceMatch:
     if current is None or candidate.confidence > current.confidence:
         return candidate
     return current
+
+
+def reading_of_expression(expression: str, confidence: float, received_at: float) -> Optional[EmotionReading]:
+    """A REP-155 hri_msgs/Expression as an EmotionReading: its label scored `confidence`, the rest
+    neutral (an expression carries one label, not a distribution). None for an expression with no
+    counterpart among our labels."""
+    label = LABEL_OF_EXPRESSION.get(expression)
+    if label is None:
+        return None
+    confidence = min(max(float(confidence), 0.0), 1.0) or 1.0  # 0: the publisher gave none
+    scores = {label: confidence}
+    if label != "neutral":
+        scores["neutral"] = 1.0 - confidence
+    return EmotionReading(face_detected=True, scores=scores, dominant_label=label, confidence=confidence,
+                          received_at=received_at)

@@ -34,22 +34,26 @@ class EmotionHistory:
     def __init__(self, keep_seconds: float = 120.0, max_states: int = 10000, hold_seconds: float = 2.0):
         self.keep_seconds = keep_seconds
         self.hold_seconds = hold_seconds
-        self._states: Deque[Tuple[float, EmotionReading]] = deque(maxlen=max_states)
+        self._states: Deque[Tuple[float, EmotionReading, str]] = deque(maxlen=max_states)
 
-    def add(self, stamp: float, reading: EmotionReading) -> None:
+    def add(self, stamp: float, reading: EmotionReading, face_id: str = "") -> None:
+        """`face_id`: the REP-155 id of the face the state is about ("" when not known)."""
         if self._states and stamp < self._states[-1][0]:
             self._states.clear()  # time went back (a bag looped, sim time reset): start again
-        self._states.append((stamp, reading))
+        self._states.append((stamp, reading, face_id))
         while self._states and self._states[0][0] < stamp - self.keep_seconds:
             self._states.popleft()
 
-    def during(self, start: float, end: float, now: float) -> Optional[UtteranceEmotion]:
-        """The time-weighted emotion over [start, end]; None when no state covers any of it."""
-        if end <= start or not self._states:
+    def during(self, start: float, end: float, now: float,
+               face_id: Optional[str] = None) -> Optional[UtteranceEmotion]:
+        """The time-weighted emotion over [start, end] (of face `face_id` only, when given); None
+        when no state covers any of it."""
+        states = [(stamp, reading) for stamp, reading, face in self._states
+                  if face_id is None or face == face_id]
+        if end <= start or not states:
             return None
         weights: Dict[str, float] = {}
         face_seconds, used = 0.0, 0
-        states = list(self._states)
         for index, (stamp, reading) in enumerate(states):
             until = states[index + 1][0] if index + 1 < len(states) else end
             until = min(until, stamp + self.hold_seconds)

@@ -26,24 +26,22 @@ from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import declare_parameters
 from insideout_common.ros.qos import RELIABLE_EVENTS
 from insideout_common.ros.throttled_log import ThrottledLog
-from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp
+from insideout_common.ros.time_conversion import seconds_from_stamp
 from insideout_msgs.action import Respond
 from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
 
 from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS, secret_values
 from insideout_dialogue.core.dialogue_turn import TurnResult
-from insideout_dialogue.core.emotion_weights import effective_emotion, emotion_problem
+from insideout_dialogue.core.emotion_weights import emotion_problem
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.local_llm_supervisor import RUNNING
 from insideout_dialogue.core.prompt_warmup import warm_up
 from insideout_dialogue.core.turn_scheduler import TurnEmotion, TurnRequest, TurnScheduler
-from insideout_dialogue.core.utterance_emotion import EmotionHistory
 from insideout_dialogue.nodes import dialogue_setup
-from insideout_dialogue.nodes.dialogue_messages import (dialogue_turn_msg, emotion_used_msg,
-                                                        mean_emotion_msg, reading_from,
-                                                        respond_result, stage_summary)
+from insideout_dialogue.nodes.dialogue_messages import dialogue_turn_msg, respond_result, stage_summary
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
+from insideout_dialogue.nodes.turn_emotion_source import TurnEmotionSource
 
 
 @dataclass
@@ -70,8 +68,7 @@ class DialogueNode(ManagedNode):
         self._secrets = secret_values(e.api_key_env for e in
                                       [a.endpoint for a in self._settings.agents]
                                       + [self._settings.aggregator])
-        self._latest_emotion: Optional[tuple] = None  # (EmotionState, EmotionReading)
-        self._emotion_history = EmotionHistory()  # for the emotion while the user spoke
+        self._emotions = TurnEmotionSource(self, self.p, self._log)
         self._turn_ids = itertools.count(1)
         self._goals: Dict[bytes, TurnRequest] = {}  # running or waiting goals by goal id
         self._stats = {"turns": 0, "failed_turns": 0, "last_latency": 0.0, "last_error": "",
@@ -103,8 +100,7 @@ class DialogueNode(ManagedNode):
         inputs = MutuallyExclusiveCallbackGroup()
         self.input_subscription(Transcript, topic_names.TRANSCRIPT, self._on_transcript,
                                 RELIABLE_EVENTS, callback_group=inputs)
-        self.input_subscription(EmotionState, topic_names.EMOTION, self._on_emotion,
-                                RELIABLE_EVENTS, callback_group=inputs)
+        self._emotions.subscribe(inputs)
         self.get_logger().info(
             f"dialogue_node ready: agents {self.p['agents.names']}, strategy "
             f"{self._settings.strategy}, prompts {self._settings.prompts.style}, aggregator "
@@ -112,6 +108,7 @@ class DialogueNode(ManagedNode):
 
     def deactivate_node(self) -> None:
         self._scheduler.cancel_all("dialogue node deactivated")
+        self._emotions.stop()
 
     def release(self) -> None:
         if self._scheduler is not None:
@@ -127,28 +124,8 @@ class DialogueNode(ManagedNode):
 
     # --- the scheduler's listener (called in its loop thread) ----------------------------------
     def emotion_for(self, request: TurnRequest) -> TurnEmotion:
-        """The goal's emotion, else the mean while the user spoke, else the latest one."""
         utterance: Utterance = request.context
-        now = time.monotonic()
-        timeout = self.p["emotion.timeout"]
-        during = None
-        if utterance.override is not None:
-            source, reading = utterance.override, reading_from(utterance.override, now)
-            note, timeout = "the goal's emotion", float("inf")
-        else:
-            if utterance.spoken_between is not None:
-                during = self._emotion_history.during(*utterance.spoken_between, now)
-            if during is not None:
-                reading, note = during.reading, during.describe()
-                source = mean_emotion_msg(reading)
-            else:
-                source, reading = self._latest_emotion or (None, None)
-                note = "the latest EmotionState" + (" (none during the utterance)"
-                                                    if utterance.spoken_between else "")
-        scores, emotion = effective_emotion(reading, now, timeout)
-        if emotion.fallback_reason:
-            note = f"neutral: {emotion.fallback_reason} ({note})"
-        return TurnEmotion(scores, emotion, note, emotion_used_msg(scores, emotion, source))
+        return self._emotions.emotion_for(utterance.override, utterance.spoken_between)
 
     def on_stage(self, request: TurnRequest, stage: str, agent: str, text: str) -> None:
         goal_handle = request.context.goal_handle
@@ -217,15 +194,6 @@ class DialogueNode(ManagedNode):
             self._scheduler.submit(self._request(
                 msg.text, "transcript", spoken_between=span if 0 < span[0] < span[1] else None))
 
-    def _on_emotion(self, msg: EmotionState) -> None:
-        problem = emotion_problem(msg.labels, msg.scores)
-        if problem:
-            self._log.warning(f"EmotionState ignored: {problem}")
-            return
-        reading = reading_from(msg, time.monotonic())
-        self._latest_emotion = (msg, reading)
-        self._emotion_history.add(seconds_from_stamp(msg.header.stamp) or now_seconds(self), reading)
-
     async def _execute_goal(self, goal_handle):
         goal = goal_handle.request
         override = goal.emotion if goal.override_emotion else None
@@ -279,6 +247,8 @@ class DialogueNode(ManagedNode):
                   "last_turn_stages": self._stats["last_stages"],
                   "strategy": self._settings.strategy, "prompt_style": self._settings.prompts.style,
                   "memory_turns": len(s.memory)}
+        match = self._emotions.matched_face
+        values["rep155_matched_face"] = f"{match.face_id} ({match.confidence:.2f})" if match else "none"
         if self._local_server is not None:
             server = self._local_server.status()
             values.update(local_llm=server.state, local_llm_restarts=server.restarts,

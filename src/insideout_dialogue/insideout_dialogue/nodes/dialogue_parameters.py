@@ -5,6 +5,7 @@ import re
 from typing import Dict, List, Sequence
 
 from insideout_common.emotions import LABELS
+from insideout_common.rep155_conventions import ANONYMOUS_SPEAKER, is_valid_id
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
 from insideout_common.ros.managed_node import AUTOSTART
 from insideout_common.ros.params import ParamSpec
@@ -118,6 +119,15 @@ BASE_SPECS: List[ParamSpec] = [
               check=_check_template("user_emotion")),
     ParamSpec("emotion.timeout", 3.0,
               "An EmotionState older than this [s] counts as neutral (no face).", 0.0, 3600.0),
+    ParamSpec("rep155.follow_person", True,
+              "Condition a turn on the face that REP-155 candidate matches (humans/candidate_matches) "
+              "tie to the speaking voice, directly or through a person; else on the attended face. "
+              "Needs hri_msgs."),
+    ParamSpec("rep155.voice_id", ANONYMOUS_SPEAKER, "REP-155 id of the speaking voice (asr_node's "
+              "rep155_voice_id).", check=lambda value: None if is_valid_id(value) else
+              "must be letters, digits and underscores, not starting with a digit"),
+    ParamSpec("rep155.match_threshold", 0.5, "Candidate matches below this confidence are ignored "
+              "(ROS4HRI's default).", 0.0, 1.0),
     ParamSpec("memory.max_turns", 2,
               "Earlier turns (utterance and reply) put into the aggregator's prompt (0: no "
               "memory).", 0, 50),

@@ -9,11 +9,8 @@ import string
 from dataclasses import dataclass
 from typing import FrozenSet, Iterable, Optional, Tuple
 
-from insideout_common.rep155_expressions import EXPRESSION_OF_LABEL, LABEL_OF_EXPRESSION  # noqa: F401
-
-# The voice id asr_vosk and libhri-based applications use for a microphone without speaker
-# identification.
-ANONYMOUS_SPEAKER = "anonymous_speaker"
+from insideout_common.rep155_conventions import (  # noqa: F401 (re-exported for the nodes)
+    ANONYMOUS_SPEAKER, EXPRESSION_OF_LABEL, LABEL_OF_EXPRESSION, is_valid_id)
 
 
 def new_id_prefix(rng: Optional[random.Random] = None) -> str:
@@ -26,13 +23,6 @@ def new_id_prefix(rng: Optional[random.Random] = None) -> str:
 
 def face_id(prefix: str, track_id: int) -> str:
     return f"{prefix}{track_id}"
-
-
-def is_valid_id(value: str) -> bool:
-    """True when `value` can be one token of a ROS 2 topic name (letters, digits, underscores,
-    not starting with a digit)."""
-    return bool(value) and not value[0].isdigit() and all(c.isalnum() or c == "_" for c in value) \
-        and value.isascii()
 
 
 def normalized_roi(x: float, y: float, width: float, height: float,

@@ -1,6 +1,5 @@
-"""Our eight labels and the expression names of REP-155's hri_msgs/Expression, both ways.
-
-Shared by fer_node (which publishes expressions) and dialogue_node (which reads another face's).
+"""REP-155 (ROS4HRI) conventions shared by the perception and dialogue nodes: our eight labels
+and the expression names of hri_msgs/Expression both ways, the id syntax, the anonymous voice.
 """
 
 from typing import Dict
@@ -24,3 +23,14 @@ LABEL_OF_EXPRESSION: Dict[str, str] = {
     "furious": "anger", "annoyed": "anger", "horrified": "fear", "amazed": "surprise",
     "despaired": "sadness", "disappointed": "sadness",
 }
+
+# The voice id ROS4HRI's asr_vosk and libhri-based applications use for a microphone without
+# speaker identification.
+ANONYMOUS_SPEAKER = "anonymous_speaker"
+
+
+def is_valid_id(value: str) -> bool:
+    """True when `value` can be one token of a ROS 2 topic name (ASCII letters, digits and
+    underscores, not starting with a digit), as a REP-155 id in /humans/<kind>/<id>/ must."""
+    return bool(value) and value.isascii() and not value[0].isdigit() and \
+        all(c.isalnum() or c == "_" for c in value)

@@ -36,6 +36,8 @@ def test_confidence_zero_withdraws_and_forget_drops_an_id():
     matches.add("p", PERSON, "f", FACE, 1.0)
     matches.forget(FACE, "f")
     assert matches.face_of_voice("v") is None
+    matches.add("v", VOICE, "p", PERSON, 0.0)
+    assert matches.size == 0  # nothing left behind
 
 
 @pytest.mark.parametrize("args, problem", [
@@ -43,6 +45,8 @@ def test_confidence_zero_withdraws_and_forget_drops_an_id():
     (("", VOICE, "f", FACE, 0.5), "two different ids"),
     (("v", 9, "f", FACE, 0.5), "unknown id type 9"),
     (("v", VOICE, "f", FACE, 1.5), "outside [0, 1]"),
+    (("v", VOICE, "a/b", FACE, 0.9), "'a/b' cannot name a topic"),
+    (("v", VOICE, "1abc", FACE, 0.9), "'1abc' cannot name a topic"),
 ])
 def test_bad_matches_are_refused_with_a_reason(args, problem):
     matches = CandidateMatches()
@@ -56,4 +60,5 @@ def test_an_expression_becomes_a_reading():
     assert reading_of_expression("furious", 1.0, 0.0).dominant_label == "anger"
     assert reading_of_expression("neutral", 0.6, 0.0).scores == {"neutral": 0.6}
     assert reading_of_expression("happy", 0.0, 0.0).confidence == 1.0  # none given
+    assert reading_of_expression("happy", float("nan"), 0.0).confidence == 1.0
     assert reading_of_expression("bored", 0.9, 0.0) is None

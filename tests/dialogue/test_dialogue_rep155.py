@@ -5,11 +5,13 @@ import time
 
 import pytest
 from builtin_interfaces.msg import Time
-from hri_msgs.msg import Expression, IdsMatch
+from hri_msgs.msg import Expression, IdsList, IdsMatch
+from lifecycle_msgs.msg import Transition
 
 from insideout_common.ros.qos import HRI_STREAM
 from insideout_msgs.msg import Transcript
 from support.fake_openai_server import FakeOpenAIServer
+from support.lifecycle_client import Lifecycle
 from support.ros_harness import wait_until
 
 from dialogue.dialogue_test_support import DialogueIO, face, params_for
@@ -39,6 +41,7 @@ class Scene:
         self.ros, self.io = ros, io
         self.matches = ros.publisher(IdsMatch, "/humans/candidate_matches", HRI_STREAM)
         self.expressions = ros.publisher(Expression, "/humans/faces/fother_2/expression", HRI_STREAM)
+        self.faces = ros.publisher(IdsList, "/humans/faces/tracked", HRI_STREAM)
 
     def speak(self, text, utterance_id):
         now = time.time()
@@ -79,8 +82,8 @@ def test_the_turn_follows_the_face_matched_to_the_voice(spawn_node, ros, fake_ll
     # Voice -> person (voice identification) and person -> face (face recognition): the other face.
     scene.matches.publish(match(VOICE, IdsMatch.VOICE, "p1", IdsMatch.PERSON, 0.9))
     scene.matches.publish(match("p1", IdsMatch.PERSON, "fother_2", IdsMatch.FACE, 0.8))
-    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fother_2/expression") == 1, 10), \
-        node.output()
+    # Connected end to end (not only discovered): expressions are not kept for late subscribers.
+    assert wait_until(lambda: scene.expressions.get_subscription_count() == 1, 10), node.output()
     turn = scene.speak("I lost my keys.", 2)
     assert turn is not None and turn.success, node.output()
     assert turn.emotion.dominant_label == "sadness" and turn.emotion.face_id == "fother_2", turn.emotion
@@ -88,19 +91,34 @@ def test_the_turn_follows_the_face_matched_to_the_voice(spawn_node, ros, fake_ll
         "ROS4HRI face fother_2 (voice anonymous_speaker via person p1, 0.72): during the utterance"), \
         turn.emotion_source
 
-    # The person-face link is withdrawn and a speaker localiser ties the voice to the attended face.
-    scene.matches.publish(match("p1", IdsMatch.PERSON, "fother_2", IdsMatch.FACE, 0.0))
+    # The other face leaves the detector's tracked list: its matches go (few publishers withdraw
+    # them), and a speaker localiser ties the voice to the attended face.
+    assert wait_until(lambda: scene.faces.get_subscription_count() == 1, 10), node.output()
+    scene.faces.publish(IdsList(ids=["fattn_1", "fother_2"]))
+    scene.faces.publish(IdsList(ids=["fattn_1"]))
+    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fother_2/expression") == 0, 10), \
+        node.output()
     scene.matches.publish(match("fattn_1", IdsMatch.FACE, VOICE, IdsMatch.VOICE, 0.7))
-    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fother_2/expression") == 0, 10)
+    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 1, 10)
     turn = scene.speak("Found them!", 3)
     assert turn.emotion.dominant_label == "happiness" and turn.emotion.face_id == "fattn_1"
     assert turn.emotion_source.startswith("ROS4HRI face fattn_1 (voice anonymous_speaker, 0.70): during"), \
         turn.emotion_source
 
-    # A bad match is dropped with a warning; the node goes on.
+    # Bad matches are dropped with a warning; the node goes on.
     scene.matches.publish(match(VOICE, IdsMatch.VOICE, VOICE, IdsMatch.VOICE, 0.9))
     assert node.wait_for_output("candidate match ignored: a match needs two different ids", 10)
-    assert node.running()
+    scene.matches.publish(match(VOICE, IdsMatch.VOICE, "9/lives", IdsMatch.FACE, 0.9))
+    turn = scene.speak("Still there?", 4)
+    assert turn is not None and turn.emotion.face_id == "fattn_1" and node.running(), node.output()
+
+    # Paused and active again: the match held is followed again (matches are not repeated).
+    lifecycle = Lifecycle(ros, "dialogue_node")
+    assert lifecycle.wait_for_services(10.0)
+    assert lifecycle.transition(Transition.TRANSITION_DEACTIVATE)
+    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 0, 10)
+    assert lifecycle.transition(Transition.TRANSITION_ACTIVATE)
+    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 1, 10)
 
 
 def test_with_follow_person_off_the_attended_face_counts(spawn_node, ros, fake_llm):

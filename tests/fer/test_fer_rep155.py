@@ -80,6 +80,12 @@ def test_two_faces_come_and_go_as_rep155_ids_with_their_roi_and_expression(ros, 
     assert stream(camera, grace_only(), clock,
                   lambda: (m := latest(emotions)) is not None and m.face_id == other), node.output()
 
+    # Another node publishing the tracked list (a REP-155 face detector) gets a warning.
+    ros.publisher(IdsList, "/humans/faces/tracked")
+    assert stream(camera, grace_only(), clock,
+                  lambda: "another node also publishes humans/faces/tracked" in node.output(), timeout=15), \
+        node.output()
+
     # No frames at all: after the timeout the list is empty and no per-face topic is left.
     assert tracked.wait_for(lambda m: list(m.ids) == [], 10) is not None, node.output()
     assert wait_until(lambda: not [name for name, _ in ros.node.get_topic_names_and_types()
@@ -139,14 +145,14 @@ def test_ros4hri_face_images_drive_fer_node_with_the_detectors_ids(ros, spawn_no
 
     tracked = ros.publisher(IdsList, "/humans/faces/tracked")
     rois = {face: ros.publisher(NormalizedRegionOfInterest2D, f"/humans/faces/{face}/roi")
-            for face in ("hriface1", "hriface2")}
-    crops = {face: ros.publisher(Image, f"/humans/faces/{face}/cropped") for face in ("hriface1", "hriface2")}
+            for face in ("hriface2", "hriface1")}
+    crops = {face: ros.publisher(Image, f"/humans/faces/{face}/cropped") for face in ("hriface2", "hriface1")}
     emotions = ros.collect(EmotionState, "/insideout/emotion")
     node = spawn_node("insideout_perception", "fer_node", params={"face_source": "ros4hri"})
     assert node.wait_for_output("listening on", 60), node.output()
     expressions = {face: ros.collect(Expression, f"/humans/faces/{face}/expression") for face in rois}
-    pictures = {"hriface1": face_crop_128(astronaut_bgr()), "hriface2": face_crop_128(grace_hopper_bgr())}
-    regions = {"hriface1": (0.1, 0.1, 0.5, 0.6), "hriface2": (0.6, 0.2, 0.8, 0.45)}  # 1 is larger
+    pictures = {"hriface2": face_crop_128(astronaut_bgr()), "hriface1": face_crop_128(grace_hopper_bgr())}
+    regions = {"hriface2": (0.1, 0.1, 0.5, 0.6), "hriface1": (0.6, 0.2, 0.8, 0.45)}  # 2 is larger
     clock = StampClock()
 
     def detector_frame(ids):
@@ -172,19 +178,37 @@ def test_ros4hri_face_images_drive_fer_node_with_the_detectors_ids(ros, spawn_no
             time.sleep(0.1)
         return until()
 
-    assert run(["hriface1", "hriface2"], attending("hriface1")), (emotions.snapshot()[-2:], node.output())
+    # Ids that cannot name a topic are dropped with a warning (a subscription to them would throw).
+    assert ros.wait_for_subscribers(tracked), node.output()
+    tracked.publish(IdsList(ids=["9bad", "a/b"]))
+    assert node.wait_for_output("ignored face ids that cannot name a topic", 10), node.output()
+
+    assert run(["hriface2", "hriface1"], attending("hriface2")), (emotions.snapshot()[-2:], node.output())
     state = latest(emotions)
     assert state.dominant_label == "happiness" and state.track_id > 0, state
     assert (state.face_roi.width, state.face_roi.height) == (0, 0)  # the region is the detector's topic
-    assert run(["hriface1", "hriface2"], lambda: expressions["hriface1"].snapshot()), node.output()
-    assert latest(expressions["hriface1"]).expression == Expression.HAPPY
+    assert run(["hriface2", "hriface1"], lambda: expressions["hriface2"].snapshot()), node.output()
+    assert latest(expressions["hriface2"]).expression == Expression.HAPPY
     assert ros.node.count_publishers("/humans/faces/tracked") == 1  # the detector's only
-    assert ros.node.count_publishers("/humans/faces/hriface1/roi") == 1  # ditto
+    assert ros.node.count_publishers("/humans/faces/hriface2/roi") == 1  # ditto
     first_track = state.track_id
 
     # The attended face leaves the detector's list: attention goes to the other one, a new track.
-    assert run(["hriface2"], attending("hriface2")), (emotions.snapshot()[-2:], node.output())
+    assert run(["hriface1"], attending("hriface1")), (emotions.snapshot()[-2:], node.output())
     assert latest(emotions).track_id != first_track
-    assert run(["hriface2"], lambda: expressions["hriface2"].snapshot()), node.output()
-    assert wait_until(lambda: ros.node.count_publishers("/humans/faces/hriface1/expression") == 0, 10)
+    assert run(["hriface1"], lambda: expressions["hriface1"].snapshot()), node.output()
+    assert wait_until(lambda: ros.node.count_publishers("/humans/faces/hriface2/expression") == 0, 10)
+
+    # Paused and active again, it attends afresh to what the detector tracks.
+    from lifecycle_msgs.msg import Transition
+
+    from support.lifecycle_client import Lifecycle
+
+    lifecycle = Lifecycle(ros, "fer_node")
+    assert lifecycle.wait_for_services(10.0)
+    assert lifecycle.transition(Transition.TRANSITION_DEACTIVATE)
+    count = len(emotions.snapshot())
+    assert lifecycle.transition(Transition.TRANSITION_ACTIVATE)
+    assert run(["hriface1"], lambda: any(m.face_id == "hriface1" for m in emotions.snapshot()[count:])), \
+        node.output()
     assert node.running()

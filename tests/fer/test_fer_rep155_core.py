@@ -94,23 +94,22 @@ def test_ros4hri_attention_keeps_the_attended_face_while_it_is_tracked():
     from insideout_perception.core.ros4hri_faces import Ros4hriAttention
 
     attention = Ros4hriAttention("largest")
-    assert attention.update_tracked(["b", "a"]) == "a"  # no regions yet: the first id
-    attention.update_region("b", (0.0, 0.0, 0.6, 0.6))
-    assert attention.attended == "a"  # kept while tracked, even when someone larger is there
-    number_a = attention.number("a")
-    assert attention.update_tracked(["b", "c"]) == "b"
-    assert attention.number("b") not in (0, number_a) and attention.number("b") == attention.number("b")
-    attention.update_region("c", (0.4, 0.4, 0.6, 0.6))
+    assert attention.update_tracked(["b", "a"]) is None  # no regions yet: no choice
+    attention.update_region("a", (0.0, 0.0, 0.2, 0.2))
+    assert attention.attended is None  # b's region is still unknown
+    assert attention.update_region("b", (0.0, 0.0, 0.6, 0.6)) == "b"  # the larger
+    attention.update_region("a", (0.0, 0.0, 0.9, 0.9))
+    assert attention.attended == "b"  # kept while tracked, even when someone larger is there
+    number_b = attention.number("b")
+    assert attention.update_tracked(["a", "c"]) is None  # b left; c's region unknown yet
+    assert attention.update_region("c", (0.4, 0.4, 0.6, 0.6)) == "a"
+    assert attention.number("a") not in (0, number_b) and attention.number("a") == attention.number("a")
     assert attention.update_tracked(["c"]) == "c"
     assert attention.update_tracked([]) is None
     attention.update_region("x", (0.0, 0.0, 1.0, 1.0))  # not tracked: ignored
     assert attention.attended is None
 
     central = Ros4hriAttention("central")
-    central.update_region("a", (0.0, 0.0, 0.1, 0.1))
     central.update_tracked(["a", "b"])
-    central.update_region("a", (0.0, 0.0, 0.1, 0.1))
-    central.update_region("b", (0.45, 0.45, 0.55, 0.55))
-    assert central.attended == "a"  # chosen first (no regions yet), then kept while tracked
-    central.update_tracked(["b", "c"])
-    assert central.attended == "b"
+    central.update_region("a", (0.0, 0.0, 0.3, 0.3))
+    assert central.update_region("b", (0.45, 0.45, 0.55, 0.55)) == "b"  # the most central

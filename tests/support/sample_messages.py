@@ -78,8 +78,10 @@ def hri_ids_match():
 
 
 def hri_live_speech():
-    return LiveSpeech(header=header("microphone"), incremental="", final="hello robot", confidence=0.875,
-                      locale="en_US")
+    msg = LiveSpeech(header=header("microphone"), incremental="", final="hello robot", confidence=0.875)
+    # hri_msgs 2.2+ (and our stand-in) call it locale; a distro's older package, language.
+    setattr(msg, "locale" if hasattr(msg, "locale") else "language", "en_US")
+    return msg
 
 
 def hri_roi():

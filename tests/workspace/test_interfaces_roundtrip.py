@@ -48,8 +48,10 @@ def test_hri_msgs_match_the_ros4hri_field_lists():
     assert list(IdsList.get_fields_and_field_types().items()) == [header, ("ids", "sequence<string>")]
     assert list(IdsMatch.get_fields_and_field_types().items()) == [
         ("id1", "string"), ("id1_type", "int8"), ("id2", "string"), ("id2_type", "int8"), ("confidence", "float")]
-    assert list(LiveSpeech.get_fields_and_field_types().items()) == [
-        header, ("incremental", "string"), ("final", "string"), ("confidence", "double"), ("locale", "string")]
+    # hri_msgs 2.2 renamed language to locale; the stand-in follows 2.2+, a distro may be older.
+    assert list(LiveSpeech.get_fields_and_field_types().items()) in (
+        [header, ("incremental", "string"), ("final", "string"), ("confidence", "double"), ("locale", "string")],
+        [header, ("incremental", "string"), ("final", "string"), ("confidence", "double"), ("language", "string")])
     assert list(NormalizedRegionOfInterest2D.get_fields_and_field_types().items()) == [
         header, ("xmin", "float"), ("ymin", "float"), ("xmax", "float"), ("ymax", "float"), ("c", "float")]
     assert (IdsMatch.PERSON, IdsMatch.FACE, IdsMatch.VOICE) == (1, 2, 4)

@@ -2,7 +2,7 @@
 and the expression names of hri_msgs/Expression both ways, the id syntax, the anonymous voice.
 """
 
-from typing import Dict
+from typing import Dict, FrozenSet, Iterable, Tuple
 
 # Our canonical label -> hri_msgs/Expression constant. REP-155 has no "contempt"; its one-sided
 # sneer reads as scepticism in conversation, the closest listed expression.
@@ -34,3 +34,26 @@ def is_valid_id(value: str) -> bool:
     underscores, not starting with a digit), as a REP-155 id in /humans/<kind>/<id>/ must."""
     return bool(value) and value.isascii() and not value[0].isdigit() and \
         all(c.isalnum() or c == "_" for c in value)
+
+
+def id_problem(value: str):
+    """For a parameter check: None when `value` is a valid REP-155 id, else what is wrong."""
+    return None if is_valid_id(value) else "must be letters, digits and underscores, not starting with a digit"
+
+
+class TrackedIds:
+    """The set of ids published on a `/tracked` topic; says which per-id topics to open and close."""
+
+    def __init__(self):
+        self._ids: FrozenSet[str] = frozenset()
+
+    @property
+    def ids(self) -> FrozenSet[str]:
+        return self._ids
+
+    def update(self, ids: Iterable[str]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+        """The new tracked set; returns (appeared, gone), each sorted."""
+        current = frozenset(ids)
+        appeared, gone = tuple(sorted(current - self._ids)), tuple(sorted(self._ids - current))
+        self._ids = current
+        return appeared, gone

@@ -36,7 +36,3 @@ def humans_voice_topic(voice_id: str, leaf: str) -> str:
     """/humans/voices/<voice_id>/<leaf>, e.g. leaf "speech", "is_speaking"."""
     return f"humans/voices/{voice_id}/{leaf}"
 
-
-def humans_person_topic(person_id: str, leaf: str) -> str:
-    """/humans/persons/<person_id>/<leaf>, e.g. leaf "face_id", "voice_id"."""
-    return f"humans/persons/{person_id}/{leaf}"

@@ -8,10 +8,11 @@ voice -> person), the likelihood of a path being the product of its links, as RO
 person manager scores them. Links below the threshold are ignored.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-from insideout_common.rep155_conventions import LABEL_OF_EXPRESSION
+from insideout_common.rep155_conventions import LABEL_OF_EXPRESSION, is_valid_id
 
 from insideout_dialogue.core.emotion_weights import EmotionReading
 
@@ -39,12 +40,14 @@ class CandidateMatches:
             return "a match needs two different ids"
         if type1 not in (PERSON, FACE, BODY, VOICE) or type2 not in (PERSON, FACE, BODY, VOICE):
             return f"unknown id type {type1 if type1 not in (PERSON, FACE, BODY, VOICE) else type2}"
+        bad = [value for value in (id1, id2) if not is_valid_id(value)]
+        if bad:
+            return f"id {bad[0]!r} cannot name a topic (letters, digits, underscores; not a digit first)"
         if not 0.0 <= confidence <= 1.0:
             return f"confidence {confidence} is outside [0, 1]"
         a, b = (type1, id1), (type2, id2)
         if confidence == 0.0:
-            self._links.get(a, {}).pop(b, None)
-            self._links.get(b, {}).pop(a, None)
+            self._unlink(a, b)
         else:
             self._links.setdefault(a, {})[b] = confidence
             self._links.setdefault(b, {})[a] = confidence
@@ -52,8 +55,21 @@ class CandidateMatches:
 
     def forget(self, id_type: int, id_: str) -> None:
         """An id is no longer tracked: drop its links."""
-        for other in self._links.pop((id_type, id_), {}):
-            self._links.get(other, {}).pop((id_type, id_), None)
+        for other in list(self._links.get((id_type, id_), {})):
+            self._unlink((id_type, id_), other)
+
+    def _unlink(self, a: Node, b: Node) -> None:
+        for one, other in ((a, b), (b, a)):
+            links = self._links.get(one)
+            if links is not None:
+                links.pop(other, None)
+                if not links:
+                    del self._links[one]
+
+    @property
+    def size(self) -> int:
+        """Ids with at least one link."""
+        return len(self._links)
 
     def face_of_voice(self, voice_id: str) -> Optional[FaceMatch]:
         """The most likely face of `voice_id`, directly or through one person; None when no path
@@ -85,7 +101,9 @@ def reading_of_expression(expression: str, confidence: float, received_at: float
     label = LABEL_OF_EXPRESSION.get(expression)
     if label is None:
         return None
-    confidence = min(max(float(confidence), 0.0), 1.0) or 1.0  # 0: the publisher gave none
+    confidence = float(confidence)
+    confidence = min(max(confidence, 0.0), 1.0) if math.isfinite(confidence) else 0.0
+    confidence = confidence or 1.0  # 0: the publisher gave none
     scores = {label: confidence}
     if label != "neutral":
         scores["neutral"] = 1.0 - confidence

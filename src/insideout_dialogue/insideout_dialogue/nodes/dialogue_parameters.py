@@ -5,7 +5,7 @@ import re
 from typing import Dict, List, Sequence
 
 from insideout_common.emotions import LABELS
-from insideout_common.rep155_conventions import ANONYMOUS_SPEAKER, is_valid_id
+from insideout_common.rep155_conventions import ANONYMOUS_SPEAKER, id_problem
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
 from insideout_common.ros.managed_node import AUTOSTART
 from insideout_common.ros.params import ParamSpec
@@ -124,8 +124,7 @@ BASE_SPECS: List[ParamSpec] = [
               "tie to the speaking voice, directly or through a person; else on the attended face. "
               "Needs hri_msgs."),
     ParamSpec("rep155.voice_id", ANONYMOUS_SPEAKER, "REP-155 id of the speaking voice (asr_node's "
-              "rep155_voice_id).", check=lambda value: None if is_valid_id(value) else
-              "must be letters, digits and underscores, not starting with a digit"),
+              "rep155_voice_id).", check=id_problem),
     ParamSpec("rep155.match_threshold", 0.5, "Candidate matches below this confidence are ignored "
               "(ROS4HRI's default).", 0.0, 1.0),
     ParamSpec("memory.max_turns", 2,

@@ -12,12 +12,13 @@ import time
 from typing import Optional, Tuple
 
 from insideout_common import topic_names
+from insideout_common.rep155_conventions import TrackedIds
 from insideout_common.ros.qos import HRI_STREAM, RELIABLE_EVENTS
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp
 from insideout_msgs.msg import EmotionState
 
 from insideout_dialogue.core.emotion_weights import EmotionReading, effective_emotion, emotion_problem
-from insideout_dialogue.core.person_matches import CandidateMatches, FaceMatch, reading_of_expression
+from insideout_dialogue.core.person_matches import FACE, CandidateMatches, FaceMatch, reading_of_expression
 from insideout_dialogue.core.turn_scheduler import TurnEmotion
 from insideout_dialogue.core.utterance_emotion import EmotionHistory
 from insideout_dialogue.nodes.dialogue_messages import emotion_used_msg, mean_emotion_msg, reading_from
@@ -37,6 +38,7 @@ class TurnEmotionSource:
         self._states = EmotionHistory()  # EmotionStates, tagged with their face_id
         self._expressions = EmotionHistory()  # the matched face's REP-155 expressions
         self._matches = CandidateMatches(params["rep155.match_threshold"])
+        self._faces = TrackedIds()  # REP-155 faces tracked by any detector
         self._matched: Optional[FaceMatch] = None
         self._expression_sub = self._group = None
 
@@ -51,9 +53,15 @@ class TurnEmotionSource:
         except ImportError as error:
             self._node.get_logger().warning(f"rep155.follow_person: hri_msgs is not installed ({error})")
             return
+        from hri_msgs.msg import IdsList
+
         self._group = callback_group
         self._node.input_subscription(IdsMatch, topic_names.HUMANS_CANDIDATE_MATCHES, self._on_match,
                                       HRI_STREAM, callback_group=callback_group)
+        self._node.input_subscription(IdsList, topic_names.HUMANS_FACES_TRACKED, self._on_faces_tracked,
+                                      HRI_STREAM, callback_group=callback_group)
+        if self._matched is not None:  # matches are not repeated: follow the one held while paused
+            self._follow_face(self._matched.face_id)
 
     def stop(self) -> None:
         self._follow_face(None)
@@ -77,8 +85,11 @@ class TurnEmotionSource:
     def _on_match(self, msg) -> None:
         problem = self._matches.add(msg.id1, msg.id1_type, msg.id2, msg.id2_type, msg.confidence)
         if problem:
-            self._log.warning(f"candidate match ignored: {problem}")
+            self._log.warning(f"candidate match ignored: {problem}", kind="candidate match")
             return
+        self._rematch()
+
+    def _rematch(self) -> None:
         match = self._matches.face_of_voice(self._voice_id)
         if (match and match.face_id) != (self._matched and self._matched.face_id):
             self._node.get_logger().info(
@@ -86,6 +97,14 @@ class TurnEmotionSource:
                 f"voice {self._voice_id} no longer matched to a face")
             self._follow_face(match.face_id if match else None)
         self._matched = match
+
+    def _on_faces_tracked(self, msg) -> None:
+        """Faces that left the tracked list lose their matches (few publishers withdraw them)."""
+        _, gone = self._faces.update(msg.ids)
+        for face_id in gone:
+            self._matches.forget(FACE, face_id)
+        if gone:
+            self._rematch()
 
     def _follow_face(self, face_id: Optional[str]) -> None:
         if self._expression_sub is not None:
@@ -103,7 +122,7 @@ class TurnEmotionSource:
         reading = reading_of_expression(msg.expression, msg.confidence, time.monotonic())
         if reading is None:
             self._log.warning(f"expression {msg.expression!r} of face {face_id} has no counterpart "
-                              "among our labels: ignored")
+                              "among our labels: ignored", kind="unknown expression")
             return
         with self._lock:
             self._expressions.add(seconds_from_stamp(msg.header.stamp) or now_seconds(self._node), reading,

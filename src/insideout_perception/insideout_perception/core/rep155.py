@@ -7,10 +7,10 @@ Pure Python: the nodes turn these values into hri_msgs messages.
 import random
 import string
 from dataclasses import dataclass
-from typing import FrozenSet, Iterable, Optional, Tuple
+from typing import Optional, Tuple
 
 from insideout_common.rep155_conventions import (  # noqa: F401 (re-exported for the nodes)
-    ANONYMOUS_SPEAKER, EXPRESSION_OF_LABEL, LABEL_OF_EXPRESSION, is_valid_id)
+    ANONYMOUS_SPEAKER, EXPRESSION_OF_LABEL, LABEL_OF_EXPRESSION, TrackedIds, id_problem, is_valid_id)
 
 
 def new_id_prefix(rng: Optional[random.Random] = None) -> str:
@@ -46,24 +46,6 @@ def expression_of(dominant_label: str, confidence: float, valence: float, arousa
     """The hri_msgs/Expression values of a smoothed emotion."""
     return ExpressionValue(EXPRESSION_OF_LABEL[dominant_label], float(valence), float(arousal),
                            float(min(max(confidence, 0.0), 1.0)))
-
-
-class TrackedIds:
-    """The set of ids published on a `/tracked` topic; says which per-id topics to open and close."""
-
-    def __init__(self):
-        self._ids: FrozenSet[str] = frozenset()
-
-    @property
-    def ids(self) -> FrozenSet[str]:
-        return self._ids
-
-    def update(self, ids: Iterable[str]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
-        """The new tracked set; returns (appeared, gone), each sorted."""
-        current = frozenset(ids)
-        appeared, gone = tuple(sorted(current - self._ids)), tuple(sorted(self._ids - current))
-        self._ids = current
-        return appeared, gone
 
 
 def locale_of(language: str) -> str:

@@ -49,7 +49,7 @@ class Ros4hriAttention:
         return self.attended
 
     def update_region(self, face_id: str, region: Region) -> Optional[str]:
-        """A face's latest region; returns the attended id (a first choice may wait for regions)."""
+        """A face's latest region; returns the attended id (a first choice waits for regions)."""
         if face_id in self._tracked:
             self._regions[face_id] = region
             if self.attended is None:
@@ -57,11 +57,11 @@ class Ros4hriAttention:
         return self.attended
 
     def _choose(self) -> Optional[str]:
-        if not self._tracked:
-            return None
+        """By the policy once every tracked face has a region (the detector publishes each face's
+        /roi with the frame it tracked it in); until then no face is attended."""
         known = [face for face in self._tracked if face in self._regions]
-        if not known:
-            return self._tracked[0]
+        if not self._tracked or len(known) < len(self._tracked):
+            return None
         if self.policy == "largest":
             return max(known, key=lambda face: _area(self._regions[face]))
         return min(known, key=lambda face: _distance_from_centre(self._regions[face]))

@@ -92,9 +92,7 @@ PARAMETERS = [
               "humans/voices/tracked, humans/voices/<id>/speech (LiveSpeech) and /is_speaking. Needs "
               "hri_msgs; off with a warning when it is not installed."),
     ParamSpec("rep155_voice_id", rep155.ANONYMOUS_SPEAKER, "REP-155 id of the voice (ROS4HRI's name for a "
-              "microphone without speaker identification by default).",
-              check=lambda value: None if rep155.is_valid_id(value) else
-              "must be letters, digits and underscores, not starting with a digit"),
+              "microphone without speaker identification by default).", check=rep155.id_problem),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
@@ -260,8 +258,9 @@ class AsrNode(ManagedNode, RecognitionListener):
     # -- the recogniser's listener --------------------------------------------------------------
     def on_user_speaking(self, speaking: bool) -> None:
         self.user_speaking_pub.publish(Bool(data=speaking))
-        if self._voice is not None:
-            self._voice.speaking(speaking)
+        voice = self._voice  # read once: release() may clear it meanwhile
+        if voice is not None:
+            voice.speaking(speaking)
 
     def on_transcript(self, result: TranscriptResult) -> None:
         msg = Transcript(utterance_id=result.utterance_id, text=result.text, is_final=result.is_final,
@@ -272,8 +271,9 @@ class AsrNode(ManagedNode, RecognitionListener):
             msg.utterance_start = stamp_from_seconds(result.start_time)
             msg.utterance_end = stamp_from_seconds(result.end_time)
         self.transcript_pub.publish(msg)
-        if self._voice is not None:
-            self._voice.speech(msg.header.stamp, msg.text, msg.is_final, msg.confidence)
+        voice = self._voice  # read once: release() may clear it meanwhile
+        if voice is not None:
+            voice.speech(msg.header.stamp, msg.text, msg.is_final, msg.confidence)
 
     def on_info(self, message: str) -> None:
         self.get_logger().info(message)

@@ -83,7 +83,7 @@ class CameraSubscription:
             self._retiring = None
 
 
-def frame_input(node, params, on_frame: Callable[[object, int], None]):
+def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Callable[[str], None]):
     """fer_node's frame source for its parameters: the camera, or ROS4HRI per-face images."""
     if params["face_source"] == "ros4hri":
         try:
@@ -91,7 +91,8 @@ def frame_input(node, params, on_frame: Callable[[object, int], None]):
         except ImportError as error:
             raise InvalidParameters(f"fer_node: face_source ros4hri needs hri_msgs ({error})") from None
         return Ros4hriFaceInput(node, params["ros4hri_face_image"], params["attention"], on_frame,
-                                lambda face: node.get_logger().info(f"attending to ROS4HRI face {face}"))
+                                lambda face: node.get_logger().info(f"attending to ROS4HRI face {face}"),
+                                warn)
     topic, frame_type = params["image_topic"], Image
     if params["image_transport"] == "compressed":
         topic, frame_type = topic.rstrip("/") + "/compressed", CompressedImage

@@ -116,7 +116,9 @@ class FerNode(ManagedNode):
         self._warnings = ThrottledLog(self.get_logger())
         self._decoder = FrameDecoder(p["max_image_pixels"])
         self._ros4hri_faces = p["face_source"] == "ros4hri"
-        self._camera = frame_input(self, p, self._on_frame)
+        self._camera = frame_input(self, p, self._on_frame,
+                                   lambda message: self._warnings.warning(message, kind="ros4hri face ids"))
+        self._face_id_of = _face_ids(p, self._camera)
         self._frame_type = self._camera.frame_type
         self._pipeline = None
         self._worker = None
@@ -142,7 +144,8 @@ class FerNode(ManagedNode):
         self._stopping = False
         self._stats = FrameStats()
         self._last_emotion = None
-        self._rep155 = self._rep155_output()
+        self._rep155 = _rep155_output(self, self.params["rep155"], self._face_id_of, self._ros4hri_faces)
+        self.configured_timer(5.0, self._check_other_face_detectors)
         self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
         self._worker.start()
         self.configured_timer(0.1, self._check_face_loss)
@@ -151,6 +154,8 @@ class FerNode(ManagedNode):
             self.configured_timer(RELIABILITY_CHECK_PERIOD, self._follow_camera_reliability)
 
     def activate_node(self) -> None:
+        if self._rep155 is not None:
+            self._rep155.resume()
         self._camera.open()
         self.get_logger().info(
             f"listening on {self._camera.topic} ({self._frame_type.__name__}, {self._camera.reliability}, "
@@ -164,7 +169,7 @@ class FerNode(ManagedNode):
             self._pending = None
         if self._rep155 is not None:
             with self._pipeline_lock:
-                self._rep155.clear()
+                self._rep155.pause()
 
     def release(self) -> None:
         if self._worker is not None:
@@ -196,18 +201,12 @@ class FerNode(ManagedNode):
             FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
             EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]))
 
-    def _rep155_output(self):
-        if not self.params["rep155"]:
-            return None
-        try:
-            from insideout_perception.nodes.rep155_faces import Rep155FacePublisher
-        except ImportError as error:
-            self.get_logger().warning(f"rep155: hri_msgs is not installed ({error}): no REP-155 topics")
-            return None
-        if self._ros4hri_faces:  # the detector's ids; it publishes the list and the regions
-            return Rep155FacePublisher(self, self._camera.face_id, owns_tracking=False)
-        prefix = rep155.new_id_prefix()
-        return Rep155FacePublisher(self, lambda track_id: rep155.face_id(prefix, track_id))
+    def _check_other_face_detectors(self) -> None:
+        if self._rep155 is not None and self._rep155.others_publishing_tracked():
+            self._warnings.warning(
+                "another node also publishes humans/faces/tracked (a REP-155 face detector?): the two "
+                "lists overwrite each other; set face_source: ros4hri to use its faces, or rep155: false",
+                kind="other face detector")
 
     # --- ROS side -----------------------------------------------------------------------------
     def _follow_camera_reliability(self) -> None:
@@ -298,7 +297,7 @@ class FerNode(ManagedNode):
             frame_stamp=header.stamp if result is not None and result.box is not None else None,
             box=result.held_box if result is not None else None,
             raw_scores=result.held_raw_scores if result is not None else None,
-            face_id=self._rep155.face_id(emotion.track_id) if self._rep155 is not None else "")
+            face_id=self._face_id_of(emotion.track_id) if emotion.track_id else "")
 
     def _check_face_loss(self) -> None:
         """Frames stopped arriving while a face was tracked: report the loss after the timeout.
@@ -342,6 +341,27 @@ class FerNode(ManagedNode):
         }
         healthy, message = self._stats.health(now, self._camera.topic)
         return (diagnostics.OK if healthy else diagnostics.WARN), message, values
+
+
+def _face_ids(p, frame_input):
+    """track id -> the face's REP-155 id: the detector's with face_source ros4hri, ours with
+    rep155, else none."""
+    if p["face_source"] == "ros4hri":
+        return frame_input.face_id
+    prefix = rep155.new_id_prefix()
+    return (lambda track_id: rep155.face_id(prefix, track_id)) if p["rep155"] else (lambda track_id: "")
+
+
+def _rep155_output(node, enabled: bool, face_id_of, ros4hri_faces: bool):
+    if not enabled:
+        return None
+    try:
+        from insideout_perception.nodes.rep155_faces import Rep155FacePublisher
+    except ImportError as error:
+        node.get_logger().warning(f"rep155: hri_msgs is not installed ({error}): no REP-155 topics")
+        return None
+    # With ROS4HRI faces the detector publishes the list and the regions.
+    return Rep155FacePublisher(node, face_id_of, owns_tracking=not ros4hri_faces)
 
 
 def _attended_expression(emotion):

@@ -31,6 +31,7 @@ class Rep155FacePublisher:
         self._tracked_pub = node.create_publisher(
             IdsList, topic_names.HUMANS_FACES_TRACKED, HRI_STREAM) if owns_tracking else None
         self._per_face: Dict[str, Tuple[object, object]] = {}  # face id -> (roi, expression) publishers
+        self._paused = False
 
     def face_id(self, track_id: int) -> str:
         return self._face_id_of(track_id) if track_id else ""
@@ -38,6 +39,8 @@ class Rep155FacePublisher:
     def publish_frame(self, header: Header, image_size: Tuple[int, int], result, expressions) -> None:
         """`result`: the core's FrameResult; `expressions`: {track id: core ExpressionValue} for the
         faces whose expression is known (the attended one)."""
+        if self._paused:
+            return  # a frame that was in flight when the node was paused
         track_ids = result.track_ids if self._owns_tracking else tuple(expressions)
         self._set_tracked(header, filter(None, (self.face_id(track_id) for track_id in track_ids)))
         width, height = image_size
@@ -59,6 +62,19 @@ class Rep155FacePublisher:
     def clear(self, header: Optional[Header] = None) -> None:
         """No face is tracked any more: an empty list, and every per-face topic goes."""
         self._set_tracked(header or Header(), ())
+
+    def pause(self) -> None:
+        """The node is paused: no face is tracked until `resume`."""
+        self.clear()
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+
+    def others_publishing_tracked(self) -> bool:
+        """True when another node (a REP-155 face detector) also publishes the tracked list."""
+        return self._tracked_pub is not None and \
+            self._node.count_publishers(self._tracked_pub.topic_name) > 1
 
     def close(self) -> None:
         self.clear()

@@ -13,6 +13,7 @@ from hri_msgs.msg import IdsList, NormalizedRegionOfInterest2D
 from sensor_msgs.msg import Image
 
 from insideout_common import topic_names
+from insideout_common.rep155_conventions import is_valid_id
 from insideout_common.ros.qos import HRI_STREAM
 
 from insideout_perception.core.ros4hri_faces import Ros4hriAttention
@@ -23,13 +24,15 @@ class Ros4hriFaceInput:
     frame_type = Image
 
     def __init__(self, node, image_leaf: str, policy: str, on_frame: Callable[[object, int], None],
-                 on_attention: Callable[[Optional[str]], None]):
+                 on_attention: Callable[[Optional[str]], None], warn: Callable[[str], None]):
         """`image_leaf`: "cropped" or "aligned"; `on_frame(msg, generation)` as for a camera;
-        `on_attention(face id or None)` when attention moves."""
+        `on_attention(face id or None)` when attention moves; `warn`: a throttled warning."""
         self._node = node
+        self._warn = warn
         self._image_leaf = image_leaf
         self._on_frame = on_frame
         self._on_attention = on_attention
+        self._policy = policy
         self.attention = Ros4hriAttention(policy)
         self._lock = threading.Lock()  # generation and attended face, read by the frame worker
         # For logs and diagnostics: the attended face's id replaces <id>.
@@ -50,6 +53,11 @@ class Ros4hriFaceInput:
                 self._node.destroy_subscription(subscription)
         self._tracked_sub = self._image_sub = None
         self._roi_subs.clear()
+        # Paused: forget the faces, so the next /tracked after activate attends afresh.
+        self.attention = Ros4hriAttention(self._policy)
+        with self._lock:
+            self.generation += 1
+            self._faces = {}
 
     def delivered(self, generation: int) -> None:
         pass
@@ -68,8 +76,12 @@ class Ros4hriFaceInput:
             return next((face for face, n in self._faces.values() if n == number), "")
 
     def _on_tracked(self, msg: IdsList) -> None:
+        ids = [face for face in msg.ids if is_valid_id(face)]
+        if len(ids) != len(msg.ids):
+            self._warn(f"ignored face ids that cannot name a topic in {list(msg.ids)} on "
+                       f"{topic_names.HUMANS_FACES_TRACKED}")
         previous = self.attention.attended
-        attended = self.attention.update_tracked(msg.ids)
+        attended = self.attention.update_tracked(ids)
         for face_id in set(self._roi_subs) - set(self.attention.tracked):
             self._node.destroy_subscription(self._roi_subs.pop(face_id))
         for face_id in set(self.attention.tracked) - set(self._roi_subs):

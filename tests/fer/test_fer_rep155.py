@@ -64,11 +64,10 @@ def test_two_faces_come_and_go_as_rep155_ids_with_their_roi_and_expression(ros, 
     assert 0.0 <= left.xmin < left.xmax < 0.5 < right.xmin < right.xmax <= 1.0, (left, right)
     assert 0.0 <= left.ymin < left.ymax <= 1.0 and 0.0 < left.c <= 1.0
     assert left.header.frame_id == "head_camera_optical_frame"
-    # Only the attended face is classified: the other one has a region, no expression topic.
-    assert ros.node.count_publishers(f"/humans/faces/{other}/expression") == 1
+    # The other face is classified too (rep155_all_faces), smoothed on its own.
     others = ros.collect(Expression, f"/humans/faces/{other}/expression")
-    stream(camera, two_people(), clock, lambda: False, timeout=1.0)  # frames go on (no face loss)
-    assert others.snapshot() == []
+    assert stream(camera, two_people(), clock, lambda: others.snapshot()), node.output()
+    assert latest(others).expression != Expression.HAPPY and 0.0 < latest(others).confidence <= 1.0
 
     # The astronaut leaves. Past face_loss_timeout her id goes, with its topics; Grace stays,
     # keeps her id and is attended now.
@@ -92,6 +91,20 @@ def test_two_faces_come_and_go_as_rep155_ids_with_their_roi_and_expression(ros, 
                                    if name.startswith("/humans/faces/f") and
                                    ros.node.count_publishers(name) > 0], 10)
     assert node.running()
+
+
+def test_with_rep155_all_faces_off_only_the_attended_face_is_classified(ros, spawn_node, cameras):  # noqa: F811
+    tracked = ros.collect(IdsList, "/humans/faces/tracked")
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, rep155_all_faces=False)
+    clock = StampClock()
+    assert stream(camera, two_people(), clock, lambda: (m := latest(tracked)) is not None and len(m.ids) == 2), \
+        node.output()
+    attended = emotions.wait_for(lambda m: m.face_id, 5).face_id
+    other = next(i for i in latest(tracked).ids if i != attended)
+    mine = ros.collect(Expression, f"/humans/faces/{attended}/expression")
+    others = ros.collect(Expression, f"/humans/faces/{other}/expression")
+    assert stream(camera, two_people(), clock, lambda: len(mine.snapshot()) >= 5), node.output()
+    assert others.snapshot() == [] and ros.node.count_publishers(f"/humans/faces/{other}/expression") == 1
 
 
 def test_with_rep155_off_nothing_changes(ros, spawn_node, cameras):  # noqa: F811

@@ -113,3 +113,31 @@ def test_ros4hri_attention_keeps_the_attended_face_while_it_is_tracked():
     central.update_tracked(["a", "b"])
     central.update_region("a", (0.0, 0.0, 0.3, 0.3))
     assert central.update_region("b", (0.45, 0.45, 0.55, 0.55)) == "b"  # the most central
+
+
+@pytest.mark.parametrize("classify_all", [True, False])
+def test_the_pipeline_classifies_every_face_in_view_when_asked(classify_all):
+    from insideout_perception.core.emotion_smoothing import EmotionSmoother
+    from insideout_perception.core.expression_classifier import load_classifier
+    from insideout_perception.core.expression_models import get_model_spec
+    from insideout_perception.core.face_detection import BlazeFaceDetector
+    from insideout_perception.core.fer_pipeline import FacialEmotionPipeline
+
+    from .test_fer_rep155 import two_people
+
+    classifier = load_classifier(get_model_spec("fer_mini_xception"), None, ["cpu"], 1)[0]
+    pipeline = FacialEmotionPipeline(BlazeFaceDetector("full_range"), classifier, FaceTracker("largest", 1.0),
+                                     EmotionSmoother(0.75, 1.0), classify_all=classify_all)
+    try:
+        for i in range(3):
+            result = pipeline.process(two_people(), 10.0 + i / 10)
+    finally:
+        pipeline.close()
+    assert result.emotion.face_detected and len(result.visible_faces) == 2
+    if not classify_all:
+        assert result.other_emotions == {}
+        return
+    (other_id, other), = result.other_emotions.items()
+    assert other_id != result.emotion.track_id and other.track_id == other_id
+    assert other.face_detected and other.window_frames == 3 and other.dominant_label
+    assert other.scores.sum() == pytest.approx(1.0)

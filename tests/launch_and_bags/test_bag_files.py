@@ -26,8 +26,9 @@ def write_sample_bag(path):
         stamp = m("builtin_interfaces/msg/Time", sec=1_700_000_000, nanosec=5)
         header = m("std_msgs/msg/Header", stamp=stamp, frame_id="camera")
         emotion = m("insideout_msgs/msg/EmotionState", header=header, face_detected=True,
-                    track_id=3, face_roi=m("sensor_msgs/msg/RegionOfInterest", x_offset=1,
-                                           y_offset=2, width=3, height=4, do_rectify=False),
+                    track_id=3, face_id="fabcd_3",
+                    face_roi=m("sensor_msgs/msg/RegionOfInterest", x_offset=1, y_offset=2, width=3,
+                               height=4, do_rectify=False),
                     labels=["anger", "happiness"], scores=np.array([0.25, 0.75], np.float32),
                     raw_scores=np.array([0.5, 0.5], np.float32), dominant_label="happiness",
                     confidence=0.75, valence=0.5, arousal=0.25, valence_arousal_predicted=False,

@@ -4,8 +4,8 @@ The ROS node only converts messages and publishes; everything it reports comes f
 """
 
 import time
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -29,15 +29,21 @@ class FrameResult:
     classification_seconds: float
     visible_faces: Tuple[AttendedFace, ...] = ()  # every face seen in this frame, with its track id
     track_ids: Tuple[int, ...] = ()  # every track alive after this frame (seen within face_loss_timeout)
+    # With classify_all: the smoothed emotion of every other face seen in this frame, by track id.
+    other_emotions: Dict[int, SmoothedEmotion] = field(default_factory=dict)
 
 
 class FacialEmotionPipeline:
     def __init__(self, detector: BlazeFaceDetector, classifier,  # ExpressionClassifier or EnsembleClassifier
-                 tracker: FaceTracker, smoother: EmotionSmoother):
+                 tracker: FaceTracker, smoother: EmotionSmoother, classify_all: bool = False):
+        """`classify_all`: also classify every other face in view, each smoothed on its own (for
+        per-face outputs such as REP-155's; one more model run per face per frame)."""
         self.detector = detector
         self.classifier = classifier
         self.tracker = tracker
         self.smoother = smoother
+        self.classify_all = classify_all
+        self._other_smoothers: Dict[int, EmotionSmoother] = {}
         self._last_box: Optional[FaceBox] = None
         self._last_raw = np.zeros(len(LABELS))
 
@@ -48,19 +54,38 @@ class FacialEmotionPipeline:
         faces = self.detector.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         detected = time.perf_counter()
         attended = self.tracker.update(faces, stamp, (width, height))
+        others = self._classify_others(bgr, stamp, attended)
         if attended is None:
             emotion = self.smoother.no_face(stamp)
             if not emotion.face_detected:
                 self._last_box, self._last_raw = None, np.zeros(len(LABELS))
             return FrameResult(emotion, None, np.zeros(len(LABELS)), self._last_box, self._last_raw,
-                               len(faces), detected - started, 0.0, self.tracker.visible, self.tracker.track_ids)
+                               len(faces), detected - started, time.perf_counter() - detected,
+                               self.tracker.visible, self.tracker.track_ids, others)
         result = self.classifier.classify_face(bgr, attended.box)
         classified = time.perf_counter()
         emotion = self.smoother.add(stamp, attended.track_id, result.scores, result.valence, result.arousal)
         self._last_box, self._last_raw = attended.box, result.scores
         return FrameResult(emotion, attended.box, result.scores, attended.box, result.scores,
                            len(faces), detected - started, classified - detected,
-                           self.tracker.visible, self.tracker.track_ids)
+                           self.tracker.visible, self.tracker.track_ids, others)
+
+    def _classify_others(self, bgr: np.ndarray, stamp: float, attended) -> Dict[int, SmoothedEmotion]:
+        if not self.classify_all:
+            return {}
+        alive = set(self.tracker.track_ids)
+        for track_id in [t for t in self._other_smoothers if t not in alive]:
+            del self._other_smoothers[track_id]  # its face is gone: never reused (ids are not)
+        emotions = {}
+        for face in self.tracker.visible:
+            if attended is not None and face.track_id == attended.track_id:
+                continue
+            smoother = self._other_smoothers.setdefault(
+                face.track_id, EmotionSmoother(self.smoother.window, self.smoother.face_loss_timeout))
+            result = self.classifier.classify_face(bgr, face.box)
+            emotions[face.track_id] = smoother.add(stamp, face.track_id, result.scores, result.valence,
+                                                   result.arousal)
+        return emotions
 
     def process_face_image(self, face_bgr: np.ndarray, stamp: float, track_id: int) -> FrameResult:
         """A face image another detector cut out (ROS4HRI's per-face crops): the whole image is the
@@ -77,6 +102,7 @@ class FacialEmotionPipeline:
     def face_lost(self, stamp: float) -> SmoothedEmotion:
         """No frames for a while (camera stopped): forget the face."""
         self.tracker.reset()
+        self._other_smoothers.clear()
         self._last_box, self._last_raw = None, np.zeros(len(LABELS))
         self.smoother.reset()
         return self.smoother.no_face(stamp)

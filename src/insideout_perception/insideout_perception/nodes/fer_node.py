@@ -99,8 +99,10 @@ PARAMETERS = [
     ParamSpec("ros4hri_face_image", "cropped", "With face_source ros4hri: the per-face image to classify.",
               choices=("cropped", "aligned")),
     ParamSpec("rep155", True, "Also publish the REP-155 (ROS4HRI) view: humans/faces/tracked, and per tracked "
-              "face humans/faces/<id>/roi and (attended face) /expression. Needs hri_msgs; off with a "
-              "warning when it is not installed."),
+              "face humans/faces/<id>/roi and /expression. Needs hri_msgs; off with a warning when it is "
+              "not installed."),
+    ParamSpec("rep155_all_faces", True, "With rep155 and our own detector: classify every face in view for "
+              "its /expression (one more model run per extra face per frame); false: the attended face only."),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
@@ -145,6 +147,7 @@ class FerNode(ManagedNode):
         self._stats = FrameStats()
         self._last_emotion = None
         self._rep155 = _rep155_output(self, self.params["rep155"], self._face_id_of, self._ros4hri_faces)
+        self._pipeline.classify_all &= self._rep155 is not None  # the other faces' only use
         self.configured_timer(5.0, self._check_other_face_detectors)
         self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
         self._worker.start()
@@ -199,7 +202,8 @@ class FerNode(ManagedNode):
         return FacialEmotionPipeline(
             BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]), classifier,
             FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
-            EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]))
+            EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]),
+            classify_all=p["rep155"] and p["rep155_all_faces"] and p["face_source"] == "detector")
 
     def _check_other_face_detectors(self) -> None:
         if self._rep155 is not None and self._rep155.others_publishing_tracked():
@@ -278,7 +282,7 @@ class FerNode(ManagedNode):
             self._emotion_pub.publish(state)
             if self._rep155 is not None:
                 self._rep155.publish_frame(msg.header, (bgr.shape[1], bgr.shape[0]), result,
-                                           _attended_expression(result.emotion))
+                                           _expressions(result))
         done = time.monotonic()
         self._stats.frame_processed(received, started, decoded, done, result.detection_seconds,
                                     result.classification_seconds)
@@ -364,12 +368,12 @@ def _rep155_output(node, enabled: bool, face_id_of, ros4hri_faces: bool):
     return Rep155FacePublisher(node, face_id_of, owns_tracking=not ros4hri_faces)
 
 
-def _attended_expression(emotion):
-    """{track id: REP-155 expression} of the attended face, when its emotion is known."""
-    if not (emotion.face_detected and emotion.dominant_label):
-        return {}
+def _expressions(result):
+    """{track id: REP-155 expression} of the attended face and, with classify_all, the others seen."""
+    emotions = [result.emotion, *result.other_emotions.values()]
     return {emotion.track_id: rep155.expression_of(
-        emotion.dominant_label, emotion.confidence, emotion.valence, emotion.arousal)}
+        emotion.dominant_label, emotion.confidence, emotion.valence, emotion.arousal)
+        for emotion in emotions if emotion.face_detected and emotion.dominant_label}
 
 
 def main(args=None):

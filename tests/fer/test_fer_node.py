@@ -221,16 +221,24 @@ def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(ros, s
          "exceeds the limit"),
         (raw_image(face_frame, "rgb8", clock.next(), step=100), "is smaller than one row"),
     ]
+    sent_bad = set()
     for bad, warning in bad_frames:
-        # Stamped when sent, after the good frame before it, like a real camera's frames.
-        bad.header.stamp.sec, bad.header.stamp.nanosec = clock.next()
-        camera.publish(bad)
-        assert node.wait_for_output(warning, 10), f"no warning {warning!r}:\n{node.output()}"
+        # Stamped when sent, after the good frame before it, like a real camera's frames. Sent
+        # again until warned about: right after start the node may still be switching its
+        # subscription to the reliable camera (image_reliability auto), and a best-effort frame
+        # can be lost on a busy machine (seen once beside a busy-loop).
+        deadline = time.monotonic() + 15.0
+        while time.monotonic() < deadline:
+            bad.header.stamp.sec, bad.header.stamp.nanosec = clock.next()
+            sent_bad.add(stamp_of(bad))
+            camera.publish(bad)
+            if node.wait_for_output(warning, 1.0):
+                break
+        assert node.wait_for_output(warning, 0.1), f"no warning {warning!r}:\n{node.output()}"
         assert send_until(camera, good, emotions, clock, happy) is not None, node.output()
     assert node.running()
     # The bad frames produced no EmotionState of their own.
-    bad_stamps = {(b.header.stamp.sec, b.header.stamp.nanosec) for b, _ in bad_frames}
-    assert not [m for m in emotions.snapshot() if (m.header.stamp.sec, m.header.stamp.nanosec) in bad_stamps]
+    assert not [m for m in emotions.snapshot() if stamp_of(m) in sent_bad]
     # Pixel data never reaches the log.
     assert len(node.output()) < 20000
 

@@ -35,6 +35,7 @@ CAMERA_SETUPS = {
 }
 
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 from insideout_perception.core.expression_models import (  # noqa: E402
     MODEL_NAMES, MODELS, get_model_spec, find_model_file)
@@ -281,7 +282,8 @@ def main():
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     names = list(MODEL_NAMES) if args.models == "all" else args.models.split(",")
-    extra = dict(item.split("=", 1) for item in args.node_param)
+    # Values read as YAML scalars, as on a command line: rep155=false is a bool, 0.5 a double.
+    extra = {name: yaml.safe_load(value) for name, value in (item.split("=", 1) for item in args.node_param)}
     print(f"fer_node over DDS, {args.resolution} rgb8 frames with one face; {os.cpu_count()} CPUs; camera "
           f"{args.camera_qos}, Fast DDS set-up '{args.camera}'; node parameters {extra or 'default'}")
     try:

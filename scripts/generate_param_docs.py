@@ -56,6 +56,8 @@ SOURCES = {
                             attribute="all_specs"),
     "tts_node": Source("insideout_dialogue/nodes/tts_node.py",
                        module="insideout_dialogue.nodes.tts_node"),
+    "web_view_node": Source("insideout_dialogue/nodes/web_view_node.py",
+                            module="insideout_dialogue.nodes.web_view_node"),
     "bag_player": Source("src/insideout_msgs/scripts/bag_player",
                          script="src/insideout_msgs/scripts/bag_player"),
     "bag_recorder": Source("src/insideout_msgs/scripts/bag_recorder",

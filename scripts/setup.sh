@@ -18,7 +18,8 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 quiet_pip() { "$@" 2>&1 | grep -v "^WARNING: Location '" || true; return "${PIPESTATUS[0]}"; }
 
 # --- Debian packages -------------------------------------------------------------------------
-DEBS=(espeak-ng cmake g++ make)
+# chromium: the live view's browser tests and the demo's screenshot of it (headless).
+DEBS=(espeak-ng cmake g++ make chromium)
 missing=()
 for deb in "${DEBS[@]}"; do
   dpkg -s "$deb" >/dev/null 2>&1 || missing+=("$deb")

@@ -17,7 +17,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "generate_param_docs.py"
 DOCS = ROOT / "docs"
-NODE_PAGES = ["fer_node", "asr_node", "dialogue_node", "tts_node", "bag_player", "bag_recorder"]
+NODE_PAGES = ["fer_node", "asr_node", "dialogue_node", "tts_node", "web_view_node", "bag_player",
+              "bag_recorder"]
 
 
 def run_generator(*args):
@@ -68,7 +69,8 @@ def _flatten(tree, prefix=""):
             yield f"{prefix}{key}", value
 
 
-@pytest.mark.parametrize("node", ["fer_node", "asr_node", "dialogue_node", "tts_node"])
+@pytest.mark.parametrize("node", ["fer_node", "asr_node", "dialogue_node", "tts_node",
+                                  "web_view_node"])
 def test_the_tables_defaults_are_the_config_files(node):
     """The default column shows what config/*.yaml sets (the nodes' defaults are checked against
     the files over DDS in tests/launch_and_bags/test_config_consistency.py)."""

@@ -12,13 +12,18 @@ TRANSCRIPT = "insideout/transcript"
 USER_SPEAKING = "insideout/user_speaking"
 ROBOT_SPEAKING = "insideout/robot_speaking"
 DIALOGUE = "insideout/dialogue"
+DIALOGUE_PROGRESS = "insideout/dialogue/progress"
 REPLY = "insideout/reply"
+# The reply text whose audio starts playing now (tts_node), for live views' highlighting.
+REPLY_SPOKEN = "insideout/reply/spoken"
 SPEAKER_AUDIO = "insideout/speaker/audio"
 SPEAKER_AUDIO_STAMPED = "insideout/speaker/audio_stamped"
 SPEAKER_AUDIO_INFO = "insideout/speaker/audio_info"
 
 RESET_MEMORY_SERVICE = "insideout/reset_memory"
 RESPOND_ACTION = "insideout/respond"
+# tts_node's own service (private name ~/stop), as another node reaches it without a namespace.
+TTS_STOP_SERVICE = "tts_node/stop"
 
 # REP-155 (ROS4HRI) names. Relative as well: with no namespace they are the REP's /humans/...
 # names; under a namespace the robot's whole human-perception graph moves together.

@@ -68,11 +68,14 @@ class SentenceBudget:
 
 # Called as each agent finishes (in completion order), e.g. for action feedback.
 AgentDoneCallback = Callable[[AgentAnswer], None]
+# Called as an agent's answer streams (answer.streamed holds the text so far), e.g. for a live view.
+AgentTextCallback = Callable[[AgentAnswer], None]
 
 
 async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, question: str,
                     history: History = (), answer: Optional[AgentAnswer] = None,
-                    max_sentences: int = 0) -> AgentAnswer:
+                    max_sentences: int = 0,
+                    on_text: Optional[AgentTextCallback] = None) -> AgentAnswer:
     """The agent's answer, filled into `answer` (if given) as it streams; with `max_sentences`
     > 0 the request is stopped once that many sentences have come (see module doc)."""
     started = time.monotonic()
@@ -87,6 +90,8 @@ async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, q
         answer.streamed += piece
         if budget.feed(piece):
             enough.set()
+        if on_text is not None:
+            on_text(answer)
 
     # Streamed: for the first token's time (per-stage timing) and to stop at the budget.
     request = asyncio.ensure_future(client.chat(agent.endpoint, messages, on_delta))
@@ -136,7 +141,8 @@ def _cut_at_deadline(answer: AgentAnswer, deadline: float, elapsed: float) -> Ag
 async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[AgentConfig],
                     question: str, history: History = (),
                     on_agent_done: Optional[AgentDoneCallback] = None,
-                    deadline: float = 0.0, max_sentences: int = 0) -> List[AgentAnswer]:
+                    deadline: float = 0.0, max_sentences: int = 0,
+                    on_agent_text: Optional[AgentTextCallback] = None) -> List[AgentAnswer]:
     """Every agent's answer in the configured order. Cancelling this cancels every request.
 
     `deadline` > 0: agents still writing after that many seconds are stopped; `max_sentences`
@@ -146,7 +152,8 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
     answers = [AgentAnswer(agent=agent.name, model=agent.endpoint.model) for agent in agents]
 
     async def one(agent: AgentConfig, answer: AgentAnswer) -> AgentAnswer:
-        await ask_agent(client, prompts, agent, question, history, answer, max_sentences)
+        await ask_agent(client, prompts, agent, question, history, answer, max_sentences,
+                        on_agent_text)
         if on_agent_done is not None:
             on_agent_done(answer)
         return answer

@@ -13,6 +13,7 @@ from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
 from insideout_dialogue.core.aggregation import aggregate, select_answer
 from insideout_dialogue.core.aggregator_prefill import AggregatorPrefill
 from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
+from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompts import History, PromptSet, UserEmotion
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
@@ -30,6 +31,8 @@ ERROR_INTERNAL = 6
 STAGE_QUEUED = "queued"
 STAGE_AGENTS = "agents"
 STAGE_AGENT_DONE = "agent_done"
+# Not a Respond feedback stage: an agent's answer so far, for TurnProgress (live views) only.
+STAGE_AGENT_PARTIAL = "agent_partial"
 STAGE_AGGREGATING = "aggregating"
 STAGE_REPLY_PARTIAL = "reply_partial"
 
@@ -61,6 +64,8 @@ class TurnSettings:
     # Before anything is spoken, a clause of at least this many words (up to a comma) is spoken
     # without waiting for its sentence to end; 0: whole sentences only.
     first_clause_min_words: int = 0
+    # An agent's answer so far is reported (STAGE_AGENT_PARTIAL) at most this often [s].
+    progress_interval: float = 0.1
 
 
 @dataclass
@@ -119,6 +124,12 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
 
     prefill = _aggregator_prefill(client, settings, result.emotion, emotion_weights)
 
+    throttle = PerKeyThrottle(settings.progress_interval)
+
+    def agent_text(answer: AgentAnswer) -> None:
+        if throttle.due(answer.agent):
+            hooks.on_stage(STAGE_AGENT_PARTIAL, answer.agent, answer.streamed)
+
     def agent_done(answer: AgentAnswer) -> None:
         result.answers[names.index(answer.agent)] = answer
         hooks.on_stage(STAGE_AGENT_DONE, answer.agent, answer.text if answer.ok else "")
@@ -133,7 +144,8 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
             prefill.update(result.answers)
         result.answers = await ask_panel(client, settings.prompts, settings.agents,
                                          result.user_text, agent_history, agent_done,
-                                         settings.agents_deadline, settings.agents_max_sentences)
+                                         settings.agents_deadline, settings.agents_max_sentences,
+                                         agent_text)
         return await _aggregate_and_speak(client, settings, result, emotion_weights, names,
                                           history, hooks)
     finally:

@@ -53,6 +53,7 @@ class TurnRequest:
     invalid_reason: str = ""  # a request that cannot run: finished as ERROR_INVALID_GOAL
     context: object = None  # the node's own data (goal handle, emotion override, ...)
     emotion: Optional[TurnEmotion] = None  # set when the turn starts (or ends unrun)
+    result: Optional[TurnResult] = None  # set when the turn starts: weights, answers so far
     cancel_reason: Optional[Tuple[int, str]] = None
     future: "concurrent.futures.Future[TurnResult]" = field(
         default_factory=concurrent.futures.Future)
@@ -222,6 +223,7 @@ class TurnScheduler:
         result = TurnResult(user_text=request.utterance, emotion=request.emotion.emotion,
                             started_at=request.received_at)
         result.emotion_source = request.emotion.note
+        request.result = result
         return result
 
     def _finish_unrun(self, request: TurnRequest, code: int, message: str) -> None:

@@ -42,6 +42,7 @@ from insideout_dialogue.nodes import dialogue_setup
 from insideout_dialogue.nodes.dialogue_messages import dialogue_turn_msg, respond_result, stage_summary
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
 from insideout_dialogue.nodes.turn_emotion_source import TurnEmotionSource
+from insideout_dialogue.nodes.turn_progress import TurnProgressOutput
 
 
 @dataclass
@@ -85,6 +86,7 @@ class DialogueNode(ManagedNode):
             dialogue_setup.start_embedded_server(self.p, self._settings, self.on_log)
         self._reply_pub = self.output_publisher(String, topic_names.REPLY, RELIABLE_EVENTS)
         self._turn_pub = self.output_publisher(DialogueTurn, topic_names.DIALOGUE, RELIABLE_EVENTS)
+        self._progress = TurnProgressOutput(self, [a.name for a in self._settings.agents])
         self._scheduler = TurnScheduler(self._settings, dialogue_setup.scheduler_settings(self.p),
                                         LlmClient(self._secrets), self, self._secrets)
         warm_prompts = self._local_server is not None and self.p["local_llm.warm_prompts"]
@@ -128,13 +130,7 @@ class DialogueNode(ManagedNode):
         return self._emotions.emotion_for(utterance.override, utterance.spoken_between)
 
     def on_stage(self, request: TurnRequest, stage: str, agent: str, text: str) -> None:
-        goal_handle = request.context.goal_handle
-        if goal_handle is not None:
-            try:
-                goal_handle.publish_feedback(Respond.Feedback(stage=stage, agent=agent,
-                                                              partial_text=text))
-            except Exception as error:  # goal already finished or node shutting down
-                self.get_logger().debug(f"feedback not sent: {error}")
+        self._progress.stage(request, stage, agent, text)
 
     def on_sentence(self, request: TurnRequest, sentence: str) -> None:
         self._reply_pub.publish(String(data=sentence))

@@ -142,6 +142,9 @@ BASE_SPECS: List[ParamSpec] = [
               "With stream_sentences, a first sentence's leading clause of at least this many"
               " words (up to a comma, semicolon or dash) is published before the sentence ends,"
               " so speech starts at the first pause. 0: whole sentences only.", 0, 100),
+    ParamSpec("progress.interval", 0.1,
+              "Each agent's answer so far goes out on insideout/dialogue/progress (TurnProgress"
+              " agent_partial, for live views) at most this often [s].", 0.0, 10.0),
     ParamSpec("reply.fallback",
               "Sorry, I could not think of an answer just now. Could you say that again?",
               "Reply spoken when all agents or the aggregator fail.", check=_non_empty),

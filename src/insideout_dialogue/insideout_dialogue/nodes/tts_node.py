@@ -7,6 +7,7 @@ Publishes
   /insideout/speaker/audio_stamped  audio_common_msgs/AudioDataStamped   same, stamped with play time
   /insideout/speaker/audio_info     audio_common_msgs/AudioInfo          latched stream description
   /insideout/robot_speaking         std_msgs/Bool                        latched; true while audio plays
+  /insideout/reply/spoken           std_msgs/String                      each reply's text as its audio starts
   /diagnostics
 Services
   ~/stop                            std_srvs/Trigger     stop speaking and drop the waiting replies
@@ -119,6 +120,7 @@ class TtsNode(ManagedNode):
         self._stamped_pub = self.output_publisher(AudioDataStamped, AUDIO_STAMPED_TOPIC, RELIABLE_EVENTS)
         self._info_pub = self.output_publisher(AudioInfo, AUDIO_INFO_TOPIC, LATCHED_STATE)
         self._speaking_pub = self.output_publisher(Bool, ROBOT_SPEAKING_TOPIC, ROBOT_SPEAKING_STATE)
+        self._spoken_pub = self.output_publisher(String, topic_names.REPLY_SPOKEN, RELIABLE_EVENTS)
         self._pipeline = SpeechPipeline(
             backend, self._output, ReplyQueue(params["max_queued_replies"], params["max_reply_chars"]),
             listener=self, lead_seconds=params["playback_lead"],
@@ -175,6 +177,7 @@ class TtsNode(ManagedNode):
 
     def on_reply_start(self, reply_id: int, text: str) -> None:
         self.get_logger().info(f"speaking reply {reply_id}: {text[:80]!r}{'...' if len(text) > 80 else ''}")
+        self._spoken_pub.publish(String(data=text))
         if self._recorder is not None:
             try:
                 self._recorder.start(reply_id)

@@ -1,0 +1,75 @@
+"""ROS messages as the JSON events the page applies, one `type` each.
+
+Duck-typed on the message fields (insideout_msgs, std_msgs), so the core needs no rclpy. `t` is
+the server's wall-clock time of the event [s since the epoch]: the page's strip chart and the
+benchmark's latency compare it with the browser's clock on the same machine.
+"""
+
+import time
+from typing import Dict, List, Optional
+
+
+def _now(now: Optional[float]) -> float:
+    return time.time() if now is None else now
+
+
+def _round(values, digits: int = 3) -> List[float]:
+    return [round(float(v), digits) for v in values]
+
+
+def emotion_event(msg, now: Optional[float] = None) -> Dict:
+    roi = msg.face_roi
+    return {"type": "emotion", "t": _now(now), "face": bool(msg.face_detected),
+            "track": int(msg.track_id), "face_id": msg.face_id,
+            "box": [int(roi.x_offset), int(roi.y_offset), int(roi.width), int(roi.height)],
+            "labels": list(msg.labels), "scores": _round(msg.scores),
+            "dominant": msg.dominant_label, "confidence": round(float(msg.confidence), 3),
+            "valence": round(float(msg.valence), 3), "arousal": round(float(msg.arousal), 3),
+            "model": msg.model_name}
+
+
+def transcript_event(msg, now: Optional[float] = None) -> Dict:
+    return {"type": "transcript", "t": _now(now), "utterance": int(msg.utterance_id),
+            "text": msg.text, "final": bool(msg.is_final)}
+
+
+def flag_event(kind: str, value: bool, now: Optional[float] = None) -> Dict:
+    """kind: "user_speaking" or "robot_speaking"."""
+    return {"type": kind, "t": _now(now), "on": bool(value)}
+
+
+def spoken_event(text: str, now: Optional[float] = None) -> Dict:
+    """The reply text whose audio starts now (insideout/reply/spoken)."""
+    return {"type": "spoken", "t": _now(now), "text": text}
+
+
+def progress_event(msg, now: Optional[float] = None) -> Dict:
+    return {"type": "progress", "t": _now(now), "turn": int(msg.turn_id),
+            "user_text": msg.user_text, "stage": msg.stage, "agent": msg.agent, "text": msg.text,
+            "agents": list(msg.agent_names), "weights": _round(msg.agent_weights),
+            "elapsed": round(float(msg.elapsed), 3)}
+
+
+def turn_event(msg, now: Optional[float] = None) -> Dict:
+    stamp = msg.header.stamp
+    return {
+        "type": "turn", "t": _now(now), "turn": int(msg.turn_id),
+        "stamp": stamp.sec + stamp.nanosec * 1e-9,
+        "user_text": msg.user_text, "emotion": msg.emotion.dominant_label or "none",
+        "emotion_source": msg.emotion_source,
+        "agents": [{"agent": a.agent, "model": a.model, "text": a.text, "ok": bool(a.ok),
+                    "error": a.error, "latency": round(float(a.latency), 3),
+                    "first_token": round(float(a.first_token_latency), 3)}
+                   for a in msg.agent_replies],
+        "weights": _round(msg.agent_weights), "strategy": msg.aggregation_strategy,
+        "reply": msg.reply, "reply_source": msg.reply_source, "success": bool(msg.success),
+        "error": msg.error_message,
+        "timings": {"agents": round(float(msg.agents_latency), 3),
+                    "aggregator_first_token": round(float(msg.aggregator_first_token_latency), 3),
+                    "first_sentence": round(float(msg.first_sentence_latency), 3),
+                    "total": round(float(msg.latency), 3)}}
+
+
+def notice_event(level: str, text: str, now: Optional[float] = None) -> Dict:
+    """A line for the page's status bar (a control's outcome, e.g. "forgot 2 turns")."""
+    return {"type": "notice", "t": _now(now), "level": level, "text": text}

@@ -1,0 +1,53 @@
+"""The live view's camera panel: subscribed only while a page shows it, at most camera.max_fps
+frames decoded, downscaled and JPEG-encoded, so an idle view costs no camera bandwidth or CPU."""
+
+from insideout_perception.core.image_conversion import ImageConversionError
+from insideout_perception.nodes.camera_subscription import frame_input
+from insideout_perception.nodes.frame_decoder import FrameDecoder
+
+from insideout_dialogue.core.live_view.camera_jpeg import CameraJpeg
+
+
+class WebViewCamera:
+    def __init__(self, node, params, server, warn):
+        self._node, self._server, self._warn = node, server, warn
+        self._jpeg = CameraJpeg(params["camera.max_fps"], params["camera.max_width"],
+                                params["camera.jpeg_quality"])
+        self._decoder = FrameDecoder(params["camera.max_image_pixels"])
+        self._input = frame_input(node, {"face_source": "detector",
+                                         "image_topic": params["camera.image_topic"],
+                                         "image_transport": params["camera.image_transport"],
+                                         "image_reliability": params["camera.image_reliability"]},
+                                  self._on_frame, warn)
+        self.subscribed = False
+        self.frames = 0
+
+    @property
+    def topic(self) -> str:
+        return self._input.topic
+
+    def follow_pages(self) -> None:
+        """Subscribe while at least one page has its camera panel on (called periodically)."""
+        wanted = self._server.camera_pages > 0
+        if wanted and not self.subscribed:
+            self._input.open()
+        elif not wanted and self.subscribed:
+            self._input.close()
+        elif wanted:
+            self._input.follow()
+        self.subscribed = wanted
+
+    def close(self) -> None:
+        if self.subscribed:
+            self._input.close()
+            self.subscribed = False
+
+    def _on_frame(self, msg, generation: int) -> None:
+        self._input.delivered(generation)
+        if not self._jpeg.due():
+            return
+        try:
+            self._server.publish_frame(self._jpeg.message(self._decoder.decode(msg)))
+            self.frames += 1
+        except (ImageConversionError, ValueError) as error:
+            self._warn(f"camera frame on {self._input.topic} not shown: {error}")

@@ -7,7 +7,9 @@ data/demo_bag (a face on /camera/image_raw, a spoken question on /audio + /audio
 script listens over DDS. It prints the emotion over time, the transcript, each agent's answer, the
 aggregated reply and the time from the end of the question to the first reply audio; it writes the
 spoken reply (out/demo_reply.wav), a timeline (out/demo_timeline.png) and the node logs
-(out/logs/). It exits 0 only when a reply was produced and spoken; otherwise it says what is
+(out/logs/). The live view (web_view_node) runs beside it: the URL is printed, so a person can
+watch the turn unfold in a browser, and a headless Chromium watching it too writes
+out/demo_live.png at the end of the turn. It exits 0 only when a reply was produced and spoken; otherwise it says what is
 missing and exits 1.
 """
 
@@ -358,6 +360,10 @@ def parse_args(argv):
     parser.add_argument("--llm-preset", default="",
                         help="embedded LLM: qwen2.5-coder-1.5b (default), qwen2.5-coder-0.5b, "
                              "smollm2-135m")
+    parser.add_argument("--web-port", type=int, default=8080,
+                        help="port of the live view (0: any free port)")
+    parser.add_argument("--no-web", action="store_true",
+                        help="no live view (and no out/demo_live.png)")
     parser.add_argument("--max-tokens", type=int, default=0,
                         help="cap every agent's and the aggregator's answer length (0: as "
                              "configured)")
@@ -415,6 +421,12 @@ def run(args) -> int:
         for name, (package, executable, _, _) in PIPELINE.items():
             command = node_command(package, executable, overrides[name])
             processes.append(Process(name, command, out / "logs" / f"{name}.log"))
+        web = None if args.no_web else Process(
+            "web_view_node", node_command("insideout_dialogue", "web_view_node",
+                                          {"port": str(args.web_port)}),
+            out / "logs" / "web_view_node.log")
+        if web is not None:
+            processes.append(web)
         log("started " + ", ".join(p.name for p in processes) + " (each its own process; "
             f"logs in {out / 'logs'}); waiting for them to come up")
 
@@ -435,7 +447,7 @@ def run(args) -> int:
 
         started = time.monotonic()
         while not_ready() and time.monotonic() - started < args.startup_timeout:
-            dead = [p for p in processes if not p.running()]
+            dead = [p for p in processes if not p.running() and p is not web]
             if dead:
                 for process in dead:
                     log(f"{process.name} exited with code {process.popen.returncode}:\n"
@@ -448,6 +460,7 @@ def run(args) -> int:
                 log(f"not ready after {args.startup_timeout:.0f} s: {item}")
             return 1
         log(f"pipeline ready after {time.monotonic() - started:.1f} s; replaying the bag")
+        watcher = start_live_view(web, out) if web is not None else None
 
         player = Process("bag_player", [
             str(INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_player"),
@@ -476,19 +489,47 @@ def run(args) -> int:
 
         player_ended: Dict[str, float] = {}
         finished = wait_until(lambda: spoken() or hopeless() or not all(
-            p.running() for p in processes if p is not player),
+            p.running() for p in processes if p not in (player, web)),
             args.timeout + float(facts["duration_s"]))
-        crashed = [p for p in processes if p is not player and not p.running()]
+        crashed = [p for p in processes if p not in (player, web) and not p.running()]
         for process in crashed:
             log(f"{process.name} exited with code {process.popen.returncode}:\n{process.tail()}")
-        return report(out, obs, question, finished and not crashed)
+        live = finish_live_view(watcher, out) if watcher is not None else None
+        return report(out, obs, question, finished and not crashed, live)
     finally:
         for process in reversed(processes):
             process.stop()
         listener.close()
 
 
-def report(out: Path, obs: Observations, question: str, finished: bool) -> int:
+def start_live_view(web: Process, out: Path):
+    """The live view's URL, printed for a person to open, and a headless browser on it."""
+    from demo_live_view import LiveViewWatcher
+
+    if not wait_until(lambda: "live view on http" in web.log_path.read_text(errors="replace")
+                      or not web.running(), 30.0) or not web.running():
+        log(f"the live view did not start (out/logs/web_view_node.log):\n{web.tail()}")
+        return None
+    url = web.log_path.read_text(errors="replace").split("live view on ", 1)[1].split()[0]
+    log(f"live view: {url}  (open it in a browser to watch the turn unfold)")
+    watcher = LiveViewWatcher(url, out / "demo_live.png")
+    if not watcher.start():
+        log(f"no headless browser for out/demo_live.png: {watcher.error}")
+        return None
+    return watcher
+
+
+def finish_live_view(watcher, out: Path) -> Dict:
+    facts = watcher.finish()
+    if watcher.error:
+        log(f"live view screenshot: {watcher.error}")
+    else:
+        log(f"live view screenshot: {out / 'demo_live.png'}")
+    return {**facts, "error": watcher.error}
+
+
+def report(out: Path, obs: Observations, question: str, finished: bool,
+           live: Optional[Dict] = None) -> int:
     if obs.t0 is None:
         log("no camera frame was seen: the bag player did not play (see out/logs/bag_player.log)")
         return 1
@@ -562,6 +603,8 @@ def report(out: Path, obs: Observations, question: str, finished: bool) -> int:
         seconds = write_wav(wav, [c for _, c in obs.speaker_chunks], obs.speaker_info)
         print(f"Spoken reply: {wav} ({seconds:.1f} s)")
         summary["reply_audio_s"] = round(seconds, 2)
+    if live is not None:
+        summary["live_view"] = live
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=2))
 
     problems = []

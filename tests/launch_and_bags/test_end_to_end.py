@@ -32,7 +32,7 @@ def test_bag_in_reply_and_reply_audio_out(ros, tmp_path):
 
     demo = subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "demo.py"), "--out", str(tmp_path),
-         "--max-tokens", "24", "--timeout", "600"],
+         "--max-tokens", "24", "--timeout", "600", "--web-port", "0"],
         capture_output=True, text=True, timeout=880)
     print(demo.stdout[-6000:], demo.stderr[-3000:])
     assert demo.returncode == 0, demo.stdout[-3000:]
@@ -57,6 +57,20 @@ def test_bag_in_reply_and_reply_audio_out(ros, tmp_path):
     summary = json.loads((tmp_path / "demo_summary.json").read_text())
     assert summary["reply"] == turn.reply and summary["success"]
     assert 0 < summary["question_end_to_first_reply_audio_s"] < 600
+
+    # The live view, watched by a real headless Chromium during the run (issue 12): the turn
+    # appeared in its DOM, each agent's answer streamed in, and the page had no JavaScript errors.
+    live = summary["live_view"]
+    assert live["error"] is None, live
+    assert live["transcript"] == final[0].text
+    assert live["agents"] == {a.agent: a.text for a in turn.agent_replies}
+    assert live["reply"] == turn.reply
+    assert all(live["streamed_updates"].get(a.agent, 0) > 0 for a in turn.agent_replies), live
+    # The face's box and label were drawn on the camera frames while the user spoke.
+    assert live["frames_shown"] > 0 and live["labels_seen"].get("happiness", 0) > 0, live
+    assert live["javascript_errors"] == []
+    screenshot = matplotlib.image.imread(tmp_path / "demo_live.png")
+    assert screenshot.shape[:2] == (1000, 1400)
 
 
 def test_demo_says_what_is_missing_and_fails(tmp_path):

@@ -13,8 +13,9 @@ const view = {
   ws: null, retryDelay: 500, cameraAvailable: true,
   emotion: null, chart: [], turn: null, sentences: [], spoken: "",
   frameHeader: null, drawing: false,
-  // For tests and the benchmark: when each DialogueTurn became visible (epoch ms).
-  turnsShown: [],
+  // For tests, the demo and the benchmark: when each DialogueTurn became visible (epoch ms),
+  // how many streaming updates each agent's card got, how many camera frames were drawn.
+  turnsShown: [], streamed: {}, framesShown: 0, labelsSeen: {}, highlighted: [],
 };
 window.insideoutLive = view;
 
@@ -103,6 +104,7 @@ function hello(event) {
 // --- perception -------------------------------------------------------------------------------
 function showEmotion(event) {
   view.emotion = event;
+  if (event.face) view.labelsSeen[event.dominant] = (view.labelsSeen[event.dominant] || 0) + 1;
   view.chart.push({ t: event.t, scores: event.scores, labels: event.labels });
   const bars = $("emotion-bars");
   if (bars.childElementCount !== event.labels.length * 3) {
@@ -190,6 +192,7 @@ async function showFrame(buffer) {
     const g = canvas.getContext("2d");
     g.drawImage(image, 0, 0);
     image.close();
+    view.framesShown += 1;
     const e = view.emotion;
     if (e && e.face && e.box[2] > 0) {
       const scale = header.w / header.src_w;
@@ -264,7 +267,10 @@ function showProgress(event) {
     if (!card.dataset.state) setAgent(name, "", "waiting", event.weights[i]);
     else setAgent(name, null, card.dataset.state, event.weights[i]);
   });
-  if (event.stage === "agent_partial") setAgent(event.agent, event.text, "streaming");
+  if (event.stage === "agent_partial") {
+    setAgent(event.agent, event.text, "streaming");
+    view.streamed[event.agent] = (view.streamed[event.agent] || 0) + 1;
+  }
   else if (event.stage === "agent_done") setAgent(event.agent, event.text || "(no answer)", event.text ? "done" : "failed");
   else if (event.stage === "reply_partial") setReply(event.text, true);
 }
@@ -286,7 +292,9 @@ function highlightSpoken(text) {
   const spoken = text.trim();
   for (const span of $("reply").children) {
     const sentence = span.textContent.trim();
-    span.classList.toggle("speaking", !!spoken && (sentence === spoken || spoken.includes(sentence) || sentence.includes(spoken)));
+    const speaking = !!spoken && (sentence === spoken || spoken.includes(sentence) || sentence.includes(spoken));
+    if (speaking && !span.classList.contains("speaking")) view.highlighted.push(sentence);
+    span.classList.toggle("speaking", speaking);
   }
 }
 

@@ -1,0 +1,189 @@
+"""The live view in a real browser (Debian's Chromium, headless, over the DevTools protocol),
+fed by real nodes over DDS: dialogue_node (agents and aggregator on a FAKE streaming LLM server,
+the simulated fast server of the fault tests), tts_node (espeak-ng) and web_view_node.
+The demo-bag run with every real model is tests/launch_and_bags/test_end_to_end.py, which checks
+the page `make demo` watches."""
+
+import asyncio
+import threading
+import time
+
+import numpy as np
+import pytest
+from insideout_common.ros.qos import RELIABLE_EVENTS
+from insideout_msgs.msg import DialogueTurn
+from sensor_msgs.msg import Image
+
+from support.fake_openai_server import Behavior, FakeOpenAIServer
+from support.ports import free_port
+from support.ros_harness import wait_until
+
+from dialogue.dialogue_test_support import AGENTS, DialogueIO, face, params_for
+from web_view.browser_support import (CONNECTED, DISCONNECTED, Chromium, agent_texts, dom_text,
+                                      start_web_view)
+
+REPLY = "Congratulations on passing your exam. Let us celebrate together tonight."
+QUESTION = "I passed my exam today, let's celebrate!"
+
+
+@pytest.fixture
+def streaming_llm():
+    """Agents stream their answers at 20 words/s, so the page sees them grow."""
+    behaviors = {f"agent-{agent}": Behavior(tokens_per_second=20.0) for agent in AGENTS}
+    behaviors["aggregator-stream"] = Behavior(text=REPLY, tokens_per_second=20.0)
+    with FakeOpenAIServer(behaviors=behaviors) as server:
+        yield server
+
+
+def _dialogue_and_tts(spawn_node, ros, llm):
+    dialogue = spawn_node("insideout_dialogue", "dialogue_node",
+                          params=params_for(llm.base_url, aggregator_model="aggregator-stream"))
+    tts = spawn_node("insideout_dialogue", "tts_node", params={"backend": "espeak-ng"})
+    assert dialogue.wait_for_output("dialogue_node ready", 30.0), dialogue.output()
+    assert tts.wait_for_output("speaking /insideout/reply with", 60.0), tts.output()
+    io = DialogueIO(ros)
+    assert io.wait_connected(), dialogue.output()
+    return dialogue, tts, io
+
+
+def _expected_agents():
+    return {agent: f"agent-{agent} answer one. agent-{agent} answer two." for agent in AGENTS}
+
+
+@pytest.mark.timeout(240)
+def test_two_pages_watch_a_turn_unfold_and_drive_the_robot(spawn_node, ros, streaming_llm):
+    _, tts, io = _dialogue_and_tts(spawn_node, ros, streaming_llm)
+    web, url = start_web_view(spawn_node)
+    assert ros.wait_for_publishers("/insideout/dialogue/progress", 1, 20)
+
+    async def run():
+        async with Chromium() as browser:
+            pages = [await browser.new_page() for _ in range(2)]
+            for page in pages:
+                await page.goto(url)
+                await page.wait_for(CONNECTED, 20)
+            assert wait_until(lambda: ros.node.count_subscribers("/insideout/transcript") >= 2, 20)
+            for _ in range(10):
+                io.emotions.publish(face("happiness"))
+            io.say(QUESTION)
+            for page in pages:
+                await page.wait_for("window.insideoutLive.turnsShown.length >= 1", 60)
+                # Each reply sentence was highlighted as tts_node started speaking it.
+                await page.wait_for("new Set(window.insideoutLive.highlighted).size >= 2", 30)
+                assert set(await page.evaluate("window.insideoutLive.highlighted")) == {
+                    "Congratulations on passing your exam.", "Let us celebrate together tonight."}
+            for page in pages:
+                assert await page.evaluate(dom_text("#transcript-final")) == QUESTION
+                assert await page.evaluate(agent_texts()) == _expected_agents()
+                assert await page.evaluate(dom_text("#reply")) == REPLY
+                assert "happiness" in await page.evaluate(dom_text("#face-label"))
+                assert "happiness" in await page.evaluate(dom_text("#reply-emotion"))
+                streamed = await page.evaluate("window.insideoutLive.streamed")
+                assert all(streamed.get(agent, 0) >= 2 for agent in AGENTS), streamed
+                assert await page.evaluate("document.querySelectorAll('#timings tr').length") == 8
+
+            # Controls, from the second page: a typed utterance goes through the Respond action
+            # and both pages show its turn; reset memory and stop speaking report back.
+            typed = "What should we eat tonight?"
+            await pages[1].evaluate(f"document.getElementById('say-text').value = {typed!r};"
+                                    "document.getElementById('say-form').requestSubmit()")
+            for page in pages:
+                await page.wait_for("window.insideoutLive.turnsShown.length >= 2", 60)
+                assert await page.evaluate(
+                    "document.querySelector('#history li .user').textContent") == typed
+            assert io.turn_for(typed, 5.0) is not None  # the turn crossed DDS as well
+            await pages[1].evaluate("document.getElementById('reset-memory').click()")
+            await pages[1].wait_for(dom_text("#notice") + ".includes('forgot')", 20)
+            await pages[0].evaluate("document.getElementById('stop-speaking').click()")
+            await pages[0].wait_for(dom_text("#notice") + ".includes('stopped speaking')", 20)
+            for page in pages:
+                assert page.errors == [], page.errors
+
+    asyncio.run(run())
+    assert web.running()
+
+
+@pytest.mark.timeout(180)
+def test_the_page_reconnects_after_the_node_restarts_and_catches_up(spawn_node, ros):
+    port = free_port()
+    web, url = start_web_view(spawn_node, port)
+    turns = ros.publisher(DialogueTurn, "/insideout/dialogue", RELIABLE_EVENTS)
+
+    async def run():
+        async with Chromium() as browser:
+            page = await browser.new_page()
+            await page.goto(url)
+            await page.wait_for(CONNECTED, 20)
+            assert web.stop() == 0
+            await page.wait_for(DISCONNECTED, 20)
+            restarted, _ = start_web_view(spawn_node, port)
+            await page.wait_for(CONNECTED, 30)  # the page retried on its own
+            assert ros.wait_for_subscribers(turns, 1, 20)
+            turns.publish(DialogueTurn(turn_id=7, user_text="after the restart", reply="Welcome back.",
+                                       success=True, reply_source="aggregator"))
+            await page.wait_for("window.insideoutLive.turnsShown.length >= 1", 20)
+            assert await page.evaluate(dom_text("#reply")) == "Welcome back."
+            # A page opened now catches up on the turn it missed.
+            late = await browser.new_page()
+            await late.goto(url)
+            await late.wait_for(dom_text("#history") + ".includes('after the restart')", 20)
+            # While the node was down the browser logged failed connection attempts; nothing
+            # else, and no JavaScript error.
+            assert all(e.startswith("network:") for e in page.errors), page.errors
+            assert late.errors == []
+            return restarted
+
+    restarted = asyncio.run(run())
+    assert restarted.running()
+
+
+def _camera_frames(ros, stop: threading.Event):
+    publisher = ros.publisher(Image, "/camera/image_raw", 1)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[100:300, 200:400] = (40, 200, 40)
+    while not stop.is_set():
+        publisher.publish(Image(height=480, width=640, encoding="bgr8", step=640 * 3,
+                                data=frame.tobytes()))
+        time.sleep(1 / 30)
+
+
+@pytest.mark.timeout(180)
+def test_camera_panel_and_bad_messages_from_the_page(spawn_node, ros):
+    web, url = start_web_view(spawn_node)
+    stop = threading.Event()
+    camera = threading.Thread(target=_camera_frames, args=(ros, stop), daemon=True)
+    camera.start()
+
+    def camera_subscribers() -> int:
+        return ros.node.count_subscribers("/camera/image_raw")
+
+    async def run():
+        async with Chromium() as browser:
+            page = await browser.new_page()
+            assert camera_subscribers() == 0  # no page: no camera subscription
+            await page.goto(url)
+            await page.wait_for(CONNECTED, 20)
+            await page.wait_for("window.insideoutLive.framesShown >= 5", 30)
+            assert await page.evaluate("[document.getElementById('camera').width, "
+                                       "document.getElementById('camera').height]") == [480, 360]
+            shown = await page.evaluate("window.insideoutLive.framesShown")
+            await asyncio.sleep(3.0)
+            # 30 frames/s published, at most camera.max_fps = 10 sent (an upper bound only).
+            assert await page.evaluate("window.insideoutLive.framesShown") - shown <= 10 * 3 + 3
+            # Panel off: the node stops sending and drops the camera subscription.
+            await page.evaluate("document.getElementById('camera-toggle').click()")
+            assert wait_until(lambda: camera_subscribers() == 0, 10), "camera still subscribed"
+            # Bad input from a page is dropped with a warning; the page stays connected.
+            await page.evaluate("window.insideoutLive.ws.send('not a command');"
+                                "window.insideoutLive.ws.send(JSON.stringify({type: 'say', text: 42}))")
+            assert wait_until(lambda: "ignored a live-view message" in web.output(), 10), web.output()
+            await asyncio.sleep(0.5)
+            assert await page.evaluate(CONNECTED)
+            assert page.errors == []
+
+    try:
+        asyncio.run(run())
+    finally:
+        stop.set()
+        camera.join(2)
+    assert web.running()

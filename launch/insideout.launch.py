@@ -3,6 +3,7 @@
     ros2 launch launch/insideout.launch.py                          # from the repository root
     ros2 launch launch/insideout.launch.py camera:=v4l2_camera microphone:=true
     ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts llm_base_url:=http://gpu:8000/v1 llm_model:=llama3
+    ros2 launch launch/insideout.launch.py web:=true               # + the live view, port 8080
     ros2 launch launch/insideout.launch.py --show-args             # every argument, documented
 
 The nodes are those of config/pipeline.yaml. Parameters come from `params_file` (default: the
@@ -125,6 +126,10 @@ def pipeline_actions(args):
     if not respawn_delay >= 0.0:
         raise RuntimeError(f"respawn_delay: {args['respawn_delay']!r} is not a number of seconds >= 0")
     actions = []
+    if _truthy(args["web"]):  # the live view: not a pipeline stage, so not in pipeline.yaml
+        pipeline = {**pipeline, "web": {"package": "insideout_dialogue",
+                                        "executable": "web_view_node", "name": "web_view_node"}}
+        wanted = wanted + ["web"]
     for key in wanted:
         node = pipeline[key]
         overrides = {parameter: args[argument]

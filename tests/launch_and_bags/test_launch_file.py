@@ -55,7 +55,8 @@ def test_declares_the_arguments_users_need():
     names = argument_names()
     for required in ("camera_topic", "audio_topic", "audio_info_topic", "namespace", "nodes",
                      "llm_base_url", "llm_model", "aggregation", "use_sim_time", "params_file",
-                     "prompts_file", "camera", "microphone", "respawn", "respawn_delay"):
+                     "prompts_file", "camera", "microphone", "respawn", "respawn_delay", "web",
+                     "web_port"):
         assert required in names, f"launch argument {required} missing"
     assert len(names) == len(set(names)), "an argument is declared twice"
 

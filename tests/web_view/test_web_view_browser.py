@@ -46,6 +46,20 @@ def _dialogue_and_tts(spawn_node, ros, llm):
     return dialogue, tts, io
 
 
+async def _until_shown(pages, publish, shown: str, timeout: float = 30.0,
+                       interval: float = 0.2) -> None:
+    """Publish until every page shows it (checked every 0.1 s, published every `interval`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        publish()
+        next_publish = time.monotonic() + interval
+        while time.monotonic() < next_publish:
+            if all([await page.evaluate(shown) for page in pages]):
+                return
+            assert time.monotonic() < deadline, f"never shown: {shown}"
+            await asyncio.sleep(0.1)
+
+
 def _expected_agents():
     return {agent: f"agent-{agent} answer one. agent-{agent} answer two." for agent in AGENTS}
 
@@ -62,12 +76,29 @@ def test_two_pages_watch_a_turn_unfold_and_drive_the_robot(spawn_node, ros, stre
             for page in pages:
                 await page.goto(url)
                 await page.wait_for(CONNECTED, 20)
-            assert wait_until(lambda: ros.node.count_subscribers("/insideout/transcript") >= 2, 20)
-            for _ in range(10):
+            # A reliable topic delivers only once the endpoints have matched, which the graph
+            # shows a little earlier: probe each path into the node until the pages show it.
+            await _until_shown(pages, lambda: io.emotions.publish(face("happiness")),
+                               dom_text("#face-label") + ".includes('happiness')")
+            await _until_shown(pages, lambda: io.say("probe", final=False),
+                               dom_text("#transcript-partial") + " === 'probe'")
+            # The paths from dialogue_node and tts_node: a warm-up turn, again until the pages
+            # have seen one stream, be spoken and finish.
+            await _until_shown(pages, lambda: io.say("Warm up."),
+                               "Object.keys(window.insideoutLive.streamed).length === 4 && "
+                               "window.insideoutLive.highlighted.length > 0 && "
+                               "window.insideoutLive.turnsShown.length > 0", interval=4.0)
+            for page in pages:
+                await page.wait_for("!document.querySelector('#robot-speaking.on')", 30)
+                await page.evaluate("Object.assign(window.insideoutLive, "
+                                    "{streamed: {}, turnsShown: [], highlighted: []})")
+            for _ in range(5):  # the user smiles as they ask
                 io.emotions.publish(face("happiness"))
             io.say(QUESTION)
+            turn = io.turn_for(QUESTION, 60.0)
+            assert turn is not None and turn.success, "dialogue_node gave no turn"
             for page in pages:
-                await page.wait_for("window.insideoutLive.turnsShown.length >= 1", 60)
+                await page.wait_for("window.insideoutLive.turnsShown.length >= 1", 20)
                 # Each reply sentence was highlighted as tts_node started speaking it.
                 await page.wait_for("new Set(window.insideoutLive.highlighted).size >= 2", 30)
                 assert set(await page.evaluate("window.insideoutLive.highlighted")) == {
@@ -118,10 +149,9 @@ def test_the_page_reconnects_after_the_node_restarts_and_catches_up(spawn_node, 
             await page.wait_for(DISCONNECTED, 20)
             restarted, _ = start_web_view(spawn_node, port)
             await page.wait_for(CONNECTED, 30)  # the page retried on its own
-            assert ros.wait_for_subscribers(turns, 1, 20)
-            turns.publish(DialogueTurn(turn_id=7, user_text="after the restart", reply="Welcome back.",
-                                       success=True, reply_source="aggregator"))
-            await page.wait_for("window.insideoutLive.turnsShown.length >= 1", 20)
+            await _until_shown([page], lambda: turns.publish(DialogueTurn(
+                turn_id=7, user_text="after the restart", reply="Welcome back.", success=True,
+                reply_source="aggregator")), "window.insideoutLive.turnsShown.length >= 1")
             assert await page.evaluate(dom_text("#reply")) == "Welcome back."
             # A page opened now catches up on the turn it missed.
             late = await browser.new_page()

@@ -1,5 +1,10 @@
 """The live view's camera panel: subscribed only while a page shows it, at most camera.max_fps
-frames decoded, downscaled and JPEG-encoded, so an idle view costs no camera bandwidth or CPU."""
+frames decoded, downscaled and JPEG-encoded, so an idle view costs no camera bandwidth or CPU.
+Frames arrive serialized and only those sent are deserialized: at 30 frames/s in and 10 out,
+building Python messages of the other 20 cost more than encoding the 10 (measured with
+benchmarks/bench_web_view.py)."""
+
+from rclpy.serialization import deserialize_message
 
 from insideout_perception.core.image_conversion import ImageConversionError
 from insideout_perception.nodes.camera_subscription import frame_input
@@ -18,7 +23,7 @@ class WebViewCamera:
                                          "image_topic": params["camera.image_topic"],
                                          "image_transport": params["camera.image_transport"],
                                          "image_reliability": params["camera.image_reliability"]},
-                                  self._on_frame, warn)
+                                  self._on_frame, warn, raw=True)
         self.subscribed = False
         self.frames = 0
 
@@ -47,6 +52,7 @@ class WebViewCamera:
         if not self._jpeg.due():
             return
         try:
+            msg = deserialize_message(msg, self._input.frame_type)
             self._server.publish_frame(self._jpeg.message(self._decoder.decode(msg)))
             self.frames += 1
         except (ImageConversionError, ValueError) as error:

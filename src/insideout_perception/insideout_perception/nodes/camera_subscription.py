@@ -22,13 +22,17 @@ RETIRE_AFTER_S = 3.0
 
 
 class CameraSubscription:
-    def __init__(self, node, frame_type, topic: str, policy: str, on_frame: Callable[[object, int], None]):
-        """`policy`: image_reliability (auto, reliable, best_effort); `on_frame(msg, generation)`."""
+    def __init__(self, node, frame_type, topic: str, policy: str, on_frame: Callable[[object, int], None],
+                 raw: bool = False):
+        """`policy`: image_reliability (auto, reliable, best_effort); `on_frame(msg, generation)`;
+        `raw`: msg is the serialized frame (bytes), for a subscriber that skips most frames and
+        deserializes only the ones it uses."""
         self._node = node
         self.frame_type = frame_type
         self.topic = topic
         self.policy = policy
         self._on_frame = on_frame
+        self.raw = raw
         self._subscription = self._retiring = None
         self._retire_by = 0.0
         self.generation = 0
@@ -74,7 +78,7 @@ class CameraSubscription:
         self._retiring, self._retire_by = self._subscription, time.monotonic() + RETIRE_AFTER_S
         generation = self.generation = self.generation + 1
         self._subscription = self._node.create_subscription(
-            self.frame_type, self.topic, lambda msg: self._on_frame(msg, generation), qos)
+            self.frame_type, self.topic, lambda msg: self._on_frame(msg, generation), qos, raw=self.raw)
         self.reliability = reliability
 
     def _retire_old(self) -> None:
@@ -83,8 +87,10 @@ class CameraSubscription:
             self._retiring = None
 
 
-def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Callable[[str], None]):
-    """fer_node's frame source for its parameters: the camera, or ROS4HRI per-face images."""
+def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Callable[[str], None],
+                raw: bool = False):
+    """fer_node's frame source for its parameters: the camera, or ROS4HRI per-face images
+    (`raw`: serialized camera frames, see CameraSubscription)."""
     if params["face_source"] == "ros4hri":
         try:
             from insideout_perception.nodes.ros4hri_face_input import Ros4hriFaceInput
@@ -97,4 +103,4 @@ def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Cal
     if params["image_transport"] == "compressed":
         topic, frame_type = topic.rstrip("/") + "/compressed", CompressedImage
     return CameraSubscription(node, frame_type, node.resolve_topic_name(topic), params["image_reliability"],
-                              on_frame)
+                              on_frame, raw)

@@ -22,6 +22,9 @@ class CameraJpeg:
         self.quality = quality
         self._clock = clock
         self._next = 0.0
+        # One thread: OpenCV's pool would spin a second core for a 2 ms resize (measured: 0.28 ->
+        # see docs/benchmarks.md, web view).
+        cv2.setNumThreads(1)
 
     def due(self) -> bool:
         """True when a frame may go now (checked before decoding one, so skipped frames cost

@@ -170,7 +170,8 @@ class LiveViewServer:
         if origin and urlsplit(origin).netloc != request.host:
             self._on_bad_input(f"refused a live-view WebSocket from another site ({origin[:80]})")
             return web.Response(status=403, text="cross-origin WebSocket refused\n")
-        ws = web.WebSocketResponse(heartbeat=10.0, max_msg_size=4 * MAX_MESSAGE_CHARS)
+        # No permessage-deflate: deflating JPEG frames (in an executor thread) costs CPU for nothing.
+        ws = web.WebSocketResponse(heartbeat=10.0, max_msg_size=4 * MAX_MESSAGE_CHARS, compress=False)
         await ws.prepare(request)
         page = _Page(ws)
         hello = {"type": "hello", "t": time.time(), "camera_available": self.camera_available,

@@ -310,8 +310,17 @@ function showTurn(event) {
   item.append(el("span", "user", event.user_text), document.createTextNode(` (${event.emotion}) → ${event.reply}`));
   $("history").prepend(item);
   while ($("history").childElementCount > 50) $("history").lastChild.remove();
-  view.turnsShown.push({ turn: event.turn, stamp: event.stamp, shownAt: performance.timeOrigin + performance.now() });
-  document.body.dataset.lastTurn = String(event.turn);
+  // Noted at the next frame's rendering step, when the update is painted; a page in the
+  // background renders no frames, so after 100 ms it is noted anyway.
+  let noted = false;
+  const note = () => {
+    if (noted) return;
+    noted = true;
+    view.turnsShown.push({ turn: event.turn, stamp: event.stamp, shownAt: performance.timeOrigin + performance.now() });
+    document.body.dataset.lastTurn = String(event.turn);
+  };
+  requestAnimationFrame(note);
+  setTimeout(note, 100);
 }
 
 function showTimings(event) {

@@ -136,6 +136,11 @@ def pipeline_actions(args):
                      for argument, (name, parameter) in PARAMETER_ARGUMENTS.items()
                      if name == node["name"] and args[argument]}
         overrides["use_sim_time"] = _truthy(args["use_sim_time"])
+        if key == "web":  # overrides are written as strings; the port is an integer parameter
+            try:
+                overrides["port"] = int(args["web_port"])
+            except ValueError:
+                raise RuntimeError(f"web_port: {args['web_port']!r} is not a port number") from None
         inputs = [(name, args[argument]) for name, argument in ASR_INPUTS.items()] \
             if key == "asr" else []
         actions.append(Node(

@@ -514,6 +514,7 @@ def start_live_view(web: Process, out: Path):
     log(f"live view: {url}  (open it in a browser to watch the turn unfold)")
     watcher = LiveViewWatcher(url, out / "demo_live.png")
     if not watcher.start():
+        watcher.finish(timeout=10)
         log(f"no headless browser for out/demo_live.png: {watcher.error}")
         return None
     return watcher

@@ -13,6 +13,7 @@ already uses. Every console error, uncaught exception and failed load is collect
 """
 
 import asyncio
+import atexit
 import base64
 import itertools
 import json
@@ -186,6 +187,9 @@ class Chromium:
             "about:blank"]
         self.process = subprocess.Popen([chromium_path()] + flags, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
+        # Its own session, so Ctrl-C does not reach it: if this program ends before __aexit__
+        # (a thread left behind, an exception), the browser must not stay behind.
+        atexit.register(self._kill)
         try:
             self.port = await self._devtools_port()
             self._session = aiohttp.ClientSession()
@@ -238,6 +242,15 @@ class Chromium:
             try:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
+                pass
+        self._kill()
+        atexit.unregister(self._kill)
+
+    def _kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            try:
                 os.killpg(self.process.pid, 9)
-                self.process.wait(5)
+            except ProcessLookupError:
+                pass
+            self.process.wait(5)
         shutil.rmtree(self._profile, ignore_errors=True)

@@ -8,6 +8,18 @@ from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
 from std_msgs.msg import String
 
 AGENTS = ["happiness", "sadness", "fear", "anger"]
+# The aggregator model name that streaming_behaviors() answers with its reply.
+STREAMING_AGGREGATOR = "aggregator-stream"
+
+
+def streaming_behaviors(reply: str, words_per_second: float = 10.0):
+    """FakeOpenAIServer behaviours: each agent (params_for's model names) and the aggregator
+    (STREAMING_AGGREGATOR, answering `reply`) stream word by word, so progress shows them grow."""
+    from support.fake_openai_server import Behavior
+
+    behaviors = {f"agent-{agent}": Behavior(tokens_per_second=words_per_second) for agent in AGENTS}
+    behaviors[STREAMING_AGGREGATOR] = Behavior(text=reply, tokens_per_second=words_per_second)
+    return behaviors
 
 
 def params_for(base_url: str, models: Optional[Dict[str, str]] = None, timeout: float = 5.0,

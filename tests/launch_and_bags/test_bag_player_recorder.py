@@ -200,6 +200,10 @@ def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(t
         "output": str(output), "topics": ["/stall/chatter"], "use_sim_time": True})
     assert ros.wait_for_subscribers(chatter, timeout=30.0), recorder.output()
     assert ros.wait_for_subscribers(clock, timeout=10.0), recorder.output()
+    # Our publishers have matched the recorder's readers; its readers may not have matched our
+    # writers yet, and a SIGSTOPped process cannot finish that (a fresh soak run recorded nothing
+    # once): let discovery settle first.
+    time.sleep(1.0)
 
     def tick(k):  # sim time T0 + k * 50 ms, sent every 20 ms of wall time
         message = Clock()
@@ -218,7 +222,8 @@ def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(t
             tick(k)
     finally:
         recorder.process.send_signal(signal.SIGCONT)
-    time.sleep(1.0)
+    # Longer than Fast DDS's 3 s heartbeat period, so a sample the resumed reader missed is resent.
+    time.sleep(3.5)
     assert recorder.stop() == 0, recorder.output()
     with BagReader(output) as reader:
         recorded = [(reader.deserialize(m).data, m.timestamp_ns) for m in reader.messages()]

@@ -14,11 +14,12 @@ from insideout_common.ros.qos import RELIABLE_EVENTS
 from insideout_msgs.msg import DialogueTurn
 from sensor_msgs.msg import Image
 
-from support.fake_openai_server import Behavior, FakeOpenAIServer
+from support.fake_openai_server import FakeOpenAIServer
 from support.ports import free_port
 from support.ros_harness import wait_until
 
-from dialogue.dialogue_test_support import AGENTS, DialogueIO, face, params_for
+from dialogue.dialogue_test_support import (AGENTS, STREAMING_AGGREGATOR, DialogueIO, face,
+                                            params_for, streaming_behaviors)
 from web_view.browser_support import (CONNECTED, DISCONNECTED, Chromium, agent_texts, dom_text,
                                       start_web_view)
 
@@ -28,16 +29,14 @@ QUESTION = "I passed my exam today, let's celebrate!"
 
 @pytest.fixture
 def streaming_llm():
-    """Agents stream their answers at 20 words/s, so the page sees them grow."""
-    behaviors = {f"agent-{agent}": Behavior(tokens_per_second=20.0) for agent in AGENTS}
-    behaviors["aggregator-stream"] = Behavior(text=REPLY, tokens_per_second=20.0)
-    with FakeOpenAIServer(behaviors=behaviors) as server:
+    """Agents stream their answers at 10 words/s, so the page sees them grow."""
+    with FakeOpenAIServer(behaviors=streaming_behaviors(REPLY)) as server:
         yield server
 
 
 def _dialogue_and_tts(spawn_node, ros, llm):
     dialogue = spawn_node("insideout_dialogue", "dialogue_node",
-                          params=params_for(llm.base_url, aggregator_model="aggregator-stream"))
+                          params=params_for(llm.base_url, aggregator_model=STREAMING_AGGREGATOR))
     tts = spawn_node("insideout_dialogue", "tts_node", params={"backend": "espeak-ng"})
     assert dialogue.wait_for_output("dialogue_node ready", 30.0), dialogue.output()
     assert tts.wait_for_output("speaking /insideout/reply with", 60.0), tts.output()

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import aiohttp
 import cv2
+import yarl
 import numpy as np
 import pytest
 
@@ -32,6 +33,7 @@ def test_valid_commands_are_parsed():
     ('{"type": "launch_missiles"}', "unknown command"), ('{"type": "say", "text": "  "}', "non-empty"),
     ('{"type": "say", "text": 5}', "non-empty"), ('{"type": "say", "text": "' + "a" * 30 + '"}', "at most 20"),
     ('{"type": "camera", "on": "yes"}', "true or false"), ("x" * 9000, "at most 8192"),
+    ("[" * 8000, "nested too deep"),
 ])
 def test_bad_commands_are_refused_with_a_reason(raw, why):
     with pytest.raises(BadCommand, match=why):
@@ -88,6 +90,18 @@ def test_a_new_page_catches_up_on_the_last_seconds_the_running_turn_and_the_last
     transcripts = [e for e in events if e["type"] == "transcript"]
     assert [t["text"] for t in transcripts] == ["hi"]  # the partial is older than the final
     assert events[-1]["type"] == "emotion" and events[-1]["t"] == 95.0
+
+
+def test_events_are_valid_json_even_when_a_publisher_sends_nan():
+    event = _emotion(1.0)
+    nan = float("nan")
+    msg = SimpleNamespace(face_detected=True, track_id=1, face_id="", labels=["a"], scores=[nan],
+                          dominant_label="a", confidence=nan, valence=float("inf"), arousal=0.0,
+                          model_name="m", face_roi=SimpleNamespace(x_offset=0, y_offset=0,
+                                                                   width=0, height=0))
+    event = page_events.emotion_event(msg, now=1.0)
+    json.dumps(event, allow_nan=False)  # the browser's JSON.parse accepts it
+    assert event["scores"] == [0.0] and event["valence"] == 0.0
 
 
 def test_throttle_passes_one_update_per_interval_per_key():
@@ -162,9 +176,15 @@ def test_serves_the_page_and_its_files_but_nothing_outside_them():
             for name in ("live_view.js", "live_view.css"):
                 async with http.get(f"{base}/static/{name}") as asset:
                     assert asset.status == 200 and len(await asset.read()) > 1000
-            for path in ("/static/../web_server.py", "/static/%2e%2e/web_server.py", "/static/"):
-                async with http.get(base + path) as escape:
+            for path in ("/static/../web_server.py", "/static/%2e%2e/web_server.py",
+                         "/static/..%2fweb_server.py", "/static/"):
+                # encoded=True: sent as written (the client would otherwise resolve the dots)
+                async with http.get(yarl.URL(base + path, encoded=True)) as escape:
                     assert escape.status in (403, 404), path
+                    assert "LiveViewServer" not in await escape.text()
+            # DNS rebinding: another site's name resolving to this address is refused.
+            async with http.get(base + "/", headers={"Host": "evil.example:8080"}) as rebound:
+                assert rebound.status == 403
     with _Server() as s:
         asyncio.run(run(s.base))
 
@@ -225,7 +245,8 @@ def test_no_camera_panel_when_the_node_disables_it():
             ws = await http.ws_connect(s.base + "/ws")
             assert (await _next_of(ws, "hello"))["camera_available"] is False
             await ws.send_str('{"type": "camera", "on": true}')
-            await asyncio.sleep(0.3)
+            await ws.send_str("barrier")  # handled after the camera command, in order
+            await _until(lambda: s.bad)
             assert s.server.camera_pages == 0
             await ws.close()
     with _Server(camera_available=False) as s:
@@ -279,3 +300,6 @@ def test_a_port_in_use_is_a_clear_error():
         second = LiveViewServer(LiveState(), print, print, port=first.server.port)
         with pytest.raises(OSError, match="cannot serve the live view"):
             second.start()
+        started = time.monotonic()
+        second.stop()  # as the node's release() does after a failed configure
+        assert time.monotonic() - started < 1.0

@@ -20,7 +20,10 @@ class TurnProgressOutput:
                                                 RELIABLE_EVENTS)
 
     def stage(self, request: TurnRequest, stage: str, agent: str, text: str) -> None:
-        self._publish(request, stage, agent, text)
+        try:
+            self._publish(request, stage, agent, text)
+        except Exception as error:  # noqa: BLE001 - a view's topic must not fail the turn
+            self._node.get_logger().debug(f"progress not published: {error}")
         goal_handle = request.context.goal_handle
         if goal_handle is None or stage == turn_core.STAGE_AGENT_PARTIAL:
             return  # partial agent text is for live views; feedback stays one per stage

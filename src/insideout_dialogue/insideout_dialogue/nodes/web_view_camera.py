@@ -32,8 +32,9 @@ class WebViewCamera:
         return self._input.topic
 
     def follow_pages(self) -> None:
-        """Subscribe while at least one page has its camera panel on (called periodically)."""
-        wanted = self._server.camera_pages > 0
+        """Subscribe while the node is active and at least one page has its camera panel on
+        (called periodically)."""
+        wanted = self._node.active and self._server.camera_pages > 0
         if wanted and not self.subscribed:
             self._input.open()
         elif not wanted and self.subscribed:

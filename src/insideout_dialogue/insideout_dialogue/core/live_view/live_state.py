@@ -9,6 +9,7 @@ from typing import Deque, Dict, List, Optional
 class LiveState:
     def __init__(self, chart_seconds: float = 30.0, max_turns: int = 20):
         self.chart_seconds = chart_seconds
+        self.max_turns = max_turns
         self._lock = threading.Lock()  # recorded from ROS callbacks, replayed in the web thread
         self._chart: Deque[Dict] = deque()
         self._latest: Dict[str, Dict] = {}  # emotion, user_speaking, robot_speaking, spoken

@@ -30,8 +30,8 @@ def parse_command(raw: object, max_utterance_chars: int = 1000) -> PageCommand:
         raise BadCommand(f"message of {len(raw)} characters (at most {MAX_MESSAGE_CHARS})")
     try:
         data = json.loads(raw)
-    except ValueError:
-        raise BadCommand("message is not JSON") from None
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
+        raise BadCommand("message is not JSON (or nested too deep)") from None
     if not isinstance(data, dict) or data.get("type") not in KINDS:
         kind = data.get("type") if isinstance(data, dict) else type(data).__name__
         raise BadCommand(f"unknown command {str(kind)[:40]!r} (one of {', '.join(KINDS)})")

@@ -5,6 +5,7 @@ the server's wall-clock time of the event [s since the epoch]: the page's strip 
 benchmark's latency compare it with the browser's clock on the same machine.
 """
 
+import math
 import time
 from typing import Dict, List, Optional
 
@@ -13,8 +14,15 @@ def _now(now: Optional[float]) -> float:
     return time.time() if now is None else now
 
 
+def _num(value, default: float = 0.0, digits: int = 3) -> float:
+    """A finite float for the page (JSON has no NaN or Infinity; a bad publisher's NaN must not
+    break the page)."""
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else default
+
+
 def _round(values, digits: int = 3) -> List[float]:
-    return [round(float(v), digits) for v in values]
+    return [_num(v, 0.0, digits) for v in values]
 
 
 def emotion_event(msg, now: Optional[float] = None) -> Dict:
@@ -23,8 +31,8 @@ def emotion_event(msg, now: Optional[float] = None) -> Dict:
             "track": int(msg.track_id), "face_id": msg.face_id,
             "box": [int(roi.x_offset), int(roi.y_offset), int(roi.width), int(roi.height)],
             "labels": list(msg.labels), "scores": _round(msg.scores),
-            "dominant": msg.dominant_label, "confidence": round(float(msg.confidence), 3),
-            "valence": round(float(msg.valence), 3), "arousal": round(float(msg.arousal), 3),
+            "dominant": msg.dominant_label, "confidence": _num(msg.confidence),
+            "valence": _num(msg.valence), "arousal": _num(msg.arousal),
             "model": msg.model_name}
 
 
@@ -47,7 +55,7 @@ def progress_event(msg, now: Optional[float] = None) -> Dict:
     return {"type": "progress", "t": _now(now), "turn": int(msg.turn_id),
             "user_text": msg.user_text, "stage": msg.stage, "agent": msg.agent, "text": msg.text,
             "agents": list(msg.agent_names), "weights": _round(msg.agent_weights),
-            "elapsed": round(float(msg.elapsed), 3)}
+            "elapsed": _num(msg.elapsed)}
 
 
 def turn_event(msg, now: Optional[float] = None) -> Dict:
@@ -58,16 +66,16 @@ def turn_event(msg, now: Optional[float] = None) -> Dict:
         "user_text": msg.user_text, "emotion": msg.emotion.dominant_label or "none",
         "emotion_source": msg.emotion_source,
         "agents": [{"agent": a.agent, "model": a.model, "text": a.text, "ok": bool(a.ok),
-                    "error": a.error, "latency": round(float(a.latency), 3),
-                    "first_token": round(float(a.first_token_latency), 3)}
+                    "error": a.error, "latency": _num(a.latency, -1.0),
+                    "first_token": _num(a.first_token_latency, -1.0)}
                    for a in msg.agent_replies],
         "weights": _round(msg.agent_weights), "strategy": msg.aggregation_strategy,
         "reply": msg.reply, "reply_source": msg.reply_source, "success": bool(msg.success),
         "error": msg.error_message,
-        "timings": {"agents": round(float(msg.agents_latency), 3),
-                    "aggregator_first_token": round(float(msg.aggregator_first_token_latency), 3),
-                    "first_sentence": round(float(msg.first_sentence_latency), 3),
-                    "total": round(float(msg.latency), 3)}}
+        "timings": {"agents": _num(msg.agents_latency, -1.0),
+                    "aggregator_first_token": _num(msg.aggregator_first_token_latency, -1.0),
+                    "first_sentence": _num(msg.first_sentence_latency, -1.0),
+                    "total": _num(msg.latency, -1.0)}}
 
 
 def notice_event(level: str, text: str, now: Optional[float] = None) -> Dict:

@@ -75,8 +75,9 @@ class LiveViewServer:
                 loop.run_until_complete(self._bind())
             except Exception as error:  # noqa: BLE001 - reported to start()'s caller
                 failure.append(error)
-                ready.set()
+                self._loop = None  # so stop() after a failed start has nothing to stop
                 loop.close()
+                ready.set()
                 return
             ready.set()
             loop.run_forever()
@@ -104,11 +105,11 @@ class LiveViewServer:
         return sum(1 for page in list(self._pages) if page.camera)
 
     def publish(self, event: dict) -> None:
-        self.state.record(event)
         loop = self._loop
-        if loop is not None and self._pages:
-            text = json.dumps(event, separators=(",", ":"))
-            loop.call_soon_threadsafe(self._fan_out, text)
+        if loop is None:
+            self.state.record(event)
+        else:  # recorded and sent in the loop, in order with a new page's catch-up (replay)
+            loop.call_soon_threadsafe(self._record_and_fan_out, event)
 
     def publish_frame(self, message: bytes) -> None:
         loop = self._loop
@@ -149,11 +150,21 @@ class LiveViewServer:
         if self._token and not self._authorised(request):
             return web.Response(status=401, text="the live view needs its access token: open "
                                                  "the URL with ?token=<token>\n")
+        if not self._token and not self._host_allowed(request.host):
+            # DNS rebinding: another site's name pointed at this address passes the Origin check
+            # (Origin and Host are both that name); without a token only our own names may ask.
+            return web.Response(status=403, text="unexpected Host header\n")
         response = await handler(request)
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    def _host_allowed(self, host_header: str) -> bool:
+        if self.host in ("0.0.0.0", "::", ""):  # every address: the node warned, no token
+            return True
+        name = urlsplit("//" + host_header).hostname or ""
+        return name in {"127.0.0.1", "localhost", "::1", self.host.strip("[]")}
 
     def _authorised(self, request: web.Request) -> bool:
         offered = request.query.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
@@ -175,7 +186,8 @@ class LiveViewServer:
         await ws.prepare(request)
         page = _Page(ws)
         hello = {"type": "hello", "t": time.time(), "camera_available": self.camera_available,
-                 "max_utterance_chars": self._max_utterance_chars}
+                 "max_utterance_chars": self._max_utterance_chars,
+                 "chart_seconds": self.state.chart_seconds, "history_turns": self.state.max_turns}
         for event in [hello] + self.state.replay():
             page.queue.put_nowait(json.dumps(event, separators=(",", ":")))
         page.sender = asyncio.ensure_future(self._send_to(page))
@@ -215,6 +227,11 @@ class LiveViewServer:
                     await page.ws.send_str(item)
             except (ConnectionError, RuntimeError):
                 return  # the page went away; its handler cleans up
+
+    def _record_and_fan_out(self, event: dict) -> None:
+        self.state.record(event)
+        if self._pages:
+            self._fan_out(json.dumps(event, separators=(",", ":")))
 
     def _fan_out(self, text: str) -> None:
         for page in list(self._pages):

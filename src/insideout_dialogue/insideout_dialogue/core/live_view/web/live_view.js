@@ -6,11 +6,10 @@ const COLOURS = {
   happiness: "#2e9e44", sadness: "#2f6fd0", fear: "#8a3fc6", anger: "#d33b2c",
   contempt: "#8c6d3f", disgust: "#7d8f23", neutral: "#777777", surprise: "#1aa3b8",
 };
-const CHART_SECONDS = 30;
 const SENTENCE_END = /(?<=[.!?\u2026]["')\]]*)\s+/;
 
 const view = {
-  ws: null, retryDelay: 500, cameraAvailable: true,
+  ws: null, retryDelay: 500, cameraAvailable: true, chartSeconds: 30, historyTurns: 20,
   emotion: null, chart: [], turn: null, sentences: [], spoken: "",
   frameHeader: null, drawing: false,
   // For tests, the demo and the benchmark: when each DialogueTurn became visible (epoch ms),
@@ -92,6 +91,9 @@ function apply(event) {
 function hello(event) {
   // A (re)connection: the server replays its state next, so start from a blank page.
   view.cameraAvailable = event.camera_available;
+  view.chartSeconds = event.chart_seconds;
+  view.historyTurns = event.history_turns;
+  $("chart-seconds").textContent = String(event.chart_seconds);
   view.turn = null;
   view.chart = [];
   $("history").replaceChildren();
@@ -158,12 +160,12 @@ function drawChart() {
   const w = canvas.width, h = canvas.height;
   g.clearRect(0, 0, w, h);
   g.strokeStyle = "#e3e5e8";
-  for (let s = 0; s <= CHART_SECONDS; s += 10) {
-    const x = w - (s / CHART_SECONDS) * w;
+  for (let s = 0; s <= view.chartSeconds; s += 10) {
+    const x = w - (s / view.chartSeconds) * w;
     g.beginPath(); g.moveTo(x, 0); g.lineTo(x, h); g.stroke();
   }
   const now = Date.now() / 1000;
-  view.chart = view.chart.filter((p) => p.t >= now - CHART_SECONDS - 1);
+  view.chart = view.chart.filter((p) => p.t >= now - view.chartSeconds - 1);
   if (view.chart.length < 2) return;
   const labels = view.chart[view.chart.length - 1].labels;
   labels.forEach((label, i) => {
@@ -171,7 +173,7 @@ function drawChart() {
     g.lineWidth = 1.5;
     g.beginPath();
     view.chart.forEach((p, k) => {
-      const x = w - ((now - p.t) / CHART_SECONDS) * w, y = h - 2 - p.scores[i] * (h - 4);
+      const x = w - ((now - p.t) / view.chartSeconds) * w, y = h - 2 - p.scores[i] * (h - 4);
       if (k === 0) g.moveTo(x, y); else g.lineTo(x, y);
     });
     g.stroke();
@@ -309,7 +311,7 @@ function showTurn(event) {
   const item = el("li", event.success ? "" : "failed");
   item.append(el("span", "user", event.user_text), document.createTextNode(` (${event.emotion}) → ${event.reply}`));
   $("history").prepend(item);
-  while ($("history").childElementCount > 50) $("history").lastChild.remove();
+  while ($("history").childElementCount > view.historyTurns) $("history").lastChild.remove();
   // Noted at the next frame's rendering step, when the update is painted; a page in the
   // background renders no frames, so after 100 ms it is noted anyway.
   let noted = false;

@@ -12,7 +12,8 @@ An installed web_view_node (config/insideout.yaml, a free port) serves a real he
   CPU      the node's process CPU time (/proc/<pid>/stat, all its threads) over --seconds:
            idle (page open, camera panel on, but no camera publishing) and with 640x480 bgr8
            frames published at 30/s (the node sends at most camera.max_fps = 10/s to the page),
-           EmotionStates at 30/s (sent at most emotion_rate = 10/s).
+           EmotionStates at 30/s (sent at most emotion_rate = 10/s); then the same with the page's
+           camera panel off (the robot running, nobody watching the camera).
 Targets (issue 12): latency p95 <= 200 ms; idle < 0.1 core; camera on < 0.3 core.
 """
 
@@ -145,6 +146,10 @@ async def run(args, node, web):
         camera_cpu = await measure_cpu(web.process.pid, args.seconds)
         frames = (await page.evaluate("window.insideoutLive.framesShown") - frames_before) / args.seconds
         busy = await measure_latency(page, publisher, 1000, args.turns)
+        # The robot running but nobody watching the camera: the panel off, the node unsubscribes.
+        await page.evaluate("document.getElementById('camera-toggle').click()")
+        await asyncio.sleep(2.0)
+        panel_off_cpu = await measure_cpu(web.process.pid, args.seconds)
         feeds.on.clear()
         errors = list(page.errors)
     feeds.stop()
@@ -152,6 +157,8 @@ async def run(args, node, web):
     print(f"web_view_node CPU, page open, nothing published: {idle_cpu:.3f} cores (target < 0.1)")
     print(f"web_view_node CPU, camera 640x480 at 30/s in, {frames:.1f} frames/s drawn by the page, "
           f"EmotionStates at 30/s: {camera_cpu:.3f} cores (target < 0.3)")
+    print(f"web_view_node CPU, camera panel off, the same frames and EmotionStates published: "
+          f"{panel_off_cpu:.3f} cores (target < 0.1)")
     print("DialogueTurn published -> drawn in the page (target p95 <= 200 ms):")
     print("  " + summary("quiet", quiet))
     print("  " + summary("camera panel on", busy))

@@ -20,7 +20,6 @@ them to ROS.
 
 import os
 import sys
-from ipaddress import ip_address
 
 from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript, TurnProgress
 from std_msgs.msg import Bool, String
@@ -35,20 +34,13 @@ from insideout_common.ros.throttled_log import ThrottledLog
 
 from insideout_dialogue.core.live_view import page_events
 from insideout_dialogue.core.live_view.live_state import LiveState
-from insideout_dialogue.core.live_view.web_server import LiveViewServer
+from insideout_dialogue.core.live_view.web_server import LiveViewServer, is_loopback
 from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.nodes.web_view_camera import WebViewCamera
 from insideout_dialogue.nodes.web_view_controls import WebViewControls
 
 IMAGE_TRANSPORTS = ("raw", "compressed")
 IMAGE_RELIABILITIES = ("auto", "reliable", "best_effort")
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 PARAMETERS = [
@@ -112,7 +104,7 @@ class WebViewNode(ManagedNode):
             self._server.start()
         except OSError as error:
             raise InvalidParameters(f"web_view_node: {error}") from error
-        if not _is_loopback(p["host"]) and not token:
+        if not is_loopback(p["host"]) and not token:
             self.get_logger().warning(
                 f"serving on {p['host']} without an access token: anyone who can reach this "
                 f"address sees the camera and can talk to the robot (set ${p['access_token_env']})")

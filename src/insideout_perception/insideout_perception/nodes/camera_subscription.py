@@ -87,10 +87,19 @@ class CameraSubscription:
             self._retiring = None
 
 
-def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Callable[[str], None],
-                raw: bool = False):
-    """fer_node's frame source for its parameters: the camera, or ROS4HRI per-face images
-    (`raw`: serialized camera frames, see CameraSubscription)."""
+def camera_subscription(node, image_topic: str, image_transport: str, image_reliability: str,
+                        on_frame: Callable[[object, int], None], raw: bool = False) -> CameraSubscription:
+    """The camera as image_topic / image_transport / image_reliability name it (fer_node's and
+    web_view_node's parameters); `raw`: serialized frames, see CameraSubscription."""
+    topic, frame_type = image_topic, Image
+    if image_transport == "compressed":
+        topic, frame_type = topic.rstrip("/") + "/compressed", CompressedImage
+    return CameraSubscription(node, frame_type, node.resolve_topic_name(topic), image_reliability,
+                              on_frame, raw)
+
+
+def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Callable[[str], None]):
+    """fer_node's frame source for its parameters: the camera, or ROS4HRI per-face images."""
     if params["face_source"] == "ros4hri":
         try:
             from insideout_perception.nodes.ros4hri_face_input import Ros4hriFaceInput
@@ -99,8 +108,5 @@ def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Cal
         return Ros4hriFaceInput(node, params["ros4hri_face_image"], params["attention"], on_frame,
                                 lambda face: node.get_logger().info(f"attending to ROS4HRI face {face}"),
                                 warn)
-    topic, frame_type = params["image_topic"], Image
-    if params["image_transport"] == "compressed":
-        topic, frame_type = topic.rstrip("/") + "/compressed", CompressedImage
-    return CameraSubscription(node, frame_type, node.resolve_topic_name(topic), params["image_reliability"],
-                              on_frame, raw)
+    return camera_subscription(node, params["image_topic"], params["image_transport"],
+                               params["image_reliability"], on_frame)

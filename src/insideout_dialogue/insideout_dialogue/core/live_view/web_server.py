@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Callable, Optional, Set
 from urllib.parse import urlsplit
@@ -32,6 +33,14 @@ TOKEN_COOKIE = "insideout_live_token"
 CLIENT_QUEUE_LIMIT = 1024
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
                            "style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+
+
+def is_loopback(host: str) -> bool:
+    """localhost or a loopback address (127.0.0.0/8, ::1)."""
+    try:
+        return host == "localhost" or ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(eq=False)
@@ -164,7 +173,7 @@ class LiveViewServer:
         if self.host in ("0.0.0.0", "::", ""):  # every address: the node warned, no token
             return True
         name = urlsplit("//" + host_header).hostname or ""
-        return name in {"127.0.0.1", "localhost", "::1", self.host.strip("[]")}
+        return name == self.host.strip("[]") or is_loopback(name)
 
     def _authorised(self, request: web.Request) -> bool:
         offered = request.query.get("token") or request.cookies.get(TOKEN_COOKIE) or ""

@@ -268,9 +268,11 @@ def test_local_server_helpers():
     assert not needs_local_server(["https://api.openai.com/v1"], busy)
 
 
-def _guarded_turn(aggregate_text, agent_texts=None, first_clause_min_words=0):
-    """One turn against the FAKE server: the aggregator answers `aggregate_text`."""
-    behaviors = {"aggregator": Behavior(text=aggregate_text)}
+def _guarded_turn(aggregate_text, agent_texts=None, first_clause_min_words=0, min_words=0,
+                  later_aggregate=None, requests=None):
+    """One turn against the FAKE server: the aggregator answers `aggregate_text` (and
+    `later_aggregate` when asked again); `requests` gets the aggregator's requests."""
+    behaviors = {"aggregator": Behavior(text=aggregate_text, later_text=later_aggregate)}
     for agent, text in (agent_texts or {}).items():
         behaviors[f"agent-{agent}"] = Behavior(text=text)
     with FakeOpenAIServer(behaviors) as fake:
@@ -278,12 +280,40 @@ def _guarded_turn(aggregate_text, agent_texts=None, first_clause_min_words=0):
             agents=_agents(fake.base_url), aggregator=_endpoint(fake.base_url, "aggregator"),
             prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
             fallback_reply="Sorry, I did not catch that.",
-            first_clause_min_words=first_clause_min_words)
+            first_clause_min_words=first_clause_min_words, reply_min_words=min_words)
         spoken = []
         result = dialogue_turn.TurnResult(user_text="I passed my exam!", emotion=UserEmotion())
         asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, {"happiness": 1.0}, (),
                                            dialogue_turn.TurnHooks(on_sentence=spoken.append)))
+        if requests is not None:
+            requests.extend(fake.requests_for("aggregator"))
     return result, spoken
+
+
+def test_a_too_short_aggregate_is_asked_for_again_cooler_then_replaced():
+    # What the real 1.5B aggregator once said at temperature 0.7 (a 2-word reply).
+    requests = []
+    result, spoken = _guarded_turn("Hooray! Congratulations!", min_words=3,
+                                   later_aggregate="Congratulations on the new job, well done!",
+                                   requests=requests)
+    assert spoken == ["Congratulations on the new job, well done!"]  # nothing of the first
+    assert [r.temperature for r in requests] == [0.7, 0.3]
+    assert result.reply_source == ("aggregator, second try: the first had too few words "
+                                   "('Hooray! Congratulations!')")
+    # Short twice: the best agent answer is spoken instead.
+    result, spoken = _guarded_turn("Hooray!", {"happiness": "Wonderful news, you earned it!"},
+                                   min_words=3)
+    assert spoken == ["Wonderful news, you earned it!"]
+    assert "happiness agent's answer" in result.reply_source and "too few words" in result.reply_source
+
+
+def test_a_short_first_sentence_is_spoken_when_more_words_follow():
+    result, spoken = _guarded_turn("Oh no! I am so sorry.", min_words=3)
+    assert spoken == ["Oh no!", "I am so sorry."] and result.reply_source == "aggregator"
+    # Off: any length is spoken as it is, and asked for once.
+    requests = []
+    result, spoken = _guarded_turn("Hooray!", requests=requests)
+    assert spoken == ["Hooray!"] and len(requests) == 1 and result.reply_source == "aggregator"
 
 
 def test_a_leaked_aggregate_falls_back_to_the_best_agent_answer():

@@ -52,7 +52,9 @@ def test_the_default_model_gives_a_sensible_spoken_reply(default_dialogue):
         assert reply.ok and reply.text.strip(), (reply.agent, reply.error)
         assert reply.model == "qwen2.5-coder-1.5b"
         assert 0 < reply.first_token_latency <= reply.latency
-    assert turn.success and turn.reply_source == "aggregator", (turn.reply_source, turn.reply)
+    # The aggregator's words (a too-short first aggregate is asked for again: reply.min_words).
+    assert turn.success and (turn.reply_source == "aggregator" or turn.reply_source.startswith(
+        "aggregator, second try:")), (turn.reply_source, turn.reply)
     words = turn.reply.split()
     assert 3 <= len(words) <= 60, turn.reply
     assert not SCAFFOLDING.search(turn.reply), turn.reply

@@ -32,6 +32,9 @@ class Behavior:
     # drop_once: the first request's connection is closed without a response (as a server closing
     # an idle keep-alive connection just as the client reuses it); later requests are answered.
     dropped: bool = False
+    # The answer to every request after the first one this behaviour answers (None: `text`).
+    later_text: Optional[str] = None
+    answered: int = 0
 
 
 @dataclass
@@ -45,6 +48,7 @@ class RecordedRequest:
     client_disconnected: bool = False
     max_tokens: Optional[int] = None
     id_slot: Optional[int] = None  # llama-server's slot field, when the client sent one
+    temperature: Optional[float] = None
 
 
 class FakeOpenAIServer:
@@ -170,7 +174,8 @@ class FakeOpenAIServer:
         record = RecordedRequest(model=model, messages=payload.get("messages", []),
                                  stream=bool(payload.get("stream")), headers=dict(headers),
                                  started=time.monotonic(), max_tokens=payload.get("max_tokens"),
-                                 id_slot=payload.get("id_slot"))
+                                 id_slot=payload.get("id_slot"),
+                                 temperature=payload.get("temperature"))
         self.requests.append(record)
         last = record.messages[-1].get("content", "") if record.messages else ""
         behavior = self.behavior_for(model, str(last))
@@ -205,6 +210,9 @@ class FakeOpenAIServer:
                 return True
             text = behavior.text if behavior.text is not None else \
                 f"{model} answer one. {model} answer two."
+            if behavior.answered and behavior.later_text is not None:
+                text = behavior.later_text
+            behavior.answered += 1
             if record.stream:
                 await self._stream(writer, reader, record, model, text, behavior)
                 return False

@@ -5,7 +5,7 @@ The error codes equal Respond.action's ERROR_* constants (a test checks they sta
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
@@ -66,6 +66,15 @@ class TurnSettings:
     first_clause_min_words: int = 0
     # An agent's answer so far is reported (STAGE_AGENT_PARTIAL) at most this often [s].
     progress_interval: float = 0.1
+    # An aggregate of fewer words is no answer ("Hooray! Congratulations!"): nothing is spoken
+    # before the aggregator has written this many words; a shorter aggregate is asked for once
+    # more, cooler, then replaced by the best agent answer. 0: any length.
+    reply_min_words: int = 0
+
+
+# The retry of a too-short aggregate samples at most this hot: a cooler sample stays closer to
+# the prompt's "one or two sentences".
+RETRY_TEMPERATURE = 0.3
 
 
 @dataclass
@@ -175,7 +184,6 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
     result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
 
     hooks.on_stage(STAGE_AGGREGATING, "", "")
-    sentences = SentenceStream()
     guard = SpeechGuard(names)
     spoken: List[str] = []
     refused: List[str] = []  # why the aggregate stopped being spoken
@@ -196,25 +204,23 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
         hooks.on_sentence(verdict.text)
         hooks.on_stage(STAGE_REPLY_PARTIAL, "", " ".join(spoken))
 
-    def on_delta(piece: str) -> None:
-        if result.aggregator_first_token_latency < 0:
-            result.aggregator_first_token_latency = time.monotonic() - result.started_at
-        for sentence in sentences.feed(piece):
-            emit(sentence)
-        if not spoken and not refused and settings.first_clause_min_words > 0:
-            clause = sentences.take_clause(settings.first_clause_min_words)
-            if clause:
-                emit(clause)
-
+    result.reply_source = "aggregator"
     try:
-        reply = await aggregate(client, settings.prompts, settings.strategy, settings.aggregator,
-                                settings.agents, result.user_text, result.answers, result.weights,
-                                result.emotion, history,
-                                on_delta if settings.stream_sentences else None)
+        reply, rest, held = await _stream_aggregate(client, settings, result, names, history,
+                                                    settings.aggregator, emit)
+        if held is not None:  # too short, nothing spoken: once more, cooler
+            first = " ".join(held)
+            cooler = replace(settings.aggregator, temperature=min(
+                settings.aggregator.temperature, RETRY_TEMPERATURE))
+            reply, rest, held = await _stream_aggregate(client, settings, result, names, history,
+                                                        cooler, emit)
+            result.reply_source = f"aggregator, second try: the first had too few words ({first!r})"
+            if held is not None:
+                refused.append(f"too few words ({first!r}, then {' '.join(held)!r})")
+                rest = []
     except LlmCallError as error:
         return result.fail(ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}",
                            settings.fallback_reply)
-    rest = sentences.flush() if settings.stream_sentences else split_sentences(reply)
 
     def whole_sentence_spoken() -> bool:  # a first clause alone is not one
         return any(_ENDS_SENTENCE.search(piece) for piece in spoken)
@@ -223,7 +229,6 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
         rest = rest[:-1]  # cut off by max_tokens mid-sentence: do not speak the fragment
     for sentence in rest:
         emit(sentence)
-    result.reply_source = "aggregator"
     if refused and spoken and not whole_sentence_spoken():
         # Only a first clause went out before the rest of its sentence was refused: it cannot be
         # taken back, so the best agent's answer follows it.
@@ -253,3 +258,55 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
     result.success, result.error_code, result.error_message = True, ERROR_NONE, ""
     result.latency = time.monotonic() - result.started_at
     return result
+
+
+def _word_count(text: str) -> int:
+    return len(re.findall(r"\w[\w'’-]*", text))
+
+
+async def _stream_aggregate(client: LlmClient, settings: TurnSettings, result: TurnResult,
+                            names: List[str], history: History, endpoint: EndpointConfig,
+                            emit: Callable[[str], None]):
+    """Ask the aggregator, emitting each sentence as it completes. Returns the reply, the
+    sentences not emitted yet (to be checked at the end) and, when the whole aggregate had fewer
+    than `reply_min_words` words, its sentences (nothing of it emitted); else None."""
+    sentences = SentenceStream()
+    written: List[str] = []
+    held: List[str] = []  # sentences waiting until the aggregate has enough words
+    state = {"emitted": False}
+
+    def enough() -> bool:
+        return _word_count("".join(written)) >= settings.reply_min_words
+
+    def release() -> None:
+        while held:
+            state["emitted"] = True
+            emit(held.pop(0))
+
+    def on_delta(piece: str) -> None:
+        if result.aggregator_first_token_latency < 0:
+            result.aggregator_first_token_latency = time.monotonic() - result.started_at
+        written.append(piece)
+        held.extend(sentences.feed(piece))
+        if not enough():
+            return
+        release()
+        if not state["emitted"] and settings.first_clause_min_words > 0:
+            clause = sentences.take_clause(settings.first_clause_min_words)
+            if clause:
+                state["emitted"] = True
+                emit(clause)
+
+    reply = await aggregate(client, settings.prompts, settings.strategy, endpoint,
+                            settings.agents, result.user_text, result.answers, result.weights,
+                            result.emotion, history,
+                            on_delta if settings.stream_sentences else None)
+    if not settings.stream_sentences:
+        written.append(reply)
+        held.extend(split_sentences(reply))
+        rest: List[str] = []
+    else:
+        rest = sentences.flush()
+    if not state["emitted"] and not enough() and reply.strip() and settings.reply_min_words:
+        return reply, [], held + rest
+    return reply, held + rest, None

@@ -142,6 +142,11 @@ BASE_SPECS: List[ParamSpec] = [
               "With stream_sentences, a first sentence's leading clause of at least this many"
               " words (up to a comma, semicolon or dash) is published before the sentence ends,"
               " so speech starts at the first pause. 0: whole sentences only.", 0, 100),
+    ParamSpec("reply.min_words", 3,
+              "An aggregate of fewer words is no answer: nothing of the reply is published"
+              " before the aggregator has written this many words, and a shorter aggregate is"
+              " asked for once more at temperature <= 0.3, then replaced by the best agent"
+              " answer. 0: any length.", 0, 50),
     ParamSpec("progress.interval", 0.1,
               "Each agent's answer so far goes out on insideout/dialogue/progress (TurnProgress"
               " agent_partial, for live views) at most this often [s].", 0.0, 10.0),

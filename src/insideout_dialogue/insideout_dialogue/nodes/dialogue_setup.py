@@ -41,6 +41,7 @@ def turn_settings(p: Dict[str, object], names: List[str]) -> TurnSettings:
         history_in_agent_prompts=p["memory.in_agent_prompts"],
         agents_deadline=p["agents.deadline"], agents_max_sentences=p["agents.max_sentences"],
         first_clause_min_words=p["reply.first_clause_min_words"],
+        reply_min_words=p["reply.min_words"],
         progress_interval=p["progress.interval"])
 
 

@@ -36,9 +36,15 @@ def main() -> int:
             summary = json.loads(summary_path.read_text())
         latency = summary["question_end_to_first_reply_audio_s"]
         latencies.append(latency)
-        agents = ", ".join(f"{a['agent']} {a['latency_s']:.1f} s" for a in summary["agents"])
-        print(f"run {run + 1}: end of question -> first reply audio {latency:.2f} s; agents: "
+        agents = ", ".join(f"{a['agent']} {a.get('first_token_s', -1):.1f}/{a['latency_s']:.1f} s"
+                           for a in summary["agents"])
+        print(f"run {run + 1}: end of question -> first reply audio {latency:.2f} s; agents (first token/done): "
               f"{agents}; reply audio {summary.get('reply_audio_s', 0):.1f} s")
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in summary.get("stages_s", {}).items())
+        print(f"  stages [s]: {stages}")
+        for agent in summary["agents"]:
+            print(f"  {agent['agent']}: {agent['text']!r}")
+        print(f"  reply: {summary['reply']!r}")
     if len(latencies) > 1:
         print(f"median end of question -> first reply audio: {statistics.median(latencies):.2f} s")
     return 0

@@ -579,7 +579,8 @@ def report(out: Path, obs: Observations, question: str, finished: bool,
                "reply": turn.reply if turn is not None else None,
                "success": bool(turn is not None and turn.success),
                "agents": [{"agent": a.agent, "ok": a.ok, "text": a.text, "error": a.error,
-                           "latency_s": round(a.latency, 3)} for a in
+                           "latency_s": round(a.latency, 3),
+                           "first_token_s": round(a.first_token_latency, 3)} for a in
                           (turn.agent_replies if turn is not None else [])],
                "question_end_to_first_reply_audio_s": None if latency is None else round(latency, 3)}
     summary["mic_audio_bytes_received"] = obs.audio_bytes

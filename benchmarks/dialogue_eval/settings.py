@@ -41,7 +41,10 @@ def default_settings(base_url: str, model: str, style: str = "improved",
                         fallback_reply=value["reply.fallback"],
                         agents_deadline=value["agents.deadline"],
                         agents_max_sentences=value["agents.max_sentences"],
+                        agents_max_words=value["agents.max_words"],
+                        aggregator_prefill=value["aggregator.prefill"],
                         first_clause_min_words=value["reply.first_clause_min_words"],
+                        first_clause_phrase_breaks=value["reply.first_clause_phrase_breaks"],
                         reply_min_words=value["reply.min_words"])
     if server_slots:  # as dialogue_node pins the slots of the server it starts
         settings = pin_embedded_slots(settings, base_url, server_slots)

@@ -269,7 +269,7 @@ def test_local_server_helpers():
 
 
 def _guarded_turn(aggregate_text, agent_texts=None, first_clause_min_words=0, min_words=0,
-                  later_aggregate=None, requests=None):
+                  later_aggregate=None, requests=None, phrase_breaks=False):
     """One turn against the FAKE server: the aggregator answers `aggregate_text` (and
     `later_aggregate` when asked again); `requests` gets the aggregator's requests."""
     behaviors = {"aggregator": Behavior(text=aggregate_text, later_text=later_aggregate)}
@@ -280,7 +280,8 @@ def _guarded_turn(aggregate_text, agent_texts=None, first_clause_min_words=0, mi
             agents=_agents(fake.base_url), aggregator=_endpoint(fake.base_url, "aggregator"),
             prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
             fallback_reply="Sorry, I did not catch that.",
-            first_clause_min_words=first_clause_min_words, reply_min_words=min_words)
+            first_clause_min_words=first_clause_min_words, reply_min_words=min_words,
+            first_clause_phrase_breaks=phrase_breaks)
         spoken = []
         result = dialogue_turn.TurnResult(user_text="I passed my exam!", emotion=UserEmotion())
         asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, {"happiness": 1.0}, (),
@@ -355,6 +356,19 @@ def test_a_long_first_sentence_is_spoken_from_its_first_clause():
     result, spoken = _guarded_turn("happiness weight 0.7 and sadness weight 0.1, then more words.",
                                    {"happiness": "Congratulations, that is wonderful news!"}, 6)
     assert spoken == ["Congratulations, that is wonderful news!"]
+
+
+def test_a_long_first_sentence_without_a_comma_is_spoken_from_a_phrase_break():
+    text = "You should celebrate by eating yummy food and watching your favourite film. Enjoy!"
+    result, spoken = _guarded_turn(text, first_clause_min_words=6, phrase_breaks=True)
+    # "by" comes after 3 words (too few); "and" after 7: the first piece ends before it.
+    assert spoken == ["You should celebrate by eating yummy food",
+                      "and watching your favourite film.", "Enjoy!"]
+    assert result.reply == text and result.reply_source == "aggregator"
+    # "to" continues the phrase: no break before it; a comma still counts first.
+    assert _guarded_turn("You really should try to relax tonight, then sleep well.",
+                         first_clause_min_words=6, phrase_breaks=True)[1] == \
+        ["You really should try to relax tonight,", "then sleep well."]
 
 
 def test_a_first_clause_does_not_lose_its_sentence():
@@ -456,6 +470,51 @@ def test_the_sentence_budget_counts_short_sentences_with_the_next():
     assert not SentenceBudget(0).feed("One sentence that is long enough. Two sentences here too. ")
 
 
+def _fed_word_by_word(budget, text):
+    for word in text.split(" "):
+        if budget.feed(word + " "):
+            return budget.text()
+    return None
+
+
+def test_a_long_thought_is_stopped_at_its_next_clause_end_past_max_words():
+    # Real 1.5B answers (the probe of 2026-12-05): cut where a clause ends after 12 words.
+    long = ("Oh no! I'm so sorry to hear that your dog passed away and that you are alone now, "
+            "poor thing, it must be so hard.")
+    assert _fed_word_by_word(SentenceBudget(1, 12), long) == (
+        "Oh no! I'm so sorry to hear that your dog passed away and that you are alone now.")
+    # No clause end at all: 6 words past the limit, wherever it is.
+    ramble = "What if the dog ran away and the neighbours never saw him again and nobody ever finds him in town"
+    assert _fed_word_by_word(SentenceBudget(1, 12), ramble) == (
+        "What if the dog ran away and the neighbours never saw him again and nobody ever finds him.")
+    # Short sentences are not touched; a comma before the limit does not stop it.
+    assert _fed_word_by_word(SentenceBudget(1, 12), "Ugh, that is so unfair to you! More.") == \
+        "Ugh, that is so unfair to you!"
+    # Off (0): the sentence runs to its end.
+    assert _fed_word_by_word(SentenceBudget(1, 0), long) == (
+        "Oh no! I'm so sorry to hear that your dog passed away and that you are alone now, "
+        "poor thing, it must be so hard.")
+    # Without a sentence limit, whole sentences reaching max_words stop it too.
+    assert _fed_word_by_word(SentenceBudget(0, 8), "That is great news. I love it so much. And") == \
+        "That is great news. I love it so much."
+
+
+def test_a_rambling_agent_is_stopped_at_max_words_and_its_request_closed():
+    rambling = Behavior(text="That is so unfair to you and everyone who worked so hard for it, "
+                             + " ".join(["and"] * 50) + ".", delay=0.05, tokens_per_second=20.0)
+    with FakeOpenAIServer({"agent-anger": rambling}) as fake:
+        started = time.monotonic()
+        answers = asyncio.run(ask_panel(LlmClient(), PromptSet(), _agents(fake.base_url)[3:], "Hi",
+                                        max_sentences=1, max_words=12))
+        assert time.monotonic() - started < 2.0  # 65 words at 20/s would take 3.2 s
+        assert answers[0].ok and answers[0].text == (
+            "That is so unfair to you and everyone who worked so hard for it.")
+        give_up = time.monotonic() + 3.0
+        while not fake.requests_for("agent-anger")[0].client_disconnected and time.monotonic() < give_up:
+            time.sleep(0.05)
+        assert fake.requests_for("agent-anger")[0].client_disconnected
+
+
 def _prefill_turn(agent_delays, scores):
     """A turn with pinned slots against the FAKE server; returns (aggregator requests, result)."""
     behaviors = {f"agent-{a}": Behavior(text=f"The {a} thought is here.", delay=d)
@@ -465,7 +524,7 @@ def _prefill_turn(agent_delays, scores):
         settings = pin_embedded_slots(dialogue_turn.TurnSettings(
             agents=_agents(fake.base_url), aggregator=_endpoint(fake.base_url, "aggregator"),
             prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
-            fallback_reply="Sorry."), fake.base_url, 5)
+            fallback_reply="Sorry.", aggregator_prefill=True), fake.base_url, 5)
         result = dialogue_turn.TurnResult(user_text="I passed my exam!",
                                           emotion=UserEmotion("happiness", 1.0))
         asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, scores))
@@ -521,13 +580,18 @@ def test_slots_are_pinned_only_on_the_embedded_server_with_room_for_every_role()
     pinned = pin_embedded_slots(mixed, local, 4)
     assert [a.endpoint.server_slot for a in pinned.agents] == [0, 1, 2, 3]
     assert pinned.aggregator.server_slot == -1
-    # Nothing pinned means no prefill: one aggregator request per turn.
+    # Nothing pinned means no prefill even when asked for; pinned without it (the default),
+    # none either: one aggregator request per turn.
     with FakeOpenAIServer({"aggregator": Behavior(text="Fine.")}) as fake:
         settings = dataclasses.replace(base, agents=_agents(fake.base_url),
-                                       aggregator=_endpoint(fake.base_url, "aggregator"))
-        result = dialogue_turn.TurnResult(user_text="Hi", emotion=UserEmotion())
-        asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, {"neutral": 1.0}))
-        assert result.success and len(fake.requests_for("aggregator")) == 1
+                                       aggregator=_endpoint(fake.base_url, "aggregator"),
+                                       aggregator_prefill=True)
+        for turn_settings in (settings, pin_embedded_slots(dataclasses.replace(
+                settings, aggregator_prefill=False), fake.base_url, 5)):
+            fake.requests.clear()
+            result = dialogue_turn.TurnResult(user_text="Hi", emotion=UserEmotion())
+            asyncio.run(dialogue_turn.run_turn(LlmClient(), turn_settings, result, {"neutral": 1.0}))
+            assert result.success and len(fake.requests_for("aggregator")) == 1
 
 
 def test_a_connection_dropped_before_any_answer_is_tried_once_more():

@@ -8,6 +8,11 @@ With `max_sentences`, an agent is stopped as soon as it has written that many se
 prompts ask for one, and a small model that goes on anyway makes every voice (and so the reply)
 wait for words nobody will use. A sentence of fewer than MIN_SENTENCE_WORDS words ("Oh no!") is
 counted with the next one, so an exclamation alone is never a whole answer.
+
+With `max_words`, an answer that runs past that many words is stopped at its next clause end
+(comma, semicolon, dash), or MAX_WORDS_OVERRUN words later wherever it is: the slowest voice
+sets the pace of the whole turn, and the aggregator needs a voice's gist, not its every word
+(a thought is never spoken as it is).
 """
 
 import asyncio
@@ -37,14 +42,19 @@ class AgentAnswer:
 
 
 MIN_SENTENCE_WORDS = 4
+MAX_WORDS_OVERRUN = 6
+_CLAUSE_PUNCTUATION = ",;:\u2014\u2013- "
 
 
 class SentenceBudget:
-    """Counts the complete sentences of a streamed answer; `full` once `limit` have come."""
+    """Counts the complete sentences of a streamed answer; `full` once `limit` have come, or
+    once it was stopped at `max_words` (see the module doc)."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, max_words: int = 0):
         self.limit = limit
+        self.max_words = max_words
         self.sentences: List[str] = []
+        self.stopped_at_words = False
         self._stream = SentenceStream()
         self._short = ""  # a sentence too short to count alone, waiting for the next
 
@@ -56,14 +66,33 @@ class SentenceBudget:
             else:
                 self._short = ""
                 self.sentences.append(sentence)
+        if self.max_words > 0 and not self.full:
+            self._stop_at_words()
         return self.full
+
+    def _stop_at_words(self) -> None:
+        before = sum(len(s.split()) for s in self.sentences) + len(self._short.split())
+        if before + len(self._stream.pending.split()) < self.max_words:
+            return
+        clause = self._stream.take_clause(max(1, self.max_words - before))
+        if clause is None and before + len(self._stream.pending.split()) \
+                >= self.max_words + MAX_WORDS_OVERRUN:
+            clause = self._stream.take_rest()
+        if clause is None:
+            if not self._stream.pending.strip() and before >= self.max_words:
+                self.stopped_at_words = True  # whole sentences already reach the limit
+            return
+        clause = clause.rstrip(_CLAUSE_PUNCTUATION)
+        self.sentences.append(f"{self._short} {clause}.".strip())
+        self._short = ""
+        self.stopped_at_words = True
 
     @property
     def full(self) -> bool:
-        return 0 < self.limit <= len(self.sentences)
+        return 0 < self.limit <= len(self.sentences) or self.stopped_at_words
 
     def text(self) -> str:
-        return " ".join(self.sentences[:self.limit])
+        return " ".join(self.sentences[:self.limit] if self.limit > 0 else self.sentences)
 
 
 # Called as each agent finishes (in completion order), e.g. for action feedback.
@@ -75,13 +104,14 @@ AgentTextCallback = Callable[[AgentAnswer], None]
 async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, question: str,
                     history: History = (), answer: Optional[AgentAnswer] = None,
                     max_sentences: int = 0,
-                    on_text: Optional[AgentTextCallback] = None) -> AgentAnswer:
+                    on_text: Optional[AgentTextCallback] = None,
+                    max_words: int = 0) -> AgentAnswer:
     """The agent's answer, filled into `answer` (if given) as it streams; with `max_sentences`
     > 0 the request is stopped once that many sentences have come (see module doc)."""
     started = time.monotonic()
     answer = answer or AgentAnswer(agent=agent.name, model=agent.endpoint.model)
     messages = agent_messages(prompts, agent.prompt, agent.paper_word, question, history)
-    budget = SentenceBudget(max_sentences)
+    budget = SentenceBudget(max_sentences, max_words)
     enough = asyncio.Event()
 
     def on_delta(piece: str) -> None:
@@ -142,18 +172,20 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
                     question: str, history: History = (),
                     on_agent_done: Optional[AgentDoneCallback] = None,
                     deadline: float = 0.0, max_sentences: int = 0,
-                    on_agent_text: Optional[AgentTextCallback] = None) -> List[AgentAnswer]:
+                    on_agent_text: Optional[AgentTextCallback] = None,
+                    max_words: int = 0) -> List[AgentAnswer]:
     """Every agent's answer in the configured order. Cancelling this cancels every request.
 
     `deadline` > 0: agents still writing after that many seconds are stopped; `max_sentences`
-    > 0: each agent is stopped after that many sentences (see module doc).
+    > 0: each agent is stopped after that many sentences; `max_words` > 0: or at a clause end
+    past that many words (see module doc).
     """
     started = time.monotonic()
     answers = [AgentAnswer(agent=agent.name, model=agent.endpoint.model) for agent in agents]
 
     async def one(agent: AgentConfig, answer: AgentAnswer) -> AgentAnswer:
         await ask_agent(client, prompts, agent, question, history, answer, max_sentences,
-                        on_agent_text)
+                        on_agent_text, max_words)
         if on_agent_done is not None:
             on_agent_done(answer)
         return answer

@@ -61,9 +61,17 @@ class TurnSettings:
     agents_deadline: float = 0.0
     # Each agent is stopped once it has written this many sentences; 0: let it finish.
     agents_max_sentences: int = 0
+    # An agent past this many words is stopped at its next clause end; 0: no limit.
+    agents_max_words: int = 0
+    # Process the aggregator's settled prompt start in its pinned slot while agents write
+    # (aggregator_prefill). Off by default: on 2 CPU cores the prefills slow the agents more than
+    # they save at the end (benchmarks.md, 2026-12-05).
+    aggregator_prefill: bool = False
     # Before anything is spoken, a clause of at least this many words (up to a comma) is spoken
     # without waiting for its sentence to end; 0: whole sentences only.
     first_clause_min_words: int = 0
+    # That first clause may also end before a word starting a new phrase ("and", "with", ...).
+    first_clause_phrase_breaks: bool = False
     # An agent's answer so far is reported (STAGE_AGENT_PARTIAL) at most this often [s].
     progress_interval: float = 0.1
     # An aggregate of fewer words is no answer ("Hooray! Congratulations!"): nothing is spoken
@@ -154,7 +162,7 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
         result.answers = await ask_panel(client, settings.prompts, settings.agents,
                                          result.user_text, agent_history, agent_done,
                                          settings.agents_deadline, settings.agents_max_sentences,
-                                         agent_text)
+                                         agent_text, settings.agents_max_words)
         return await _aggregate_and_speak(client, settings, result, emotion_weights, names,
                                           history, hooks)
     finally:
@@ -165,8 +173,8 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
 def _aggregator_prefill(client: LlmClient, settings: TurnSettings, emotion: UserEmotion,
                         weights: Sequence[float]) -> Optional[AggregatorPrefill]:
     """A prefill for the aggregator's pinned slot (embedded server, improved prompts), or None."""
-    if settings.aggregator.server_slot < 0 or settings.strategy == "select" \
-            or settings.prompts.style != "improved":
+    if not settings.aggregator_prefill or settings.aggregator.server_slot < 0 \
+            or settings.strategy == "select" or settings.prompts.style != "improved":
         return None
     words = {agent.name: agent.paper_word for agent in settings.agents}
     return AggregatorPrefill(client, settings.aggregator, settings.prompts,
@@ -292,7 +300,8 @@ async def _stream_aggregate(client: LlmClient, settings: TurnSettings, result: T
             return
         release()
         if not state["emitted"] and settings.first_clause_min_words > 0:
-            clause = sentences.take_clause(settings.first_clause_min_words)
+            clause = sentences.take_clause(settings.first_clause_min_words,
+                                           settings.first_clause_phrase_breaks)
             if clause:
                 state["emitted"] = True
                 emit(clause)

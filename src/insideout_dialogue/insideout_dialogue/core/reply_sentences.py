@@ -8,6 +8,12 @@ _END = re.compile(r"[.!?…]+[\"')\]]*\s+")
 _ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "etc.", "vs.", "st.")
 # A clause ends at a comma, semicolon or dash followed by whitespace.
 _CLAUSE_END = re.compile(r"[,;\u2014\u2013]\s+")
+# Or, for a phrase break, before one of these words (a new clause or phrase starts there:
+# "You could have a nice dinner | with your friends"); not "to", "that", "in", which more often
+# continue the phrase ("try | to relax" sounds broken).
+_PHRASE_STARTS = re.compile(
+    r"\s+(?=(?:and|or|but|so|because|while|when|with|by|for|since|after|before|until|unless|"
+    r"although|though|where|which|like)\s)", re.IGNORECASE)
 
 
 class SentenceStream:
@@ -30,13 +36,28 @@ class SentenceStream:
         self._buffer = self._buffer[start:]
         return sentences
 
-    def take_clause(self, min_words: int) -> Optional[str]:
+    @property
+    def pending(self) -> str:
+        """The unfinished sentence so far."""
+        return self._buffer
+
+    def take_rest(self) -> str:
+        """The unfinished sentence, taken out of the stream (an answer stopped mid-sentence)."""
+        rest, self._buffer = self._buffer.strip(), ""
+        return rest
+
+    def take_clause(self, min_words: int, phrase_breaks: bool = False) -> Optional[str]:
         """The leading clause of the unfinished sentence, once it has `min_words` words, taken
-        out of the stream: a long first sentence can start being spoken at its first pause."""
-        for match in _CLAUSE_END.finditer(self._buffer):
-            clause = self._buffer[:match.end()].strip()
+        out of the stream: a long first sentence can start being spoken at its first pause.
+        With `phrase_breaks`, a clause also ends before a word that starts a new phrase
+        ("and", "with", "because", ...)."""
+        ends = [(m.start(), m.end()) for m in _CLAUSE_END.finditer(self._buffer)]
+        if phrase_breaks:
+            ends += [(m.start(), m.end()) for m in _PHRASE_STARTS.finditer(self._buffer)]
+        for start, end in sorted(ends):
+            clause = self._buffer[:end].strip()
             if len(clause.split()) >= min_words:
-                self._buffer = self._buffer[match.end():]
+                self._buffer = self._buffer[end:]
                 return clause
         return None
 

@@ -81,6 +81,10 @@ BASE_SPECS: List[ParamSpec] = [
               "Each agent is stopped once it has written this many sentences (one of under four"
               " words counts with the next), so nobody waits for words that are not used."
               " 0: let agents write until they end.", 0, 20),
+    ParamSpec("agents.max_words", 8,
+              "An agent past this many words is stopped at its next comma, semicolon or dash (or"
+              " 6 words later): the slowest voice sets the turn's pace, and the aggregator needs"
+              " its gist. 0: no limit.", 0, 500),
     ParamSpec("aggregation.strategy", "weighted_llm",
               "llm: an aggregator LLM call given the answers and the user's emotion (the paper's);"
               " weighted_llm: the same plus per-agent weights from the user's emotion;"
@@ -101,6 +105,11 @@ BASE_SPECS: List[ParamSpec] = [
     ParamSpec("aggregator.temperature", 0.7, "Aggregator sampling temperature.", 0.0, 2.0),
     ParamSpec("aggregator.max_tokens", 64, "Aggregator answer limit [tokens].", 1, 4096),
     ParamSpec("aggregator.timeout", 30.0, "Aggregator whole-request timeout [s].", 0.1, 600.0),
+    ParamSpec("aggregator.prefill", False,
+              "Embedded server only: process the settled start of the aggregator's prompt in its"
+              " slot while the agents still write. Off: on 2 CPU cores it slowed the agents more"
+              " than it saved (first reply sentence 1 s later, median of 12 turns); try it on a"
+              " machine with cores to spare."),
     ParamSpec("prompts.style", "improved",
               "improved: our persona prompts (short spoken answers, safety); paper: the seed's "
               "wording.", choices=STYLES),
@@ -142,6 +151,10 @@ BASE_SPECS: List[ParamSpec] = [
               "With stream_sentences, a first sentence's leading clause of at least this many"
               " words (up to a comma, semicolon or dash) is published before the sentence ends,"
               " so speech starts at the first pause. 0: whole sentences only.", 0, 100),
+    ParamSpec("reply.first_clause_phrase_breaks", True,
+              "That first clause may also end before a word that starts a new phrase (and, or,"
+              " but, with, because, ...), once it has first_clause_min_words words: speech starts"
+              " sooner on a long first sentence without a comma."),
     ParamSpec("reply.min_words", 3,
               "An aggregate of fewer words is no answer: nothing of the reply is published"
               " before the aggregator has written this many words, and a shorter aggregate is"

@@ -40,7 +40,10 @@ def turn_settings(p: Dict[str, object], names: List[str]) -> TurnSettings:
         fallback_reply=p["reply.fallback"], stream_sentences=p["reply.stream_sentences"],
         history_in_agent_prompts=p["memory.in_agent_prompts"],
         agents_deadline=p["agents.deadline"], agents_max_sentences=p["agents.max_sentences"],
+        agents_max_words=p["agents.max_words"],
+        aggregator_prefill=p["aggregator.prefill"],
         first_clause_min_words=p["reply.first_clause_min_words"],
+        first_clause_phrase_breaks=p["reply.first_clause_phrase_breaks"],
         reply_min_words=p["reply.min_words"],
         progress_interval=p["progress.interval"])
 

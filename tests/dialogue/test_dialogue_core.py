@@ -487,6 +487,10 @@ def test_a_long_thought_is_stopped_at_its_next_clause_end_past_max_words():
     ramble = "What if the dog ran away and the neighbours never saw him again and nobody ever finds him in town"
     assert _fed_word_by_word(SentenceBudget(1, 12), ramble) == (
         "What if the dog ran away and the neighbours never saw him again and nobody ever finds him.")
+    # A cut mid-phrase does not end on a dangling word.
+    assert _fed_word_by_word(SentenceBudget(1, 8), "I'm sorry you had that experience it's important "
+                             "to address any unfair treatment and the rest") == \
+        "I'm sorry you had that experience it's important to address any unfair treatment."
     # Short sentences are not touched; a comma before the limit does not stop it.
     assert _fed_word_by_word(SentenceBudget(1, 12), "Ugh, that is so unfair to you! More.") == \
         "Ugh, that is so unfair to you!"

@@ -16,6 +16,7 @@ sets the pace of the whole turn, and the aggregator needs a voice's gist, not it
 """
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence
@@ -44,6 +45,9 @@ class AgentAnswer:
 MIN_SENTENCE_WORDS = 4
 MAX_WORDS_OVERRUN = 6
 _CLAUSE_PUNCTUATION = ",;:\u2014\u2013- "
+# Words a thought cut mid-phrase must not end on ("... address any unfair treatment and.").
+_DANGLING = re.compile(r"(?:\s+(?:and|or|but|so|to|with|the|a|an|of|for|in|on|at|that|which|"
+                       r"my|your|because|if))+$", re.IGNORECASE)
 
 
 class SentenceBudget:
@@ -82,7 +86,7 @@ class SentenceBudget:
             if not self._stream.pending.strip() and before >= self.max_words:
                 self.stopped_at_words = True  # whole sentences already reach the limit
             return
-        clause = clause.rstrip(_CLAUSE_PUNCTUATION)
+        clause = _DANGLING.sub("", clause.rstrip(_CLAUSE_PUNCTUATION)).rstrip(_CLAUSE_PUNCTUATION)
         self.sentences.append(f"{self._short} {clause}.".strip())
         self._short = ""
         self.stopped_at_words = True

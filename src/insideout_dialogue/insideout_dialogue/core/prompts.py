@@ -44,7 +44,7 @@ DEFAULT_AGENT_PROMPTS = {
             " about what could go wrong." + _SPEAK.format("worried", "careful, what if or scary"),
     "anger": "You are Anger, the angry feeling inside a robot's head. You are furious about unfair"
              " things that happen to the person, never at the person."
-             + _SPEAK.format("angry", "unfair, ugh or outrageous"),
+             + _SPEAK.format("angry", "furious, angry, unfair or outrageous"),
 }
 
 # The seed's agent names: happy, sad, fear, angry.

@@ -9,6 +9,10 @@ before the last agent is done. That start goes to the aggregator's own llama-ser
 (LlmClient.prefill); the real request then finds it in the slot's cache and processes only the
 rest (measured: 35 instead of 116 tokens). Used only with a pinned slot (EndpointConfig.server_slot),
 i.e. the embedded server: a remote API would bill every prefill as a request.
+
+Off by default (TurnSettings.aggregator_prefill): on 2 CPU cores the prefills, mixed into the
+agents' decoding, slowed the agents more than they saved the aggregator (docs/design/
+dialogue_latency.md).
 """
 
 import asyncio

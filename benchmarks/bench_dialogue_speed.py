@@ -2,7 +2,7 @@
 against a simulated fast LLM server.
 
     source scripts/env.sh && python benchmarks/bench_dialogue_speed.py [--section paper|overhead|all]
-        [--preset qwen2.5-coder-1.5b] [--repeats 5]
+        [--preset qwen2.5-coder-1.5b] [--repeats 5] [--starts 5]
 
 paper: the same utterances through (a) the paper's pipeline as the seed's demo runs it: one chat,
     the four agents asked one after another ("What is the {emotion} one-paragraph response to ..."),
@@ -10,6 +10,11 @@ paper: the same utterances through (a) the paper's pipeline as the seed's demo r
     the demo's 5 s sleeps between agents, and with our token limits: both in the paper's favour),
     and (b) our dialogue core with the node's defaults. Both on the embedded llama-server. Printed:
     question end -> first reply sentence, per design, and the ratio ours / paper.
+first-turn: the first turn after a server start against later ones, content held equal: for each
+    of --starts server starts (prompts warmed as dialogue_node warms them), the utterances in
+    turn, rotated by one per start, so each utterance is once the first turn and otherwise a
+    later one. Printed: question end -> first reply sentence, median of the first turns and of
+    the later turns, and their ratio.
 overhead: dialogue_node and tts_node over DDS against a FAKE fast server (0.15 s to the first
     token, then 80 tokens/s per stream, all streams at once). Transcript published -> first reply
     audio chunk on /insideout/speaker/audio, minus the time the fake server makes us wait for tokens
@@ -117,6 +122,34 @@ def section_paper(args):
           f"turns median {later:.1f} s")
 
 
+async def turns_after_a_start(base_url, model, order):
+    client = LlmClient()
+    settings = default_settings(base_url, model, server_slots=EMBEDDED_SLOTS)
+    await warm_prompt_caches(client, settings, base_url)
+    times = [(await our_turn(client, settings, question, SAD))[0] for question in order]
+    await client.close()
+    return times
+
+
+def section_first_turn(args):
+    first, later = {}, {}
+    for start in range(args.starts):
+        order = UTTERANCES[start % len(UTTERANCES):] + UTTERANCES[:start % len(UTTERANCES)]
+        with embedded_server(args.preset) as url:
+            times = asyncio.run(turns_after_a_start(url, args.preset, order))
+        print(f"  start {start + 1}: " + ", ".join(f"{q!r} {t:.1f} s" for q, t in zip(order, times)),
+              flush=True)
+        first.setdefault(order[0], []).append(times[0])
+        for question, seconds in zip(order[1:], times[1:]):
+            later.setdefault(question, []).append(seconds)
+    firsts = [t for values in first.values() for t in values]
+    laters = [t for question in first for t in later.get(question, [])]
+    ratio = statistics.median(firsts) / statistics.median(laters)
+    print(f"first turn after a server start vs later turns of the same utterances, {args.starts} "
+          f"starts: question end -> first reply sentence median {statistics.median(firsts):.2f} s "
+          f"vs {statistics.median(laters):.2f} s ({(ratio - 1) * 100:+.0f}%)")
+
+
 # --- overhead against the FAKE fast server -----------------------------------------------------
 FAST_TTFT = 0.15
 FAST_RATE = 80.0
@@ -209,15 +242,19 @@ def section_overhead(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--section", choices=("paper", "overhead", "all"), default="all")
+    parser.add_argument("--section", choices=("paper", "overhead", "first-turn", "all"),
+                        default="all")
     parser.add_argument("--preset", default=DEFAULT_PRESET)
     parser.add_argument("--base-url", default="", help="paper section: use this running server")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--starts", type=int, default=5, help="first-turn section: server starts")
     args = parser.parse_args()
     if args.section in ("overhead", "all"):
         section_overhead(args)
     if args.section in ("paper", "all"):
         section_paper(args)
+    if args.section in ("first-turn", "all"):
+        section_first_turn(args)
 
 
 if __name__ == "__main__":

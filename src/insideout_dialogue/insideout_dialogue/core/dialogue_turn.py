@@ -214,13 +214,13 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
 
     result.reply_source = "aggregator"
     try:
-        reply, rest, held = await _stream_aggregate(client, settings, result, names, history,
+        reply, rest, held = await _stream_aggregate(client, settings, result, history,
                                                     settings.aggregator, emit)
         if held is not None:  # too short, nothing spoken: once more, cooler
             first = " ".join(held)
             cooler = replace(settings.aggregator, temperature=min(
                 settings.aggregator.temperature, RETRY_TEMPERATURE))
-            reply, rest, held = await _stream_aggregate(client, settings, result, names, history,
+            reply, rest, held = await _stream_aggregate(client, settings, result, history,
                                                         cooler, emit)
             result.reply_source = f"aggregator, second try: the first had too few words ({first!r})"
             if held is not None:
@@ -273,7 +273,7 @@ def _word_count(text: str) -> int:
 
 
 async def _stream_aggregate(client: LlmClient, settings: TurnSettings, result: TurnResult,
-                            names: List[str], history: History, endpoint: EndpointConfig,
+                            history: History, endpoint: EndpointConfig,
                             emit: Callable[[str], None]):
     """Ask the aggregator, emitting each sentence as it completes. Returns the reply, the
     sentences not emitted yet (to be checked at the end) and, when the whole aggregate had fewer

@@ -19,9 +19,15 @@ class Lifecycle:
             self.change.wait_for_service(timeout_sec=timeout)
 
     def state(self) -> int:
-        future = self.get.call_async(GetState.Request())
-        assert wait_until(future.done, 10.0), "get_state did not answer"
-        return future.result().current_state.id
+        # get_state changes nothing, so it is asked again when unanswered: a service sees the
+        # client's request before it has matched the client's reply reader, and a reply sent
+        # then is dropped ("failed to send response (timeout)"), seen once in a soak run.
+        for _attempt in range(4):
+            future = self.get.call_async(GetState.Request())
+            if wait_until(future.done, 4.0):
+                return future.result().current_state.id
+            self.get.remove_pending_request(future)
+        raise AssertionError("get_state did not answer in 4 tries of 4 s")
 
     def transition(self, transition_id: int, timeout: float = 120.0) -> bool:
         future = self.change.call_async(ChangeState.Request(transition=Transition(id=transition_id)))

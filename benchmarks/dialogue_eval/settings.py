@@ -2,50 +2,24 @@
 
 import dataclasses
 
-from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.dialogue_turn import TurnSettings
 from insideout_dialogue.core.embedded_slots import pin_embedded_slots
-from insideout_dialogue.core.emotion_weights import parse_mapping_row
-from insideout_dialogue.core.prompts import PromptSet
 from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_specs
-
-from insideout_common.emotions import LABELS
+from insideout_dialogue.nodes.dialogue_setup import turn_settings
 
 
 def default_settings(base_url: str, model: str, style: str = "improved",
                      server_slots: int = 0) -> TurnSettings:
     """`server_slots`: the slots of a llama-server this benchmark started itself (0: a server
-    given by URL, left to choose its own slots, as dialogue_node does with one it did not start)."""
-    specs = all_specs(DEFAULT_AGENTS)
-    value = {name: spec.default for name, spec in specs.items()}
-
-    def endpoint(prefix):
-        return EndpointConfig(base_url=base_url, model=model,
-                              temperature=value[prefix + "temperature"],
-                              max_tokens=value[prefix + "max_tokens"],
-                              timeout=max(120.0, value[prefix + "timeout"]))
-
-    agents = [AgentConfig(name=name, endpoint=endpoint(f"agents.{name}."),
-                          prompt=value[f"agents.{name}.prompt"],
-                          paper_word=value[f"agents.{name}.paper_word"])
-              for name in DEFAULT_AGENTS]
-    prompts = PromptSet(
-        style=style, aggregator_prompt=value["prompts.aggregator"],
-        weighted_aggregator_prompt=value["prompts.weighted_aggregator"],
-        paper_agent_template=value["prompts.paper.agent_template"],
-        paper_aggregator_template=value["prompts.paper.aggregator_template"],
-        paper_emotion_clause=value["prompts.paper.emotion_clause"])
-    mapping = {label: parse_mapping_row(value[f"emotion_to_agent.{label}"]) for label in LABELS}
-    settings = TurnSettings(agents=agents, aggregator=endpoint("aggregator."), prompts=prompts,
-                        strategy=value["aggregation.strategy"], emotion_to_agent=mapping,
-                        fallback_reply=value["reply.fallback"],
-                        agents_deadline=value["agents.deadline"],
-                        agents_max_sentences=value["agents.max_sentences"],
-                        agents_max_words=value["agents.max_words"],
-                        aggregator_prefill=value["aggregator.prefill"],
-                        first_clause_min_words=value["reply.first_clause_min_words"],
-                        first_clause_phrase_breaks=value["reply.first_clause_phrase_breaks"],
-                        reply_min_words=value["reply.min_words"])
+    given by URL, left to choose its own slots, as dialogue_node does with one it did not start).
+    Built by dialogue_node's own turn_settings() from its parameter defaults, so a new setting
+    reaches the benchmarks without being written twice."""
+    value = {name: spec.default for name, spec in all_specs(DEFAULT_AGENTS).items()}
+    for prefix in [f"agents.{name}." for name in DEFAULT_AGENTS] + ["aggregator."]:
+        value[prefix + "base_url"], value[prefix + "model"] = base_url, model
+        value[prefix + "timeout"] = max(120.0, value[prefix + "timeout"])
+    value["prompts.style"] = style
+    settings = turn_settings(value, list(DEFAULT_AGENTS))
     if server_slots:  # as dialogue_node pins the slots of the server it starts
         settings = pin_embedded_slots(settings, base_url, server_slots)
     return with_style(settings, style)

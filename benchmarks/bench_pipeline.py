@@ -5,7 +5,8 @@
 Runs scripts/demo.py (every node its own process over DDS; the real embedded llama-server on
 the CPU) and prints, per run, the time from the end of the spoken question (its last audio chunk
 leaving the bag player) to the first reply audio chunk on /insideout/speaker/audio, plus the
-per-agent LLM latencies and the length of the spoken reply.
+per-agent LLM latencies and the length of the spoken reply, and the peak memory (PSS) of the
+demo and every process it started (nodes, llama-server, the live view's browser).
 """
 
 import argparse
@@ -16,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pipeline_memory import PeakMemorySampler
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -23,15 +26,17 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1)
     args, demo_args = parser.parse_known_args()
-    latencies = []
+    latencies, peaks = [], []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bench_pipeline-") as out:
-            demo = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--out", out,
-                                   *[a for a in demo_args if a != "--"]],
-                                  capture_output=True, text=True)
+            demo = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "demo.py"), "--out", out,
+                                     *[a for a in demo_args if a != "--"]],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            with PeakMemorySampler(demo.pid) as memory:
+                output, _ = demo.communicate()
             summary_path = Path(out) / "demo_summary.json"
             if demo.returncode != 0 or not summary_path.exists():
-                print(f"run {run + 1}: demo failed (exit {demo.returncode}):\n{demo.stdout[-2000:]}")
+                print(f"run {run + 1}: demo failed (exit {demo.returncode}):\n{output[-2000:]}")
                 return 1
             summary = json.loads(summary_path.read_text())
         latency = summary["question_end_to_first_reply_audio_s"]
@@ -45,8 +50,11 @@ def main() -> int:
         for agent in summary["agents"]:
             print(f"  {agent['agent']}: {agent['text']!r}")
         print(f"  reply: {summary['reply']!r}")
+        peaks.append(memory.peak.total_bytes)
+        print(f"  peak memory (PSS) of the pipeline: {memory.peak.describe()}")
     if len(latencies) > 1:
         print(f"median end of question -> first reply audio: {statistics.median(latencies):.2f} s")
+    print(f"highest peak memory (PSS) of the pipeline: {max(peaks) / 2**30:.2f} GiB")
     return 0
 
 

@@ -22,7 +22,8 @@ quiet_pip() { "$@" 2>&1 | grep -v "^WARNING: Location '" || true; return "${PIPE
 DEBS=(espeak-ng cmake g++ make chromium)
 missing=()
 for deb in "${DEBS[@]}"; do
-  dpkg -s "$deb" >/dev/null 2>&1 || missing+=("$deb")
+  # Not `dpkg -s`: it also succeeds for a removed package whose configuration files remain.
+  [ "$(dpkg-query -W -f='${Status}' "$deb" 2>/dev/null)" = "install ok installed" ] || missing+=("$deb")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

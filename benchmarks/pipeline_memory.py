@@ -20,9 +20,12 @@ class MemoryPeak:
     by_program: dict[str, int] = field(default_factory=dict)  # at the moment of the peak
 
     def describe(self, top: int = 6) -> str:
-        parts = sorted(self.by_program.items(), key=lambda kv: -kv[1])[:top]
-        listed = ", ".join(f"{name} {size / 2**20:.0f} MiB" for name, size in parts)
-        return f"{self.total_bytes / 2**30:.2f} GiB ({listed})"
+        ranked = sorted(self.by_program.items(), key=lambda kv: -kv[1])
+        listed = [f"{name} {size / 2**20:.0f} MiB" for name, size in ranked[:top]]
+        if len(ranked) > top:
+            rest = ranked[top:]
+            listed.append(f"{len(rest)} others {sum(size for _, size in rest) / 2**20:.0f} MiB")
+        return f"{self.total_bytes / 2**30:.2f} GiB ({', '.join(listed)})"
 
 
 def _parent_of(pid: int) -> int | None:

@@ -317,6 +317,22 @@ def test_a_short_first_sentence_is_spoken_when_more_words_follow():
     assert spoken == ["Hooray!"] and len(requests) == 1 and result.reply_source == "aggregator"
 
 
+def test_a_spoken_reply_too_short_after_its_rest_was_dropped_is_followed_by_the_best_agent():
+    # Seen in `make demo` beside a busy-loop: only "Congratulations!" was spoken, its next
+    # sentence dropped (refused by the guard, or cut off by max_tokens).
+    best = {"happiness": "Wonderful news, you earned it!"}
+    result, spoken = _guarded_turn("Congratulations! Combining the answers above, rest.", best, min_words=3)
+    assert spoken == ["Congratulations!", "Wonderful news, you earned it!"]
+    assert result.reply_source.startswith(
+        "aggregator's first words ('Congratulations!'), then the happiness agent's answer: the rest had")
+    result, spoken = _guarded_turn("Congratulations! You should go out and", best, min_words=3)
+    assert spoken == ["Congratulations!", "Wonderful news, you earned it!"]
+    assert result.reply_source.endswith("a fragment cut off by max_tokens ('You should go out and')")
+    # Enough words spoken: the dropped fragment is just dropped.
+    result, spoken = _guarded_turn("Congratulations, you did it! You should go out and", best, min_words=3)
+    assert spoken == ["Congratulations, you did it!"] and result.reply_source == "aggregator"
+
+
 def test_a_leaked_aggregate_falls_back_to_the_best_agent_answer():
     # What SmolLM2 made of the prompt in `make demo`: weights and labels read aloud.
     leak = ("- happiness (weight 0.70): No, no, no! No lists. Your reply to the person: "

@@ -83,7 +83,13 @@ class FakeOpenAIServer:
             for writer in list(self._writers):
                 writer.transport.abort()
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            await asyncio.wait(tasks, timeout=1.0) if tasks else None
+            if tasks:
+                _, still_running = await asyncio.wait(tasks, timeout=1.0)
+                # A handler still sleeping between streamed tokens: cancel it rather than leave
+                # it pending in a stopped loop ("Task was destroyed but it is pending!").
+                for task in still_running:
+                    task.cancel()
+                await asyncio.gather(*still_running, return_exceptions=True)
 
         if self._loop.is_running():
             asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5.0)

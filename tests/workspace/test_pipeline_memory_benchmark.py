@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +39,10 @@ def test_a_node_is_named_by_its_script_not_by_python(tmp_path):
     script.write_text("import time; time.sleep(5)\n")
     node = subprocess.Popen([sys.executable, str(script), "--ros-args", "-r", "__node:=fer"])
     try:
+        # Right after Popen returns, /proc/<pid>/cmdline can still be empty for a moment.
+        deadline = time.monotonic() + 5
+        while program_name(node.pid) == "?" and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert program_name(node.pid) == "fer_node"
     finally:
         node.kill()

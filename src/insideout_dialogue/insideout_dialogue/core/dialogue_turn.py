@@ -233,20 +233,24 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
     def whole_sentence_spoken() -> bool:  # a first clause alone is not one
         return any(_ENDS_SENTENCE.search(piece) for piece in spoken)
 
+    fragment = ""
     if (whole_sentence_spoken() or len(rest) > 1) and rest and not _ENDS_SENTENCE.search(rest[-1]):
-        rest = rest[:-1]  # cut off by max_tokens mid-sentence: do not speak the fragment
+        fragment = rest.pop()  # cut off by max_tokens mid-sentence: do not speak the fragment
     for sentence in rest:
         emit(sentence)
-    if refused and spoken and not whole_sentence_spoken():
-        # Only a first clause went out before the rest of its sentence was refused: it cannot be
-        # taken back, so the best agent's answer follows it.
-        why = refused[0]
+    too_few_spoken = bool(spoken) and _word_count(" ".join(spoken)) < settings.reply_min_words
+    if spoken and ((refused and not whole_sentence_spoken()) or too_few_spoken):
+        # What went out cannot be taken back: its sentence's rest was refused, or it is all that
+        # passed and is too short to be a reply ("Congratulations!"). The best agent's answer follows.
+        why = (refused[0] if refused else f"a fragment cut off by max_tokens ({fragment!r})"
+               if fragment else "too few words left after the guard's clean-up")
+        what = "first clause" if not whole_sentence_spoken() else f"first words ({' '.join(spoken)!r})"
         best = select_answer(result.answers, result.weights)
         refused.clear()
         for sentence in split_sentences(best.text):
             emit(sentence)
-        result.reply_source = (f"aggregator's first clause, then the {best.agent} agent's answer: "
-                               f"the rest of the sentence had {why}")
+        result.reply_source = (f"aggregator's {what}, then the {best.agent} agent's answer: "
+                               f"the rest had {why}")
     elif refused and spoken:
         result.reply_source = f"aggregator, cut before a sentence with {refused[0]}"
     elif not spoken:

@@ -159,7 +159,8 @@ BASE_SPECS: List[ParamSpec] = [
               "An aggregate of fewer words is no answer: nothing of the reply is published"
               " before the aggregator has written this many words, and a shorter aggregate is"
               " asked for once more at temperature <= 0.3, then replaced by the best agent"
-              " answer. 0: any length.", 0, 50),
+              " answer; a reply left shorter once a refused or cut-off sentence is dropped is"
+              " followed by the best agent answer. 0: any length.", 0, 50),
     ParamSpec("progress.interval", 0.1,
               "Each agent's answer so far goes out on insideout/dialogue/progress (TurnProgress"
               " agent_partial, for live views) at most this often [s].", 0.0, 10.0),

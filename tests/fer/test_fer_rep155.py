@@ -103,8 +103,13 @@ def test_with_rep155_all_faces_off_only_the_attended_face_is_classified(ros, spa
     other = next(i for i in latest(tracked).ids if i != attended)
     mine = ros.collect(Expression, f"/humans/faces/{attended}/expression")
     others = ros.collect(Expression, f"/humans/faces/{other}/expression")
-    assert stream(camera, two_people(), clock, lambda: len(mine.snapshot()) >= 5), node.output()
-    assert others.snapshot() == [] and ros.node.count_publishers(f"/humans/faces/{other}/expression") == 1
+    others_roi = ros.collect(NormalizedRegionOfInterest2D, f"/humans/faces/{other}/roi")
+    assert wait_until(lambda: ros.node.count_publishers(f"/humans/faces/{other}/expression") == 1, 10)
+    # The other face's roi arriving, on a subscription made with `others` to a publisher made
+    # with its expression's, shows this test is connected to that face: the silence is real.
+    assert stream(camera, two_people(), clock,
+                  lambda: len(mine.snapshot()) >= 5 and len(others_roi.snapshot()) >= 5), node.output()
+    assert others.snapshot() == []
 
 
 def test_with_rep155_off_nothing_changes(ros, spawn_node, cameras):  # noqa: F811

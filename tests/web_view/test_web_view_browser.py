@@ -166,21 +166,25 @@ def test_the_page_reconnects_after_the_node_restarts_and_catches_up(spawn_node, 
     assert restarted.running()
 
 
-def _camera_frames(ros, stop: threading.Event):
+def _camera_frames(ros, stop: threading.Event, paused: threading.Event):
     publisher = ros.publisher(Image, "/camera/image_raw", 1)
     frame = np.zeros((480, 640, 3), np.uint8)
     frame[100:300, 200:400] = (40, 200, 40)
     while not stop.is_set():
-        publisher.publish(Image(height=480, width=640, encoding="bgr8", step=640 * 3,
-                                data=frame.tobytes()))
+        if not paused.is_set():
+            publisher.publish(Image(height=480, width=640, encoding="bgr8", step=640 * 3,
+                                    data=frame.tobytes()))
         time.sleep(1 / 30)
+
+
+STALE_CAMERA = "document.querySelector('.camera-box').classList.contains('stale')"
 
 
 @pytest.mark.timeout(180)
 def test_camera_panel_and_bad_messages_from_the_page(spawn_node, ros):
     web, url = start_web_view(spawn_node)
-    stop = threading.Event()
-    camera = threading.Thread(target=_camera_frames, args=(ros, stop), daemon=True)
+    stop, paused = threading.Event(), threading.Event()
+    camera = threading.Thread(target=_camera_frames, args=(ros, stop, paused), daemon=True)
     camera.start()
 
     def camera_subscribers() -> int:
@@ -199,6 +203,16 @@ def test_camera_panel_and_bad_messages_from_the_page(spawn_node, ros):
             await asyncio.sleep(3.0)
             # 30 frames/s published, at most camera.max_fps = 10 sent (an upper bound only).
             assert await page.evaluate("window.insideoutLive.framesShown") - shown <= 10 * 3 + 3
+            assert not await page.evaluate(STALE_CAMERA)
+            # The camera stops (a bag ended): the last frame stays, dimmed and marked as old.
+            paused.set()
+            await page.wait_for(STALE_CAMERA, 10)
+            note = await page.evaluate("document.getElementById('camera-stale').textContent")
+            assert note.startswith("no new camera frame for ") and note.endswith(" s: the last one is shown")
+            assert await page.evaluate("getComputedStyle(document.getElementById('camera')).opacity") == "0.4"
+            # Frames again: the mark goes.
+            paused.clear()
+            await page.wait_for("!" + STALE_CAMERA, 10)
             # Panel off: the node stops sending and drops the camera subscription.
             await page.evaluate("document.getElementById('camera-toggle').click()")
             assert wait_until(lambda: camera_subscribers() == 0, 10), "camera still subscribed"

@@ -7,6 +7,9 @@ const COLOURS = {
   contempt: "#8c6d3f", disgust: "#7d8f23", neutral: "#777777", surprise: "#1aa3b8",
 };
 const SENTENCE_END = /(?<=[.!?\u2026]["')\]]*)\s+/;
+// No camera frame for this long (a bag ended, the camera stopped): the last one is dimmed and
+// marked, so an old face box is not taken for the present.
+const CAMERA_STALE_MS = 2000;
 
 const view = {
   ws: null, retryDelay: 500, cameraAvailable: true, chartSeconds: 30, historyTurns: 20,
@@ -15,6 +18,7 @@ const view = {
   // For tests, the demo and the benchmark: when each DialogueTurn became visible (epoch ms),
   // how many streaming updates each agent's card got, how many camera frames were drawn.
   turnsShown: [], streamed: {}, framesShown: 0, labelsSeen: {}, highlighted: [],
+  cameraWaitSince: 0,  // epoch ms of the last frame drawn, or of the panel being switched on
 };
 window.insideoutLive = view;
 
@@ -65,7 +69,20 @@ function sendCamera() {
   const on = view.cameraAvailable && $("camera-toggle").checked;
   $("camera-toggle").disabled = !view.cameraAvailable;
   document.querySelector(".camera-box").classList.toggle("off", !on);
+  if (on) view.cameraWaitSince = Date.now();
   send({ type: "camera", on });
+}
+
+function markStaleCamera() {
+  const age = Date.now() - view.cameraWaitSince;
+  const stale = age > CAMERA_STALE_MS;
+  document.querySelector(".camera-box").classList.toggle("stale", stale);
+  if (stale) {
+    const seconds = Math.round(age / 1000);
+    $("camera-stale").textContent = view.framesShown
+      ? `no new camera frame for ${seconds} s: the last one is shown`
+      : `no camera frame for ${seconds} s`;
+  }
 }
 
 // --- events -----------------------------------------------------------------------------------
@@ -195,6 +212,7 @@ async function showFrame(buffer) {
     g.drawImage(image, 0, 0);
     image.close();
     view.framesShown += 1;
+    view.cameraWaitSince = Date.now();
     const e = view.emotion;
     if (e && e.face && e.box[2] > 0) {
       const scale = header.w / header.src_w;
@@ -362,4 +380,5 @@ function setUpControls() {
 setUpControls();
 drawCircumplex();
 setInterval(drawChart, 250);
+setInterval(markStaleCamera, 250);
 connect();

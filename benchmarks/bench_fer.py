@@ -37,10 +37,10 @@ CAMERA_SETUPS = {
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
+from process_tree import tree_cpu_seconds  # noqa: E402
 from insideout_perception.core.expression_models import (  # noqa: E402
     MODEL_NAMES, MODELS, get_model_spec, find_model_file)
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 FRAME_SIZE = (640, 480)  # --resolution
@@ -52,29 +52,6 @@ def face_frame():
 
     width, height = FRAME_SIZE
     return in_frame(astronaut_bgr(), size=FRAME_SIZE, photo_size=(height, height), left=width // 8)
-
-
-def process_tree_cpu_seconds(pid: int) -> float:
-    """utime + stime of `pid` and all its descendants."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append((int(entry), fields))
-    total, stack = 0.0, [pid]
-    try:
-        own = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(own[11]) + int(own[12])) / CLOCK_TICKS
-    except OSError:
-        return 0.0
-    while stack:
-        for child, fields in children.get(stack.pop(), []):
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-            stack.append(child)
-    return total
 
 
 class Camera:
@@ -184,7 +161,7 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
                 camera.wait_output(0.1)
             time.sleep(0.3)
             camera.reset()
-            cpu_start, wall_start = process_tree_cpu_seconds(node.process.pid), time.monotonic()
+            cpu_start, wall_start = tree_cpu_seconds(node.process.pid), time.monotonic()
             end = wall_start + seconds
             published = 0
             if mode == "saturated":
@@ -203,7 +180,7 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
                     time.sleep(max(next_at - time.monotonic(), 0))
             time.sleep(0.2)
             wall = time.monotonic() - wall_start
-            cpu = process_tree_cpu_seconds(node.process.pid) - cpu_start
+            cpu = tree_cpu_seconds(node.process.pid) - cpu_start
             wait_until(lambda: "latency_p95_ms" in diagnostics, 3)
             lat = camera.latencies
             out_rate = camera.outputs / wall

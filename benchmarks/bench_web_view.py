@@ -39,18 +39,13 @@ from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState  # noqa: E
 from sensor_msgs.msg import Image  # noqa: E402
 
 from headless_chromium import Chromium  # noqa: E402
+from process_tree import cpu_seconds  # noqa: E402
 from support.ports import free_port  # noqa: E402
 from support.ros_harness import NodeProcess  # noqa: E402
 
 CONFIG = ROOT / "config" / "insideout.yaml"
-TICKS = os.sysconf("SC_CLK_TCK")
 ANSWER = ("I am so happy to hear that you passed your exam, that is wonderful news and you "
           "really deserve a fun evening with your friends tonight.")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 def turn_message(turn_id: int) -> DialogueTurn:

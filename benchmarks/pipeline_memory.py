@@ -3,15 +3,14 @@
 PSS (proportional set size) rather than RSS: pages shared between processes (the GGUF that
 llama-server maps, the libraries every ROS node loads, Chromium's shared memory) count once,
 split among the processes sharing them, so the sum is what the pipeline really occupies.
-Read from /proc directly because psutil is not in the project's lock and this needs two files.
+Read from /proc directly (psutil is not in the project's lock); the tree: process_tree.py.
 """
 
 import os
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
-PROC = Path("/proc")
+from process_tree import PROC, descendants
 
 
 @dataclass
@@ -26,30 +25,6 @@ class MemoryPeak:
             rest = ranked[top:]
             listed.append(f"{len(rest)} others {sum(size for _, size in rest) / 2**20:.0f} MiB")
         return f"{self.total_bytes / 2**30:.2f} GiB ({', '.join(listed)})"
-
-
-def _parent_of(pid: int) -> int | None:
-    try:
-        stat = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    # The command name in parentheses may itself contain spaces or parentheses.
-    return int(stat[stat.rindex(")") + 2:].split()[1])
-
-
-def descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir(PROC):
-        if entry.isdigit():
-            parent = _parent_of(int(entry))
-            if parent is not None:
-                children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
 
 
 def program_name(pid: int) -> str:

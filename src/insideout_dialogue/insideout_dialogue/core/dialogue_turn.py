@@ -242,8 +242,12 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
     if spoken and ((refused and not whole_sentence_spoken()) or too_few_spoken):
         # What went out cannot be taken back: its sentence's rest was refused, or it is all that
         # passed and is too short to be a reply ("Congratulations!"). The best agent's answer follows.
-        why = (refused[0] if refused else f"a fragment cut off by max_tokens ({fragment!r})"
-               if fragment else "too few words left after the guard's clean-up")
+        if refused:
+            why = refused[0]
+        elif fragment:
+            why = f"a fragment cut off by max_tokens ({fragment!r})"
+        else:
+            why = "too few words left after the guard's clean-up"
         what = "first clause" if not whole_sentence_spoken() else f"first words ({' '.join(spoken)!r})"
         best = select_answer(result.answers, result.weights)
         refused.clear()

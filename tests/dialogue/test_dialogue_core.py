@@ -630,3 +630,19 @@ def test_a_connection_dropped_before_any_answer_is_tried_once_more():
             asyncio.run(LlmClient().chat(_endpoint(fake.base_url, "always-500"),
                                          [{"role": "user", "content": "hi"}]))
         assert len(fake.requests_for("always-500")) == 1
+
+
+def test_no_request_describes_the_machine_in_x_stainless_headers(server):
+    async def run():
+        client = LlmClient()
+        try:
+            await client.warm_up([_endpoint(server.base_url)])
+            await client.chat(_endpoint(server.base_url), [{"role": "user", "content": "hi"}])
+            await client.chat(_endpoint(server.base_url), [{"role": "user", "content": "hi"}],
+                              lambda piece: None)
+        finally:
+            await client.close()
+    asyncio.run(run())
+    assert len(server.requests) == 2 and all("content-type" in r.headers for r in server.requests)
+    sent = sorted({name for r in server.requests for name in r.headers})
+    assert not [name for name in sent if name.startswith("x-stainless")], sent

@@ -3,6 +3,9 @@
 Every failure becomes one `LlmCallError` with a short kind ("timeout", "connection", "http",
 "malformed", "empty") and a message that never contains an API key. Cancelling the awaiting task
 closes the HTTP connection, so the server stops working on it.
+
+No request carries the openai package's x-stainless-* headers (the machine's OS, CPU
+architecture, Python and package versions): an endpoint needs none of it.
 """
 
 import asyncio
@@ -26,6 +29,12 @@ class LlmCallError(Exception):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+
+async def _without_self_description(request: httpx2.Request) -> None:
+    """An httpx request hook: every x-stainless-* header removed, whichever the package adds."""
+    for name in [name for name in request.headers if name.lower().startswith("x-stainless-")]:
+        del request.headers[name]
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -53,7 +62,8 @@ class LlmClient:
                 max_retries=0, timeout=endpoint.timeout,
                 http_client=openai.DefaultAsyncHttpxClient(
                     limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20,
-                                        keepalive_expiry=2.0)))
+                                        keepalive_expiry=2.0),
+                    event_hooks={"request": [_without_self_description]}))
         return self._clients[key]
 
     async def chat(self, endpoint: EndpointConfig, messages: List[Dict[str, str]],

@@ -632,6 +632,41 @@ def test_a_connection_dropped_before_any_answer_is_tried_once_more():
         assert len(fake.requests_for("always-500")) == 1
 
 
+def test_a_stream_cut_off_without_a_finish_reason_is_an_error_not_an_answer(server):
+    # The server stops after four tokens: no finish_reason, no [DONE], the connection closed.
+    pieces = []
+    with pytest.raises(LlmCallError) as error:
+        _chat(_endpoint(server.base_url, "fake-cut"), pieces.append)
+    assert error.value.kind == "incomplete" and "without a finish reason" in error.value.message
+    assert "".join(pieces) == "fake-cut answer one. fake-cut"  # it did stream, then stopped
+    # A whole stream still answers.
+    assert _chat(_endpoint(server.base_url), pieces.append) == "fake-ok answer one. fake-ok answer two."
+
+
+def test_a_cut_agent_is_not_blended_and_a_cut_aggregate_fails_the_turn():
+    with FakeOpenAIServer({"agent-fear": Behavior(kind="cut"),
+                           "aggregator": Behavior(kind="cut", text="You did well. Now count slowly to ten.",
+                                                  cut_after_tokens=5)}) as fake:
+        settings = dialogue_turn.TurnSettings(
+            agents=_agents(fake.base_url), aggregator=_endpoint(fake.base_url, "aggregator"),
+            prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
+            fallback_reply="fallback")
+        spoken = []
+        result = dialogue_turn.TurnResult(user_text="Count to ten.", emotion=UserEmotion())
+        asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, {"fear": 1.0}, (),
+                                           dialogue_turn.TurnHooks(on_sentence=spoken.append)))
+        aggregator_prompt = fake.requests_for("aggregator")[0].messages[0]["content"]
+    fear = result.answers[AGENTS.index("fear")]
+    assert not fear.ok and fear.error.startswith("incomplete:"), fear
+    assert [a.ok for a in result.answers] == [True, True, False, True]
+    assert "agent-fear answer" not in aggregator_prompt  # its half answer was not blended
+    assert result.weights[AGENTS.index("fear")] == 0.0
+    # The aggregate's finished sentence was already spoken; the cut one makes the turn a failure.
+    assert spoken == ["You did well."]
+    assert not result.success and result.error_code == dialogue_turn.ERROR_AGGREGATOR_FAILED
+    assert result.reply == "fallback" and "incomplete" in result.error_message
+
+
 def test_no_request_describes_the_machine_in_x_stainless_headers(server):
     async def run():
         client = LlmClient()

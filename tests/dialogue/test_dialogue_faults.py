@@ -188,3 +188,25 @@ def test_ctrl_c_mid_turn_closes_the_requests_and_exits_cleanly(spawn_node, ros, 
     assert node.stop(timeout=10.0) == 0, node.output()
     assert wait_until(lambda: all(r.client_disconnected for r in fake_llm.requests), 5.0)
     assert "Traceback" not in node.output(), node.output()
+
+
+def test_a_stream_cut_mid_answer_is_a_failure_not_an_answer(spawn_node, ros, fake_llm):
+    # The server stops streaming after four tokens (no finish_reason, no [DONE]), for the fear
+    # agent and for the aggregator.
+    node, io = _start(spawn_node, ros, params_for(fake_llm.base_url, models={"fear": "fake-cut"},
+                                                  aggregator_model="fake-cut"))
+    io.say("Count to ten.")
+    turn = io.turn_for("Count to ten.")
+    assert turn is not None, node.output()
+    by_agent = {r.agent: r for r in turn.agent_replies}
+    assert not by_agent["fear"].ok and by_agent["fear"].text == ""
+    assert by_agent["fear"].error.startswith("incomplete:"), by_agent["fear"].error
+    assert all(by_agent[a].ok for a in ("happiness", "sadness", "anger"))
+    aggregator_prompt = next(r for r in fake_llm.requests_for("fake-cut")
+                             if r.messages[0]["role"] == "system" and "thoughts" in
+                             r.messages[0]["content"]).messages[0]["content"]
+    assert "fake-cut answer" not in aggregator_prompt  # the half answer was not blended
+    assert not turn.success and turn.error_code == Result.ERROR_AGGREGATOR_FAILED
+    assert "incomplete" in turn.error_message and turn.reply == FALLBACK
+    assert io.replies.wait_for(lambda m: m.data == FALLBACK, 5.0) is not None
+    assert node.running()

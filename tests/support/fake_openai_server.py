@@ -1,11 +1,12 @@
 """A FAKE OpenAI-compatible chat server for fault injection and latency benchmarks only.
 
 Real turns use a real LLM server (llama.cpp); this one exists to make failures happen on demand:
-HTTP 500, a hang past the client's timeout, malformed JSON, and calls that take a set time with
-tokens streamed at a set rate. The behaviour is chosen per request by the model name: either an
-entry of `behaviors`, or a name of the form "fake-<kind>" (fake-ok, fake-http500, fake-hang,
-fake-malformed). Every request is recorded (model, messages, headers, whether the client hung up)
-so tests can check what the node sent.
+HTTP 500, a hang past the client's timeout, malformed JSON, a stream cut off mid-answer (the
+connection closed without a finish reason or [DONE]), and calls that take a set time with tokens
+streamed at a set rate. The behaviour is chosen per request by the model name: either an entry of
+`behaviors`, or a name of the form "fake-<kind>" (fake-ok, fake-http500, fake-hang,
+fake-malformed, fake-cut). Every request is recorded (model, messages, headers, whether the
+client hung up) so tests can check what the node sent.
 """
 
 import asyncio
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-KINDS = ("ok", "http500", "hang", "malformed", "drop_once")
+KINDS = ("ok", "http500", "hang", "malformed", "drop_once", "cut")
 
 
 @dataclass
@@ -35,6 +36,9 @@ class Behavior:
     # The answer to every request after the first one this behaviour answers (None: `text`).
     later_text: Optional[str] = None
     answered: int = 0
+    # cut: the stream's connection is closed after this many tokens, with no finish_reason and
+    # no [DONE] (as a server killed mid-answer).
+    cut_after_tokens: int = 4
 
 
 @dataclass
@@ -255,6 +259,9 @@ class FakeOpenAIServer:
         # not add up over a long answer).
         start = time.monotonic()
         for index, token in enumerate(self._tokens(text)):
+            if behavior.kind == "cut" and index >= behavior.cut_after_tokens:
+                # No finish_reason, no [DONE]: the connection closes as a killed server's does.
+                return
             due = start + behavior.delay + (index / behavior.tokens_per_second
                                             if behavior.tokens_per_second > 0 else 0.0)
             await asyncio.sleep(max(0.0, due - time.monotonic()))

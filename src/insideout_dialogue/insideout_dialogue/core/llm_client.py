@@ -1,8 +1,10 @@
 """Chat completions against OpenAI-compatible servers (AsyncOpenAI), with a whole-request timeout.
 
 Every failure becomes one `LlmCallError` with a short kind ("timeout", "connection", "http",
-"malformed", "empty") and a message that never contains an API key. Cancelling the awaiting task
-closes the HTTP connection, so the server stops working on it.
+"malformed", "empty", "incomplete") and a message that never contains an API key. A stream that
+ends without a finish reason is "incomplete": a server that dies mid-answer closes the connection,
+which ends an event stream as quietly as a whole answer does. Cancelling the awaiting task closes
+the HTTP connection, so the server stops working on it.
 
 No request carries the openai package's x-stainless-* headers (the machine's OS, CPU
 architecture, Python and package versions): an endpoint needs none of it.
@@ -132,16 +134,23 @@ class LlmClient:
             model=endpoint.model, messages=messages, temperature=endpoint.temperature,
             max_tokens=endpoint.max_tokens, stream=True, extra_body=self._extra_body(endpoint))
         pieces = []
+        finish_reason = None
         try:
             async for chunk in stream:
                 if not chunk.choices:
                     continue
-                piece = chunk.choices[0].delta.content or ""
+                choice = chunk.choices[0]
+                piece = (choice.delta.content if choice.delta else None) or ""
                 if piece:
                     pieces.append(piece)
                     on_delta(piece)
+                finish_reason = finish_reason or choice.finish_reason
         finally:
             await stream.close()
+        if not finish_reason:
+            received = sum(len(piece) for piece in pieces)
+            raise LlmCallError("incomplete", f"the answer from {endpoint.base_url} stopped after "
+                                             f"{received} characters without a finish reason")
         return "".join(pieces)
 
     async def prefill(self, endpoint: EndpointConfig, messages: List[Dict[str, str]]) -> str:

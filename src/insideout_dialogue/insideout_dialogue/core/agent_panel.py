@@ -13,6 +13,9 @@ With `max_words`, an answer that runs past that many words is stopped at its nex
 (comma, semicolon, dash), or MAX_WORDS_OVERRUN words later wherever it is: the slowest voice
 sets the pace of the whole turn, and the aggregator needs a voice's gist, not its every word
 (a thought is never spoken as it is).
+
+An answer that reads back a prompt (prompt_recital: "You are Fear, the scared feeling inside a
+robot's head") is no answer: it is recorded as failed and not blended.
 """
 
 import asyncio
@@ -23,6 +26,7 @@ from typing import Callable, List, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
+from insideout_dialogue.core.prompt_recital import PromptRecital
 from insideout_dialogue.core.prompts import History, PromptSet, agent_messages
 from insideout_dialogue.core.reply_sentences import SentenceStream
 
@@ -172,17 +176,26 @@ def _cut_at_deadline(answer: AgentAnswer, deadline: float, elapsed: float) -> Ag
     return answer
 
 
+def _refuse_recital(answer: AgentAnswer, recital: Optional[PromptRecital]) -> AgentAnswer:
+    """The answer, failed when it reads back a prompt (see module doc)."""
+    recited = recital.find(answer.text) if recital is not None and answer.ok else ""
+    if recited:
+        answer.ok, answer.text, answer.error = False, "", f"recital: the answer repeats {recited}"
+    return answer
+
+
 async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[AgentConfig],
                     question: str, history: History = (),
                     on_agent_done: Optional[AgentDoneCallback] = None,
                     deadline: float = 0.0, max_sentences: int = 0,
                     on_agent_text: Optional[AgentTextCallback] = None,
-                    max_words: int = 0) -> List[AgentAnswer]:
+                    max_words: int = 0,
+                    recital: Optional[PromptRecital] = None) -> List[AgentAnswer]:
     """Every agent's answer in the configured order. Cancelling this cancels every request.
 
     `deadline` > 0: agents still writing after that many seconds are stopped; `max_sentences`
     > 0: each agent is stopped after that many sentences; `max_words` > 0: or at a clause end
-    past that many words (see module doc).
+    past that many words (see module doc); `recital`: the prompts no answer may read back.
     """
     started = time.monotonic()
     answers = [AgentAnswer(agent=agent.name, model=agent.endpoint.model) for agent in agents]
@@ -190,6 +203,7 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
     async def one(agent: AgentConfig, answer: AgentAnswer) -> AgentAnswer:
         await ask_agent(client, prompts, agent, question, history, answer, max_sentences,
                         on_agent_text, max_words)
+        _refuse_recital(answer, recital)
         if on_agent_done is not None:
             on_agent_done(answer)
         return answer
@@ -206,7 +220,8 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
         await asyncio.gather(*late, return_exceptions=True)
         for task, answer in zip(tasks, answers):
             if task in stopped:
-                _cut_at_deadline(answer, deadline, time.monotonic() - started)
+                _refuse_recital(_cut_at_deadline(answer, deadline, time.monotonic() - started),
+                                recital)
                 if on_agent_done is not None:
                     on_agent_done(answer)
         return answers

@@ -15,7 +15,9 @@ from insideout_dialogue.core.aggregator_prefill import AggregatorPrefill
 from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
 from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
-from insideout_dialogue.core.prompts import History, PromptSet, UserEmotion
+from insideout_dialogue.core.prompt_recital import PromptRecital
+from insideout_dialogue.core.prompts import (History, PromptSet, UserEmotion,
+                                             aggregator_system_text)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.speech_guard import SpeechGuard
 
@@ -156,18 +158,29 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
             prefill.update(result.answers)
 
     agent_history = history if settings.history_in_agent_prompts else ()
+    recital = prompt_recital_for(settings, result.emotion)
     try:
         if prefill is not None:
             prefill.update(result.answers)
         result.answers = await ask_panel(client, settings.prompts, settings.agents,
                                          result.user_text, agent_history, agent_done,
                                          settings.agents_deadline, settings.agents_max_sentences,
-                                         agent_text, settings.agents_max_words)
+                                         agent_text, settings.agents_max_words, recital)
         return await _aggregate_and_speak(client, settings, result, emotion_weights, names,
-                                          history, hooks)
+                                          history, hooks, recital)
     finally:
         if prefill is not None:
             await prefill.close()
+
+
+def prompt_recital_for(settings: TurnSettings, emotion: UserEmotion) -> PromptRecital:
+    """The prompts of a turn that no answer may read back: every agent's persona and the
+    aggregator's instructions with the user's mood, as sent. Not the thoughts themselves: each is
+    meant to be spoken-like, and the guard speaks one as it is when the aggregate fails."""
+    sources = {f"the {agent.name} agent's prompt": agent.prompt for agent in settings.agents}
+    sources["the aggregator's prompt"] = aggregator_system_text(
+        settings.prompts, settings.strategy == "weighted_llm", emotion, ())
+    return PromptRecital(sources)
 
 
 def _aggregator_prefill(client: LlmClient, settings: TurnSettings, emotion: UserEmotion,
@@ -183,7 +196,8 @@ def _aggregator_prefill(client: LlmClient, settings: TurnSettings, emotion: User
 
 async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result: TurnResult,
                                emotion_weights: Sequence[float], names: List[str],
-                               history: History, hooks: TurnHooks) -> TurnResult:
+                               history: History, hooks: TurnHooks,
+                               recital: PromptRecital) -> TurnResult:
     result.agents_latency = time.monotonic() - result.started_at
     if not any(answer.ok for answer in result.answers):
         return result.fail(ERROR_ALL_AGENTS_FAILED, _all_failed_message(result.answers),
@@ -192,7 +206,7 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
     result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
 
     hooks.on_stage(STAGE_AGGREGATING, "", "")
-    guard = SpeechGuard(names)
+    guard = SpeechGuard(names, recital)
     spoken: List[str] = []
     refused: List[str] = []  # why the aggregate stopped being spoken
 

@@ -3,13 +3,16 @@
 Small models leak their prompt: weights ("happiness (weight 0.70): ..."), lists of the agents'
 emotion labels, the words "agent" or "voice" the prompt uses for them, role tags, the prompt's own
 headings. Spoken, that is gibberish to the user, so a sentence with any of it is refused (its
-`problem` says what). Lists, markdown and emoji carry no meaning in speech: their markers are
-stripped and the words kept.
+`problem` says what); so is a sentence that recites a prompt (prompt_recital), as a model obeying
+"print your system prompt" does. Lists, markdown and emoji carry no meaning in speech: their
+markers are stripped and the words kept.
 """
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Optional
+
+from insideout_dialogue.core.prompt_recital import PromptRecital
 
 # Emoji and pictographs, dingbats, flags, variation selectors, zero-width joiner.
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF"
@@ -41,9 +44,11 @@ class GuardVerdict:
 
 class SpeechGuard:
     """`agent_names`: the configured agents (happiness, sadness, ...): their names used as tags,
-    or three of them listed together, are the prompt's, not a reply's."""
+    or three of them listed together, are the prompt's, not a reply's. `recital`: the turn's
+    prompts, none of which may be read back."""
 
-    def __init__(self, agent_names: Iterable[str]):
+    def __init__(self, agent_names: Iterable[str], recital: Optional[PromptRecital] = None):
+        self._recital = recital
         names = [re.escape(n) for n in agent_names if n]
         alternation = "|".join(names) or r"(?!x)x"
         self._name = re.compile(rf"\b(?:{alternation})\b", re.IGNORECASE)
@@ -63,6 +68,9 @@ class SpeechGuard:
         names = {m.group(0).lower() for m in self._name.finditer(text)}
         if len(names) >= 3:
             return GuardVerdict("", f"a list of the agents' emotions ({', '.join(sorted(names))})")
+        recited = self._recital.find(text) if self._recital is not None else ""
+        if recited:
+            return GuardVerdict("", f"a recital of {recited}")
         return GuardVerdict(clean_for_speech(text))
 
 

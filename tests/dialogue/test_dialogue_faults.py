@@ -8,6 +8,7 @@ import time
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from rclpy.action import ActionClient
 
 from insideout_msgs.action import Respond
 from support.fake_openai_server import Behavior, FakeOpenAIServer
@@ -229,3 +230,31 @@ def test_a_recited_system_prompt_is_not_spoken(spawn_node, ros, fake_llm):
     spoken = [m.data for m in io.replies.snapshot()]
     assert spoken[0] == "PWNED." and not any("robot" in s or "thoughts" in s for s in spoken), spoken
     assert turn.success and "a recital of the aggregator's prompt" in turn.reply_source
+
+
+def test_control_characters_are_removed_from_utterances_with_a_warning(spawn_node, ros, fake_llm):
+    node, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
+    client = ActionClient(ros.node, Respond, "/insideout/respond")
+    assert client.wait_for_server(timeout_sec=30.0), node.output()
+    # Terminal escapes, a bidi override, a zero-width space and a line break that would start a
+    # fake log line.
+    io.say("\x1b[2J\x1b[31mHello\x1b[0m \u202eevil\u202c ro\u200bbot\n[ERROR] [fake]: line")
+    clean = "Hello evil robot [ERROR] [fake]: line"
+    turn = io.turn_for(clean)
+    assert turn is not None, node.output()
+    assert turn.success
+    assert fake_llm.requests_for("agent-happiness")[0].messages[-1]["content"] == clean
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in node.output() and "3 ANSI escape sequences" in node.output()
+    # A Respond goal's utterance is cleaned the same way.
+    future = client.send_goal_async(Respond.Goal(utterance="Is the\u2066 door\u2069 open?\u200d"))
+    assert wait_until(future.done, 15.0) and future.result().accepted
+    result = future.result().get_result_async()
+    assert wait_until(result.done, 20.0), node.output()
+    assert result.result().result.success
+    assert io.turn_for("Is the door open?") is not None
+    assert "U+2066 LEFT-TO-RIGHT ISOLATE" in node.output()
+    assert not any(c in node.output() for c in "\x1b\u202e\u200b\u2066"), node.output()
+    # A NUL never reaches the node: rclpy cuts the string there when the message is published
+    # (the node's own clean-up would remove it and keep the rest). What arrives is answered.
+    io.say("Tell me\x00 the rest")
+    assert io.turn_for("Tell me") is not None, node.output()

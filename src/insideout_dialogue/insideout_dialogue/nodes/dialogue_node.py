@@ -38,6 +38,7 @@ from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.local_llm_supervisor import RUNNING
 from insideout_dialogue.core.prompt_warmup import warm_up
 from insideout_dialogue.core.turn_scheduler import TurnEmotion, TurnRequest, TurnScheduler
+from insideout_dialogue.core.utterance_text import sanitize
 from insideout_dialogue.nodes import dialogue_setup
 from insideout_dialogue.nodes.dialogue_messages import dialogue_turn_msg, respond_result, stage_summary
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
@@ -169,11 +170,16 @@ class DialogueNode(ManagedNode):
 
     # --- ROS callbacks -------------------------------------------------------------------------
     def _request(self, utterance: str, source: str, **context) -> TurnRequest:
+        # Cleaned before it reaches a prompt or a log (core/utterance_text).
+        utterance, removed = sanitize(utterance)
         request = TurnRequest(turn_id=next(self._turn_ids), utterance=utterance.strip(),
                               source=source, received_at=time.monotonic(),
                               publish_reply=source == "transcript" or self.p["action.publish_reply"],
                               context=Utterance(**context))
         limit = self.p["max_utterance_chars"]
+        if removed:
+            self._log.warning(f"{source} of turn {request.turn_id} had characters that are not "
+                              f"text, removed: {removed}", kind=f"{source} characters")
         if not request.utterance:
             request.invalid_reason = "empty utterance"
             self._log.warning(f"{source} with an empty utterance: no reply (turn "

@@ -137,7 +137,8 @@ class _Server:
     def __init__(self, **kwargs):
         self.commands, self.bad = [], []
         self.state = LiveState()
-        self.server = LiveViewServer(self.state, self.commands.append, self.bad.append, port=0,
+        self.server = LiveViewServer(self.state, self.commands.append,
+                                     lambda message, kind="": self.bad.append(message), port=0,
                                      **kwargs)
 
     def __enter__(self):
@@ -276,6 +277,26 @@ def test_access_token_and_other_sites_websockets():
     with _Server(token="s3cret") as s:
         asyncio.run(run(s))
         assert any("another site" in b for b in s.bad)
+
+
+def test_requests_our_handlers_cannot_read_are_refused_without_a_traceback(capfd):
+    websocket = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+
+    async def run(base):
+        async with aiohttp.ClientSession() as http:
+            for path, headers, status in [
+                    ("/", {"Host": "["}, 403), ("/", {"Host": "[::1"}, 403),
+                    ("/ws", {**websocket, "Origin": "http://["}, 403),
+                    ("/ws", {**websocket, "Sec-WebSocket-Protocol": "chat"}, 400)]:
+                async with http.get(base + path, headers=headers) as refused:
+                    assert refused.status == status, (headers, await refused.text())
+    with _Server() as s:
+        asyncio.run(run(s.base))
+        assert any("another site ('http://[')" in b for b in s.bad), s.bad
+        assert any("asking for a subprotocol" in b for b in s.bad), s.bad
+    logged = capfd.readouterr().err
+    assert "Traceback" not in logged and "overlap" not in logged, logged
 
 
 def test_stop_closes_open_pages_at_once():

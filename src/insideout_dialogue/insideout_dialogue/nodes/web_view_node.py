@@ -164,9 +164,9 @@ class WebViewNode(ManagedNode):
             return
         self._controls.run(command)
 
-    def _on_bad_input(self, message: str) -> None:
+    def _on_bad_input(self, message: str, kind: str = "") -> None:
         self._bad_input += 1
-        self._log.warning(message)
+        self._log.warning(message, kind)
 
     def _notify(self, level: str, text: str) -> None:
         if level == "warning":
@@ -182,7 +182,7 @@ class WebViewNode(ManagedNode):
         values = {"url": server.url, "pages": server.pages, "camera_pages": server.camera_pages,
                   "camera_subscribed": bool(self._camera and self._camera.subscribed),
                   "camera_frames_sent": server.frames_sent, "pages_dropped": server.pages_dropped,
-                  "bad_page_messages": self._bad_input}
+                  "bad_input": self._bad_input}
         if self._camera is not None:
             values["camera_topic"] = self._camera.topic
         if self._bad_input or server.pages_dropped:

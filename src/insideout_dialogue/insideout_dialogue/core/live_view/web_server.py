@@ -8,6 +8,8 @@ disconnected (it reconnects and replays LiveState) instead of slowing the robot 
 Safety: bound to the configured host (127.0.0.1 by default); with an access token, every request
 needs it (`?token=` once, then a same-site cookie); a WebSocket from another site's page
 (Origin not this host) is refused, so a web page the operator visits cannot drive the robot.
+Bad input (a malformed request, a bad page message, a page breaking the WebSocket protocol) is
+reported through on_bad_input(message, kind=""), one line each, and dropped.
 """
 
 import asyncio
@@ -26,13 +28,25 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from insideout_dialogue.core.live_view.live_state import LiveState
 from insideout_dialogue.core.live_view.page_commands import (CAMERA, MAX_MESSAGE_CHARS, BadCommand,
                                                             PageCommand, parse_command)
+from insideout_dialogue.core.live_view.page_socket import PageSocket
+from insideout_dialogue.core.live_view.request_error_log import RequestErrorLog
 
 STATIC_DIR = Path(__file__).with_name("web")
 TOKEN_COOKIE = "insideout_live_token"
 # Events waiting for one page before it counts as stuck (a turn streams a few hundred).
 CLIENT_QUEUE_LIMIT = 1024
+# A WebSocket message from a page (UTF-8: up to 4 bytes a character); aiohttp fails a longer one.
+MAX_PAGE_MESSAGE_BYTES = 4 * MAX_MESSAGE_CHARS
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
                            "style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+
+
+def _netloc_of(url: str) -> str:
+    """The host[:port] of a URL; "" for one that is not a URL ("http://[" from a fuzzer)."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
 
 
 def is_loopback(host: str) -> bool:
@@ -45,7 +59,7 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(eq=False)
 class _Page:
-    ws: web.WebSocketResponse
+    ws: PageSocket
     queue: "asyncio.Queue" = field(default_factory=lambda: asyncio.Queue(CLIENT_QUEUE_LIMIT))
     camera: bool = False  # the page's camera panel is on
     frame_queued: bool = False
@@ -54,7 +68,7 @@ class _Page:
 
 class LiveViewServer:
     def __init__(self, state: LiveState, on_command: Callable[[PageCommand], None],
-                 on_bad_input: Callable[[str], None], host: str = "127.0.0.1", port: int = 8080,
+                 on_bad_input: Callable[..., None], host: str = "127.0.0.1", port: int = 8080,
                  token: str = "", camera_available: bool = True, max_utterance_chars: int = 1000,
                  static_dir: Path = STATIC_DIR):
         self.state, self.host, self.requested_port = state, host, port
@@ -142,7 +156,8 @@ class LiveViewServer:
         app.router.add_get("/", self._index)
         app.router.add_get("/ws", self._websocket)
         app.router.add_static("/static/", self._static_dir, show_index=False, follow_symlinks=False)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None,
+                                     logger=RequestErrorLog(self._on_bad_input))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.requested_port)
         await site.start()
@@ -172,7 +187,10 @@ class LiveViewServer:
     def _host_allowed(self, host_header: str) -> bool:
         if self.host in ("0.0.0.0", "::", ""):  # every address: the node warned, no token
             return True
-        name = urlsplit("//" + host_header).hostname or ""
+        try:
+            name = urlsplit("//" + host_header).hostname or ""
+        except ValueError:  # "[": no name at all
+            return False
         return name == self.host.strip("[]") or is_loopback(name)
 
     def _authorised(self, request: web.Request) -> bool:
@@ -187,11 +205,17 @@ class LiveViewServer:
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        if origin and urlsplit(origin).netloc != request.host:
-            self._on_bad_input(f"refused a live-view WebSocket from another site ({origin[:80]})")
+        if origin and _netloc_of(origin) != request.host:
+            # The kinds of warnings that quote the client are fixed: one budget however it varies.
+            self._on_bad_input(f"refused a live-view WebSocket from another site ({origin[:80]!r})",
+                               "cross-site WebSocket")
             return web.Response(status=403, text="cross-origin WebSocket refused\n")
+        if request.headers.get("Sec-WebSocket-Protocol"):
+            # The page asks for none; aiohttp would log each such request, unthrottled.
+            self._on_bad_input("refused a live-view WebSocket asking for a subprotocol")
+            return web.Response(status=400, text="no WebSocket subprotocol is offered\n")
         # No permessage-deflate: deflating JPEG frames (in an executor thread) costs CPU for nothing.
-        ws = web.WebSocketResponse(heartbeat=10.0, max_msg_size=4 * MAX_MESSAGE_CHARS, compress=False)
+        ws = PageSocket(heartbeat=10.0, max_msg_size=MAX_PAGE_MESSAGE_BYTES, compress=False)
         await ws.prepare(request)
         page = _Page(ws)
         hello = {"type": "hello", "t": time.time(), "camera_available": self.camera_available,
@@ -205,16 +229,19 @@ class LiveViewServer:
             async for message in ws:
                 if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     self._command(page, message.data)
+                elif message.type == WSMsgType.ERROR:
+                    self._on_bad_input(ws.describe_failure(MAX_PAGE_MESSAGE_BYTES))
         finally:
             self._pages.discard(page)
             page.sender.cancel()
+        await ws.linger(request)
         return ws
 
     def _command(self, page: _Page, data) -> None:
         try:
             command = parse_command(data, self._max_utterance_chars)
         except BadCommand as error:
-            self._on_bad_input(f"ignored a live-view message: {error}")
+            self._on_bad_input(f"ignored a live-view message: {error}", "bad page message")
             return
         if command.kind == CAMERA:
             page.camera = command.on and self.camera_available

@@ -24,13 +24,32 @@ def test_bad_frames_warn_once_per_report_and_silence_warns_until_frames_come():
     assert stats.health(0.0, "/camera") == (False, "no frames on /camera for 5 s")
     assert stats.values(0.0)["latency_p50_ms"] == "n/a"
     stats.frame_received(1.0)
-    stats.frame_rejected("data holds 3 bytes, fewer than height x step")
-    stats.frame_rejected("data holds 3 bytes, fewer than height x step")
+    stats.frame_rejected("data holds 3 bytes, fewer than height x step", "data_too_short")
+    stats.frame_rejected("data holds 3 bytes, fewer than height x step", "data_too_short")
     assert stats.health(1.5, "/camera") == (False, "2 bad frame(s) dropped: data holds 3 bytes, fewer than height x step")
     healthy, _ = stats.health(2.0, "/camera")
     assert healthy, "the next report period starts clean"
     assert stats.values(2.0)["frames_rejected_bad_input"] == 2
     assert stats.health(7.0, "/camera")[0] is False, "no frame for over 5 s"
+
+
+def test_rejected_frames_are_counted_overall_and_per_kind_of_problem():
+    stats = FrameStats()
+    assert not [key for key in stats.values(0.0) if key.startswith("frames_rejected_")
+                and key != "frames_rejected_bad_input"], "no key for a problem not seen"
+    for problem, reason in [("unsupported encoding 'nv12'", "unsupported_encoding"),
+                            ("empty image: 0x0 pixels", "zero_size"),
+                            ("unsupported encoding 'bayer_rggb8'", "unsupported_encoding"),
+                            ("corrupt JPEG: truncated", "truncated")]:
+        stats.frame_rejected(problem, reason)
+    values = stats.values(1.0)
+    assert values["frames_rejected_bad_input"] == 4
+    assert {key: value for key, value in values.items()
+            if key.startswith("frames_rejected_") and key != "frames_rejected_bad_input"} == {
+        "frames_rejected_unsupported_encoding": 2, "frames_rejected_zero_size": 1, "frames_rejected_truncated": 1}
+    assert values["last_problem"] == "corrupt JPEG: truncated"
+    stats.health(1.0, "/camera")
+    assert stats.values(2.0)["frames_rejected_zero_size"] == 1, "counts are totals, not per report"
 
 
 def test_last_activity_is_the_latest_arrival_or_publication():

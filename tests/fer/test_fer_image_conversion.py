@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from insideout_perception.core.image_conversion import (
-    ImageConversionError, SUPPORTED_RAW_ENCODINGS, bgr_to_raw, compressed_to_bgr, raw_to_bgr)
+    REASONS, ImageConversionError, SUPPORTED_RAW_ENCODINGS, bgr_to_raw, check_compressed, check_raw,
+    compressed_to_bgr, raw_to_bgr)
 
 from .fer_test_images import astronaut_bgr
 
@@ -78,20 +79,35 @@ def test_every_listed_encoding_converts():
         assert raw_to_bgr(bytes(4 * step), encoding, 4, 8, step).shape == (4, 8, 3), encoding
 
 
-@pytest.mark.parametrize("fields, message", [
-    (dict(encoding="bayer_weird8"), "unsupported encoding 'bayer_weird8'"),
-    (dict(height=0, width=0, step=0, data=b""), "empty image: 0x0"),
-    (dict(height=10, width=0), "empty image"),
-    (dict(height=100000, width=100000, step=300000), "exceeds the limit"),
-    (dict(step=100), "step 100 is smaller than one row"),
-    (dict(data=bytes(100)), "fewer than height x step = 48 x 192"),
-    (dict(encoding="uyvy", width=63, step=126, data=bytes(48 * 126)), "even width"),
+@pytest.mark.parametrize("fields, message, reason", [
+    (dict(encoding="bayer_weird8"), "unsupported encoding 'bayer_weird8'", "unsupported_encoding"),
+    (dict(height=0, width=0, step=0, data=b""), "empty image: 0x0", "zero_size"),
+    (dict(height=10, width=0), "empty image", "zero_size"),
+    (dict(height=100000, width=100000, step=300000), "exceeds the limit", "too_many_pixels"),
+    (dict(step=100), "step 100 is smaller than one row", "step_too_small"),
+    (dict(data=bytes(100)), "fewer than height x step = 48 x 192", "data_too_short"),
+    (dict(encoding="uyvy", width=63, step=126, data=bytes(48 * 126)), "even width", "odd_width"),
 ])
-def test_bad_raw_frames_raise_a_clear_error(image, fields, message):
+def test_bad_raw_frames_raise_a_clear_error_naming_the_kind_of_problem(image, fields, message, reason):
     frame = dict(data=bgr_to_raw(image), encoding="bgr8", height=48, width=64, step=192)
     frame.update(fields)
-    with pytest.raises(ImageConversionError, match=message.replace("(", r"\(")):
+    with pytest.raises(ImageConversionError, match=message.replace("(", r"\(")) as caught:
         raw_to_bgr(frame["data"], frame["encoding"], frame["height"], frame["width"], frame["step"])
+    assert caught.value.reason == reason
+    # The check alone (run on every frame as it arrives) finds the same problem.
+    with pytest.raises(ImageConversionError) as checked:
+        check_raw(len(frame["data"]), frame["encoding"], frame["height"], frame["width"], frame["step"])
+    assert (str(checked.value), checked.value.reason) == (str(caught.value), reason)
+
+
+def test_a_good_raw_frame_passes_the_check(image):
+    check_raw(48 * 192, "bgr8", 48, 64, 192)
+    check_raw(48 * 200, "yuyv", 48, 64, 200)  # padded rows
+
+
+def test_reasons_are_distinct_identifiers_for_diagnostics_keys():
+    assert len(set(REASONS)) == len(REASONS)
+    assert all(reason.isidentifier() and reason == reason.lower() for reason in REASONS)
 
 
 def test_error_messages_never_contain_pixel_data(image):
@@ -108,23 +124,40 @@ def test_jpeg_and_png_decode(image, extension, fmt):
     assert np.abs(result.astype(int) - image).mean() < (6 if extension == ".jpg" else 1e-9)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda data: data[: len(data) // 2], "truncated"),
-    (lambda data: data[:40], "corrupt JPEG"),
-    (lambda data: b"", "no data"),
-    (lambda data: b"GIF89a" + data[6:], "neither JPEG nor PNG"),
-    (lambda data: data[:2] + b"\x00" * 200 + data[-2:], "corrupt JPEG"),
+@pytest.mark.parametrize("damage, message, reason", [
+    (lambda data: data[: len(data) // 2], "truncated", "truncated"),
+    (lambda data: data[:40], "corrupt JPEG", "corrupt_header"),
+    (lambda data: b"", "no data", "no_data"),
+    (lambda data: b"GIF89a" + data[6:], "neither JPEG nor PNG", "not_jpeg_or_png"),
+    (lambda data: data[:2] + b"\x00" * 200 + data[-2:], "corrupt JPEG", "corrupt_header"),
 ])
-def test_corrupt_jpeg_raises_a_clear_error(image, damage, message):
-    data = cv2.imencode(".jpg", image)[1].tobytes()
-    with pytest.raises(ImageConversionError, match=message):
-        compressed_to_bgr(damage(data), "jpeg")
+def test_corrupt_jpeg_raises_a_clear_error_naming_the_kind_of_problem(image, damage, message, reason):
+    data = damage(cv2.imencode(".jpg", image)[1].tobytes())
+    with pytest.raises(ImageConversionError, match=message) as caught:
+        compressed_to_bgr(data, "jpeg")
+    assert caught.value.reason == reason
+    with pytest.raises(ImageConversionError) as checked:
+        check_compressed(data, "jpeg")
+    assert checked.value.reason == reason
+
+
+def test_what_only_decoding_finds_passes_the_check_and_fails_the_decoder(image):
+    # Markers intact (signature, frame header, end of image) around a stream libjpeg cannot start.
+    data = bytearray(cv2.imencode(".jpg", image)[1].tobytes())
+    sos = data.index(b"\xff\xda")
+    damaged = bytes(data[:sos]) + b"\xff\xd9"
+    check_compressed(damaged, "jpeg")
+    with pytest.raises(ImageConversionError, match="the decoder failed") as caught:
+        compressed_to_bgr(damaged, "jpeg")
+    assert caught.value.reason == "undecodable"
+    check_compressed(bytes(data), "jpeg")  # the intact image passes
 
 
 def test_truncated_png_is_refused(image):
     data = cv2.imencode(".png", image)[1].tobytes()
-    with pytest.raises(ImageConversionError, match="corrupt PNG"):
+    with pytest.raises(ImageConversionError, match="corrupt PNG") as caught:
         compressed_to_bgr(data[: len(data) // 2], "png")
+    assert caught.value.reason == "truncated"
 
 
 def test_compressed_image_claiming_a_huge_size_is_refused_before_decoding():
@@ -132,10 +165,12 @@ def test_compressed_image_claiming_a_huge_size_is_refused_before_decoding():
     data = bytearray(cv2.imencode(".jpg", np.zeros((16, 16, 3), np.uint8))[1].tobytes())
     sof = data.index(b"\xff\xc0")
     data[sof + 5:sof + 9] = (60000).to_bytes(2, "big") * 2
-    with pytest.raises(ImageConversionError, match="exceeds the limit"):
+    with pytest.raises(ImageConversionError, match="exceeds the limit") as caught:
         compressed_to_bgr(bytes(data), "jpeg")
+    assert caught.value.reason == "too_many_pixels"
 
 
 def test_unsupported_compressed_format_is_named(image):
-    with pytest.raises(ImageConversionError, match="unsupported compressed format 'tiff'"):
+    with pytest.raises(ImageConversionError, match="unsupported compressed format 'tiff'") as caught:
         compressed_to_bgr(cv2.imencode(".png", image)[1].tobytes(), "tiff")
+    assert caught.value.reason == "unsupported_format"

@@ -253,6 +253,84 @@ def test_repeated_bad_frames_are_throttled(ros, spawn_node, cameras, face_frame)
     assert node.output().count("unsupported encoding") == 1
 
 
+# Sixteen bad frames, two or three of each kind of problem: (overrides of a small bgr8 frame, the
+# warning that names the problem, its diagnostics key).
+SIXTEEN_BAD_FRAMES = [
+    *[(dict(encoding=e), "unsupported encoding", "frames_rejected_unsupported_encoding")
+      for e in ("bayer_rggb8", "32FC1", "nv12")],
+    *[(dict(height=h, width=w, step=3 * w, data=b""), "empty image", "frames_rejected_zero_size")
+      for h, w in ((0, 0), (0, 64), (48, 0))],
+    *[(dict(height=n, width=n, step=3 * n), "exceeds the limit", "frames_rejected_too_many_pixels")
+      for n in (100000, 20000)],
+    *[(dict(step=step), "is smaller than one row", "frames_rejected_step_too_small") for step in (100, 10, 191)],
+    *[(dict(encoding=e, width=w, step=2 * w, data=bytes(48 * 2 * w)), "needs an even width",
+       "frames_rejected_odd_width") for e, w in (("uyvy", 63), ("yuyv", 31))],
+    *[(dict(data=bytes(n)), "fewer than height x step", "frames_rejected_data_too_short") for n in (100, 1000, 1)],
+]
+
+
+def send_bad_frames(camera, clock, pause: float) -> None:
+    small = np.zeros((48, 64, 3), np.uint8)
+    started = time.monotonic()
+    for overrides, _, _ in SIXTEEN_BAD_FRAMES:
+        frame = raw_image(small, "bgr8", clock.next())
+        for name, value in overrides.items():
+            setattr(frame, name, value)
+        camera.publish(frame)
+        time.sleep(pause)
+    assert time.monotonic() - started < 4.0, "the frames must come within one 5 s throttle window"
+
+
+def fer_diagnostics(array) -> dict:
+    return next(({kv.key: kv.value for kv in status.values}
+                 for status in array.status if "fer_node" in status.name), {})
+
+
+def test_every_kind_of_bad_frame_is_warned_about_and_every_bad_frame_counted(ros, spawn_node, cameras,
+                                                                            face_frame):
+    """Different bad frames at camera rate within one throttle window: one warning per kind of
+    problem (more frames of a kind are held back, as a flood of one bad frame is), and every
+    frame counted in /diagnostics, overall and per kind."""
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
+    node, emotions, camera = start_fer(ros, spawn_node, cameras, image_reliability="reliable")
+    clock = StampClock()
+    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) \
+        is not None, node.output()
+    send_bad_frames(camera, clock, pause=1 / 30)
+
+    total = str(len(SIXTEEN_BAD_FRAMES))
+    diagnostics.wait_for(lambda a: fer_diagnostics(a).get("frames_rejected_bad_input") == total, 10)
+    values = fer_diagnostics(diagnostics.snapshot()[-1])
+    expected = {}
+    for _, _, key in SIXTEEN_BAD_FRAMES:
+        expected[key] = expected.get(key, 0) + 1
+    counted = {key: values.get(key) for key in ("frames_rejected_bad_input", *expected)}
+    assert counted == {"frames_rejected_bad_input": total, **{key: str(n) for key, n in expected.items()}}, (
+        values, node.output())
+    warnings = [line for line in node.output().splitlines() if "dropped a frame" in line]
+    assert {problem: sum(problem in line for line in warnings) for _, problem, _ in SIXTEEN_BAD_FRAMES} == {
+        problem: 1 for _, problem, _ in SIXTEEN_BAD_FRAMES}, node.output()
+    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) is not None
+    assert node.running()
+
+
+def test_bad_frames_faster_than_the_worker_are_each_counted_not_skipped_unchecked(ros, spawn_node, cameras):
+    """A worker limited to 2 frames/s takes only the newest of 30 frames/s; bad frames are still
+    each counted and warned about as they arrive, not passed over without a look."""
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
+    node, _, camera = start_fer(ros, spawn_node, cameras, image_reliability="reliable", max_rate=2.0)
+    send_bad_frames(camera, StampClock(), pause=1 / 30)
+
+    total = str(len(SIXTEEN_BAD_FRAMES))
+    report = diagnostics.wait_for(lambda a: fer_diagnostics(a).get("frames_rejected_bad_input") == total, 10)
+    assert report is not None, (fer_diagnostics(diagnostics.snapshot()[-1]), node.output())
+    values = fer_diagnostics(report)
+    assert (values["frames_received"], values["frames_skipped_newer_arrived"]) == (total, "0")
+    warnings = [line for line in node.output().splitlines() if "dropped a frame" in line]
+    assert len(warnings) == len({key for _, _, key in SIXTEEN_BAD_FRAMES}), node.output()  # one per kind
+    assert node.running()
+
+
 def test_compressed_jpeg_and_png_in_corrupt_jpeg_dropped(ros, spawn_node, cameras, face_frame):
     node, emotions, camera = start_fer(ros, spawn_node, cameras, msg_type="CompressedImage",
                                        topic="/camera/image_raw/compressed", image_transport="compressed")

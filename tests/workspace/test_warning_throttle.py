@@ -26,6 +26,19 @@ def test_held_back_messages_are_counted_in_the_next_one_and_kinds_have_own_budge
     assert throttle.filter("", "frame 3 dropped") == "frame 3 dropped (1 more like this since the last one logged)"
 
 
+def test_an_explicit_kind_is_one_budget_for_different_texts_and_kinds_never_share_one():
+    """How fer_node throttles bad frames: per kind of problem, whatever the frame's details."""
+    clock = FakeClock()
+    throttle = WarningThrottle(period=5.0, now=clock)
+    assert throttle.filter("bad frame: unsupported_encoding", "unsupported encoding 'nv12'") is not None
+    assert throttle.filter("bad frame: unsupported_encoding", "unsupported encoding 'bayer_rggb8'") is None
+    assert throttle.filter("bad frame: zero_size", "empty image: 0x0 pixels") is not None
+    assert throttle.filter("bad frame: zero_size", "empty image: 0x64 pixels") is None
+    clock.now += 5.0
+    assert throttle.filter("bad frame: unsupported_encoding", "unsupported encoding 'yuv420'") == (
+        "unsupported encoding 'yuv420' (1 more like this since the last one logged)")
+
+
 def test_a_longer_period_for_one_kind():
     clock = FakeClock()
     throttle = WarningThrottle(period=5.0, now=clock)

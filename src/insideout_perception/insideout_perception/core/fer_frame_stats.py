@@ -17,6 +17,7 @@ class FrameStats:
     def __init__(self):
         self.received = self.processed = self.skipped = self.rejected = self.failed = 0
         self.rejected_since_report = 0
+        self.rejected_by_reason: Dict[str, int] = {}  # ImageConversionError.reason -> frames
         self.last_problem = ""
         self.last_receive: Optional[float] = None    # monotonic times
         self.last_processed: Optional[float] = None
@@ -36,8 +37,10 @@ class FrameStats:
     def frame_skipped(self) -> None:
         self.skipped += 1
 
-    def frame_rejected(self, problem: str) -> None:
+    def frame_rejected(self, problem: str, reason: str) -> None:
+        """A bad frame dropped; `reason` (ImageConversionError.reason) says what kind of problem."""
         self.rejected += 1
+        self.rejected_by_reason[reason] = self.rejected_by_reason.get(reason, 0) + 1
         self.rejected_since_report += 1
         self.last_problem = problem
 
@@ -77,6 +80,9 @@ class FrameStats:
             "frames_processed": self.processed,
             "frames_skipped_newer_arrived": self.skipped,
             "frames_rejected_bad_input": self.rejected,
+            # One key per kind of problem seen, e.g. frames_rejected_data_too_short (copied first:
+            # a frame may add a kind meanwhile).
+            **{f"frames_rejected_{reason}": count for reason, count in dict(self.rejected_by_reason).items()},
             "frames_failed": self.failed,
             "last_problem": self.last_problem or "none",
         }

@@ -222,6 +222,11 @@ class FerNode(ManagedNode):
     def _on_frame(self, msg, generation: int) -> None:
         self._camera.delivered(generation)
         now = time.monotonic()
+        try:  # on arrival: a bad frame never displaces a good one waiting, nor goes uncounted
+            self._decoder.check(msg)
+        except ImageConversionError as error:
+            self._reject(error, arrived=now)
+            return
         stamp = seconds_from_stamp(msg.header.stamp)
         with self._frame_ready:
             admitted = self._frame_order.admit(stamp, now, source=generation)
@@ -264,9 +269,8 @@ class FerNode(ManagedNode):
         started = time.monotonic()
         try:
             bgr = self._decoder.decode(msg)
-        except ImageConversionError as error:
-            self._stats.frame_rejected(str(error))
-            self._warnings.warning(f"dropped a frame from {self._camera.topic}: {error}")
+        except ImageConversionError as error:  # what only decoding finds
+            self._reject(error)
             return
         decoded = time.monotonic()
         stamp = seconds_from_stamp(msg.header.stamp) or received_ros  # unstamped camera: use arrival time
@@ -292,6 +296,14 @@ class FerNode(ManagedNode):
             self._debug_pub.publish(Image(
                 header=msg.header, height=annotated.shape[0], width=annotated.shape[1], encoding="bgr8",
                 step=annotated.shape[1] * 3, data=bgr_to_raw(annotated)))
+
+    def _reject(self, error: ImageConversionError, arrived: Optional[float] = None) -> None:
+        with self._frame_ready:
+            if arrived is not None:  # refused as it arrived: not counted as received yet
+                self._stats.frame_received(arrived)
+            self._stats.frame_rejected(str(error), error.reason)
+        self._warnings.warning(f"dropped a frame from {self._camera.topic}: {error}",
+                               kind=f"bad frame: {error.reason}")  # a flood of one kind hides no other
 
     def _emotion_message(self, emotion, header, result: Optional[FrameResult] = None) -> EmotionState:
         return emotion_state_message(

@@ -51,7 +51,9 @@ def test_spoken_sentences_come_back_as_transcripts(ros, spawn_node):
     transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
     speaking = ros.collect(Bool, "/insideout/user_speaking", LATCHED_STATE)
     diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
-    node = start_asr(spawn_node)
+    # One utterance per sentence, as when the robot answers each: the pause alone ends an
+    # utterance and none continues another.
+    node = start_asr(spawn_node, turn_end="silence", end_silence_s=0.5, continuation_window_s=0.0)
     mic = AudioCapturePublisher(ros)
     mic.wait_for_node()
     mic.send_info()
@@ -78,6 +80,52 @@ def test_spoken_sentences_come_back_as_transcripts(ros, spawn_node):
     # Recognition started in the pauses and its text was used for the finals.
     assert int(values["speculations_used"]) >= 1, values
     assert node.stop() == 0
+
+
+def test_speech_resuming_before_the_robot_answers_is_one_utterance(ros, spawn_node):
+    transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
+    node = start_asr(spawn_node)
+    mic = AudioCapturePublisher(ros)
+    mic.wait_for_node()
+    mic.send_info()
+    sentences = SENTENCES[1:3]
+    mic.send(encode_s16le(spoken(sentences, gap_s=1.0)), speed=1.0)
+    whole = " ".join(sentences)
+    assert wait_until(lambda: any(word_error_rate(whole, m.text) < 0.2 for m in finals(transcripts)),
+                      30), (transcripts.snapshot(), node.output())
+    got = transcripts.snapshot()
+    # Every message is about one utterance. A final of the first sentence alone (when it was out
+    # before the user went on) was followed by a partial that reopened the utterance.
+    assert len({m.utterance_id for m in got}) == 1, got
+    first_alone = [i for i, m in enumerate(got) if m.is_final and word_error_rate(whole, m.text) >= 0.2]
+    reopened = [i for i, m in enumerate(got) if not m.is_final]
+    assert len(first_alone) == len(reopened) <= 1 and all(
+        a < r for a, r in zip(first_alone, reopened)), got
+    assert got[-1].is_final
+    whole_questions = finals(transcripts)
+    assert seconds(whole_questions[-1].utterance_start) == pytest.approx(
+        seconds(whole_questions[0].utterance_start))
+    assert "continues after a 1." in node.output()
+
+
+def test_voice_without_words_publishes_no_transcript(ros, spawn_node):
+    transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
+    node = start_asr(spawn_node, turn_end="silence", end_silence_s=0.5, continuation_window_s=0.0)
+    mic = AudioCapturePublisher(ros)
+    mic.wait_for_node()
+    mic.send_info()
+    # A long "aaah" (voice the VAD hears, no words for Whisper), then a sentence.
+    mic.send(encode_s16le(np.concatenate([silence(0.5), speak("aaaaaaaaaah"), silence(1.5),
+                                          speak(SENTENCES[0]), silence(1.0)])))
+    got = wait_finals(transcripts, 1)
+    assert len(got) == 1 and word_error_rate(SENTENCES[0], got[0].text) < 0.2, got
+    assert all(m.text for m in transcripts.snapshot())
+    assert "no words recognised" in node.output() and "no transcript published" in node.output()
+    report = diagnostics.wait_for(
+        lambda a: any("asr_node" in s.name and any(k.key == "empty_utterances" and k.value == "1"
+                                                   for k in s.values) for s in a.status), 10)
+    assert report is not None
 
 
 def test_stamped_48k_stereo_float_audio_with_latched_info(ros, spawn_node):
@@ -129,7 +177,8 @@ def test_audio_stopping_mid_utterance_still_gives_its_transcript(ros, spawn_node
     mic = AudioCapturePublisher(ros)
     mic.wait_for_node()
     # The stream ends right after the last word, as a bag or a stalled driver would.
-    speech = np.concatenate([silence(0.5), speak(SENTENCES[3])])
+    speech = speak(SENTENCES[3])
+    speech = np.concatenate([silence(0.5), speech[:voiced_bounds(speech)[1]]])
     mic.send(encode_s16le(speech))
     got = wait_finals(transcripts, 1, timeout=15.0)
     assert got and word_error_rate(SENTENCES[3], got[0].text) < 0.2, got

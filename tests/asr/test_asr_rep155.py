@@ -24,7 +24,9 @@ def test_speech_reads_back_as_rep155_live_speech_of_the_tracked_voice(ros, spawn
     speech = ros.collect(LiveSpeech, VOICE + "/speech")
     is_speaking = ros.collect(Bool, VOICE + "/is_speaking")
     transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
-    node = start_asr(spawn_node, publish_partials=True, partial_period_s=0.5)
+    # Two sentences, two utterances (no continuation, as when the robot answers the first).
+    node = start_asr(spawn_node, publish_partials=True, partial_period_s=0.5,
+                     continuation_window_s=0.0)
     assert tracked.wait_for(lambda m: list(m.ids) == ["anonymous_speaker"], 10) is not None, node.output()
     assert ros.wait_for_publishers(VOICE + "/speech") and ros.wait_for_publishers(VOICE + "/is_speaking")
 

@@ -2,8 +2,10 @@
 espeak-ng speech; the listener records what asr_node would publish and log."""
 
 import threading
+import time
 
 import numpy as np
+import pytest
 
 from insideout_common.pcm import encode_s16le
 from insideout_perception.core.asr_backends import BackendOptions, create_backend
@@ -27,6 +29,9 @@ class RecordingListener(RecognitionListener):
 
     def on_user_speaking(self, speaking):
         self.events.append(("user_speaking", speaking))
+
+    def on_utterance_reopened(self, utterance_id, text_so_far):
+        self.events.append(("reopened", utterance_id))
 
     def on_transcript(self, result):
         self.transcripts.append(result)
@@ -140,3 +145,93 @@ def test_speaker_mute_follows_the_state_and_the_speakers_liveliness():
 def test_with_barge_in_the_state_is_tracked_but_audio_never_ignored():
     mute = SpeakerMute(barge_in=True)
     assert mute.robot_speaking(True) == [] and mute.robot_is_speaking and not mute.muted
+
+
+def _finals(listener):
+    return [t for t in listener.transcripts if t.is_final]
+
+
+def _wait_for_final(listener, predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(predicate(t) for t in _finals(listener)):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no such final transcript: {listener.transcripts} {listener.events}")
+
+
+FIRST_PART, SECOND_PART = "I passed my exam today.", "So what should I do tonight to celebrate?"
+
+
+def test_speech_resuming_before_the_robot_answers_continues_the_utterance():
+    recognizer, listener = make_recognizer(continuation_window_s=3.0)
+    try:
+        feed(recognizer, np.concatenate([silence(0.5), speak(FIRST_PART), silence(1.0)]))
+        _wait_for_final(listener, lambda t: t.utterance_id == 1)
+        feed(recognizer, np.concatenate([speak(SECOND_PART), silence(1.5)]), start_time=102.9)
+        whole = f"{FIRST_PART} {SECOND_PART}"
+        _wait_for_final(listener, lambda t: word_error_rate(whole, t.text) < 0.2)
+        assert {t.utterance_id for t in listener.transcripts} == {1}, listener.transcripts
+        # The first part's final went out, so it was reopened before the whole one came.
+        assert ("reopened", 1) in listener.events
+        assert recognizer.counters["continuations"] == 1
+        # The whole question's final starts where the first part did.
+        assert _finals(listener)[-1].start_time == pytest.approx(_finals(listener)[0].start_time)
+    finally:
+        recognizer.close()
+
+
+def test_a_first_part_not_yet_transcribed_when_speech_resumes_is_never_published():
+    recognizer, listener = make_recognizer(continuation_window_s=3.0)
+    try:
+        # Fed faster than real time: the second part starts before the first is transcribed.
+        feed(recognizer, np.concatenate([silence(0.5), speak(FIRST_PART), silence(1.0),
+                                         speak(SECOND_PART), silence(1.5)]))
+        whole = f"{FIRST_PART} {SECOND_PART}"
+        _wait_for_final(listener, lambda t: word_error_rate(whole, t.text) < 0.2)
+        time.sleep(0.5)
+        finals = _finals(listener)
+        assert len(finals) == 1 and finals[0].utterance_id == 1, finals
+        assert not [e for e in listener.events if e[0] == "reopened"]
+        assert any("not published: the user went on speaking" in m for m in listener.messages("info"))
+    finally:
+        recognizer.close()
+
+
+def test_after_the_robot_answered_speech_is_a_new_utterance():
+    recognizer, listener = make_recognizer(continuation_window_s=3.0)
+    try:
+        feed(recognizer, np.concatenate([silence(0.5), speak(FIRST_PART), silence(1.0)]))
+        _wait_for_final(listener, lambda t: t.utterance_id == 1)
+        recognizer.robot_speaking(True)
+        recognizer.robot_speaking(False)
+        feed(recognizer, np.concatenate([speak(SECOND_PART), silence(1.5)]), start_time=110.0)
+        _wait_for_final(listener, lambda t: t.utterance_id == 2)
+        assert word_error_rate(SECOND_PART, _finals(listener)[-1].text) < 0.2
+        assert not [e for e in listener.events if e[0] == "reopened"]
+    finally:
+        recognizer.close()
+
+
+def test_a_continuation_cut_off_gives_the_earlier_part_back_as_its_final():
+    recognizer, listener = make_recognizer(continuation_window_s=3.0)
+    try:
+        feed(recognizer, np.concatenate([silence(0.5), speak(FIRST_PART), silence(1.0)]))
+        _wait_for_final(listener, lambda t: t.utterance_id == 1)
+        second = speak(SECOND_PART)
+        feed(recognizer, second[:len(second) // 2], start_time=102.9)
+        assert ("reopened", 1) in listener.events
+        recognizer.robot_speaking(True)  # the robot starts speaking: listening restarts
+        assert wait_until_count(listener, 2)
+        finals = _finals(listener)
+        assert [t.utterance_id for t in finals] == [1, 1]
+        assert word_error_rate(FIRST_PART, finals[-1].text) < 0.2, finals
+    finally:
+        recognizer.close()
+
+
+def wait_until_count(listener, count, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(_finals(listener)) < count:
+        time.sleep(0.05)
+    return len(_finals(listener)) >= count

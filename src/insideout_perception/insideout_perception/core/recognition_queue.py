@@ -29,6 +29,8 @@ class RecognitionJob:
     # at the same `end_sample`.
     speculative: bool = False
     end_sample: int = -1
+    # Where in `audio` the VAD heard voice [s]: the recogniser's words elsewhere are invented.
+    speech_spans: tuple = ()
 
 
 class RecognitionQueue:

@@ -22,9 +22,11 @@ from insideout_perception.core.audio_stream import (
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
 from insideout_perception.core.silero_vad import FRAME_SAMPLES
 from insideout_perception.core.speaker_mute import SpeakerMute
+from insideout_perception.core.utterance_continuation import (
+    FinishedUtterance, UtteranceContinuation, joined)
 from insideout_perception.core.utterance_segmenter import (
-    PauseSnapshot, SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, Utterance,
-    UtteranceSegmenter)
+    PauseSnapshot, SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, TurnJudged,
+    Utterance, UtteranceSegmenter)
 
 # Speech the recogniser left out at the end of an utterance worth a warning [s].
 UNCOVERED_SPEECH_WARNING_S = 1.0
@@ -41,6 +43,8 @@ class RecognizerSettings:
     partial_period_s: float = 1.0
     barge_in: bool = False
     silence_warning_s: float = 30.0
+    # Speech resuming this soon after an utterance, before the robot answers, continues it [s].
+    continuation_window_s: float = 3.0
 
 
 @dataclass
@@ -59,6 +63,10 @@ class RecognitionListener:
 
     def on_user_speaking(self, speaking: bool) -> None: ...
 
+    def on_utterance_reopened(self, utterance_id: int, text_so_far: str) -> None:
+        """The user went on speaking after utterance `utterance_id`'s final transcript: a new
+        final with the same id, covering the whole utterance, will follow."""
+
     def on_transcript(self, result: TranscriptResult) -> None: ...
 
     def on_info(self, message: str) -> None: ...
@@ -69,12 +77,23 @@ class RecognitionListener:
 
 
 class SpeechRecognizer:
-    def __init__(self, settings: RecognizerSettings, vad, backend, listener: RecognitionListener):
+    def __init__(self, settings: RecognizerSettings, vad, backend, listener: RecognitionListener,
+                 turn_end=None):
+        """`turn_end`: a turn_end.TurnEndDetector judging each pause (None: silence alone)."""
         self.settings = settings
         self.vad, self.backend, self.listener = vad, backend, listener
+        self.turn_end = turn_end
         self.stream = AudioStream(settings.audio_format)
-        self.segmenter = UtteranceSegmenter(vad.probability, settings.segmenter, MODEL_SAMPLE_RATE,
-                                            FRAME_SAMPLES, reset_vad=vad.reset)
+        self.segmenter = UtteranceSegmenter(
+            vad.probability, settings.segmenter, MODEL_SAMPLE_RATE, FRAME_SAMPLES,
+            reset_vad=vad.reset, turn_complete=turn_end.verdict if turn_end is not None else None)
+        self.continuation = UtteranceContinuation(
+            settings.continuation_window_s, settings.segmenter.max_utterance_s, MODEL_SAMPLE_RATE)
+        self._continuing: Optional[FinishedUtterance] = None
+        # Finals are published by the worker, reopened from the feed thread: one lock orders them.
+        self._publish_lock = threading.Lock()
+        self._last_published_final: Optional[Tuple[int, int]] = None  # (utterance_id, end_sample)
+        self._withheld_finals: set = set()  # finals reopened before their transcript was out
         self.clock_map = StreamClock(MODEL_SAMPLE_RATE, capture_stamps=settings.capture_stamps)
         self.queue = RecognitionQueue(settings.max_pending_utterances)
         self.mute = SpeakerMute(settings.barge_in)
@@ -90,7 +109,10 @@ class SpeechRecognizer:
         self.counters: Dict[str, int] = dict(
             chunks=0, ignored_while_robot_speaking=0, rejected=0, partial_frame_chunks=0,
             utterances=0, discarded_bursts=0, cut_at_max_length=0, dropped_utterances=0,
-            transcripts=0, speculations=0, speculations_used=0, uncovered_utterances=0)
+            transcripts=0, speculations=0, speculations_used=0, uncovered_utterances=0,
+            turns_judged=0, turns_judged_unfinished=0, continuations=0, empty_utterances=0)
+        self.last_turn_probability = float("nan")
+        self.last_turn_decision_s = float("nan")
         self.last_latency = float("nan")
         self.last_rtf = float("nan")
         self._worker = threading.Thread(target=self._recognise_forever, name="asr_worker", daemon=True)
@@ -125,6 +147,8 @@ class SpeechRecognizer:
             self.drop_utterance_in_progress()
 
     def robot_speaking(self, speaking: bool) -> None:
+        if speaking:
+            self.continuation.forget()  # the robot answers: what the user says next is new
         self._apply_mute(self.mute.robot_speaking(speaking))
 
     def speaker_state(self, speaking: bool) -> None:
@@ -144,6 +168,7 @@ class SpeechRecognizer:
             self._handle_event(event)
 
     def drop_utterance_in_progress(self) -> None:
+        self._restore_reopened_utterance()
         self.segmenter.reset()
         self.stream.reset()
         self._set_user_speaking(False)
@@ -206,26 +231,76 @@ class SpeechRecognizer:
     # -- utterances -----------------------------------------------------------------------
     def _handle_event(self, event) -> None:
         if isinstance(event, SpeechStarted):
-            self.utterance_id += 1
+            self._start_utterance(event.start_sample)
             self._set_user_speaking(True)
         elif isinstance(event, Utterance):
             self._enqueue_final(event)
         elif isinstance(event, SpeechEnded):
             self._set_user_speaking(False)
         elif isinstance(event, PauseSnapshot):
+            audio, spans = self._with_earlier_part(event.audio, event.speech_spans)
             self.queue.offer_optional(RecognitionJob(
-                self.utterance_id, event.audio, is_final=True, speculative=True,
-                end_sample=event.end_sample))
+                self.utterance_id, audio, is_final=True, speculative=True,
+                end_sample=event.end_sample, speech_spans=spans))
+        elif isinstance(event, TurnJudged):
+            self.counters["turns_judged"] += 1
+            self.counters["turns_judged_unfinished"] += not event.complete
+            self.last_turn_probability = event.probability
+            self.last_turn_decision_s = event.seconds
         elif isinstance(event, SpeechDiscarded):
             self.counters["discarded_bursts"] += 1
 
+    def _start_utterance(self, start_sample: int) -> None:
+        earlier = self.continuation.continued_by(start_sample)
+        self._continuing = earlier
+        if earlier is None:
+            self.utterance_id += 1
+            return
+        self.utterance_id = earlier.utterance_id
+        self.counters["continuations"] += 1
+        gap = (start_sample - earlier.end_sample) / MODEL_SAMPLE_RATE
+        self.listener.on_info(f"utterance {earlier.utterance_id} continues after a {gap:.1f} s "
+                              "pause: its transcript will cover the whole of it")
+        key = (earlier.utterance_id, earlier.end_sample)
+        with self._publish_lock:
+            if self._last_published_final == key:
+                self.listener.on_utterance_reopened(earlier.utterance_id, earlier.text)
+            else:  # not out yet: it never will be, the whole utterance's final comes instead
+                self._withheld_finals.add(key)
+
+    def _restore_reopened_utterance(self) -> None:
+        """A continuation cut off (robot speaking, format change, a bad chunk) must not lose the
+        question its reopen notice withdrew: the earlier part is transcribed again alone."""
+        earlier, self._continuing = self._continuing, None
+        if earlier is None:
+            return
+        self.queue.put_final(RecognitionJob(
+            utterance_id=earlier.utterance_id, audio=earlier.audio, is_final=True,
+            start_time=earlier.start_time, end_time=self.clock_map.time_of(earlier.end_sample),
+            closed_at=time.monotonic(), end_sample=earlier.end_sample,
+            speech_spans=earlier.speech_spans))
+
+    def _with_earlier_part(self, audio: np.ndarray, spans=()):
+        """(audio, speech spans) of the utterance so far, its earlier part included."""
+        if self._continuing is None:
+            return audio, tuple(spans)
+        return joined(self._continuing, audio, spans)
+
     def _enqueue_final(self, utterance: Utterance) -> None:
         self.counters["utterances"] += 1
+        audio, spans = self._with_earlier_part(utterance.audio, utterance.speech_spans)
+        earlier, self._continuing = self._continuing, None
+        start_sample = utterance.start_sample if earlier is None else earlier.start_sample
+        start_time = (self.clock_map.time_of(utterance.start_sample) if earlier is None
+                      else earlier.start_time)
         job = RecognitionJob(
-            utterance_id=self.utterance_id, audio=utterance.audio, is_final=True,
-            start_time=self.clock_map.time_of(utterance.start_sample),
+            utterance_id=self.utterance_id, audio=audio, is_final=True, start_time=start_time,
             end_time=self.clock_map.time_of(utterance.end_sample), closed_at=time.monotonic(),
-            cut_at_max_length=utterance.cut_at_max_length, end_sample=utterance.end_sample)
+            cut_at_max_length=utterance.cut_at_max_length, end_sample=utterance.end_sample,
+            speech_spans=spans)
+        if not utterance.cut_at_max_length:
+            self.continuation.finished(FinishedUtterance(
+                self.utterance_id, audio, "", start_sample, utterance.end_sample, start_time, spans))
         if utterance.cut_at_max_length:
             self.counters["cut_at_max_length"] += 1
             self.listener.on_warning(
@@ -251,6 +326,7 @@ class SpeechRecognizer:
         audio = self.segmenter.current_audio()
         if audio is None or len(audio) < MODEL_SAMPLE_RATE // 2:
             return
+        audio, _spans = self._with_earlier_part(audio)
         if self.queue.offer_optional(RecognitionJob(self.utterance_id, audio, is_final=False)):
             self.last_partial_at = now
 
@@ -282,27 +358,46 @@ class SpeechRecognizer:
             result = self._speculation[1]
             self.counters["speculations_used"] += 1
         else:
-            result = self.backend.transcribe(job.audio)
+            result = self.backend.transcribe(job.audio, job.speech_spans)
             self.last_rtf = (time.monotonic() - started) / max(len(job.audio) / MODEL_SAMPLE_RATE, 1e-3)
         if job.speculative:
             self._speculation = (key, result)
             self.counters["speculations"] += 1
             return
         finished = time.monotonic()
-        self.listener.on_transcript(TranscriptResult(
+        if not result.text:
+            # No words is no transcript: an empty final would start a dialogue turn on nothing.
+            if job.is_final:
+                self._speculation = None
+                self.counters["empty_utterances"] += 1
+                self.listener.on_warning(
+                    f"utterance {job.utterance_id}: no words recognised in "
+                    f"{len(job.audio) / MODEL_SAMPLE_RATE:.1f} s of voice activity (noise, or "
+                    "speech too faint): no transcript published")
+            return
+        transcript = TranscriptResult(
             utterance_id=job.utterance_id, text=result.text, is_final=job.is_final,
             confidence=float(result.confidence), language=result.language or "",
-            start_time=job.start_time, end_time=job.end_time))
+            start_time=job.start_time, end_time=job.end_time)
         if not job.is_final:
+            self.listener.on_transcript(transcript)
+            return
+        self._speculation = None
+        self.continuation.recognised(job.utterance_id, result.text)
+        with self._publish_lock:
+            withheld = key in self._withheld_finals
+            self._withheld_finals.discard(key)
+            if not withheld:
+                self.listener.on_transcript(transcript)
+                self._last_published_final = key
+        if withheld:
+            self.listener.on_info(f"utterance {job.utterance_id}: {result.text!r} not published: "
+                                  "the user went on speaking")
             return
         self.counters["transcripts"] += 1
-        self._speculation = None
         self._check_coverage(job, result)
         self.last_latency = finished - job.closed_at
-        if not result.text:
-            self.listener.on_info(f"utterance {job.utterance_id}: no words recognised")
-        else:
-            self.listener.on_info(
+        self.listener.on_info(
                 f"utterance {job.utterance_id}: {result.text!r} (latency {self.last_latency:.2f} s, "
                 f"RTF {self.last_rtf:.2f})")
 

@@ -1,9 +1,12 @@
 """Cut a continuous 16 kHz stream into utterances using a per-frame speech probability (VAD).
 
 Speech starts at the first frame whose probability reaches `threshold` and is confirmed once its
-voiced span lasts `min_speech_s` (shorter bursts - a cough, a door - are dropped). It ends when the
-probability has stayed below `threshold - 0.15` (hysteresis, as Silero recommends) for
-`end_silence_s`. The utterance handed to the recogniser includes `pre_roll_s` of audio before the
+voiced span lasts `min_speech_s` (shorter bursts - a cough, a door - are dropped). A pause begins
+when the probability falls below `threshold - 0.15` (hysteresis, as Silero recommends). Once it
+has lasted `end_silence_s`, the end-of-turn judge (`turn_complete`, given the utterance so far)
+decides: a finished turn ends the utterance there; an unfinished one ("so what should I ...")
+keeps it open until the speaker goes on or the pause reaches `max_end_silence_s`. Without a
+judge every pause of `end_silence_s` ends the utterance. The utterance handed to the recogniser includes `pre_roll_s` of audio before the
 start (soft onsets the VAD misses) and as much after the last voiced frame. Continuous speech is cut
 every `max_utterance_s`. Memory is bounded: one preallocated buffer of the maximum utterance length
 plus a pre-roll ring.
@@ -16,11 +19,15 @@ elapses hides most of the recognition time. If the utterance then ends without m
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Deque, List, Optional, Union
+from typing import Callable, Deque, List, Optional, Tuple, Union
 
 import numpy as np
 
 HYSTERESIS = 0.15
+# Voiced frames closer than this [s] belong to one span of speech.
+SPAN_GAP_S = 0.3
+
+Spans = Tuple[Tuple[float, float], ...]
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,8 @@ class SegmenterConfig:
     threshold: float = 0.5
     min_speech_s: float = 0.25
     end_silence_s: float = 0.5
+    # A pause this long ends the utterance even when the judge said the turn was unfinished.
+    max_end_silence_s: float = 2.0
     pre_roll_s: float = 0.3
     max_utterance_s: float = 15.0
     # Pause length before a PauseSnapshot; None: 40% of end_silence_s; <= 0 disables snapshots.
@@ -45,6 +54,9 @@ class SegmenterConfig:
             problems.append(f"min_speech_s must be >= 0, got {self.min_speech_s}")
         if self.end_silence_s <= 0:
             problems.append(f"end_silence_s must be > 0, got {self.end_silence_s}")
+        if self.max_end_silence_s < self.end_silence_s:
+            problems.append(f"max_end_silence_s ({self.max_end_silence_s}) must be >= end_silence_s "
+                            f"({self.end_silence_s})")
         if self.pre_roll_s < 0:
             problems.append(f"pre_roll_s must be >= 0, got {self.pre_roll_s}")
         if self.max_utterance_s <= max(self.min_speech_s, 0.5):
@@ -70,6 +82,8 @@ class Utterance:
     start_sample: int
     end_sample: int
     cut_at_max_length: bool = False
+    # Where in `audio` the VAD heard voice, [start, end) in seconds: words elsewhere are invented.
+    speech_spans: Spans = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,16 @@ class PauseSnapshot:
     audio: np.ndarray
     start_sample: int
     end_sample: int
+    speech_spans: Spans = ()
+
+
+@dataclass(frozen=True)
+class TurnJudged:
+    """The end-of-turn judge's verdict on a pause (complete: the utterance ends with it)."""
+    complete: bool
+    probability: float
+    seconds: float  # what the decision cost
+    pause_sample: int  # where the pause began
 
 
 @dataclass(frozen=True)
@@ -87,23 +111,28 @@ class SpeechDiscarded:
     end_sample: int
 
 
-Event = Union[SpeechStarted, SpeechEnded, Utterance, SpeechDiscarded, PauseSnapshot]
+Event = Union[SpeechStarted, SpeechEnded, Utterance, SpeechDiscarded, PauseSnapshot, TurnJudged]
 
 
 class UtteranceSegmenter:
     def __init__(self, vad: Callable[[np.ndarray], float], config: SegmenterConfig = SegmenterConfig(),
                  sample_rate: int = 16000, frame_samples: int = 512,
-                 reset_vad: Optional[Callable[[], None]] = None):
+                 reset_vad: Optional[Callable[[], None]] = None,
+                 turn_complete: Optional[Callable[[np.ndarray], object]] = None):
+        """`turn_complete(audio)`: the end-of-turn judge (an object with .complete,
+        .probability, .seconds, as turn_end.TurnVerdict); None: every pause ends the turn."""
         config.validate()
         self.config = config
         self.sample_rate = sample_rate
         self.frame_samples = frame_samples
         self._vad = vad
         self._reset_vad = reset_vad
+        self._turn_complete = turn_complete
         self._pre_roll_frames = int(np.ceil(config.pre_roll_s * sample_rate / frame_samples))
         self._max_samples = int(config.max_utterance_s * sample_rate)
         self._min_speech = int(config.min_speech_s * sample_rate)
         self._end_silence = int(config.end_silence_s * sample_rate)
+        self._max_end_silence = int(config.max_end_silence_s * sample_rate)
         self._tail = int(config.pre_roll_s * sample_rate)
         speculate = config.speculate_after_s
         if speculate is None:
@@ -145,8 +174,10 @@ class UtteranceSegmenter:
         self._buffer_start = 0
         self._start = 0
         self._last_voiced_end = 0
+        self._spans: List[List[int]] = []  # voiced spans of the utterance, stream samples
         self._silence_start: Optional[int] = None
         self._snapshot_taken = False
+        self._judged_unfinished = False
         if self._reset_vad is not None:
             self._reset_vad()
 
@@ -185,7 +216,7 @@ class UtteranceSegmenter:
             if voiced:
                 self._begin(frame_start)
                 self._append(frame)
-                self._last_voiced_end = frame_end
+                self._voiced(frame_start, frame_end)
                 self._check_confirmed(events)
             elif self._pre_roll_frames:
                 self._pre_roll.append(frame.copy())
@@ -193,30 +224,58 @@ class UtteranceSegmenter:
 
         self._append(frame)
         if voiced:
-            self._last_voiced_end = frame_end
+            self._voiced(frame_start, frame_end)
             self._silence_start = None
             self._snapshot_taken = False
+            self._judged_unfinished = False
             self._check_confirmed(events)
         elif probability < self.config.release_threshold and self._silence_start is None:
             self._silence_start = frame_start
         paused = frame_end - self._silence_start if self._silence_start is not None else -1
-        if paused >= self._end_silence:
+        if paused >= self._max_end_silence or (
+                paused >= self._end_silence and not self._judged_unfinished
+                and self._turn_is_over(events)):
             self._finish(events)
             return
         if (self._speculate_after is not None and paused >= self._speculate_after
                 and self._confirmed and not self._snapshot_taken):
             self._snapshot_taken = True
             stop = min(self._last_voiced_end + self._tail - self._buffer_start, self._buffer_len)
-            events.append(PauseSnapshot(self._buffer[:stop].copy(), self._start, self._last_voiced_end))
+            events.append(PauseSnapshot(self._buffer[:stop].copy(), self._start,
+                                        self._last_voiced_end, self._spans_in_audio()))
         if self._buffer_len >= self._max_samples:
             self._cut(frame_end, events)
+
+    def _voiced(self, frame_start: int, frame_end: int) -> None:
+        self._last_voiced_end = frame_end
+        if self._spans and frame_start - self._spans[-1][1] <= SPAN_GAP_S * self.sample_rate:
+            self._spans[-1][1] = frame_end
+        else:
+            self._spans.append([frame_start, frame_end])
+
+    def _spans_in_audio(self) -> Spans:
+        """The voiced spans in seconds from the start of the audio handed over."""
+        return tuple(((start - self._buffer_start) / self.sample_rate,
+                      (end - self._buffer_start) / self.sample_rate) for start, end in self._spans)
+
+    def _turn_is_over(self, events: List[Event]) -> bool:
+        """Ask the judge once per pause (an unconfirmed burst needs no judge: it is discarded)."""
+        if self._turn_complete is None or not self._confirmed:
+            return True
+        verdict = self._turn_complete(self._buffer[:self._buffer_len])
+        events.append(TurnJudged(verdict.complete, verdict.probability, verdict.seconds,
+                                 self._silence_start))
+        self._judged_unfinished = not verdict.complete
+        return verdict.complete
 
     def _begin(self, start: int) -> None:
         self._active = True
         self._start = start
         self._silence_start = None
         self._snapshot_taken = False
+        self._judged_unfinished = False
         self._buffer_len = 0
+        self._spans = []
         pre = list(self._pre_roll)
         self._pre_roll.clear()
         self._buffer_start = start - sum(len(f) for f in pre)
@@ -236,7 +295,8 @@ class UtteranceSegmenter:
         end = self._last_voiced_end
         if self._confirmed:
             stop = min(end + self._tail - self._buffer_start, self._buffer_len)
-            events.append(Utterance(self._buffer[:stop].copy(), self._start, end))
+            events.append(Utterance(self._buffer[:stop].copy(), self._start, end,
+                                    speech_spans=self._spans_in_audio()))
             events.append(SpeechEnded(end))
         else:
             events.append(SpeechDiscarded(self._start, end))
@@ -245,17 +305,20 @@ class UtteranceSegmenter:
         self._buffer_len = 0
         self._silence_start = None
         self._snapshot_taken = False
+        self._judged_unfinished = False
 
     def _cut(self, now: int, events: List[Event]) -> None:
         """Maximum length reached mid-speech: hand over what we have and keep listening."""
         if self._confirmed:
             events.append(Utterance(self._buffer[:self._buffer_len].copy(), self._start, now,
-                                    cut_at_max_length=True))
+                                    cut_at_max_length=True, speech_spans=self._spans_in_audio()))
         else:
             events.append(SpeechDiscarded(self._start, now))
         self._buffer_len = 0
         self._buffer_start = now
+        self._spans = [[now, now]]
         self._start = now
         self._last_voiced_end = now
         self._silence_start = None
         self._snapshot_taken = False
+        self._judged_unfinished = False

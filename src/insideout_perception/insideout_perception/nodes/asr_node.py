@@ -40,6 +40,8 @@ from insideout_perception.core.audio_stream import (
 from insideout_perception.core.silero_vad import SileroVad, VadModelNotFound
 from insideout_perception.core.speech_recognizer import (
     RecognitionListener, RecognizerSettings, SpeechRecognizer, TranscriptResult)
+from insideout_perception.core.turn_end import TURN_END_DETECTORS, create_turn_end_detector
+from insideout_perception.core.turn_end.smart_turn import TurnModelNotFound
 from insideout_perception.core.utterance_segmenter import SegmenterConfig
 
 PARAMETERS = [
@@ -69,7 +71,21 @@ PARAMETERS = [
               minimum=0.05, maximum=0.95),
     ParamSpec("min_speech_s", 0.25, "Voice activity shorter than this is not an utterance.",
               minimum=0.0, maximum=5.0),
-    ParamSpec("end_silence_s", 0.5, "Silence that ends an utterance.", minimum=0.1, maximum=5.0),
+    ParamSpec("turn_end", "smart_turn", "How the end of the user's turn is decided in a pause: "
+              "smart_turn (Smart Turn v3, an audio model that hears whether the speaker has "
+              "finished, from the last 8 s) or silence (every pause of end_silence_s ends it).",
+              choices=TURN_END_DETECTORS),
+    ParamSpec("turn_end_model", "", "Smart Turn ONNX file; empty: models/smart_turn/ as the "
+              "set-up leaves it."),
+    ParamSpec("end_silence_s", 0.2, "Pause after which the end of the turn is decided (with "
+              "turn_end: silence, the pause that ends every utterance: use about 0.5 s).",
+              minimum=0.05, maximum=5.0),
+    ParamSpec("max_end_silence_s", 2.0, "A pause this long ends the utterance even when the "
+              "turn_end model heard an unfinished turn.", minimum=0.1, maximum=10.0),
+    ParamSpec("continuation_window_s", 3.0, "Speech resuming within this time of the end of an "
+              "utterance, before the robot speaks, continues that utterance: a new final "
+              "Transcript with the same utterance_id covers the whole of it (after a partial that "
+              "reopens it). 0 disables.", minimum=0.0, maximum=30.0),
     ParamSpec("pre_roll_s", 0.3, "Audio kept before the detected start (and after the end) of "
               "an utterance.", minimum=0.0, maximum=2.0),
     ParamSpec("max_utterance_s", 15.0, "Longer continuous speech is cut into pieces this long "
@@ -127,12 +143,13 @@ class AsrNode(ManagedNode, RecognitionListener):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def configure_node(self) -> None:
-        vad, backend = self._load_models()
+        vad, backend, turn_end = self._load_models()
         self.transcript_pub = self.output_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
         self.user_speaking_pub = self.output_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
-        self.recognizer = SpeechRecognizer(self._recognizer_settings, vad, backend, listener=self)
+        self.recognizer = SpeechRecognizer(self._recognizer_settings, vad, backend, listener=self,
+                                           turn_end=turn_end)
         self._voice = self._rep155_output()
-        stall_timeout = self.p["end_silence_s"] + 0.5
+        stall_timeout = max(self.p["end_silence_s"] + 0.5, 1.0)
         self.configured_timer(0.25, lambda: self.recognizer.close_stalled_utterance(stall_timeout))
 
     def activate_node(self) -> None:
@@ -174,7 +191,8 @@ class AsrNode(ManagedNode, RecognitionListener):
         try:
             segmenter = SegmenterConfig(
                 threshold=p["vad_threshold"], min_speech_s=p["min_speech_s"],
-                end_silence_s=p["end_silence_s"], pre_roll_s=p["pre_roll_s"],
+                end_silence_s=p["end_silence_s"], max_end_silence_s=p["max_end_silence_s"],
+                pre_roll_s=p["pre_roll_s"],
                 max_utterance_s=p["max_utterance_s"],
                 speculate_after_s=None if p["speculative_recognition"] else 0.0)
             segmenter.validate()
@@ -186,17 +204,19 @@ class AsrNode(ManagedNode, RecognitionListener):
             segmenter=segmenter, audio_format=audio_format, capture_stamps=p["stamped_audio"],
             max_pending_utterances=p["max_pending_utterances"],
             publish_partials=p["publish_partials"], partial_period_s=p["partial_period_s"],
-            barge_in=p["barge_in"], silence_warning_s=p["silence_warning_s"])
+            barge_in=p["barge_in"], silence_warning_s=p["silence_warning_s"],
+            continuation_window_s=p["continuation_window_s"])
 
     def _load_models(self):
         p = self.p
         try:
             vad = SileroVad()
+            turn_end = create_turn_end_detector(p["turn_end"], p["turn_end_model"])
             backend = create_backend(p["backend"], BackendOptions(
                 model=p["model"], language=p["language"], device=p["device"],
                 cpu_threads=p["cpu_threads"], compute_type=p["compute_type"],
                 beam_size=p["beam_size"]))
-        except (ModelNotAvailable, VadModelNotFound) as error:
+        except (ModelNotAvailable, VadModelNotFound, TurnModelNotFound) as error:
             # One clear line at start is better than a node that runs and never transcribes.
             raise InvalidParameters(f"asr_node: {error}") from None
         if p["device"] != "cpu" and backend.device == "cpu":
@@ -204,7 +224,8 @@ class AsrNode(ManagedNode, RecognitionListener):
                 f"device {p['device']!r} requested but no usable GPU: running on the CPU")
         # The first inference allocates and JITs; pay for it now, not on the user's first words.
         backend.transcribe(np.zeros(MODEL_SAMPLE_RATE, dtype=np.float32))
-        return vad, backend
+        turn_end.verdict(np.zeros(MODEL_SAMPLE_RATE, dtype=np.float32))
+        return vad, backend, turn_end
 
     def _subscribe_inputs(self) -> None:
         # One group: audio, format and mute changes are handled strictly in arrival order.
@@ -261,6 +282,11 @@ class AsrNode(ManagedNode, RecognitionListener):
         voice = self._voice  # read once: release() may clear it meanwhile
         if voice is not None:
             voice.speaking(speaking)
+
+    def on_utterance_reopened(self, utterance_id: int, text_so_far: str) -> None:
+        # A partial after the final of the same id: the dialogue drops the turn it began on it.
+        self.on_transcript(TranscriptResult(utterance_id, text_so_far, is_final=False,
+                                            confidence=-1.0, language=""))
 
     def on_transcript(self, result: TranscriptResult) -> None:
         msg = Transcript(utterance_id=result.utterance_id, text=result.text, is_final=result.is_final,

@@ -3,7 +3,10 @@
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence, Tuple
+
+# Where in an utterance's audio the VAD heard voice: [start, end) in seconds.
+SpeechSpans = Sequence[Tuple[float, float]]
 
 import numpy as np
 
@@ -53,8 +56,9 @@ class AsrBackend(ABC):
     device = "cpu"
 
     @abstractmethod
-    def transcribe(self, audio: np.ndarray) -> Recognition:
-        """Recognise one utterance: mono float32 at 16 kHz."""
+    def transcribe(self, audio: np.ndarray, speech_spans: SpeechSpans = ()) -> Recognition:
+        """Recognise one utterance: mono float32 at 16 kHz. A backend that times its words
+        keeps only words within `speech_spans` (when given): words elsewhere are invented."""
 
     def close(self) -> None:
         """Release the model."""

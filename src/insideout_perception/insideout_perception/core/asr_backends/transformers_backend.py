@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import AsrBackend, BackendOptions, ModelNotAvailable, Recognition, SAMPLE_RATE, force_offline
+from .base import (
+    SAMPLE_RATE, AsrBackend, BackendOptions, ModelNotAvailable, Recognition, SpeechSpans, force_offline)
 
 INSTALL_HINT = "pip install torch==2.13.0 transformers==5.23.0"
 
@@ -55,7 +56,7 @@ class TransformersWhisperBackend(AsrBackend):
         if options.beam_size > 1:
             self._generate_kwargs["num_beams"] = options.beam_size
 
-    def transcribe(self, audio: np.ndarray) -> Recognition:
+    def transcribe(self, audio: np.ndarray, speech_spans: SpeechSpans = ()) -> Recognition:
         result = self._pipeline(
             {"raw": audio.astype(np.float32, copy=False), "sampling_rate": SAMPLE_RATE},
             generate_kwargs=dict(self._generate_kwargs))

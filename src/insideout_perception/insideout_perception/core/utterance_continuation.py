@@ -1,0 +1,66 @@
+"""A question the user finishes after a pause: speech that resumes soon after an utterance's
+final transcript, before the robot has begun to answer, continues that utterance.
+
+The continued utterance keeps the earlier one's id, and its audio is the earlier audio followed by
+the new, so the recogniser transcribes the whole question at once and the dialogue can drop the
+turn it started on the first part (the robot never answers half a question).
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+Spans = Tuple[Tuple[float, float], ...]
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class FinishedUtterance:
+    utterance_id: int
+    audio: np.ndarray  # as handed to the recogniser (with pre-roll and tail)
+    text: str  # its final transcript, once known
+    start_sample: int  # voiced span in stream samples
+    end_sample: int
+    start_time: float  # stream time of start_sample
+    speech_spans: Spans = ()  # voice in `audio`, seconds
+
+
+class UtteranceContinuation:
+    def __init__(self, window_s: float, max_audio_s: float, sample_rate: int):
+        """`window_s`: how soon after the end of an utterance's speech new speech continues it
+        (0: never); `max_audio_s`: an utterance this long is not continued (keeps the joined
+        audio within what the recogniser reads)."""
+        self._window = int(window_s * sample_rate)
+        self._max_samples = int(max_audio_s * sample_rate)
+        self._last: Optional[FinishedUtterance] = None
+
+    def finished(self, utterance: FinishedUtterance) -> None:
+        """The utterance's final was handed to the recogniser: it may be continued."""
+        self._last = utterance if len(utterance.audio) < self._max_samples else None
+
+    def recognised(self, utterance_id: int, text: str) -> None:
+        if self._last is not None and self._last.utterance_id == utterance_id:
+            self._last = dataclasses.replace(self._last, text=text)
+
+    def forget(self) -> None:
+        """The robot answered (or listening restarted): what follows is a new utterance."""
+        self._last = None
+
+    def continued_by(self, speech_start_sample: int) -> Optional[FinishedUtterance]:
+        """The utterance that speech starting here continues, if any (taken: asked once)."""
+        last, self._last = self._last, None
+        if last is None or self._window <= 0:
+            return None
+        if speech_start_sample - last.end_sample > self._window:
+            return None
+        return last
+
+
+def joined(earlier: FinishedUtterance, audio: np.ndarray, speech_spans: Spans = ()) -> Tuple[np.ndarray, Spans]:
+    """The earlier utterance's audio, then the new (each keeps its own pre-roll and tail, so the
+    pause between them stays audible to the recogniser as a short silence), and the voice in it."""
+    shift = len(earlier.audio) / SAMPLE_RATE
+    spans = tuple(earlier.speech_spans) + tuple((a + shift, b + shift) for a, b in speech_spans)
+    return np.concatenate([earlier.audio, audio.astype(np.float32, copy=False)]), spans

@@ -201,3 +201,54 @@ def test_close_finishes_running_and_waiting_turns_and_stops_the_thread(server):
         assert result.error_message == "dialogue node shutting down"
     assert sorted(tid for tid, _ in listener.finished) == [1, 2]
     assert not scheduler._thread.is_alive()
+
+
+def test_a_withdrawn_utterance_ends_unreported_and_its_whole_form_is_answered_once(server):
+    listener = RecordingListener()
+    scheduler = make_scheduler(server, listener, memory_turns=5)
+    try:
+        running = scheduler.submit(request(1, "slow: I passed my exam today.", utterance_id=7))
+        waiting = scheduler.submit(request(2, "Hello?", utterance_id=8))
+        time.sleep(0.3)  # the first is running (its agents wait 1.5 s), the second waits
+        scheduler.withdraw_utterance(7, "the user went on speaking")
+        scheduler.withdraw_utterance(8, "the user went on speaking")
+        assert running.result(timeout=10).error_code == turn_core.ERROR_CANCELED
+        assert waiting.result(timeout=10).error_code == turn_core.ERROR_CANCELED
+        whole = scheduler.submit(request(3, "I passed my exam today. What should I do tonight?",
+                                         utterance_id=7))
+        assert whole.result(timeout=30).success
+        # Only the whole utterance was reported and answered; the memory holds only it.
+        assert [tid for tid, _ in listener.finished] == [3]
+        assert {tid for tid, _ in listener.sentences} == {3}
+        assert [u for u, _ in scheduler.memory.history()] == [
+            "I passed my exam today. What should I do tonight?"]
+        assert sum("dropped unanswered: the user went on speaking" in m for _, m in listener.logs) == 2
+    finally:
+        scheduler.close()
+
+
+def test_a_turn_whose_reply_has_begun_is_not_withdrawn():
+    drawl = Behavior(text="That is lovely news. I hope the rest of your day is just as good "
+                          "and full of nice things.", tokens_per_second=6)
+    listener = RecordingListener()
+    with FakeOpenAIServer(content_behaviors={"drawl": drawl}) as server:
+        scheduler = make_scheduler(server, listener)
+        try:
+            future = scheduler.submit(request(1, "drawl: Question?", utterance_id=4))
+            assert wait_for(lambda: listener.sentences, 20)
+            assert not future.done()  # still speaking its reply
+            scheduler.withdraw_utterance(4, "the user went on speaking")
+            assert future.result(timeout=30).success
+            assert [tid for tid, _ in listener.finished] == [1]
+            assert any("its reply has begun: the turn is kept" in m for _, m in listener.logs)
+        finally:
+            scheduler.close()
+
+
+def wait_for(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False

@@ -58,6 +58,10 @@ class TurnRequest:
     future: "concurrent.futures.Future[TurnResult]" = field(
         default_factory=concurrent.futures.Future)
     task: Optional[asyncio.Task] = None
+    # Transcripts: the ASR's utterance id (a continued utterance comes again under the same id).
+    utterance_id: Optional[int] = None
+    sentences_out: int = 0  # reply sentences handed to the listener
+    withdrawn: bool = False  # superseded before it was answered: ends without a report
 
     @property
     def is_goal(self) -> bool:
@@ -112,6 +116,12 @@ class TurnScheduler:
 
     def cancel(self, request: TurnRequest, code: int, message: str) -> None:
         self._loop.call_soon_threadsafe(self._cancel, request, code, message)
+
+    def withdraw_utterance(self, utterance_id: int, why: str) -> None:
+        """The user went on speaking after utterance `utterance_id`'s transcript: its turn, if
+        waiting or running with nothing said yet, is dropped without a DialogueTurn (the whole
+        utterance comes again under the same id and gets the one turn)."""
+        self._loop.call_soon_threadsafe(self._withdraw, utterance_id, why)
 
     def cancel_all(self, message: str, timeout: float = 5.0) -> None:
         """Cancel the running and waiting turns and wait until they have finished."""
@@ -199,6 +209,27 @@ class TurnScheduler:
             request.cancel_reason = (code, message)
             request.task.cancel()
 
+    def _withdraw(self, utterance_id: int, why: str) -> None:
+        for waiting in [t for t in self._queue if t.utterance_id == utterance_id]:
+            self._queue.remove(waiting)
+            self._end_withdrawn(waiting, why)
+        current = self._current
+        if current is None or current.utterance_id != utterance_id or current.task is None:
+            return
+        if current.sentences_out:
+            self.listener.on_log("info", f"turn {current.turn_id}: utterance {utterance_id} goes "
+                                         "on, but its reply has begun: the turn is kept")
+            return
+        current.withdrawn = True
+        current.cancel_reason = (turn_core.ERROR_CANCELED, why)
+        current.task.cancel()
+
+    def _end_withdrawn(self, request: TurnRequest, why: str) -> None:
+        self.listener.on_log("info", f"turn {request.turn_id} dropped unanswered: {why}")
+        if not request.future.done():
+            request.future.set_result(self._new_result(request).fail(
+                turn_core.ERROR_CANCELED, why, ""))
+
     async def _cancel_all(self, message: str) -> None:
         running = self._current
         for request in list(self._queue) + ([running] if running else []):
@@ -251,6 +282,9 @@ class TurnScheduler:
                                                   "dialogue node shutting down", ""))
                 raise
             result.fail(*request.cancel_reason, "")
+            if request.withdrawn:
+                self._end_withdrawn(request, request.cancel_reason[1])
+                return
         except Exception as error:  # a bug must not stop the worker: report it on the turn
             self.listener.on_log("error", f"turn {request.turn_id}: internal error: {error!r}")
             result.fail(turn_core.ERROR_INTERNAL, redact(f"internal error: {error!r}",
@@ -264,6 +298,7 @@ class TurnScheduler:
 
     def _sentence(self, request: TurnRequest, sentence: str) -> None:
         if request.publish_reply and sentence.strip():
+            request.sentences_out += 1
             self.listener.on_sentence(request, sentence)
 
     def _finish(self, request: TurnRequest, result: TurnResult) -> None:

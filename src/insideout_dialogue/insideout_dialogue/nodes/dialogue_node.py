@@ -8,6 +8,7 @@ goals hold no executor thread.
 
 import itertools
 import sys
+from collections import deque
 import time
 from dataclasses import dataclass
 from typing import Dict, Optional
@@ -73,6 +74,7 @@ class DialogueNode(ManagedNode):
         self._emotions = TurnEmotionSource(self, self.p, self._log)
         self._turn_ids = itertools.count(1)
         self._goals: Dict[bytes, TurnRequest] = {}  # running or waiting goals by goal id
+        self._answered_utterances = deque(maxlen=32)  # recent final transcripts' utterance ids
         self._stats = {"turns": 0, "failed_turns": 0, "last_latency": 0.0, "last_error": "",
                        "last_stages": "n/a"}
         self._local_server = self._scheduler = self._action = None
@@ -191,10 +193,19 @@ class DialogueNode(ManagedNode):
         return request
 
     def _on_transcript(self, msg: Transcript) -> None:
+        # A partial after the final of the same utterance, or a second final of it: the user went
+        # on speaking, and the whole utterance's final replaces the turn begun on the first part.
+        if msg.utterance_id in self._answered_utterances:
+            self._scheduler.withdraw_utterance(
+                msg.utterance_id, f"the user went on speaking (utterance {msg.utterance_id} "
+                                  "continues; its whole transcript is answered instead)")
         if msg.is_final:
             span = (seconds_from_stamp(msg.utterance_start), seconds_from_stamp(msg.utterance_end))
-            self._scheduler.submit(self._request(
-                msg.text, "transcript", spoken_between=span if 0 < span[0] < span[1] else None))
+            request = self._request(
+                msg.text, "transcript", spoken_between=span if 0 < span[0] < span[1] else None)
+            request.utterance_id = msg.utterance_id
+            self._answered_utterances.append(msg.utterance_id)
+            self._scheduler.submit(request)
 
     async def _execute_goal(self, goal_handle):
         goal = goal_handle.request

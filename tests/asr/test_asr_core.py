@@ -99,6 +99,18 @@ def test_partials_only_when_idle_and_finals_first():
     assert queue.get(0.01) is None
 
 
+def test_a_speculation_on_the_newest_pause_waits_behind_a_busy_worker_replacing_an_older_one():
+    queue = RecognitionQueue()
+    assert queue.offer_optional(_job(1, final=False))
+    assert queue.get(0).utterance_id == 1  # the worker is busy with it
+    assert queue.offer_optional(_job(2, final=False), even_if_busy=True)
+    assert queue.offer_optional(_job(3, final=False), even_if_busy=True)  # replaces 2
+    queue.done()
+    assert queue.get(0).utterance_id == 3
+    queue.done()
+    assert queue.get(0.01) is None
+
+
 def test_closing_wakes_the_worker():
     queue = RecognitionQueue()
     queue.close()

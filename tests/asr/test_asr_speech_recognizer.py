@@ -235,3 +235,38 @@ def wait_until_count(listener, count, timeout=30.0):
     while time.monotonic() < deadline and len(_finals(listener)) < count:
         time.sleep(0.05)
     return len(_finals(listener)) >= count
+
+
+class NeverFinishedFakeJudge:
+    """FAKE end-of-turn judge (fault injection): hears every pause as a thinking pause."""
+    name = "never_finished_fake"
+
+    def verdict(self, audio):
+        from insideout_perception.core.turn_end import TurnVerdict
+        return TurnVerdict(complete=False, probability=0.05, seconds=0.0)
+
+
+def test_a_finished_sentence_ends_the_turn_by_its_words_when_the_model_hears_a_pause():
+    listener = RecordingListener()
+    recognizer = SpeechRecognizer(
+        RecognizerSettings(segmenter=SegmenterConfig(end_silence_s=0.2, max_end_silence_s=5.0),
+                           audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE")),
+        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener,
+        turn_end=NeverFinishedFakeJudge())
+    try:
+        feed(recognizer, np.concatenate([silence(0.5), speak(SENTENCES[0])]))
+        # The pause, in real time: the words arrive from the worker while it lasts.
+        pause = encode_s16le(silence(4.0))
+        started = time.monotonic()
+        for offset in range(0, len(pause), 640):
+            recognizer.feed(pause[offset:offset + 640], 110.0 + offset / 32000)
+            if listener.final.is_set():
+                break
+            time.sleep(max(0.0, started + (offset + 640) / 32000 - time.monotonic()))
+        assert listener.final.wait(10), listener.events
+        waited = time.monotonic() - started
+        assert recognizer.counters["turns_ended_by_words"] == 1
+        assert waited < 4.0, waited  # well before max_end_silence_s
+        assert word_error_rate(SENTENCES[0], _finals(listener)[0].text) < 0.2
+    finally:
+        recognizer.close()

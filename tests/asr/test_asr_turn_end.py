@@ -11,6 +11,7 @@ from insideout_perception.core.turn_end import (
     SilenceTurnEnd, TurnVerdict, create_turn_end_detector)
 from insideout_perception.core.turn_end.smart_turn import (
     SmartTurnV3, TurnModelNotFound, last_window, locate_smart_turn_model)
+from insideout_perception.core.turn_end.text_cue import sounds_finished
 from insideout_perception.core.utterance_continuation import (
     FinishedUtterance, UtteranceContinuation, joined)
 from insideout_perception.core.utterance_segmenter import (
@@ -168,3 +169,20 @@ def test_speech_is_a_new_utterance_when(case):
         continuation.forget()
     start = 32000 + (4 if case == "late" else 1) * SAMPLE_RATE
     assert continuation.continued_by(start) is None
+
+
+@pytest.mark.parametrize("text, finished", [
+    ("What's the weather like?", True),
+    ("I passed my exam today.", True),
+    ("Yes!", True),
+    ("So what should I", False),
+    ("My sister is coming to visit and", False),
+    ("What do you think about the", False),
+    ("Can you tell me about my...", False),
+    ("Well, I think,", False),
+    ("What should I?", False),  # punctuated, but the sentence waits for its verb
+    ("", None),
+    ("Tomorrow morning", False),  # no full stop: not a finished sentence by its words
+])
+def test_the_words_tell_a_finished_sentence_from_a_broken_off_one(text, finished):
+    assert sounds_finished(text) is finished

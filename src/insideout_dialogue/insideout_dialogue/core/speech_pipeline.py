@@ -183,7 +183,8 @@ class SpeechPipeline:
             with self._lock:
                 self._stats.sentences_failed += 1
                 self._stats.last_error = message
-            self._warn(message, "synthesis")
+            # One budget per kind of failure: the message quotes the sentence, so it cannot be the key.
+            self._warn(message, f"synthesis: {type(error).__name__}")
             return b""
         elapsed = self._now() - started
         with self._lock:

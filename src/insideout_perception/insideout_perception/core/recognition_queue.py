@@ -55,12 +55,13 @@ class RecognitionQueue:
             self._condition.notify()
             return dropped
 
-    def offer_optional(self, job: RecognitionJob) -> bool:
-        """Enqueue a partial or speculative job if the worker has nothing else to do.
+    def offer_optional(self, job: RecognitionJob, even_if_busy: bool = False) -> bool:
+        """Enqueue a partial or speculative job if the worker has nothing else to do, or with
+        `even_if_busy` (a speculation on the newest pause) to run next, replacing one waiting.
 
         Returns True when accepted."""
         with self._condition:
-            if self._busy or self._finals:
+            if self._finals or (self._busy and not even_if_busy):
                 return False
             self._optional = job
             self._condition.notify()

@@ -22,6 +22,7 @@ from insideout_perception.core.audio_stream import (
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
 from insideout_perception.core.silero_vad import FRAME_SAMPLES
 from insideout_perception.core.speaker_mute import SpeakerMute
+from insideout_perception.core.turn_end.text_cue import sounds_finished
 from insideout_perception.core.utterance_continuation import (
     FinishedUtterance, UtteranceContinuation, joined)
 from insideout_perception.core.utterance_segmenter import (
@@ -105,12 +106,15 @@ class SpeechRecognizer:
         # The latest speculative recognition: ((utterance_id, end_sample), Recognition).
         self._speculation: Optional[Tuple[Tuple[int, int], object]] = None
         self._silent_since: Optional[float] = None
+        # The pause, (utterance_id, end_sample), whose speculative text reads as a finished sentence.
+        self._finished_by_words: Optional[Tuple[int, int]] = None
         self.last_chunk_at = time.monotonic()
         self.counters: Dict[str, int] = dict(
-            chunks=0, ignored_while_robot_speaking=0, rejected=0, partial_frame_chunks=0,
+            chunks=0, ignored_while_robot_speaking=0, rejected=0, empty_chunks=0, partial_frame_chunks=0,
             utterances=0, discarded_bursts=0, cut_at_max_length=0, dropped_utterances=0,
             transcripts=0, speculations=0, speculations_used=0, uncovered_utterances=0,
-            turns_judged=0, turns_judged_unfinished=0, continuations=0, empty_utterances=0)
+            turns_judged=0, turns_judged_unfinished=0, turns_ended_by_words=0, continuations=0,
+            empty_utterances=0)
         self.last_turn_probability = float("nan")
         self.last_turn_decision_s = float("nan")
         self.last_latency = float("nan")
@@ -195,6 +199,7 @@ class SpeechRecognizer:
             self.listener.on_error(f"audio dropped: {self.input_error}")
             return
         if not data:
+            self.counters["empty_chunks"] += 1
             self.listener.on_warning("empty audio chunk ignored")
             return
         frame_bytes = self.stream.frame_bytes
@@ -210,7 +215,18 @@ class SpeechRecognizer:
         self._watch_for_dead_microphone(samples)
         for event in self.segmenter.feed(samples):
             self._handle_event(event)
+        self._end_turn_by_words()
         self._maybe_request_partial()
+
+    def _end_turn_by_words(self) -> None:
+        """The model heard a thinking pause, but the words so far read as a finished sentence
+        ("What's the weather like?"): end the turn now rather than at max_end_silence_s."""
+        if (not self.segmenter.judged_unfinished
+                or self._finished_by_words != (self.utterance_id, self.segmenter.last_voiced_end)):
+            return
+        self.counters["turns_ended_by_words"] += 1
+        for event in self.segmenter.end_turn_now():
+            self._handle_event(event)
 
     def _watch_for_dead_microphone(self, samples: np.ndarray) -> None:
         limit = self.settings.silence_warning_s
@@ -239,9 +255,10 @@ class SpeechRecognizer:
             self._set_user_speaking(False)
         elif isinstance(event, PauseSnapshot):
             audio, spans = self._with_earlier_part(event.audio, event.speech_spans)
+            # Even behind a speculation on an earlier pause: this pause may be the end.
             self.queue.offer_optional(RecognitionJob(
                 self.utterance_id, audio, is_final=True, speculative=True,
-                end_sample=event.end_sample, speech_spans=spans))
+                end_sample=event.end_sample, speech_spans=spans), even_if_busy=True)
         elif isinstance(event, TurnJudged):
             self.counters["turns_judged"] += 1
             self.counters["turns_judged_unfinished"] += not event.complete
@@ -363,6 +380,8 @@ class SpeechRecognizer:
         if job.speculative:
             self._speculation = (key, result)
             self.counters["speculations"] += 1
+            if self.turn_end is not None and sounds_finished(result.text):
+                self._finished_by_words = key  # read by the feed thread (one assignment)
             return
         finished = time.monotonic()
         if not result.text:
@@ -416,6 +435,9 @@ class SpeechRecognizer:
         """("ok" | "warn" | "error", message, values) for /diagnostics."""
         finals, _partials = self.queue.depth()
         values = dict(backend=self.backend.name, model=self.backend.model_description,
+                      turn_end=self.turn_end.name if self.turn_end is not None else "silence",
+                      last_turn_complete_probability=f"{self.last_turn_probability:.2f}",
+                      last_turn_decision_s=f"{self.last_turn_decision_s:.3f}",
                       device=self.backend.device, audio_format=self.stream.format.describe(),
                       robot_speaking=self.mute.robot_is_speaking, user_speaking=self.user_speaking,
                       queued_utterances=finals, last_latency_s=f"{self.last_latency:.3f}",

@@ -11,7 +11,7 @@ start (soft onsets the VAD misses) and as much after the last voiced frame. Cont
 every `max_utterance_s`. Memory is bounded: one preallocated buffer of the maximum utterance length
 plus a pre-roll ring.
 
-Once a pause has lasted `speculate_after_s` (default 40% of end_silence_s), a `PauseSnapshot` of
+Once a pause has lasted `speculate_after_s` (default: its first silent frame), a `PauseSnapshot` of
 the utterance so far is emitted: recognising it while the rest of the end-of-utterance silence
 elapses hides most of the recognition time. If the utterance then ends without more speech, its
 `Utterance` has the same `end_sample` and the snapshot's text stands for it.
@@ -39,7 +39,8 @@ class SegmenterConfig:
     max_end_silence_s: float = 2.0
     pre_roll_s: float = 0.3
     max_utterance_s: float = 15.0
-    # Pause length before a PauseSnapshot; None: 40% of end_silence_s; <= 0 disables snapshots.
+    # Pause length before a PauseSnapshot; None: the pause's first frame (Whisper tiny takes
+    # longer than end_silence_s, so it starts at once); <= 0 disables snapshots.
     speculate_after_s: Optional[float] = None
 
     @property
@@ -136,7 +137,7 @@ class UtteranceSegmenter:
         self._tail = int(config.pre_roll_s * sample_rate)
         speculate = config.speculate_after_s
         if speculate is None:
-            speculate = 0.4 * config.end_silence_s
+            speculate = frame_samples / sample_rate
         self._speculate_after = int(speculate * sample_rate) if 0 < speculate < config.end_silence_s else None
         capacity = self._max_samples + (self._pre_roll_frames + 1) * frame_samples
         self._buffer = np.zeros(capacity, dtype=np.float32)
@@ -159,6 +160,22 @@ class UtteranceSegmenter:
     def in_pause(self) -> bool:
         """The speaker has gone quiet and the utterance may be about to end."""
         return self._silence_start is not None
+
+    @property
+    def judged_unfinished(self) -> bool:
+        """In a pause the end-of-turn judge heard as a thinking pause (the utterance is open)."""
+        return self._active and self._judged_unfinished and self._silence_start is not None
+
+    @property
+    def last_voiced_end(self) -> int:
+        return self._last_voiced_end
+
+    def end_turn_now(self) -> List[Event]:
+        """Another opinion (the words) says the turn is over: end a judged-unfinished pause now."""
+        events: List[Event] = []
+        if self.judged_unfinished:
+            self._finish(events)
+        return events
 
     @property
     def buffered_samples(self) -> int:

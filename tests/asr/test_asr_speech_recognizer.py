@@ -270,3 +270,27 @@ def test_a_finished_sentence_ends_the_turn_by_its_words_when_the_model_hears_a_p
         assert word_error_rate(SENTENCES[0], _finals(listener)[0].text) < 0.2
     finally:
         recognizer.close()
+
+
+class FailingFakeJudge:
+    """FAKE end-of-turn judge (fault injection): its model fails on every pause."""
+    name = "failing_fake"
+
+    def verdict(self, audio):
+        raise RuntimeError("model file corrupt")
+
+
+def test_a_failing_end_of_turn_model_ends_the_turn_and_says_so():
+    listener = RecordingListener()
+    recognizer = SpeechRecognizer(
+        RecognizerSettings(segmenter=SegmenterConfig(end_silence_s=0.2),
+                           audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE")),
+        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener,
+        turn_end=FailingFakeJudge())
+    try:
+        feed(recognizer, np.concatenate([silence(0.5), speak(SENTENCES[4]), silence(1.0)]))
+        assert listener.final.wait(30), listener.events
+        assert word_error_rate(SENTENCES[4], _finals(listener)[0].text) < 0.2
+        assert any("end-of-turn model (failing_fake) failed" in m for m in listener.messages("error"))
+    finally:
+        recognizer.close()

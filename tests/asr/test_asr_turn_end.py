@@ -186,3 +186,22 @@ def test_speech_is_a_new_utterance_when(case):
 ])
 def test_the_words_tell_a_finished_sentence_from_a_broken_off_one(text, finished):
     assert sounds_finished(text) is finished
+
+
+def test_a_buffer_filling_up_in_a_thinking_pause_ends_the_utterance_at_its_last_word(vad):
+    never_finished = lambda audio: TurnVerdict(complete=False, probability=0.1)  # noqa: E731
+    config = SegmenterConfig(end_silence_s=0.2, max_end_silence_s=3.0, max_utterance_s=2.5)
+    speech = np.concatenate([silence(0.3), speak("So what should I"), silence(3.0)])
+    events = segment(vad, speech, config, never_finished)
+    utterances = [e for e in events if isinstance(e, Utterance)]
+    # One utterance, ended (not cut) at its last word: no piece of pure silence after it.
+    assert len(utterances) == 1 and not utterances[0].cut_at_max_length, events
+
+
+def test_a_stalled_stream_does_not_stretch_the_continuation_window():
+    clock = [100.0]
+    continuation = UtteranceContinuation(window_s=3.0, max_audio_s=15.0, sample_rate=SAMPLE_RATE,
+                                         now=lambda: clock[0])
+    continuation.finished(_finished())
+    clock[0] += 60.0  # a minute without audio, then speech 1 s of stream later
+    assert continuation.continued_by(32000 + SAMPLE_RATE) is None

@@ -252,3 +252,22 @@ def wait_for(predicate, timeout):
             return True
         time.sleep(0.01)
     return False
+
+
+def test_a_final_repeating_the_words_of_its_kept_turn_is_not_answered_twice():
+    drawl = Behavior(text="That is lovely news. I hope the rest of your day is just as good "
+                          "and full of nice things.", tokens_per_second=6)
+    listener = RecordingListener()
+    with FakeOpenAIServer(content_behaviors={"drawl": drawl}) as server:
+        scheduler = make_scheduler(server, listener)
+        try:
+            kept = scheduler.submit(request(1, "drawl: What's the weather?", utterance_id=4))
+            assert wait_for(lambda: listener.sentences, 20)
+            scheduler.withdraw_utterance(4, "the user went on speaking")  # kept: it is speaking
+            again = scheduler.submit(request(2, "Drawl what's the weather", utterance_id=4))
+            assert again.result(timeout=10).error_code == turn_core.ERROR_CANCELED
+            assert kept.result(timeout=30).success
+            assert [tid for tid, _ in listener.finished] == [1]
+            assert any("came again with the same words" in m for _, m in listener.logs)
+        finally:
+            scheduler.close()

@@ -14,8 +14,9 @@ results into messages.
 
 import asyncio
 import concurrent.futures
+import re
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Callable, Deque, Dict, Optional, Protocol, Tuple
 
@@ -27,6 +28,9 @@ from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompts import UserEmotion
 
 GOAL_POLICIES = ("queue", "preempt")
+# A final under a recent final's utterance id this soon [s] is that utterance again (the ASR's
+# ids begin again when it restarts).
+SAME_UTTERANCE_WITHIN_S = 30.0
 # Errors after which the fallback reply is spoken (run_turn put it into the result).
 _SPEAK_FALLBACK = (turn_core.ERROR_ALL_AGENTS_FAILED, turn_core.ERROR_AGGREGATOR_FAILED,
                    turn_core.ERROR_INTERNAL)
@@ -68,6 +72,10 @@ class TurnRequest:
         return self.source == "goal"
 
 
+def _words(text: str) -> list:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
 class TurnListener(Protocol):
     def emotion_for(self, request: TurnRequest) -> TurnEmotion: ...
 
@@ -100,6 +108,8 @@ class TurnScheduler:
         self.dropped = 0
         self._queue: Deque[TurnRequest] = deque()
         self._current: Optional[TurnRequest] = None
+        # The latest request of each recent utterance id (a continued utterance comes again).
+        self._by_utterance: "OrderedDict[int, TurnRequest]" = OrderedDict()
         self._loop = asyncio.new_event_loop()
         self._wakeup: Optional[asyncio.Event] = None
         self._tasks: list = []
@@ -177,8 +187,27 @@ class TurnScheduler:
             finally:
                 self._current = None
 
+    def _answered_already(self, request: TurnRequest) -> bool:
+        """A final that repeats the words of its utterance's turn, kept because its reply had
+        begun (the user's resumed speech added none): answering it again would say it twice."""
+        if request.utterance_id is None:
+            return False
+        earlier = self._by_utterance.get(request.utterance_id)
+        self._by_utterance[request.utterance_id] = request
+        self._by_utterance.move_to_end(request.utterance_id)
+        while len(self._by_utterance) > 32:
+            self._by_utterance.popitem(last=False)
+        return (earlier is not None and not earlier.withdrawn
+                and request.received_at - earlier.received_at < SAME_UTTERANCE_WITHIN_S
+                and _words(earlier.utterance) == _words(request.utterance))
+
     def _enqueue(self, request: TurnRequest) -> None:
         """Queue a turn, applying the goal policy and the queue bound."""
+        if self._answered_already(request):
+            request.withdrawn = True
+            self._end_withdrawn(request, f"utterance {request.utterance_id} came again with the "
+                                         "same words as its turn, which is answering it")
+            return
         if request.is_goal and self.settings.goal_policy == "preempt":
             reason = f"preempted by goal of turn {request.turn_id}"
             for waiting in [t for t in self._queue if t.is_goal]:
@@ -225,6 +254,7 @@ class TurnScheduler:
         current.task.cancel()
 
     def _end_withdrawn(self, request: TurnRequest, why: str) -> None:
+        request.withdrawn = True
         self.listener.on_log("info", f"turn {request.turn_id} dropped unanswered: {why}")
         if not request.future.done():
             request.future.set_result(self._new_result(request).fail(

@@ -195,6 +195,8 @@ class DialogueNode(ManagedNode):
     def _on_transcript(self, msg: Transcript) -> None:
         # A partial after the final of the same utterance, or a second final of it: the user went
         # on speaking, and the whole utterance's final replaces the turn begun on the first part.
+        if self._answered_utterances and msg.utterance_id < self._answered_utterances[-1]:
+            self._answered_utterances.clear()  # the ASR restarted: its ids begin again
         if msg.utterance_id in self._answered_utterances:
             self._scheduler.withdraw_utterance(
                 msg.utterance_id, f"the user went on speaking (utterance {msg.utterance_id} "
@@ -204,7 +206,8 @@ class DialogueNode(ManagedNode):
             request = self._request(
                 msg.text, "transcript", spoken_between=span if 0 < span[0] < span[1] else None)
             request.utterance_id = msg.utterance_id
-            self._answered_utterances.append(msg.utterance_id)
+            if msg.utterance_id not in self._answered_utterances:
+                self._answered_utterances.append(msg.utterance_id)
             self._scheduler.submit(request)
 
     async def _execute_goal(self, goal_handle):

@@ -31,6 +31,9 @@ class RecognitionJob:
     end_sample: int = -1
     # Where in `audio` the VAD heard voice [s]: the recogniser's words elsewhere are invented.
     speech_spans: tuple = ()
+    # The first part of a continuation that was cut off, given back: published even if its
+    # first final was withheld.
+    restored: bool = False
 
 
 class RecognitionQueue:

@@ -22,6 +22,7 @@ from insideout_perception.core.audio_stream import (
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
 from insideout_perception.core.silero_vad import FRAME_SAMPLES
 from insideout_perception.core.speaker_mute import SpeakerMute
+from insideout_perception.core.turn_end.base import TurnVerdict
 from insideout_perception.core.turn_end.text_cue import sounds_finished
 from insideout_perception.core.utterance_continuation import (
     FinishedUtterance, UtteranceContinuation, joined)
@@ -87,7 +88,7 @@ class SpeechRecognizer:
         self.stream = AudioStream(settings.audio_format)
         self.segmenter = UtteranceSegmenter(
             vad.probability, settings.segmenter, MODEL_SAMPLE_RATE, FRAME_SAMPLES,
-            reset_vad=vad.reset, turn_complete=turn_end.verdict if turn_end is not None else None)
+            reset_vad=vad.reset, turn_complete=self._judge_turn if turn_end is not None else None)
         self.continuation = UtteranceContinuation(
             settings.continuation_window_s, settings.segmenter.max_utterance_s, MODEL_SAMPLE_RATE)
         self._continuing: Optional[FinishedUtterance] = None
@@ -173,6 +174,7 @@ class SpeechRecognizer:
 
     def drop_utterance_in_progress(self) -> None:
         self._restore_reopened_utterance()
+        self.continuation.forget()  # listening restarts: nothing before it is continued
         self.segmenter.reset()
         self.stream.reset()
         self._set_user_speaking(False)
@@ -291,11 +293,21 @@ class SpeechRecognizer:
         earlier, self._continuing = self._continuing, None
         if earlier is None:
             return
-        self.queue.put_final(RecognitionJob(
+        self._put_final(RecognitionJob(
             utterance_id=earlier.utterance_id, audio=earlier.audio, is_final=True,
             start_time=earlier.start_time, end_time=self.clock_map.time_of(earlier.end_sample),
             closed_at=time.monotonic(), end_sample=earlier.end_sample,
-            speech_spans=earlier.speech_spans))
+            speech_spans=earlier.speech_spans, restored=True))
+
+    def _judge_turn(self, audio: np.ndarray):
+        """The end-of-turn model's verdict; one that fails counts as a finished turn (the
+        utterance is not lost, only ended at the shortest pause)."""
+        try:
+            return self.turn_end.verdict(audio)
+        except Exception as error:
+            self.listener.on_error(f"end-of-turn model ({self.turn_end.name}) failed: {error!r}; "
+                                   "taking the turn as finished")
+            return TurnVerdict(complete=True, probability=1.0)
 
     def _with_earlier_part(self, audio: np.ndarray, spans=()):
         """(audio, speech spans) of the utterance so far, its earlier part included."""
@@ -324,6 +336,9 @@ class SpeechRecognizer:
                 f"continuous speech reached max_utterance_s={self.settings.segmenter.max_utterance_s} s: "
                 "transcribing it in pieces")
             self.utterance_id += 1  # the rest of the speech is a new utterance
+        self._put_final(job)
+
+    def _put_final(self, job: RecognitionJob) -> None:
         dropped = self.queue.put_final(job)
         if dropped is not None:
             self.counters["dropped_utterances"] += 1
@@ -404,7 +419,7 @@ class SpeechRecognizer:
         self._speculation = None
         self.continuation.recognised(job.utterance_id, result.text)
         with self._publish_lock:
-            withheld = key in self._withheld_finals
+            withheld = key in self._withheld_finals and not job.restored
             self._withheld_finals.discard(key)
             if not withheld:
                 self.listener.on_transcript(transcript)

@@ -7,8 +7,10 @@ turn it started on the first part (the robot never answers half a question).
 """
 
 import dataclasses
+import threading
+import time
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -25,35 +27,47 @@ class FinishedUtterance:
     end_sample: int
     start_time: float  # stream time of start_sample
     speech_spans: Spans = ()  # voice in `audio`, seconds
+    finished_at: float = 0.0  # monotonic [s] when it was handed over
 
 
 class UtteranceContinuation:
-    def __init__(self, window_s: float, max_audio_s: float, sample_rate: int):
+    def __init__(self, window_s: float, max_audio_s: float, sample_rate: int,
+                 now: Callable[[], float] = time.monotonic):
         """`window_s`: how soon after the end of an utterance's speech new speech continues it
-        (0: never); `max_audio_s`: an utterance this long is not continued (keeps the joined
-        audio within what the recogniser reads)."""
+        (0: never), in the stream and on the clock (a stalled stream does not stretch it);
+        `max_audio_s`: an utterance this long is not continued (keeps the joined audio within
+        what the recogniser reads)."""
+        self._window_s = window_s
         self._window = int(window_s * sample_rate)
         self._max_samples = int(max_audio_s * sample_rate)
+        self._now = now
         self._last: Optional[FinishedUtterance] = None
+        self._lock = threading.Lock()  # the feed thread and the recognition worker both use it
 
     def finished(self, utterance: FinishedUtterance) -> None:
         """The utterance's final was handed to the recogniser: it may be continued."""
-        self._last = utterance if len(utterance.audio) < self._max_samples else None
+        utterance = dataclasses.replace(utterance, finished_at=self._now())
+        with self._lock:
+            self._last = utterance if len(utterance.audio) < self._max_samples else None
 
     def recognised(self, utterance_id: int, text: str) -> None:
-        if self._last is not None and self._last.utterance_id == utterance_id:
-            self._last = dataclasses.replace(self._last, text=text)
+        with self._lock:
+            if self._last is not None and self._last.utterance_id == utterance_id:
+                self._last = dataclasses.replace(self._last, text=text)
 
     def forget(self) -> None:
         """The robot answered (or listening restarted): what follows is a new utterance."""
-        self._last = None
+        with self._lock:
+            self._last = None
 
     def continued_by(self, speech_start_sample: int) -> Optional[FinishedUtterance]:
         """The utterance that speech starting here continues, if any (taken: asked once)."""
-        last, self._last = self._last, None
+        with self._lock:
+            last, self._last = self._last, None
         if last is None or self._window <= 0:
             return None
-        if speech_start_sample - last.end_sample > self._window:
+        if (speech_start_sample - last.end_sample > self._window
+                or self._now() - last.finished_at > self._window_s + 1.0):
             return None
         return last
 

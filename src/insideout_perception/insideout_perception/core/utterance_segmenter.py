@@ -11,7 +11,7 @@ start (soft onsets the VAD misses) and as much after the last voiced frame. Cont
 every `max_utterance_s`. Memory is bounded: one preallocated buffer of the maximum utterance length
 plus a pre-roll ring.
 
-Once a pause has lasted `speculate_after_s` (default: its first silent frame), a `PauseSnapshot` of
+Once a pause has lasted `speculate_after_s` (default 0.1 s), a `PauseSnapshot` of
 the utterance so far is emitted: recognising it while the rest of the end-of-utterance silence
 elapses hides most of the recognition time. If the utterance then ends without more speech, its
 `Utterance` has the same `end_sample` and the snapshot's text stands for it.
@@ -26,6 +26,8 @@ import numpy as np
 HYSTERESIS = 0.15
 # Voiced frames closer than this [s] belong to one span of speech.
 SPAN_GAP_S = 0.3
+# A pause this long [s] is worth recognising the utterance so far (a dip between words is not).
+SNAPSHOT_AFTER_S = 0.1
 
 Spans = Tuple[Tuple[float, float], ...]
 
@@ -39,8 +41,9 @@ class SegmenterConfig:
     max_end_silence_s: float = 2.0
     pre_roll_s: float = 0.3
     max_utterance_s: float = 15.0
-    # Pause length before a PauseSnapshot; None: the pause's first frame (Whisper tiny takes
-    # longer than end_silence_s, so it starts at once); <= 0 disables snapshots.
+    # Pause length before a PauseSnapshot; None: SNAPSHOT_AFTER_S or half of end_silence_s,
+    # whichever is shorter (Whisper tiny takes longer than end_silence_s, so it starts early, with
+    # a little of the pause after the last word); <= 0 disables snapshots.
     speculate_after_s: Optional[float] = None
 
     @property
@@ -137,7 +140,7 @@ class UtteranceSegmenter:
         self._tail = int(config.pre_roll_s * sample_rate)
         speculate = config.speculate_after_s
         if speculate is None:
-            speculate = frame_samples / sample_rate
+            speculate = min(SNAPSHOT_AFTER_S, config.end_silence_s / 2)
         self._speculate_after = int(speculate * sample_rate) if 0 < speculate < config.end_silence_s else None
         capacity = self._max_samples + (self._pre_roll_frames + 1) * frame_samples
         self._buffer = np.zeros(capacity, dtype=np.float32)
@@ -261,7 +264,10 @@ class UtteranceSegmenter:
             events.append(PauseSnapshot(self._buffer[:stop].copy(), self._start,
                                         self._last_voiced_end, self._spans_in_audio()))
         if self._buffer_len >= self._max_samples:
-            self._cut(frame_end, events)
+            if self._silence_start is not None:
+                self._finish(events)  # full in a pause: the utterance ends at its last word
+            else:
+                self._cut(frame_end, events)
 
     def _voiced(self, frame_start: int, frame_end: int) -> None:
         self._last_voiced_end = frame_end

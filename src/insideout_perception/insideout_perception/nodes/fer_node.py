@@ -300,7 +300,8 @@ class FerNode(ManagedNode):
     def _reject(self, error: ImageConversionError, arrived: Optional[float] = None) -> None:
         with self._frame_ready:
             if arrived is not None:  # refused as it arrived: not counted as received yet
-                self._stats.frame_received(arrived)
+                # A camera sending only bad frames is not a working camera: face loss still shows.
+                self._stats.frame_received(arrived, admitted=False)
             self._stats.frame_rejected(str(error), error.reason)
         self._warnings.warning(f"dropped a frame from {self._camera.topic}: {error}",
                                kind=f"bad frame: {error.reason}")  # a flood of one kind hides no other

@@ -58,7 +58,9 @@ def test_spoken_sentences_come_back_as_transcripts(ros, spawn_node):
     mic.wait_for_node()
     mic.send_info()
     sentences = SENTENCES[:3]
-    mic.send(encode_s16le(spoken(sentences)))
+    # In real time: sent faster, a loaded machine's recogniser falls behind and every pause's
+    # speculation is refused (finals are waiting), so none could be used.
+    mic.send(encode_s16le(spoken(sentences)), speed=1.0)
 
     got = wait_finals(transcripts, 3)
     assert [word_error_rate(s, m.text) < 0.2 for s, m in zip(sentences, got)] == [True] * 3, \

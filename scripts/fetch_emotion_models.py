@@ -24,11 +24,8 @@ from insideout_perception.core.expression_models import MODELS, model_cache_dir 
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def fetch(name: str, dest_dir: Path, timeout: float) -> bool:

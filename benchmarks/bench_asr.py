@@ -39,6 +39,7 @@ from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad  # noq
 from insideout_perception.core.utterance_segmenter import (  # noqa: E402
     PauseSnapshot, SegmenterConfig, Utterance, UtteranceSegmenter)
 from support.word_error_rate import word_error_rate  # noqa: E402
+from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
 
 TEXTS = {
     "2 s": "Hello robot, how are you feeling today?",
@@ -115,27 +116,14 @@ def bench_core(names, repeats):
 
 
 def bench_dds(repeats):
-    from support.ros_domain import claim_isolated_domain
-    claim = claim_isolated_domain()
-    os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    from asr.audio_capture_publisher import AudioCapturePublisher
     from asr.speech_audio import voiced_bounds
     from audio_common_msgs.msg import AudioData
-    from insideout_common.ros.qos import RELIABLE_EVENTS
-    from insideout_msgs.msg import Transcript
-    from support.ros_harness import NodeProcess, RosHarness, wait_until
+    from support.ros_harness import wait_until
 
     end_silence = SegmenterConfig().end_silence_s
-    node = NodeProcess("insideout_perception", "asr_node", params={"max_utterance_s": 30.0})
-    harness = RosHarness("bench_asr")
-    try:
-        if not node.wait_for_output("asr_node ready", 90):
-            raise RuntimeError(f"asr_node did not start:\n{node.output()}")
-        transcripts = harness.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
-        mic = AudioCapturePublisher(harness)
-        mic.wait_for_node()
-        mic.send_info()
+    # The old end of utterance (silence alone, 0.5 s): the column subtracts that silence.
+    params = {"max_utterance_s": 30.0, "turn_end": "silence", "end_silence_s": end_silence}
+    with asr_node_with_microphone("bench_asr", params) as (_node, mic, transcripts):
         print(f"\nover DDS, real-time audio (median of {repeats}; latency = last speech chunk "
               f"published -> Transcript received, minus end_silence_s={end_silence})")
         print(f"{'backend':15} {'utterance':>9} {'latency s':>9} {'WER':>5}")
@@ -167,10 +155,6 @@ def bench_dds(repeats):
                 words = transcripts.snapshot()[before].text
             print(f"{'faster_whisper':15} {label:>9} {statistics.median(latencies):9.3f} "
                   f"{word_error_rate(text, words):5.2f}")
-    finally:
-        harness.close()
-        node.stop()
-        claim.release()
 
 
 def bench_multi_sentence():

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from asr.multi_sentence_speech import LIBRIVOX, _librivox  # noqa: E402
 from asr.speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, white_noise  # noqa: E402
+from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
 from insideout_common.pcm import encode_s16le  # noqa: E402
 
 CHUNK_SAMPLES = 320  # 20 ms
@@ -58,26 +59,10 @@ def main():
     parser.add_argument("--sample-seconds", type=float, default=60.0)
     args = parser.parse_args()
 
-    from support.ros_domain import claim_isolated_domain
-    claim = claim_isolated_domain()
-    os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    from asr.audio_capture_publisher import AudioCapturePublisher
     from audio_common_msgs.msg import AudioData
-    from insideout_common.ros.qos import RELIABLE_EVENTS
-    from insideout_msgs.msg import Transcript
-    from support.ros_harness import NodeProcess, RosHarness
 
-    node = NodeProcess("insideout_perception", "asr_node")
-    harness = RosHarness("bench_asr_memory")
-    try:
-        if not node.wait_for_output("asr_node ready", 90):
-            raise RuntimeError(f"asr_node did not start:\n{node.output()}")
+    with asr_node_with_microphone("bench_asr_memory") as (node, mic, transcripts):
         pid = node.process.pid
-        transcripts = harness.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
-        mic = AudioCapturePublisher(harness)
-        mic.wait_for_node()
-        mic.send_info()
         print(f"asr_node pid {pid}, {args.minutes:.0f} min of continuous speech at {args.speed}x "
               f"real time; load {os.getloadavg()[0]:.2f}")
         print(f"{'audio min':>9} {'RSS MiB':>8} {'finals':>6}")
@@ -111,10 +96,6 @@ def main():
               f"{sum(not m.text for m in finals)} empty")
         if "dropped untranscribed" in node.output():
             print("WARNING: the recogniser fell behind and dropped utterances (lower --speed)")
-    finally:
-        harness.close()
-        node.stop()
-        claim.release()
 
 
 if __name__ == "__main__":

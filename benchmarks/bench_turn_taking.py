@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from asr.speech_audio import SAMPLE_RATE, silence, speak, voiced_bounds, white_noise  # noqa: E402
+from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
 from insideout_common.pcm import encode_s16le, resample  # noqa: E402
 from support.word_error_rate import normalised_words  # noqa: E402
 
@@ -262,15 +263,6 @@ def main():
                         help="pauses for the recorded clips (default: --pauses)")
     args = parser.parse_args()
 
-    from support.ros_domain import claim_isolated_domain
-    claim = claim_isolated_domain()
-    os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    from asr.audio_capture_publisher import AudioCapturePublisher
-    from insideout_common.ros.qos import RELIABLE_EVENTS
-    from insideout_msgs.msg import Transcript
-    from support.ros_harness import NodeProcess, RosHarness
-
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {decision_cost()}")
     paused_cases, complete_cases = synthetic_cases(args.pauses, args.quick)
     for folder in [] if args.quick else args.recordings:
@@ -280,15 +272,7 @@ def main():
     params = {"turn_end": args.turn_end}
     if args.end_silence is not None:
         params["end_silence_s"] = args.end_silence
-    node = NodeProcess("insideout_perception", "asr_node", params=params)
-    harness = RosHarness("bench_turn_taking")
-    try:
-        if not node.wait_for_output("asr_node ready", 90):
-            raise RuntimeError(f"asr_node did not start:\n{node.output()}")
-        transcripts = harness.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
-        mic = AudioCapturePublisher(harness)
-        mic.wait_for_node()
-        mic.send_info()
+    with asr_node_with_microphone("bench_turn_taking", params) as (_node, mic, transcripts):
         print(f"asr_node: {params}; {len(paused_cases)} paused and {len(complete_cases)} complete "
               "questions in real time")
         # The tail outlasts the longest pause and the continuation window, so every case is over.
@@ -296,12 +280,7 @@ def main():
                   for seed, case in enumerate(paused_cases)]
         complete = [run_case(mic, transcripts, case, 100 + seed, tail_s=3.5)
                     for seed, case in enumerate(complete_cases)]
-        report(paused, complete)
-    finally:
-        harness.close()
-        node.stop()
-        claim.release()
-
+    report(paused, complete)
 
 if __name__ == "__main__":
     main()

@@ -227,11 +227,15 @@ def test_a_withdrawn_utterance_ends_unreported_and_its_whole_form_is_answered_on
         scheduler.close()
 
 
+# An utterance containing "drawl" is answered slowly, word by word: its reply has begun long
+# before the turn ends.
+DRAWL = Behavior(text="That is lovely news. I hope the rest of your day is just as good and full "
+                      "of nice things.", tokens_per_second=6)
+
+
 def test_a_turn_whose_reply_has_begun_is_not_withdrawn():
-    drawl = Behavior(text="That is lovely news. I hope the rest of your day is just as good "
-                          "and full of nice things.", tokens_per_second=6)
     listener = RecordingListener()
-    with FakeOpenAIServer(content_behaviors={"drawl": drawl}) as server:
+    with FakeOpenAIServer(content_behaviors={"drawl": DRAWL}) as server:
         scheduler = make_scheduler(server, listener)
         try:
             future = scheduler.submit(request(1, "drawl: Question?", utterance_id=4))
@@ -255,10 +259,8 @@ def wait_for(predicate, timeout):
 
 
 def test_a_final_repeating_the_words_of_its_kept_turn_is_not_answered_twice():
-    drawl = Behavior(text="That is lovely news. I hope the rest of your day is just as good "
-                          "and full of nice things.", tokens_per_second=6)
     listener = RecordingListener()
-    with FakeOpenAIServer(content_behaviors={"drawl": drawl}) as server:
+    with FakeOpenAIServer(content_behaviors={"drawl": DRAWL}) as server:
         scheduler = make_scheduler(server, listener)
         try:
             kept = scheduler.submit(request(1, "drawl: What's the weather?", utterance_id=4))

@@ -51,12 +51,12 @@ class RecordingListener(RecognitionListener):
         return [m for k, m in self.events if k == kind]
 
 
-def make_recognizer(**settings):
+def make_recognizer(segmenter=SegmenterConfig(), turn_end=None, **settings):
     listener = RecordingListener()
     recognizer = SpeechRecognizer(
-        RecognizerSettings(segmenter=SegmenterConfig(), audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE"),
+        RecognizerSettings(segmenter=segmenter, audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE"),
                            **settings),
-        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener)
+        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener, turn_end=turn_end)
     return recognizer, listener
 
 
@@ -247,12 +247,8 @@ class NeverFinishedFakeJudge:
 
 
 def test_a_finished_sentence_ends_the_turn_by_its_words_when_the_model_hears_a_pause():
-    listener = RecordingListener()
-    recognizer = SpeechRecognizer(
-        RecognizerSettings(segmenter=SegmenterConfig(end_silence_s=0.2, max_end_silence_s=5.0),
-                           audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE")),
-        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener,
-        turn_end=NeverFinishedFakeJudge())
+    recognizer, listener = make_recognizer(
+        SegmenterConfig(end_silence_s=0.2, max_end_silence_s=5.0), NeverFinishedFakeJudge())
     try:
         feed(recognizer, np.concatenate([silence(0.5), speak(SENTENCES[0])]))
         # The pause, in real time: the words arrive from the worker while it lasts.
@@ -281,12 +277,7 @@ class FailingFakeJudge:
 
 
 def test_a_failing_end_of_turn_model_ends_the_turn_and_says_so():
-    listener = RecordingListener()
-    recognizer = SpeechRecognizer(
-        RecognizerSettings(segmenter=SegmenterConfig(end_silence_s=0.2),
-                           audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE")),
-        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener,
-        turn_end=FailingFakeJudge())
+    recognizer, listener = make_recognizer(SegmenterConfig(end_silence_s=0.2), FailingFakeJudge())
     try:
         feed(recognizer, np.concatenate([silence(0.5), speak(SENTENCES[4]), silence(1.0)]))
         assert listener.final.wait(30), listener.events

@@ -16,6 +16,10 @@ DIALOGUE_PROGRESS = "insideout/dialogue/progress"
 REPLY = "insideout/reply"
 # The reply text whose audio starts playing now (tts_node), for live views' highlighting.
 REPLY_SPOKEN = "insideout/reply/spoken"
+# A reply cut off before its end (tts_node, ReplyInterrupted): what of it was heard.
+REPLY_INTERRUPTED = "insideout/reply/interrupted"
+# The user talking over the robot (asr_node, BargeIn): tts_node pauses, resumes or stops on it.
+BARGE_IN = "insideout/barge_in"
 SPEAKER_AUDIO = "insideout/speaker/audio"
 SPEAKER_AUDIO_STAMPED = "insideout/speaker/audio_stamped"
 SPEAKER_AUDIO_INFO = "insideout/speaker/audio_info"

@@ -28,6 +28,7 @@ ERROR_CANCELED = 3
 ERROR_PREEMPTED = 4
 ERROR_INVALID_GOAL = 5
 ERROR_INTERNAL = 6
+ERROR_INTERRUPTED = 7  # the user talked over the robot
 
 # Stages, as Respond.Feedback.STAGE_*.
 STAGE_QUEUED = "queued"

@@ -22,10 +22,11 @@ from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT, E
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.llm_models import find_model
 from insideout_dialogue.core.local_llm_server import is_listening, needs_local_server
-from insideout_dialogue.core.prompts import (AnswerForAggregation, PromptSet, UserEmotion,
-                                             agent_messages, aggregation_order,
-                                             default_agent_prompt)
+from insideout_dialogue.core.prompts import (AnswerForAggregation, PastTurn, PromptSet,
+                                             UserEmotion, agent_messages, aggregation_order,
+                                             aggregator_messages, default_agent_prompt)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
+from insideout_dialogue.core.speech_guard import SpeechGuard
 from insideout_msgs.action import Respond
 from support.fake_openai_server import Behavior, FakeOpenAIServer
 
@@ -227,7 +228,7 @@ def test_turn_streams_sentences_and_uses_the_fallback(server):
 
 def test_error_codes_equal_the_action_constants():
     for name in ("NONE", "ALL_AGENTS_FAILED", "AGGREGATOR_FAILED", "CANCELED", "PREEMPTED",
-                 "INVALID_GOAL", "INTERNAL"):
+                 "INVALID_GOAL", "INTERNAL", "INTERRUPTED"):
         assert getattr(dialogue_turn, "ERROR_" + name) == getattr(Respond.Result, "ERROR_" + name)
     for name in ("QUEUED", "AGENTS", "AGENT_DONE", "AGGREGATING", "REPLY_PARTIAL"):
         assert getattr(dialogue_turn, "STAGE_" + name) == getattr(Respond.Feedback, "STAGE_" + name)
@@ -238,12 +239,40 @@ def test_memory_keeps_the_last_turns_and_expires():
     memory = ConversationMemory(max_turns=2, expiry=60.0, clock=lambda: now[0])
     for index in range(3):
         memory.add(f"u{index}", f"r{index}")
-    assert memory.history() == [("u1", "r1"), ("u2", "r2")]
+    assert memory.history() == [PastTurn("u1", "r1"), PastTurn("u2", "r2")]
     now[0] = 61.0
     assert memory.history() == []
     memory.add("u3", "r3")
     assert memory.reset() == 1 and memory.history() == []
     assert ConversationMemory(max_turns=0, expiry=0).history() == []
+
+
+def test_memory_keeps_only_what_was_heard_of_an_interrupted_reply():
+    memory = ConversationMemory(max_turns=3, expiry=0)
+    memory.add("Tell me a story.", "Once upon a time there was a fox. It ran away.", turn_id=4)
+    memory.add("And then?", "", turn_id=5, interrupted=True)  # cut before a word was heard
+    assert memory.interrupt(4, "Once upon a time")
+    assert not memory.interrupt(99, "never remembered")
+    assert memory.history() == [PastTurn("Tell me a story.", "Once upon a time", True),
+                                PastTurn("And then?", "", True)]
+
+
+def test_the_history_marks_interrupted_replies_for_the_model():
+    history = [PastTurn("Hi", "Hello!"), PastTurn("Tell me a story.", "Once upon a time", True),
+               PastTurn("Stop.", "", True), ("What?", "A plain pair.")]
+    assistant = [m["content"] for m in agent_messages(PromptSet(), "persona", "sad", "Why?", history)
+                 if m["role"] == "assistant"]
+    assert assistant == ["Hello!", "Once upon a time — (interrupted by the user)",
+                         "(interrupted by the user before saying anything)", "A plain pair."]
+    answers = [AnswerForAggregation(agent=a, paper_word=a, text=f"{a} text", weight=0.25)
+               for a in AGENTS]
+    for style in ("improved", "paper"):
+        messages = aggregator_messages(PromptSet(style=style), True, "Why?", answers,
+                                       UserEmotion(), history)
+        assert {"role": "assistant",
+                "content": "Once upon a time — (interrupted by the user)"} in messages
+    # A model copying the mark into its reply is not spoken: the guard refuses it.
+    assert SpeechGuard(AGENTS).check("Sure — (interrupted by the user)").problem
 
 
 def test_sentence_stream_cuts_at_sentence_ends():

@@ -10,7 +10,7 @@ from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, parse_mapping_row
 from insideout_dialogue.core.llm_client import LlmClient
-from insideout_dialogue.core.prompts import PromptSet, UserEmotion, default_agent_prompt
+from insideout_dialogue.core.prompts import PastTurn, PromptSet, UserEmotion, default_agent_prompt
 from insideout_dialogue.core.turn_scheduler import (SchedulerSettings, TurnEmotion, TurnRequest,
                                                     TurnScheduler)
 from support.fake_openai_server import Behavior, FakeOpenAIServer
@@ -220,7 +220,7 @@ def test_a_withdrawn_utterance_ends_unreported_and_its_whole_form_is_answered_on
         # Only the whole utterance was reported and answered; the memory holds only it.
         assert [tid for tid, _ in listener.finished] == [3]
         assert {tid for tid, _ in listener.sentences} == {3}
-        assert [u for u, _ in scheduler.memory.history()] == [
+        assert [turn.user_text for turn in scheduler.memory.history()] == [
             "I passed my exam today. What should I do tonight?"]
         assert sum("dropped unanswered: the user went on speaking" in m for _, m in listener.logs) == 2
     finally:
@@ -271,5 +271,39 @@ def test_a_final_repeating_the_words_of_its_kept_turn_is_not_answered_twice():
             assert kept.result(timeout=30).success
             assert [tid for tid, _ in listener.finished] == [1]
             assert any("came again with the same words" in m for _, m in listener.logs)
+        finally:
+            scheduler.close()
+
+
+def test_an_interrupted_running_turn_ends_at_once_and_is_remembered_as_heard():
+    listener = RecordingListener()
+    with FakeOpenAIServer(content_behaviors={"drawl": DRAWL}) as server:
+        scheduler = make_scheduler(server, listener, memory_turns=5)
+        try:
+            future = scheduler.submit(request(1, "drawl: How was my day?"))
+            assert wait_for(lambda: listener.sentences, 20)
+            scheduler.interrupt(1, "That is lovely", "interrupted by the user after 3 words")
+            result = future.result(timeout=5)
+            assert not result.success and result.error_code == turn_core.ERROR_INTERRUPTED
+            assert result.error_message == "interrupted by the user after 3 words"
+            assert result.reply == "That is lovely news." and result.reply_spoken == "That is lovely"
+            assert result.reply_source == "aggregator"
+            time.sleep(1.0)  # the aggregate's next sentence was due by now: it never comes
+            assert listener.sentences == [(1, "That is lovely news.")]
+            aggregate = [r for r in server.requests if r.model == "fake-ok"][-1]
+            assert wait_for(lambda: aggregate.client_disconnected, 5)
+            assert [t for t in scheduler.memory.history()] == [
+                PastTurn("drawl: How was my day?", "That is lovely", True)]
+
+            # A finished turn cut off while spoken: its remembered reply becomes what was heard.
+            assert scheduler.submit(request(2, "Thanks!")).result(timeout=30).success
+            scheduler.interrupt(2, "fake-ok answer", "interrupted by the user after 2 words")
+            assert wait_for(lambda: scheduler.memory.history()[-1].interrupted, 5)
+            assert scheduler.memory.history()[-1] == PastTurn("Thanks!", "fake-ok answer", True)
+            assert scheduler.submit(request(3, "Next?")).result(timeout=30).success
+            history = [m for m in server.requests[-1].messages if m["role"] == "assistant"]
+            assert history == [
+                {"role": "assistant", "content": "That is lovely — (interrupted by the user)"},
+                {"role": "assistant", "content": "fake-ok answer — (interrupted by the user)"}]
         finally:
             scheduler.close()

@@ -109,6 +109,8 @@ class TurnResult:
     reply_source: str = ""
     # Which emotion the turn was conditioned on (set by the caller, which chose it).
     emotion_source: str = ""
+    # ERROR_INTERRUPTED: the part of the reply the user heard before talking over it.
+    reply_spoken: str = ""
 
     def fail(self, code: int, message: str, reply: str) -> "TurnResult":
         self.success, self.error_code, self.error_message, self.reply = False, code, message, reply

@@ -9,7 +9,7 @@ Two styles:
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Sequence, Tuple
 
 from insideout_common.emotions import NEUTRAL
 
@@ -121,14 +121,36 @@ class UserEmotion:
 
 
 Message = Dict[str, str]
-History = Sequence[Tuple[str, str]]  # (user text, robot reply) per earlier turn, oldest first
+
+
+class PastTurn(NamedTuple):
+    """An earlier turn as the prompts see it."""
+    user_text: str
+    reply: str  # interrupted: only the words the user heard
+    interrupted: bool = False  # the user talked over the reply
+
+
+History = Sequence[PastTurn]  # earlier turns, oldest first; plain (user, reply) pairs do too
+
+# How a reply the user cut off reads in the history, so the model knows it was not all said.
+# "the user" is a phrase the speech guard refuses, so a model copying the mark is not spoken.
+INTERRUPTED_MARK = " — (interrupted by the user)"
+INTERRUPTED_BEFORE_SPEAKING = "(interrupted by the user before saying anything)"
+
+
+def past_reply_text(turn: PastTurn) -> str:
+    if not turn.interrupted:
+        return turn.reply
+    heard = turn.reply.strip()
+    return heard + INTERRUPTED_MARK if heard else INTERRUPTED_BEFORE_SPEAKING
 
 
 def _history_messages(history: History) -> List[Message]:
     messages: List[Message] = []
-    for user_text, reply in history:
-        messages.append({"role": "user", "content": user_text})
-        messages.append({"role": "assistant", "content": reply})
+    for entry in history:
+        turn = PastTurn(*entry)
+        messages.append({"role": "user", "content": turn.user_text})
+        messages.append({"role": "assistant", "content": past_reply_text(turn)})
     return messages
 
 

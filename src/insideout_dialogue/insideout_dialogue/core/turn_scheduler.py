@@ -4,9 +4,9 @@ The dialogue node hands every utterance (a final Transcript or a Respond goal) t
 from any thread, and gets a `concurrent.futures.Future` of its `TurnResult`. The scheduler owns
 the policies: a bounded queue (when full, the oldest waiting turn is dropped as failed), what a new
 goal does to running or waiting goals (queue behind, or preempt them), cancellation, the fallback
-reply when agents or the aggregator fail, and the conversation memory. It reports through a
-`TurnListener` (stage feedback, reply sentences, each finished turn), so every request ends in
-exactly one `on_turn_finished`, failures included.
+reply when agents or the aggregator fail, a reply the user talks over (`interrupt`), and the
+conversation memory. It reports through a `TurnListener` (stage feedback, reply sentences, each
+finished turn), so every request ends in exactly one `on_turn_finished`, failures included.
 
 No ROS here: the node supplies the emotion to use for a request (`emotion_for`) and turns
 results into messages.
@@ -18,7 +18,7 @@ import re
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, Optional, Protocol, Tuple
+from typing import Callable, Deque, Dict, List, Optional, Protocol, Tuple
 
 from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core.agent_config import redact
@@ -64,12 +64,17 @@ class TurnRequest:
     task: Optional[asyncio.Task] = None
     # Transcripts: the ASR's utterance id (a continued utterance comes again under the same id).
     utterance_id: Optional[int] = None
-    sentences_out: int = 0  # reply sentences handed to the listener
+    sentences: List[str] = field(default_factory=list)  # reply sentences handed to the listener
     withdrawn: bool = False  # superseded before it was answered: ends without a report
+    heard: Optional[str] = None  # set when the user talked over its reply: what they heard
 
     @property
     def is_goal(self) -> bool:
         return self.source == "goal"
+
+    @property
+    def sentences_out(self) -> int:
+        return len(self.sentences)
 
 
 def _words(text: str) -> list:
@@ -132,6 +137,12 @@ class TurnScheduler:
         waiting or running with nothing said yet, is dropped without a DialogueTurn (the whole
         utterance comes again under the same id and gets the one turn)."""
         self._loop.call_soon_threadsafe(self._withdraw, utterance_id, why)
+
+    def interrupt(self, turn_id: int, heard: str, message: str) -> None:
+        """The user talked over turn `turn_id`'s reply after hearing `heard` of it. Still running:
+        it ends with ERROR_INTERRUPTED (no more sentences). Either way the memory keeps only what
+        was heard, marked interrupted."""
+        self._loop.call_soon_threadsafe(self._interrupt, turn_id, heard, message)
 
     def cancel_all(self, message: str, timeout: float = 5.0) -> None:
         """Cancel the running and waiting turns and wait until they have finished."""
@@ -238,6 +249,17 @@ class TurnScheduler:
             request.cancel_reason = (code, message)
             request.task.cancel()
 
+    def _interrupt(self, turn_id: int, heard: str, message: str) -> None:
+        current = self._current
+        if current is not None and current.turn_id == turn_id and not current.future.done():
+            # Also when its task has just ended: _run_turn checks `heard` before reporting.
+            current.heard = heard
+            current.cancel_reason = (turn_core.ERROR_INTERRUPTED, message)
+            if current.task is not None:
+                current.task.cancel()
+            return
+        self.memory.interrupt(turn_id, heard)
+
     def _withdraw(self, utterance_id: int, why: str) -> None:
         for waiting in [t for t in self._queue if t.utterance_id == utterance_id]:
             self._queue.remove(waiting)
@@ -311,7 +333,8 @@ class TurnScheduler:
                 self._finish(request, result.fail(turn_core.ERROR_CANCELED,
                                                   "dialogue node shutting down", ""))
                 raise
-            result.fail(*request.cancel_reason, "")
+            if request.heard is None:  # else _fail_interrupted below, keeping the reply's source
+                result.fail(*request.cancel_reason, "")
             if request.withdrawn:
                 self._end_withdrawn(request, request.cancel_reason[1])
                 return
@@ -320,19 +343,31 @@ class TurnScheduler:
             result.fail(turn_core.ERROR_INTERNAL, redact(f"internal error: {error!r}",
                                                          self.secrets),
                         self.turn_settings.fallback_reply)
-        if result.error_code in _SPEAK_FALLBACK:
+        if request.heard is not None:
+            self._fail_interrupted(request, result)
+        elif result.error_code in _SPEAK_FALLBACK:
             self._sentence(request, result.reply)
         if result.success:
-            self.memory.add(request.utterance, result.reply)
+            self.memory.add(request.utterance, result.reply, request.turn_id)
+        elif request.heard is not None:
+            self.memory.add(request.utterance, request.heard, request.turn_id, interrupted=True)
         self._finish(request, result)
+
+    def _fail_interrupted(self, request: TurnRequest, result: TurnResult) -> None:
+        """The reply is what was written (and published) until the user talked over it."""
+        source = result.reply_source
+        result.fail(turn_core.ERROR_INTERRUPTED, request.cancel_reason[1],
+                    " ".join(request.sentences))
+        result.reply_source, result.reply_spoken = source, request.heard
 
     def _sentence(self, request: TurnRequest, sentence: str) -> None:
         if request.publish_reply and sentence.strip():
-            request.sentences_out += 1
+            request.sentences.append(sentence)
             self.listener.on_sentence(request, sentence)
 
     def _finish(self, request: TurnRequest, result: TurnResult) -> None:
-        interrupted = result.error_code in (turn_core.ERROR_CANCELED, turn_core.ERROR_PREEMPTED)
+        interrupted = result.error_code in (turn_core.ERROR_CANCELED, turn_core.ERROR_PREEMPTED,
+                                            turn_core.ERROR_INTERRUPTED)
         for answer in result.answers:
             if interrupted and answer.error == turn_core.NOT_ANSWERED:
                 answer.error = f"interrupted before answering: {result.error_message}"

@@ -10,6 +10,7 @@ import pytest
 from insideout_common.pcm import encode_s16le
 from insideout_perception.core.asr_backends import BackendOptions, create_backend
 from insideout_perception.core.audio_stream import AudioFormat
+from insideout_perception.core.barge_in import PAUSE, RESUME, STOP
 from insideout_perception.core.silero_vad import SileroVad
 from insideout_perception.core.speaker_mute import SpeakerMute
 from insideout_perception.core.speech_recognizer import (
@@ -17,7 +18,7 @@ from insideout_perception.core.speech_recognizer import (
 from insideout_perception.core.utterance_segmenter import SegmenterConfig
 from support.word_error_rate import word_error_rate
 
-from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak
+from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, voiced_bounds
 
 CHUNK_BYTES = 1024  # 32 ms of 16 kHz S16LE, as audio_capture sends
 
@@ -46,6 +47,9 @@ class RecordingListener(RecognitionListener):
 
     def on_error(self, message, throttled=True):
         self.events.append(("error", message))
+
+    def on_barge_in(self, event, onset_time):
+        self.events.append(("barge_in", (event.action, onset_time)))
 
     def messages(self, kind):
         return [m for k, m in self.events if k == kind]
@@ -145,6 +149,37 @@ def test_speaker_mute_follows_the_state_and_the_speakers_liveliness():
 def test_with_barge_in_the_state_is_tracked_but_audio_never_ignored():
     mute = SpeakerMute(barge_in=True)
     assert mute.robot_speaking(True) == [] and mute.robot_is_speaking and not mute.muted
+
+
+def test_talking_over_the_robot_pauses_it_at_once_stops_it_and_is_transcribed():
+    recognizer, listener = make_recognizer(barge_in=True)
+    try:
+        recognizer.robot_speaking(True)
+        speech = speak(SENTENCES[0])
+        onset = voiced_bounds(speech)[0] / SAMPLE_RATE + 0.5
+        feed(recognizer, np.concatenate([silence(0.5), speech, silence(1.0)]))
+        barge_ins = listener.messages("barge_in")
+        assert [action for action, _ in barge_ins] == [PAUSE, STOP]
+        # Stream time: fed from t=100 s, the voice starts `onset` s in; the pause is at its onset.
+        assert abs(barge_ins[0][1] - (100.0 + onset)) < 0.1
+        recognizer.robot_speaking(False)  # tts_node obeyed the stop
+        assert listener.final.wait(30), listener.events
+        assert word_error_rate(SENTENCES[0], _finals(listener)[0].text) < 0.2
+    finally:
+        recognizer.close()
+
+
+def test_a_short_voice_over_the_robot_only_holds_it_and_is_not_a_turn():
+    recognizer, listener = make_recognizer(barge_in=True)
+    try:
+        recognizer.robot_speaking(True)
+        short = speak("Okay.")  # about 0.4 s of voice: under barge_in_min_speech_s
+        feed(recognizer, np.concatenate([silence(0.5), short, silence(1.5)]))
+        assert [action for action, _ in listener.messages("barge_in")] == [PAUSE, RESUME]
+        assert recognizer.counters["voices_over_robot_ignored"] == 1
+        assert not listener.final.wait(2.0), listener.transcripts
+    finally:
+        recognizer.close()
 
 
 def _finals(listener):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from insideout_dialogue.core.reply_queue import ReplyQueue
-from insideout_dialogue.core.speech_audio import OutputFormat
+from insideout_dialogue.core.speech_audio import OutputFormat, to_output_pcm
 from insideout_dialogue.core.speech_pipeline import SEGMENTS_AHEAD, PipelineListener, SpeechPipeline
 from insideout_dialogue.core.tts_backends import BackendSettings, SynthesisError, TtsBackend, create_backend
 
@@ -174,3 +174,65 @@ def test_resampled_output_keeps_the_duration(espeak):
     assert OUTPUT.seconds(len(pcm)) == pytest.approx(len(audio) / espeak.sample_rate, abs=0.001)
     decoded = np.frombuffer(pcm, dtype="<i2")
     assert np.abs(decoded).max() > 1000
+
+
+def _started_pipeline(backend, lead=0.1):
+    recorder = Recorder()
+    pipeline = SpeechPipeline(backend, OUTPUT, ReplyQueue(10, 2000), recorder, lead_seconds=lead)
+    pipeline.start()
+    return pipeline, recorder
+
+
+def test_pause_holds_the_audio_and_resume_goes_on_without_losing_any(espeak):
+    pipeline, recorder = _started_pipeline(espeak)
+    try:
+        pipeline.submit("One two three four five six seven eight nine ten.")
+        assert recorder.wait(lambda: len(recorder.of("chunk")) >= 3, 10)
+        pipeline.pause()
+        paused_at = time.monotonic()
+        time.sleep(0.6)
+        sent_while_paused = [e for e in recorder.of("chunk") if e[0] > paused_at + 0.15]
+        assert sent_while_paused == []  # at most the chunk in flight, nothing after the lead
+        pipeline.resume()
+        assert recorder.wait(lambda: recorder.of("end"), 15)
+        assert recorder.of("end")[0][3] is True
+        audio = sum(len(e[2].pcm) for e in recorder.of("chunk"))
+        whole = len(to_output_pcm(espeak.synthesize("One two three four five six seven eight nine ten."),
+                                  espeak.sample_rate, OUTPUT))
+        assert abs(audio - whole) < OUTPUT.chunk_bytes * 2  # nothing skipped or repeated
+    finally:
+        pipeline.close()
+
+
+def test_interrupt_reports_the_words_sent_so_far_and_drops_the_rest(espeak):
+    pipeline, recorder = _started_pipeline(espeak)
+    try:
+        first = "Alpha bravo charlie delta echo foxtrot golf hotel india juliet."
+        pipeline.submit(first)
+        pipeline.submit("This one waits and is dropped.")
+        assert recorder.wait(lambda: len(recorder.of("chunk")) >= 8, 10)
+        interruption = pipeline.interrupt()
+        assert interruption.reply == first
+        heard = interruption.heard.split()
+        assert 1 <= len(heard) < 10 and first.split()[:len(heard)] == heard
+        assert interruption.dropped == 1
+        chunks_at_stop = len(recorder.of("chunk"))
+        assert recorder.wait(lambda: recorder.of("speaking")[-1][2] is False, 5)
+        assert len(recorder.of("chunk")) <= chunks_at_stop + 1
+        assert recorder.wait(lambda: len(recorder.of("end")) == 2, 5)  # the dropped one's too
+        assert [e[3] for e in recorder.of("end")] == [False, False]
+        assert pipeline.interrupt() is None  # nothing left to cut
+    finally:
+        pipeline.close()
+
+
+def test_a_pause_nobody_ends_ends_by_itself(espeak, monkeypatch):
+    monkeypatch.setattr("insideout_dialogue.core.speech_pipeline.MAX_PAUSE_S", 0.3)
+    pipeline, recorder = _started_pipeline(espeak)
+    try:
+        pipeline.submit("Short reply here.")
+        pipeline.pause()
+        assert recorder.wait(lambda: recorder.of("end"), 10)
+        assert any("without a resume" in e[2] for e in recorder.of("warning"))
+    finally:
+        pipeline.close()

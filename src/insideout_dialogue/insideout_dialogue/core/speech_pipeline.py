@@ -5,6 +5,10 @@ The synthesis thread works one sentence ahead of playback (a bounded hand-over q
 whatever the reply's length. The playback thread sends each chunk when a PlaybackClock says it is
 due and reports "speaking" from the first chunk until the last one has played out and nothing else
 is waiting. A listener receives everything; the ROS node is one such listener.
+
+Barge-in: `pause()` holds the next chunk (what was sent ahead still plays), `resume()` goes on,
+`interrupt()` ends the reply, drops the waiting ones and says how much of the reply was sent to the
+speaker, i.e. heard.
 """
 
 import logging
@@ -22,6 +26,8 @@ from .tts_backends import SynthesisError, TtsBackend
 
 SEGMENTS_AHEAD = 2
 _POLL_SECONDS = 0.02
+# A pause nobody ends (the ASR died between its pause and its stop) ends by itself after this [s].
+MAX_PAUSE_S = 3.0
 
 _log = logging.getLogger(__name__)
 
@@ -46,6 +52,28 @@ class PipelineListener:
     def on_reply_end(self, reply_id: int, completed: bool) -> None: ...
 
     def on_warning(self, message: str, kind: str = "") -> None: ...
+
+
+@dataclass(frozen=True)
+class Interruption:
+    reply: str  # the reply that was playing ("" when only waiting replies were dropped)
+    heard: str  # its words sent to the speaker before the stop
+    dropped: int  # waiting replies dropped
+
+
+class _OnAir:
+    """The reply being played, and how much of it has been sent to the speaker."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.pieces_sent: list = []  # pieces sent whole
+        self.piece = ""  # the piece being sent
+        self.piece_fraction = 0.0  # of its audio sent
+
+    def heard(self) -> str:
+        words = self.piece.split()
+        partial = words[:int(len(words) * self.piece_fraction + 1e-9)]
+        return " ".join(self.pieces_sent + ([" ".join(partial)] if partial else []))
 
 
 @dataclass
@@ -78,6 +106,7 @@ class _Segment:
     generation: int
     reply_id: int
     pcm: bytes = field(repr=False)
+    text: str = ""  # the piece of the reply it says
 
 
 @dataclass(frozen=True)
@@ -109,6 +138,8 @@ class SpeechPipeline:
         self._stop = threading.Event()
         self._stats = PipelineStats()
         self._speaking = False
+        self._paused_at: Optional[float] = None
+        self._on_air: Optional[_OnAir] = None
         self._threads = [
             threading.Thread(target=self._synthesis_loop, name="tts-synthesis", daemon=True),
             threading.Thread(target=self._playback_loop, name="tts-playback", daemon=True),
@@ -136,10 +167,42 @@ class SpeechPipeline:
         """Stop the reply being spoken and drop the waiting ones; returns how many were dropped."""
         with self._lock:
             self._generation += 1
+            self._paused_at = None
             dropped = self.replies.clear()
             self._pending -= dropped
             self._stats.replies_cancelled += dropped
         return dropped
+
+    def pause(self) -> None:
+        """Hold the audio (the user may be interrupting): no further chunk is sent until
+        resume(), interrupt() or cancel(), or MAX_PAUSE_S."""
+        with self._lock:
+            if self._paused_at is None:
+                self._paused_at = self._now()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused_at = None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def interrupt(self) -> Optional[Interruption]:
+        """Stop the reply being spoken and drop the waiting ones, as cancel(); returns what was
+        cut off (None when nothing was playing or waiting)."""
+        with self._lock:
+            on_air = self._on_air
+            heard = on_air.heard() if on_air is not None else ""
+            self._paused_at = None
+            self._on_air = None
+            waiting = self._pending
+        self.cancel()
+        if on_air is None and not waiting:
+            return None
+        # Waiting: in the queue or already taken by the synthesis thread.
+        dropped = waiting - (on_air is not None)
+        return Interruption(on_air.text if on_air is not None else "", heard, max(dropped, 0))
 
     @property
     def speaking(self) -> bool:
@@ -169,7 +232,7 @@ class SpeechPipeline:
                     break
                 pcm = self._synthesize(sentence)
                 if pcm:
-                    self._put(_Segment(generation, reply_id, pcm))
+                    self._put(_Segment(generation, reply_id, pcm, sentence))
             self._put(_ReplyEnd(generation, reply_id))
 
     def _synthesize(self, sentence: str) -> bytes:
@@ -215,6 +278,8 @@ class SpeechPipeline:
             if isinstance(item, _ReplyStart):
                 if current:
                     received_at[item.reply_id] = item.received_at
+                    with self._lock:
+                        self._on_air = _OnAir(item.text)
                     self._call(self.listener.on_reply_start, item.reply_id, item.text)
             elif isinstance(item, _Segment):
                 if current:
@@ -223,6 +288,8 @@ class SpeechPipeline:
                 completed = current
                 with self._lock:
                     self._pending -= 1
+                    if current:
+                        self._on_air = None
                     if completed:
                         self._stats.replies_spoken += 1
                     else:
@@ -234,12 +301,18 @@ class SpeechPipeline:
             self._call(self.listener.on_speaking, False)
 
     def _play(self, segment: _Segment, received_at: dict) -> None:
+        sent, total = 0, len(segment.pcm)
         for pcm in split_chunks(segment.pcm, self.output.chunk_bytes):
             delay = self._clock.send_delay()
             if delay > 0 and self._stop.wait(delay):
                 return
-            if segment.generation != self._generation:
+            self._wait_while_paused(segment.generation)
+            if segment.generation != self._generation or self._stop.is_set():
                 return  # cancelled mid-sentence
+            sent += len(pcm)
+            with self._lock:
+                if self._on_air is not None:
+                    self._on_air.piece, self._on_air.piece_fraction = segment.text, sent / total
             if not self._speaking:
                 self._speaking = True
                 self._call(self.listener.on_speaking, True)
@@ -250,9 +323,24 @@ class SpeechPipeline:
                 with self._lock:
                     self._stats.last_time_to_first_audio = latency
             self._call(self.listener.on_chunk, SpeechChunk(segment.reply_id, pcm, play_start, first))
+        with self._lock:
+            if self._on_air is not None and segment.generation == self._generation:
+                self._on_air.pieces_sent.append(segment.text)
+                self._on_air.piece, self._on_air.piece_fraction = "", 0.0
+
+    def _wait_while_paused(self, generation: int) -> None:
+        while self._paused_at is not None and generation == self._generation:
+            if self._now() - self._paused_at > MAX_PAUSE_S:
+                self._warn(f"speech paused for {MAX_PAUSE_S:.0f} s without a resume or a stop "
+                           "(is the ASR running?): going on", "pause")
+                self.resume()
+                return
+            if self._stop.wait(0.005):
+                return
 
     def _maybe_stop_speaking(self) -> None:
         if self._speaking and self.pending_replies == 0 and not self._clock.playing():
+            self._paused_at = None  # nothing left to hold
             self._speaking = False
             self._call(self.listener.on_speaking, False)
 

@@ -2,12 +2,15 @@
 
 Subscribes
   /insideout/reply                  std_msgs/String            text to speak (queued, in order)
+  /insideout/barge_in               insideout_msgs/BargeIn     the user talking over the robot:
+                                                               pause, resume or stop (asr_node)
 Publishes
   /insideout/speaker/audio          audio_common_msgs/AudioData          S16LE mono chunks
   /insideout/speaker/audio_stamped  audio_common_msgs/AudioDataStamped   same, stamped with play time
   /insideout/speaker/audio_info     audio_common_msgs/AudioInfo          latched stream description
   /insideout/robot_speaking         std_msgs/Bool                        latched; true while audio plays
   /insideout/reply/spoken           std_msgs/String                      each reply's text as its audio starts
+  /insideout/reply/interrupted      insideout_msgs/ReplyInterrupted      a reply cut off: what of it was heard
   /diagnostics
 Services
   ~/stop                            std_srvs/Trigger     stop speaking and drop the waiting replies
@@ -24,6 +27,8 @@ from rclpy.duration import Duration
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
+from insideout_msgs.msg import BargeIn, ReplyInterrupted
+
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, OK, WARN
 from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
 from insideout_common import topic_names
@@ -34,7 +39,7 @@ from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_dialogue.core.reply_queue import ReplyQueue
 from insideout_dialogue.core.speech_audio import CHANNELS, CODING_FORMAT, SAMPLE_FORMAT, OutputFormat
 from insideout_dialogue.core.speech_outputs import PipePlayer, PlayerUnavailable, WavRecorder, player_command
-from insideout_dialogue.core.speech_pipeline import SpeechChunk, SpeechPipeline
+from insideout_dialogue.core.speech_pipeline import Interruption, SpeechChunk, SpeechPipeline
 from insideout_dialogue.core.tts_backends import (
     BACKEND_NAMES,
     BackendSettings,
@@ -62,8 +67,10 @@ PARAMETERS = [
     ParamSpec("use_gpu", False, "Run piper on CUDA when onnxruntime has it (falls back to CPU)."),
     ParamSpec("sample_rate", 16000, "Output sample rate in Hz (audio_play's default is 16000).",
               minimum=8000, maximum=48000),
-    ParamSpec("chunk_duration", 0.1, "Seconds of audio per AudioData message.", minimum=0.01, maximum=1.0),
-    ParamSpec("playback_lead", 0.5, "Seconds each chunk is sent ahead of its play time (stalls shorter than this leave no gap).",
+    ParamSpec("chunk_duration", 0.04, "Seconds of audio per AudioData message (with playback_lead, "
+              "the audio already sent when the user interrupts).", minimum=0.01, maximum=1.0),
+    ParamSpec("playback_lead", 0.1, "Seconds each chunk is sent ahead of its play time: stalls "
+              "shorter than this leave no gap, but a barge-in cannot recall it.",
               minimum=0.0, maximum=2.0),
     ParamSpec("max_queued_replies", 50, "Replies (or streamed sentences) waiting to be spoken before new "
               "ones are dropped.",
@@ -95,6 +102,7 @@ class TtsNode(ManagedNode):
         self._frame_id = self._params["frame_id"]
         self._player = self._recorder = self._pipeline = None
         self._replies_dropped = 0
+        self._barge_ins = {"pauses": 0, "resumes": 0, "stops": 0}
         self._log = ThrottledLog(self.get_logger())
         self.create_service(Trigger, "~/stop", self._on_stop)
         self.publish_diagnostics(self._report, self._params[DIAGNOSTICS_PERIOD.name])
@@ -121,6 +129,8 @@ class TtsNode(ManagedNode):
         self._info_pub = self.output_publisher(AudioInfo, AUDIO_INFO_TOPIC, LATCHED_STATE)
         self._speaking_pub = self.output_publisher(Bool, ROBOT_SPEAKING_TOPIC, ROBOT_SPEAKING_STATE)
         self._spoken_pub = self.output_publisher(String, topic_names.REPLY_SPOKEN, RELIABLE_EVENTS)
+        self._interrupted_pub = self.output_publisher(ReplyInterrupted, topic_names.REPLY_INTERRUPTED,
+                                                      RELIABLE_EVENTS)
         self._pipeline = SpeechPipeline(
             backend, self._output, ReplyQueue(params["max_queued_replies"], params["max_reply_chars"]),
             listener=self, lead_seconds=params["playback_lead"],
@@ -134,6 +144,7 @@ class TtsNode(ManagedNode):
             bitrate=self._output.bitrate, coding_format=CODING_FORMAT))
         self._speaking_pub.publish(Bool(data=False))
         replies = self.input_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
+        self.input_subscription(BargeIn, topic_names.BARGE_IN, self._on_barge_in, RELIABLE_EVENTS)
         self.get_logger().info(
             f"speaking {replies.topic_name} with {self._pipeline.backend.describe()}, publishing "
             f"{self._output.sample_rate} Hz {SAMPLE_FORMAT} mono on {self._audio_pub.topic_name}")
@@ -164,12 +175,39 @@ class TtsNode(ManagedNode):
         if admission.warning:
             self._warn(admission.warning, admission.kind)
 
+    def _on_barge_in(self, message: BargeIn) -> None:
+        if message.action == BargeIn.PAUSE:
+            self._barge_ins["pauses"] += 1
+            self._pipeline.pause()
+        elif message.action == BargeIn.RESUME:
+            self._barge_ins["resumes"] += 1
+            self._pipeline.resume()
+            self.get_logger().info(f"going on: the voice over the speech ended after "
+                                   f"{message.voiced_seconds:.2f} s (too short to interrupt)")
+        elif message.action == BargeIn.STOP:
+            self._barge_ins["stops"] += 1
+            self._report_interruption(self._pipeline.interrupt(), "barge_in")
+        else:
+            self._warn(f"BargeIn with unknown action {message.action} ignored", "barge_in")
+
     def _on_stop(self, request, response):
-        dropped = self._pipeline.cancel() if self._pipeline is not None else 0
+        interruption = self._pipeline.interrupt() if self._pipeline is not None else None
+        self._report_interruption(interruption, "stop_service")
         response.success = True
-        response.message = f"stopped speaking; dropped {dropped} waiting replies"
+        response.message = (f"stopped speaking; dropped "
+                            f"{interruption.dropped if interruption else 0} waiting replies")
         self.get_logger().info(response.message)
         return response
+
+    def _report_interruption(self, interruption: Interruption, reason: str) -> None:
+        if interruption is None:
+            return
+        self.get_logger().info(f"interrupted ({reason}) after {interruption.heard[-60:]!r}; "
+                               f"dropped {interruption.dropped} waiting replies")
+        msg = ReplyInterrupted(reply=interruption.reply, heard=interruption.heard, reason=reason,
+                               replies_dropped=interruption.dropped)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._interrupted_pub.publish(msg)
 
     # -- the pipeline's listener (called from its threads; see core.speech_pipeline.PipelineListener)
     def on_speaking(self, speaking: bool) -> None:
@@ -232,6 +270,8 @@ class TtsNode(ManagedNode):
             "replies_spoken": stats.replies_spoken,
             "replies_dropped": self._replies_dropped,
             "replies_cancelled": stats.replies_cancelled,
+            "paused": self._pipeline.paused,
+            **{f"barge_in_{name}": count for name, count in self._barge_ins.items()},
             "sentences_failed": stats.sentences_failed,
             "last_time_to_first_audio_s": "n/a" if stats.last_time_to_first_audio is None
             else f"{stats.last_time_to_first_audio:.3f}",

@@ -16,6 +16,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from insideout_perception.core.asr_backends import uncovered_speech_seconds
+from insideout_perception.core.barge_in import STOP, BargeInDetector, BargeInEvent, BargeInSettings
 from insideout_perception.core.audio_stream import (
     MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream, StreamClock,
     format_from_audio_info)
@@ -44,6 +45,7 @@ class RecognizerSettings:
     publish_partials: bool = False
     partial_period_s: float = 1.0
     barge_in: bool = False
+    barge_in_settings: BargeInSettings = BargeInSettings()
     silence_warning_s: float = 30.0
     # Speech resuming this soon after an utterance, before the robot answers, continues it [s].
     continuation_window_s: float = 3.0
@@ -71,6 +73,9 @@ class RecognitionListener:
 
     def on_transcript(self, result: TranscriptResult) -> None: ...
 
+    def on_barge_in(self, event: BargeInEvent, onset_time: float) -> None:
+        """The user's voice over the robot's speech: pause, resume or stop it (barge_in on)."""
+
     def on_info(self, message: str) -> None: ...
 
     def on_warning(self, message: str, period: Optional[float] = None) -> None: ...
@@ -86,9 +91,15 @@ class SpeechRecognizer:
         self.vad, self.backend, self.listener = vad, backend, listener
         self.turn_end = turn_end
         self.stream = AudioStream(settings.audio_format)
+        self.barge_in = (BargeInDetector(settings.barge_in_settings, MODEL_SAMPLE_RATE)
+                         if settings.barge_in else None)
+        # The utterance begun over the robot's speech that has not (yet) interrupted it: a
+        # backchannel ("mm-hm") or a cough is not a turn, so it is not transcribed.
+        self._over_robot_utterance: Optional[int] = None
         self.segmenter = UtteranceSegmenter(
             vad.probability, settings.segmenter, MODEL_SAMPLE_RATE, FRAME_SAMPLES,
-            reset_vad=vad.reset, turn_complete=self._judge_turn if turn_end is not None else None)
+            reset_vad=vad.reset, turn_complete=self._judge_turn if turn_end is not None else None,
+            on_frame=self._barge_in_frame if self.barge_in is not None else None)
         self.continuation = UtteranceContinuation(
             settings.continuation_window_s, settings.segmenter.max_utterance_s, MODEL_SAMPLE_RATE)
         self._continuing: Optional[FinishedUtterance] = None
@@ -115,7 +126,8 @@ class SpeechRecognizer:
             utterances=0, discarded_bursts=0, cut_at_max_length=0, dropped_utterances=0,
             transcripts=0, speculations=0, speculations_used=0, uncovered_utterances=0,
             turns_judged=0, turns_judged_unfinished=0, turns_ended_by_words=0, continuations=0,
-            empty_utterances=0)
+            empty_utterances=0, barge_in_pauses=0, barge_in_resumes=0, barge_in_stops=0,
+            voices_over_robot_ignored=0)
         self.last_turn_probability = float("nan")
         self.last_turn_decision_s = float("nan")
         self.last_latency = float("nan")
@@ -154,6 +166,10 @@ class SpeechRecognizer:
     def robot_speaking(self, speaking: bool) -> None:
         if speaking:
             self.continuation.forget()  # the robot answers: what the user says next is new
+        elif self.barge_in is not None:
+            self._over_robot_utterance = None  # the robot is done: what goes on is the user's turn
+        if self.barge_in is not None:
+            self.barge_in.robot_speaking(speaking)
         self._apply_mute(self.mute.robot_speaking(speaking))
 
     def speaker_state(self, speaking: bool) -> None:
@@ -251,11 +267,22 @@ class SpeechRecognizer:
         if isinstance(event, SpeechStarted):
             self._start_utterance(event.start_sample)
             self._set_user_speaking(True)
+            if (self.barge_in is not None and self.barge_in.robot_is_speaking
+                    and not self.barge_in.stopped):
+                self._over_robot_utterance = self.utterance_id
+        elif isinstance(event, Utterance) and self._over_robot_utterance == self.utterance_id:
+            self._over_robot_utterance = None
+            self.counters["voices_over_robot_ignored"] += 1
+            self.listener.on_info(
+                f"{(event.end_sample - event.start_sample) / MODEL_SAMPLE_RATE:.1f} s of voice over "
+                "the robot's speech, too short to interrupt it (barge_in_min_speech_s): not a turn")
         elif isinstance(event, Utterance):
             self._enqueue_final(event)
         elif isinstance(event, SpeechEnded):
             self._set_user_speaking(False)
         elif isinstance(event, PauseSnapshot):
+            if self._over_robot_utterance == self.utterance_id:
+                return  # not transcribed unless it interrupts the robot
             audio, spans = self._with_earlier_part(event.audio, event.speech_spans)
             # Even behind a speculation on an earlier pause: this pause may be the end.
             self.queue.offer_optional(RecognitionJob(
@@ -268,6 +295,15 @@ class SpeechRecognizer:
             self.last_turn_decision_s = event.seconds
         elif isinstance(event, SpeechDiscarded):
             self.counters["discarded_bursts"] += 1
+
+    def _barge_in_frame(self, voiced: bool, frame_start: int, frame_end: int) -> None:
+        event = self.barge_in.frame(voiced, frame_start, frame_end)
+        if event is None:
+            return
+        self.counters[("barge_in_pauses", "barge_in_resumes", "barge_in_stops")[event.action]] += 1
+        if event.action == STOP:
+            self._over_robot_utterance = None  # an interruption: the user's turn, transcribed
+        self.listener.on_barge_in(event, self.clock_map.time_of(event.onset_sample))
 
     def _start_utterance(self, start_sample: int) -> None:
         earlier = self.continuation.continued_by(start_sample)

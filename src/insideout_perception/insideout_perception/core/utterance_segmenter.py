@@ -122,9 +122,11 @@ class UtteranceSegmenter:
     def __init__(self, vad: Callable[[np.ndarray], float], config: SegmenterConfig = SegmenterConfig(),
                  sample_rate: int = 16000, frame_samples: int = 512,
                  reset_vad: Optional[Callable[[], None]] = None,
-                 turn_complete: Optional[Callable[[np.ndarray], object]] = None):
+                 turn_complete: Optional[Callable[[np.ndarray], object]] = None,
+                 on_frame: Optional[Callable[[bool, int, int], None]] = None):
         """`turn_complete(audio)`: the end-of-turn judge (an object with .complete,
-        .probability, .seconds, as turn_end.TurnVerdict); None: every pause ends the turn."""
+        .probability, .seconds, as turn_end.TurnVerdict); None: every pause ends the turn.
+        `on_frame(voiced, frame_start, frame_end)`: told every frame's decision (barge-in)."""
         config.validate()
         self.config = config
         self.sample_rate = sample_rate
@@ -132,6 +134,7 @@ class UtteranceSegmenter:
         self._vad = vad
         self._reset_vad = reset_vad
         self._turn_complete = turn_complete
+        self._on_frame = on_frame
         self._pre_roll_frames = int(np.ceil(config.pre_roll_s * sample_rate / frame_samples))
         self._max_samples = int(config.max_utterance_s * sample_rate)
         self._min_speech = int(config.min_speech_s * sample_rate)
@@ -231,6 +234,8 @@ class UtteranceSegmenter:
         probability = self._vad(frame)
         self.last_probability = probability
         voiced = probability >= self.config.threshold
+        if self._on_frame is not None:
+            self._on_frame(voiced, frame_start, frame_end)
 
         if not self._active:
             if voiced:

@@ -4,7 +4,8 @@ Subscribes  audio (AudioData) or audio_stamped (AudioDataStamped), audio_info (A
             /insideout/robot_speaking (Bool, latched): audio is ignored while it is true
             unless barge_in is set.
 Publishes   /insideout/transcript (Transcript), /insideout/user_speaking (Bool, latched),
-            /diagnostics; with rep155 the REP-155 voice: /humans/voices/tracked,
+            /insideout/barge_in (BargeIn: with barge_in, the user's voice over the robot's
+            speech pauses, resumes or stops it), /diagnostics; with rep155 the REP-155 voice: /humans/voices/tracked,
             /humans/voices/<id>/speech and /is_speaking.
 
 The work is done by insideout_perception.core.speech_recognizer (decoding, VAD, utterances, the
@@ -31,10 +32,11 @@ from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAK
 from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp, stamp_from_seconds
 from insideout_common.warning_throttle import WARNING_PERIOD_S
-from insideout_msgs.msg import Transcript
+from insideout_msgs.msg import BargeIn, Transcript
 from insideout_perception.core import rep155
 from insideout_perception.core.asr_backends import (
     BACKENDS, BackendOptions, ModelNotAvailable, create_backend)
+from insideout_perception.core.barge_in import BargeInEvent, BargeInSettings
 from insideout_perception.core.audio_stream import (
     MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream)
 from insideout_perception.core.silero_vad import SileroVad, VadModelNotFound
@@ -97,8 +99,16 @@ PARAMETERS = [
               "the user speaks, when the recogniser is idle."),
     ParamSpec("partial_period_s", 1.0, "Minimum time between partial transcripts.",
               minimum=0.2, maximum=10.0),
-    ParamSpec("barge_in", False, "Keep listening while /insideout/robot_speaking is true "
-              "(only with echo cancellation, or the robot transcribes itself)."),
+    ParamSpec("barge_in", False, "Keep listening while /insideout/robot_speaking is true, and "
+              "let the user interrupt the robot (BargeIn on /insideout/barge_in: tts_node pauses "
+              "at the user's first words and stops if they go on). Needs echo cancellation on a "
+              "robot whose microphone hears its speaker. False: audio is ignored while the robot "
+              "speaks."),
+    ParamSpec("barge_in_min_speech_s", 0.5, "Voice over the robot's speech this long stops it "
+              "(shorter - a cough, an \"mm-hm\" - only holds it briefly, and is not a turn).",
+              minimum=0.1, maximum=5.0),
+    ParamSpec("barge_in_resume_after_s", 0.3, "Quiet after a voice too short to interrupt before "
+              "the robot goes on.", minimum=0.05, maximum=5.0),
     ParamSpec("max_pending_utterances", 4, "Finished utterances waiting for the recogniser; "
               "beyond this the oldest is dropped with an error.", minimum=1, maximum=100),
     ParamSpec("silence_warning_s", 30.0, "Warn when the audio has been digital silence (a muted "
@@ -146,6 +156,7 @@ class AsrNode(ManagedNode, RecognitionListener):
         vad, backend, turn_end = self._load_models()
         self.transcript_pub = self.output_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
         self.user_speaking_pub = self.output_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
+        self.barge_in_pub = self.output_publisher(BargeIn, topic_names.BARGE_IN, RELIABLE_EVENTS)
         self.recognizer = SpeechRecognizer(self._recognizer_settings, vad, backend, listener=self,
                                            turn_end=turn_end)
         self._voice = self._rep155_output()
@@ -204,7 +215,10 @@ class AsrNode(ManagedNode, RecognitionListener):
             segmenter=segmenter, audio_format=audio_format, capture_stamps=p["stamped_audio"],
             max_pending_utterances=p["max_pending_utterances"],
             publish_partials=p["publish_partials"], partial_period_s=p["partial_period_s"],
-            barge_in=p["barge_in"], silence_warning_s=p["silence_warning_s"],
+            barge_in=p["barge_in"], barge_in_settings=BargeInSettings(
+                min_speech_s=p["barge_in_min_speech_s"],
+                resume_after_s=p["barge_in_resume_after_s"]),
+            silence_warning_s=p["silence_warning_s"],
             continuation_window_s=p["continuation_window_s"])
 
     def _load_models(self):
@@ -282,6 +296,12 @@ class AsrNode(ManagedNode, RecognitionListener):
         voice = self._voice  # read once: release() may clear it meanwhile
         if voice is not None:
             voice.speaking(speaking)
+
+    def on_barge_in(self, event: BargeInEvent, onset_time: float) -> None:
+        msg = BargeIn(action=event.action, voiced_seconds=event.voiced_s)
+        msg.header.stamp = stamp_from_seconds(onset_time)
+        msg.header.frame_id = self.p["frame_id"]
+        self.barge_in_pub.publish(msg)
 
     def on_utterance_reopened(self, utterance_id: int, text_so_far: str) -> None:
         # A partial after the final of the same id: the dialogue drops the turn it began on it.

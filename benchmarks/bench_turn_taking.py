@@ -3,6 +3,7 @@ question's transcript follow the end of speech?
 
     source scripts/env.sh && python benchmarks/bench_turn_taking.py [--turn-end smart_turn|silence]
         [--end-silence S] [--pauses 0.3 0.6 0.9 1.2 1.5] [--quick]
+        [--no-barge-in | --barge-in-only] [--delays 20 80 150] [--echo-level -6]
 
 An installed asr_node is fed over DDS in real time (20 ms AudioData chunks, as audio_capture sends
 them, a -54 dBFS noise floor between and after the words, the microphone kept running while
@@ -16,7 +17,10 @@ data/librivox, from `scripts/fetch_test_data.sh`, and any folder given with --re
   complete questions end of speech (last voiced sample) -> final Transcript received.
   decision cost      Smart Turn v3 on one core, in this process (median, p95 of 50 decisions).
 
-Barge-in and echo are not measured yet: asr_node has no barge-in or echo cancellation.
+  barge-in and echo  tts_node speaks for real and a live simulated room feeds the robot's
+                     voice back into asr_node's microphone (benchmarks/barge_in_room.py): stop
+                     latency of real barge-ins, false barge-ins and transcripts of the robot's
+                     own words with its echo only, and backchannels that must not stop it.
 """
 
 import argparse
@@ -35,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from asr.speech_audio import SAMPLE_RATE, silence, speak, voiced_bounds, white_noise  # noqa: E402
 from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
+from barge_in_room import run_cases as barge_in_cases, summarise as barge_in_summary  # noqa: E402
 from insideout_common.pcm import encode_s16le, resample  # noqa: E402
 from support.word_error_rate import normalised_words  # noqa: E402
 
@@ -261,9 +266,58 @@ def main():
                              "data/librivox comes from scripts/fetch_test_data.sh")
     parser.add_argument("--recorded-pauses", type=float, nargs="+", default=None,
                         help="pauses for the recorded clips (default: --pauses)")
+    parser.add_argument("--no-barge-in", action="store_true", help="skip barge-in and echo")
+    parser.add_argument("--barge-in-only", action="store_true", help="only barge-in and echo")
+    parser.add_argument("--delays", type=float, nargs="+", default=[20, 80, 150],
+                        help="echo delays [ms] of the simulated room")
+    parser.add_argument("--echo-level", type=float, default=-6.0,
+                        help="the robot's voice at the microphone relative to the user's [dB]")
+    parser.add_argument("--barge-ins", type=int, default=5, help="barge-ins per delay")
+    parser.add_argument("--backchannels", type=int, default=3, help="backchannels per delay")
+    parser.add_argument("--asr-param", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra asr_node parameter for the barge-in part (repeatable)")
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {decision_cost()}")
+    if not args.barge_in_only:
+        turn_end_part(args)
+    if not args.no_barge_in:
+        barge_in_part(args)
+
+
+def barge_in_part(args) -> None:
+    from support.ros_harness import NodeProcess
+    params = {"turn_end": args.turn_end, "barge_in": True}
+    for item in args.asr_param:
+        name, _, value = item.partition("=")
+        params[name] = yaml_value(value)
+    with asr_node_with_microphone("bench_barge_in", params) as (_node, mic, _transcripts):
+        tts = NodeProcess("insideout_dialogue", "tts_node")
+        try:
+            if not tts.wait_for_output("speaking", 90):
+                raise RuntimeError(f"tts_node did not start:\n{tts.output()}")
+            print(f"\nbarge-in and echo: asr_node {params}, tts_node defaults; echo at "
+                  f"{args.echo_level:+.0f} dB relative to the user, delays {args.delays} ms")
+            results = barge_in_cases(mic.ros, mic, args.delays, args.echo_level, args.barge_ins,
+                                     1 if args.quick else args.backchannels)
+        finally:
+            tts.stop()
+    for result in results:
+        latency = f"{result.stop_latency:.2f} s" if result.stop_latency == result.stop_latency else "-"
+        print(f"  {result.kind:12s} {result.delay_ms:3.0f} ms {result.user_text!r:36s} pauses "
+              f"{result.pauses} stops {result.stops} stop latency {latency} interrupted "
+              f"{result.interrupted} finals {result.finals}")
+    print("\nbarge-in summary")
+    for line in barge_in_summary(results):
+        print(line)
+
+
+def yaml_value(text: str):
+    import yaml
+    return yaml.safe_load(text)
+
+
+def turn_end_part(args) -> None:
     paused_cases, complete_cases = synthetic_cases(args.pauses, args.quick)
     for folder in [] if args.quick else args.recordings:
         real_paused, real_complete = recorded_cases(folder, args.recorded_pauses or args.pauses)

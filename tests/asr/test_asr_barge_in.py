@@ -1,7 +1,8 @@
 """The barge-in detector, frame by frame: pause at the first words, stop if the user goes on,
-resume after a short noise, nothing while the robot is silent."""
+resume after a short noise, let the words decide a short voice, nothing while the robot is silent."""
 
-from insideout_perception.core.barge_in import PAUSE, RESUME, STOP, BargeInDetector, BargeInSettings
+from insideout_perception.core.barge_in import (
+    PAUSE, RESUME, STOP, BargeInDetector, BargeInSettings, is_backchannel)
 
 FRAME = 512  # 32 ms at 16 kHz
 
@@ -18,14 +19,14 @@ def run(pattern, speaking=True, settings=BargeInSettings()):
     return events
 
 
-def test_two_voiced_frames_pause_and_half_a_second_of_voice_stops():
-    events = run("000" + "1" * 20)
-    assert [(i, a) for i, a, _ in events] == [(4, PAUSE), (18, STOP)]
-    assert events[1][2] >= 0.5
+def test_two_voiced_frames_pause_and_a_long_voice_stops():
+    events = run("000" + "1" * 30)
+    assert [(i, a) for i, a, _ in events] == [(4, PAUSE), (27, STOP)]
+    assert events[1][2] >= 0.8
 
 
 def test_gaps_between_words_still_count_towards_the_stop():
-    events = run("0" + "11110" * 6)  # words with one-frame gaps
+    events = run("0" + "11110" * 8)  # words with one-frame gaps
     assert [a for _, a, _ in events] == [PAUSE, STOP]
 
 
@@ -57,6 +58,28 @@ def test_after_a_stop_nothing_more_until_the_robot_speaks_again():
     assert again == [PAUSE]
 
 
-def test_min_speech_is_a_setting():
-    events = run("0" + "1" * 40, settings=BargeInSettings(min_speech_s=1.0))
+def test_stop_after_is_a_setting():
+    events = run("0" + "1" * 40, settings=BargeInSettings(stop_after_s=1.0))
     assert events[-1][1] == STOP and events[-1][2] >= 1.0
+
+
+def test_a_voice_held_for_its_words_waits_for_them_then_stops_or_resumes():
+    for interrupts, expected in ((True, STOP), (False, RESUME)):
+        detector = BargeInDetector()
+        detector.robot_speaking(True)
+        frames = "1" * 12 + "0" * 30  # 0.38 s of voice (an utterance), then a long quiet
+        events = [e.action for i, mark in enumerate(frames)
+                  if (e := detector.frame(mark == "1", i * FRAME, (i + 1) * FRAME)) is not None
+                  or (i == 10 and setattr(detector, "hold_for_words", detector.paused))]
+        assert events == [PAUSE]  # no resume on the quiet: the words decide
+        assert detector.words_decided(stop=interrupts).action == expected
+        assert detector.words_decided(stop=interrupts) is None  # decided once
+
+
+def test_backchannels_are_told_from_words_that_take_the_turn():
+    for text in ("Mm-hmm.", "Mm-mm.", "Uh-huh.", "Okay.", "Yeah, okay.", "Right.", "Hmm.", "I see.",
+                 "", "Mhm."):
+        assert is_backchannel(text), text
+    for text in ("Stop.", "Wait.", "Hold on.", "No.", "Okay, but what about tomorrow?",
+                 "Sorry, can you say that again?"):
+        assert not is_backchannel(text), text

@@ -169,17 +169,36 @@ def test_talking_over_the_robot_pauses_it_at_once_stops_it_and_is_transcribed():
         recognizer.close()
 
 
-def test_a_short_voice_over_the_robot_only_holds_it_and_is_not_a_turn():
+def test_a_backchannel_over_the_robot_only_holds_it_and_is_not_a_turn():
     recognizer, listener = make_recognizer(barge_in=True)
     try:
         recognizer.robot_speaking(True)
-        short = speak("Okay.")  # about 0.4 s of voice: under barge_in_min_speech_s
-        feed(recognizer, np.concatenate([silence(0.5), short, silence(1.5)]))
+        feed(recognizer, np.concatenate([silence(0.5), speak("Mm-hmm."), silence(1.5)]))
+        assert wait_until(lambda: len(listener.messages("barge_in")) == 2, 30), listener.events
         assert [action for action, _ in listener.messages("barge_in")] == [PAUSE, RESUME]
         assert recognizer.counters["voices_over_robot_ignored"] == 1
-        assert not listener.final.wait(2.0), listener.transcripts
+        assert not listener.final.wait(1.0), listener.transcripts
     finally:
         recognizer.close()
+
+
+def test_a_short_command_over_the_robot_stops_it_by_its_words():
+    recognizer, listener = make_recognizer(barge_in=True)
+    try:
+        recognizer.robot_speaking(True)
+        feed(recognizer, np.concatenate([silence(0.5), speak("Stop."), silence(1.5)]))
+        assert listener.final.wait(30), listener.events
+        assert [action for action, _ in listener.messages("barge_in")] == [PAUSE, STOP]
+        assert "stop" in _finals(listener)[0].text.lower()
+    finally:
+        recognizer.close()
+
+
+def wait_until(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.02)
+    return predicate()
 
 
 def _finals(listener):

@@ -1,14 +1,17 @@
 """When the user talks over the robot: hold its speech at once, stop it if the user goes on.
 
 Fed every VAD frame while the robot speaks. `pause_after_frames` voiced frames in a row (64 ms)
-pause the robot's audio: one frame alone is too often a click. If the voice then lasts
-`min_speech_s` (short gaps between words included) the robot stops for good (STOP); if it ends
-first - a cough, an "mm-hm" - and `resume_after_s` of quiet follows, the robot goes on (RESUME).
-So the audio stops within a few frames of the user's first word, yet a short noise costs only a
-brief hold (LiveKit Agents resumes after a "false interruption" the same way). Times are counted
-in samples of the 16 kHz stream, so the decision does not depend on how the audio was chunked.
+pause the robot's audio: one frame alone is too often a click. A voice that lasts `stop_after_s`
+(short gaps between words included) stops the robot for good (STOP). A shorter one is judged by
+its words once recognised (`words_decided`): "Stop." or "Wait, what?" stop the robot, a
+backchannel ("mm-hm", "okay") or no words at all (a cough) let it go on (RESUME); a voice too short
+to be an utterance at all resumes after `resume_after_s` of quiet. So the audio stops within a few
+frames of the user's first word, yet a short noise costs only a brief hold (LiveKit Agents resumes
+after a "false interruption" the same way). Times are counted in samples of the 16 kHz stream, so
+the decision does not depend on how the audio was chunked.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -17,16 +20,27 @@ PAUSE, RESUME, STOP = 0, 1, 2
 ACTION_NAMES = {PAUSE: "pause", RESUME: "resume", STOP: "stop"}
 # Voiced frames closer than this [s] are one voice (the gaps between words).
 VOICE_GAP_S = 0.3
+# Words that acknowledge without taking the turn (Whisper spells the hums many ways).
+BACKCHANNEL_WORDS = {"yeah", "yes", "yep", "yup", "okay", "ok", "right", "sure", "alright",
+                     "i", "see", "oh", "ah", "aha", "wow", "cool", "nice", "great", "good",
+                     "uh", "huh", "um", "uhhuh", "mhm", "mmhmm", "hmm", "mm", "m"}
+_HUM = re.compile(r"^(m+|h*m+h*m*|u+h*|a+h+|o+h+)$")
+
+
+def is_backchannel(text: str) -> bool:
+    """Words that only acknowledge ("Mm-hmm.", "Okay, yeah."), or none at all."""
+    words = re.findall(r"[a-z]+", text.lower().replace("-", ""))
+    return all(w in BACKCHANNEL_WORDS or _HUM.match(w) for w in words)
 
 
 @dataclass(frozen=True)
 class BargeInSettings:
-    min_speech_s: float = 0.5
+    stop_after_s: float = 0.8
     resume_after_s: float = 0.3
     pause_after_frames: int = 2
 
     def validate(self) -> None:
-        if self.min_speech_s <= 0 or self.resume_after_s <= 0 or self.pause_after_frames < 1:
+        if self.stop_after_s <= 0 or self.resume_after_s <= 0 or self.pause_after_frames < 1:
             raise ValueError(f"barge-in settings must be positive, got {self}")
 
 
@@ -42,7 +56,7 @@ class BargeInDetector:
         settings.validate()
         self.settings = settings
         self.sample_rate = sample_rate
-        self._min_speech = int(settings.min_speech_s * sample_rate)
+        self._stop_after = int(settings.stop_after_s * sample_rate)
         self._resume_after = int(settings.resume_after_s * sample_rate)
         self._gap = int(VOICE_GAP_S * sample_rate)
         self.robot_is_speaking = False
@@ -54,6 +68,8 @@ class BargeInDetector:
         self._voiced_in_a_row = 0
         self.paused = False
         self.stopped = False  # the robot was stopped: nothing more until it speaks again
+        # The voice became an utterance: its words decide (words_decided), not the quiet after it.
+        self.hold_for_words = False
 
     def robot_speaking(self, speaking: bool) -> None:
         """A new reply, or the robot went quiet (its reply ended, or it obeyed a STOP): start over."""
@@ -73,17 +89,30 @@ class BargeInDetector:
             if not self.paused and self._voiced_in_a_row >= self.settings.pause_after_frames:
                 self.paused = True
                 return self._event(PAUSE)
-            if self.paused and self._last_voiced_end - self._onset >= self._min_speech:
+            if self.paused and self._last_voiced_end - self._onset >= self._stop_after:
                 self.stopped = True
                 return self._event(STOP)
             return None
         self._voiced_in_a_row = 0
-        if self._onset is not None and frame_end - self._last_voiced_end >= self._resume_after:
+        if (self._onset is not None and not self.hold_for_words
+                and frame_end - self._last_voiced_end >= self._resume_after):
             was_paused = self.paused
             event = self._event(RESUME) if was_paused else None
             self._onset, self.paused = None, False
             return event
         return None
+
+    def words_decided(self, stop: bool) -> Optional[BargeInEvent]:
+        """The held voice's words are known: stop the robot, or let it go on."""
+        if not self.robot_is_speaking or self.stopped or not self.paused:
+            return None
+        self.hold_for_words = False
+        if stop:
+            self.stopped = True
+            return self._event(STOP)
+        event = self._event(RESUME)
+        self._onset, self.paused = None, False
+        return event
 
     def _event(self, action: int) -> BargeInEvent:
         return BargeInEvent(action, self._onset,

@@ -34,6 +34,8 @@ class RecognitionJob:
     # The first part of a continuation that was cut off, given back: published even if its
     # first final was withheld.
     restored: bool = False
+    # Begun over the robot's speech and held it: its words decide whether it interrupts.
+    over_robot: bool = False
 
 
 class RecognitionQueue:

@@ -10,6 +10,9 @@ EMOTION = "insideout/emotion"
 EMOTION_DEBUG_IMAGE = "insideout/emotion/debug_image"
 TRANSCRIPT = "insideout/transcript"
 USER_SPEAKING = "insideout/user_speaking"
+# std_msgs/Bool, latched (asr_node): the user is in a pause the end-of-turn model heard as
+# unfinished ("so what should I ..."): the turn is still theirs.
+USER_PAUSING = "insideout/user_pausing"
 ROBOT_SPEAKING = "insideout/robot_speaking"
 DIALOGUE = "insideout/dialogue"
 DIALOGUE_PROGRESS = "insideout/dialogue/progress"

@@ -63,7 +63,8 @@ def _turn(turn, t=0.0):
                           user_text="hi", emotion=SimpleNamespace(dominant_label="happiness"),
                           emotion_source="latest", agent_replies=agents, agent_weights=[1.0],
                           aggregation_strategy="llm", reply="Hello!", reply_source="aggregator",
-                          success=True, error_message="", agents_latency=1.0,
+                          success=True, error_message="", error_code=0, reply_spoken="",
+                          agents_latency=1.0,
                           aggregator_first_token_latency=1.2, first_sentence_latency=1.5, latency=2.0)
     return page_events.turn_event(msg, now=t)
 

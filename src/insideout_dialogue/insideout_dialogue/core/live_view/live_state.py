@@ -1,5 +1,6 @@
 """What a page that connects (or reconnects) now must be shown to catch up: the last of each state,
-the emotion strip chart's last seconds, the turn in progress and the last turns. Bounded."""
+the emotion strip chart's last seconds, the turn in progress and the last turns (a reply cut off
+after its turn ended marked as the page marked it). Bounded."""
 
 import threading
 from collections import deque
@@ -12,7 +13,7 @@ class LiveState:
         self.max_turns = max_turns
         self._lock = threading.Lock()  # recorded from ROS callbacks, replayed in the web thread
         self._chart: Deque[Dict] = deque()
-        self._latest: Dict[str, Dict] = {}  # emotion, user_speaking, robot_speaking, spoken
+        self._latest: Dict[str, Dict] = {}  # the last event of each kind in _LATEST
         self._transcripts: Dict[str, Dict] = {}  # "partial", "final"
         self._progress: Dict[tuple, Dict] = {}  # the running turn's latest event per (stage, agent)
         self._progress_turn: Optional[int] = None
@@ -27,7 +28,7 @@ class LiveState:
                                     "labels": event["labels"]})
                 while self._chart and self._chart[0]["t"] < event["t"] - self.chart_seconds:
                     self._chart.popleft()
-            elif kind in ("user_speaking", "robot_speaking", "spoken"):
+            elif kind in _LATEST:
                 self._latest[kind] = event
             elif kind == "transcript":
                 self._transcripts["final" if event["final"] else "partial"] = event
@@ -41,6 +42,19 @@ class LiveState:
                 if event["turn"] == self._progress_turn:
                     self._progress.clear()
                     self._progress_turn = None
+            elif kind == "interrupted":
+                self._mark_interrupted(event)
+
+    def _mark_interrupted(self, cut: Dict) -> None:
+        """Replies are spoken in turn order, so the cut sentence is the running turn's (which
+        dialogue_node ends, its DialogueTurn marked) or else the newest finished turn's."""
+        running = self._progress.get(("reply_partial", ""))
+        if running and cut["reply"] and cut["reply"] in running["text"]:
+            return
+        if self._turns:
+            heard = heard_of_turn(self._turns[-1], cut)
+            if heard is not None:
+                self._turns[-1] = dict(self._turns[-1], interrupted=True, reply_spoken=heard)
 
     def replay(self) -> List[Dict]:
         """The events to send a new page, in an order it can apply one by one."""
@@ -53,6 +67,20 @@ class LiveState:
             if partial and (not final or partial["utterance"] > final["utterance"]):
                 events.append(partial)
             events += sorted(self._progress.values(), key=lambda e: e["t"])
-            events += [self._latest[k] for k in ("emotion", "user_speaking", "robot_speaking",
-                                                 "spoken") if k in self._latest]
+            events += [self._latest[k] for k in _LATEST if k in self._latest]
             return events
+
+
+_LATEST = ("emotion", "user_speaking", "robot_speaking", "spoken", "turn_state")
+
+
+def heard_of_turn(turn: Dict, cut: Dict) -> Optional[str]:
+    """What of `turn`'s reply was heard if `cut` (an "interrupted" event) cut it off: its sentences
+    before the cut one, then the cut one's heard words; None if the cut was not in this turn (or
+    it is marked already). live_view.js marks its history by the same rule."""
+    if not cut["reply"] or turn.get("interrupted"):
+        return None
+    at = turn["reply"].find(cut["reply"])
+    if at < 0:
+        return None
+    return " ".join(part for part in (turn["reply"][:at].strip(), cut["heard"].strip()) if part)

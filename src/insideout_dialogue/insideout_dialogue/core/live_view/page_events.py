@@ -9,6 +9,10 @@ import math
 import time
 from typing import Dict, List, Optional
 
+# DialogueTurn.error_code of a turn the user talked over (Respond.action's ERROR_INTERRUPTED; kept
+# here so the live view does not import the dialogue pipeline).
+ERROR_INTERRUPTED = 7
+
 
 def _now(now: Optional[float]) -> float:
     return time.time() if now is None else now
@@ -72,10 +76,23 @@ def turn_event(msg, now: Optional[float] = None) -> Dict:
         "weights": _round(msg.agent_weights), "strategy": msg.aggregation_strategy,
         "reply": msg.reply, "reply_source": msg.reply_source, "success": bool(msg.success),
         "error": msg.error_message,
+        # Cut off (here: while still being written; LiveState marks later cuts): what was heard.
+        "interrupted": int(msg.error_code) == ERROR_INTERRUPTED, "reply_spoken": msg.reply_spoken,
         "timings": {"agents": _num(msg.agents_latency, -1.0),
                     "aggregator_first_token": _num(msg.aggregator_first_token_latency, -1.0),
                     "first_sentence": _num(msg.first_sentence_latency, -1.0),
                     "total": _num(msg.latency, -1.0)}}
+
+
+def interrupted_event(msg, now: Optional[float] = None) -> Dict:
+    """A reply cut off (ReplyInterrupted): the sentence that was playing and its words heard."""
+    return {"type": "interrupted", "t": _now(now), "reply": msg.reply, "heard": msg.heard,
+            "reason": msg.reason, "dropped": int(msg.replies_dropped)}
+
+
+def turn_state_event(state: str, now: Optional[float] = None) -> Dict:
+    """Whose turn it is (turn_state.TurnStateTracker): one of turn_state.STATES."""
+    return {"type": "turn_state", "t": _now(now), "state": state}
 
 
 def notice_event(level: str, text: str, now: Optional[float] = None) -> Dict:

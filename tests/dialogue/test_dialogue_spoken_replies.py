@@ -111,7 +111,7 @@ def test_the_same_words_are_matched_oldest_first_and_strangers_ignored():
     spoken = SpokenReplies()
     _send(spoken, 1, "Okay.")
     _send(spoken, 2, "Okay.")
-    assert [spoken.started("Okay."), spoken.started("Okay."), spoken.started("Okay.")] == [1, 2, None]
+    assert [spoken.started("Okay.") for _ in range(3)] == [1, 2, None]
     assert spoken.started("someone else's words") is None
     # The newest started sentence with the cut text is the one that was playing.
     assert [o.turn_id for o in spoken.interrupted("Okay.", "Ok", "barge_in")] == [2]

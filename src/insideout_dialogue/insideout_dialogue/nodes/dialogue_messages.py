@@ -49,6 +49,7 @@ def dialogue_turn_msg(turn_id: int, utterance: str, result: TurnResult, emotion_
         reply=result.reply, reply_source=result.reply_source,
         emotion_source=result.emotion_source, success=result.success,
         error_code=result.error_code, error_message=redact(result.error_message, secrets),
+        reply_spoken=result.reply_spoken,
         latency=float(result.latency),
         agents_latency=float(result.agents_latency if result.answers else -1.0),
         aggregator_first_token_latency=float(result.aggregator_first_token_latency),
@@ -58,7 +59,8 @@ def dialogue_turn_msg(turn_id: int, utterance: str, result: TurnResult, emotion_
 def respond_result(turn: DialogueTurn) -> Respond.Result:
     return Respond.Result(reply=turn.reply, agent_replies=turn.agent_replies,
                           emotion_used=turn.emotion, success=turn.success,
-                          error_code=turn.error_code, error_message=turn.error_message)
+                          error_code=turn.error_code, error_message=turn.error_message,
+                          reply_spoken=turn.reply_spoken)
 
 
 def stage_summary(result: TurnResult) -> str:

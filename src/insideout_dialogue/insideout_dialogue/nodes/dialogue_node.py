@@ -2,8 +2,8 @@
 
 ROS callbacks run in the rclpy executor and only hand utterances to the core's TurnScheduler,
 which runs the turns in its own asyncio loop thread and reports back through the TurnListener
-methods below. A Respond goal's execute callback is a coroutine awaiting its turn, so waiting
-goals hold no executor thread.
+methods below. A Respond goal's execute callback is a coroutine awaiting its turn (then, with a
+speaker that reports, its reply's speech), so waiting goals hold no executor thread.
 """
 
 import itertools
@@ -38,11 +38,15 @@ from insideout_dialogue.core.emotion_weights import emotion_problem
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.local_llm_supervisor import RUNNING
 from insideout_dialogue.core.prompt_warmup import warm_up
+from insideout_dialogue.core.speech_wait import SpeechWait
+from insideout_dialogue.core.spoken_replies import SpokenReplies
 from insideout_dialogue.core.turn_scheduler import TurnEmotion, TurnRequest, TurnScheduler
 from insideout_dialogue.core.utterance_text import sanitize
 from insideout_dialogue.nodes import dialogue_setup
 from insideout_dialogue.nodes.dialogue_messages import dialogue_turn_msg, respond_result, stage_summary
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
+from insideout_dialogue.nodes.goal_speech import GoalSpeech
+from insideout_dialogue.nodes.speech_feedback import SpeechFeedback
 from insideout_dialogue.nodes.turn_emotion_source import TurnEmotionSource
 from insideout_dialogue.nodes.turn_progress import TurnProgressOutput
 
@@ -54,6 +58,8 @@ class Utterance:
     override: Optional[EmotionState] = None  # a goal's own emotion
     spoken_between: Optional[tuple] = None  # the Transcript's utterance start/end, ROS time [s]
     turn_msg: object = None  # the DialogueTurn once published
+    cancel_requested: bool = False  # a goal's client asked to cancel it
+    speech_wait: Optional[SpeechWait] = None  # a goal waiting for its reply to be spoken
 
 
 class DialogueNode(ManagedNode):
@@ -77,6 +83,9 @@ class DialogueNode(ManagedNode):
         self._answered_utterances = deque(maxlen=32)  # recent final transcripts' utterance ids
         self._stats = {"turns": 0, "failed_turns": 0, "last_latency": 0.0, "last_error": "",
                        "last_stages": "n/a"}
+        self._spoken = SpokenReplies()
+        self._speech_feedback = SpeechFeedback(self, self._spoken, lambda outcome: (
+            self._scheduler.interrupt(outcome.turn_id, outcome.heard, outcome.describe())))
         self._local_server = self._scheduler = self._action = None
         self._local_server_error = ""
         self.create_service(Trigger, topic_names.RESET_MEMORY_SERVICE, self._on_reset_memory,
@@ -88,6 +97,8 @@ class DialogueNode(ManagedNode):
         self._local_server, self._settings, self._local_server_error = \
             dialogue_setup.start_embedded_server(self.p, self._settings, self.on_log)
         self._reply_pub = self.output_publisher(String, topic_names.REPLY, RELIABLE_EVENTS)
+        self._goal_speech = GoalSpeech(self, self._spoken, self._reply_pub, self._speech_feedback,
+                                       self._log)
         self._turn_pub = self.output_publisher(DialogueTurn, topic_names.DIALOGUE, RELIABLE_EVENTS)
         self._progress = TurnProgressOutput(self, [a.name for a in self._settings.agents])
         self._scheduler = TurnScheduler(self._settings, dialogue_setup.scheduler_settings(self.p),
@@ -106,6 +117,7 @@ class DialogueNode(ManagedNode):
         self.input_subscription(Transcript, topic_names.TRANSCRIPT, self._on_transcript,
                                 RELIABLE_EVENTS, callback_group=inputs)
         self._emotions.subscribe(inputs)
+        self._speech_feedback.subscribe(inputs)
         self.get_logger().info(
             f"dialogue_node ready: agents {self.p['agents.names']}, strategy "
             f"{self._settings.strategy}, prompts {self._settings.prompts.style}, aggregator "
@@ -113,6 +125,7 @@ class DialogueNode(ManagedNode):
 
     def deactivate_node(self) -> None:
         self._scheduler.cancel_all("dialogue node deactivated")
+        GoalSpeech.stop_waiting(self._goals.values(), "dialogue node deactivated")  # aborted
         self._emotions.stop()
 
     def release(self) -> None:
@@ -136,10 +149,15 @@ class DialogueNode(ManagedNode):
         self._progress.stage(request, stage, agent, text)
 
     def on_sentence(self, request: TurnRequest, sentence: str) -> None:
+        if self._spoken.is_interrupted(request.turn_id):
+            return  # the user talked over this reply: the scheduler is ending the turn
+        self._spoken.sent(request.turn_id, sentence)
         self._reply_pub.publish(String(data=sentence))
 
     def on_turn_finished(self, request: TurnRequest, result: TurnResult) -> None:
         """Publish the DialogueTurn: exactly one per utterance and goal, failures included."""
+        if request.sentences_out:
+            self._spoken.generation_finished(request.turn_id)
         self._stats.update(turns=self._stats["turns"] + 1, last_latency=result.latency,
                            last_stages=stage_summary(result))
         for answer in result.answers:
@@ -150,7 +168,7 @@ class DialogueNode(ManagedNode):
             self.get_logger().info(f"turn {request.turn_id} done in {result.latency:.2f} s "
                                    f"(agents {result.agents_latency:.2f} s, first sentence "
                                    f"{result.first_sentence_latency:.2f} s)")
-        else:
+        elif result.error_code != turn_core.ERROR_INTERRUPTED:  # an interruption is no fault
             self._stats.update(failed_turns=self._stats["failed_turns"] + 1,
                                last_error=result.error_message)
             self.get_logger().warning(f"turn {request.turn_id} failed (code {result.error_code}): "
@@ -219,29 +237,33 @@ class DialogueNode(ManagedNode):
         if problem and not request.invalid_reason:
             request.invalid_reason = f"goal emotion unusable: {problem}"
         goal_id = bytes(goal_handle.goal_id.uuid)
-        self._goals[goal_id] = request
+        self._goals[goal_id] = request  # until the result: it may be cancelled while spoken
         try:
             await executor_future(self._scheduler.submit(request), self.executor)
+            turn = request.context.turn_msg
+            if turn is None:  # the DialogueTurn could not be published: the node is going down
+                goal_handle.abort()
+                return Respond.Result(success=False, error_code=turn_core.ERROR_CANCELED,
+                                      error_message="dialogue node shutting down")
+            result = respond_result(turn)
+            if self._goal_speech.expected(request, turn):
+                await self._goal_speech.settle(request, turn, result)
         finally:
             self._goals.pop(goal_id, None)
-        turn = request.context.turn_msg
-        if turn is None:  # the DialogueTurn could not be published: the node is going down
-            goal_handle.abort()
-            return Respond.Result(success=False, error_code=turn_core.ERROR_CANCELED,
-                                  error_message="dialogue node shutting down")
-        if turn.success:
+        if result.success:
             goal_handle.succeed()
-        elif turn.error_code == turn_core.ERROR_CANCELED and goal_handle.is_cancel_requested:
+        elif result.error_code == turn_core.ERROR_CANCELED and goal_handle.is_cancel_requested:
             goal_handle.canceled()
         else:
             goal_handle.abort()
-        return respond_result(turn)
+        return result
 
     def _on_cancel_request(self, goal_handle) -> CancelResponse:
         request = self._goals.get(bytes(goal_handle.goal_id.uuid))
         if request is None:
             return CancelResponse.REJECT
         self._scheduler.cancel(request, turn_core.ERROR_CANCELED, "canceled by the action client")
+        GoalSpeech.cancel(request)  # when it waits for its reply's speech, or is about to
         return CancelResponse.ACCEPT
 
     def _on_reset_memory(self, _request, response):
@@ -258,6 +280,7 @@ class DialogueNode(ManagedNode):
     def _report(self):
         s = self._scheduler
         values = {"turns": self._stats["turns"], "failed_turns": self._stats["failed_turns"],
+                  "interrupted_turns": self._speech_feedback.interrupted_turns,
                   "dropped_turns": s.dropped, "waiting": s.waiting, "busy": s.busy,
                   "last_latency_s": f"{self._stats['last_latency']:.2f}",
                   "last_turn_stages": self._stats["last_stages"],

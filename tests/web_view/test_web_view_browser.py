@@ -10,9 +10,10 @@ import time
 
 import numpy as np
 import pytest
-from insideout_common.ros.qos import RELIABLE_EVENTS
-from insideout_msgs.msg import DialogueTurn
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
+from insideout_msgs.msg import DialogueTurn, ReplyInterrupted, TurnProgress
 from sensor_msgs.msg import Image
+from std_msgs.msg import Bool
 
 from support.fake_openai_server import FakeOpenAIServer
 from support.ports import free_port
@@ -89,8 +90,8 @@ def test_two_pages_watch_a_turn_unfold_and_drive_the_robot(spawn_node, ros, stre
                                "window.insideoutLive.turnsShown.length > 0", interval=4.0)
             for page in pages:
                 await page.wait_for("!document.querySelector('#robot-speaking.on')", 30)
-                await page.evaluate("Object.assign(window.insideoutLive, "
-                                    "{streamed: {}, turnsShown: [], highlighted: []})")
+                await page.evaluate("Object.assign(window.insideoutLive, {streamed: {}, "
+                                    "turnsShown: [], highlighted: [], turnStates: []})")
             for _ in range(5):  # the user smiles as they ask
                 io.emotions.publish(face("happiness"))
             io.say(QUESTION)
@@ -111,6 +112,9 @@ def test_two_pages_watch_a_turn_unfold_and_drive_the_robot(spawn_node, ros, stre
                 streamed = await page.evaluate("window.insideoutLive.streamed")
                 assert all(streamed.get(agent, 0) >= 2 for agent in AGENTS), streamed
                 assert await page.evaluate("document.querySelectorAll('#timings tr').length") == 8
+                # The header followed the real nodes: dialogue_node thinking, tts_node speaking.
+                assert {"thinking", "speaking"} <= set(
+                    await page.evaluate("window.insideoutLive.turnStates"))
 
             # Controls, from the second page: a typed utterance goes through the Respond action
             # and both pages show its turn; reset memory and stop speaking report back.
@@ -164,6 +168,77 @@ def test_the_page_reconnects_after_the_node_restarts_and_catches_up(spawn_node, 
 
     restarted = asyncio.run(run())
     assert restarted.running()
+
+
+def _turn_state_is(state: str) -> str:
+    return f"document.body.dataset.turnState === {state!r}"
+
+
+@pytest.mark.timeout(120)
+def test_the_header_shows_whose_turn_it_is_and_a_cut_reply_is_marked(spawn_node, ros):
+    web, url = start_web_view(spawn_node)
+    flags = {name: ros.publisher(Bool, f"/insideout/{name}", LATCHED_STATE)
+             for name in ("user_speaking", "user_pausing", "robot_speaking")}
+    progress = ros.publisher(TurnProgress, "/insideout/dialogue/progress", RELIABLE_EVENTS)
+    turns = ros.publisher(DialogueTurn, "/insideout/dialogue", RELIABLE_EVENTS)
+    cuts = ros.publisher(ReplyInterrupted, "/insideout/reply/interrupted", RELIABLE_EVENTS)
+    reply = "Good to see you. Let us talk about your exam today."
+
+    async def run():
+        async with Chromium() as browser:
+            page = await browser.new_page()
+            await page.goto(url)
+            await page.wait_for(CONNECTED, 20)
+            await page.wait_for(_turn_state_is("listening"), 10)
+
+            async def step(publish, state, probe=False):
+                """Latched flags arrive once matched; the volatile topics are probed."""
+                if probe:
+                    await _until_shown([page], publish, _turn_state_is(state), 20)
+                else:
+                    publish()
+                    await page.wait_for(_turn_state_is(state), 10)
+
+            def flag(name, on):
+                return lambda: flags[name].publish(Bool(data=on))
+
+            await step(flag("user_speaking", True), "user speaking")
+            await step(flag("user_pausing", True), "user pausing")
+            await step(flag("user_pausing", False), "user speaking")
+            await step(flag("user_speaking", False), "listening")
+            await step(lambda: progress.publish(TurnProgress(turn_id=1, user_text="How was it?",
+                                                             stage="agents")), "thinking", True)
+            await step(flag("robot_speaking", True), "speaking")
+            await _until_shown([page], lambda: turns.publish(DialogueTurn(
+                turn_id=1, user_text="How was it?", reply=reply, success=True,
+                reply_source="aggregator")), "window.insideoutLive.turnsShown.length >= 1")
+            await step(flag("user_speaking", True), "user speaking")  # over the robot
+            # ... which stops it: shown as interrupted while the user goes on.
+            await step(lambda: cuts.publish(ReplyInterrupted(
+                reply="Let us talk about your exam today.", heard="Let us talk",
+                reason="barge_in")), "interrupted", True)
+            flags["robot_speaking"].publish(Bool(data=False))
+            await step(flag("user_speaking", False), "interrupted")
+            marked = "Good to see you. Let us talk (interrupted) about your exam today."
+            assert await page.evaluate(dom_text("#history li .said")) == marked
+            assert await page.evaluate(dom_text("#reply")) == marked
+            assert await page.evaluate(dom_text("#reply .unheard")) == "about your exam today."
+            # A page opened now catches up on both.
+            late = await browser.new_page()
+            await late.goto(url)
+            await late.wait_for(_turn_state_is("interrupted"), 20)
+            await late.wait_for(dom_text("#history li .said") + f" === {marked!r}", 10)
+            await step(lambda: progress.publish(TurnProgress(turn_id=2, user_text="Stop.",
+                                                             stage="agents")), "thinking", True)
+            assert await page.evaluate("window.insideoutLive.turnStates") == [
+                "listening", "user speaking", "user pausing", "user speaking", "listening",
+                "thinking", "speaking", "user speaking", "interrupted", "thinking"]
+            assert await page.evaluate("document.getElementById('turn-state').className") == \
+                "turn-state state-thinking"
+            assert page.errors == [] and late.errors == [], page.errors + late.errors
+
+    asyncio.run(run())
+    assert web.running()
 
 
 def _camera_frames(ros, stop: threading.Event, paused: threading.Event):

@@ -4,24 +4,27 @@ Subscribes
   /insideout/emotion              insideout_msgs/EmotionState   scores, valence/arousal, face box
   /insideout/transcript           insideout_msgs/Transcript     partial and final
   /insideout/user_speaking        std_msgs/Bool
+  /insideout/user_pausing         std_msgs/Bool                 a thinking pause (turn state only)
   /insideout/robot_speaking       std_msgs/Bool
   /insideout/dialogue/progress    insideout_msgs/TurnProgress   agents' answers as they stream
   /insideout/dialogue             insideout_msgs/DialogueTurn   the finished turn, timings
   /insideout/reply/spoken         std_msgs/String               the sentence being spoken
+  /insideout/reply/interrupted    insideout_msgs/ReplyInterrupted  a reply cut off: what was heard
   camera.image_topic              sensor_msgs/Image (or /compressed)  only while a page shows it
 Calls (the page's controls)
   /insideout/respond  (Respond action), /tts_node/stop, /insideout/reset_memory (std_srvs/Trigger)
 Serves
   http://<host>:<port>/  the page; /ws its WebSocket; /diagnostics
 
-The server, page and conversions are in insideout_dialogue.core.live_view; this module only wires
-them to ROS.
+The server, page, conversions and the turn state (whose turn it is, shown in the page's header)
+are in insideout_dialogue.core.live_view; this module only wires them to ROS.
 """
 
 import os
 import sys
 
-from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript, TurnProgress
+from insideout_msgs.msg import (DialogueTurn, EmotionState, ReplyInterrupted, Transcript,
+                                TurnProgress)
 from std_msgs.msg import Bool, String
 
 from insideout_common import topic_names
@@ -34,6 +37,7 @@ from insideout_common.ros.throttled_log import ThrottledLog
 
 from insideout_dialogue.core.live_view import page_events
 from insideout_dialogue.core.live_view.live_state import LiveState
+from insideout_dialogue.core.live_view.turn_state import TurnStateTracker
 from insideout_dialogue.core.live_view.web_server import LiveViewServer, is_loopback
 from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.nodes.web_view_camera import WebViewCamera
@@ -89,6 +93,7 @@ class WebViewNode(ManagedNode):
         self._server = self._camera = self._controls = None
         self._emotion_throttle = PerKeyThrottle(1.0 / self._p["emotion_rate"])
         self._last_face = None
+        self._turn_state = TurnStateTracker()
         self._bad_input = 0
         self.publish_diagnostics(self._report, self._p[DIAGNOSTICS_PERIOD.name])
 
@@ -116,20 +121,32 @@ class WebViewNode(ManagedNode):
                                + (" (access token required)" if token else ""))
 
     def activate_node(self) -> None:
+        # Afresh: the latched inputs are delivered again to the new subscriptions.
+        turn_state = self._turn_state = TurnStateTracker()
+        self._publish(turn_state.event())
         sub = self.input_subscription
         sub(EmotionState, topic_names.EMOTION, self._on_emotion, RELIABLE_EVENTS)
         sub(Transcript, topic_names.TRANSCRIPT,
             lambda m: self._publish(page_events.transcript_event(m)), RELIABLE_EVENTS)
         sub(Bool, topic_names.USER_SPEAKING,
-            lambda m: self._publish(page_events.flag_event("user_speaking", m.data)), LATCHED_STATE)
+            lambda m: self._publish(page_events.flag_event("user_speaking", m.data),
+                                    turn_state.user_speaking(m.data)), LATCHED_STATE)
+        sub(Bool, topic_names.USER_PAUSING,
+            lambda m: self._publish(turn_state.user_pausing(m.data)), LATCHED_STATE)
         sub(Bool, topic_names.ROBOT_SPEAKING,
-            lambda m: self._publish(page_events.flag_event("robot_speaking", m.data)), LATCHED_STATE)
+            lambda m: self._publish(page_events.flag_event("robot_speaking", m.data),
+                                    turn_state.robot_speaking(m.data)), LATCHED_STATE)
         sub(TurnProgress, topic_names.DIALOGUE_PROGRESS,
-            lambda m: self._publish(page_events.progress_event(m)), RELIABLE_EVENTS)
+            lambda m: self._publish(page_events.progress_event(m),
+                                    turn_state.turn_progress(m.turn_id, m.stage)), RELIABLE_EVENTS)
         sub(DialogueTurn, topic_names.DIALOGUE,
-            lambda m: self._publish(page_events.turn_event(m)), RELIABLE_EVENTS)
+            lambda m: self._publish(page_events.turn_event(m), turn_state.turn_finished(m.turn_id)),
+            RELIABLE_EVENTS)
         sub(String, topic_names.REPLY_SPOKEN,
             lambda m: self._publish(page_events.spoken_event(m.data)), RELIABLE_EVENTS)
+        sub(ReplyInterrupted, topic_names.REPLY_INTERRUPTED,
+            lambda m: self._publish(page_events.interrupted_event(m),
+                                    turn_state.reply_interrupted()), RELIABLE_EVENTS)
 
     def deactivate_node(self) -> None:
         if self._camera is not None:
@@ -147,9 +164,12 @@ class WebViewNode(ManagedNode):
             self._server = None
 
     # -- ROS to the pages ---------------------------------------------------------------------
-    def _publish(self, event: dict) -> None:
+    def _publish(self, *events) -> None:
+        """Each event in order; None (the turn state did not change) is skipped."""
         if self._server is not None and self.active:
-            self._server.publish(event)
+            for event in events:
+                if event is not None:
+                    self._server.publish(event)
 
     def _on_emotion(self, msg: EmotionState) -> None:
         face = (msg.face_detected, msg.track_id)
@@ -182,7 +202,7 @@ class WebViewNode(ManagedNode):
         values = {"url": server.url, "pages": server.pages, "camera_pages": server.camera_pages,
                   "camera_subscribed": bool(self._camera and self._camera.subscribed),
                   "camera_frames_sent": server.frames_sent, "pages_dropped": server.pages_dropped,
-                  "bad_input": self._bad_input}
+                  "bad_input": self._bad_input, "turn_state": self._turn_state.state}
         if self._camera is not None:
             values["camera_topic"] = self._camera.topic
         if self._bad_input or server.pages_dropped:

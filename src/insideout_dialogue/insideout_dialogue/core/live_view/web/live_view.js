@@ -13,11 +13,12 @@ const CAMERA_STALE_MS = 2000;
 
 const view = {
   ws: null, retryDelay: 500, cameraAvailable: true, chartSeconds: 30, historyTurns: 20,
-  emotion: null, chart: [], turn: null, sentences: [], spoken: "",
+  emotion: null, chart: [], turn: null, turnDone: false, sentences: [], replyText: "", spoken: "",
   frameHeader: null, drawing: false,
   // For tests, the demo and the benchmark: when each DialogueTurn became visible (epoch ms),
   // how many streaming updates each agent's card got, how many camera frames were drawn.
-  turnsShown: [], streamed: {}, framesShown: 0, labelsSeen: {}, highlighted: [],
+  // The turn states shown, in order.
+  turnsShown: [], streamed: {}, framesShown: 0, labelsSeen: {}, highlighted: [], turnStates: [],
   cameraWaitSince: 0,  // epoch ms of the last frame drawn, or of the panel being switched on
 };
 window.insideoutLive = view;
@@ -92,6 +93,7 @@ function apply(event) {
     case "emotion": return showEmotion(event);
     case "emotion_history": view.chart = event.points.slice(); return;
     case "transcript": return showTranscript(event);
+    case "turn_state": return showTurnState(event.state);
     case "user_speaking": return $("user-speaking").classList.toggle("on", event.on);
     case "robot_speaking":
       $("robot-speaking").classList.toggle("on", event.on);
@@ -100,6 +102,7 @@ function apply(event) {
     case "spoken": return highlightSpoken(event.text);
     case "progress": return showProgress(event);
     case "turn": return showTurn(event);
+    case "interrupted": return markInterrupted(event);
     case "notice": $("notice").textContent = event.text; return;
     default: return;  // a newer server's event: nothing to show
   }
@@ -112,12 +115,21 @@ function hello(event) {
   view.historyTurns = event.history_turns;
   $("chart-seconds").textContent = String(event.chart_seconds);
   view.turn = null;
+  view.turnDone = false;
   view.chart = [];
   $("history").replaceChildren();
   $("agents").replaceChildren();
   setReply("");
   sendCamera();
   if (!view.cameraAvailable) $("camera-off").textContent = "camera panel off (camera.enabled false)";
+}
+
+function showTurnState(state) {
+  const node = $("turn-state");
+  node.textContent = state;
+  node.className = `turn-state state-${state.replaceAll(" ", "-")}`;
+  document.body.dataset.turnState = state;
+  view.turnStates.push(state);
 }
 
 // --- perception -------------------------------------------------------------------------------
@@ -273,6 +285,7 @@ function setAgent(name, text, state, weight) {
 
 function startTurn(event) {
   view.turn = event.turn;
+  view.turnDone = false;
   $("agents").replaceChildren();
   setReply("");
   $("reply-source").textContent = "";
@@ -300,6 +313,7 @@ function splitSentences(text) {
 }
 
 function setReply(text, streaming) {
+  view.replyText = text;
   view.sentences = splitSentences(text);
   const reply = $("reply");
   reply.replaceChildren(...view.sentences.map((s) => el("span", "sentence", s + " ")));
@@ -320,14 +334,21 @@ function highlightSpoken(text) {
 
 function showTurn(event) {
   if (event.turn !== view.turn) startTurn(event);
+  view.turnDone = true;
   event.agents.forEach((a, i) => setAgent(a.agent, a.ok ? a.text : `(failed: ${a.error})`, a.ok ? "done" : "failed", event.weights[i]));
-  setReply(event.reply);
+  if (event.interrupted) showCutReply(event.reply, event.reply_spoken);
+  else setReply(event.reply);
   $("reply-emotion").textContent = `(user emotion: ${event.emotion})`;
-  $("reply-source").textContent = event.success ? `from ${event.reply_source}` : `failed: ${event.error}`;
+  const source = event.success || event.interrupted ? `from ${event.reply_source}` : `failed: ${event.error}`;
+  $("reply-source").textContent = event.interrupted ? `${source}, interrupted` : source;
   $("turn-status").textContent = `turn ${event.turn}: done in ${event.timings.total.toFixed(2)} s`;
   showTimings(event);
-  const item = el("li", event.success ? "" : "failed");
-  item.append(el("span", "user", event.user_text), document.createTextNode(` (${event.emotion}) → ${event.reply}`));
+  const item = el("li", event.success || event.interrupted ? "" : "failed");
+  item.dataset.turn = String(event.turn);
+  item.dataset.reply = event.reply;
+  item.append(el("span", "user", event.user_text), document.createTextNode(` (${event.emotion}) → `),
+              el("span", "said", event.reply));
+  if (event.interrupted) markHistoryCut(item, event.reply_spoken);
   $("history").prepend(item);
   while ($("history").childElementCount > view.historyTurns) $("history").lastChild.remove();
   // Noted at the next frame's rendering step, when the update is painted; a page in the
@@ -341,6 +362,56 @@ function showTurn(event) {
   };
   requestAnimationFrame(note);
   setTimeout(note, 100);
+}
+
+// What of a reply was heard when a cut (an "interrupted" event) stopped it: its text before the
+// cut sentence, then that sentence's heard words; null if the cut is not in it. The same rule as
+// live_state.py's heard_of_turn, which marks the turns a page gets when it connects.
+function heardOf(reply, cut) {
+  const at = cut.reply ? reply.indexOf(cut.reply) : -1;
+  if (at < 0) return null;
+  return [reply.slice(0, at).trim(), cut.heard.trim()].filter(Boolean).join(" ");
+}
+
+function markInterrupted(cut) {
+  // Replies are spoken in turn order: the cut is in the running turn's reply (its DialogueTurn
+  // will come marked) or else in the newest finished turn's.
+  if (!view.turnDone && heardOf(view.replyText, cut) !== null) {
+    showCutReply(view.replyText, heardOf(view.replyText, cut));
+    return;
+  }
+  const item = $("history").firstElementChild;
+  if (!item || item.dataset.interrupted) return;
+  const heard = heardOf(item.dataset.reply, cut);
+  if (heard === null) return;
+  markHistoryCut(item, heard);
+  if (view.turnDone && item.dataset.turn === String(view.turn)) {
+    showCutReply(item.dataset.reply, heard);
+    $("reply-source").textContent += ", interrupted";
+  }
+}
+
+function cutNodes(reply, heard) {
+  const squash = (text) => text.replace(/\s+/g, " ").trim();
+  const [all, said] = [squash(reply), squash(heard)];
+  const rest = all.startsWith(said) ? all.slice(said.length).trim() : "";
+  const nodes = said ? [el("span", "heard", said), " "] : [];
+  nodes.push(el("span", "interrupted-mark", "(interrupted)"));
+  if (rest) nodes.push(" ", el("span", "unheard", rest));
+  return nodes;
+}
+
+function showCutReply(reply, heard) {
+  view.replyText = reply;
+  view.sentences = [];
+  view.spoken = "";
+  $("reply").classList.remove("streaming");
+  $("reply").replaceChildren(...cutNodes(reply, heard));
+}
+
+function markHistoryCut(item, heard) {
+  item.dataset.interrupted = "yes";
+  item.querySelector(".said").replaceChildren(...cutNodes(item.dataset.reply, heard));
 }
 
 function showTimings(event) {

@@ -31,6 +31,9 @@ class RecordingListener(RecognitionListener):
     def on_user_speaking(self, speaking):
         self.events.append(("user_speaking", speaking))
 
+    def on_user_pausing(self, pausing):
+        self.events.append(("user_pausing", pausing))
+
     def on_utterance_reopened(self, utterance_id, text_so_far):
         self.events.append(("reopened", utterance_id))
 
@@ -317,6 +320,9 @@ def test_a_finished_sentence_ends_the_turn_by_its_words_when_the_model_hears_a_p
         waited = time.monotonic() - started
         assert recognizer.counters["turns_ended_by_words"] == 1
         assert waited < 4.0, waited  # well before max_end_silence_s
+        # The held pause was shown as the user's (a thinking pause), until the turn ended.
+        pausing = listener.messages("user_pausing")  # each held pause: True, then False
+        assert pausing and pausing == [True, False] * (len(pausing) // 2), pausing
         assert word_error_rate(SENTENCES[0], _finals(listener)[0].text) < 0.2
     finally:
         recognizer.close()

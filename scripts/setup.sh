@@ -19,7 +19,8 @@ quiet_pip() { "$@" 2>&1 | grep -v "^WARNING: Location '" || true; return "${PIPE
 
 # --- Debian packages -------------------------------------------------------------------------
 # chromium: the live view's browser tests and the demo's screenshot of it (headless).
-DEBS=(espeak-ng cmake g++ make chromium)
+# python3-dev: aec-audio-processing (asr_node's echo canceller) is compiled against Python's headers.
+DEBS=(espeak-ng cmake g++ make chromium python3-dev)
 missing=()
 for deb in "${DEBS[@]}"; do
   # Not `dpkg -s`: it also succeeds for a removed package whose configuration files remain.

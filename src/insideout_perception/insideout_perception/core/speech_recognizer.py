@@ -20,6 +20,7 @@ from insideout_perception.core.barge_in import STOP, BargeInDetector, BargeInEve
 from insideout_perception.core.audio_stream import (
     MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream, StreamClock,
     format_from_audio_info)
+from insideout_perception.core.echo_cancellation import EchoCanceller, NoEchoCanceller
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
 from insideout_perception.core.silero_vad import FRAME_SAMPLES
 from insideout_perception.core.speaker_mute import SpeakerMute
@@ -85,11 +86,13 @@ class RecognitionListener:
 
 class SpeechRecognizer:
     def __init__(self, settings: RecognizerSettings, vad, backend, listener: RecognitionListener,
-                 turn_end=None):
-        """`turn_end`: a turn_end.TurnEndDetector judging each pause (None: silence alone)."""
+                 turn_end=None, echo_canceller: Optional[EchoCanceller] = None):
+        """`turn_end`: a turn_end.TurnEndDetector judging each pause (None: silence alone).
+        `echo_canceller`: removes the robot's own voice from the audio (None: none)."""
         self.settings = settings
         self.vad, self.backend, self.listener = vad, backend, listener
         self.turn_end = turn_end
+        self.echo_canceller = echo_canceller if echo_canceller is not None else NoEchoCanceller()
         self.stream = AudioStream(settings.audio_format)
         self.barge_in = (BargeInDetector(settings.barge_in_settings, MODEL_SAMPLE_RATE)
                          if settings.barge_in else None)
@@ -163,6 +166,14 @@ class SpeechRecognizer:
             self.stream = AudioStream(fmt)
             self.drop_utterance_in_progress()
 
+    def echo_reference(self, pcm: bytes, play_time: float) -> None:
+        """A chunk of the robot's speaker audio (S16LE mono) whose first sample plays at
+        `play_time`: what the echo canceller removes from the microphone."""
+        self.echo_canceller.add_reference(pcm, play_time)
+
+    def echo_reference_rate(self, sample_rate: int) -> None:
+        self.echo_canceller.set_reference_rate(sample_rate)
+
     def robot_speaking(self, speaking: bool) -> None:
         if speaking:
             self.continuation.forget()  # the robot answers: what the user says next is new
@@ -228,6 +239,8 @@ class SpeechRecognizer:
                 f"({frame_bytes} bytes per frame of {self.stream.format.describe()}); the remainder "
                 "is carried over. If this repeats, check sample_format/channels or audio_info.")
         samples = self.stream.feed(data)
+        # The robot's own voice out before anything listens (the canceller may hold back <10 ms).
+        samples = self.echo_canceller.process(samples, chunk_time)
         self.clock_map.observe(chunk_time, self.stream_samples)
         self.stream_samples += len(samples)
         self._watch_for_dead_microphone(samples)
@@ -492,7 +505,8 @@ class SpeechRecognizer:
                       device=self.backend.device, audio_format=self.stream.format.describe(),
                       robot_speaking=self.mute.robot_is_speaking, user_speaking=self.user_speaking,
                       queued_utterances=finals, last_latency_s=f"{self.last_latency:.3f}",
-                      last_real_time_factor=f"{self.last_rtf:.3f}", **self.counters)
+                      last_real_time_factor=f"{self.last_rtf:.3f}", **self.counters,
+                      **self.echo_canceller.report())
         if self.input_error:
             return "error", f"audio rejected: {self.input_error}", values
         if self.counters["chunks"] == 0:

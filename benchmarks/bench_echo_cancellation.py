@@ -14,8 +14,9 @@ Per delay and echo level:
 - robot alone: ERLE [dB] where only the robot speaks (whole, and after its first second), and the
   share of those 32 ms frames Silero VAD calls speech (raw -> cleaned);
 - CPU: milliseconds per second of audio while the canceller runs;
-- double talk: the user reads while the robot speaks; Whisper tiny.en's word error rate on the
-  user's clips (user alone / raw microphone / cleaned).
+- double talk: the user reads two clips while the robot speaks on (the worst case), and while it
+  stops 0.6 s after the user begins (as barge-in stops it); Whisper tiny.en's word error rate on
+  the user's clips (user alone / raw microphone / cleaned; its sampling fallback seeded).
 
 `speexdsp` (Speex's linear echo canceller, 256 ms filter) is measured when importable; it is not
 a project dependency (it needs the Debian packages libspeexdsp-dev and swig to build).
@@ -97,18 +98,26 @@ def robot_alone(settings):
     return simulate_room(t + 1.0, robot=parts, settings=settings)
 
 
-def double_talk(settings):
-    """The robot speaks on; the user reads two clips over it, starting 1.5 s into its speech."""
-    robot = np.concatenate([robot_says(text) for text in ROBOT_SENTENCES])
+def double_talk(settings, robot_stops_after_s=None):
+    """The user reads two clips, 1.5 s into the robot's speech and 1 s apart. The robot speaks
+    on under both, or (`robot_stops_after_s`) stops that long after each clip begins and starts
+    a new sentence 0.5 s after it ends."""
+    sentences = [robot_says(text) for text in ROBOT_SENTENCES]
     clips = [_librivox(i) for i in ("0880", "0930")]
-    user, texts, t = [], [], 2.0
+    user, texts, robot, t = [], [], [], 2.0
     for audio, text in clips:
         user.append((t, audio))
         texts.append(text)
         t += len(audio) / SAMPLE_RATE + 1.0
-    room = simulate_room(max(t, 0.5 + len(robot) / SAMPLE_RATE) + 1.0, robot=[(0.5, robot)],
-                         user=user, settings=settings)
-    return room, texts
+    if robot_stops_after_s is None:
+        robot = [(0.5, np.concatenate(sentences))]
+    else:
+        robot_start = 0.5
+        for (start, audio), sentence in zip(user, sentences):
+            robot.append((robot_start, sentence[:int((start - robot_start + robot_stops_after_s) * SAMPLE_RATE)]))
+            robot_start = start + len(audio) / SAMPLE_RATE + 0.5
+    end = max(t, max(s + len(a) / SAMPLE_RATE for s, a in robot)) + 1.0
+    return simulate_room(end, robot=robot, user=user, settings=settings), texts
 
 
 def vad_speech_share(vad, audio, spans, threshold=0.5):
@@ -127,11 +136,19 @@ def vad_speech_share(vad, audio, spans, threshold=0.5):
 
 
 def user_wer(backend, audio, room, texts):
+    import ctranslate2
     errors = []
     for (start, end), text in zip(room.user_spans, texts):
         piece = audio[int((start - 0.3) * SAMPLE_RATE):int((end + 0.3) * SAMPLE_RATE)]
+        ctranslate2.set_random_seed(0)  # Whisper's temperature fallback samples
         errors.append(word_error_rate(text, backend.transcribe(piece).text))
     return float(np.mean(errors))
+
+
+def wer_row(backend, name, room, texts):
+    cleaned = play_through(CANCELLERS[name](), room)
+    return (f"{user_wer(backend, room.user + room.noise, room, texts):.2f} / "
+            f"{user_wer(backend, room.mic, room, texts):.2f} / {user_wer(backend, cleaned, room, texts):.2f}")
 
 
 def main() -> int:
@@ -148,15 +165,18 @@ def main() -> int:
         from insideout_perception.core.asr_backends import BackendOptions, create_backend
         backend = create_backend("faster_whisper", BackendOptions())
     print("| canceller | delay ms | echo dB | ERLE dB | ERLE after 1 s | VAD speech raw -> cleaned | "
-          "CPU ms per s | user WER alone / raw / cleaned |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+          "CPU ms per s | user WER alone / raw / cleaned, robot speaking on | same, robot stopping "
+          "0.6 s in |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for delay in [float(d) for d in args.delays.split(",")]:
         for level in [float(v) for v in args.levels.split(",")]:
             settings = RoomSettings(echo_delay_ms=delay, echo_level_db=level)
             room = robot_alone(settings)
             spans = room.echo_only_spans()
             raw_vad = vad_speech_share(vad, room.mic, spans)
-            talk, texts = double_talk(settings) if backend else (None, None)
+            if backend:
+                talk, texts = double_talk(settings)
+                interrupted, _ = double_talk(settings, robot_stops_after_s=0.6)
             for name in names:
                 try:
                     canceller = TimedCanceller(CANCELLERS[name]())
@@ -165,12 +185,8 @@ def main() -> int:
                     continue
                 cleaned = play_through(canceller, room)
                 active_s = len(room.mic) / SAMPLE_RATE
-                wer = ""
-                if backend:
-                    talk_cleaned = play_through(CANCELLERS[name](), talk)
-                    wer = (f"{user_wer(backend, talk.user + talk.noise, talk, texts):.2f} / "
-                           f"{user_wer(backend, talk.mic, talk, texts):.2f} / "
-                           f"{user_wer(backend, talk_cleaned, talk, texts):.2f}")
+                wer = (f"{wer_row(backend, name, talk, texts)} | {wer_row(backend, name, interrupted, texts)}"
+                       if backend else " | ")
                 print(f"| {name} | {delay:.0f} | {level:+.0f} | {erle_db(room, cleaned):.1f} | "
                       f"{erle_db(room, cleaned, skip_s=1.5):.1f} | {raw_vad:.2f} -> "
                       f"{vad_speech_share(vad, cleaned, spans):.2f} | "

@@ -271,6 +271,11 @@ def test_the_reference_memory_is_bounded_and_gaps_are_silence():
     reference.add(chunk, 1070.0)  # a new reply after a pause
     assert not reference.read(int(1065.0 * SAMPLE_RATE), 160).any()
     assert np.allclose(reference.read(int(1070.0 * SAMPLE_RATE), 1600), 0.5, atol=1e-3)
+    # Audio stamped inside what was to play (a clock jump back): it replaces the rest of it.
+    reference.add(to_s16le(np.full(800, -0.25, np.float32)), 1070.05)
+    played = reference.read(int(1070.0 * SAMPLE_RATE), 1600)
+    assert np.allclose(played[:800], 0.5, atol=1e-3) and np.allclose(played[800:], -0.25, atol=1e-3)
+    assert reference.end_time == pytest.approx(1070.1)
 
 
 def test_off_passes_the_microphone_through_and_unknown_names_are_refused():

@@ -56,6 +56,7 @@ class EchoReference:
         self._next_source_time = expected + len(samples) / self.source_rate
         resampled = self._resampler.process(samples)
         if len(resampled):
+            self._cut_from(self._next_index)
             self._chunks.append((self._next_index, resampled))
             self._next_index += len(resampled)
             self._held += len(resampled)
@@ -63,14 +64,27 @@ class EchoReference:
             _, dropped = self._chunks.popleft()
             self._held -= len(dropped)
 
+    def _cut_from(self, index: int) -> None:
+        """Forget what was to play from `index` on: newer audio replaces it (a stamp earlier than
+        the audio before it: a clock jump, or a reply that replaced a stopped one). Keeps the
+        chunks in play order without overlaps."""
+        while self._chunks and self._chunks[-1][0] + len(self._chunks[-1][1]) > index:
+            start, samples = self._chunks.pop()
+            self._held -= len(samples)
+            if start < index:
+                self._chunks.append((start, samples[:index - start]))
+                self._held += index - start
+
     def read(self, first_index: int, count: int) -> np.ndarray:
         """`count` samples of what plays from 16 kHz sample index `first_index` on (zeros where
         nothing does, or where it was dropped as too old)."""
         out = np.zeros(count, dtype=np.float32)
         end = first_index + count
-        for start, samples in self._chunks:
+        for start, samples in reversed(self._chunks):  # newest first: the microphone lags little
             stop = start + len(samples)
-            if stop <= first_index or start >= end:
+            if stop <= first_index:
+                break
+            if start >= end:
                 continue
             lo, hi = max(start, first_index), min(stop, end)
             out[lo - first_index:hi - first_index] = samples[lo - start:hi - start]

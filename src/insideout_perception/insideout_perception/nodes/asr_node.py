@@ -2,7 +2,10 @@
 
 Subscribes  audio (AudioData) or audio_stamped (AudioDataStamped), audio_info (AudioInfo),
             /insideout/robot_speaking (Bool, latched): audio is ignored while it is true
-            unless barge_in is set.
+            unless barge_in is set;
+            /insideout/speaker/audio_stamped (AudioDataStamped, echo_reference_topic) and
+            /insideout/speaker/audio_info (AudioInfo): the robot's own voice, removed from the
+            audio by the echo canceller (echo_cancellation).
 Publishes   /insideout/transcript (Transcript), /insideout/user_speaking (Bool, latched),
             /insideout/barge_in (BargeIn: with barge_in, the user's voice over the robot's
             speech pauses, resumes or stops it), /diagnostics; with rep155 the REP-155 voice: /humans/voices/tracked,
@@ -39,6 +42,8 @@ from insideout_perception.core.asr_backends import (
 from insideout_perception.core.barge_in import BargeInEvent, BargeInSettings
 from insideout_perception.core.audio_stream import (
     MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream)
+from insideout_perception.core.echo_cancellation import (
+    ECHO_CANCELLERS, EchoCancellerUnavailable, create_echo_canceller)
 from insideout_perception.core.silero_vad import SileroVad, VadModelNotFound
 from insideout_perception.core.speech_recognizer import (
     RecognitionListener, RecognizerSettings, SpeechRecognizer, TranscriptResult)
@@ -56,6 +61,16 @@ PARAMETERS = [
               "(downmixed to mono).", minimum=1, maximum=32),
     ParamSpec("sample_format", "S16LE", "Sample format of the audio until an AudioInfo arrives.",
               choices=SUPPORTED_SAMPLE_FORMATS),
+    ParamSpec("echo_cancellation", "webrtc", "Remove the robot's own voice from the audio before "
+              "the VAD hears it: webrtc (WebRTC's AEC3, the speaker audio on echo_reference_topic "
+              "as the reference) or off.", choices=ECHO_CANCELLERS),
+    ParamSpec("echo_reference_topic", topic_names.SPEAKER_AUDIO_STAMPED, "What the robot's "
+              "speaker plays (AudioDataStamped, S16LE mono, each chunk stamped with when it plays, "
+              "as tts_node publishes it); its sample rate from insideout/speaker/audio_info."),
+    ParamSpec("echo_delay_hint_ms", 0.0, "How much later than its play stamps the microphone "
+              "hears the speaker, when that is more than about 0.4 s (a speaker with a long "
+              "buffer); the canceller finds delays of 0 to 0.45 s beyond this by itself.",
+              minimum=0.0, maximum=3000.0),
     ParamSpec("backend", "faster_whisper", "Speech recogniser.", choices=tuple(BACKENDS)),
     ParamSpec("model", "", "Backend model: a local directory, or for faster_whisper a model name "
               "already in the local Hugging Face cache. Empty: the backend's bundled default "
@@ -154,11 +169,12 @@ class AsrNode(ManagedNode, RecognitionListener):
     # -- lifecycle ------------------------------------------------------------------------------
     def configure_node(self) -> None:
         vad, backend, turn_end = self._load_models()
+        echo_canceller = self._echo_canceller()
         self.transcript_pub = self.output_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
         self.user_speaking_pub = self.output_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
         self.barge_in_pub = self.output_publisher(BargeIn, topic_names.BARGE_IN, RELIABLE_EVENTS)
         self.recognizer = SpeechRecognizer(self._recognizer_settings, vad, backend, listener=self,
-                                           turn_end=turn_end)
+                                           turn_end=turn_end, echo_canceller=echo_canceller)
         self._voice = self._rep155_output()
         stall_timeout = max(self.p["end_silence_s"] + 0.5, 1.0)
         self.configured_timer(0.25, lambda: self.recognizer.close_stalled_utterance(stall_timeout))
@@ -241,6 +257,13 @@ class AsrNode(ManagedNode, RecognitionListener):
         turn_end.verdict(np.zeros(MODEL_SAMPLE_RATE, dtype=np.float32))
         return vad, backend, turn_end
 
+    def _echo_canceller(self):
+        try:
+            return create_echo_canceller(self.p["echo_cancellation"], self.p["stamped_audio"],
+                                         self.p["echo_delay_hint_ms"])
+        except EchoCancellerUnavailable as error:
+            raise InvalidParameters(f"asr_node: {error}") from None
+
     def _subscribe_inputs(self) -> None:
         # One group: audio, format and mute changes are handled strictly in arrival order.
         group = MutuallyExclusiveCallbackGroup()
@@ -266,6 +289,19 @@ class AsrNode(ManagedNode, RecognitionListener):
                 liveliness=lambda event: self.recognizer.speaker_liveliness(
                     event.alive_count, event.alive_count_change),
                 incompatible_qos=lambda event: None))
+        self._subscribe_echo_reference(group)
+
+    def _subscribe_echo_reference(self, group) -> None:
+        """The speaker's audio, in the audio's callback group: the canceller needs no lock."""
+        if self.p["echo_cancellation"] == "off":
+            return
+        reference = self.input_subscription(
+            AudioDataStamped, self.p["echo_reference_topic"], self._on_echo_reference,
+            RELIABLE_EVENTS, callback_group=group)
+        self._subscribe_latched_and_volatile(AudioInfo, topic_names.SPEAKER_AUDIO_INFO,
+                                             self._on_echo_reference_info, ANY_PUBLISHER_QOS, group)
+        self.get_logger().info(f"echo cancellation: {self.p['echo_cancellation']}, the robot's "
+                               f"voice from {reference.topic_name}")
 
     def _subscribe_latched_and_volatile(self, msg_type, topic, callback, volatile_qos, group):
         """State a late joiner needs, from a latched or a volatile publisher: two subscriptions.
@@ -285,6 +321,16 @@ class AsrNode(ManagedNode, RecognitionListener):
     def _on_audio_stamped(self, msg: AudioDataStamped) -> None:
         stamp = seconds_from_stamp(msg.header.stamp)
         self.recognizer.feed(bytes(msg.audio.data), stamp if stamp > 0 else now_seconds(self))
+
+    def _on_echo_reference(self, msg: AudioDataStamped) -> None:
+        stamp = seconds_from_stamp(msg.header.stamp)
+        self.recognizer.echo_reference(bytes(msg.audio.data), stamp if stamp > 0 else now_seconds(self))
+
+    def _on_echo_reference_info(self, msg: AudioInfo) -> None:
+        if msg.channels != 1 or msg.sample_format.upper() != "S16LE":
+            self._log.warning(f"the echo reference must be S16LE mono, its AudioInfo says "
+                              f"{msg.channels} ch {msg.sample_format}: echo cancellation will fail")
+        self.recognizer.echo_reference_rate(msg.sample_rate)
 
     def _on_audio_info(self, msg: AudioInfo) -> None:
         self.recognizer.set_audio_info(msg.channels, msg.sample_rate, msg.sample_format,

@@ -16,7 +16,8 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from insideout_perception.core.asr_backends import uncovered_speech_seconds
-from insideout_perception.core.barge_in import STOP, BargeInDetector, BargeInEvent, BargeInSettings
+from insideout_perception.core.barge_in import (
+    STOP, BargeInDetector, BargeInEvent, BargeInSettings, is_backchannel)
 from insideout_perception.core.audio_stream import (
     MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream, StreamClock,
     format_from_audio_info)
@@ -68,6 +69,9 @@ class RecognitionListener:
 
     def on_user_speaking(self, speaking: bool) -> None: ...
 
+    def on_user_pausing(self, pausing: bool) -> None:
+        """The user is in a pause the end-of-turn model heard as unfinished (or no longer)."""
+
     def on_utterance_reopened(self, utterance_id: int, text_so_far: str) -> None:
         """The user went on speaking after utterance `utterance_id`'s final transcript: a new
         final with the same id, covering the whole utterance, will follow."""
@@ -96,9 +100,11 @@ class SpeechRecognizer:
         self.stream = AudioStream(settings.audio_format)
         self.barge_in = (BargeInDetector(settings.barge_in_settings, MODEL_SAMPLE_RATE)
                          if settings.barge_in else None)
-        # The utterance begun over the robot's speech that has not (yet) interrupted it: a
-        # backchannel ("mm-hm") or a cough is not a turn, so it is not transcribed.
+        # The utterance begun over the robot's speech that has not (yet) interrupted it: its
+        # words decide; a backchannel ("mm-hm") or a cough is not a turn.
         self._over_robot_utterance: Optional[int] = None
+        # The detector is fed by the feed thread and told the words by the worker.
+        self._barge_in_lock = threading.Lock()
         self.segmenter = UtteranceSegmenter(
             vad.probability, settings.segmenter, MODEL_SAMPLE_RATE, FRAME_SAMPLES,
             reset_vad=vad.reset, turn_complete=self._judge_turn if turn_end is not None else None,
@@ -115,6 +121,7 @@ class SpeechRecognizer:
         self.mute = SpeakerMute(settings.barge_in)
         self.input_error: Optional[str] = None  # why audio is being rejected, if it is
         self.user_speaking = False
+        self.user_pausing = False
         self.stream_samples = 0
         self.utterance_id = 0
         self.last_partial_at = 0.0
@@ -180,7 +187,8 @@ class SpeechRecognizer:
         elif self.barge_in is not None:
             self._over_robot_utterance = None  # the robot is done: what goes on is the user's turn
         if self.barge_in is not None:
-            self.barge_in.robot_speaking(speaking)
+            with self._barge_in_lock:
+                self.barge_in.robot_speaking(speaking)
         self._apply_mute(self.mute.robot_speaking(speaking))
 
     def speaker_state(self, speaking: bool) -> None:
@@ -204,6 +212,7 @@ class SpeechRecognizer:
         self.continuation.forget()  # listening restarts: nothing before it is continued
         self.segmenter.reset()
         self.stream.reset()
+        self._set_user_pausing(False)
         self._set_user_speaking(False)
 
     def _apply_mute(self, changes) -> None:
@@ -247,6 +256,7 @@ class SpeechRecognizer:
         for event in self.segmenter.feed(samples):
             self._handle_event(event)
         self._end_turn_by_words()
+        self._set_user_pausing(self.segmenter.judged_unfinished)
         self._maybe_request_partial()
 
     def _end_turn_by_words(self) -> None:
@@ -280,17 +290,14 @@ class SpeechRecognizer:
         if isinstance(event, SpeechStarted):
             self._start_utterance(event.start_sample)
             self._set_user_speaking(True)
-            if (self.barge_in is not None and self.barge_in.robot_is_speaking
-                    and not self.barge_in.stopped):
-                self._over_robot_utterance = self.utterance_id
-        elif isinstance(event, Utterance) and self._over_robot_utterance == self.utterance_id:
-            self._over_robot_utterance = None
-            self.counters["voices_over_robot_ignored"] += 1
-            self.listener.on_info(
-                f"{(event.end_sample - event.start_sample) / MODEL_SAMPLE_RATE:.1f} s of voice over "
-                "the robot's speech, too short to interrupt it (barge_in_min_speech_s): not a turn")
+            if self.barge_in is not None:
+                with self._barge_in_lock:
+                    if self.barge_in.robot_is_speaking and not self.barge_in.stopped:
+                        self._over_robot_utterance = self.utterance_id
+                        self.barge_in.hold_for_words = self.barge_in.paused
         elif isinstance(event, Utterance):
-            self._enqueue_final(event)
+            self._enqueue_final(event, over_robot=self._over_robot_utterance == self.utterance_id)
+            self._over_robot_utterance = None
         elif isinstance(event, SpeechEnded):
             self._set_user_speaking(False)
         elif isinstance(event, PauseSnapshot):
@@ -310,13 +317,33 @@ class SpeechRecognizer:
             self.counters["discarded_bursts"] += 1
 
     def _barge_in_frame(self, voiced: bool, frame_start: int, frame_end: int) -> None:
-        event = self.barge_in.frame(voiced, frame_start, frame_end)
+        with self._barge_in_lock:
+            event = self.barge_in.frame(voiced, frame_start, frame_end)
         if event is None:
             return
-        self.counters[("barge_in_pauses", "barge_in_resumes", "barge_in_stops")[event.action]] += 1
         if event.action == STOP:
             self._over_robot_utterance = None  # an interruption: the user's turn, transcribed
+        self._publish_barge_in(event)
+
+    def _publish_barge_in(self, event: BargeInEvent) -> None:
+        self.counters[("barge_in_pauses", "barge_in_resumes", "barge_in_stops")[event.action]] += 1
         self.listener.on_barge_in(event, self.clock_map.time_of(event.onset_sample))
+
+    def _judge_voice_over_robot(self, job: RecognitionJob, text: str) -> bool:
+        """A voice that held the robot's speech, now recognised: True if it is the user's turn
+        (it stops the robot), False for a backchannel or no words (the robot goes on)."""
+        interrupts = not is_backchannel(text)
+        if self.barge_in is not None:
+            with self._barge_in_lock:
+                event = self.barge_in.words_decided(stop=interrupts)
+            if event is not None:
+                self._publish_barge_in(event)
+        if not interrupts:
+            self.counters["voices_over_robot_ignored"] += 1
+            self.listener.on_info(
+                f"utterance {job.utterance_id}: {text!r} over the robot's speech is "
+                f"{'a backchannel' if text else 'no words'}: not a turn, the robot goes on")
+        return interrupts
 
     def _start_utterance(self, start_sample: int) -> None:
         earlier = self.continuation.continued_by(start_sample)
@@ -364,7 +391,7 @@ class SpeechRecognizer:
             return audio, tuple(spans)
         return joined(self._continuing, audio, spans)
 
-    def _enqueue_final(self, utterance: Utterance) -> None:
+    def _enqueue_final(self, utterance: Utterance, over_robot: bool = False) -> None:
         self.counters["utterances"] += 1
         audio, spans = self._with_earlier_part(utterance.audio, utterance.speech_spans)
         earlier, self._continuing = self._continuing, None
@@ -375,7 +402,7 @@ class SpeechRecognizer:
             utterance_id=self.utterance_id, audio=audio, is_final=True, start_time=start_time,
             end_time=self.clock_map.time_of(utterance.end_sample), closed_at=time.monotonic(),
             cut_at_max_length=utterance.cut_at_max_length, end_sample=utterance.end_sample,
-            speech_spans=spans)
+            speech_spans=spans, over_robot=over_robot)
         if not utterance.cut_at_max_length:
             self.continuation.finished(FinishedUtterance(
                 self.utterance_id, audio, "", start_sample, utterance.end_sample, start_time, spans))
@@ -410,6 +437,11 @@ class SpeechRecognizer:
         audio, _spans = self._with_earlier_part(audio)
         if self.queue.offer_optional(RecognitionJob(self.utterance_id, audio, is_final=False)):
             self.last_partial_at = now
+
+    def _set_user_pausing(self, pausing: bool) -> None:
+        if pausing != self.user_pausing:
+            self.user_pausing = pausing
+            self.listener.on_user_pausing(pausing)
 
     def _set_user_speaking(self, speaking: bool) -> None:
         if speaking != self.user_speaking:
@@ -448,6 +480,9 @@ class SpeechRecognizer:
                 self._finished_by_words = key  # read by the feed thread (one assignment)
             return
         finished = time.monotonic()
+        if job.over_robot and job.is_final and not self._judge_voice_over_robot(job, result.text):
+            self._speculation = None
+            return
         if not result.text:
             # No words is no transcript: an empty final would start a dialogue turn on nothing.
             if job.is_final:

@@ -7,6 +7,8 @@ Subscribes  audio (AudioData) or audio_stamped (AudioDataStamped), audio_info (A
             /insideout/speaker/audio_info (AudioInfo): the robot's own voice, removed from the
             audio by the echo canceller (echo_cancellation).
 Publishes   /insideout/transcript (Transcript), /insideout/user_speaking (Bool, latched),
+            /insideout/user_pausing (Bool, latched: a pause the end-of-turn model heard as
+            unfinished),
             /insideout/barge_in (BargeIn: with barge_in, the user's voice over the robot's
             speech pauses, resumes or stops it), /diagnostics; with rep155 the REP-155 voice: /humans/voices/tracked,
             /humans/voices/<id>/speech and /is_speaking.
@@ -119,11 +121,12 @@ PARAMETERS = [
               "at the user's first words and stops if they go on). Needs echo cancellation on a "
               "robot whose microphone hears its speaker. False: audio is ignored while the robot "
               "speaks."),
-    ParamSpec("barge_in_min_speech_s", 0.5, "Voice over the robot's speech this long stops it "
-              "(shorter - a cough, an \"mm-hm\" - only holds it briefly, and is not a turn).",
+    ParamSpec("barge_in_stop_after_s", 0.8, "Voice over the robot's speech this long stops it at "
+              "once; a shorter one stops it if its words are more than a backchannel (\"Stop.\" "
+              "does, \"mm-hm\" or a cough does not: the robot goes on and it is not a turn).",
               minimum=0.1, maximum=5.0),
-    ParamSpec("barge_in_resume_after_s", 0.3, "Quiet after a voice too short to interrupt before "
-              "the robot goes on.", minimum=0.05, maximum=5.0),
+    ParamSpec("barge_in_resume_after_s", 0.3, "Quiet after a voice too short to be an utterance "
+              "before the robot goes on.", minimum=0.05, maximum=5.0),
     ParamSpec("max_pending_utterances", 4, "Finished utterances waiting for the recogniser; "
               "beyond this the oldest is dropped with an error.", minimum=1, maximum=100),
     ParamSpec("silence_warning_s", 30.0, "Warn when the audio has been digital silence (a muted "
@@ -172,6 +175,7 @@ class AsrNode(ManagedNode, RecognitionListener):
         echo_canceller = self._echo_canceller()
         self.transcript_pub = self.output_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
         self.user_speaking_pub = self.output_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
+        self.user_pausing_pub = self.output_publisher(Bool, topic_names.USER_PAUSING, LATCHED_STATE)
         self.barge_in_pub = self.output_publisher(BargeIn, topic_names.BARGE_IN, RELIABLE_EVENTS)
         self.recognizer = SpeechRecognizer(self._recognizer_settings, vad, backend, listener=self,
                                            turn_end=turn_end, echo_canceller=echo_canceller)
@@ -181,6 +185,7 @@ class AsrNode(ManagedNode, RecognitionListener):
 
     def activate_node(self) -> None:
         self.user_speaking_pub.publish(Bool(data=False))
+        self.user_pausing_pub.publish(Bool(data=False))
         if self._voice is not None:
             self._voice.start()
         self._subscribe_inputs()
@@ -232,7 +237,7 @@ class AsrNode(ManagedNode, RecognitionListener):
             max_pending_utterances=p["max_pending_utterances"],
             publish_partials=p["publish_partials"], partial_period_s=p["partial_period_s"],
             barge_in=p["barge_in"], barge_in_settings=BargeInSettings(
-                min_speech_s=p["barge_in_min_speech_s"],
+                stop_after_s=p["barge_in_stop_after_s"],
                 resume_after_s=p["barge_in_resume_after_s"]),
             silence_warning_s=p["silence_warning_s"],
             continuation_window_s=p["continuation_window_s"])
@@ -342,6 +347,9 @@ class AsrNode(ManagedNode, RecognitionListener):
         voice = self._voice  # read once: release() may clear it meanwhile
         if voice is not None:
             voice.speaking(speaking)
+
+    def on_user_pausing(self, pausing: bool) -> None:
+        self.user_pausing_pub.publish(Bool(data=pausing))
 
     def on_barge_in(self, event: BargeInEvent, onset_time: float) -> None:
         msg = BargeIn(action=event.action, voiced_seconds=event.voiced_s)

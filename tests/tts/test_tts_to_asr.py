@@ -26,10 +26,17 @@ REPLY = "Please remember to water the plants in the kitchen before you leave ton
 SILENCE_CHUNK = bytes(3200)  # 0.1 s at 16 kHz S16LE
 
 
-def start_pair(ros, spawn_node, barge_in):
+def start_pair(ros, spawn_node, deaf_to_robot_speaking=False):
+    """`deaf_to_robot_speaking`: asr_node never learns that the robot speaks (its robot_speaking
+    input remapped away, no echo cancellation), so it transcribes the robot like a user; with
+    barge_in it would stop the robot at its own voice instead."""
     tts = spawn_node("insideout_dialogue", "tts_node")
-    asr = spawn_node("insideout_perception", "asr_node", params={"barge_in": barge_in},
-                     remaps={"audio": SPEAKER, "audio_info": "/insideout/speaker/audio_info"})
+    remaps = {"audio": SPEAKER, "audio_info": "/insideout/speaker/audio_info"}
+    params = {"barge_in": False}
+    if deaf_to_robot_speaking:
+        remaps["insideout/robot_speaking"] = "/test/robot_speaking_unheard"
+        params["echo_cancellation"] = "off"
+    asr = spawn_node("insideout_perception", "asr_node", params=params, remaps=remaps)
     assert tts.wait_for_output("speaking /insideout/reply with", 60), tts.output()
     assert asr.wait_for_output("asr_node ready", 120), asr.output()
     transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
@@ -65,7 +72,7 @@ def final_text(transcripts, timeout):
 
 
 def test_tts_audio_fed_to_the_asr_node_comes_back_as_the_same_words(ros, spawn_node):
-    tts, asr, transcripts, speaking, _, replies, microphone = start_pair(ros, spawn_node, barge_in=True)
+    tts, asr, transcripts, speaking, _, replies, microphone = start_pair(ros, spawn_node, deaf_to_robot_speaking=True)
     speak_and_wait(replies, speaking, REPLY)
     room_silence(microphone)
     heard = final_text(transcripts, 30)
@@ -74,7 +81,7 @@ def test_tts_audio_fed_to_the_asr_node_comes_back_as_the_same_words(ros, spawn_n
 
 
 def test_asr_node_does_not_transcribe_the_robot_while_it_speaks(ros, spawn_node):
-    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node, barge_in=False)
+    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node)
     speak_and_wait(replies, speaking, REPLY)
     room_silence(microphone)
     assert final_text(transcripts, 5) is None, "the ASR transcribed the robot's own voice"
@@ -93,7 +100,7 @@ def test_asr_node_does_not_transcribe_the_robot_while_it_speaks(ros, spawn_node)
 
 
 def test_a_killed_tts_node_does_not_leave_the_asr_muted(ros, spawn_node):
-    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node, barge_in=False)
+    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node)
     replies.publish(String(data=REPLY + " " + REPLY))
     assert speaking.wait_for(lambda m: m.data is True, 10), tts.output()
     assert asr.wait_for_output("robot speaking: audio ignored", 10), asr.output()
@@ -118,7 +125,7 @@ def test_a_killed_tts_node_does_not_leave_the_asr_muted(ros, spawn_node):
 
 
 def test_a_stalled_tts_node_unmutes_the_asr_until_it_is_alive_again(ros, spawn_node):
-    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node, barge_in=False)
+    tts, asr, transcripts, speaking, audio, replies, microphone = start_pair(ros, spawn_node)
     replies.publish(String(data=REPLY + " " + REPLY + " " + REPLY))
     assert speaking.wait_for(lambda m: m.data is True, 10), tts.output()
     assert asr.wait_for_output("robot speaking: audio ignored", 10), asr.output()

@@ -7,7 +7,8 @@ cases, per echo delay:
 
   echo only    the robot speaks, the user is silent: every BargeIn is a false barge-in (a pause
                stutters the robot, a stop cuts it off), every final Transcript is the robot's
-               own words.
+               own words. It is the first reply asr_node hears (a new node per delay: a new
+               room), so the echo canceller learns the room on it.
   barge-ins    the user asks a question 1.5-3 s into the reply: from the user's first voiced
                sample to the end of the robot's last audio (its play time + duration, from
                tts_node's stamped chunks: what a player plays, the lead included).
@@ -26,7 +27,11 @@ from typing import List
 import numpy as np
 from scipy.signal import fftconvolve
 
-from simulated_room import SPEECH_LEVEL_DBFS, active_level_dbfs, impulse_response, voiced_span
+from simulated_room import (SPEECH_LEVEL_DBFS, RoomSettings, active_level_dbfs, impulse_response,
+                            voiced_span)
+
+# The room's reverberant energy relative to the direct sound, as simulated_room's default.
+DIRECT_TO_REVERB_DB = RoomSettings().direct_to_reverb_db
 
 SAMPLE_RATE = 16000
 CHUNK = 320  # 20 ms, as audio_capture sends
@@ -48,9 +53,11 @@ class CaseResult:
     kind: str
     delay_ms: float
     stop_latency: float = float("nan")  # barge-ins: user onset -> robot audio end [s]
+    pause_latency: float = float("nan")  # barge-ins: user onset -> asr_node's PAUSE received [s]
     pauses: int = 0
     stops: int = 0
     interrupted: bool = False  # tts_node reported the reply cut off
+    pauses_at: List[float] = field(default_factory=list)  # PAUSE onsets after the robot began [s]
     finals: List[str] = field(default_factory=list)
     user_text: str = ""
 
@@ -66,7 +73,7 @@ class LiveRoom:
         self.mic = mic
         self.delay = delay_ms / 1000
         self.echo_gain = echo_gain
-        self.ir = impulse_response(rt60_s, rng)
+        self.ir = impulse_response(rt60_s, DIRECT_TO_REVERB_DB, rng)
         self.noise_rms = 10 ** ((SPEECH_LEVEL_DBFS - snr_db) / 20)
         self.rng = rng
         self.robot_chunks: List[tuple] = []  # (play start, duration) [s, wall clock]
@@ -151,7 +158,8 @@ def user_clip(text: str, voice: str, seed: int):
 
 def echo_gain_for(robot_audio: np.ndarray, level_db: float, rt60_s: float = 0.3) -> float:
     """Gain that puts the robot's reverberated voice `level_db` relative to the user's level."""
-    wet = fftconvolve(robot_audio, impulse_response(rt60_s, np.random.default_rng(0)))
+    wet = fftconvolve(robot_audio, impulse_response(rt60_s, DIRECT_TO_REVERB_DB,
+                                                     np.random.default_rng(0)))
     return 10 ** ((SPEECH_LEVEL_DBFS + level_db - active_level_dbfs(wet)) / 20)
 
 
@@ -164,6 +172,11 @@ class Topics:
         from insideout_msgs.msg import BargeIn, ReplyInterrupted, Transcript
         from std_msgs.msg import Bool, String
         self.barge_ins = harness.collect(BargeIn, "/insideout/barge_in", RELIABLE_EVENTS)
+        self.pauses_received: List[float] = []  # wall-clock arrival of each PAUSE
+        harness.node.create_subscription(
+            BargeIn, "/insideout/barge_in",
+            lambda m: self.pauses_received.append(time.time()) if m.action == BargeIn.PAUSE else None,
+            RELIABLE_EVENTS)
         self.transcripts = harness.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
         self.interruptions = harness.collect(ReplyInterrupted, "/insideout/reply/interrupted",
                                              RELIABLE_EVENTS)
@@ -207,17 +220,22 @@ def speak_reply(topics: Topics, room: LiveRoom, user=(), after_s: float = 2.0,
 
 def run_cases(harness, mic, delays, level_db: float, barge_ins: int, backchannels: int,
               seed: int = 0) -> List[CaseResult]:
+    from asr.robot_voice import robot_says  # tts_node's default voice, in this process
     topics = Topics(harness)
     rng = np.random.default_rng(seed)
-    calibration = LiveRoom(harness, mic, 0.0, 0.0)
-    speak_reply(topics, calibration, after_s=0.5)
-    gain = echo_gain_for(np.concatenate(calibration.robot_pcm), level_db)
+    # The echo's level from the reply said here: a reply through tts_node with no echo would
+    # teach the canceller a room without one.
+    gain = echo_gain_for(robot_says(ROBOT_REPLY), level_db)
     results = []
     for delay in delays:
         room = LiveRoom(harness, mic, delay, gain, seed=seed + int(delay))
         marks = topics.marks()
         speak_reply(topics, room)
-        results.append(_result("echo only", delay, topics.since(marks)))
+        result = _result("echo only", delay, topics.since(marks))
+        began = min((start for start, _ in room.robot_chunks), default=0.0)
+        result.pauses_at = [round(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 - began, 2)
+                            for m in topics.since(marks)[0] if m.action == 0]
+        results.append(result)
         for index in range(barge_ins):
             text = QUESTIONS[index % len(QUESTIONS)]
             audio, voice_at = user_clip(text, ("en-us", "en-gb")[index % 2], index)
@@ -228,6 +246,8 @@ def run_cases(harness, mic, delays, level_db: float, barge_ins: int, backchannel
             result = _result("barge-in", delay, topics.since(marks), text)
             onset = t0 + start + voice_at
             result.stop_latency = room.robot_stop_after(onset) - onset if result.stops else float("nan")
+            pauses = [t for t in topics.pauses_received if t > onset - 0.5]
+            result.pause_latency = pauses[0] - onset if pauses else float("nan")
             results.append(result)
         for index in range(backchannels):
             text = BACKCHANNELS[index % len(BACKCHANNELS)]

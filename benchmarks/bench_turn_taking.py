@@ -291,22 +291,27 @@ def barge_in_part(args) -> None:
     for item in args.asr_param:
         name, _, value = item.partition("=")
         params[name] = yaml_value(value)
-    with asr_node_with_microphone("bench_barge_in", params) as (_node, mic, _transcripts):
-        tts = NodeProcess("insideout_dialogue", "tts_node")
-        try:
-            if not tts.wait_for_output("speaking", 90):
-                raise RuntimeError(f"tts_node did not start:\n{tts.output()}")
-            print(f"\nbarge-in and echo: asr_node {params}, tts_node defaults; echo at "
-                  f"{args.echo_level:+.0f} dB relative to the user, delays {args.delays} ms")
-            results = barge_in_cases(mic.ros, mic, args.delays, args.echo_level, args.barge_ins,
-                                     1 if args.quick else args.backchannels)
-        finally:
-            tts.stop()
+    print(f"\nbarge-in and echo: asr_node {params}, tts_node defaults; echo at "
+          f"{args.echo_level:+.0f} dB relative to the user, delays {args.delays} ms, a new "
+          "asr_node and tts_node per delay (a new room)")
+    results = []
+    for delay in args.delays:
+        with asr_node_with_microphone("bench_barge_in", params) as (_node, mic, _transcripts):
+            tts = NodeProcess("insideout_dialogue", "tts_node")
+            try:
+                if not tts.wait_for_output("speaking", 90):
+                    raise RuntimeError(f"tts_node did not start:\n{tts.output()}")
+                results += barge_in_cases(mic.ros, mic, [delay], args.echo_level, args.barge_ins,
+                                          1 if args.quick else args.backchannels)
+            finally:
+                tts.stop()
     for result in results:
         latency = f"{result.stop_latency:.2f} s" if result.stop_latency == result.stop_latency else "-"
         print(f"  {result.kind:12s} {result.delay_ms:3.0f} ms {result.user_text!r:36s} pauses "
-              f"{result.pauses} stops {result.stops} stop latency {latency} interrupted "
-              f"{result.interrupted} finals {result.finals}")
+              f"{result.pauses} stops {result.stops} paused after {result.pause_latency:.2f} s, "
+              f"silent after {latency}; interrupted "
+              f"{result.interrupted} finals {result.finals}"
+              + (f" (pauses at {result.pauses_at} s into the reply)" if result.pauses_at else ""))
     print("\nbarge-in summary")
     for line in barge_in_summary(results):
         print(line)

@@ -2,7 +2,7 @@
 resume after a short noise, let the words decide a short voice, nothing while the robot is silent."""
 
 from insideout_perception.core.barge_in import (
-    PAUSE, RESUME, STOP, BargeInDetector, BargeInSettings, is_backchannel)
+    PAUSE, RESUME, STOP, BargeInDetector, BargeInSettings, asks_for_the_floor)
 
 FRAME = 512  # 32 ms at 16 kHz
 
@@ -21,8 +21,8 @@ def run(pattern, speaking=True, settings=BargeInSettings()):
 
 def test_two_voiced_frames_pause_and_a_long_voice_stops():
     events = run("000" + "1" * 30)
-    assert [(i, a) for i, a, _ in events] == [(4, PAUSE), (27, STOP)]
-    assert events[1][2] >= 0.8
+    assert [(i, a) for i, a, _ in events] == [(4, PAUSE), (24, STOP)]
+    assert events[1][2] >= 0.7
 
 
 def test_gaps_between_words_still_count_towards_the_stop():
@@ -76,10 +76,29 @@ def test_a_voice_held_for_its_words_waits_for_them_then_stops_or_resumes():
         assert detector.words_decided(stop=interrupts) is None  # decided once
 
 
-def test_backchannels_are_told_from_words_that_take_the_turn():
-    for text in ("Mm-hmm.", "Mm-mm.", "Uh-huh.", "Okay.", "Yeah, okay.", "Right.", "Hmm.", "I see.",
-                 "", "Mhm."):
-        assert is_backchannel(text), text
-    for text in ("Stop.", "Wait.", "Hold on.", "No.", "Okay, but what about tomorrow?",
-                 "Sorry, can you say that again?"):
-        assert not is_backchannel(text), text
+def test_only_words_that_ask_for_the_floor_interrupt():
+    for text in ("Stop.", "Wait.", "Hold on.", "No.", "Sorry?", "What?", "Excuse me.",
+                 "Okay, but what about tomorrow?"):
+        assert asks_for_the_floor(text), text
+    # Backchannels, and what Whisper made of hums over the robot's echo (measured).
+    for text in ("Mm-hmm.", "Uh-huh.", "Okay.", "Yeah.", "Right.", "I see.", "",
+                 "And that's it.", "and then them.", "and mm", "Then"):
+        assert not asks_for_the_floor(text), text
+
+
+def test_no_pause_while_the_echo_canceller_learns_the_room():
+    detector = BargeInDetector()
+    detector.robot_speaking(True)
+    detector.trusted = False  # SpeechRecognizer: echo_canceller.learning
+    assert [detector.frame(True, i * FRAME, (i + 1) * FRAME) for i in range(10)] == [None] * 10
+    detector.trusted = True
+    events = [e for i in range(10, 14) if (e := detector.frame(True, i * FRAME, (i + 1) * FRAME))]
+    assert [e.action for e in events] == [PAUSE]
+
+
+def test_right_after_a_resume_a_little_voice_does_not_pause_again():
+    # 0.19 s of voice, its resume, then 3 voiced frames within REPAUSE_AFTER_S (an echo leak)
+    # and a real voice later.
+    events = run("0" + "111111" + "0" * 10 + "111" + "0" * 20 + "1" * 4)
+    assert [a for _, a, _ in events] == [PAUSE, RESUME, PAUSE]
+    assert events[2][0] > 30

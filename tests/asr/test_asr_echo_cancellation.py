@@ -284,3 +284,11 @@ def test_off_passes_the_microphone_through_and_unknown_names_are_refused():
     assert isinstance(canceller, NoEchoCanceller) and canceller.process(samples, 1.0) is samples
     with pytest.raises(ValueError, match="webrtc, off"):
         create_echo_canceller("speex", capture_stamps=False)
+
+
+def test_the_canceller_says_it_is_learning_until_it_has_heard_the_robot_a_while():
+    canceller = WebRtcEchoCanceller(capture_stamps=True)
+    assert canceller.learning
+    play_through(canceller, robot_alone(RoomSettings(echo_delay_ms=80)))  # several seconds
+    assert not canceller.learning
+    assert not NoEchoCanceller().learning

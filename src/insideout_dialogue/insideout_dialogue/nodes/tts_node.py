@@ -67,9 +67,9 @@ PARAMETERS = [
     ParamSpec("use_gpu", False, "Run piper on CUDA when onnxruntime has it (falls back to CPU)."),
     ParamSpec("sample_rate", 16000, "Output sample rate in Hz (audio_play's default is 16000).",
               minimum=8000, maximum=48000),
-    ParamSpec("chunk_duration", 0.04, "Seconds of audio per AudioData message (with playback_lead, "
+    ParamSpec("chunk_duration", 0.02, "Seconds of audio per AudioData message (with playback_lead, "
               "the audio already sent when the user interrupts).", minimum=0.01, maximum=1.0),
-    ParamSpec("playback_lead", 0.1, "Seconds each chunk is sent ahead of its play time: stalls "
+    ParamSpec("playback_lead", 0.08, "Seconds each chunk is sent ahead of its play time: stalls "
               "shorter than this leave no gap, but a barge-in cannot recall it.",
               minimum=0.0, maximum=2.0),
     ParamSpec("max_queued_replies", 50, "Replies (or streamed sentences) waiting to be spoken before new "

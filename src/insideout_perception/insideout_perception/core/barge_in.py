@@ -3,9 +3,11 @@
 Fed every VAD frame while the robot speaks. `pause_after_frames` voiced frames in a row (64 ms)
 pause the robot's audio: one frame alone is too often a click. A voice that lasts `stop_after_s`
 (short gaps between words included) stops the robot for good (STOP). A shorter one is judged by
-its words once recognised (`words_decided`): "Stop." or "Wait, what?" stop the robot, a
-backchannel ("mm-hm", "okay") or no words at all (a cough) let it go on (RESUME); a voice too short
-to be an utterance at all resumes after `resume_after_s` of quiet. So the audio stops within a few
+its words once recognised (`words_decided`): a word that asks for the floor ("Stop.", "Wait,
+what?", "Sorry?") stops the robot; anything else lets it go on (RESUME): a backchannel ("mm-hm",
+"okay"), a cough, and what Whisper makes of a hum ("and then them." was measured for "Mm-hmm."),
+which is why a list of words that interrupt is safer than a list of those that do not. A voice
+too short to be an utterance at all resumes after `resume_after_s` of quiet. So the audio stops within a few
 frames of the user's first word, yet a short noise costs only a brief hold (LiveKit Agents resumes
 after a "false interruption" the same way). Times are counted in samples of the 16 kHz stream, so
 the decision does not depend on how the audio was chunked.
@@ -20,22 +22,23 @@ PAUSE, RESUME, STOP = 0, 1, 2
 ACTION_NAMES = {PAUSE: "pause", RESUME: "resume", STOP: "stop"}
 # Voiced frames closer than this [s] are one voice (the gaps between words).
 VOICE_GAP_S = 0.3
-# Words that acknowledge without taking the turn (Whisper spells the hums many ways).
-BACKCHANNEL_WORDS = {"yeah", "yes", "yep", "yup", "okay", "ok", "right", "sure", "alright",
-                     "i", "see", "oh", "ah", "aha", "wow", "cool", "nice", "great", "good",
-                     "uh", "huh", "um", "uhhuh", "mhm", "mmhmm", "hmm", "mm", "m"}
-_HUM = re.compile(r"^(m+|h*m+h*m*|u+h*|a+h+|o+h+)$")
+# After a resume, voice this soon [s] does not pause again: the echo canceller adapts while the
+# user and the robot both speak, and lets the robot's next words through for a moment.
+REPAUSE_AFTER_S = 0.5
+# Words with which a short voice over the robot asks for the floor.
+INTERRUPTING_WORDS = {"stop", "wait", "hold", "hang", "no", "nope", "sorry", "pardon", "excuse",
+                      "what", "pause", "quiet", "hey", "enough", "actually", "but", "listen",
+                      "moment", "shut", "hush"}
 
 
-def is_backchannel(text: str) -> bool:
-    """Words that only acknowledge ("Mm-hmm.", "Okay, yeah."), or none at all."""
-    words = re.findall(r"[a-z]+", text.lower().replace("-", ""))
-    return all(w in BACKCHANNEL_WORDS or _HUM.match(w) for w in words)
+def asks_for_the_floor(text: str) -> bool:
+    """A short utterance over the robot that interrupts it ("Stop.", "Hold on.", "What?")."""
+    return any(word in INTERRUPTING_WORDS for word in re.findall(r"[a-z]+", text.lower()))
 
 
 @dataclass(frozen=True)
 class BargeInSettings:
-    stop_after_s: float = 0.8
+    stop_after_s: float = 0.7
     resume_after_s: float = 0.3
     pause_after_frames: int = 2
 
@@ -59,13 +62,18 @@ class BargeInDetector:
         self._stop_after = int(settings.stop_after_s * sample_rate)
         self._resume_after = int(settings.resume_after_s * sample_rate)
         self._gap = int(VOICE_GAP_S * sample_rate)
+        self._repause_after = int(REPAUSE_AFTER_S * sample_rate)
+        self._last_frame_end = 0
         self.robot_is_speaking = False
+        # False while the echo canceller learns the room: its leaks would pause the robot.
+        self.trusted = True
         self._reset()
 
     def _reset(self) -> None:
         self._onset: Optional[int] = None  # first voiced sample of the current voice
         self._last_voiced_end = 0
         self._voiced_in_a_row = 0
+        self._resumed_at: Optional[int] = None
         self.paused = False
         self.stopped = False  # the robot was stopped: nothing more until it speaks again
         # The voice became an utterance: its words decide (words_decided), not the quiet after it.
@@ -79,7 +87,11 @@ class BargeInDetector:
 
     def frame(self, voiced: bool, frame_start: int, frame_end: int) -> Optional[BargeInEvent]:
         """One VAD frame of the stream; returns what the robot's speech should do, if anything."""
-        if not self.robot_is_speaking or self.stopped:
+        self._last_frame_end = frame_end
+        if not self.robot_is_speaking or self.stopped or not self.trusted:
+            return None
+        if (voiced and not self.paused and self._resumed_at is not None
+                and frame_start - self._resumed_at < self._repause_after):
             return None
         if voiced:
             if self._onset is None or frame_start - self._last_voiced_end > self._gap:
@@ -99,6 +111,7 @@ class BargeInDetector:
             was_paused = self.paused
             event = self._event(RESUME) if was_paused else None
             self._onset, self.paused = None, False
+            self._resumed_at = frame_end if was_paused else self._resumed_at
             return event
         return None
 
@@ -112,6 +125,7 @@ class BargeInDetector:
             return self._event(STOP)
         event = self._event(RESUME)
         self._onset, self.paused = None, False
+        self._resumed_at = self._last_frame_end
         return event
 
     def _event(self, action: int) -> BargeInEvent:

@@ -43,6 +43,10 @@ INSTALL_HINT = ("install it with `pip install aec-audio-processing==1.0.1` (requ
 REDUCTION_AVERAGE_S = 5.0
 # A reference frame quieter than this (about -60 dBFS) is silence: no echo to measure.
 AUDIBLE_REFERENCE_POWER = 1e-6
+# AEC3 learns the room from the robot's first words: in simulated rooms the VAD still heard up to
+# six 32 ms frames of its voice about 1.0-1.3 s into its first reply after start, none later
+# (barring double talk). Until it has heard this much of the robot [s], treat it as learning.
+CONVERGENCE_S = 2.0
 
 
 class EchoCancellerUnavailable(RuntimeError):
@@ -65,6 +69,12 @@ class EchoCanceller:
         frame (10 ms) until the next call. `chunk_time`: the chunk's capture stamp, or its
         arrival time (as the canceller was told at creation)."""
         return samples
+
+    @property
+    def learning(self) -> bool:
+        """Still learning the room: some of the robot's voice may get through (see
+        CONVERGENCE_S); a barge-in is not to be trusted yet."""
+        return False
 
     def report(self) -> Dict[str, object]:
         """Values for /diagnostics."""
@@ -94,6 +104,7 @@ class ReferenceAlignedCanceller(EchoCanceller):
         self._carry = np.zeros(0, dtype=np.float32)  # the start of an incomplete frame
         self._fed = 0  # microphone samples received so far
         self._input_power = self._output_power = 0.0  # averaged while the reference is audible
+        self._audible_frames = 0  # frames cancelled while the robot's voice played
         self.counters: Dict[str, int] = dict(echo_reference_chunks=0, echo_frames_cancelled=0,
                                              echo_frames_passed_through=0)
 
@@ -146,9 +157,14 @@ class ReferenceAlignedCanceller(EchoCanceller):
         frames = int(np.count_nonzero(audible))
         if not frames:
             return
+        self._audible_frames += frames
         keep = np.exp(-frames * FRAME_SAMPLES / (REDUCTION_AVERAGE_S * SAMPLE_RATE))
         self._input_power = keep * self._input_power + (1 - keep) * float(np.mean(microphone[audible] ** 2))
         self._output_power = keep * self._output_power + (1 - keep) * float(np.mean(cleaned[audible] ** 2))
+
+    @property
+    def learning(self) -> bool:
+        return self._audible_frames * FRAME_SAMPLES < CONVERGENCE_S * SAMPLE_RATE
 
     def echo_reduction_db(self) -> float:
         if not self._input_power:

@@ -17,7 +17,7 @@ import numpy as np
 
 from insideout_perception.core.asr_backends import uncovered_speech_seconds
 from insideout_perception.core.barge_in import (
-    STOP, BargeInDetector, BargeInEvent, BargeInSettings, is_backchannel)
+    STOP, BargeInDetector, BargeInEvent, BargeInSettings, asks_for_the_floor)
 from insideout_perception.core.audio_stream import (
     MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream, StreamClock,
     format_from_audio_info)
@@ -250,6 +250,9 @@ class SpeechRecognizer:
         samples = self.stream.feed(data)
         # The robot's own voice out before anything listens (the canceller may hold back <10 ms).
         samples = self.echo_canceller.process(samples, chunk_time)
+        if self.barge_in is not None:
+            with self._barge_in_lock:
+                self.barge_in.trusted = not self.echo_canceller.learning
         self.clock_map.observe(chunk_time, self.stream_samples)
         self.stream_samples += len(samples)
         self._watch_for_dead_microphone(samples)
@@ -330,19 +333,26 @@ class SpeechRecognizer:
         self.listener.on_barge_in(event, self.clock_map.time_of(event.onset_sample))
 
     def _judge_voice_over_robot(self, job: RecognitionJob, text: str) -> bool:
-        """A voice that held the robot's speech, now recognised: True if it is the user's turn
-        (it stops the robot), False for a backchannel or no words (the robot goes on)."""
-        interrupts = not is_backchannel(text)
-        if self.barge_in is not None:
-            with self._barge_in_lock:
-                event = self.barge_in.words_decided(stop=interrupts)
-            if event is not None:
-                self._publish_barge_in(event)
+        """A voice begun over the robot's speech, now recognised: True if it is the user's turn
+        (it stops the robot, or the robot finished meanwhile), False if not a turn: a backchannel,
+        a hum, no words, or a voice heard while the echo canceller was still learning the room
+        (its leaks would be the robot's own words)."""
+        with self._barge_in_lock:
+            held = self.barge_in.paused and not self.barge_in.stopped
+            still_speaking = self.barge_in.robot_is_speaking
+            interrupts = asks_for_the_floor(text) if held else False
+            event = self.barge_in.words_decided(stop=interrupts)
+        if event is not None:
+            self._publish_barge_in(event)
+        if not still_speaking:
+            return True
         if not interrupts:
             self.counters["voices_over_robot_ignored"] += 1
-            self.listener.on_info(
-                f"utterance {job.utterance_id}: {text!r} over the robot's speech is "
-                f"{'a backchannel' if text else 'no words'}: not a turn, the robot goes on")
+            why = ("without a word that interrupts" if held
+                   else "while the echo canceller was learning the room")
+            self.listener.on_info(f"utterance {job.utterance_id}: {text!r} over the robot's "
+                                  f"speech, shorter than barge_in_stop_after_s and {why}: not a "
+                                  "turn, the robot goes on")
         return interrupts
 
     def _start_utterance(self, start_sample: int) -> None:

@@ -121,9 +121,10 @@ PARAMETERS = [
               "at the user's first words and stops if they go on). Needs echo cancellation on a "
               "robot whose microphone hears its speaker. False: audio is ignored while the robot "
               "speaks."),
-    ParamSpec("barge_in_stop_after_s", 0.8, "Voice over the robot's speech this long stops it at "
-              "once; a shorter one stops it if its words are more than a backchannel (\"Stop.\" "
-              "does, \"mm-hm\" or a cough does not: the robot goes on and it is not a turn).",
+    ParamSpec("barge_in_stop_after_s", 0.7, "Voice over the robot's speech this long stops it at "
+              "once; a shorter one stops it only with a word that asks for the floor (\"Stop.\", "
+              "\"Wait.\", \"Sorry?\"); else (\"mm-hm\", a cough) the robot goes on and it is not "
+              "a turn.",
               minimum=0.1, maximum=5.0),
     ParamSpec("barge_in_resume_after_s", 0.3, "Quiet after a voice too short to be an utterance "
               "before the robot goes on.", minimum=0.05, maximum=5.0),

@@ -158,7 +158,7 @@ def test_robot_speaking_mutes_the_asr(ros, spawn_node):
     transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
     robot = ros.publisher(Bool, "/insideout/robot_speaking", LATCHED_STATE)
     robot.publish(Bool(data=True))
-    node = start_asr(spawn_node)
+    node = start_asr(spawn_node, barge_in=False)  # mute while speaking: the mode of old
     mic = AudioCapturePublisher(ros)
     mic.wait_for_node()
     mic.send_info()
@@ -189,7 +189,7 @@ def test_audio_stopping_mid_utterance_still_gives_its_transcript(ros, spawn_node
 
 def test_a_volatile_robot_speaking_publisher_mutes_too(ros, spawn_node):
     transcripts = ros.collect(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
-    node = start_asr(spawn_node)
+    node = start_asr(spawn_node, barge_in=False)
     robot = ros.publisher(Bool, "/insideout/robot_speaking", 10)  # volatile, as many drivers
     assert ros.wait_for_subscribers(robot, 1)
     robot.publish(Bool(data=True))

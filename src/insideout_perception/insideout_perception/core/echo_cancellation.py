@@ -105,6 +105,7 @@ class ReferenceAlignedCanceller(EchoCanceller):
         self._fed = 0  # microphone samples received so far
         self._input_power = self._output_power = 0.0  # averaged while the reference is audible
         self._audible_frames = 0  # frames cancelled while the robot's voice played
+        self._cancelling = False  # the last audio went through the canceller (robot audible)
         self.counters: Dict[str, int] = dict(echo_reference_chunks=0, echo_frames_cancelled=0,
                                              echo_frames_passed_through=0)
 
@@ -123,7 +124,8 @@ class ReferenceAlignedCanceller(EchoCanceller):
         self._fed += len(samples)
         pending = np.concatenate([self._carry, samples]) if len(self._carry) else samples
         first = self._fed - len(pending)  # stream index of pending[0]
-        if not self._active(self.clock.time_of(first)):
+        self._cancelling = self._active(self.clock.time_of(first))
+        if not self._cancelling:
             self._carry = pending[:0]
             self.counters["echo_frames_passed_through"] += len(pending) // FRAME_SAMPLES
             return pending
@@ -164,7 +166,7 @@ class ReferenceAlignedCanceller(EchoCanceller):
 
     @property
     def learning(self) -> bool:
-        return self._audible_frames * FRAME_SAMPLES < CONVERGENCE_S * SAMPLE_RATE
+        return self._cancelling and self._audible_frames * FRAME_SAMPLES < CONVERGENCE_S * SAMPLE_RATE
 
     def echo_reduction_db(self) -> float:
         if not self._input_power:

@@ -116,7 +116,7 @@ PARAMETERS = [
               "the user speaks, when the recogniser is idle."),
     ParamSpec("partial_period_s", 1.0, "Minimum time between partial transcripts.",
               minimum=0.2, maximum=10.0),
-    ParamSpec("barge_in", False, "Keep listening while /insideout/robot_speaking is true, and "
+    ParamSpec("barge_in", True, "Keep listening while /insideout/robot_speaking is true, and "
               "let the user interrupt the robot (BargeIn on /insideout/barge_in: tts_node pauses "
               "at the user's first words and stops if they go on). Needs echo cancellation on a "
               "robot whose microphone hears its speaker. False: audio is ignored while the robot "

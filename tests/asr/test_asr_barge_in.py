@@ -102,3 +102,11 @@ def test_right_after_a_resume_a_little_voice_does_not_pause_again():
     events = run("0" + "111111" + "0" * 10 + "111" + "0" * 20 + "1" * 4)
     assert [a for _, a, _ in events] == [PAUSE, RESUME, PAUSE]
     assert events[2][0] > 30
+
+
+def test_words_that_interrupt_stop_the_robot_even_if_it_was_not_held():
+    detector = BargeInDetector()
+    detector.robot_speaking(True)
+    assert detector.words_decided(stop=False) is None  # nothing held: nothing to resume
+    assert detector.words_decided(stop=True).action == STOP
+    assert detector.words_decided(stop=True) is None  # once

@@ -11,6 +11,7 @@ from insideout_common.pcm import encode_s16le
 from insideout_perception.core.asr_backends import BackendOptions, create_backend
 from insideout_perception.core.audio_stream import AudioFormat
 from insideout_perception.core.barge_in import PAUSE, RESUME, STOP
+from insideout_perception.core.echo_cancellation import EchoCanceller
 from insideout_perception.core.silero_vad import SileroVad
 from insideout_perception.core.speaker_mute import SpeakerMute
 from insideout_perception.core.speech_recognizer import (
@@ -193,6 +194,33 @@ def test_a_short_command_over_the_robot_stops_it_by_its_words():
         assert listener.final.wait(30), listener.events
         assert [action for action, _ in listener.messages("barge_in")] == [PAUSE, STOP]
         assert "stop" in _finals(listener)[0].text.lower()
+    finally:
+        recognizer.close()
+
+
+class LearningFakeEchoCanceller(EchoCanceller):
+    """FAKE echo canceller (fault injection): passes the audio through and says it is still
+    learning the room, so the barge-in detector may not trust a pause."""
+    name = "learning_fake"
+
+    @property
+    def learning(self):
+        return True
+
+
+def test_a_long_voice_over_the_robot_is_the_users_turn_even_if_nothing_held_the_robot():
+    listener = RecordingListener()
+    recognizer = SpeechRecognizer(
+        RecognizerSettings(segmenter=SegmenterConfig(), barge_in=True,
+                           audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE")),
+        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener,
+        echo_canceller=LearningFakeEchoCanceller())
+    try:
+        recognizer.robot_speaking(True)
+        feed(recognizer, np.concatenate([silence(0.5), speak(SENTENCES[0]), silence(1.5)]))
+        assert listener.final.wait(30), listener.events
+        assert [action for action, _ in listener.messages("barge_in")] == [STOP]
+        assert word_error_rate(SENTENCES[0], _finals(listener)[0].text) < 0.2
     finally:
         recognizer.close()
 

@@ -116,13 +116,18 @@ class BargeInDetector:
         return None
 
     def words_decided(self, stop: bool) -> Optional[BargeInEvent]:
-        """The held voice's words are known: stop the robot, or let it go on."""
-        if not self.robot_is_speaking or self.stopped or not self.paused:
+        """The voice's words are known: stop the robot (held or not: the user's turn must not be
+        spoken over), or let a held robot go on."""
+        if not self.robot_is_speaking or self.stopped:
             return None
         self.hold_for_words = False
         if stop:
             self.stopped = True
+            if self._onset is None:
+                self._onset = self._last_voiced_end
             return self._event(STOP)
+        if not self.paused:
+            return None
         event = self._event(RESUME)
         self._onset, self.paused = None, False
         self._resumed_at = self._last_frame_end

@@ -337,10 +337,14 @@ class SpeechRecognizer:
         (it stops the robot, or the robot finished meanwhile), False if not a turn: a backchannel,
         a hum, no words, or a voice heard while the echo canceller was still learning the room
         (its leaks would be the robot's own words)."""
+        voiced = sum(end - start for start, end in job.speech_spans)
         with self._barge_in_lock:
             held = self.barge_in.paused and not self.barge_in.stopped
             still_speaking = self.barge_in.robot_is_speaking
-            interrupts = asks_for_the_floor(text) if held else False
+            # However the detector got here (pauses and resumes on echo leaks), a voice this long
+            # is the user's turn: it is never dropped.
+            long_enough = voiced >= self.barge_in.settings.stop_after_s
+            interrupts = long_enough or (held and asks_for_the_floor(text))
             event = self.barge_in.words_decided(stop=interrupts)
         if event is not None:
             self._publish_barge_in(event)

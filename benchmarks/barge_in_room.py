@@ -270,8 +270,9 @@ def _result(kind, delay, observed, user_text="") -> CaseResult:
 
 def summarise(results: List[CaseResult]) -> List[str]:
     lines = []
-    for delay in sorted({r.delay_ms for r in results}):
-        rows = [r for r in results if r.delay_ms == delay]
+    delays = sorted({r.delay_ms for r in results})
+    for delay in delays + ([None] if len(delays) > 1 else []):
+        rows = [r for r in results if delay is None or r.delay_ms == delay]
         echo = [r for r in rows if r.kind == "echo only"]
         barge = [r for r in rows if r.kind == "barge-in"]
         back = [r for r in rows if r.kind == "backchannel"]
@@ -279,7 +280,7 @@ def summarise(results: List[CaseResult]) -> List[str]:
         p95 = sorted(latencies)[min(len(latencies) - 1, int(0.95 * len(latencies)))] \
             if latencies else float("nan")
         lines.append(
-            f"  delay {delay:3.0f} ms: barge-ins stopped {len(latencies)}/{len(barge)}, stop "
+            f"  {'all delays' if delay is None else f'delay {delay:3.0f} ms'}: barge-ins stopped {len(latencies)}/{len(barge)}, stop "
             f"latency median {statistics.median(latencies) if latencies else float('nan'):.2f} s "
             f"p95 {p95:.2f} s; echo only: false pauses {sum(r.pauses for r in echo)}, false "
             f"stops {sum(r.stops for r in echo)}, robot's own words transcribed "

@@ -40,7 +40,8 @@ def write_sample_bag(path):
             emotion=emotion, emotion_source="the latest EmotionState", agent_replies=[reply],
             agent_weights=np.array([1.0], np.float32), aggregation_strategy="llm",
             reply="Hello there", reply_source="aggregator", success=True, error_code=0,
-            error_message="", latency=2.0, agents_latency=1.5, aggregator_first_token_latency=1.75,
+            error_message="", reply_spoken="", latency=2.0, agents_latency=1.5,
+            aggregator_first_token_latency=1.75,
             first_sentence_latency=1.875))
         writer.write("/audio_info", T0, m("audio_common_msgs/msg/AudioInfo", channels=1,
                                           sample_rate=16000, sample_format="S16LE",

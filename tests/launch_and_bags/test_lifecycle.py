@@ -85,6 +85,7 @@ def test_autostart_activates_and_a_paused_tts_node_says_nothing(ros, spawn_node)
     assert lifecycle.transition(Transition.TRANSITION_ACTIVATE), node.output()
     assert ros.wait_for_subscribers(replies), node.output()
     replies.publish(String(data="Hello again."))
-    assert len(audio.wait_for_count(3, timeout=30.0)) >= 3, node.output()
+    # Half a second of it (25 chunks of chunk_duration 0.02 s): past the voice's leading silence.
+    assert len(audio.wait_for_count(25, timeout=30.0)) >= 25, node.output()
     pcm = np.frombuffer(b"".join(bytes(c.data) for c in audio.snapshot()), "<i2")
     assert np.abs(pcm).max() > 500, "the reactivated tts_node's audio is silent"

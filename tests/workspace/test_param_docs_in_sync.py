@@ -103,8 +103,8 @@ def _without_code(text):
 
 
 def github_anchors(markdown):
-    """The anchors GitHub gives a page's headings."""
-    anchors, seen = set(), {}
+    """The anchors GitHub gives a page's headings, and explicit `<a id="...">` anchors."""
+    anchors, seen = set(re.findall(r'<a id="([^"]+)"></a>', _without_code_blocks(markdown))), {}
     for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*$", _without_code_blocks(markdown),
                               re.MULTILINE):
         slug = re.sub(r"[^\w\- ]", "", heading.replace("`", "").lower()).replace(" ", "-")

@@ -148,6 +148,17 @@ def test_between_replies_the_microphone_passes_untouched_and_the_next_reply_is_r
     assert canceller.echo_reduction_db() > MIN_ERLE_DB
 
 
+def user_over_robot(robot, user_audio, user_start):
+    """The robot from 0.5 s and the user from `user_start` in a room (80 ms, -6 dB): the room,
+    the cleaned microphone, and the user's span with 0.3 s either side."""
+    room = simulate_room(user_start + len(user_audio) / SAMPLE_RATE + 1.0, robot=[(0.5, robot)],
+                         user=[(user_start, user_audio)],
+                         settings=RoomSettings(echo_delay_ms=80, echo_level_db=-6))
+    cleaned = play_through(WebRtcEchoCanceller(capture_stamps=True), room)
+    span = room.samples((room.user_spans[0][0] - 0.3, room.user_spans[0][1] + 0.3))
+    return room, cleaned, span
+
+
 def test_the_user_interrupting_the_robot_is_still_transcribed(vad, whisper):
     """The user interrupts: the robot goes on for 0.6 s (barge-in pauses it then); the user's
     sentence comes out of the cleaned audio as well as without the robot, and the VAD hears
@@ -156,11 +167,7 @@ def test_the_user_interrupting_the_robot_is_still_transcribed(vad, whisper):
     user_audio, text = _librivox("0890")
     user_start = 2.0
     robot = robot[:int((user_start - 0.5 + 0.6) * SAMPLE_RATE)]  # cut 0.6 s after the user begins
-    room = simulate_room(user_start + len(user_audio) / SAMPLE_RATE + 1.0, robot=[(0.5, robot)],
-                         user=[(user_start, user_audio)],
-                         settings=RoomSettings(echo_delay_ms=80, echo_level_db=-6))
-    cleaned = play_through(WebRtcEchoCanceller(capture_stamps=True), room)
-    span = room.samples((room.user_spans[0][0] - 0.3, room.user_spans[0][1] + 0.3))
+    room, cleaned, span = user_over_robot(robot, user_audio, user_start)
     alone = word_error_rate(text, whisper.transcribe(room.user[span] + room.noise[span]).text)
     heard = whisper.transcribe(cleaned[span]).text
     assert word_error_rate(text, heard) <= alone + 0.15, (heard, alone)
@@ -175,12 +182,8 @@ def test_long_double_talk_keeps_most_of_the_users_words(vad, whisper):
     60-80% of the user's frames)."""
     robot = np.concatenate([robot_says(text) for text in ROBOT_SENTENCES[:2]])
     user_audio, text = _librivox("0890")
-    room = simulate_room(2.0 + len(user_audio) / SAMPLE_RATE + 1.0, robot=[(0.5, robot)],
-                         user=[(2.0, user_audio)],
-                         settings=RoomSettings(echo_delay_ms=80, echo_level_db=-6))
+    room, cleaned, span = user_over_robot(robot, user_audio, 2.0)
     assert room.robot_spans[0][1] > room.user_spans[0][1]  # the robot talks all along
-    cleaned = play_through(WebRtcEchoCanceller(capture_stamps=True), room)
-    span = room.samples((room.user_spans[0][0] - 0.3, room.user_spans[0][1] + 0.3))
     heard = whisper.transcribe(cleaned[span]).text
     assert word_error_rate(text, heard) <= 0.5, heard
     assert speech_frames(vad, cleaned, room.user_spans).mean() > 0.5
@@ -190,11 +193,7 @@ def test_the_user_right_after_the_robot_is_untouched(whisper):
     robot = robot_says(ROBOT_SENTENCES[1])
     user_audio, text = _librivox("0930")
     user_start = 0.5 + len(robot) / SAMPLE_RATE + 0.3  # 0.3 s after the robot, inside its echo tail
-    room = simulate_room(user_start + len(user_audio) / SAMPLE_RATE + 1.0, robot=[(0.5, robot)],
-                         user=[(user_start, user_audio)],
-                         settings=RoomSettings(echo_delay_ms=80, echo_level_db=-6))
-    cleaned = play_through(WebRtcEchoCanceller(capture_stamps=True), room)
-    span = room.samples((room.user_spans[0][0] - 0.3, room.user_spans[0][1] + 0.3))
+    room, cleaned, span = user_over_robot(robot, user_audio, user_start)
     alone = word_error_rate(text, whisper.transcribe(room.user[span] + room.noise[span]).text)
     assert word_error_rate(text, whisper.transcribe(cleaned[span]).text) <= alone + 0.1
 

@@ -173,11 +173,16 @@ def test_talking_over_the_robot_pauses_it_at_once_stops_it_and_is_transcribed():
         recognizer.close()
 
 
+def say_over_the_robot(recognizer, text):
+    """The user says `text` (espeak-ng) while the robot speaks, then is quiet for 1.5 s."""
+    recognizer.robot_speaking(True)
+    feed(recognizer, np.concatenate([silence(0.5), speak(text), silence(1.5)]))
+
+
 def test_a_backchannel_over_the_robot_only_holds_it_and_is_not_a_turn():
     recognizer, listener = make_recognizer(barge_in=True)
     try:
-        recognizer.robot_speaking(True)
-        feed(recognizer, np.concatenate([silence(0.5), speak("Mm-hmm."), silence(1.5)]))
+        say_over_the_robot(recognizer, "Mm-hmm.")
         assert wait_until(lambda: len(listener.messages("barge_in")) == 2, 30), listener.events
         assert [action for action, _ in listener.messages("barge_in")] == [PAUSE, RESUME]
         assert recognizer.counters["voices_over_robot_ignored"] == 1
@@ -189,8 +194,7 @@ def test_a_backchannel_over_the_robot_only_holds_it_and_is_not_a_turn():
 def test_a_short_command_over_the_robot_stops_it_by_its_words():
     recognizer, listener = make_recognizer(barge_in=True)
     try:
-        recognizer.robot_speaking(True)
-        feed(recognizer, np.concatenate([silence(0.5), speak("Stop."), silence(1.5)]))
+        say_over_the_robot(recognizer, "Stop.")
         assert listener.final.wait(30), listener.events
         assert [action for action, _ in listener.messages("barge_in")] == [PAUSE, STOP]
         assert "stop" in _finals(listener)[0].text.lower()

@@ -195,7 +195,9 @@ def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profi
 
 def test_auto_reliability_follows_the_camera_and_gets_every_large_frame(ros, spawn_node, cameras, face_frame):
     """A reliable camera started the ordinary way (no Fast DDS file): with the default
-    image_reliability auto, fer_node subscribes reliably and answers every 640x480 frame."""
+    image_reliability auto, fer_node subscribes reliably and gets every 640x480 frame: each is
+    answered, or counted as superseded when the worker was still busy with the one before."""
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
     node, emotions, camera = start_fer(ros, spawn_node, cameras, large_frame_profile=False)
     assert node.wait_for_output("now call for a reliable subscription", 10), node.output()
     time.sleep(0.5)  # the new subscription matches the camera
@@ -205,8 +207,16 @@ def test_auto_reliability_follows_the_camera_and_gets_every_large_frame(ros, spa
         stamps.append(clock.next())
         camera.publish(raw_image(face_frame, "rgb8", stamps[-1]))
         time.sleep(1 / 30)
-    assert wait_until(lambda: {stamp_of(m) for m in emotions.snapshot()} >= set(stamps), 10), (
+    assert emotions.wait_for(stamped(stamps[-1]), timeout=10) is not None, node.output()
+
+    def accounted(array):
+        unanswered = set(stamps) - {stamp_of(m) for m in emotions.snapshot()}
+        return len(unanswered) <= int(fer_diagnostics(array).get("frames_skipped_newer_arrived", -1))
+    # A best-effort reader without the profile answers 6-20% of these (docs/design/large_frames.md).
+    assert diagnostics.wait_for(accounted, 5) is not None, (
+        fer_diagnostics(diagnostics.snapshot()[-1]),
         f"{len(set(stamps) - {stamp_of(m) for m in emotions.snapshot()})} of 30 frames unanswered", node.output())
+    assert len({stamp_of(m) for m in emotions.snapshot()} & set(stamps)) >= 15, node.output()
 
 
 def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(ros, spawn_node, cameras, face_frame):

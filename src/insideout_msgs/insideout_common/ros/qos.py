@@ -10,13 +10,20 @@ from rclpy.qos import (
     qos_profile_sensor_data,
 )
 
-# Camera frames: best effort and only the newest frame, so a slow consumer never builds latency.
-LATEST_SENSOR_FRAME = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST,
-    depth=1,
-    reliability=ReliabilityPolicy.BEST_EFFORT,
-    durability=DurabilityPolicy.VOLATILE,
-)
+# Camera frames waiting for a subscription callback. Not 1: when the executor thread is late (a
+# worker or another process holds the core) a depth of 1 overwrites frames unseen and uncounted; a
+# frame callback is cheap and keeps only the newest for its worker, so no latency builds up.
+CAMERA_FRAME_DEPTH = 5
+
+
+def camera_frames(reliable: bool) -> QoSProfile:
+    """A camera subscription's QoS: reliable (large frames from reliable cameras) or best effort."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=CAMERA_FRAME_DEPTH,
+        reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.VOLATILE,
+    )
 
 # Generic sensor stream (matches both reliable and best-effort publishers).
 SENSOR_DATA = qos_profile_sensor_data

@@ -9,11 +9,11 @@ deliver is taken once by the node's FrameStampOrder (frames carry their subscrip
 import time
 from typing import Callable, Optional
 
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 
 from insideout_common.ros.params import InvalidParameters
-from insideout_common.ros.qos import LATEST_SENSOR_FRAME
+from insideout_common.ros.qos import camera_frames
 
 from insideout_perception.core import frame_reliability
 
@@ -71,9 +71,7 @@ class CameraSubscription:
         return frame_reliability.subscription_reliability(self.policy, offered)
 
     def _subscribe(self, reliability: str) -> None:
-        # Depth 1: only the newest frame waits.
-        qos = LATEST_SENSOR_FRAME if reliability == frame_reliability.BEST_EFFORT else QoSProfile(
-            depth=1, reliability=ReliabilityPolicy.RELIABLE)
+        qos = camera_frames(reliable=reliability == frame_reliability.RELIABLE)
         self._retire_old()
         self._retiring, self._retire_by = self._subscription, time.monotonic() + RETIRE_AFTER_S
         generation = self.generation = self.generation + 1

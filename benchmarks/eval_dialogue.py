@@ -3,14 +3,18 @@ embedded LLM server, checked automatically, and the agents' distinctness, ours v
 
     source scripts/env.sh && python benchmarks/eval_dialogue.py [--preset qwen2.5-coder-1.5b]
         [--emotions happiness,sadness,anger,fear,neutral] [--limit N] [--report out/eval_dialogue.md]
+    python benchmarks/eval_dialogue.py --recheck benchmarks/results/eval_dialogue_....md
 
 Per reply (what tts_node would speak): leaked scaffolding, lists, markdown, emoji, over 60 words,
 repeated 4-grams, refusals / "as an AI" (benchmarks/dialogue_eval/reply_checks.py, independent of
-the node's own guard). Distinctness: every agent answer is scored by the text-emotion classifier
-nade (PyPI, MIT; eight Plutchik emotions), run in its own venv that this script makes (nade needs
-numpy>=2), and we count how often the agent's own emotion ranks first, among all eight and among
-the four agent emotions, for our prompts and for the paper's ("What is the {emotion}
-one-paragraph response to ..."). The Markdown report holds every reply verbatim.
+the node's own guard). Per agent answer and reply: does it contradict the user ("you didn't pass"
+for "I passed") or say nothing ("Oh no, I'm sad.") (benchmarks/dialogue_eval/answer_checks.py);
+--recheck counts these in an earlier report, without an LLM. Distinctness: every agent answer is
+scored by the text-emotion classifier nade (PyPI, MIT; eight Plutchik emotions), run in its own
+venv that this script makes (nade needs numpy>=2), and we count how often the agent's own emotion
+ranks first, among all eight and among the four agent emotions, for our prompts and for the
+paper's ("What is the {emotion} one-paragraph response to ..."). The Markdown report holds every
+reply verbatim.
 """
 
 import argparse
@@ -26,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from dialogue_eval.answer_checks import REPLY, check_turn, problem_table, recheck  # noqa: E402
 from dialogue_eval.embedded_server import EMBEDDED_SLOTS, embedded_server  # noqa: E402
 from dialogue_eval.reply_checks import CHECKS, MUST_BE_ZERO, check_reply  # noqa: E402
 from dialogue_eval.settings import default_settings, with_style  # noqa: E402
@@ -81,8 +86,10 @@ async def run_all(base_url, model, utterances, emotions, server_slots=0):
             result = dialogue_turn.TurnResult(user_text=text, emotion=UserEmotion(
                 label, 0.9 if label != "neutral" else 1.0))
             await dialogue_turn.run_turn(client, ours, result, emotion_scores(label))
+            successful = [(a.agent, a.text) for a in result.answers if a.ok]
             turns.append({"kind": kind, "utterance": text, "emotion": label, "result": result,
-                          "problems": check_reply(result.reply)})
+                          "problems": check_reply(result.reply),
+                          "answer_problems": check_turn(text, successful, result.reply)})
         answers = await ask_panel(client, paper.prompts, paper.agents, text)
         paper_answers.append({"utterance": text, "answers": answers})
         print(f"[{index}/{len(utterances)}] {text!r}: last reply "
@@ -142,18 +149,24 @@ def report(path: Path, args, turns, ours_tally, paper_tally, elapsed):
     firsts = sorted(t["result"].first_sentence_latency for t in turns
                     if t["result"].first_sentence_latency >= 0)
     lines += ["", f"Turn latency median {latencies[len(latencies) // 2]:.1f} s; first sentence "
-              f"median {firsts[len(firsts) // 2]:.1f} s (no TTS)." if firsts else "", "",
-              "## Every turn", ""]
+              f"median {firsts[len(firsts) // 2]:.1f} s (no TTS)." if firsts else "", ""]
+    lines += problem_table([t["answer_problems"] for t in turns])
+    lines += ["", "## Every turn", ""]
     for t in turns:
         r = t["result"]
-        flags = "; ".join(f"{k}: {v!r}" for k, v in t["problems"].items()) or "clean"
+        answer_problems = t["answer_problems"]
+        flags = "; ".join(f"{k}: {v!r}" for k, v in {**t["problems"],
+                                                      **answer_problems.get(REPLY, {})}.items())
+        flags = flags or "clean"
         lines += [f"### {t['utterance']} ({t['kind']}; user {t['emotion']})", "",
                   f"**Reply** ({r.reply_source}; agents {r.agents_latency:.1f} s, first sentence "
                   f"{r.first_sentence_latency:.1f} s, turn {r.latency:.1f} s; {flags}): {r.reply}",
                   ""]
         for answer, weight in zip(r.answers, r.weights or [0.0] * len(r.answers)):
             text = answer.text if answer.ok else f"(failed: {answer.error})"
-            lines.append(f"- {answer.agent} ({weight:.2f}): {text}")
+            marks = "".join(f"; {k}: {v!r}" for k, v in
+                            (answer_problems.get(answer.agent, {}) if answer.ok else {}).items())
+            lines.append(f"- {answer.agent} ({weight:.2f}{marks}): {text}")
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
@@ -167,7 +180,13 @@ def main():
     parser.add_argument("--emotions", default=",".join(USER_EMOTIONS))
     parser.add_argument("--limit", type=int, default=0, help="only the first N utterances")
     parser.add_argument("--report", type=Path, default=ROOT / "out" / "eval_dialogue.md")
+    parser.add_argument("--recheck", type=Path, metavar="REPORT",
+                        help="only count contradictions and empty answers in this earlier report")
     args = parser.parse_args()
+    if args.recheck:
+        table, flagged = recheck(args.recheck.read_text())
+        print("\n".join(table + ["", "Flagged:"] + flagged))
+        return 0
     utterances = all_utterances()[:args.limit or None]
     emotions = [e for e in args.emotions.split(",") if e]
     nade_python()  # before the long run: fail early if the venv cannot be made

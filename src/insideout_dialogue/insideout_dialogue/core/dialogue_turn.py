@@ -3,6 +3,7 @@
 The error codes equal Respond.action's ERROR_* constants (a test checks they stay equal).
 """
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -12,13 +13,16 @@ from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
 from insideout_dialogue.core.aggregation import aggregate, select_answer
 from insideout_dialogue.core.aggregator_prefill import AggregatorPrefill
+from insideout_dialogue.core import leading_voice
 from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
 from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
-from insideout_dialogue.core.prompts import (History, PromptSet, UserEmotion,
+from insideout_dialogue.core.prompts import (AnswerForAggregation, History, PromptSet,
+                                             UserEmotion, aggregation_order,
                                              aggregator_system_text)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
+from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
 from insideout_dialogue.core.speech_guard import SpeechGuard
 
 ERROR_NONE = 0
@@ -38,8 +42,6 @@ STAGE_AGENT_DONE = "agent_done"
 STAGE_AGENT_PARTIAL = "agent_partial"
 STAGE_AGGREGATING = "aggregating"
 STAGE_REPLY_PARTIAL = "reply_partial"
-
-_ENDS_SENTENCE = re.compile(r"[.!?\u2026][\"')\]]*\s*$")
 
 # The error of an agent whose request was still running when the turn ended.
 NOT_ANSWERED = "not answered yet"
@@ -162,6 +164,9 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
 
     agent_history = history if settings.history_in_agent_prompts else ()
     recital = prompt_recital_for(settings, result.emotion)
+    if settings.strategy == leading_voice.STRATEGY:
+        return await _leading_voice_turn(client, settings, result, emotion_weights, names, history,
+                                         agent_history, hooks, recital, agent_done, agent_text)
     try:
         if prefill is not None:
             prefill.update(result.answers)
@@ -176,13 +181,73 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
             await prefill.close()
 
 
+async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result: TurnResult,
+                              emotion_weights: Sequence[float], names: List[str], history: History,
+                              agent_history: History, hooks: TurnHooks, recital: PromptRecital,
+                              agent_done: Callable[[AgentAnswer], None],
+                              agent_text: Callable[[AgentAnswer], None]) -> TurnResult:
+    """The leading voice speaks first, the aggregator continues from it (core/leading_voice.py)."""
+    lead = leading_voice.leader_index(emotion_weights)
+    leader = settings.agents[lead]
+    others = [agent for index, agent in enumerate(settings.agents) if index != lead]
+    speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL)
+    others_task = None
+    try:
+        if leading_voice.OTHERS_WITH_LEADER:
+            others_task = asyncio.ensure_future(leading_voice.ask_others(
+                client, settings, others, result.user_text, agent_history, agent_done, agent_text,
+                recital))
+        answer = await leading_voice.speak_leader(client, settings, leader, result.answers[lead],
+                                                  result.user_text, agent_history, speaker,
+                                                  agent_text)
+        agent_done(answer)
+        if others_task is None:
+            others_task = asyncio.ensure_future(leading_voice.ask_others(
+                client, settings, others, result.user_text, agent_history, agent_done, agent_text,
+                recital))
+        for answer in await others_task:
+            result.answers[names.index(answer.agent)] = answer
+    finally:
+        if others_task is not None and not others_task.done():
+            others_task.cancel()
+            await asyncio.gather(others_task, return_exceptions=True)
+    if not speaker.spoken:  # the leader failed or was refused: the usual weighted aggregate
+        why = result.answers[lead].error or (speaker.refused[0] if speaker.refused else "empty")
+        result = await _aggregate_and_speak(client, replace(settings, strategy="weighted_llm"),
+                                            result, emotion_weights, names, history, hooks,
+                                            recital)
+        result.reply_source += f" (the leading {leader.name} agent was not spoken: {why})"
+        return result
+    result.agents_latency = time.monotonic() - result.started_at
+    result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
+    hooks.on_stage(STAGE_AGGREGATING, "", "")
+    words = {agent.name: agent.paper_word for agent in settings.agents}
+    thoughts = [AnswerForAggregation(agent=a.agent, paper_word=words.get(a.agent, a.agent),
+                                     text=a.text, weight=w, finished=a.finished_at)
+                for a, w in zip(result.answers, result.weights) if a.ok and a.agent != leader.name]
+    result.reply_source = f"the {leader.name} agent, then the aggregator"
+    if thoughts:
+        def first_token() -> None:
+            result.aggregator_first_token_latency = time.monotonic() - result.started_at
+        try:
+            await leading_voice.continue_reply(client, settings, result.user_text, speaker.text,
+                                               aggregation_order(thoughts, True), result.emotion,
+                                               history, speaker, first_token)
+        except LlmCallError as error:
+            result.reply_source = f"the {leader.name} agent alone: the aggregator failed ({error})"
+    else:
+        result.reply_source = f"the {leader.name} agent alone: no other agent answered"
+    finish_reply(settings, result, speaker)
+    return result
+
+
 def prompt_recital_for(settings: TurnSettings, emotion: UserEmotion) -> PromptRecital:
     """The prompts of a turn that no answer may read back: every agent's persona and the
     aggregator's instructions with the user's mood, as sent. Not the thoughts themselves: each is
     meant to be spoken-like, and the guard speaks one as it is when the aggregate fails."""
     sources = {f"the {agent.name} agent's prompt": agent.prompt for agent in settings.agents}
     sources["the aggregator's prompt"] = aggregator_system_text(
-        settings.prompts, settings.strategy == "weighted_llm", emotion, ())
+        settings.prompts, settings.strategy in ("weighted_llm", leading_voice.STRATEGY), emotion, ())
     return PromptRecital(sources)
 
 
@@ -190,7 +255,7 @@ def _aggregator_prefill(client: LlmClient, settings: TurnSettings, emotion: User
                         weights: Sequence[float]) -> Optional[AggregatorPrefill]:
     """A prefill for the aggregator's pinned slot (embedded server, improved prompts), or None."""
     if not settings.aggregator_prefill or settings.aggregator.server_slot < 0 \
-            or settings.strategy == "select" or settings.prompts.style != "improved":
+            or settings.strategy not in ("llm", "weighted_llm") or settings.prompts.style != "improved":
         return None
     words = {agent.name: agent.paper_word for agent in settings.agents}
     return AggregatorPrefill(client, settings.aggregator, settings.prompts,
@@ -209,26 +274,8 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
     result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
 
     hooks.on_stage(STAGE_AGGREGATING, "", "")
-    guard = SpeechGuard(names, recital)
-    spoken: List[str] = []
-    refused: List[str] = []  # why the aggregate stopped being spoken
-
-    def emit(sentence: str) -> None:
-        """Speak a sentence that passes the guard; after a refused one, speak no more of it."""
-        if refused:
-            return
-        verdict = guard.check(sentence)
-        if verdict.problem:
-            refused.append(verdict.problem)
-            return
-        if not verdict.text:
-            return
-        if not spoken:
-            result.first_sentence_latency = time.monotonic() - result.started_at
-        spoken.append(verdict.text)
-        hooks.on_sentence(verdict.text)
-        hooks.on_stage(STAGE_REPLY_PARTIAL, "", " ".join(spoken))
-
+    speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL)
+    emit = speaker.emit
     result.reply_source = "aggregator"
     try:
         reply, rest, held = await _stream_aggregate(client, settings, result, history,
@@ -241,56 +288,62 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
                                                         cooler, emit)
             result.reply_source = f"aggregator, second try: the first had too few words ({first!r})"
             if held is not None:
-                refused.append(f"too few words ({first!r}, then {' '.join(held)!r})")
+                speaker.refused.append(f"too few words ({first!r}, then {' '.join(held)!r})")
                 rest = []
     except LlmCallError as error:
         return result.fail(ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}",
                            settings.fallback_reply)
 
-    def whole_sentence_spoken() -> bool:  # a first clause alone is not one
-        return any(_ENDS_SENTENCE.search(piece) for piece in spoken)
-
     fragment = ""
-    if (whole_sentence_spoken() or len(rest) > 1) and rest and not _ENDS_SENTENCE.search(rest[-1]):
+    if (speaker.whole_sentence_spoken() or len(rest) > 1) and rest and not ends_sentence(rest[-1]):
         fragment = rest.pop()  # cut off by max_tokens mid-sentence: do not speak the fragment
     for sentence in rest:
         emit(sentence)
-    too_few_spoken = bool(spoken) and _word_count(" ".join(spoken)) < settings.reply_min_words
-    if spoken and ((refused and not whole_sentence_spoken()) or too_few_spoken):
+    finish_reply(settings, result, speaker, fragment)
+    return result
+
+
+def finish_reply(settings: TurnSettings, result: TurnResult, speaker: ReplySpeaker,
+                 fragment: str = "") -> None:
+    """Complete a reply the aggregate fell short of (the best agent answer or the fallback
+    follows, see below) and fill in the result's reply and success."""
+    spoken = speaker.spoken
+    too_few_spoken = bool(spoken) and _word_count(speaker.text) < settings.reply_min_words
+    if spoken and ((speaker.refused and not speaker.whole_sentence_spoken()) or too_few_spoken):
         # What went out cannot be taken back: its sentence's rest was refused, or it is all that
         # passed and is too short to be a reply ("Congratulations!"). The best agent's answer follows.
-        if refused:
-            why = refused[0]
+        if speaker.refused:
+            why = speaker.refused[0]
         elif fragment:
             why = f"a fragment cut off by max_tokens ({fragment!r})"
         else:
             why = "too few words left after the guard's clean-up"
-        what = "first clause" if not whole_sentence_spoken() else f"first words ({' '.join(spoken)!r})"
+        what = ("first clause" if not speaker.whole_sentence_spoken()
+                else f"first words ({speaker.text!r})")
         best = select_answer(result.answers, result.weights)
-        refused.clear()
+        speaker.allow_more()
         for sentence in split_sentences(best.text):
-            emit(sentence)
+            speaker.emit(sentence)
         result.reply_source = (f"aggregator's {what}, then the {best.agent} agent's answer: "
                                f"the rest had {why}")
-    elif refused and spoken:
-        result.reply_source = f"aggregator, cut before a sentence with {refused[0]}"
+    elif speaker.refused and spoken:
+        result.reply_source = f"aggregator, cut before a sentence with {speaker.refused[0]}"
     elif not spoken:
-        why = f"it had {refused[0]}" if refused else "it was empty"
+        why = f"it had {speaker.refused[0]}" if speaker.refused else "it was empty"
         best = select_answer(result.answers, result.weights)
-        refused.clear()
+        speaker.allow_more()
         for sentence in split_sentences(best.text):
-            emit(sentence)
+            speaker.emit(sentence)
         if spoken:
             result.reply_source = f"the {best.agent} agent's answer: the aggregate was not spoken, {why}"
         else:
-            refused.clear()
-            emit(settings.fallback_reply)
+            speaker.allow_more()
+            speaker.emit(settings.fallback_reply)
             result.reply_source = (f"the fallback reply: the aggregate was not spoken ({why}) and no "
                                    "agent answer passed the guard either")
-    result.reply = " ".join(spoken)
+    result.reply = speaker.text
     result.success, result.error_code, result.error_message = True, ERROR_NONE, ""
     result.latency = time.monotonic() - result.started_at
-    return result
 
 
 def _word_count(text: str) -> int:

@@ -234,3 +234,20 @@ def aggregator_messages(prompts: PromptSet, weighted: bool, question: str,
     system = aggregator_system_text(prompts, weighted, emotion, aggregation_order(answers, weighted))
     return ([{"role": "system", "content": system}] + _history_messages(history)
             + [{"role": "user", "content": question}])
+
+
+# Said to the aggregator when its reply has begun with the leading voice's words (leading_voice).
+CONTINUATION_NOTE = (" You have begun your answer already; go on from where you stopped with one"
+                     " more short sentence that adds something new.")
+
+
+def continued_aggregator_messages(prompts: PromptSet, question: str,
+                                  others: Sequence[AnswerForAggregation], emotion: UserEmotion,
+                                  said: str, history: History = ()) -> List[Message]:
+    """The weighted aggregator's chat when its reply has begun with `said`, words already
+    spoken: the other thoughts as usual, and `said` as the start of its own turn. llama-server
+    continues a final assistant message; a server that does not gets the note that it began."""
+    messages = aggregator_messages(prompts, True, question, others, emotion, history)
+    if messages and messages[0]["role"] == "system":
+        messages[0] = {"role": "system", "content": messages[0]["content"] + CONTINUATION_NOTE}
+    return messages + [{"role": "assistant", "content": said}]

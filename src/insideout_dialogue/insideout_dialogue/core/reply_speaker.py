@@ -1,0 +1,57 @@
+"""A turn's reply as it goes out: each sentence checked by the speech guard, then spoken.
+
+After a refused sentence nothing more of the same source is spoken (the rest of a reply whose
+sentence leaked scaffolding reads as a fragment); `allow_more` starts a new source.
+"""
+
+import re
+import time
+from typing import List
+
+from insideout_dialogue.core.speech_guard import SpeechGuard
+
+_ENDS_SENTENCE = re.compile(r"[.!?\u2026][\"')\]]*\s*$")
+
+
+class ReplySpeaker:
+    def __init__(self, guard: SpeechGuard, result, hooks, stage_reply_partial: str):
+        """`result`: the TurnResult (first_sentence_latency is set on the first sentence);
+        `hooks`: the TurnHooks a sentence and the reply so far go to."""
+        self._guard = guard
+        self._result = result
+        self._hooks = hooks
+        self._stage = stage_reply_partial
+        self.spoken: List[str] = []
+        self.refused: List[str] = []  # why a source stopped being spoken
+
+    def emit(self, sentence: str) -> None:
+        """Speak a sentence that passes the guard; after a refused one, speak no more of it."""
+        if self.refused:
+            return
+        verdict = self._guard.check(sentence)
+        if verdict.problem:
+            self.refused.append(verdict.problem)
+            return
+        if not verdict.text:
+            return
+        if not self.spoken:
+            self._result.first_sentence_latency = time.monotonic() - self._result.started_at
+        self.spoken.append(verdict.text)
+        self._hooks.on_sentence(verdict.text)
+        self._hooks.on_stage(self._stage, "", self.text)
+
+    def allow_more(self) -> None:
+        """A new source follows (another answer): a refusal before it does not silence it."""
+        self.refused.clear()
+
+    def whole_sentence_spoken(self) -> bool:
+        """Whether a complete sentence went out (a first clause alone is not one)."""
+        return any(ends_sentence(piece) for piece in self.spoken)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.spoken)
+
+
+def ends_sentence(text: str) -> bool:
+    return bool(_ENDS_SENTENCE.search(text))

@@ -1,0 +1,100 @@
+"""The leading_voice strategy without ROS, against the FAKE OpenAI-compatible server: the
+best-fitting agent speaks first, the aggregator continues from its words."""
+
+import asyncio
+
+from insideout_dialogue.core import dialogue_turn, leading_voice
+from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
+from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, parse_mapping_row
+from insideout_dialogue.core.llm_client import LlmClient
+from insideout_dialogue.core.prompts import (CONTINUATION_NOTE, PromptSet, UserEmotion,
+                                             default_agent_prompt)
+from support.fake_openai_server import Behavior, FakeOpenAIServer
+
+AGENTS = ["happiness", "sadness", "fear", "anger"]
+MAPPING = {label: parse_mapping_row(row) for label, row in DEFAULT_EMOTION_TO_AGENT.items()}
+TEXTS = {"happiness": "Wonderful, you passed your exam!",
+         "sadness": "Sigh, exams are so hard on everyone.",
+         "fear": "What if the next one is harder?",
+         "anger": "It is unfair how stressful exams are."}
+
+
+def leading_turn(aggregate="Now you can relax and celebrate tonight.", agent_behaviors=None,
+                 scores=None, aggregator_behavior=None):
+    """One leading_voice turn; returns (result, spoken sentences, the fake server's requests)."""
+    behaviors = {f"agent-{a}": Behavior(text=TEXTS[a]) for a in AGENTS}
+    behaviors.update(agent_behaviors or {})
+    behaviors["aggregator"] = aggregator_behavior or Behavior(text=aggregate)
+    with FakeOpenAIServer(behaviors) as fake:
+        def endpoint(model):
+            return EndpointConfig(base_url=fake.base_url, model=model, timeout=5.0)
+        settings = dialogue_turn.TurnSettings(
+            agents=[AgentConfig(a, endpoint(f"agent-{a}"), default_agent_prompt(a), a) for a in AGENTS],
+            aggregator=endpoint("aggregator"), prompts=PromptSet(), strategy="leading_voice",
+            emotion_to_agent=MAPPING, fallback_reply="Sorry, say that again?",
+            first_clause_min_words=6, reply_min_words=3)
+        spoken = []
+        result = dialogue_turn.TurnResult(user_text="I passed my exam!", emotion=UserEmotion("happiness", 0.9))
+        asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, scores or {"happiness": 1.0}, (),
+                                           dialogue_turn.TurnHooks(on_sentence=spoken.append)))
+        return result, spoken, list(fake.requests)
+
+
+def test_the_best_fitting_agent_is_spoken_first_and_the_aggregator_continues_from_it():
+    result, spoken, requests = leading_turn()
+    assert result.success and spoken == [TEXTS["happiness"], "Now you can relax and celebrate tonight."]
+    assert result.reply == " ".join(spoken)
+    assert result.reply_source == "the happiness agent, then the aggregator"
+    leader = next(r for r in requests if r.model == "agent-happiness")
+    others = [r for r in requests if r.model.startswith("agent-") and r is not leader]
+    # The leader answers alone; the others once its sentence is written.
+    assert len(others) == 3 and all(r.started >= leader.finished - 0.05 for r in others)
+    aggregator = next(r for r in requests if r.model == "aggregator")
+    # The leader's words are the start of the aggregator's own turn; its thoughts are the others'.
+    assert aggregator.messages[-1] == {"role": "assistant", "content": TEXTS["happiness"]}
+    system = aggregator.messages[0]["content"]
+    assert system.endswith(CONTINUATION_NOTE.strip()) or CONTINUATION_NOTE in system
+    assert TEXTS["happiness"] not in system and all(TEXTS[a] in system for a in AGENTS[1:])
+    assert 0 < result.first_sentence_latency < result.aggregator_first_token_latency < result.latency
+
+
+def test_the_leader_is_the_agent_the_users_emotion_weighs_most():
+    result, spoken, _ = leading_turn(scores={"sadness": 1.0})
+    assert spoken[0] == TEXTS["sadness"] and result.reply_source.startswith("the sadness agent")
+    assert leading_voice.leader_index([0.25, 0.25, 0.25, 0.25]) == 0  # a tie: agent order
+
+
+def test_a_continuation_that_repeats_the_leader_is_not_spoken_twice():
+    _, spoken, _ = leading_turn(aggregate=f"{TEXTS['happiness']} Take the evening off.")
+    assert spoken == [TEXTS["happiness"], "Take the evening off."]
+
+
+def test_a_failed_leader_falls_back_to_the_weighted_aggregate():
+    result, spoken, requests = leading_turn(
+        agent_behaviors={"agent-happiness": Behavior(kind="http500")},
+        aggregate="Well done, enjoy the moment.")
+    assert result.success and spoken == ["Well done, enjoy the moment."]
+    assert "the leading happiness agent was not spoken" in result.reply_source
+    aggregator = next(r for r in requests if r.model == "aggregator")
+    assert aggregator.messages[-1]["role"] == "user"  # an ordinary aggregate, not a continuation
+
+
+def test_a_leader_that_leaks_the_prompt_is_not_spoken():
+    result, spoken, _ = leading_turn(
+        agent_behaviors={"agent-happiness": Behavior(text="As the happiness agent, I love it!")},
+        aggregate="Well done, enjoy the moment.")
+    assert spoken == ["Well done, enjoy the moment."]
+    assert "the leading happiness agent was not spoken" in result.reply_source
+
+
+def test_when_the_aggregator_fails_after_the_leader_spoke_the_leader_is_the_reply():
+    result, spoken, _ = leading_turn(aggregator_behavior=Behavior(kind="http500"))
+    assert result.success and spoken == [TEXTS["happiness"]]
+    assert result.reply_source.startswith("the happiness agent alone: the aggregator failed")
+
+
+def test_a_long_leader_sentence_is_spoken_from_its_first_clause():
+    long = "Oh wow, that is absolutely wonderful news, and you should be so proud of yourself today."
+    _, spoken, _ = leading_turn(agent_behaviors={"agent-happiness": Behavior(text=long, tokens_per_second=200)})
+    assert spoken[0] == "Oh wow, that is absolutely wonderful news,"
+    assert spoken[1] == "and you should be so proud of yourself today."

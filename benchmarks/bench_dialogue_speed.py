@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from dialogue_eval.embedded_server import EMBEDDED_SLOTS, embedded_server  # noqa: E402
 from dialogue_eval.settings import default_settings, with_style  # noqa: E402
+from fake_fast_llm import FAST_RATE, FAST_TTFT, fake_fast_server, token_wait  # noqa: E402
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
@@ -150,40 +151,18 @@ def section_first_turn(args):
           f"vs {statistics.median(laters):.2f} s ({(ratio - 1) * 100:+.0f}%)")
 
 
-# --- overhead against the FAKE fast server -----------------------------------------------------
-FAST_TTFT = 0.15
-FAST_RATE = 80.0
-AGENT_TEXT = "That sounds hard, and I am right here with you today."
-REPLY_TEXT = "I am sorry your exam went badly. You worked hard, and you can try again soon."
-
-
-def token_wait():
-    """What the fake server makes a turn wait: slowest agent, then the first reply sentence."""
-    agent = FAST_TTFT + (len(AGENT_TEXT.split(" ")) - 1) / FAST_RATE
-    first_sentence = REPLY_TEXT.split(". ")[0] + "."
-    return agent + FAST_TTFT + (len(first_sentence.split(" ")) - 1) / FAST_RATE
-
-
+# --- overhead against the FAKE fast server (benchmarks/fake_fast_llm.py) ------------------------
 def section_overhead(args):
     from insideout_common.ros.qos import RELIABLE_EVENTS
     from insideout_msgs.msg import Transcript
-    from support.fake_openai_server import Behavior, FakeOpenAIServer
     from support.ros_domain import claim_isolated_domain
     from support.ros_harness import NodeProcess, RosHarness, wait_until
 
     claim = claim_isolated_domain()
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    agents = list(DEFAULT_AGENTS)
-    behaviors = {f"fast-{a}": Behavior(text=AGENT_TEXT, delay=FAST_TTFT, tokens_per_second=FAST_RATE)
-                 for a in agents}
-    behaviors["fast-aggregator"] = Behavior(text=REPLY_TEXT, delay=FAST_TTFT,
-                                            tokens_per_second=FAST_RATE)
-    with FakeOpenAIServer(behaviors) as server:
-        params = {"local_llm.autostart": False, "llm.base_url": server.base_url,
-                  "aggregator.model": "fast-aggregator", "emotion.timeout": 0.0}
-        for agent in agents:
-            params[f"agents.{agent}.model"] = f"fast-{agent}"
+    with fake_fast_server(list(DEFAULT_AGENTS)) as (_server, params):
+        params = {**params, "emotion.timeout": 0.0}
         dialogue = NodeProcess("insideout_dialogue", "dialogue_node", params=params)
         tts = NodeProcess("insideout_dialogue", "tts_node", params={})
         ros = RosHarness("bench_dialogue_overhead")

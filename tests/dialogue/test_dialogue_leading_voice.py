@@ -8,7 +8,7 @@ from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, parse_mapping_row
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompts import (CONTINUATION_NOTE, PromptSet, UserEmotion,
-                                             default_agent_prompt)
+                                             default_agent_prompt, first_reaction_prompt)
 from support.fake_openai_server import Behavior, FakeOpenAIServer
 
 AGENTS = ["happiness", "sadness", "fear", "anger"]
@@ -27,7 +27,7 @@ def leading_turn(aggregate="Now you can relax and celebrate tonight.", agent_beh
     behaviors["aggregator"] = aggregator_behavior or Behavior(text=aggregate)
     with FakeOpenAIServer(behaviors) as fake:
         def endpoint(model):
-            return EndpointConfig(base_url=fake.base_url, model=model, timeout=5.0)
+            return EndpointConfig(base_url=fake.base_url, model=model, timeout=5.0, max_tokens=40)
         settings = dialogue_turn.TurnSettings(
             agents=[AgentConfig(a, endpoint(f"agent-{a}"), default_agent_prompt(a), a) for a in AGENTS],
             aggregator=endpoint("aggregator"), prompts=PromptSet(), strategy="leading_voice",
@@ -61,12 +61,45 @@ def test_the_best_fitting_agent_is_spoken_first_and_the_aggregator_continues_fro
 def test_the_leader_is_the_agent_the_users_emotion_weighs_most():
     result, spoken, _ = leading_turn(scores={"sadness": 1.0})
     assert spoken[0] == TEXTS["sadness"] and result.reply_source.startswith("the sadness agent")
-    assert leading_voice.leader_index([0.25, 0.25, 0.25, 0.25]) == 0  # a tie: agent order
+    assert leading_voice.leader_index([0.25, 0.25, 0.25, 0.25]) is None  # no feeling leads
+    assert leading_voice.leader_index([0.3, 0.28, 0.22, 0.2]) is None  # within a weight step
+    assert leading_voice.leader_index([0.1, 0.5, 0.3, 0.1]) == 1
+
+
+def test_when_no_feeling_leads_the_robots_own_first_reaction_is_spoken_first():
+    result, spoken, requests = leading_turn(
+        scores={"neutral": 1.0},
+        aggregator_behavior=Behavior(text="Congratulations on passing!",
+                                     later_text="Now take a well earned rest."))
+    assert spoken == ["Congratulations on passing!", "Now take a well earned rest."]
+    assert result.reply_source == "the robot's own first reaction, then the aggregator"
+    first, continuation = [r for r in requests if r.model == "aggregator"]
+    assert first.messages[0]["content"] == first_reaction_prompt(UserEmotion("happiness", 0.9))
+    assert first.max_tokens == 40  # an agent's limit: one sentence
+    agents = [r for r in requests if r.model.startswith("agent-")]
+    assert len(agents) == 4 and all(r.started >= first.finished - 0.05 for r in agents)
+    assert continuation.messages[-1]["content"] == "Congratulations on passing!"
+    assert all(TEXTS[a] in continuation.messages[0]["content"] for a in AGENTS)
+    assert len(result.answers) == 4 and all(a.ok for a in result.answers)
 
 
 def test_a_continuation_that_repeats_the_leader_is_not_spoken_twice():
+    # llama-server streams a continued message from its start; others repeat a sentence.
     _, spoken, _ = leading_turn(aggregate=f"{TEXTS['happiness']} Take the evening off.")
     assert spoken == [TEXTS["happiness"], "Take the evening off."]
+    _, spoken, _ = leading_turn(aggregator_behavior=Behavior(
+        text=f"{TEXTS['happiness']} Take the evening off.", tokens_per_second=300))
+    assert spoken == [TEXTS["happiness"], "Take the evening off."]
+
+
+def test_the_echoed_prefix_is_removed_whatever_the_pieces():
+    echo = leading_voice.EchoedPrefix("Oh wow, well done!")
+    pieces = ["Oh", " wow,", " well", " done!", " Rest", " now."]
+    assert "".join(echo.strip(p) for p in pieces).strip() == "Rest now."
+    echo = leading_voice.EchoedPrefix("Oh wow, well done!")
+    assert "".join(echo.strip(p) for p in [" Rest", " now."]) == " Rest now."
+    echo = leading_voice.EchoedPrefix("Oh wow, well done!")
+    assert "".join(echo.strip(p) for p in ["Oh", " wow,", " great"]) == "Oh wow, great"
 
 
 def test_a_failed_leader_falls_back_to_the_weighted_aggregate():

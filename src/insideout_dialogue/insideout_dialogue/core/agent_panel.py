@@ -6,8 +6,8 @@ has anything usable by then, the panel waits for the first to finish instead.
 
 With `max_sentences`, an agent is stopped as soon as it has written that many sentences: the
 prompts ask for one, and a small model that goes on anyway makes every voice (and so the reply)
-wait for words nobody will use. A sentence of fewer than MIN_SENTENCE_WORDS words ("Oh no!") is
-counted with the next one, so an exclamation alone is never a whole answer.
+wait for words nobody will use. A sentence of fewer than MIN_SENTENCE_WORDS words ("Oh no!", "Oh
+no, I'm sorry.") is counted with the next one, so an exclamation alone is never a whole answer.
 
 With `max_words`, an answer that runs past that many words is stopped at its next clause end
 (comma, semicolon, dash), or MAX_WORDS_OVERRUN words later wherever it is: the slowest voice
@@ -46,7 +46,7 @@ class AgentAnswer:
     finished_at: float = 0.0  # monotonic time the answer was complete (or failed) [s]
 
 
-MIN_SENTENCE_WORDS = 4
+MIN_SENTENCE_WORDS = 5
 MAX_WORDS_OVERRUN = 6
 _CLAUSE_PUNCTUATION = ",;:\u2014\u2013- "
 # Words a thought cut mid-phrase must not end on ("... address any unfair treatment and.").

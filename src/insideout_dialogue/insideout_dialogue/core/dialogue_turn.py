@@ -3,7 +3,6 @@
 The error codes equal Respond.action's ERROR_* constants (a test checks they stay equal).
 """
 
-import asyncio
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -20,7 +19,7 @@ from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
 from insideout_dialogue.core.prompts import (AnswerForAggregation, History, PromptSet,
                                              UserEmotion, aggregation_order,
-                                             aggregator_system_text)
+                                             aggregator_system_text, first_reaction_prompt)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
 from insideout_dialogue.core.speech_guard import SpeechGuard
@@ -188,35 +187,27 @@ async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result:
                               agent_text: Callable[[AgentAnswer], None]) -> TurnResult:
     """The leading voice speaks first, the aggregator continues from it (core/leading_voice.py)."""
     lead = leading_voice.leader_index(emotion_weights)
-    leader = settings.agents[lead]
+    leader = settings.agents[lead] if lead is not None else leading_voice.own_voice(settings, result.emotion)
     others = [agent for index, agent in enumerate(settings.agents) if index != lead]
+    leader_answer = result.answers[lead] if lead is not None else AgentAnswer(
+        agent=leader.name, model=leader.endpoint.model)
     speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL)
-    others_task = None
-    try:
-        if leading_voice.OTHERS_WITH_LEADER:
-            others_task = asyncio.ensure_future(leading_voice.ask_others(
-                client, settings, others, result.user_text, agent_history, agent_done, agent_text,
-                recital))
-        answer = await leading_voice.speak_leader(client, settings, leader, result.answers[lead],
-                                                  result.user_text, agent_history, speaker,
-                                                  agent_text)
+    answer = await leading_voice.speak_leader(client, settings, leader, leader_answer,
+                                              result.user_text, agent_history, speaker,
+                                              agent_text if lead is not None else _ignore)
+    if lead is not None:
         agent_done(answer)
-        if others_task is None:
-            others_task = asyncio.ensure_future(leading_voice.ask_others(
-                client, settings, others, result.user_text, agent_history, agent_done, agent_text,
-                recital))
-        for answer in await others_task:
-            result.answers[names.index(answer.agent)] = answer
-    finally:
-        if others_task is not None and not others_task.done():
-            others_task.cancel()
-            await asyncio.gather(others_task, return_exceptions=True)
+    # Only now: started with the leader, the others slowed its first words by 1-2.5 s on 2 CPU
+    # cores (docs/design/leading_voice.md).
+    for answer in await leading_voice.ask_others(client, settings, others, result.user_text,
+                                                 agent_history, agent_done, agent_text, recital):
+        result.answers[names.index(answer.agent)] = answer
     if not speaker.spoken:  # the leader failed or was refused: the usual weighted aggregate
-        why = result.answers[lead].error or (speaker.refused[0] if speaker.refused else "empty")
+        why = leader_answer.error or (speaker.refused[0] if speaker.refused else "empty")
         result = await _aggregate_and_speak(client, replace(settings, strategy="weighted_llm"),
                                             result, emotion_weights, names, history, hooks,
                                             recital)
-        result.reply_source += f" (the leading {leader.name} agent was not spoken: {why})"
+        result.reply_source += f" (the leading {leader_name(leader)} was not spoken: {why})"
         return result
     result.agents_latency = time.monotonic() - result.started_at
     result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
@@ -225,7 +216,7 @@ async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result:
     thoughts = [AnswerForAggregation(agent=a.agent, paper_word=words.get(a.agent, a.agent),
                                      text=a.text, weight=w, finished=a.finished_at)
                 for a, w in zip(result.answers, result.weights) if a.ok and a.agent != leader.name]
-    result.reply_source = f"the {leader.name} agent, then the aggregator"
+    result.reply_source = f"the {leader_name(leader)}, then the aggregator"
     if thoughts:
         def first_token() -> None:
             result.aggregator_first_token_latency = time.monotonic() - result.started_at
@@ -234,11 +225,21 @@ async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result:
                                                aggregation_order(thoughts, True), result.emotion,
                                                history, speaker, first_token)
         except LlmCallError as error:
-            result.reply_source = f"the {leader.name} agent alone: the aggregator failed ({error})"
+            result.reply_source = f"the {leader_name(leader)} alone: the aggregator failed ({error})"
     else:
-        result.reply_source = f"the {leader.name} agent alone: no other agent answered"
+        result.reply_source = f"the {leader_name(leader)} alone: no other agent answered"
     finish_reply(settings, result, speaker)
     return result
+
+
+def leader_name(leader: AgentConfig) -> str:
+    if leader.name == leading_voice.OWN_VOICE:
+        return "robot's own first reaction"
+    return f"{leader.name} agent"
+
+
+def _ignore(_answer: AgentAnswer) -> None:
+    pass
 
 
 def prompt_recital_for(settings: TurnSettings, emotion: UserEmotion) -> PromptRecital:
@@ -246,6 +247,8 @@ def prompt_recital_for(settings: TurnSettings, emotion: UserEmotion) -> PromptRe
     aggregator's instructions with the user's mood, as sent. Not the thoughts themselves: each is
     meant to be spoken-like, and the guard speaks one as it is when the aggregate fails."""
     sources = {f"the {agent.name} agent's prompt": agent.prompt for agent in settings.agents}
+    if settings.strategy == leading_voice.STRATEGY:
+        sources["the robot's first-reaction prompt"] = first_reaction_prompt(emotion)
     sources["the aggregator's prompt"] = aggregator_system_text(
         settings.prompts, settings.strategy in ("weighted_llm", leading_voice.STRATEGY), emotion, ())
     return PromptRecital(sources)

@@ -1,4 +1,5 @@
-"""Give every agent and the aggregator its own slot of the embedded llama-server.
+"""Give every agent and the aggregator its own slot of the embedded llama-server (and the agents
+its ignore_eos, see EndpointConfig).
 
 llama-server otherwise picks the idle slot whose cached prompt matches best, which mostly keeps
 each agent on its own slot but not always; pinned, every persona's system prompt stays cached in
@@ -19,7 +20,10 @@ def pin_embedded_slots(settings: TurnSettings, local_base_url: str, slots: int) 
     if len(on_local) + int(aggregator_local) > slots:
         return settings
     numbered = {id(agent): index for index, agent in enumerate(on_local)}
-    agents = [dataclasses.replace(a, endpoint=dataclasses.replace(a.endpoint, server_slot=numbered[id(a)]))
+    # Agents the sentence budget stops write on past an early end of text (EndpointConfig).
+    budgeted = settings.agents_max_sentences > 0
+    agents = [dataclasses.replace(a, endpoint=dataclasses.replace(
+                  a.endpoint, server_slot=numbered[id(a)], ignore_eos=budgeted))
               if id(a) in numbered else a for a in settings.agents]
     aggregator = settings.aggregator
     if aggregator_local:

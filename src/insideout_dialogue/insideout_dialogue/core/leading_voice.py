@@ -3,7 +3,8 @@
 As in the film the paper is named after, the emotion at the console reacts first and the others
 chime in. The agent with the highest weight for the user's emotion answers first, alone (on 2 CPU
 cores four answers at once take as long as four in a row), and its sentence is spoken as it
-streams. The other agents answer while it is spoken; then the aggregator continues the reply from
+streams; when no agent's weight stands out (a calm or unseen face), the robot's own voice (the
+aggregator's endpoint, asked for a first plain reaction) speaks first instead. The other agents answer while it is spoken; then the aggregator continues the reply from
 the leader's words, which it is given as the start of its own turn (so the words flow on rather
 than repeat), blending the other voices and the user's mood as the weighted aggregator does.
 
@@ -12,26 +13,39 @@ turn goes on as `weighted_llm`. When the aggregator fails after the leader spoke
 words are the reply.
 """
 
-import asyncio
+import dataclasses
 from typing import Callable, List, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer, ask_agent, ask_panel
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
-from insideout_dialogue.core.prompts import (AnswerForAggregation, History,
-                                             continued_aggregator_messages)
-from insideout_dialogue.core.reply_sentences import SentenceStream
+from insideout_dialogue.core.prompts import (WEIGHT_ORDER_STEP, AnswerForAggregation, History,
+                                             continued_aggregator_messages, first_reaction_prompt)
+from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
 
 STRATEGY = "leading_voice"
-# The other agents start with the leader (True) or once its sentence is written (False).
-OTHERS_WITH_LEADER = False
+# The leader's name when no agent leads and the robot's own voice speaks first.
+OWN_VOICE = "robot"
 
 
-def leader_index(weights: Sequence[float]) -> int:
-    """The agent with the highest weight; the first in agent order on a tie."""
-    return max(range(len(weights)), key=lambda i: (weights[i], -i))
+def leader_index(weights: Sequence[float]) -> Optional[int]:
+    """The agent with the highest weight; None when another is as high (to WEIGHT_ORDER_STEP):
+    no feeling leads (a calm or unseen face), and the robot's own voice speaks first."""
+    order = sorted(range(len(weights)), key=lambda i: weights[i], reverse=True)
+    if not order or (len(order) > 1 and weights[order[0]] - weights[order[1]] < WEIGHT_ORDER_STEP):
+        return None
+    return order[0]
+
+
+def own_voice(settings, emotion) -> AgentConfig:
+    """The robot's own voice as a leader: the aggregator's endpoint (with an agent's answer
+    limit) and a prompt for a first, plain reaction, with the user's mood."""
+    limit = settings.agents[0].endpoint.max_tokens if settings.agents else 40
+    endpoint = dataclasses.replace(settings.aggregator, max_tokens=limit)
+    return AgentConfig(name=OWN_VOICE, endpoint=endpoint, paper_word=OWN_VOICE,
+                       prompt=first_reaction_prompt(emotion))
 
 
 class StreamedSpeech:
@@ -104,18 +118,48 @@ async def continue_reply(client: LlmClient, settings, question: str, said: str,
     LlmCallError."""
     messages = continued_aggregator_messages(settings.prompts, question, others, emotion, said,
                                              history)
-    speech = StreamedSpeech(speaker, 0, False, repeats_of=[said])
+    speech = StreamedSpeech(speaker, 0, False, repeats_of=split_sentences(said))
+    echo = EchoedPrefix(said)
     first: List[bool] = []
 
     def on_delta(piece: str) -> None:
         if not first:
             first.append(True)
             on_first_token()
-        speech.feed(piece)
+        speech.feed(echo.strip(piece))
 
     text = await client.chat(settings.aggregator, messages, on_delta)
+    speech.feed(echo.strip("", final=True))
     speech.finish()
     return text
+
+
+class EchoedPrefix:
+    """Removes the words already said from the start of a continuation's stream: llama-server
+    streams a continued assistant message from its start (the prefix first), other servers
+    send only what follows. Pieces are held while they still match the prefix."""
+
+    def __init__(self, prefix: str):
+        self._prefix = " ".join(prefix.split())
+        self._held = ""
+        self._done = not self._prefix
+
+    def strip(self, piece: str, final: bool = False) -> str:
+        if self._done:
+            return piece
+        self._held += piece
+        held = " ".join(self._held.split())
+        if held.startswith(self._prefix):  # the whole prefix came back: drop it
+            self._done = True
+            rest = self._held.lstrip()
+            for word in self._prefix.split():  # skip the prefix's words, whatever the spacing
+                rest = rest[rest.index(word) + len(word):]
+            return rest
+        if self._prefix.startswith(held.rstrip()) and not final:
+            return ""  # still matching: wait
+        self._done = True
+        out, self._held = self._held, ""
+        return out
 
 
 async def ask_others(client: LlmClient, settings, agents: Sequence[AgentConfig], question: str,
@@ -127,9 +171,3 @@ async def ask_others(client: LlmClient, settings, agents: Sequence[AgentConfig],
     return await ask_panel(client, settings.prompts, agents, question, history, on_done,
                            settings.agents_deadline, settings.agents_max_sentences, on_text,
                            settings.agents_max_words, recital)
-
-
-async def wait_cancelled(tasks) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)

@@ -119,7 +119,13 @@ class LlmClient:
 
     @staticmethod
     def _extra_body(endpoint: EndpointConfig) -> Optional[Dict[str, int]]:
-        return {"id_slot": endpoint.server_slot} if endpoint.server_slot >= 0 else None
+        """llama-server's own fields, for the embedded server only (a pinned slot)."""
+        if endpoint.server_slot < 0:
+            return None
+        body = {"id_slot": endpoint.server_slot}
+        if endpoint.ignore_eos:
+            body["ignore_eos"] = True
+        return body
 
     async def _complete(self, endpoint: EndpointConfig, messages) -> str:
         response = await self._client(endpoint).chat.completions.create(

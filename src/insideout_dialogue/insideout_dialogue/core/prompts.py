@@ -236,6 +236,15 @@ def aggregator_messages(prompts: PromptSet, weighted: bool, question: str,
             + [{"role": "user", "content": question}])
 
 
+# The robot's own first reaction (leading_voice, when no feeling leads), before its thoughts.
+FIRST_REACTION_PROMPT = ("You are a kind robot talking with someone. Answer what they said in one"
+                         " short spoken sentence, in your own plain words.")
+
+
+def first_reaction_prompt(emotion: UserEmotion) -> str:
+    return f"{FIRST_REACTION_PROMPT} {emotion.sentence()}"
+
+
 # Said to the aggregator when its reply has begun with the leading voice's words (leading_voice).
 CONTINUATION_NOTE = (" You have begun your answer already; go on from where you stopped with one"
                      " more short sentence that adds something new.")

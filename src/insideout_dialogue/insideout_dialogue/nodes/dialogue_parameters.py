@@ -85,8 +85,11 @@ BASE_SPECS: List[ParamSpec] = [
               "An agent past this many words is stopped at its next comma, semicolon or dash (or"
               " 6 words later): the slowest voice sets the turn's pace, and the aggregator needs"
               " its gist. 0: no limit.", 0, 500),
-    ParamSpec("aggregation.strategy", "weighted_llm",
-              "llm: an aggregator LLM call given the answers and the user's emotion (the paper's);"
+    ParamSpec("aggregation.strategy", "leading_voice",
+              "leading_voice: the agent the user's emotion weighs most (else the robot's own first"
+              " reaction) is spoken first as it streams, then the aggregator continues from its"
+              " words, blending the other agents (first words about 3x sooner);"
+              " llm: an aggregator LLM call given the answers and the user's emotion (the paper's);"
               " weighted_llm: the same plus per-agent weights from the user's emotion;"
               " select: no extra call, the top-weighted agent's answer.", choices=STRATEGIES),
     ParamSpec("llm.base_url", DEFAULT_LOCAL_BASE_URL,

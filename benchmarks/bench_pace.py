@@ -13,9 +13,10 @@ from when each node published (DDS source timestamps; the end of speech is the q
 voiced sample as played, so it is known exactly):
 
   asr         end of speech -> final Transcript on /insideout/transcript
-  agents      -> all agents done (TurnProgress "aggregating" on /insideout/dialogue/progress)
-  aggregator  -> first reply sentence on /insideout/reply
-  tts         -> first reply audio chunk on /insideout/speaker/audio (sent `playback_lead`,
+  agents      final transcript -> all agents done (TurnProgress "aggregating" on
+              /insideout/dialogue/progress; with leading_voice after the first sentence)
+  dialogue    final transcript -> first reply sentence on /insideout/reply
+  tts         first reply sentence -> first reply audio chunk on /insideout/speaker/audio (sent `playback_lead`,
               0.08 s, before it plays)
   total       end of speech -> first reply audio
 
@@ -73,9 +74,10 @@ LEAD_S = 0.6  # microphone noise before each question
 QUIET_S = 0.5  # no reply audio for this long (and robot_speaking false): the reply is over
 NO_TRANSCRIPT_S = 20.0  # give up on a turn with no final transcript this long after the speech
 NO_AUDIO_S = 15.0  # give up on a turn whose DialogueTurn came with no reply audio this long
+# "agents" is not on the path to the first words with leading_voice (the default), whose
+# first sentence comes before the other agents are done.
 STAGES = (("asr", "end of speech -> final transcript"),
           ("agents", "final transcript -> agents done"),
-          ("aggregator", "agents done -> first reply sentence"),
           ("dialogue", "final transcript -> first reply sentence"),
           ("tts", "first reply sentence -> first reply audio"),
           ("total", "END OF SPEECH -> FIRST REPLY AUDIO"))
@@ -165,7 +167,7 @@ class Turn:
     def line(self) -> str:
         name = f"turn {self.number:2d}" if self.number else "warm-up"
         times = "  ".join(f"{key} {self.stages[key]:5.2f}" for key, _ in STAGES[:-1]
-                          if key != "dialogue" and key in self.stages)
+                          if key in self.stages)
         total = f" | end of speech -> first audio {self.stages['total']:5.2f} s" \
             if "total" in self.stages else ""
         extra = f"; {self.finals} finals" if self.finals > 1 else ""
@@ -219,8 +221,6 @@ def measure(watch: Watch, marks, turn: Turn, speech_end: float) -> None:
         turn.failure = "no reply sentence" + (f" ({dialogue_turn.error_message})"
                                               if dialogue_turn is not None else "")
         return
-    if aggregating:
-        turn.stages["aggregator"] = first_reply.sent - aggregating[0].sent
     turn.stages["dialogue"] = first_reply.sent - final.sent
     first_audio = next((a for a in audio if a.sent >= first_reply.sent), None)
     if first_audio is None:
@@ -313,8 +313,8 @@ def run_server(server: str, turns: int, warmup: int, timeout: float) -> tuple:
                 print(f"  pipeline up in {time.monotonic() - started:.0f} s; asr_node, "
                       f"dialogue_node, tts_node with their defaults; {warmup} warm-up + {turns} "
                       "turns; stage times [s]: asr (end of speech -> final transcript), agents "
-                      "(-> agents done), aggregator (-> first reply sentence), tts (-> first "
-                      "reply audio)", flush=True)
+                      "(final -> agents done), dialogue (final -> first reply sentence), tts (-> "
+                      "first reply audio)", flush=True)
                 texts = questions()
                 done = []
                 for index in range(warmup + turns):

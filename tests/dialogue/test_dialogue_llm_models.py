@@ -1,6 +1,7 @@
 """The embedded LLM's registry, assembly from chunk wheels, server command and prompt warm-up."""
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import os
@@ -121,3 +122,9 @@ def test_warm_up_sends_each_local_prompt_once_and_leaves_remote_endpoints_alone(
         systems = sorted(r.messages[0]["content"] for r in local.requests)
         assert len(systems) == 3 and "You are happiness." in systems and "You are sadness." in systems
         assert all(r.max_tokens == 1 for r in local.requests)
+        # leading_voice's aggregator continues with the weighted prompt: that one is warmed.
+        local.requests.clear()
+        asyncio.run(warm_prompt_caches(LlmClient(), dataclasses.replace(settings, strategy="leading_voice"),
+                                       local.base_url))
+        aggregator = next(r for r in local.requests if r.model == "aggregator")
+        assert aggregator.messages[0]["content"].startswith(PromptSet().weighted_aggregator_prompt)

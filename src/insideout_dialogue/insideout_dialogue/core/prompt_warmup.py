@@ -36,7 +36,9 @@ async def warm_prompt_caches(client: LlmClient, settings: TurnSettings,
     if settings.strategy != "select" and settings.aggregator.base_url.rstrip("/") == local:
         answers = [AnswerForAggregation(a.name, a.paper_word, PLACEHOLDER_UTTERANCE, 0.25)
                    for a in settings.agents]
-        messages = aggregator_messages(settings.prompts, settings.strategy == "weighted_llm",
+        # leading_voice continues with the weighted prompt.
+        messages = aggregator_messages(settings.prompts,
+                                       settings.strategy in ("weighted_llm", "leading_voice"),
                                        PLACEHOLDER_UTTERANCE, answers, UserEmotion())
         requests["aggregator"] = (settings.aggregator, messages)
 

@@ -28,7 +28,7 @@ class EndpointConfig:
     server_slot: int = -1
     # llama-server only (with server_slot): write on past the model's end-of-text token, for an
     # agent the sentence budget stops. Otherwise a small model often ends after "Oh no, sorry.",
-    # a thought with nothing in it to blend (7 of 256 answers; 0 with this, docs/design/leading_voice.md).
+    # a thought with nothing in it to blend (7 of 256 answers; 0 with this: leading_voice.md).
     ignore_eos: bool = False
 
 

@@ -187,7 +187,8 @@ async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result:
                               agent_text: Callable[[AgentAnswer], None]) -> TurnResult:
     """The leading voice speaks first, the aggregator continues from it (core/leading_voice.py)."""
     lead = leading_voice.leader_index(emotion_weights)
-    leader = settings.agents[lead] if lead is not None else leading_voice.own_voice(settings, result.emotion)
+    leader = (settings.agents[lead] if lead is not None
+              else leading_voice.own_voice(settings, result.emotion))
     others = [agent for index, agent in enumerate(settings.agents) if index != lead]
     leader_answer = result.answers[lead] if lead is not None else AgentAnswer(
         agent=leader.name, model=leader.endpoint.model)
@@ -225,7 +226,8 @@ async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result:
                                                aggregation_order(thoughts, True), result.emotion,
                                                history, speaker, first_token)
         except LlmCallError as error:
-            result.reply_source = f"the {leader_name(leader)} alone: the aggregator failed ({error})"
+            result.reply_source = (f"the {leader_name(leader)} alone: the aggregator failed "
+                                   f"({error})")
     else:
         result.reply_source = f"the {leader_name(leader)} alone: no other agent answered"
     finish_reply(settings, result, speaker)
@@ -250,7 +252,8 @@ def prompt_recital_for(settings: TurnSettings, emotion: UserEmotion) -> PromptRe
     if settings.strategy == leading_voice.STRATEGY:
         sources["the robot's first-reaction prompt"] = first_reaction_prompt(emotion)
     sources["the aggregator's prompt"] = aggregator_system_text(
-        settings.prompts, settings.strategy in ("weighted_llm", leading_voice.STRATEGY), emotion, ())
+        settings.prompts, settings.strategy in ("weighted_llm", leading_voice.STRATEGY), emotion,
+        ())
     return PromptRecital(sources)
 
 
@@ -258,7 +261,8 @@ def _aggregator_prefill(client: LlmClient, settings: TurnSettings, emotion: User
                         weights: Sequence[float]) -> Optional[AggregatorPrefill]:
     """A prefill for the aggregator's pinned slot (embedded server, improved prompts), or None."""
     if not settings.aggregator_prefill or settings.aggregator.server_slot < 0 \
-            or settings.strategy not in ("llm", "weighted_llm") or settings.prompts.style != "improved":
+            or settings.strategy not in ("llm", "weighted_llm") \
+            or settings.prompts.style != "improved":
         return None
     words = {agent.name: agent.paper_word for agent in settings.agents}
     return AggregatorPrefill(client, settings.aggregator, settings.prompts,

@@ -4,9 +4,10 @@ As in the film the paper is named after, the emotion at the console reacts first
 chime in. The agent with the highest weight for the user's emotion answers first, alone (on 2 CPU
 cores four answers at once take as long as four in a row), and its sentence is spoken as it
 streams; when no agent's weight stands out (a calm or unseen face), the robot's own voice (the
-aggregator's endpoint, asked for a first plain reaction) speaks first instead. The other agents answer while it is spoken; then the aggregator continues the reply from
-the leader's words, which it is given as the start of its own turn (so the words flow on rather
-than repeat), blending the other voices and the user's mood as the weighted aggregator does.
+aggregator's endpoint, asked for a first plain reaction) speaks first instead. The other agents
+answer while it is spoken; then the aggregator continues the reply from the leader's words, which
+it is given as the start of its own turn (so the words flow on rather than repeat), blending the
+other voices and the user's mood as the weighted aggregator does.
 
 When the leader fails or its words do not pass the speech guard before anything was spoken, the
 turn goes on as `weighted_llm`. When the aggregator fails after the leader spoke, the leader's
@@ -18,7 +19,7 @@ from typing import Callable, List, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer, ask_agent, ask_panel
-from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
+from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
 from insideout_dialogue.core.prompts import (WEIGHT_ORDER_STEP, AnswerForAggregation, History,
                                              continued_aggregator_messages, first_reaction_prompt)

@@ -119,6 +119,10 @@ def rate(part, whole):
     return f"{part}/{whole} ({100 * part / whole:.0f}%)" if whole else "-"
 
 
+# The errors of answers the panel set aside (agent_panel.refuse_unusable).
+SET_ASIDE = ("a stock refusal", "the user's own words", "recital")
+
+
 def report(path: Path, args, turns, ours_tally, paper_tally, elapsed):
     lines = [f"# eval_dialogue: {args.preset}", "",
              f"{len(turns)} turns ({len({t['utterance'] for t in turns})} utterances x "
@@ -151,6 +155,12 @@ def report(path: Path, args, turns, ours_tally, paper_tally, elapsed):
     lines += ["", f"Turn latency median {latencies[len(latencies) // 2]:.1f} s; first sentence "
               f"median {firsts[len(firsts) // 2]:.1f} s (no TTS)." if firsts else "", ""]
     lines += problem_table([t["answer_problems"] for t in turns])
+    answers = [a for t in turns for a in t["result"].answers]
+    set_aside = collections.Counter(a.error.split(" (")[0].split(":")[0] for a in answers
+                                    if not a.ok and a.error.startswith(SET_ASIDE))
+    lines += ["", f"Agents' answers set aside as no thought of their own (answer_faults.py, "
+              f"prompt recitals): {sum(set_aside.values())} of {len(answers)}"
+              + "".join(f"; {why} {count}" for why, count in set_aside.most_common())]
     lines += ["", "## Every turn", ""]
     for t in turns:
         r = t["result"]

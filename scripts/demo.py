@@ -471,14 +471,20 @@ def run(args) -> int:
             env={"FASTDDS_DEFAULT_PROFILES_FILE": str(CONFIG_DIR / "fastdds_large_frames.xml")})
         processes.append(player)
 
-        # A turn is done once it was published and the robot has stopped speaking it.
+        # A turn is done once it was published and the robot has stopped speaking it. The
+        # robot may start speaking before the turn is published (leading_voice speaks the
+        # first sentence while the rest is written), so the speech counted is any that
+        # started after the final transcript.
         def spoken() -> bool:
             with obs.lock:
-                if not obs.turns or not obs.speaker_chunks:
+                finals = [t for t, m in obs.transcripts if m.is_final]
+                if not obs.turns or not obs.speaker_chunks or not finals:
                     return False
-                quiet = time.monotonic() - obs.speaker_chunks[-1][0] > 1.5
+                now = time.monotonic()
+                quiet = now - max(obs.speaker_chunks[-1][0], obs.turns[0][0]) > 1.5
+                started = any(on and t >= finals[0] for t, on in obs.speaking)
                 stopped = bool(obs.speaking) and obs.speaking[-1][1] is False
-                return quiet and stopped and obs.speaking[-1][0] >= obs.turns[0][0] - 1.0
+                return quiet and started and stopped
 
         # Give up early when the bag is over and no final transcript came for a minute and a
         # half: nothing will be answered then.

@@ -2,6 +2,7 @@
 best-fitting agent speaks first, the aggregator continues from its words."""
 
 import asyncio
+import dataclasses
 
 from insideout_dialogue.core import dialogue_turn, leading_voice
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
@@ -20,7 +21,7 @@ TEXTS = {"happiness": "Wonderful, you passed your exam!",
 
 
 def leading_turn(aggregate="Now you can relax and celebrate tonight.", agent_behaviors=None,
-                 scores=None, aggregator_behavior=None):
+                 scores=None, aggregator_behavior=None, aggregator_slot=-1):
     """One leading_voice turn; returns (result, spoken sentences, the fake server's requests)."""
     behaviors = {f"agent-{a}": Behavior(text=TEXTS[a]) for a in AGENTS}
     behaviors.update(agent_behaviors or {})
@@ -30,7 +31,8 @@ def leading_turn(aggregate="Now you can relax and celebrate tonight.", agent_beh
             return EndpointConfig(base_url=fake.base_url, model=model, timeout=5.0, max_tokens=40)
         settings = dialogue_turn.TurnSettings(
             agents=[AgentConfig(a, endpoint(f"agent-{a}"), default_agent_prompt(a), a) for a in AGENTS],
-            aggregator=endpoint("aggregator"), prompts=PromptSet(), strategy="leading_voice",
+            aggregator=dataclasses.replace(endpoint("aggregator"), server_slot=aggregator_slot),
+            prompts=PromptSet(), strategy="leading_voice",
             emotion_to_agent=MAPPING, fallback_reply="Sorry, say that again?",
             first_clause_min_words=6, reply_min_words=3)
         spoken = []
@@ -131,3 +133,48 @@ def test_a_long_leader_sentence_is_spoken_from_its_first_clause():
     _, spoken, _ = leading_turn(agent_behaviors={"agent-happiness": Behavior(text=long, tokens_per_second=200)})
     assert spoken[0] == "Oh wow, that is absolutely wonderful news,"
     assert spoken[1] == "and you should be so proud of yourself today."
+
+
+def test_a_leader_with_a_stock_refusal_is_not_spoken_and_not_blended():
+    result, spoken, requests = leading_turn(
+        agent_behaviors={"agent-happiness": Behavior(text="I'm sorry, but I can't assist with that.")},
+        aggregate="Well done, enjoy the moment.")
+    assert spoken == ["Well done, enjoy the moment."]
+    assert "was not spoken: a stock refusal" in result.reply_source
+    assert not result.answers[0].ok and result.answers[0].error.startswith("a stock refusal")
+    aggregator = next(r for r in requests if r.model == "aggregator")
+    assert "can't assist" not in aggregator.messages[0]["content"]
+
+
+def test_a_leader_that_says_the_users_own_words_is_not_spoken():
+    result, spoken, _ = leading_turn(
+        agent_behaviors={"agent-happiness": Behavior(text="Oh wow. I passed my exam!")},
+        aggregate="Well done, enjoy the moment.")
+    # "Oh wow." went out before the user's words came; the aggregator goes on from it.
+    assert spoken == ["Oh wow.", "Well done, enjoy the moment."]
+    assert not result.answers[0].ok and "the user's own words" in result.answers[0].error
+
+
+def test_another_agents_refusal_is_not_blended():
+    result, spoken, requests = leading_turn(
+        agent_behaviors={"agent-anger": Behavior(text="I'm sorry, but I can't assist with that.")})
+    assert spoken == [TEXTS["happiness"], "Now you can relax and celebrate tonight."]
+    assert not result.answers[3].ok and result.answers[3].error.startswith("a stock refusal")
+    aggregator = next(r for r in requests if r.model == "aggregator")
+    assert "can't assist" not in aggregator.messages[0]["content"]
+    assert result.answers[0].ok and result.answers[0].error == ""  # the leader's, whole
+
+
+def test_a_continuation_that_adds_nothing_is_asked_once_more_past_the_end_of_text():
+    # On the embedded server (a pinned slot) the aggregator is asked again with ignore_eos; the
+    # second answer streams the leader's words back too, then goes on.
+    leader = TEXTS["happiness"]
+    behavior = Behavior(text=leader, later_text=f"{leader} Take the whole evening off now. And more.")
+    result, spoken, requests = leading_turn(aggregator_behavior=behavior, aggregator_slot=4)
+    assert spoken == [leader, "Take the whole evening off now."]  # one sentence, then stopped
+    first, again = [r for r in requests if r.model == "aggregator"]
+    assert not first.ignore_eos and again.ignore_eos and again.id_slot == 4
+    assert again.messages == first.messages
+    # Other servers have no such field: the leader's words stay the reply.
+    result, spoken, requests = leading_turn(aggregator_behavior=Behavior(text=leader))
+    assert spoken == [leader] and len([r for r in requests if r.model == "aggregator"]) == 1

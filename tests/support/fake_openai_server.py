@@ -55,6 +55,7 @@ class RecordedRequest:
     client_disconnected: bool = False
     max_tokens: Optional[int] = None
     id_slot: Optional[int] = None  # llama-server's slot field, when the client sent one
+    ignore_eos: bool = False  # llama-server's field, when the client sent it
     temperature: Optional[float] = None
 
 
@@ -188,6 +189,7 @@ class FakeOpenAIServer:
                                  stream=bool(payload.get("stream")), headers=dict(headers),
                                  started=time.monotonic(), max_tokens=payload.get("max_tokens"),
                                  id_slot=payload.get("id_slot"),
+                                 ignore_eos=bool(payload.get("ignore_eos")),
                                  temperature=payload.get("temperature"))
         self.requests.append(record)
         last = record.messages[-1].get("content", "") if record.messages else ""

@@ -15,7 +15,8 @@ sets the pace of the whole turn, and the aggregator needs a voice's gist, not it
 (a thought is never spoken as it is).
 
 An answer that reads back a prompt (prompt_recital: "You are Fear, the scared feeling inside a
-robot's head") is no answer: it is recorded as failed and not blended.
+robot's head"), is an assistant's stock refusal or repeats the user's words (answer_faults.py)
+is no answer: it is recorded as failed and not blended.
 """
 
 import asyncio
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig
+from insideout_dialogue.core.answer_faults import refusal, repeated_words
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
 from insideout_dialogue.core.prompts import History, PromptSet, agent_messages
@@ -120,37 +122,50 @@ async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, q
     answer = answer or AgentAnswer(agent=agent.name, model=agent.endpoint.model)
     messages = agent_messages(prompts, agent.prompt, agent.paper_word, question, history)
     budget = SentenceBudget(max_sentences, max_words)
-    enough = asyncio.Event()
 
     def on_delta(piece: str) -> None:
         if answer.first_token_latency < 0:
             answer.first_token_latency = time.monotonic() - started
         answer.streamed += piece
-        if budget.feed(piece):
-            enough.set()
+        budget.feed(piece)
         if on_text is not None:
             on_text(answer)
 
     # Streamed: for the first token's time (per-stage timing) and to stop at the budget.
-    request = asyncio.ensure_future(client.chat(agent.endpoint, messages, on_delta))
+    try:
+        whole = await stream_within_budget(client, agent.endpoint, messages, on_delta, budget)
+        # Stopped at the budget (even if the request failed in the same moment): the sentences
+        # are whole.
+        answer.text = budget.text() if budget.full else whole
+        answer.ok, answer.error = True, ""
+    except LlmCallError as error:
+        answer.error = str(error)
+    answer.finished_at = time.monotonic()
+    answer.latency = answer.finished_at - started
+    return answer
+
+
+async def stream_within_budget(client: LlmClient, endpoint, messages, on_delta: Callable[[str], None],
+                               budget: SentenceBudget) -> str:
+    """The streamed answer's whole text, or "" once `budget` is full (on_delta must feed it):
+    the request is then stopped. Raises LlmCallError."""
+    enough = asyncio.Event()
+
+    def on_piece(piece: str) -> None:
+        on_delta(piece)
+        if budget.full:
+            enough.set()
+
+    request = asyncio.ensure_future(client.chat(endpoint, messages, on_piece))
     budget_reached = asyncio.ensure_future(enough.wait())
     try:
         await asyncio.wait({request, budget_reached}, return_when=asyncio.FIRST_COMPLETED)
-        if budget.full:  # even if the request failed in the same moment: the sentence is whole
-            answer.text, answer.ok = budget.text(), True
-        else:
-            answer.text = request.result()
-            answer.ok = True
-    except LlmCallError as error:
-        answer.error = str(error)
+        return "" if budget.full else request.result()
     finally:
         # Cancelling the request closes its connection, so the server frees the slot at once.
         for task in (request, budget_reached):
             task.cancel()
         await asyncio.gather(request, budget_reached, return_exceptions=True)
-    answer.finished_at = time.monotonic()
-    answer.latency = answer.finished_at - started
-    return answer
 
 
 def _complete_sentences(streamed: str) -> List[str]:
@@ -176,12 +191,27 @@ def _cut_at_deadline(answer: AgentAnswer, deadline: float, elapsed: float) -> Ag
     return answer
 
 
-def _refuse_recital(answer: AgentAnswer, recital: Optional[PromptRecital]) -> AgentAnswer:
-    """The answer, failed when it reads back a prompt (see module doc)."""
-    recited = recital.find(answer.text) if recital is not None and answer.ok else ""
-    if recited:
-        answer.ok, answer.text, answer.error = False, "", f"recital: the answer repeats {recited}"
+def refuse_unusable(answer: AgentAnswer, recital: Optional[PromptRecital],
+                    question: str) -> AgentAnswer:
+    """The answer, failed when it reads back a prompt, is a stock refusal or repeats the user's
+    words (see module doc)."""
+    if not answer.ok:
+        return answer
+    recited = recital.find(answer.text) if recital is not None else ""
+    why = (f"recital: the answer repeats {recited}" if recited
+           else answer_fault(answer.text, question))
+    if why:
+        answer.ok, answer.text, answer.error = False, "", why
     return answer
+
+
+def answer_fault(text: str, question: str) -> str:
+    """Why `text` is no thought of the agent's own (answer_faults.py), or ""."""
+    refused = refusal(text)
+    if refused:
+        return f"a stock refusal ({refused!r})"
+    repeated = repeated_words(text, question)
+    return f"the user's own words ({repeated!r})" if repeated else ""
 
 
 async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[AgentConfig],
@@ -203,7 +233,7 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
     async def one(agent: AgentConfig, answer: AgentAnswer) -> AgentAnswer:
         await ask_agent(client, prompts, agent, question, history, answer, max_sentences,
                         on_agent_text, max_words)
-        _refuse_recital(answer, recital)
+        refuse_unusable(answer, recital, question)
         if on_agent_done is not None:
             on_agent_done(answer)
         return answer
@@ -220,8 +250,8 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
         await asyncio.gather(*late, return_exceptions=True)
         for task, answer in zip(tasks, answers):
             if task in stopped:
-                _refuse_recital(_cut_at_deadline(answer, deadline, time.monotonic() - started),
-                                recital)
+                refuse_unusable(_cut_at_deadline(answer, deadline, time.monotonic() - started),
+                                recital, question)
                 if on_agent_done is not None:
                     on_agent_done(answer)
         return answers

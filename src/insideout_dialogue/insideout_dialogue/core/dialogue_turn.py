@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
-from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
+from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel, refuse_unusable
 from insideout_dialogue.core.aggregation import aggregate, select_answer
 from insideout_dialogue.core.aggregator_prefill import AggregatorPrefill
 from insideout_dialogue.core import leading_voice
@@ -197,7 +197,7 @@ async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result:
                                               result.user_text, agent_history, speaker,
                                               agent_text if lead is not None else _ignore)
     if lead is not None:
-        agent_done(answer)
+        agent_done(refuse_unusable(answer, recital, result.user_text))
     # Only now: started with the leader, the others slowed its first words by 1-2.5 s on 2 CPU
     # cores (docs/design/leading_voice.md).
     for answer in await leading_voice.ask_others(client, settings, others, result.user_text,
@@ -218,6 +218,7 @@ async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result:
                                      text=a.text, weight=w, finished=a.finished_at)
                 for a, w in zip(result.answers, result.weights) if a.ok and a.agent != leader.name]
     result.reply_source = f"the {leader_name(leader)}, then the aggregator"
+    speaker.allow_more()  # a new source: the leader's refused sentence does not silence it
     if thoughts:
         def first_token() -> None:
             result.aggregator_first_token_latency = time.monotonic() - result.started_at

@@ -9,16 +9,18 @@ answer while it is spoken; then the aggregator continues the reply from the lead
 it is given as the start of its own turn (so the words flow on rather than repeat), blending the
 other voices and the user's mood as the weighted aggregator does.
 
-When the leader fails or its words do not pass the speech guard before anything was spoken, the
-turn goes on as `weighted_llm`. When the aggregator fails after the leader spoke, the leader's
-words are the reply.
+When the leader fails, is a stock refusal or the user's own words (answer_faults.py), or its
+words do not pass the speech guard before anything was spoken, the turn goes on as
+`weighted_llm`. When the aggregator fails after the leader spoke, the leader's words are the
+reply; when it ends its turn at once on the embedded server, it is asked for one more sentence.
 """
 
 import dataclasses
 from typing import Callable, List, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig
-from insideout_dialogue.core.agent_panel import AgentAnswer, ask_agent, ask_panel
+from insideout_dialogue.core.agent_panel import (AgentAnswer, SentenceBudget, answer_fault,
+                                                 ask_agent, ask_panel, stream_within_budget)
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
 from insideout_dialogue.core.prompts import (WEIGHT_ORDER_STEP, AnswerForAggregation, History,
@@ -54,8 +56,11 @@ class StreamedSpeech:
     words, then every sentence as it completes; `finish` speaks the last one."""
 
     def __init__(self, speaker: ReplySpeaker, first_clause_min_words: int, phrase_breaks: bool,
-                 repeats_of: Sequence[str] = ()):
+                 repeats_of: Sequence[str] = (), faults_against: Optional[str] = None):
+        """`faults_against`: the user's utterance, when an answer that is no thought of the
+        agent's own (agent_panel.answer_fault) must not be spoken."""
         self._speaker = speaker
+        self._faults_against = faults_against
         self._sentences = SentenceStream()
         self._clause_words = first_clause_min_words
         self._phrase_breaks = phrase_breaks
@@ -86,6 +91,11 @@ class StreamedSpeech:
     def _say(self, sentence: str) -> None:
         if _normalised(sentence) in self._said:
             return
+        fault = (answer_fault(sentence, self._faults_against)
+                 if self._faults_against is not None else "")
+        if fault:
+            self._speaker.refuse(fault)
+            return
         self._speaker.emit(sentence)
 
 
@@ -97,9 +107,10 @@ async def speak_leader(client: LlmClient, settings, leader: AgentConfig, answer:
                        question: str, history: History, speaker: ReplySpeaker,
                        on_text: Callable[[AgentAnswer], None]) -> AgentAnswer:
     """The leader's answer, spoken as it streams. One sentence, without the other agents' word
-    limit: it is spoken as written, and a thought cut at a clause end sounds cut."""
+    limit: it is spoken as written, and a thought cut at a clause end sounds cut. A stock
+    refusal or the user's own words are not spoken (answer_faults.py)."""
     speech = StreamedSpeech(speaker, settings.first_clause_min_words,
-                            settings.first_clause_phrase_breaks)
+                            settings.first_clause_phrase_breaks, faults_against=question)
 
     def streamed(partial: AgentAnswer) -> None:
         speech.feed_streamed(partial.streamed)
@@ -116,9 +127,14 @@ async def continue_reply(client: LlmClient, settings, question: str, said: str,
                          others: Sequence[AnswerForAggregation], emotion, history: History,
                          speaker: ReplySpeaker, on_first_token: Callable[[], None]) -> str:
     """The aggregator's continuation of `said` (spoken sentence by sentence); raises
-    LlmCallError."""
+    LlmCallError.
+
+    A small model often ends its turn right after the words it was given ("Wow, you're so
+    proud!" and nothing more): then the other voices are never heard. On the embedded server
+    (a pinned slot) it is asked once more with the end of text ignored, for one sentence."""
     messages = continued_aggregator_messages(settings.prompts, question, others, emotion, said,
                                              history)
+    spoken_before = len(speaker.spoken)
     speech = StreamedSpeech(speaker, 0, False, repeats_of=split_sentences(said))
     echo = EchoedPrefix(said)
     first: List[bool] = []
@@ -132,7 +148,32 @@ async def continue_reply(client: LlmClient, settings, question: str, said: str,
     text = await client.chat(settings.aggregator, messages, on_delta)
     speech.feed(echo.strip("", final=True))
     speech.finish()
-    return text
+    if len(speaker.spoken) > spoken_before or speaker.refused or \
+            settings.aggregator.server_slot < 0:
+        return text
+    return await _one_more_sentence(client, settings.aggregator, messages, said, speaker)
+
+
+async def _one_more_sentence(client: LlmClient, endpoint, messages, said: str,
+                             speaker: ReplySpeaker) -> str:
+    """The continuation's first sentence with the model's end of text ignored (llama-server's
+    ignore_eos, embedded server only), spoken once whole; a fragment cut by max_tokens is not
+    spoken."""
+    echo = EchoedPrefix(said)
+    budget = SentenceBudget(limit=1)
+    new: List[str] = []
+
+    def on_delta(piece: str) -> None:
+        new.append(echo.strip(piece))
+        budget.feed(new[-1])
+
+    await stream_within_budget(client, dataclasses.replace(endpoint, ignore_eos=True), messages,
+                               on_delta, budget)
+    sentence = budget.text() if budget.full else "".join(new) + echo.strip("", final=True)
+    speech = StreamedSpeech(speaker, 0, False, repeats_of=split_sentences(said))
+    speech.feed(sentence)
+    speech.finish()
+    return f"{said} {sentence}".strip()
 
 
 class EchoedPrefix:

@@ -40,6 +40,10 @@ class ReplySpeaker:
         self._hooks.on_sentence(verdict.text)
         self._hooks.on_stage(self._stage, "", self.text)
 
+    def refuse(self, why: str) -> None:
+        """Refuse the current source for a reason found outside the guard."""
+        self.refused.append(why)
+
     def allow_more(self) -> None:
         """A new source follows (another answer): a refusal before it does not silence it."""
         self.refused.clear()

@@ -1,0 +1,47 @@
+"""Answers of an emotion agent that are no thought of its own.
+
+A 1.5B model slips out of its persona on harmless turns:
+- into an assistant's stock refusal ("I'm sorry, but I can't assist with that.": the anger agent
+  answered "Hi there!" so in 5 of 32 turns of eval_dialogue);
+- or into the user's own words ("My dog died last week and I can't stop crying." from the
+  sadness agent; "The low robot, I passed my exam today." from the anger agent in the demo),
+  which spoken by the robot say the opposite of what it means.
+Such an answer is no thought to blend, and no first reaction to speak.
+"""
+
+import re
+from typing import List
+
+_REFUSAL = re.compile(
+    r"\bas an ai\b|\blanguage model\b|\bI(?:'m| am) (?:just )?an? (?:AI|artificial)"
+    r"|\bI(?:'m| am)? ?(?:can(?:'|no)?t|cannot|unable to|not able to|am unable to|am not able to)"
+    r" (?:help (?:you|with)|assist|do that|provide|comply)", re.IGNORECASE)
+# This many of the user's words in a row, in the answer: the user's words, not the agent's.
+REPEATED_RUN_WORDS = 6
+
+
+def refusal(text: str) -> str:
+    """The words that make `text` a stock refusal, or "" when it is none."""
+    found = _REFUSAL.search(text or "")
+    return found.group(0) if found else ""
+
+
+def repeated_words(text: str, utterance: str) -> str:
+    """The longest run of the utterance's words that `text` repeats, when it is
+    REPEATED_RUN_WORDS long or the whole utterance (of three words or more); else ""."""
+    said, heard = _words(text), _words(utterance)
+    longest: List[str] = []
+    for start in range(len(said)):
+        for other in range(len(heard)):
+            length = 0
+            while (start + length < len(said) and other + length < len(heard)
+                   and said[start + length] == heard[other + length]):
+                length += 1
+            if length > len(longest):
+                longest = said[start:start + length]
+    whole = len(heard) >= 3 and len(longest) == len(heard)
+    return " ".join(longest) if len(longest) >= REPEATED_RUN_WORDS or whole else ""
+
+
+def _words(text: str) -> List[str]:
+    return re.findall(r"[\w']+", (text or "").lower().replace("\u2019", "'"))

@@ -18,7 +18,7 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U000
                     "\U00002B00-\U00002BFF\uFE0F\u200D]")
 _REFUSAL = re.compile(
     r"\bas an ai\b|\blanguage model\b|\bI(?:'m| am) (?:just )?an? (?:AI|artificial)"
-    r"|\bI (?:can(?:'|no)?t|cannot|am unable to|am not able to) (?:help|assist|do that|provide)"
+    r"|\bI (?:can(?:'|no)?t|cannot|am unable to|am not able to) (?:help(?! but\b)|assist|do that|provide)"
     r"|\bI(?:'m| am) sorry, but I\b", re.IGNORECASE)
 MAX_WORDS = 60
 

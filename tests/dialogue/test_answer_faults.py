@@ -6,9 +6,11 @@ from insideout_dialogue.core.answer_faults import refusal, repeated_words
 def test_stock_refusals_are_found_and_feelings_are_not():
     for text in ["I'm sorry, but I can't assist with that.", "Oh no, I can't help you with that.",
                  "Sorry, but I cannot provide that.", "As an AI, I have no feelings.",
-                 "I'm unable to help with that."]:
+                 "I'm unable to help with that.",
+                 "I'm sorry, but I can't engage in conversations about political matters.",
+                 "I can't help you with that right now."]:
         assert refusal(text), text
-    for text in ["I can't help feeling sad about it.", "I can't believe you passed!",
+    for text in ["I can't help feeling sad about it.", "Oh no, I can't help but think of it.", "I can't believe you passed!",
                  "I can't wait to celebrate with you.", "I'm sorry, but I think it is fine.", ""]:
         assert refusal(text) == "", text
 

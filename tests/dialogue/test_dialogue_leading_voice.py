@@ -178,3 +178,10 @@ def test_a_continuation_that_adds_nothing_is_asked_once_more_past_the_end_of_tex
     # Other servers have no such field: the leader's words stay the reply.
     result, spoken, requests = leading_turn(aggregator_behavior=Behavior(text=leader))
     assert spoken == [leader] and len([r for r in requests if r.model == "aggregator"]) == 1
+
+
+def test_a_continuation_that_turns_into_a_refusal_is_not_spoken():
+    leader = TEXTS["happiness"]
+    result, spoken, _ = leading_turn(
+        aggregate=f"{leader} I can't help you with that right now. Ask me later.")
+    assert spoken == [leader] and result.success

@@ -12,10 +12,11 @@ Such an answer is no thought to blend, and no first reaction to speak.
 import re
 from typing import List
 
+_I_CANNOT = r"I(?:'m| am) (?:unable|not able) to|I (?:can(?:'|no)?t|cannot|won't)"
 _REFUSAL = re.compile(
     r"\bas an ai\b|\blanguage model\b|\bI(?:'m| am) (?:just )?an? (?:AI|artificial)"
-    r"|\bI(?:'m| am)? ?(?:can(?:'|no)?t|cannot|unable to|not able to|am unable to|am not able to)"
-    r" (?:help (?:you|with)|assist|do that|provide|comply)", re.IGNORECASE)
+    rf"|\b(?:{_I_CANNOT}) (?:help (?:you|with)|assist|do that|provide|comply|engage|discuss|answer)"
+    rf"|\bsorry, but (?:{_I_CANNOT})", re.IGNORECASE)
 # This many of the user's words in a row, in the answer: the user's words, not the agent's.
 REPEATED_RUN_WORDS = 6
 

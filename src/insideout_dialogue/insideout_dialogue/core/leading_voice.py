@@ -21,6 +21,7 @@ from typing import Callable, List, Optional, Sequence
 from insideout_dialogue.core.agent_config import AgentConfig
 from insideout_dialogue.core.agent_panel import (AgentAnswer, SentenceBudget, answer_fault,
                                                  ask_agent, ask_panel, stream_within_budget)
+from insideout_dialogue.core.answer_faults import refusal
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
 from insideout_dialogue.core.prompts import (WEIGHT_ORDER_STEP, AnswerForAggregation, History,
@@ -56,11 +57,11 @@ class StreamedSpeech:
     words, then every sentence as it completes; `finish` speaks the last one."""
 
     def __init__(self, speaker: ReplySpeaker, first_clause_min_words: int, phrase_breaks: bool,
-                 repeats_of: Sequence[str] = (), faults_against: Optional[str] = None):
-        """`faults_against`: the user's utterance, when an answer that is no thought of the
-        agent's own (agent_panel.answer_fault) must not be spoken."""
+                 repeats_of: Sequence[str] = (),
+                 fault: Callable[[str], str] = lambda _sentence: ""):
+        """`fault`: why a sentence must not be spoken, beyond the speech guard ("" if it may)."""
         self._speaker = speaker
-        self._faults_against = faults_against
+        self._fault = fault
         self._sentences = SentenceStream()
         self._clause_words = first_clause_min_words
         self._phrase_breaks = phrase_breaks
@@ -91,8 +92,7 @@ class StreamedSpeech:
     def _say(self, sentence: str) -> None:
         if _normalised(sentence) in self._said:
             return
-        fault = (answer_fault(sentence, self._faults_against)
-                 if self._faults_against is not None else "")
+        fault = self._fault(sentence)
         if fault:
             self._speaker.refuse(fault)
             return
@@ -110,7 +110,8 @@ async def speak_leader(client: LlmClient, settings, leader: AgentConfig, answer:
     limit: it is spoken as written, and a thought cut at a clause end sounds cut. A stock
     refusal or the user's own words are not spoken (answer_faults.py)."""
     speech = StreamedSpeech(speaker, settings.first_clause_min_words,
-                            settings.first_clause_phrase_breaks, faults_against=question)
+                            settings.first_clause_phrase_breaks,
+                            fault=lambda sentence: answer_fault(sentence, question))
 
     def streamed(partial: AgentAnswer) -> None:
         speech.feed_streamed(partial.streamed)
@@ -135,7 +136,7 @@ async def continue_reply(client: LlmClient, settings, question: str, said: str,
     messages = continued_aggregator_messages(settings.prompts, question, others, emotion, said,
                                              history)
     spoken_before = len(speaker.spoken)
-    speech = StreamedSpeech(speaker, 0, False, repeats_of=split_sentences(said))
+    speech = StreamedSpeech(speaker, 0, False, split_sentences(said), _refusal_fault)
     echo = EchoedPrefix(said)
     first: List[bool] = []
 
@@ -170,10 +171,17 @@ async def _one_more_sentence(client: LlmClient, endpoint, messages, said: str,
     await stream_within_budget(client, dataclasses.replace(endpoint, ignore_eos=True), messages,
                                on_delta, budget)
     sentence = budget.text() if budget.full else "".join(new) + echo.strip("", final=True)
-    speech = StreamedSpeech(speaker, 0, False, repeats_of=split_sentences(said))
+    speech = StreamedSpeech(speaker, 0, False, split_sentences(said), _refusal_fault)
     speech.feed(sentence)
     speech.finish()
     return f"{said} {sentence}".strip()
+
+
+def _refusal_fault(sentence: str) -> str:
+    """A continuation's sentence that is a stock refusal is not spoken: it would take back the
+    leader's words ("I can't help you with that right now.")."""
+    refused = refusal(sentence)
+    return f"a stock refusal ({refused!r})" if refused else ""
 
 
 class EchoedPrefix:

@@ -3,6 +3,7 @@ embedded LLM server, checked automatically, and the agents' distinctness, ours v
 
     source scripts/env.sh && python benchmarks/eval_dialogue.py [--preset qwen2.5-coder-1.5b]
         [--emotions happiness,sadness,anger,fear,neutral] [--limit N] [--report out/eval_dialogue.md]
+        [--strategy llm|weighted_llm|select|leading_voice]
     python benchmarks/eval_dialogue.py --recheck benchmarks/results/eval_dialogue_....md
 
 Per reply (what tts_node would speak): leaked scaffolding, lists, markdown, emoji, over 60 words,
@@ -37,6 +38,7 @@ from dialogue_eval.settings import default_settings, with_style  # noqa: E402
 from dialogue_eval.utterances import USER_EMOTIONS, all_utterances  # noqa: E402
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_panel  # noqa: E402
+from insideout_dialogue.core.aggregation import STRATEGIES  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
 from insideout_dialogue.core.prompt_warmup import warm_prompt_caches  # noqa: E402
@@ -75,9 +77,9 @@ def emotion_scores(label: str):
     return {"neutral": 1.0} if label == "neutral" else {label: 0.9, "neutral": 0.1}
 
 
-async def run_all(base_url, model, utterances, emotions, server_slots=0):
+async def run_all(base_url, model, utterances, emotions, server_slots=0, strategy=""):
     client = LlmClient()
-    ours = default_settings(base_url, model, server_slots=server_slots)
+    ours = default_settings(base_url, model, server_slots=server_slots, strategy=strategy)
     paper = with_style(ours, "paper")
     await warm_prompt_caches(client, ours, base_url)
     turns, paper_answers = [], []
@@ -124,7 +126,7 @@ SET_ASIDE = ("a stock refusal", "the user's own words", "recital")
 
 
 def report(path: Path, args, turns, ours_tally, paper_tally, elapsed):
-    lines = [f"# eval_dialogue: {args.preset}", "",
+    lines = [f"# eval_dialogue: {args.preset}, {args.strategy or 'default'} strategy", "",
              f"{len(turns)} turns ({len({t['utterance'] for t in turns})} utterances x "
              f"{len({t['emotion'] for t in turns})} user emotions), {elapsed / 60:.1f} min. "
              "Command: `python benchmarks/eval_dialogue.py "
@@ -188,6 +190,8 @@ def main():
     parser.add_argument("--model-path", default="", help="any GGUF instead of the preset's")
     parser.add_argument("--base-url", default="", help="use this running server instead")
     parser.add_argument("--emotions", default=",".join(USER_EMOTIONS))
+    parser.add_argument("--strategy", default="", choices=["", *STRATEGIES],
+                        help="aggregation strategy (default: dialogue_node's)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N utterances")
     parser.add_argument("--report", type=Path, default=ROOT / "out" / "eval_dialogue.md")
     parser.add_argument("--recheck", type=Path, metavar="REPORT",
@@ -204,7 +208,8 @@ def main():
     model = Path(args.model_path).stem if args.model_path else args.preset
     with embedded_server(args.preset, args.model_path, base_url=args.base_url or None) as url:
         turns, paper = asyncio.run(run_all(url, model, utterances, emotions,
-                                           0 if args.base_url else EMBEDDED_SLOTS))
+                                           0 if args.base_url else EMBEDDED_SLOTS,
+                                           args.strategy))
     elapsed = time.monotonic() - started
     ours_tally = distinctness([t["result"].answers for t in turns])
     paper_tally = distinctness([p["answers"] for p in paper])

@@ -9,9 +9,10 @@ from insideout_dialogue.nodes.dialogue_setup import turn_settings
 
 
 def default_settings(base_url: str, model: str, style: str = "improved",
-                     server_slots: int = 0) -> TurnSettings:
+                     server_slots: int = 0, strategy: str = "") -> TurnSettings:
     """`server_slots`: the slots of a llama-server this benchmark started itself (0: a server
-    given by URL, left to choose its own slots, as dialogue_node does with one it did not start).
+    given by URL, left to choose its own slots, as dialogue_node does with one it did not start); `strategy`:
+    an aggregation strategy instead of the default.
     Built by dialogue_node's own turn_settings() from its parameter defaults, so a new setting
     reaches the benchmarks without being written twice."""
     value = {name: spec.default for name, spec in all_specs(DEFAULT_AGENTS).items()}
@@ -19,6 +20,8 @@ def default_settings(base_url: str, model: str, style: str = "improved",
         value[prefix + "base_url"], value[prefix + "model"] = base_url, model
         value[prefix + "timeout"] = max(120.0, value[prefix + "timeout"])
     value["prompts.style"] = style
+    if strategy:  # empty: dialogue_node's default
+        value["aggregation.strategy"] = strategy
     settings = turn_settings(value, list(DEFAULT_AGENTS))
     if server_slots:  # as dialogue_node pins the slots of the server it starts
         settings = pin_embedded_slots(settings, base_url, server_slots)

@@ -8,10 +8,17 @@ def test_stock_refusals_are_found_and_feelings_are_not():
                  "Sorry, but I cannot provide that.", "As an AI, I have no feelings.",
                  "I'm unable to help with that.",
                  "I'm sorry, but I can't engage in conversations about political matters.",
-                 "I can't help you with that right now."]:
+                 "I can't help you with that right now.",
+                 # A help desk's request for context (eval_dialogue, 35f747a).
+                 "I'm sorry, but I don't have any information about what you said.",
+                 "I'm sorry, but I'm not sure what you're looking for.",
+                 "Can you provide more information or context?",
+                 "Could you please clarify your question?"]:
         assert refusal(text), text
     for text in ["I can't help feeling sad about it.", "Oh no, I can't help but think of it.", "I can't believe you passed!",
-                 "I can't wait to celebrate with you.", "I'm sorry, but I think it is fine.", ""]:
+                 "I can't wait to celebrate with you.", "I'm sorry, but I think it is fine.",
+                 "I'm sorry, but I don't think that's fair to you!",
+                 "I'm not sure what to say, that is so sad.", ""]:
         assert refusal(text) == "", text
 
 

@@ -21,7 +21,7 @@ TEXTS = {"happiness": "Wonderful, you passed your exam!",
 
 
 def leading_turn(aggregate="Now you can relax and celebrate tonight.", agent_behaviors=None,
-                 scores=None, aggregator_behavior=None, aggregator_slot=-1):
+                 scores=None, aggregator_behavior=None, aggregator_slot=-1, max_words=0):
     """One leading_voice turn; returns (result, spoken sentences, the fake server's requests)."""
     behaviors = {f"agent-{a}": Behavior(text=TEXTS[a]) for a in AGENTS}
     behaviors.update(agent_behaviors or {})
@@ -34,7 +34,7 @@ def leading_turn(aggregate="Now you can relax and celebrate tonight.", agent_beh
             aggregator=dataclasses.replace(endpoint("aggregator"), server_slot=aggregator_slot),
             prompts=PromptSet(), strategy="leading_voice",
             emotion_to_agent=MAPPING, fallback_reply="Sorry, say that again?",
-            first_clause_min_words=6, reply_min_words=3)
+            first_clause_min_words=6, reply_min_words=3, reply_max_words=max_words)
         spoken = []
         result = dialogue_turn.TurnResult(user_text="I passed my exam!", emotion=UserEmotion("happiness", 0.9))
         asyncio.run(dialogue_turn.run_turn(LlmClient(), settings, result, scores or {"happiness": 1.0}, (),
@@ -185,3 +185,18 @@ def test_a_continuation_that_turns_into_a_refusal_is_not_spoken():
     result, spoken, _ = leading_turn(
         aggregate=f"{leader} I can't help you with that right now. Ask me later.")
     assert spoken == [leader] and result.success
+
+
+def test_a_continuation_ends_with_the_last_whole_sentence_within_the_reply_word_limit():
+    # A small model's aggregate ran on into a list of advice (70 words, eval_dialogue 35f747a).
+    advice = ("You could go out for a nice dinner with your friends tonight. "
+              "Or stay home, rest well and watch your favourite film. "
+              "You might also call your family to tell them the news. "
+              "Finally, plan something fun for the weekend ahead.")
+    result, spoken, requests = leading_turn(
+        aggregator_behavior=Behavior(text=advice, tokens_per_second=60), max_words=30)
+    assert spoken == [TEXTS["happiness"], "You could go out for a nice dinner with your friends tonight.",
+                      "Or stay home, rest well and watch your favourite film."]
+    assert len(result.reply.split()) <= 30 and result.success
+    aggregator = next(r for r in requests if r.model == "aggregator")
+    assert aggregator.client_disconnected  # the rest was not asked for

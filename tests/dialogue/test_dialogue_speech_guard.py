@@ -54,6 +54,11 @@ def test_lists_markdown_and_emoji_are_stripped_and_the_words_kept():
     assert clean_for_speech("**Great** news! 🎉") == "Great news!"
     assert clean_for_speech("- Go out\n- Celebrate with *friends*") == "Go out Celebrate with friends"
     assert clean_for_speech("1. Rest.\n2) Drink water.") == "Rest. Drink water."
+    # A list run into one line, as the sentence splitter cuts it (eval_dialogue, 35f747a).
+    assert clean_for_speech("You have a few options to consider: 1.") == \
+        "You have a few options to consider."
+    assert clean_for_speech("2.") == "" and clean_for_speech(" 3) ") == ""
+    assert clean_for_speech("I am turning 30.") == "I am turning 30."
     assert clean_for_speech("## Tip: see [the guide](http://x) `now`") == "Tip: see the guide now"
     assert clean_for_speech("😊👍") == ""
     assert clean_for_speech("Have fun tonight 🎉.") == "Have fun tonight."

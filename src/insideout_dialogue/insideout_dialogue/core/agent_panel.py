@@ -146,9 +146,10 @@ async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, q
 
 
 async def stream_within_budget(client: LlmClient, endpoint, messages, on_delta: Callable[[str], None],
-                               budget: SentenceBudget) -> str:
-    """The streamed answer's whole text, or "" once `budget` is full (on_delta must feed it):
-    the request is then stopped. Raises LlmCallError."""
+                               budget) -> str:
+    """The streamed answer's whole text, or "" once `budget` is full (anything with a `full`
+    flag, a SentenceBudget or a ReplySpeaker, that on_delta fills): the request is then stopped.
+    Raises LlmCallError."""
     enough = asyncio.Event()
 
     def on_piece(piece: str) -> None:

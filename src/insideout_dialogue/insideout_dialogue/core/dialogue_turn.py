@@ -82,6 +82,8 @@ class TurnSettings:
     # before the aggregator has written this many words; a shorter aggregate is asked for once
     # more, cooler, then replaced by the best agent answer. 0: any length.
     reply_min_words: int = 0
+    # A spoken reply ends with its last whole sentence within this many words. 0: any length.
+    reply_max_words: int = 0
 
 
 # The retry of a too-short aggregate samples at most this hot: a cooler sample stays closer to
@@ -192,7 +194,8 @@ async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result:
     others = [agent for index, agent in enumerate(settings.agents) if index != lead]
     leader_answer = result.answers[lead] if lead is not None else AgentAnswer(
         agent=leader.name, model=leader.endpoint.model)
-    speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL)
+    speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL,
+                           settings.reply_max_words)
     answer = await leading_voice.speak_leader(client, settings, leader, leader_answer,
                                               result.user_text, agent_history, speaker,
                                               agent_text if lead is not None else _ignore)
@@ -282,7 +285,8 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
     result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
 
     hooks.on_stage(STAGE_AGGREGATING, "", "")
-    speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL)
+    speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL,
+                           settings.reply_max_words)
     emit = speaker.emit
     result.reply_source = "aggregator"
     try:

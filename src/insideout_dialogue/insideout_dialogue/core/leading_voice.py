@@ -127,8 +127,8 @@ async def speak_leader(client: LlmClient, settings, leader: AgentConfig, answer:
 async def continue_reply(client: LlmClient, settings, question: str, said: str,
                          others: Sequence[AnswerForAggregation], emotion, history: History,
                          speaker: ReplySpeaker, on_first_token: Callable[[], None]) -> str:
-    """The aggregator's continuation of `said` (spoken sentence by sentence); raises
-    LlmCallError.
+    """The aggregator's continuation of `said` (spoken sentence by sentence; "" once the
+    reply reached its length limit); raises LlmCallError.
 
     A small model often ends its turn right after the words it was given ("Wow, you're so
     proud!" and nothing more): then the other voices are never heard. On the embedded server
@@ -146,10 +146,11 @@ async def continue_reply(client: LlmClient, settings, question: str, said: str,
             on_first_token()
         speech.feed(echo.strip(piece))
 
-    text = await client.chat(settings.aggregator, messages, on_delta)
+    # Stopped once the reply is as long as it may be (the speaker is then full).
+    text = await stream_within_budget(client, settings.aggregator, messages, on_delta, speaker)
     speech.feed(echo.strip("", final=True))
     speech.finish()
-    if len(speaker.spoken) > spoken_before or speaker.refused or \
+    if len(speaker.spoken) > spoken_before or speaker.refused or speaker.full or \
             settings.aggregator.server_slot < 0:
         return text
     return await _one_more_sentence(client, settings.aggregator, messages, said, speaker)

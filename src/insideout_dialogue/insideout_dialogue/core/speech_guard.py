@@ -18,6 +18,11 @@ from insideout_dialogue.core.prompt_recital import PromptRecital
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF"
                     "\U00002B00-\U00002BFF\uFE0F\u200D]")
 _LIST_MARKER = re.compile(r"(^|\n)\s*(?:[-*•+]|\d{1,2}[.)])\s+")
+# A list run into one line is cut by the sentence splitter at its numbers: "You have a few
+# options: 1." then "Try to wait." then "2." ... The numbers alone are not spoken, and a list's
+# opening line ends as a sentence.
+_LONE_NUMBER = re.compile(r"^\s*\d{1,2}[.)]\s*$")
+_OPENS_A_LIST = re.compile(r":\s*\d{1,2}[.)]\s*$")
 _MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s*|(?<=\s)#+\s|~~", re.MULTILINE)
 _EMPHASIS = re.compile(r"(?<![\w*])[*_](?=\S)([^*_\n]+?)(?<=\S)[*_](?![\w*])")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -77,6 +82,9 @@ class SpeechGuard:
 def clean_for_speech(text: str) -> str:
     """Strip list markers, markdown and emoji; keep the words."""
     text = _LINK.sub(r"\1", text)
+    if _LONE_NUMBER.match(text):
+        return ""
+    text = _OPENS_A_LIST.sub(".", text)
     text = _LIST_MARKER.sub(r"\1", text)
     text = _EMPHASIS.sub(r"\1", text)
     text = _MARKDOWN.sub("", text)

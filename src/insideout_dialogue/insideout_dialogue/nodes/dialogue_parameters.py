@@ -164,6 +164,10 @@ BASE_SPECS: List[ParamSpec] = [
               " asked for once more at temperature <= 0.3, then replaced by the best agent"
               " answer; a reply left shorter once a refused or cut-off sentence is dropped is"
               " followed by the best agent answer. 0: any length.", 0, 50),
+    ParamSpec("reply.max_words", 55,
+              "A spoken reply ends with its last whole sentence within this many words (a small"
+              " model's aggregate runs on into lists of advice); the rest is not asked for."
+              " 0: any length.", 0, 1000),
     ParamSpec("progress.interval", 0.1,
               "Each agent's answer so far goes out on insideout/dialogue/progress (TurnProgress"
               " agent_partial, for live views) at most this often [s].", 0.0, 10.0),

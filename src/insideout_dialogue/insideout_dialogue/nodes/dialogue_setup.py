@@ -44,7 +44,7 @@ def turn_settings(p: Dict[str, object], names: List[str]) -> TurnSettings:
         aggregator_prefill=p["aggregator.prefill"],
         first_clause_min_words=p["reply.first_clause_min_words"],
         first_clause_phrase_breaks=p["reply.first_clause_phrase_breaks"],
-        reply_min_words=p["reply.min_words"],
+        reply_min_words=p["reply.min_words"], reply_max_words=p["reply.max_words"],
         progress_interval=p["progress.interval"])
 
 

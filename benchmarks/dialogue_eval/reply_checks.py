@@ -7,8 +7,13 @@ the prompt's scaffolding, written-text formatting, rambling, loops and refusals.
 import re
 from typing import Dict, List
 
+# "voice" alone is ordinary speech ("your voice sounds tired", "hard to hear the voices" under
+# loud music: both flagged before); the prompts no longer call the thoughts voices, a reply
+# leaking the idea names them so: "the four voices", "inner voices", "the voices above".
 _SCAFFOLDING = re.compile(
-    r"\bweights?\b|\bagents?\b|\bvoices?\b|\binner thoughts?\b|\byour thoughts\s*:"
+    r"\bweights?\b|\bagents?\b|\binner thoughts?\b"
+    r"|\b(?:emotional|inner|emotion|four|other|different)\s+voices?\b"
+    r"|\bvoices?\s+(?:of (?:happiness|sadness|fear|anger|joy)|above|below|in my head)\b|\byour thoughts\s*:"
     r"|\bthe (?:person|user)\b|\bthoughts? fits?\b|\b(?:here'?s|here is) an? [\w ]*response\b|\b(?:system|user|assistant)\s*:"
     r"|<\|[^|>]*\|>|\b(?:happiness|sadness|fear|anger|joy)\s*[:(\]]"
     r"|\bInside Out\b|\bexample\s*:", re.IGNORECASE)

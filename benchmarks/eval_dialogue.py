@@ -42,7 +42,8 @@ from insideout_dialogue.core.aggregation import STRATEGIES  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
 from insideout_dialogue.core.prompt_warmup import warm_prompt_caches  # noqa: E402
-from insideout_dialogue.core.prompts import UserEmotion  # noqa: E402
+from insideout_dialogue.core.prompts import (  # noqa: E402
+    CONTINUATION_NOTE, UserEmotion, first_reaction_prompt)
 
 # Agent -> nade's label for the same emotion.
 NADE_LABEL = {"happiness": "joy", "sadness": "sadness", "fear": "fear", "anger": "anger"}
@@ -90,7 +91,7 @@ async def run_all(base_url, model, utterances, emotions, server_slots=0, strateg
             await dialogue_turn.run_turn(client, ours, result, emotion_scores(label))
             successful = [(a.agent, a.text) for a in result.answers if a.ok]
             turns.append({"kind": kind, "utterance": text, "emotion": label, "result": result,
-                          "problems": check_reply(result.reply),
+                          "problems": check_reply(result.reply, turn_prompts(ours, label)),
                           "answer_problems": check_turn(text, successful, result.reply)})
         answers = await ask_panel(client, paper.prompts, paper.agents, text)
         paper_answers.append({"utterance": text, "answers": answers})
@@ -98,6 +99,14 @@ async def run_all(base_url, model, utterances, emotions, server_slots=0, strateg
               f"{turns[-1]['result'].reply!r} ({turns[-1]['result'].latency:.1f} s)", flush=True)
     await client.close()
     return turns, paper_answers
+
+
+def turn_prompts(settings, label):
+    """Every text the turn's LLMs may have been given as instructions."""
+    emotion = UserEmotion(label, 0.9)
+    return [settings.prompts.aggregator_prompt, settings.prompts.weighted_aggregator_prompt,
+            CONTINUATION_NOTE, first_reaction_prompt(emotion)] + \
+        [agent.prompt for agent in settings.agents]
 
 
 def distinctness(answer_lists):

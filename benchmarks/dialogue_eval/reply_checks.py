@@ -5,7 +5,7 @@ the prompt's scaffolding, written-text formatting, rambling, loops and refusals.
 """
 
 import re
-from typing import Dict, List
+from typing import Dict, Iterable, List
 
 # "voice" alone is ordinary speech ("your voice sounds tired", "hard to hear the voices" under
 # loud music: both flagged before); the prompts no longer call the thoughts voices, a reply
@@ -43,14 +43,33 @@ def repeated_4gram(text: str) -> str:
     return ""
 
 
-def check_reply(text: str) -> Dict[str, str]:
-    """{check name: reason} for every failed check (empty dict: the reply is clean)."""
+# This many words in a row from a prompt the turn's LLMs were given: the prompt read back.
+PROMPT_RUN_WORDS = 7
+
+
+def prompt_run(text: str, prompts: Iterable[str]) -> str:
+    """The first PROMPT_RUN_WORDS words of `text` in a row that one of `prompts` has, or ""."""
+    said = words(text)
+    runs = {tuple(p[i:i + PROMPT_RUN_WORDS]) for p in map(words, prompts)
+            for i in range(len(p) - PROMPT_RUN_WORDS + 1)}
+    for i in range(len(said) - PROMPT_RUN_WORDS + 1):
+        if tuple(said[i:i + PROMPT_RUN_WORDS]) in runs:
+            return " ".join(said[i:i + PROMPT_RUN_WORDS])
+    return ""
+
+
+def check_reply(text: str, prompts: Iterable[str] = ()) -> Dict[str, str]:
+    """{check name: reason} for every failed check (empty dict: the reply is clean).
+    `prompts`: the texts the turn's LLMs were given; a reply reading one back is scaffolding."""
     problems = {}
     for name, pattern in (("scaffolding", _SCAFFOLDING), ("list", _LIST),
                           ("markdown", _MARKDOWN), ("emoji", _EMOJI), ("refusal", _REFUSAL)):
         found = pattern.search(text)
         if found:
             problems[name] = found.group(0).strip()
+    run = prompt_run(text, prompts)
+    if run and "scaffolding" not in problems:
+        problems["scaffolding"] = f"a prompt's words ({run!r})"
     count = len(words(text))
     if count > MAX_WORDS:
         problems["over 60 words"] = str(count)

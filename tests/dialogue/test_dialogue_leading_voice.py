@@ -200,3 +200,11 @@ def test_a_continuation_ends_with_the_last_whole_sentence_within_the_reply_word_
     assert len(result.reply.split()) <= 30 and result.success
     aggregator = next(r for r in requests if r.model == "aggregator")
     assert aggregator.client_disconnected  # the rest was not asked for
+
+
+def test_a_continuation_that_reads_back_its_note_is_not_spoken():
+    # "I'm so angry about the unfair treatment! You have begun your answer already; go on ..."
+    # was spoken (eval_dialogue, 0f6a5f1).
+    result, spoken, _ = leading_turn(aggregate=CONTINUATION_NOTE.strip())
+    assert spoken == [TEXTS["happiness"]] and result.success
+    assert not any("begun your answer" in sentence for sentence in spoken)

@@ -27,3 +27,10 @@ def test_refusals_lists_and_length_are_flagged():
     assert "refusal" in check_reply("I'm sorry, but I can't help with that.")
     assert "list" in check_reply("Try this:\n1. Rest.\n2. Eat.")
     assert "over 60 words" in check_reply("word " * 61)
+
+
+def test_a_reply_reading_back_a_prompt_is_scaffolding():
+    note = "You have begun your answer already; go on from where you stopped."
+    reply = "I'm so angry about it! You have begun your answer already; go on from where you stopped."
+    assert "prompt's words" in check_reply(reply, [note])["scaffolding"]
+    assert check_reply("I'm so angry about it! Go on, tell me more.", [note]) == {}

@@ -17,8 +17,8 @@ from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
 from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
-from insideout_dialogue.core.prompts import (AnswerForAggregation, History, PromptSet,
-                                             UserEmotion, aggregation_order,
+from insideout_dialogue.core.prompts import (CONTINUATION_NOTE, AnswerForAggregation, History,
+                                             PromptSet, UserEmotion, aggregation_order,
                                              aggregator_system_text, first_reaction_prompt)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
@@ -255,6 +255,8 @@ def prompt_recital_for(settings: TurnSettings, emotion: UserEmotion) -> PromptRe
     sources = {f"the {agent.name} agent's prompt": agent.prompt for agent in settings.agents}
     if settings.strategy == leading_voice.STRATEGY:
         sources["the robot's first-reaction prompt"] = first_reaction_prompt(emotion)
+        # Spoken once by the continuation ("... You have begun your answer already; go on ...").
+        sources["the continuation note"] = CONTINUATION_NOTE
     sources["the aggregator's prompt"] = aggregator_system_text(
         settings.prompts, settings.strategy in ("weighted_llm", leading_voice.STRATEGY), emotion,
         ())

@@ -19,6 +19,8 @@ voiced sample as played, so it is known exactly):
   tts         first reply sentence -> first reply audio chunk on /insideout/speaker/audio (sent `playback_lead`,
               0.08 s, before it plays)
   total       end of speech -> first reply audio
+  gap         the longest silence between the reply's first and last audio chunk (the robot
+              stopping mid-reply while the rest is written)
 
 then the median and p95 of each over the measured turns (the --warmup turns are shown, not
 counted). The next question comes once the reply has been spoken (robot_speaking false after the
@@ -49,7 +51,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import numpy as np
 
@@ -161,6 +163,9 @@ class Turn:
     stages: Dict[str, float] = field(default_factory=dict)
     heard: str = ""
     reply_audio_s: float = 0.0
+    # The longest time with no reply audio between its first and last chunk [s]: the robot
+    # stopping mid-reply (leading_voice: the leader's sentence said, the continuation not ready).
+    longest_gap_s: float = 0.0
     finals: int = 0
     failure: str = ""
 
@@ -172,7 +177,8 @@ class Turn:
             if "total" in self.stages else ""
         extra = f"; {self.finals} finals" if self.finals > 1 else ""
         text = (f"  {name} {self.voice} {self.question!r:48s} {times}{total}; heard "
-                f"{self.heard!r}, reply {self.reply_audio_s:.1f} s of audio{extra}")
+                f"{self.heard!r}, reply {self.reply_audio_s:.1f} s of audio, longest gap "
+                f"{self.longest_gap_s:.2f} s{extra}")
         return text + (f"  FAILED: {self.failure}" if self.failure else "")
 
 
@@ -228,6 +234,10 @@ def measure(watch: Watch, marks, turn: Turn, speech_end: float) -> None:
         return
     turn.stages["tts"] = first_audio.sent - first_reply.sent
     turn.stages["total"] = first_audio.sent - speech_end
+    # tts_node sends chunks paced at their play time: a silence is a gap in the send times.
+    spoken = [a for a in audio if a.sent >= first_audio.sent]
+    turn.longest_gap_s = max((later.sent - chunk.sent - chunk.item / 2 / SAMPLE_RATE
+                              for chunk, later in zip(spoken, spoken[1:])), default=0.0)
     if dialogue_turn is None:
         turn.failure = "no DialogueTurn"
     elif not dialogue_turn.success:
@@ -345,6 +355,11 @@ def summary(server: str, description: str, turns: List[Turn]) -> List[str]:
             continue
         lines.append(f"  [{server}] {key:10s} {label:42s} median {statistics.median(values):5.2f} s, "
                      f"p95 {float(np.percentile(values, 95)):5.2f} s ({len(values)} turns)")
+    gaps = [t.longest_gap_s for t in measured if "total" in t.stages]
+    if gaps:
+        lines.append(f"  [{server}] {'gap':10s} {'longest silence inside a reply':42s} median "
+                     f"{statistics.median(gaps):5.2f} s, p95 {float(np.percentile(gaps, 95)):5.2f} s, "
+                     f"max {max(gaps):5.2f} s")
     return lines
 
 

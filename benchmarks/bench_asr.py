@@ -31,24 +31,32 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from asr.speech_audio import SAMPLE_RATE, silence, speak, white_noise  # noqa: E402
+from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
+from support.word_error_rate import word_error_rate  # noqa: E402
+
 from insideout_common.pcm import encode_s16le  # noqa: E402
 from insideout_perception.core.asr_backends import (  # noqa: E402
-    BackendOptions, ModelNotAvailable, create_backend)
+    BackendOptions,
+    ModelNotAvailable,
+    create_backend,
+)
 from insideout_perception.core.audio_stream import AudioFormat, AudioStream  # noqa: E402
 from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad  # noqa: E402
 from insideout_perception.core.utterance_segmenter import (  # noqa: E402
-    PauseSnapshot, SegmenterConfig, Utterance, UtteranceSegmenter)
-from support.word_error_rate import word_error_rate  # noqa: E402
-from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
+    PauseSnapshot,
+    SegmenterConfig,
+    Utterance,
+    UtteranceSegmenter,
+)
 
 TEXTS = {
     "2 s": "Hello robot, how are you feeling today?",
     "5 s": "I would like to know what the weather will be like tomorrow, because my sister "
-           "is coming.",
+    "is coming.",
     "15 s": "Can you tell me a story about a friendly dragon, who lived in a castle by the sea, "
-            "and who helped the children of the village every morning, because he was kind and "
-            "strong, and nobody in the village was ever afraid of him, not even the little cats "
-            "who slept all day in the sun.",
+    "and who helped the children of the village every morning, because he was kind and "
+    "strong, and nobody in the village was ever afraid of him, not even the little cats "
+    "who slept all day in the sun.",
 }
 CHUNK_SAMPLES = 320  # 20 ms
 NOISE_RMS = 0.002
@@ -69,12 +77,13 @@ def core_run(backend, vad, clip):
     """
     config = SegmenterConfig(max_utterance_s=30.0)
     stream = AudioStream(AudioFormat())
-    segmenter = UtteranceSegmenter(vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES,
-                                   reset_vad=vad.reset)
+    segmenter = UtteranceSegmenter(
+        vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES, reset_vad=vad.reset
+    )
     data = encode_s16le(clip)
     snapshot = None
     for start in range(0, len(data), CHUNK_SAMPLES * 2):
-        for event in segmenter.feed(stream.feed(data[start:start + CHUNK_SAMPLES * 2])):
+        for event in segmenter.feed(stream.feed(data[start : start + CHUNK_SAMPLES * 2])):
             if isinstance(event, PauseSnapshot):
                 began = time.perf_counter()
                 backend.transcribe(event.audio)
@@ -95,11 +104,16 @@ def bench_core(names, repeats):
     vad = SileroVad()
     clips = {label: clip_for(text) for label, text in TEXTS.items()}
     print(f"core pipeline (median of {repeats}; latency = VAD end-of-utterance -> text)")
-    print(f"{'backend':15} {'utterance':>9} {'speech s':>8} {'RTF':>6} {'plain s':>8} "
-          f"{'specul. s':>9} {'WER':>5}")
+    print(
+        f"{'backend':15} {'utterance':>9} {'speech s':>8} {'RTF':>6} {'plain s':>8} "
+        f"{'specul. s':>9} {'WER':>5}"
+    )
     for name in names:
-        options = BackendOptions(model=os.environ.get("INSIDEOUT_ASR_TRANSFORMERS_MODEL", "")
-                                 if name == "transformers" else "")
+        options = BackendOptions(
+            model=os.environ.get("INSIDEOUT_ASR_TRANSFORMERS_MODEL", "")
+            if name == "transformers"
+            else ""
+        )
         try:
             backend = create_backend(name, options)
         except ModelNotAvailable as error:
@@ -110,22 +124,27 @@ def bench_core(names, repeats):
             runs = [core_run(backend, vad, clip) for _ in range(repeats)]
             rtf, plain, speculative = (statistics.median(r[i] for r in runs) for i in range(3))
             wer = word_error_rate(TEXTS[label], runs[-1][3])
-            print(f"{name:15} {label:>9} {speech_s:8.1f} {rtf:6.3f} {plain:8.3f} "
-                  f"{speculative:9.3f} {wer:5.2f}")
+            print(
+                f"{name:15} {label:>9} {speech_s:8.1f} {rtf:6.3f} {plain:8.3f} "
+                f"{speculative:9.3f} {wer:5.2f}"
+            )
         backend.close()
 
 
 def bench_dds(repeats):
     from asr.speech_audio import voiced_bounds
-    from audio_common_msgs.msg import AudioData
     from support.ros_harness import wait_until
+
+    from audio_common_msgs.msg import AudioData
 
     end_silence = SegmenterConfig().end_silence_s
     # The old end of utterance (silence alone, 0.5 s): the column subtracts that silence.
     params = {"max_utterance_s": 30.0, "turn_end": "silence", "end_silence_s": end_silence}
     with asr_node_with_microphone("bench_asr", params) as (_node, mic, transcripts):
-        print(f"\nover DDS, real-time audio (median of {repeats}; latency = last speech chunk "
-              f"published -> Transcript received, minus end_silence_s={end_silence})")
+        print(
+            f"\nover DDS, real-time audio (median of {repeats}; latency = last speech chunk "
+            f"published -> Transcript received, minus end_silence_s={end_silence})"
+        )
         print(f"{'backend':15} {'utterance':>9} {'latency s':>9} {'WER':>5}")
         for label, text in TEXTS.items():
             speech = speak(text)
@@ -143,7 +162,7 @@ def bench_dds(repeats):
                 # Keep the microphone running (noise) while waiting, as a real one would.
                 tail_bytes = encode_s16le(tail)
                 for start in range(0, len(tail_bytes), CHUNK_SAMPLES * 2):
-                    mic.audio.publish(AudioData(data=tail_bytes[start:start + CHUNK_SAMPLES * 2]))
+                    mic.audio.publish(AudioData(data=tail_bytes[start : start + CHUNK_SAMPLES * 2]))
                     if not arrived and len(transcripts.snapshot()) > before:
                         arrived.append(time.monotonic())
                     time.sleep(CHUNK_SAMPLES / SAMPLE_RATE)
@@ -153,16 +172,19 @@ def bench_dds(repeats):
                     raise RuntimeError(f"no transcript for the {label} utterance")
                 latencies.append(arrived[0] - (spoke_until - trailing_quiet) - end_silence)
                 words = transcripts.snapshot()[before].text
-            print(f"{'faster_whisper':15} {label:>9} {statistics.median(latencies):9.3f} "
-                  f"{word_error_rate(text, words):5.2f}")
+            print(
+                f"{'faster_whisper':15} {label:>9} {statistics.median(latencies):9.3f} "
+                f"{word_error_rate(text, words):5.2f}"
+            )
 
 
 def bench_multi_sentence():
     """WER on utterances of several sentences with pauses and silence around them (the test set
     of tests/asr/test_asr_multi_sentence.py: LibriVox clips from data/librivox, and espeak-ng)."""
     from asr.multi_sentence_speech import all_utterances
-    from insideout_perception.core.asr_backends import BackendOptions, create_backend
     from support.word_error_rate import word_error_rate
+
+    from insideout_perception.core.asr_backends import BackendOptions, create_backend
 
     backend = create_backend("faster_whisper", BackendOptions())
     print("\nmulti-sentence utterances (pauses inside, 0.8 s of silence around), faster_whisper")
@@ -170,7 +192,9 @@ def bench_multi_sentence():
     for utterance in all_utterances():
         heard = backend.transcribe(utterance.audio).text
         rates.append(word_error_rate(utterance.text, heard))
-        print(f"  {utterance.name:20s} {len(utterance.audio) / 16000:5.1f} s  WER {rates[-1]:.2f}  {heard!r}")
+        print(
+            f"  {utterance.name:20s} {len(utterance.audio) / 16000:5.1f} s  WER {rates[-1]:.2f}  {heard!r}"
+        )
     print(f"  mean WER {sum(rates) / len(rates):.3f} over {len(rates)} utterances")
 
 

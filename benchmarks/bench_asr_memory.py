@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from asr.multi_sentence_speech import LIBRIVOX, _librivox  # noqa: E402
 from asr.speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, white_noise  # noqa: E402
 from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
+
 from insideout_common.pcm import encode_s16le  # noqa: E402
 
 CHUNK_SAMPLES = 320  # 20 ms
@@ -37,12 +38,18 @@ def speech_loop(seed: int = 0):
     rng = np.random.default_rng(seed)
     pieces = [speak(text) for text in SENTENCES]
     if (LIBRIVOX / "fileids").is_file():
-        pieces += [_librivox(i.rsplit("-", 1)[1])[0] for i in (LIBRIVOX / "fileids").read_text().split()]
+        pieces += [
+            _librivox(i.rsplit("-", 1)[1])[0] for i in (LIBRIVOX / "fileids").read_text().split()
+        ]
     while True:
         piece = pieces[rng.integers(len(pieces))]
         audio = np.concatenate([piece, silence(float(rng.uniform(0.2, 1.5)))])
-        yield audio + white_noise((len(audio) + 1) / SAMPLE_RATE, NOISE_RMS,
-                                  seed=int(rng.integers(1 << 30)))[:len(audio)]
+        yield (
+            audio
+            + white_noise(
+                (len(audio) + 1) / SAMPLE_RATE, NOISE_RMS, seed=int(rng.integers(1 << 30))
+            )[: len(audio)]
+        )
 
 
 def rss_mib(pid: int) -> float:
@@ -63,8 +70,10 @@ def main():
 
     with asr_node_with_microphone("bench_asr_memory") as (node, mic, transcripts):
         pid = node.process.pid
-        print(f"asr_node pid {pid}, {args.minutes:.0f} min of continuous speech at {args.speed}x "
-              f"real time; load {os.getloadavg()[0]:.2f}")
+        print(
+            f"asr_node pid {pid}, {args.minutes:.0f} min of continuous speech at {args.speed}x "
+            f"real time; load {os.getloadavg()[0]:.2f}"
+        )
         print(f"{'audio min':>9} {'RSS MiB':>8} {'finals':>6}")
         samples = [(0.0, rss_mib(pid))]
         print(f"{0.0:9.1f} {samples[0][1]:8.1f} {0:6d}")
@@ -73,7 +82,7 @@ def main():
         for piece in speech_loop():
             data = encode_s16le(piece)
             for offset in range(0, len(data), CHUNK_SAMPLES * 2):
-                mic.audio.publish(AudioData(data=data[offset:offset + CHUNK_SAMPLES * 2]))
+                mic.audio.publish(AudioData(data=data[offset : offset + CHUNK_SAMPLES * 2]))
                 sent += CHUNK_SAMPLES
                 delay = started + sent / SAMPLE_RATE / args.speed - time.monotonic()
                 if delay > 0:
@@ -90,10 +99,12 @@ def main():
         finals = [m for m in transcripts.snapshot() if m.is_final]
         third = max(1, len(samples) // 3)
         first, last = [r for _, r in samples[:third]], [r for _, r in samples[-third:]]
-        print(f"\nRSS: start {samples[0][1]:.0f} MiB, peak {max(r for _, r in samples):.0f} MiB, "
-              f"end {samples[-1][1]:.0f} MiB; median of the first third {statistics.median(first):.0f} "
-              f"MiB, of the last third {statistics.median(last):.0f} MiB; {len(finals)} finals, "
-              f"{sum(not m.text for m in finals)} empty")
+        print(
+            f"\nRSS: start {samples[0][1]:.0f} MiB, peak {max(r for _, r in samples):.0f} MiB, "
+            f"end {samples[-1][1]:.0f} MiB; median of the first third {statistics.median(first):.0f} "
+            f"MiB, of the last third {statistics.median(last):.0f} MiB; {len(finals)} finals, "
+            f"{sum(not m.text for m in finals)} empty"
+        )
         if "dropped untranscribed" in node.output():
             print("WARNING: the recogniser fell behind and dropped utterances (lower --speed)")
 

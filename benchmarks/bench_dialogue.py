@@ -25,15 +25,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from support.fake_openai_server import Behavior, FakeOpenAIServer  # noqa: E402
+
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS, AgentConfig, EndpointConfig  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_agent  # noqa: E402
 from insideout_dialogue.core.aggregation import aggregate  # noqa: E402
-from insideout_dialogue.core.emotion_weights import (DEFAULT_EMOTION_TO_AGENT,  # noqa: E402
-                                                     parse_mapping_row)
+from insideout_dialogue.core.emotion_weights import (
+    DEFAULT_EMOTION_TO_AGENT,  # noqa: E402
+    parse_mapping_row,
+)
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.prompts import PromptSet, UserEmotion, default_agent_prompt  # noqa: E402
-from support.fake_openai_server import Behavior, FakeOpenAIServer  # noqa: E402
 
 AGENTS = list(DEFAULT_AGENTS)
 AGENT_DELAYS = {"happiness": 0.6, "sadness": 0.8, "fear": 1.0, "anger": 1.2}
@@ -41,8 +44,10 @@ AGENT_RATE = 40.0
 AGENT_TEXT = " ".join(["word"] * 19) + " end."
 AGGREGATOR_DELAY = 0.4
 AGGREGATOR_RATE = 20.0
-AGGREGATOR_TEXT = ("I hear you and that sounds hard today. Let us take one small step together now. "
-                   "Tell me what would help you most right now.")
+AGGREGATOR_TEXT = (
+    "I hear you and that sounds hard today. Let us take one small step together now. "
+    "Tell me what would help you most right now."
+)
 MAPPING = {label: parse_mapping_row(row) for label, row in DEFAULT_EMOTION_TO_AGENT.items()}
 SAD = {"sadness": 1.0}
 
@@ -60,29 +65,51 @@ def aggregator_time():
 
 
 def fake_behaviors():
-    behaviors = {f"agent-{a}": Behavior(text=AGENT_TEXT, delay=AGENT_DELAYS[a],
-                                        tokens_per_second=AGENT_RATE) for a in AGENTS}
-    behaviors["aggregator"] = Behavior(text=AGGREGATOR_TEXT, delay=AGGREGATOR_DELAY,
-                                       tokens_per_second=AGGREGATOR_RATE)
+    behaviors = {
+        f"agent-{a}": Behavior(text=AGENT_TEXT, delay=AGENT_DELAYS[a], tokens_per_second=AGENT_RATE)
+        for a in AGENTS
+    }
+    behaviors["aggregator"] = Behavior(
+        text=AGGREGATOR_TEXT, delay=AGGREGATOR_DELAY, tokens_per_second=AGGREGATOR_RATE
+    )
     return behaviors
 
 
-def settings_for(base_url, agent_model=None, aggregator_model="aggregator", max_tokens=64,
-                 aggregator_tokens=96, timeout=60.0):
-    agents = [AgentConfig(name=a, prompt=default_agent_prompt(a), paper_word=a,
-                          endpoint=EndpointConfig(base_url, agent_model or f"agent-{a}",
-                                                  max_tokens=max_tokens, timeout=timeout))
-              for a in AGENTS]
+def settings_for(
+    base_url,
+    agent_model=None,
+    aggregator_model="aggregator",
+    max_tokens=64,
+    aggregator_tokens=96,
+    timeout=60.0,
+):
+    agents = [
+        AgentConfig(
+            name=a,
+            prompt=default_agent_prompt(a),
+            paper_word=a,
+            endpoint=EndpointConfig(
+                base_url, agent_model or f"agent-{a}", max_tokens=max_tokens, timeout=timeout
+            ),
+        )
+        for a in AGENTS
+    ]
     return dialogue_turn.TurnSettings(
-        agents=agents, aggregator=EndpointConfig(base_url, aggregator_model,
-                                                 max_tokens=aggregator_tokens, timeout=timeout),
-        prompts=PromptSet(), strategy="weighted_llm", emotion_to_agent=MAPPING,
-        fallback_reply="fallback")
+        agents=agents,
+        aggregator=EndpointConfig(
+            base_url, aggregator_model, max_tokens=aggregator_tokens, timeout=timeout
+        ),
+        prompts=PromptSet(),
+        strategy="weighted_llm",
+        emotion_to_agent=MAPPING,
+        fallback_reply="fallback",
+    )
 
 
 async def concurrent_turn(settings, client):
-    result = dialogue_turn.TurnResult(user_text="I failed my exam today.",
-                                      emotion=UserEmotion("sadness", 1.0))
+    result = dialogue_turn.TurnResult(
+        user_text="I failed my exam today.", emotion=UserEmotion("sadness", 1.0)
+    )
     await dialogue_turn.run_turn(client, settings, result, SAD)
     if not result.success:
         raise RuntimeError(result.error_message)
@@ -95,8 +122,17 @@ async def sequential_turn(settings, client):
     answers = []
     for agent in settings.agents:
         answers.append(await ask_agent(client, settings.prompts, agent, "I failed my exam today."))
-    await aggregate(client, settings.prompts, "llm", settings.aggregator, settings.agents,
-                    "I failed my exam today.", answers, [0.25] * 4, UserEmotion("sadness", 1.0))
+    await aggregate(
+        client,
+        settings.prompts,
+        "llm",
+        settings.aggregator,
+        settings.agents,
+        "I failed my exam today.",
+        answers,
+        [0.25] * 4,
+        UserEmotion("sadness", 1.0),
+    )
     return time.monotonic() - started
 
 
@@ -123,31 +159,44 @@ def bench_fake_core(repeats):
     turn = median([r.latency for r in concurrent])
     first = median([r.first_sentence_latency for r in concurrent])
     agents_done = median([r.agents_latency for r in concurrent])
-    print(f"fake LLM: agent calls {', '.join(f'{agent_time(a):.2f}' for a in AGENTS)} s, "
-          f"aggregator {aggregator_time():.2f} s (3 sentences streamed); median of {repeats}")
-    print(f"  concurrent (ours)   turn {turn:6.3f} s   ideal slowest agent + aggregator "
-          f"{ideal:.3f} s   overhead {1000 * (turn - ideal):+.0f} ms")
-    print(f"  first sentence      {first:6.3f} s   (aggregator starts at {agents_done:.3f} s, "
-          f"finishes at {turn:.3f} s)")
+    print(
+        f"fake LLM: agent calls {', '.join(f'{agent_time(a):.2f}' for a in AGENTS)} s, "
+        f"aggregator {aggregator_time():.2f} s (3 sentences streamed); median of {repeats}"
+    )
+    print(
+        f"  concurrent (ours)   turn {turn:6.3f} s   ideal slowest agent + aggregator "
+        f"{ideal:.3f} s   overhead {1000 * (turn - ideal):+.0f} ms"
+    )
+    print(
+        f"  first sentence      {first:6.3f} s   (aggregator starts at {agents_done:.3f} s, "
+        f"finishes at {turn:.3f} s)"
+    )
     seq = median(sequential)
-    print(f"  sequential (seed)   turn {seq:6.3f} s   ideal sum of agents + aggregator "
-          f"{sequential_ideal:.3f} s; with the seed's 4 x 5 s sleeps: {seq + 20:.1f} s")
+    print(
+        f"  sequential (seed)   turn {seq:6.3f} s   ideal sum of agents + aggregator "
+        f"{sequential_ideal:.3f} s; with the seed's 4 x 5 s sleeps: {seq + 20:.1f} s"
+    )
     print(f"  speed-up            {seq / turn:.2f}x (without the sleeps)")
 
 
 def bench_fake_dds(repeats):
-    from insideout_common.ros.qos import RELIABLE_EVENTS
-    from insideout_msgs.msg import DialogueTurn, Transcript
     from std_msgs.msg import String
     from support.ros_domain import claim_isolated_domain
     from support.ros_harness import NodeProcess, RosHarness, wait_until
+
+    from insideout_common.ros.qos import RELIABLE_EVENTS
+    from insideout_msgs.msg import DialogueTurn, Transcript
 
     claim = claim_isolated_domain()
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     with FakeOpenAIServer(fake_behaviors()) as server:
-        params = {"local_llm.autostart": False, "llm.base_url": server.base_url,
-                  "aggregator.model": "aggregator", "emotion.timeout": 0.0}
+        params = {
+            "local_llm.autostart": False,
+            "llm.base_url": server.base_url,
+            "aggregator.model": "aggregator",
+            "emotion.timeout": 0.0,
+        }
         for agent in AGENTS:
             params[f"agents.{agent}.model"] = f"agent-{agent}"
         node = NodeProcess("insideout_dialogue", "dialogue_node", params=params)
@@ -159,9 +208,12 @@ def bench_fake_dds(repeats):
             publisher = ros.publisher(Transcript, "/insideout/transcript", RELIABLE_EVENTS)
             turns = ros.collect(DialogueTurn, "/insideout/dialogue", RELIABLE_EVENTS)
             arrivals = []
-            ros.node.create_subscription(String, "/insideout/reply",
-                                         lambda _m: arrivals.append(time.monotonic()),
-                                         RELIABLE_EVENTS)
+            ros.node.create_subscription(
+                String,
+                "/insideout/reply",
+                lambda _m: arrivals.append(time.monotonic()),
+                RELIABLE_EVENTS,
+            )
             ros.wait_for_subscribers(publisher)
             ros.wait_for_publishers("/insideout/dialogue")
             ros.wait_for_publishers("/insideout/reply")
@@ -169,17 +221,20 @@ def bench_fake_dds(repeats):
             for index in range(repeats):
                 count, spoken = len(turns.snapshot()), len(arrivals)
                 sent = time.monotonic()
-                publisher.publish(Transcript(utterance_id=index + 1, text="I failed my exam.",
-                                             is_final=True))
+                publisher.publish(
+                    Transcript(utterance_id=index + 1, text="I failed my exam.", is_final=True)
+                )
                 if not wait_until(lambda: len(turns.snapshot()) > count, 30.0):
                     print("  dds: no DialogueTurn:\n" + node.output())
                     return
                 whole.append(time.monotonic() - sent)
                 first_reply.append(arrivals[spoken] - sent)
             ideal = max(agent_time(a) for a in AGENTS) + aggregator_time()
-            print(f"  dialogue_node over DDS: transcript -> first reply sentence "
-                  f"{median(first_reply):.3f} s, -> DialogueTurn {median(whole):.3f} s "
-                  f"(ideal {ideal:.3f} s, overhead {1000 * (median(whole) - ideal):+.0f} ms)")
+            print(
+                f"  dialogue_node over DDS: transcript -> first reply sentence "
+                f"{median(first_reply):.3f} s, -> DialogueTurn {median(whole):.3f} s "
+                f"(ideal {ideal:.3f} s, overhead {1000 * (median(whole) - ideal):+.0f} ms)"
+            )
         finally:
             ros.close()
             node.stop()

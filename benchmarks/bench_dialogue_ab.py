@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from dialogue_eval.embedded_server import EMBEDDED_SLOTS, embedded_server  # noqa: E402
 from dialogue_eval.settings import default_settings  # noqa: E402
+
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
@@ -32,9 +33,14 @@ from insideout_dialogue.core.prompt_warmup import warm_prompt_caches  # noqa: E4
 from insideout_dialogue.core.prompts import UserEmotion  # noqa: E402
 
 DEMO_QUESTION = "The low robot, I passed my exam today, what should I do tonight to celebrate?"
-UTTERANCES = [DEMO_QUESTION, "My dog died this morning.", "Can you help me find the exit?",
-              "I failed my exam today.", "My flight was cancelled.",
-              "I just got the job I interviewed for!"]
+UTTERANCES = [
+    DEMO_QUESTION,
+    "My dog died this morning.",
+    "Can you help me find the exit?",
+    "I failed my exam today.",
+    "My flight was cancelled.",
+    "I just got the job I interviewed for!",
+]
 
 
 def overridden(settings: dialogue_turn.TurnSettings, spec: str) -> dialogue_turn.TurnSettings:
@@ -63,17 +69,26 @@ async def compare(spec_a: str, spec_b: str, utterances, rounds: int) -> None:
         for index, utterance in enumerate(list(utterances) * rounds):
             for name in ("A", "B") if index % 2 == 0 else ("B", "A"):
                 result = dialogue_turn.TurnResult(user_text=utterance, emotion=emotion)
-                await dialogue_turn.run_turn(client, settings[name], result,
-                                             {"happiness": 0.9, "neutral": 0.1})
-                row = (result.agents_latency, result.aggregator_first_token_latency,
-                       result.first_sentence_latency)
+                await dialogue_turn.run_turn(
+                    client, settings[name], result, {"happiness": 0.9, "neutral": 0.1}
+                )
+                row = (
+                    result.agents_latency,
+                    result.aggregator_first_token_latency,
+                    result.first_sentence_latency,
+                )
                 rows[name].append(row)
-                print(f"{name}: agents {row[0]:.2f} s, aggregator first token {row[1]:.2f} s, "
-                      f"first piece {row[2]:.2f} s; {result.reply[:70]!r}", flush=True)
+                print(
+                    f"{name}: agents {row[0]:.2f} s, aggregator first token {row[1]:.2f} s, "
+                    f"first piece {row[2]:.2f} s; {result.reply[:70]!r}",
+                    flush=True,
+                )
         for name, spec in (("A", spec_a), ("B", spec_b)):
             medians = [statistics.median(r[k] for r in rows[name]) for k in range(3)]
-            print(f"{name} ({spec}), {len(rows[name])} turns, medians: agents {medians[0]:.2f} s, "
-                  f"aggregator first token {medians[1]:.2f} s, first piece {medians[2]:.2f} s")
+            print(
+                f"{name} ({spec}), {len(rows[name])} turns, medians: agents {medians[0]:.2f} s, "
+                f"aggregator first token {medians[1]:.2f} s, first piece {medians[2]:.2f} s"
+            )
 
 
 def main() -> int:

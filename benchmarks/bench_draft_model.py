@@ -24,20 +24,21 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from dialogue_eval.utterances import all_utterances  # noqa: E402
+from small_llm_model import ensure_small_model  # noqa: E402
+from support.ports import free_port  # noqa: E402
+
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS, EndpointConfig  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET, find_model  # noqa: E402
 from insideout_dialogue.core.local_llm_server import LocalLlmServer  # noqa: E402
 from insideout_dialogue.core.prompts import default_agent_prompt  # noqa: E402
-from small_llm_model import ensure_small_model  # noqa: E402
-from support.ports import free_port  # noqa: E402
+
 AGENT_TOKENS = 40  # agents.<name>.max_tokens' default
 LOG_DIR = ROOT / "out"
 
@@ -46,41 +47,67 @@ class ServerWithDraft(LocalLlmServer):
     def __init__(self, base_url, model_path, draft_path=None, draft_max=0):
         super().__init__(base_url, model_path)
         # --spec-type: without it this llama-server loads the draft model and never uses it.
-        self.draft = [] if draft_path is None else [
-            "--spec-type", "draft-simple",
-            "--spec-draft-model", str(draft_path), "--spec-draft-n-max", str(draft_max),
-            "--spec-draft-threads", str(self.settings.n_threads)]
+        self.draft = (
+            []
+            if draft_path is None
+            else [
+                "--spec-type",
+                "draft-simple",
+                "--spec-draft-model",
+                str(draft_path),
+                "--spec-draft-n-max",
+                str(draft_max),
+                "--spec-draft-threads",
+                str(self.settings.n_threads),
+            ]
+        )
 
-    def command(self) -> List[str]:
+    def command(self) -> list[str]:
         return super().command() + self.draft
 
 
-async def timed_answer(client, endpoint, agent, text) -> Dict[str, float]:
+async def timed_answer(client, endpoint, agent, text) -> dict[str, float]:
     started = time.monotonic()
-    first: List[float] = []
+    first: list[float] = []
 
     def on_delta(_piece: str) -> None:
         if not first:
             first.append(time.monotonic() - started)
 
-    await client.chat(endpoint, [{"role": "system", "content": default_agent_prompt(agent)},
-                                 {"role": "user", "content": text}], on_delta)
+    await client.chat(
+        endpoint,
+        [
+            {"role": "system", "content": default_agent_prompt(agent)},
+            {"role": "user", "content": text},
+        ],
+        on_delta,
+    )
     return {"first": first[0] if first else float("nan"), "done": time.monotonic() - started}
 
 
-async def measure(base_url: str, texts: List[str]) -> Dict[str, List[float]]:
+async def measure(base_url: str, texts: list[str]) -> dict[str, list[float]]:
     client = LlmClient()
-    endpoints = {agent: EndpointConfig(base_url=base_url, model="m", max_tokens=AGENT_TOKENS,
-                                       timeout=120.0, server_slot=slot, ignore_eos=True)
-                 for slot, agent in enumerate(DEFAULT_AGENTS)}
+    endpoints = {
+        agent: EndpointConfig(
+            base_url=base_url,
+            model="m",
+            max_tokens=AGENT_TOKENS,
+            timeout=120.0,
+            server_slot=slot,
+            ignore_eos=True,
+        )
+        for slot, agent in enumerate(DEFAULT_AGENTS)
+    }
     for agent in DEFAULT_AGENTS:  # warm each slot's prompt cache
         await timed_answer(client, endpoints[agent], agent, "Hello.")
-    found: Dict[str, List[float]] = {key: [] for key in
-                                     ("leader first", "leader done", "panel first", "panel done")}
+    found: dict[str, list[float]] = {
+        key: [] for key in ("leader first", "leader done", "panel first", "panel done")
+    }
     for text in texts:
         leader = await timed_answer(client, endpoints["happiness"], "happiness", text)
-        panel = await asyncio.gather(*(timed_answer(client, endpoints[a], a, text)
-                                       for a in DEFAULT_AGENTS))
+        panel = await asyncio.gather(
+            *(timed_answer(client, endpoints[a], a, text) for a in DEFAULT_AGENTS)
+        )
         found["leader first"].append(leader["first"])
         found["leader done"].append(leader["done"])
         found["panel first"].append(max(p["first"] for p in panel))
@@ -89,7 +116,7 @@ async def measure(base_url: str, texts: List[str]) -> Dict[str, List[float]]:
     return found
 
 
-def run(name: str, server: ServerWithDraft, texts: List[str]) -> str:
+def run(name: str, server: ServerWithDraft, texts: list[str]) -> str:
     server.log_path = LOG_DIR / f"llama-server-{name.replace(' ', '_').replace(',', '')}.log"
     LOG_DIR.mkdir(exist_ok=True)
     server.log_path.unlink(missing_ok=True)
@@ -99,7 +126,9 @@ def run(name: str, server: ServerWithDraft, texts: List[str]) -> str:
     finally:
         server.stop()
     medians = ", ".join(f"{key} {statistics.median(values):.2f} s" for key, values in found.items())
-    accepted = re.findall(r"draft acceptance = ([0-9.]+)", server.log_path.read_text(errors="replace"))
+    accepted = re.findall(
+        r"draft acceptance = ([0-9.]+)", server.log_path.read_text(errors="replace")
+    )
     if accepted:  # llama-server's per-answer rate of drafted tokens kept
         medians += f", draft tokens accepted {statistics.median(map(float, accepted)):.0%} (median)"
     line = f"  {name:28s} {medians}"
@@ -112,15 +141,22 @@ def main() -> int:
     parser.add_argument("--utterances", type=int, default=8)
     parser.add_argument("--draft-max", type=int, nargs="+", default=[3, 8])
     args = parser.parse_args()
-    texts = [text for _kind, text in all_utterances()][:args.utterances]
+    texts = [text for _kind, text in all_utterances()][: args.utterances]
     model, draft = find_model(DEFAULT_PRESET), ensure_small_model()
-    print(f"{DEFAULT_PRESET} ({model.name}), draft {draft.name}; {len(texts)} utterances; "
-          "medians over them", flush=True)
+    print(
+        f"{DEFAULT_PRESET} ({model.name}), draft {draft.name}; {len(texts)} utterances; "
+        "medians over them",
+        flush=True,
+    )
     lines = [run("no draft", ServerWithDraft(f"http://127.0.0.1:{free_port()}/v1", model), texts)]
     for draft_max in args.draft_max:
-        lines.append(run(f"draft 0.5B, n-max {draft_max}",
-                         ServerWithDraft(f"http://127.0.0.1:{free_port()}/v1", model, draft,
-                                         draft_max), texts))
+        lines.append(
+            run(
+                f"draft 0.5B, n-max {draft_max}",
+                ServerWithDraft(f"http://127.0.0.1:{free_port()}/v1", model, draft, draft_max),
+                texts,
+            )
+        )
     print("\n".join(["", "summary:"] + lines))
     return 0
 

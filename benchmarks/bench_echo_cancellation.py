@@ -35,11 +35,17 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from asr.multi_sentence_speech import _librivox  # noqa: E402
 from asr.robot_voice import ROBOT_SENTENCES, robot_says  # noqa: E402
-from insideout_perception.core.echo_cancellation import (  # noqa: E402
-    FRAME_SAMPLES, NoEchoCanceller, ReferenceAlignedCanceller, WebRtcEchoCanceller)
-from insideout_perception.core.silero_vad import FRAME_SAMPLES as VAD_FRAME, SileroVad  # noqa: E402
 from simulated_room import SAMPLE_RATE, RoomSettings, erle_db, play_through, simulate_room  # noqa: E402
 from support.word_error_rate import word_error_rate  # noqa: E402
+
+from insideout_perception.core.echo_cancellation import (  # noqa: E402
+    FRAME_SAMPLES,
+    NoEchoCanceller,
+    ReferenceAlignedCanceller,
+    WebRtcEchoCanceller,
+)
+from insideout_perception.core.silero_vad import FRAME_SAMPLES as VAD_FRAME  # noqa: E402
+from insideout_perception.core.silero_vad import SileroVad
 
 GAP_S = 1.0
 
@@ -53,6 +59,7 @@ class SpeexEchoCanceller(ReferenceAlignedCanceller):
     def __init__(self, capture_stamps: bool, filter_ms: int = 256):
         super().__init__(capture_stamps)
         from speexdsp import EchoCanceller
+
         self._ec = EchoCanceller.create(FRAME_SAMPLES, filter_ms * SAMPLE_RATE // 1000, SAMPLE_RATE)
 
     def _cancel_frames(self, microphone, reference):
@@ -114,7 +121,12 @@ def double_talk(settings, robot_stops_after_s=None):
     else:
         robot_start = 0.5
         for (start, audio), sentence in zip(user, sentences):
-            robot.append((robot_start, sentence[:int((start - robot_start + robot_stops_after_s) * SAMPLE_RATE)]))
+            robot.append(
+                (
+                    robot_start,
+                    sentence[: int((start - robot_start + robot_stops_after_s) * SAMPLE_RATE)],
+                )
+            )
             robot_start = start + len(audio) / SAMPLE_RATE + 0.5
     end = max(t, max(s + len(a) / SAMPLE_RATE for s, a in robot)) + 1.0
     return simulate_room(end, robot=robot, user=user, settings=settings), texts
@@ -126,10 +138,10 @@ def vad_speech_share(vad, audio, spans, threshold=0.5):
     voiced = total = 0
     marks = np.zeros(len(audio), bool)
     for start, end in spans:
-        marks[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)] = True
+        marks[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)] = True
     for first in range(0, len(audio) - VAD_FRAME + 1, VAD_FRAME):
-        p = vad.probability(audio[first:first + VAD_FRAME])
-        if marks[first:first + VAD_FRAME].all():
+        p = vad.probability(audio[first : first + VAD_FRAME])
+        if marks[first : first + VAD_FRAME].all():
             total += 1
             voiced += p >= threshold
     return voiced / max(total, 1)
@@ -137,9 +149,10 @@ def vad_speech_share(vad, audio, spans, threshold=0.5):
 
 def user_wer(backend, audio, room, texts):
     import ctranslate2
+
     errors = []
     for (start, end), text in zip(room.user_spans, texts):
-        piece = audio[int((start - 0.3) * SAMPLE_RATE):int((end + 0.3) * SAMPLE_RATE)]
+        piece = audio[int((start - 0.3) * SAMPLE_RATE) : int((end + 0.3) * SAMPLE_RATE)]
         ctranslate2.set_random_seed(0)  # Whisper's temperature fallback samples
         errors.append(word_error_rate(text, backend.transcribe(piece).text))
     return float(np.mean(errors))
@@ -147,12 +160,16 @@ def user_wer(backend, audio, room, texts):
 
 def wer_row(backend, name, room, texts):
     cleaned = play_through(CANCELLERS[name](), room)
-    return (f"{user_wer(backend, room.user + room.noise, room, texts):.2f} / "
-            f"{user_wer(backend, room.mic, room, texts):.2f} / {user_wer(backend, cleaned, room, texts):.2f}")
+    return (
+        f"{user_wer(backend, room.user + room.noise, room, texts):.2f} / "
+        f"{user_wer(backend, room.mic, room, texts):.2f} / {user_wer(backend, cleaned, room, texts):.2f}"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cancellers", default="off,webrtc,speexdsp")
     parser.add_argument("--delays", default="20,80,150")
     parser.add_argument("--levels", default="-6,0")
@@ -163,10 +180,13 @@ def main() -> int:
     backend = None
     if not args.no_wer:
         from insideout_perception.core.asr_backends import BackendOptions, create_backend
+
         backend = create_backend("faster_whisper", BackendOptions())
-    print("| canceller | delay ms | echo dB | ERLE dB | ERLE after 1 s | VAD speech raw -> cleaned | "
-          "CPU ms per s | user WER alone / raw / cleaned, robot speaking on | same, robot stopping "
-          "0.6 s in |")
+    print(
+        "| canceller | delay ms | echo dB | ERLE dB | ERLE after 1 s | VAD speech raw -> cleaned | "
+        "CPU ms per s | user WER alone / raw / cleaned, robot speaking on | same, robot stopping "
+        "0.6 s in |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for delay in [float(d) for d in args.delays.split(",")]:
         for level in [float(v) for v in args.levels.split(",")]:
@@ -185,12 +205,18 @@ def main() -> int:
                     continue
                 cleaned = play_through(canceller, room)
                 active_s = len(room.mic) / SAMPLE_RATE
-                wer = (f"{wer_row(backend, name, talk, texts)} | {wer_row(backend, name, interrupted, texts)}"
-                       if backend else " | ")
-                print(f"| {name} | {delay:.0f} | {level:+.0f} | {erle_db(room, cleaned):.1f} | "
-                      f"{erle_db(room, cleaned, skip_s=1.5):.1f} | {raw_vad:.2f} -> "
-                      f"{vad_speech_share(vad, cleaned, spans):.2f} | "
-                      f"{1000 * canceller.seconds / active_s:.2f} | {wer} |", flush=True)
+                wer = (
+                    f"{wer_row(backend, name, talk, texts)} | {wer_row(backend, name, interrupted, texts)}"
+                    if backend
+                    else " | "
+                )
+                print(
+                    f"| {name} | {delay:.0f} | {level:+.0f} | {erle_db(room, cleaned):.1f} | "
+                    f"{erle_db(room, cleaned, skip_s=1.5):.1f} | {raw_vad:.2f} -> "
+                    f"{vad_speech_share(vad, cleaned, spans):.2f} | "
+                    f"{1000 * canceller.seconds / active_s:.2f} | {wer} |",
+                    flush=True,
+                )
     return 0
 
 

@@ -74,9 +74,10 @@ def measure(executor_name, kind, seconds):
     import threading
 
     import rclpy
-    from audio_common_msgs.msg import AudioData
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
+
+    from audio_common_msgs.msg import AudioData
 
     context = rclpy.Context()
     rclpy.init(context=context)
@@ -85,20 +86,33 @@ def measure(executor_name, kind, seconds):
 
     def on_message(_msg):
         received[0] += 1
+
     if kind == "frames":
-        node.create_subscription(Image, "/bench/stream", on_message,
-                                 QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+        node.create_subscription(
+            Image,
+            "/bench/stream",
+            on_message,
+            QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT),
+        )
     else:
-        node.create_subscription(AudioData, "/bench/stream", on_message,
-                                 QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+        node.create_subscription(
+            AudioData,
+            "/bench/stream",
+            on_message,
+            QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE),
+        )
     node.create_timer(0.1, lambda: None)
     executor = make_executor(executor_name, context)
     executor.add_node(node)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     env = {**os.environ, "FASTDDS_DEFAULT_PROFILES_FILE": str(PROFILE)}
-    publisher = subprocess.Popen([sys.executable, "-c", PUBLISHER, kind, str(seconds)],
-                                 stdout=subprocess.PIPE, text=True, env=env)
+    publisher = subprocess.Popen(
+        [sys.executable, "-c", PUBLISHER, kind, str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     line = publisher.stdout.readline()
     while line and line.strip() != "start":
         line = publisher.stdout.readline()
@@ -115,8 +129,10 @@ def measure(executor_name, kind, seconds):
     node.destroy_node()
     rclpy.try_shutdown(context=context)
     sent = int(sent_line.split()[1]) if sent_line else 0
-    print(f"  {executor_name:26s} {kind:6s}: received {got:5d} of {sent:5d} ({got / max(sent, 1):6.1%}), "
-          f"subscriber CPU {cpu:.2f} cores")
+    print(
+        f"  {executor_name:26s} {kind:6s}: received {got:5d} of {sent:5d} ({got / max(sent, 1):6.1%}), "
+        f"subscriber CPU {cpu:.2f} cores"
+    )
 
 
 def main():
@@ -139,10 +155,23 @@ def main():
             for name in ("SingleThreadedExecutor", "EventsExecutor", "MultiThreadedExecutor(4)"):
                 # Each in its own process, with a time limit: an executor that hangs is a result too.
                 try:
-                    subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds), "--one", name, kind],
-                                   timeout=args.seconds + 40, check=False)
+                    subprocess.run(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--seconds",
+                            str(args.seconds),
+                            "--one",
+                            name,
+                            kind,
+                        ],
+                        timeout=args.seconds + 40,
+                        check=False,
+                    )
                 except subprocess.TimeoutExpired:
-                    print(f"  {name:26s} {kind:6s}: did not finish within {args.seconds + 40:g} s (hung)")
+                    print(
+                        f"  {name:26s} {kind:6s}: did not finish within {args.seconds + 40:g} s (hung)"
+                    )
     finally:
         claim.release()
 

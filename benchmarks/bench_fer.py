@@ -36,12 +36,14 @@ CAMERA_SETUPS = {
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
-
 from process_tree import tree_cpu_seconds  # noqa: E402
+
 from insideout_perception.core.expression_models import (  # noqa: E402
-    MODEL_NAMES, MODELS, get_model_spec, find_model_file)
-
-
+    MODEL_NAMES,
+    MODELS,
+    find_model_file,
+    get_model_spec,
+)
 
 FRAME_SIZE = (640, 480)  # --resolution
 
@@ -63,12 +65,25 @@ class Camera:
 
         from insideout_msgs.msg import EmotionState
 
-        self._image = Image(height=frame.shape[0], width=frame.shape[1], encoding="rgb8",
-                            step=frame.shape[1] * 3, data=frame[:, :, ::-1].tobytes())
+        self._image = Image(
+            height=frame.shape[0],
+            width=frame.shape[1],
+            encoding="rgb8",
+            step=frame.shape[1] * 3,
+            data=frame[:, :, ::-1].tobytes(),
+        )
         self._image.header.frame_id = "camera"
         # Reliable, as usb_cam and v4l2_camera publish by default.
-        self.publisher = ros.publisher(Image, "/camera/image_raw", QoSProfile(
-            depth=1, reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT))
+        self.publisher = ros.publisher(
+            Image,
+            "/camera/image_raw",
+            QoSProfile(
+                depth=1,
+                reliability=ReliabilityPolicy.RELIABLE
+                if reliable
+                else ReliabilityPolicy.BEST_EFFORT,
+            ),
+        )
         self._lock = threading.Condition()
         self.sent = {}
         self.latencies = []
@@ -128,6 +143,7 @@ def node_diagnostics(ros):
         for status in array.status:
             if "fer_node" in status.name:
                 latest.update({kv.key: kv.value for kv in status.values})
+
     ros.node.create_subscription(DiagnosticArray, "/diagnostics", keep, 10)
     return latest
 
@@ -142,7 +158,10 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
     print(f"\nmodel {model}")
     frame = face_frame()
     results = {}
-    for mode, params in (("saturated", {**(node_params or {}), "max_rate": 0.0}), ("steady 30", steady_params)):
+    for mode, params in (
+        ("saturated", {**(node_params or {}), "max_rate": 0.0}),
+        ("steady 30", steady_params),
+    ):
         node = NodeProcess("insideout_perception", "fer_node", params={"model": model, **params})
         ros = RosHarness("bench_fer_camera")
         try:
@@ -151,7 +170,9 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
                 return
             camera = Camera(ros, frame, camera_reliable)
             diagnostics = node_diagnostics(ros)
-            if not ros.wait_for_subscribers(camera.publisher) or not ros.wait_for_publishers("/insideout/emotion"):
+            if not ros.wait_for_subscribers(camera.publisher) or not ros.wait_for_publishers(
+                "/insideout/emotion"
+            ):
                 print(f"  {mode}: no DDS match")
                 return
             # Warm up (model and detector caches, DDS paths), then measure.
@@ -184,18 +205,24 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
             wait_until(lambda: "latency_p95_ms" in diagnostics, 3)
             lat = camera.latencies
             out_rate = camera.outputs / wall
-            print(f"  {mode:10s} published {published / wall:5.1f} frames/s, EmotionState {out_rate:5.1f}/s "
-                  f"({camera.outputs / max(published, 1):.0%} of frames answered) "
-                  f"({camera.happy}/{camera.outputs} happiness); camera->EmotionState latency "
-                  f"p50 {percentile(lat, 50):5.1f} ms p95 {percentile(lat, 95):5.1f} ms; node receive->publish "
-                  f"p50 {diagnostics.get('latency_p50_ms', '?')} ms p95 {diagnostics.get('latency_p95_ms', '?')} "
-                  f"ms; node CPU {cpu / wall:.2f} cores; providers {diagnostics.get('execution_providers', '?')}")
-            print(f"             node stages p50 [ms]: {diagnostics.get('stage_p50_ms', '?')}; since start: "
-                  f"{diagnostics.get('frames_received', '?')} frames received, "
-                  f"{diagnostics.get('frames_skipped_newer_arrived', '?')} skipped (newer arrived), "
-                  f"{diagnostics.get('frames_processed', '?')} processed")
-            print(f"             (this process's executor added p50 {percentile(camera.callback_delays, 50):.1f} ms "
-                  f"p95 {percentile(camera.callback_delays, 95):.1f} ms after DDS reception; not counted)")
+            print(
+                f"  {mode:10s} published {published / wall:5.1f} frames/s, EmotionState {out_rate:5.1f}/s "
+                f"({camera.outputs / max(published, 1):.0%} of frames answered) "
+                f"({camera.happy}/{camera.outputs} happiness); camera->EmotionState latency "
+                f"p50 {percentile(lat, 50):5.1f} ms p95 {percentile(lat, 95):5.1f} ms; node receive->publish "
+                f"p50 {diagnostics.get('latency_p50_ms', '?')} ms p95 {diagnostics.get('latency_p95_ms', '?')} "
+                f"ms; node CPU {cpu / wall:.2f} cores; providers {diagnostics.get('execution_providers', '?')}"
+            )
+            print(
+                f"             node stages p50 [ms]: {diagnostics.get('stage_p50_ms', '?')}; since start: "
+                f"{diagnostics.get('frames_received', '?')} frames received, "
+                f"{diagnostics.get('frames_skipped_newer_arrived', '?')} skipped (newer arrived), "
+                f"{diagnostics.get('frames_processed', '?')} processed"
+            )
+            print(
+                f"             (this process's executor added p50 {percentile(camera.callback_delays, 50):.1f} ms "
+                f"p95 {percentile(camera.callback_delays, 95):.1f} ms after DDS reception; not counted)"
+            )
             results[mode] = (out_rate, percentile(lat, 50), percentile(lat, 95), cpu / wall)
         finally:
             ros.close()
@@ -204,10 +231,10 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
 
 
 def core_stage_costs(model, frames=200):
+    import cv2
+
     from insideout_perception.core.expression_classifier import load_classifier
     from insideout_perception.core.face_detection import BlazeFaceDetector
-
-    import cv2
 
     frame = face_frame()
     rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
@@ -228,24 +255,43 @@ def core_stage_costs(model, frames=200):
     started = time.perf_counter()
     for _ in range(frames):
         classifier.classify_face(frame, face)
-    print(f"  core: crop + {model} {(time.perf_counter() - started) / frames * 1000:.2f} ms per face "
-          f"(1 onnxruntime thread)")
+    print(
+        f"  core: crop + {model} {(time.perf_counter() - started) / frames * 1000:.2f} ms per face "
+        f"(1 onnxruntime thread)"
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="measuring time per mode")
     parser.add_argument("--models", default="all", help="comma-separated model names, or 'all'")
-    parser.add_argument("--steady-max-rate", type=float, default=None,
-                        help="max_rate for the steady 30 frames/s run (default: the node's default)")
-    parser.add_argument("--camera", choices=sorted(CAMERA_SETUPS), default="plain",
-                        help="the camera's Fast DDS set-up: plain (none, as a driver starts by "
-                        "default), profile (config/fastdds_large_frames.xml), large_data "
-                        "(FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA)")
-    parser.add_argument("--camera-qos", choices=("reliable", "best_effort"), default="reliable",
-                        help="the camera's publisher reliability (usb_cam, v4l2_camera: reliable)")
-    parser.add_argument("--node-param", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra fer_node parameter for both runs, e.g. image_reliability=best_effort")
+    parser.add_argument(
+        "--steady-max-rate",
+        type=float,
+        default=None,
+        help="max_rate for the steady 30 frames/s run (default: the node's default)",
+    )
+    parser.add_argument(
+        "--camera",
+        choices=sorted(CAMERA_SETUPS),
+        default="plain",
+        help="the camera's Fast DDS set-up: plain (none, as a driver starts by "
+        "default), profile (config/fastdds_large_frames.xml), large_data "
+        "(FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA)",
+    )
+    parser.add_argument(
+        "--camera-qos",
+        choices=("reliable", "best_effort"),
+        default="reliable",
+        help="the camera's publisher reliability (usb_cam, v4l2_camera: reliable)",
+    )
+    parser.add_argument(
+        "--node-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra fer_node parameter for both runs, e.g. image_reliability=best_effort",
+    )
     parser.add_argument("--resolution", default="640x480", help="camera frame size WIDTHxHEIGHT")
     args = parser.parse_args()
     global FRAME_SIZE
@@ -260,14 +306,21 @@ def main():
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     names = list(MODEL_NAMES) if args.models == "all" else args.models.split(",")
     # Values read as YAML scalars, as on a command line: rep155=false is a bool, 0.5 a double.
-    extra = {name: yaml.safe_load(value) for name, value in (item.split("=", 1) for item in args.node_param)}
-    print(f"fer_node over DDS, {args.resolution} rgb8 frames with one face; {os.cpu_count()} CPUs; camera "
-          f"{args.camera_qos}, Fast DDS set-up '{args.camera}'; node parameters {extra or 'default'}")
+    extra = {
+        name: yaml.safe_load(value)
+        for name, value in (item.split("=", 1) for item in args.node_param)
+    }
+    print(
+        f"fer_node over DDS, {args.resolution} rgb8 frames with one face; {os.cpu_count()} CPUs; camera "
+        f"{args.camera_qos}, Fast DDS set-up '{args.camera}'; node parameters {extra or 'default'}"
+    )
     try:
         for name in names:
             spec = get_model_spec(name)
             if spec.name in MODELS and spec.downloadable and find_model_file(spec) is None:
-                print(f"\nmodel {name}: not available here (python scripts/fetch_emotion_models.py {name})")
+                print(
+                    f"\nmodel {name}: not available here (python scripts/fetch_emotion_models.py {name})"
+                )
                 continue
             steady = {} if args.steady_max_rate is None else {"max_rate": args.steady_max_rate}
             run_model(name, args.seconds, {**steady, **extra}, args.camera_qos == "reliable", extra)

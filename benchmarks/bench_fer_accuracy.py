@@ -35,11 +35,17 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from fer_accuracy.frames import haar_face_box, kiosk_frame, sized_face_frame, square_region  # noqa: E402
 from fer_accuracy.labelled_images import load_folder, registry_photos  # noqa: E402
 from fer_accuracy.metrics import Tally  # noqa: E402
+
 from insideout_common.emotions import LABELS  # noqa: E402
 from insideout_perception.core.emotion_smoothing import EmotionSmoother  # noqa: E402
 from insideout_perception.core.expression_classifier import load_classifier  # noqa: E402
 from insideout_perception.core.expression_models import (  # noqa: E402
-    EMBEDDED_MODEL, ENSEMBLE_MODEL, FACE_API_MODEL, MODEL_NAMES, get_model_spec)
+    EMBEDDED_MODEL,
+    ENSEMBLE_MODEL,
+    FACE_API_MODEL,
+    MODEL_NAMES,
+    get_model_spec,
+)
 from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceDetector  # noqa: E402
 from insideout_perception.core.face_tracking import FaceTracker  # noqa: E402
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline  # noqa: E402
@@ -55,12 +61,16 @@ def build_frames(images, kind: str, tight_size: int, cropped: bool):
         if kind == "photo":
             frames.append((image.label, image.bgr))
             continue
-        box = (0, 0, image.bgr.shape[1], image.bgr.shape[0]) if cropped else haar_face_box(image.bgr)
+        box = (
+            (0, 0, image.bgr.shape[1], image.bgr.shape[0]) if cropped else haar_face_box(image.bgr)
+        )
         if box is None:
             missing += 1
             continue
         if kind == "kiosk":
-            frames.append((image.label, kiosk_frame(square_region(image.bgr, box, 1.0), tight_size)))
+            frames.append(
+                (image.label, kiosk_frame(square_region(image.bgr, box, 1.0), tight_size))
+            )
         else:
             frames.append((image.label, sized_face_frame(image.bgr, box, int(kind[4:]))))
     return frames, missing
@@ -71,15 +81,21 @@ def evaluate(pipeline: FacialEmotionPipeline, frames) -> Tally:
     for index, (truth, frame) in enumerate(frames):
         stamp = index * 10.0
         result = pipeline.process(frame, stamp)
-        tally.add(truth, LABELS[int(np.argmax(result.raw_scores))] if result.box is not None else None)
-        pipeline.face_lost(stamp)  # every image is a new person: no tracking or smoothing across them
+        tally.add(
+            truth, LABELS[int(np.argmax(result.raw_scores))] if result.box is not None else None
+        )
+        pipeline.face_lost(
+            stamp
+        )  # every image is a new person: no tracking or smoothing across them
     return tally
 
 
 def format_row(data: str, kind: str, detector: str, model: str, tally: Tally) -> str:
     recall = " ".join(f"{SHORT[k]}={v:.2f}" for k, v in tally.recall().items())
-    return (f"{data:<14} {kind:<7} {detector:<11} {model:<20} {tally.count:>5} {tally.face_found_rate():>6.2f} "
-            f"{tally.accuracy():>6.3f} {tally.balanced_accuracy():>6.3f}  {recall}")
+    return (
+        f"{data:<14} {kind:<7} {detector:<11} {model:<20} {tally.count:>5} {tally.face_found_rate():>6.2f} "
+        f"{tally.accuracy():>6.3f} {tally.balanced_accuracy():>6.3f}  {recall}"
+    )
 
 
 def format_confusion(tally: Tally) -> str:
@@ -92,17 +108,38 @@ def format_confusion(tally: Tally) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--data", type=Path, action="append", default=[], help="<label>/<image> folder (repeatable)")
-    parser.add_argument("--no-registry-photos", action="store_true", help="leave out the registry packages' photos")
-    parser.add_argument("--cropped", action="store_true", help="--data images are tight face crops already")
-    parser.add_argument("--models", nargs="+", default=[FACE_API_MODEL, EMBEDDED_MODEL, ENSEMBLE_MODEL],
-                        choices=MODEL_NAMES)
-    parser.add_argument("--detectors", nargs="+", default=list(DETECTOR_MODELS), choices=list(DETECTOR_MODELS))
-    parser.add_argument("--frames", nargs="+", default=["photo", "kiosk"], help="photo, kiosk, sizeN")
-    parser.add_argument("--sweep", action="store_true", help=f"add face sizes {SWEEP_SIZES} px in 640x480 frames")
-    parser.add_argument("--tight-size", type=int, default=48, help="kiosk frames: tight crop size (0: as is)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    parser.add_argument(
+        "--data", type=Path, action="append", default=[], help="<label>/<image> folder (repeatable)"
+    )
+    parser.add_argument(
+        "--no-registry-photos", action="store_true", help="leave out the registry packages' photos"
+    )
+    parser.add_argument(
+        "--cropped", action="store_true", help="--data images are tight face crops already"
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=[FACE_API_MODEL, EMBEDDED_MODEL, ENSEMBLE_MODEL],
+        choices=MODEL_NAMES,
+    )
+    parser.add_argument(
+        "--detectors", nargs="+", default=list(DETECTOR_MODELS), choices=list(DETECTOR_MODELS)
+    )
+    parser.add_argument(
+        "--frames", nargs="+", default=["photo", "kiosk"], help="photo, kiosk, sizeN"
+    )
+    parser.add_argument(
+        "--sweep", action="store_true", help=f"add face sizes {SWEEP_SIZES} px in 640x480 frames"
+    )
+    parser.add_argument(
+        "--tight-size", type=int, default=48, help="kiosk frames: tight crop size (0: as is)"
+    )
     parser.add_argument("--confusion", action="store_true", help="print every confusion matrix")
     parser.add_argument("--json", type=Path, help="write every result here")
     args = parser.parse_args(argv)
@@ -118,26 +155,41 @@ def main(argv=None) -> int:
         data_sets[folder.name] = load_folder(folder)
     if not data_sets:
         parser.error("no data: give --data or leave the registry photos in")
-    classifiers = {name: load_classifier(get_model_spec(name), None, ["cpu"], 1)[0] for name in args.models}
+    classifiers = {
+        name: load_classifier(get_model_spec(name), None, ["cpu"], 1)[0] for name in args.models
+    }
 
-    print(f"{'data':<14} {'frames':<7} {'detector':<11} {'model':<20} {'n':>5} {'found':>6} {'acc':>6} "
-          f"{'bal':>6}  per-class recall")
+    print(
+        f"{'data':<14} {'frames':<7} {'detector':<11} {'model':<20} {'n':>5} {'found':>6} {'acc':>6} "
+        f"{'bal':>6}  per-class recall"
+    )
     results, started = [], time.perf_counter()
     for data_name, images in data_sets.items():
         for kind in kinds:
             frames, missing = build_frames(images, kind, args.tight_size, args.cropped)
             if missing:
-                print(f"  ({data_name}/{kind}: {missing} of {len(images)} images had no Haar face and are left out)")
+                print(
+                    f"  ({data_name}/{kind}: {missing} of {len(images)} images had no Haar face and are left out)"
+                )
             for detector_name in args.detectors:
                 detector = BlazeFaceDetector(detector_name)
                 for model_name, classifier in classifiers.items():
-                    pipeline = FacialEmotionPipeline(detector, classifier, FaceTracker(), EmotionSmoother())
+                    pipeline = FacialEmotionPipeline(
+                        detector, classifier, FaceTracker(), EmotionSmoother()
+                    )
                     tally = evaluate(pipeline, frames)
                     print(format_row(data_name, kind, detector_name, model_name, tally))
                     if args.confusion:
                         print(format_confusion(tally))
-                    results.append({"data": data_name, "frames": kind, "detector": detector_name,
-                                    "model": model_name, **tally.summary()})
+                    results.append(
+                        {
+                            "data": data_name,
+                            "frames": kind,
+                            "detector": detector_name,
+                            "model": model_name,
+                            **tally.summary(),
+                        }
+                    )
                 detector.close()
     print(f"({time.perf_counter() - started:.1f} s)")
     if args.json:

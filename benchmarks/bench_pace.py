@@ -50,7 +50,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
 
 import numpy as np
 
@@ -60,11 +59,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
 from barge_in_room import LiveRoom, user_clip  # noqa: E402
 from dialogue_eval.utterances import UTTERANCES  # noqa: E402
-from fake_fast_llm import DESCRIPTION as FAKE_DESCRIPTION, fake_fast_server, token_wait  # noqa: E402
-from insideout_dialogue.core.agent_config import DEFAULT_AGENTS  # noqa: E402
-from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
+from fake_fast_llm import DESCRIPTION as FAKE_DESCRIPTION  # noqa: E402
+from fake_fast_llm import fake_fast_server, token_wait
 from simulated_room import SAMPLE_RATE, voiced_span  # noqa: E402
 from small_llm_model import SMALL_PRESET, ensure_small_model  # noqa: E402
+
+from insideout_dialogue.core.agent_config import DEFAULT_AGENTS  # noqa: E402
+from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
 
 SERVERS = ("fake", "embedded", "llama-0.5b")
 DEFAULT_TURNS = {"fake": 20, "embedded": 3, "llama-0.5b": 5}
@@ -77,14 +78,16 @@ NO_TRANSCRIPT_S = 20.0  # give up on a turn with no final transcript this long a
 NO_AUDIO_S = 15.0  # give up on a turn whose DialogueTurn came with no reply audio this long
 # "agents" is not on the path to the first words with leading_voice (the default), whose
 # first sentence comes before the other agents are done.
-STAGES = (("asr", "end of speech -> final transcript"),
-          ("agents", "final transcript -> agents done"),
-          ("dialogue", "final transcript -> first reply sentence"),
-          ("tts", "first reply sentence -> first reply audio"),
-          ("total", "END OF SPEECH -> FIRST REPLY AUDIO"))
+STAGES = (
+    ("asr", "end of speech -> final transcript"),
+    ("agents", "final transcript -> agents done"),
+    ("dialogue", "final transcript -> first reply sentence"),
+    ("tts", "first reply sentence -> first reply audio"),
+    ("total", "END OF SPEECH -> FIRST REPLY AUDIO"),
+)
 
 
-def questions() -> List[str]:
+def questions() -> list[str]:
     """dialogue_eval's utterances, taking one of each kind in turn."""
     kinds = list(UTTERANCES.values())
     return [texts[i] for i in range(max(map(len, kinds))) for texts in kinds if i < len(texts)]
@@ -101,21 +104,33 @@ class Watch:
     """What the bench hears from the pipeline, every message with its receive and publish times."""
 
     def __init__(self, harness):
+        from std_msgs.msg import Bool, String
+
         from audio_common_msgs.msg import AudioData
         from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
         from insideout_msgs.msg import DialogueTurn, Transcript, TurnProgress
-        from std_msgs.msg import Bool, String
 
-        self.lists: Dict[str, List[Heard]] = {}
+        self.lists: dict[str, list[Heard]] = {}
         self.harness = harness
-        self._keep("finals", Transcript, "/insideout/transcript", RELIABLE_EVENTS,
-                   lambda m: m if m.is_final else None)
-        self._keep("progress", TurnProgress, "/insideout/dialogue/progress", RELIABLE_EVENTS,
-                   lambda m: m.turn_id if m.stage == TurnProgress.STAGE_AGGREGATING else None)
+        self._keep(
+            "finals",
+            Transcript,
+            "/insideout/transcript",
+            RELIABLE_EVENTS,
+            lambda m: m if m.is_final else None,
+        )
+        self._keep(
+            "progress",
+            TurnProgress,
+            "/insideout/dialogue/progress",
+            RELIABLE_EVENTS,
+            lambda m: m.turn_id if m.stage == TurnProgress.STAGE_AGGREGATING else None,
+        )
         self._keep("replies", String, "/insideout/reply", RELIABLE_EVENTS, lambda m: m.data)
         self._keep("turns", DialogueTurn, "/insideout/dialogue", RELIABLE_EVENTS, lambda m: m)
-        self._keep("audio", AudioData, "/insideout/speaker/audio", RELIABLE_EVENTS,
-                   lambda m: len(m.data))
+        self._keep(
+            "audio", AudioData, "/insideout/speaker/audio", RELIABLE_EVENTS, lambda m: len(m.data)
+        )
         self._keep("speaking", Bool, "/insideout/robot_speaking", LATCHED_STATE, lambda m: m.data)
 
     def _keep(self, name, msg_type, topic, qos, what) -> None:
@@ -128,11 +143,11 @@ class Watch:
 
         self.harness.node.create_subscription(msg_type, topic, callback, qos)
 
-    def marks(self) -> Dict[str, int]:
+    def marks(self) -> dict[str, int]:
         return {name: len(items) for name, items in self.lists.items()}
 
-    def since(self, marks, name) -> List[Heard]:
-        return self.lists[name][marks[name]:]
+    def since(self, marks, name) -> list[Heard]:
+        return self.lists[name][marks[name] :]
 
     def speaking(self) -> bool:
         states = self.lists["speaking"]
@@ -166,7 +181,7 @@ class Turn:
     number: int  # 0 for warm-up turns
     question: str
     voice: str
-    stages: Dict[str, float] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)
     heard: str = ""
     reply_audio_s: float = 0.0
     # The longest time with no reply audio between its first and last chunk [s]: the robot
@@ -177,14 +192,20 @@ class Turn:
 
     def line(self) -> str:
         name = f"turn {self.number:2d}" if self.number else "warm-up"
-        times = "  ".join(f"{key} {self.stages[key]:5.2f}" for key, _ in STAGES[:-1]
-                          if key in self.stages)
-        total = f" | end of speech -> first audio {self.stages['total']:5.2f} s" \
-            if "total" in self.stages else ""
+        times = "  ".join(
+            f"{key} {self.stages[key]:5.2f}" for key, _ in STAGES[:-1] if key in self.stages
+        )
+        total = (
+            f" | end of speech -> first audio {self.stages['total']:5.2f} s"
+            if "total" in self.stages
+            else ""
+        )
         extra = f"; {self.finals} finals" if self.finals > 1 else ""
-        text = (f"  {name} {self.voice} {self.question!r:48s} {times}{total}; heard "
-                f"{self.heard!r}, reply {self.reply_audio_s:.1f} s of audio, longest gap "
-                f"{self.longest_gap_s:.2f} s{extra}")
+        text = (
+            f"  {name} {self.voice} {self.question!r:48s} {times}{total}; heard "
+            f"{self.heard!r}, reply {self.reply_audio_s:.1f} s of audio, longest gap "
+            f"{self.longest_gap_s:.2f} s{extra}"
+        )
         return text + (f"  FAILED: {self.failure}" if self.failure else "")
 
 
@@ -225,13 +246,17 @@ def measure(watch: Watch, marks, turn: Turn, speech_end: float) -> None:
     turn.heard = final.item.text
     turn.stages["asr"] = final.sent - speech_end
     dialogue_turn = turns[0].item if turns else None
-    aggregating = [p for p in watch.since(marks, "progress")
-                   if dialogue_turn is None or p.item == dialogue_turn.turn_id]
+    aggregating = [
+        p
+        for p in watch.since(marks, "progress")
+        if dialogue_turn is None or p.item == dialogue_turn.turn_id
+    ]
     if aggregating:
         turn.stages["agents"] = aggregating[0].sent - final.sent
     if first_reply is None:
-        turn.failure = "no reply sentence" + (f" ({dialogue_turn.error_message})"
-                                              if dialogue_turn is not None else "")
+        turn.failure = "no reply sentence" + (
+            f" ({dialogue_turn.error_message})" if dialogue_turn is not None else ""
+        )
         return
     turn.stages["dialogue"] = first_reply.sent - final.sent
     first_audio = next((a for a in audio if a.sent >= first_reply.sent), None)
@@ -242,16 +267,23 @@ def measure(watch: Watch, marks, turn: Turn, speech_end: float) -> None:
     turn.stages["total"] = first_audio.sent - speech_end
     # tts_node sends chunks paced at their play time: a silence is a gap in the send times.
     spoken = [a for a in audio if a.sent >= first_audio.sent]
-    turn.longest_gap_s = max((later.sent - chunk.sent - chunk.item / 2 / SAMPLE_RATE
-                              for chunk, later in zip(spoken, spoken[1:])), default=0.0)
+    turn.longest_gap_s = max(
+        (
+            later.sent - chunk.sent - chunk.item / 2 / SAMPLE_RATE
+            for chunk, later in zip(spoken, spoken[1:])
+        ),
+        default=0.0,
+    )
     if dialogue_turn is None:
         turn.failure = "no DialogueTurn"
     elif not dialogue_turn.success:
-        turn.failure = f"failed DialogueTurn (code {dialogue_turn.error_code}): " \
-                       f"{dialogue_turn.error_message}"
+        turn.failure = (
+            f"failed DialogueTurn (code {dialogue_turn.error_code}): {dialogue_turn.error_message}"
+        )
 
 
 # --- the servers ----------------------------------------------------------------------------------
+
 
 class SetupError(RuntimeError):
     pass
@@ -262,27 +294,40 @@ def llm_for(server: str):
     """Yields (description, dialogue_node parameters, log lines that mean it is ready)."""
     if server == "fake":
         with fake_fast_server(list(DEFAULT_AGENTS)) as (_fake, params):
-            yield (f"{FAKE_DESCRIPTION}; its tokens make a turn wait {token_wait():.2f} s to the "
-                   "first reply sentence"), params, ["dialogue_node ready"]
+            yield (
+                (
+                    f"{FAKE_DESCRIPTION}; its tokens make a turn wait {token_wait():.2f} s to the "
+                    "first reply sentence"
+                ),
+                params,
+                ["dialogue_node ready"],
+            )
         return
     from support.ports import free_port
+
     preset = DEFAULT_PRESET if server == "embedded" else SMALL_PRESET
     if server == "llama-0.5b":
         ensure_small_model()
     url = f"http://127.0.0.1:{free_port()}/v1"
     params = {"local_llm.base_url": url, "llm.base_url": url, "local_llm.preset": preset}
     what = "the default preset" if server == "embedded" else "local_llm.preset"
-    yield (f"REAL llama-server, {preset} ({what}), started by dialogue_node as its embedded server "
-           f"on this machine ({os.cpu_count()} cores)"), params, \
-        ["dialogue_node ready", "embedded LLM prompts warmed"]
+    yield (
+        (
+            f"REAL llama-server, {preset} ({what}), started by dialogue_node as its embedded server "
+            f"on this machine ({os.cpu_count()} cores)"
+        ),
+        params,
+        ["dialogue_node ready", "embedded LLM prompts warmed"],
+    )
 
 
 def wait_ready(node, name: str, markers, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for marker in markers:
         if not node.wait_for_output(marker, max(deadline - time.monotonic(), 0.1)):
-            raise SetupError(f"{name} did not log {marker!r} within {timeout:.0f} s:\n"
-                             f"{node.output()[-3000:]}")
+            raise SetupError(
+                f"{name} did not log {marker!r} within {timeout:.0f} s:\n{node.output()[-3000:]}"
+            )
         if "cannot start the embedded LLM server" in node.output():
             raise SetupError(f"{name}: {node.output()[-3000:]}")
 
@@ -304,26 +349,36 @@ def run_server(server: str, turns: int, warmup: int, timeout: float) -> tuple:
                 harness = mic.ros
                 watch = Watch(harness)
                 # asr_node -> dialogue_node -> tts_node matched, and this process on each topic.
-                for topic, count in (("/insideout/transcript", 2), ("/insideout/reply", 2),
-                                     ("/insideout/speaker/audio", 1)):
+                for topic, count in (
+                    ("/insideout/transcript", 2),
+                    ("/insideout/reply", 2),
+                    ("/insideout/speaker/audio", 1),
+                ):
                     if not wait_until(lambda: harness.node.count_subscribers(topic) >= count, 20):
                         raise SetupError(f"{topic}: fewer than {count} subscribers")
                 room = LiveRoom(harness, mic, 0.0, echo_gain=0.0, seed=len(server))
-                print(f"  pipeline up in {time.monotonic() - started:.0f} s; asr_node, "
-                      f"dialogue_node, tts_node with their defaults; {warmup} warm-up + {turns} "
-                      "turns; stage times [s]: asr (end of speech -> final transcript), agents "
-                      "(final -> agents done), dialogue (final -> first reply sentence), tts (-> "
-                      "first reply audio)", flush=True)
+                print(
+                    f"  pipeline up in {time.monotonic() - started:.0f} s; asr_node, "
+                    f"dialogue_node, tts_node with their defaults; {warmup} warm-up + {turns} "
+                    "turns; stage times [s]: asr (end of speech -> final transcript), agents "
+                    "(final -> agents done), dialogue (final -> first reply sentence), tts (-> "
+                    "first reply audio)",
+                    flush=True,
+                )
                 texts = questions()
                 done = []
                 for index in range(warmup + turns):
-                    turn = Turn(max(0, index - warmup + 1), texts[index % len(texts)],
-                                VOICES[index % len(VOICES)])
+                    turn = Turn(
+                        max(0, index - warmup + 1),
+                        texts[index % len(texts)],
+                        VOICES[index % len(VOICES)],
+                    )
                     run_turn(room, watch, turn, seed=index, timeout=timeout)
                     print(turn.line(), flush=True)
                     if turn.failure and (not dialogue.running() or not tts.running()):
-                        raise SetupError(f"a node died:\n{dialogue.output()[-2000:]}\n"
-                                         f"{tts.output()[-2000:]}")
+                        raise SetupError(
+                            f"a node died:\n{dialogue.output()[-2000:]}\n{tts.output()[-2000:]}"
+                        )
                     done.append(turn)
                 if any(t.failure for t in done):
                     print(f"  dialogue_node log: {dialogue.log_path}, tts_node log: {tts.log_path}")
@@ -333,48 +388,80 @@ def run_server(server: str, turns: int, warmup: int, timeout: float) -> tuple:
                 dialogue.stop()
 
 
-def summary(server: str, description: str, turns: List[Turn]) -> List[str]:
+def summary(server: str, description: str, turns: list[Turn]) -> list[str]:
     measured = [t for t in turns if t.number]
     failed = [t for t in turns if t.failure]
-    lines = [f"\nsummary [{server}] {description}: {len(measured)} turns (+{len(turns) - len(measured)} "
-             f"warm-up), {len(failed)} failed"]
+    lines = [
+        f"\nsummary [{server}] {description}: {len(measured)} turns (+{len(turns) - len(measured)} "
+        f"warm-up), {len(failed)} failed"
+    ]
     for key, label in STAGES:
         values = [t.stages[key] for t in measured if key in t.stages]
         if not values:
             continue
-        lines.append(f"  [{server}] {key:10s} {label:42s} median {statistics.median(values):5.2f} s, "
-                     f"p95 {float(np.percentile(values, 95)):5.2f} s ({len(values)} turns)")
+        lines.append(
+            f"  [{server}] {key:10s} {label:42s} median {statistics.median(values):5.2f} s, "
+            f"p95 {float(np.percentile(values, 95)):5.2f} s ({len(values)} turns)"
+        )
     gaps = [t.longest_gap_s for t in measured if "total" in t.stages]
     if gaps:
-        lines.append(f"  [{server}] {'gap':10s} {'longest silence inside a reply':42s} median "
-                     f"{statistics.median(gaps):5.2f} s, p95 {float(np.percentile(gaps, 95)):5.2f} s, "
-                     f"max {max(gaps):5.2f} s")
+        lines.append(
+            f"  [{server}] {'gap':10s} {'longest silence inside a reply':42s} median "
+            f"{statistics.median(gaps):5.2f} s, p95 {float(np.percentile(gaps, 95)):5.2f} s, "
+            f"max {max(gaps):5.2f} s"
+        )
     return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", nargs="+", choices=SERVERS, default=["fake", "embedded"],
-                        help="servers, in turn (default: fake, then embedded)")
-    parser.add_argument("--turns", type=int, default=None,
-                        help=f"measured turns per server (default {DEFAULT_TURNS})")
-    parser.add_argument("--warmup", type=int, default=1,
-                        help="turns before the measured ones, shown but not counted")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help=f"[s] from a question to its reply spoken (default {DEFAULT_TIMEOUT})")
+    parser.add_argument(
+        "--server",
+        nargs="+",
+        choices=SERVERS,
+        default=["fake", "embedded"],
+        help="servers, in turn (default: fake, then embedded)",
+    )
+    parser.add_argument(
+        "--turns",
+        type=int,
+        default=None,
+        help=f"measured turns per server (default {DEFAULT_TURNS})",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="turns before the measured ones, shown but not counted",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help=f"[s] from a question to its reply spoken (default {DEFAULT_TIMEOUT})",
+    )
     args = parser.parse_args()
-    print(f"bench_pace: end of the user's speech -> first reply audio; machine {os.cpu_count()} "
-          f"cores, load {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"bench_pace: end of the user's speech -> first reply audio; machine {os.cpu_count()} "
+        f"cores, load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     ok = True
     reports = []
     for server in args.server:
         try:
             description, turns = run_server(
-                server, args.turns if args.turns is not None else DEFAULT_TURNS[server],
-                args.warmup, args.timeout or DEFAULT_TIMEOUT[server])
+                server,
+                args.turns if args.turns is not None else DEFAULT_TURNS[server],
+                args.warmup,
+                args.timeout or DEFAULT_TIMEOUT[server],
+            )
         except (SetupError, RuntimeError) as error:
-            print(f"\nsummary [{server}]: FAILED, the server or pipeline could not be set up: "
-                  f"{error}", flush=True)
+            print(
+                f"\nsummary [{server}]: FAILED, the server or pipeline could not be set up: "
+                f"{error}",
+                flush=True,
+            )
             reports.append([f"[{server}] FAILED to set up: {str(error).splitlines()[0]}"])
             ok = False
             continue

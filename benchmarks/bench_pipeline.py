@@ -29,9 +29,18 @@ def main() -> int:
     latencies, peaks = [], []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bench_pipeline-") as out:
-            demo = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "demo.py"), "--out", out,
-                                     *[a for a in demo_args if a != "--"]],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            demo = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(ROOT / "scripts" / "demo.py"),
+                    "--out",
+                    out,
+                    *[a for a in demo_args if a != "--"],
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             with PeakMemorySampler(demo.pid) as memory:
                 output, _ = demo.communicate()
             summary_path = Path(out) / "demo_summary.json"
@@ -41,10 +50,14 @@ def main() -> int:
             summary = json.loads(summary_path.read_text())
         latency = summary["question_end_to_first_reply_audio_s"]
         latencies.append(latency)
-        agents = ", ".join(f"{a['agent']} {a.get('first_token_s', -1):.1f}/{a['latency_s']:.1f} s"
-                           for a in summary["agents"])
-        print(f"run {run + 1}: end of question -> first reply audio {latency:.2f} s; agents (first token/done): "
-              f"{agents}; reply audio {summary.get('reply_audio_s', 0):.1f} s")
+        agents = ", ".join(
+            f"{a['agent']} {a.get('first_token_s', -1):.1f}/{a['latency_s']:.1f} s"
+            for a in summary["agents"]
+        )
+        print(
+            f"run {run + 1}: end of question -> first reply audio {latency:.2f} s; agents (first token/done): "
+            f"{agents}; reply audio {summary.get('reply_audio_s', 0):.1f} s"
+        )
         stages = ", ".join(f"{k} {v:.2f}" for k, v in summary.get("stages_s", {}).items())
         print(f"  stages [s]: {stages}")
         for agent in summary["agents"]:

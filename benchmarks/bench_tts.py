@@ -34,10 +34,14 @@ from insideout_dialogue.core.tts_backends import (  # noqa: E402
     create_backend,
 )
 
-REPLY_SENTENCES = ("I am glad you asked me that. Walking in the park on a sunny morning can lift "
-                   "your mood. Maybe we could plan a short walk together tomorrow after lunch.")
-REPLY_ONE_SENTENCE = ("walking in the park on a sunny morning with a good friend can lift your mood "
-                      "so maybe we could plan a short walk together tomorrow right after our lunch")
+REPLY_SENTENCES = (
+    "I am glad you asked me that. Walking in the park on a sunny morning can lift "
+    "your mood. Maybe we could plan a short walk together tomorrow after lunch."
+)
+REPLY_ONE_SENTENCE = (
+    "walking in the park on a sunny morning with a good friend can lift your mood "
+    "so maybe we could plan a short walk together tomorrow right after our lunch"
+)
 assert len(REPLY_SENTENCES.split()) == len(REPLY_ONE_SENTENCE.split()) == 30
 RTF_SENTENCES = [
     "Hello, how are you feeling today?",
@@ -71,8 +75,13 @@ def core_first_audio(backend, text, repeats):
     times = []
     for _ in range(repeats):
         listener = FirstChunk()
-        pipeline = SpeechPipeline(backend, OutputFormat(), ReplyQueue(), listener,
-                                  first_piece_max_chars=FIRST_PIECE_MAX_CHARS)
+        pipeline = SpeechPipeline(
+            backend,
+            OutputFormat(),
+            ReplyQueue(),
+            listener,
+            first_piece_max_chars=FIRST_PIECE_MAX_CHARS,
+        )
         pipeline.start()
         started = time.perf_counter()
         pipeline.submit(text)
@@ -96,14 +105,15 @@ def real_time_factor(backend):
 def dds_first_audio(name, repeats):
     """First AudioData over DDS from an installed tts_node, per reply kind."""
     from support.ros_domain import claim_isolated_domain
+
     claim = claim_isolated_domain()
     os.environ["ROS_DOMAIN_ID"] = str(claim.domain_id)
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    from audio_common_msgs.msg import AudioData
     from std_msgs.msg import Bool, String
-
-    from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
     from support.ros_harness import NodeProcess, RosHarness, wait_until
+
+    from audio_common_msgs.msg import AudioData
+    from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 
     params = {"backend": name, **(PIPER_NODE_PARAMS if name == "piper" else {})}
     node = NodeProcess("insideout_dialogue", "tts_node", params=params)
@@ -112,10 +122,15 @@ def dds_first_audio(name, repeats):
         if not node.wait_for_output("speaking /insideout/reply with", 60):
             raise RuntimeError(node.output())
         arrivals, speaking = [], []
-        harness.node.create_subscription(AudioData, "/insideout/speaker/audio",
-                                         lambda m: arrivals.append(time.perf_counter()), RELIABLE_EVENTS)
-        harness.node.create_subscription(Bool, "/insideout/robot_speaking",
-                                         lambda m: speaking.append(m.data), LATCHED_STATE)
+        harness.node.create_subscription(
+            AudioData,
+            "/insideout/speaker/audio",
+            lambda m: arrivals.append(time.perf_counter()),
+            RELIABLE_EVENTS,
+        )
+        harness.node.create_subscription(
+            Bool, "/insideout/robot_speaking", lambda m: speaking.append(m.data), LATCHED_STATE
+        )
         publisher = harness.publisher(String, "/insideout/reply", RELIABLE_EVENTS)
         harness.wait_for_subscribers(publisher)
         wait_until(lambda: speaking and speaking[-1] is False, 10)
@@ -144,12 +159,16 @@ def summary(times):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-dds", action="store_true", help="only the in-process measurements")
     parser.add_argument("--backends", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS))
     args = parser.parse_args()
-    print(f"30-word reply, {args.repeats} runs each; first audio target < 300 ms; onnxruntime 1 thread")
+    print(
+        f"30-word reply, {args.repeats} runs each; first audio target < 300 ms; onnxruntime 1 thread"
+    )
     for name in args.backends:
         settings = SETTINGS[name]
         try:
@@ -161,10 +180,14 @@ def main():
             print(f"{name:10s} not available: {error}")
             continue
         rtf, audio = real_time_factor(backend)
-        print(f"{name:10s} load+warm-up {load:5.2f} s   real-time factor {rtf:.3f} "
-              f"({audio:.1f} s of audio, {1 / rtf:.0f}x real time)")
+        print(
+            f"{name:10s} load+warm-up {load:5.2f} s   real-time factor {rtf:.3f} "
+            f"({audio:.1f} s of audio, {1 / rtf:.0f}x real time)"
+        )
         for label, text in (("3 sentences", REPLY_SENTENCES), ("1 sentence", REPLY_ONE_SENTENCE)):
-            print(f"{'':10s} first audio, core, {label:11s}: {summary(core_first_audio(backend, text, args.repeats))}")
+            print(
+                f"{'':10s} first audio, core, {label:11s}: {summary(core_first_audio(backend, text, args.repeats))}"
+            )
         if not args.skip_dds:
             for label, times in dds_first_audio(name, min(args.repeats, 3)).items():
                 print(f"{'':10s} first audio, dds,  {label:11s}: {summary(times)}")

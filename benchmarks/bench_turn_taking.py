@@ -30,7 +30,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
 
 import numpy as np
 
@@ -39,9 +38,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from asr.speech_audio import SAMPLE_RATE, silence, speak, voiced_bounds, white_noise  # noqa: E402
 from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
-from barge_in_room import run_cases as barge_in_cases, summarise as barge_in_summary  # noqa: E402
-from insideout_common.pcm import encode_s16le, resample  # noqa: E402
+from barge_in_room import run_cases as barge_in_cases  # noqa: E402
+from barge_in_room import summarise as barge_in_summary
 from support.word_error_rate import normalised_words  # noqa: E402
+
+from insideout_common.pcm import encode_s16le, resample  # noqa: E402
 
 CHUNK_SAMPLES = 320  # 20 ms
 NOISE_RMS = 0.002  # about -54 dBFS
@@ -75,7 +76,7 @@ class Case:
     text: str  # the whole question
     audio: np.ndarray  # speech only, 16 kHz
     speech_end: float  # seconds into `audio` where the voice ends
-    first_part_end: Optional[float] = None  # paused questions: where the pause begins
+    first_part_end: float | None = None  # paused questions: where the pause begins
 
 
 @dataclass
@@ -86,24 +87,32 @@ class Outcome:
 
 
 def noisy(audio: np.ndarray, seed: int) -> np.ndarray:
-    return audio + white_noise((len(audio) + 1) / SAMPLE_RATE, NOISE_RMS, seed=seed)[:len(audio)]
+    return audio + white_noise((len(audio) + 1) / SAMPLE_RATE, NOISE_RMS, seed=seed)[: len(audio)]
 
 
-def synthetic_cases(pauses: List[float], quick: bool) -> tuple:
+def synthetic_cases(pauses: list[float], quick: bool) -> tuple:
     paused, complete = [], []
     voices = VOICES[:1] if quick else VOICES
     for voice, rate in voices:
         for first, second in PAUSED_QUESTIONS[:2] if quick else PAUSED_QUESTIONS:
             a, b = speak(first, voice, rate), speak(second, voice, rate)
-            a = a[:voiced_bounds(a)[1]]  # the pause is the silence we add, not espeak's own
+            a = a[: voiced_bounds(a)[1]]  # the pause is the silence we add, not espeak's own
             for pause in pauses:
                 audio = np.concatenate([a, silence(pause), b])
-                paused.append(Case(f"{voice} pause {pause:.1f}s", f"{first} {second}", audio,
-                                   (len(a) + len(silence(pause)) + voiced_bounds(b)[1]) / SAMPLE_RATE,
-                                   first_part_end=len(a) / SAMPLE_RATE))
+                paused.append(
+                    Case(
+                        f"{voice} pause {pause:.1f}s",
+                        f"{first} {second}",
+                        audio,
+                        (len(a) + len(silence(pause)) + voiced_bounds(b)[1]) / SAMPLE_RATE,
+                        first_part_end=len(a) / SAMPLE_RATE,
+                    )
+                )
         for text in COMPLETE_QUESTIONS[:3] if quick else COMPLETE_QUESTIONS:
             audio = speak(text, voice, rate)
-            complete.append(Case(f"{voice} complete", text, audio, voiced_bounds(audio)[1] / SAMPLE_RATE))
+            complete.append(
+                Case(f"{voice} complete", text, audio, voiced_bounds(audio)[1] / SAMPLE_RATE)
+            )
     return paused, complete
 
 
@@ -113,11 +122,15 @@ def recorded_clips(folder: Path):
     import soundfile
 
     if (folder / "fileids").is_file():
-        entries = [(f"{i}.wav", (folder / f"{i}.txt").read_text().strip())
-                   for i in (folder / "fileids").read_text().split()]
+        entries = [
+            (f"{i}.wav", (folder / f"{i}.txt").read_text().strip())
+            for i in (folder / "fileids").read_text().split()
+        ]
     else:
-        entries = [tuple(line.split("\t", 1)) for line in
-                   (folder / "transcripts.tsv").read_text().strip().splitlines()]
+        entries = [
+            tuple(line.split("\t", 1))
+            for line in (folder / "transcripts.tsv").read_text().strip().splitlines()
+        ]
     for file_name, text in entries:
         audio, rate = soundfile.read(str(folder / file_name), dtype="float32")
         if audio.ndim > 1:
@@ -125,17 +138,18 @@ def recorded_clips(folder: Path):
         yield Path(file_name).stem, text, resample(audio, rate, SAMPLE_RATE).astype(np.float32)
 
 
-def recorded_cases(folder: Path, pauses: List[float]) -> tuple:
+def recorded_cases(folder: Path, pauses: list[float]) -> tuple:
     """Real speech: each clip whole, and each cut at the word boundary nearest its middle (found
     by Whisper's word timestamps) with a pause put in."""
     from faster_whisper import WhisperModel
+
     from insideout_perception.core.asr_backends.faster_whisper_backend import default_model_dir
 
     model = WhisperModel(str(default_model_dir()), device="cpu", compute_type="int8")
     paused, complete = [], []
     for name, text, audio in recorded_clips(folder):
         first, last = voiced_bounds(audio, level=0.02)
-        audio = audio[max(0, first - 1600):last + 800]
+        audio = audio[max(0, first - 1600) : last + 800]
         speech_end = len(audio) / SAMPLE_RATE - 0.05
         complete.append(Case(f"{folder.name} {name}", text, audio, speech_end))
         segments, _ = model.transcribe(audio, word_timestamps=True, language="en")
@@ -145,8 +159,15 @@ def recorded_cases(folder: Path, pauses: List[float]) -> tuple:
         cut = int(words[len(words) // 2 - 1].end * SAMPLE_RATE)
         for pause in pauses:
             joined = np.concatenate([audio[:cut], silence(pause), audio[cut:]])
-            paused.append(Case(f"{folder.name} {name} pause {pause:.1f}s", text, joined,
-                               speech_end + pause, first_part_end=cut / SAMPLE_RATE))
+            paused.append(
+                Case(
+                    f"{folder.name} {name} pause {pause:.1f}s",
+                    text,
+                    joined,
+                    speech_end + pause,
+                    first_part_end=cut / SAMPLE_RATE,
+                )
+            )
     return paused, complete
 
 
@@ -161,7 +182,7 @@ def run_case(mic, transcripts, case: Case, seed: int, tail_s: float) -> Outcome:
     arrivals = {}
     chunk_bytes = CHUNK_SAMPLES * 2
     for offset in range(0, len(data), chunk_bytes):
-        mic.audio.publish(AudioData(data=data[offset:offset + chunk_bytes]))
+        mic.audio.publish(AudioData(data=data[offset : offset + chunk_bytes]))
         position = (offset + chunk_bytes) / 2 / SAMPLE_RATE
         for index, msg in enumerate(transcripts.snapshot()[before:]):
             arrivals.setdefault(index, time.monotonic() - started)
@@ -172,8 +193,11 @@ def run_case(mic, transcripts, case: Case, seed: int, tail_s: float) -> Outcome:
     for index, msg in enumerate(transcripts.snapshot()[before:]):
         arrivals.setdefault(index, time.monotonic() - started)
     received = transcripts.snapshot()[before:]
-    finals = [(arrivals[i] - len(lead) / SAMPLE_RATE, m.utterance_id, m.text)
-              for i, m in enumerate(received) if m.is_final]
+    finals = [
+        (arrivals[i] - len(lead) / SAMPLE_RATE, m.utterance_id, m.text)
+        for i, m in enumerate(received)
+        if m.is_final
+    ]
     reopened = sum(1 for m in received if not m.is_final)
     return Outcome(case, finals, reopened)
 
@@ -185,8 +209,10 @@ def decision_cost(repeats: int = 50) -> str:
     audio = noisy(np.concatenate([speak(PAUSED_QUESTIONS[0][0]), silence(0.2)]), 3)
     detector.verdict(audio)
     seconds = sorted(detector.verdict(audio).seconds for _ in range(repeats))
-    return (f"Smart Turn v3 decision on one core: median {statistics.median(seconds) * 1000:.0f} ms, "
-            f"p95 {seconds[int(0.95 * (len(seconds) - 1))] * 1000:.0f} ms ({repeats} decisions)")
+    return (
+        f"Smart Turn v3 decision on one core: median {statistics.median(seconds) * 1000:.0f} ms, "
+        f"p95 {seconds[int(0.95 * (len(seconds) - 1))] * 1000:.0f} ms ({repeats} decisions)"
+    )
 
 
 def percentile(values, fraction):
@@ -203,7 +229,9 @@ def paused_verdict(outcome: Outcome) -> tuple:
     case = outcome.case
     premature = any(f[0] < case.speech_end for f in outcome.finals)
     last = outcome.finals[-1][2] if outcome.finals else ""
-    whole = len({f[1] for f in outcome.finals}) == 1 and word_recall(case.text, last) >= WHOLE_RECALL
+    whole = (
+        len({f[1] for f in outcome.finals}) == 1 and word_recall(case.text, last) >= WHOLE_RECALL
+    )
     return premature, whole
 
 
@@ -218,13 +246,15 @@ def word_recall(reference: str, heard: str) -> float:
     return found / max(len(said), 1)
 
 
-def report(paused: List[Outcome], complete: List[Outcome]) -> None:
+def report(paused: list[Outcome], complete: list[Outcome]) -> None:
     print("\npaused questions")
     for outcome in paused:
         premature, whole = paused_verdict(outcome)
         last = outcome.finals[-1][2] if outcome.finals else ""
-        print(f"  {outcome.case.name:32s} finals {len(outcome.finals)} reopened {outcome.reopened} "
-              f"{'whole' if whole else 'SPLIT'}{' (premature end)' if premature else ''}: {last!r}")
+        print(
+            f"  {outcome.case.name:32s} finals {len(outcome.finals)} reopened {outcome.reopened} "
+            f"{'whole' if whole else 'SPLIT'}{' (premature end)' if premature else ''}: {last!r}"
+        )
     print("\ncomplete questions (end of speech -> final transcript)")
     latencies = {}
     for outcome in complete:
@@ -234,8 +264,10 @@ def report(paused: List[Outcome], complete: List[Outcome]) -> None:
             continue
         latency = outcome.finals[0][0] - case.speech_end
         latencies.setdefault(group_of(case), []).append(latency)
-        print(f"  {case.name:32s} {latency:6.2f} s  finals {len(outcome.finals)}: "
-              f"{outcome.finals[0][2]!r}")
+        print(
+            f"  {case.name:32s} {latency:6.2f} s  finals {len(outcome.finals)}: "
+            f"{outcome.finals[0][2]!r}"
+        )
     print("\nsummary")
     groups = sorted({group_of(o.case) for o in paused + complete})
     for group in groups + ["all"]:
@@ -244,38 +276,70 @@ def report(paused: List[Outcome], complete: List[Outcome]) -> None:
             verdicts = [paused_verdict(o) for o in cases]
             premature = sum(p for p, _ in verdicts)
             whole = sum(w for _, w in verdicts)
-            print(f"  {group:12s} paused: premature end of turn {premature}/{len(cases)} "
-                  f"({premature / len(cases):.0%}), whole question at the end {whole}/{len(cases)} "
-                  f"({whole / len(cases):.0%})")
+            print(
+                f"  {group:12s} paused: premature end of turn {premature}/{len(cases)} "
+                f"({premature / len(cases):.0%}), whole question at the end {whole}/{len(cases)} "
+                f"({whole / len(cases):.0%})"
+            )
         values = [v for g, vs in latencies.items() if group in ("all", g) for v in vs]
         if values:
-            print(f"  {group:12s} complete: end of speech -> final transcript median "
-                  f"{statistics.median(values):.2f} s, p95 {percentile(values, 0.95):.2f} s "
-                  f"({len(values)} questions)")
+            print(
+                f"  {group:12s} complete: end of speech -> final transcript median "
+                f"{statistics.median(values):.2f} s, p95 {percentile(values, 0.95):.2f} s "
+                f"({len(values)} questions)"
+            )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turn-end", default="smart_turn", choices=("smart_turn", "silence"))
-    parser.add_argument("--end-silence", type=float, default=None,
-                        help="asr_node end_silence_s (default: the node's)")
+    parser.add_argument(
+        "--end-silence",
+        type=float,
+        default=None,
+        help="asr_node end_silence_s (default: the node's)",
+    )
     parser.add_argument("--pauses", type=float, nargs="+", default=[0.3, 0.6, 0.9, 1.2, 1.5])
     parser.add_argument("--quick", action="store_true", help="a few cases, one voice, no LibriVox")
-    parser.add_argument("--recordings", type=Path, nargs="*", default=[ROOT / "data" / "librivox"],
-                        help="folders of real recorded speech (LibriVox layout or transcripts.tsv); "
-                             "data/librivox comes from scripts/fetch_test_data.sh")
-    parser.add_argument("--recorded-pauses", type=float, nargs="+", default=None,
-                        help="pauses for the recorded clips (default: --pauses)")
+    parser.add_argument(
+        "--recordings",
+        type=Path,
+        nargs="*",
+        default=[ROOT / "data" / "librivox"],
+        help="folders of real recorded speech (LibriVox layout or transcripts.tsv); "
+        "data/librivox comes from scripts/fetch_test_data.sh",
+    )
+    parser.add_argument(
+        "--recorded-pauses",
+        type=float,
+        nargs="+",
+        default=None,
+        help="pauses for the recorded clips (default: --pauses)",
+    )
     parser.add_argument("--no-barge-in", action="store_true", help="skip barge-in and echo")
     parser.add_argument("--barge-in-only", action="store_true", help="only barge-in and echo")
-    parser.add_argument("--delays", type=float, nargs="+", default=[20, 80, 150],
-                        help="echo delays [ms] of the simulated room")
-    parser.add_argument("--echo-level", type=float, default=-6.0,
-                        help="the robot's voice at the microphone relative to the user's [dB]")
+    parser.add_argument(
+        "--delays",
+        type=float,
+        nargs="+",
+        default=[20, 80, 150],
+        help="echo delays [ms] of the simulated room",
+    )
+    parser.add_argument(
+        "--echo-level",
+        type=float,
+        default=-6.0,
+        help="the robot's voice at the microphone relative to the user's [dB]",
+    )
     parser.add_argument("--barge-ins", type=int, default=5, help="barge-ins per delay")
     parser.add_argument("--backchannels", type=int, default=3, help="backchannels per delay")
-    parser.add_argument("--asr-param", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra asr_node parameter for the barge-in part (repeatable)")
+    parser.add_argument(
+        "--asr-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra asr_node parameter for the barge-in part (repeatable)",
+    )
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {decision_cost()}")
@@ -287,13 +351,16 @@ def main():
 
 def barge_in_part(args) -> None:
     from support.ros_harness import NodeProcess
+
     params = {"turn_end": args.turn_end, "barge_in": True}
     for item in args.asr_param:
         name, _, value = item.partition("=")
         params[name] = yaml_value(value)
-    print(f"\nbarge-in and echo: asr_node {params}, tts_node defaults; echo at "
-          f"{args.echo_level:+.0f} dB relative to the user, delays {args.delays} ms, a new "
-          "asr_node and tts_node per delay (a new room)")
+    print(
+        f"\nbarge-in and echo: asr_node {params}, tts_node defaults; echo at "
+        f"{args.echo_level:+.0f} dB relative to the user, delays {args.delays} ms, a new "
+        "asr_node and tts_node per delay (a new room)"
+    )
     results = []
     for delay in args.delays:
         with asr_node_with_microphone("bench_barge_in", params) as (_node, mic, _transcripts):
@@ -301,17 +368,27 @@ def barge_in_part(args) -> None:
             try:
                 if not tts.wait_for_output("speaking", 90):
                     raise RuntimeError(f"tts_node did not start:\n{tts.output()}")
-                results += barge_in_cases(mic.ros, mic, [delay], args.echo_level, args.barge_ins,
-                                          1 if args.quick else args.backchannels)
+                results += barge_in_cases(
+                    mic.ros,
+                    mic,
+                    [delay],
+                    args.echo_level,
+                    args.barge_ins,
+                    1 if args.quick else args.backchannels,
+                )
             finally:
                 tts.stop()
     for result in results:
-        latency = f"{result.stop_latency:.2f} s" if result.stop_latency == result.stop_latency else "-"
-        print(f"  {result.kind:12s} {result.delay_ms:3.0f} ms {result.user_text!r:36s} pauses "
-              f"{result.pauses} stops {result.stops} paused after {result.pause_latency:.2f} s, "
-              f"silent after {latency}; interrupted "
-              f"{result.interrupted} finals {result.finals}"
-              + (f" (pauses at {result.pauses_at} s into the reply)" if result.pauses_at else ""))
+        latency = (
+            f"{result.stop_latency:.2f} s" if result.stop_latency == result.stop_latency else "-"
+        )
+        print(
+            f"  {result.kind:12s} {result.delay_ms:3.0f} ms {result.user_text!r:36s} pauses "
+            f"{result.pauses} stops {result.stops} paused after {result.pause_latency:.2f} s, "
+            f"silent after {latency}; interrupted "
+            f"{result.interrupted} finals {result.finals}"
+            + (f" (pauses at {result.pauses_at} s into the reply)" if result.pauses_at else "")
+        )
     print("\nbarge-in summary")
     for line in barge_in_summary(results):
         print(line)
@@ -319,6 +396,7 @@ def barge_in_part(args) -> None:
 
 def yaml_value(text: str):
     import yaml
+
     return yaml.safe_load(text)
 
 
@@ -332,14 +410,21 @@ def turn_end_part(args) -> None:
     if args.end_silence is not None:
         params["end_silence_s"] = args.end_silence
     with asr_node_with_microphone("bench_turn_taking", params) as (_node, mic, transcripts):
-        print(f"asr_node: {params}; {len(paused_cases)} paused and {len(complete_cases)} complete "
-              "questions in real time")
+        print(
+            f"asr_node: {params}; {len(paused_cases)} paused and {len(complete_cases)} complete "
+            "questions in real time"
+        )
         # The tail outlasts the longest pause and the continuation window, so every case is over.
-        paused = [run_case(mic, transcripts, case, seed, tail_s=3.5)
-                  for seed, case in enumerate(paused_cases)]
-        complete = [run_case(mic, transcripts, case, 100 + seed, tail_s=3.5)
-                    for seed, case in enumerate(complete_cases)]
+        paused = [
+            run_case(mic, transcripts, case, seed, tail_s=3.5)
+            for seed, case in enumerate(paused_cases)
+        ]
+        complete = [
+            run_case(mic, transcripts, case, 100 + seed, tail_s=3.5)
+            for seed, case in enumerate(complete_cases)
+        ]
     report(paused, complete)
+
 
 if __name__ == "__main__":
     main()

@@ -33,30 +33,44 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402
 import rclpy.executors  # noqa: E402
-from insideout_common.emotions import LABELS  # noqa: E402
-from insideout_common.ros.qos import RELIABLE_EVENTS  # noqa: E402
-from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
-
 from headless_chromium import Chromium  # noqa: E402
 from process_tree import cpu_seconds  # noqa: E402
+from sensor_msgs.msg import Image  # noqa: E402
 from support.ports import free_port  # noqa: E402
 from support.ros_harness import NodeProcess  # noqa: E402
 
+from insideout_common.emotions import LABELS  # noqa: E402
+from insideout_common.ros.qos import RELIABLE_EVENTS  # noqa: E402
+from insideout_msgs.msg import AgentReply, DialogueTurn, EmotionState  # noqa: E402
+
 CONFIG = ROOT / "config" / "insideout.yaml"
-ANSWER = ("I am so happy to hear that you passed your exam, that is wonderful news and you "
-          "really deserve a fun evening with your friends tonight.")
+ANSWER = (
+    "I am so happy to hear that you passed your exam, that is wonderful news and you "
+    "really deserve a fun evening with your friends tonight."
+)
 
 
 def turn_message(turn_id: int) -> DialogueTurn:
-    msg = DialogueTurn(turn_id=turn_id, user_text=f"Turn {turn_id}: I passed my exam today!",
-                       agent_replies=[AgentReply(agent=a, model="m", text=ANSWER, ok=True,
-                                                 latency=3.0, first_token_latency=1.0)
-                                      for a in ("happiness", "sadness", "fear", "anger")],
-                       agent_weights=[0.7, 0.1, 0.1, 0.1], aggregation_strategy="weighted_llm",
-                       reply=ANSWER, reply_source="aggregator", success=True, latency=5.0,
-                       agents_latency=3.0, aggregator_first_token_latency=3.5,
-                       first_sentence_latency=4.0, emotion_source="during the utterance")
+    msg = DialogueTurn(
+        turn_id=turn_id,
+        user_text=f"Turn {turn_id}: I passed my exam today!",
+        agent_replies=[
+            AgentReply(
+                agent=a, model="m", text=ANSWER, ok=True, latency=3.0, first_token_latency=1.0
+            )
+            for a in ("happiness", "sadness", "fear", "anger")
+        ],
+        agent_weights=[0.7, 0.1, 0.1, 0.1],
+        aggregation_strategy="weighted_llm",
+        reply=ANSWER,
+        reply_source="aggregator",
+        success=True,
+        latency=5.0,
+        agents_latency=3.0,
+        aggregator_first_token_latency=3.5,
+        first_sentence_latency=4.0,
+        emotion_source="during the utterance",
+    )
     msg.emotion.dominant_label = "happiness"
     now = time.time()
     msg.header.stamp.sec, msg.header.stamp.nanosec = int(now), int((now % 1) * 1e9)
@@ -65,11 +79,24 @@ def turn_message(turn_id: int) -> DialogueTurn:
 
 def emotion_message() -> EmotionState:
     scores = [0.02, 0.0, 0.01, 0.02, 0.8, 0.1, 0.03, 0.02]
-    msg = EmotionState(face_detected=True, track_id=1, labels=list(LABELS), scores=scores,
-                       raw_scores=scores, dominant_label="happiness", confidence=0.8,
-                       valence=0.6, arousal=0.3, model_name="bench")
-    msg.face_roi.x_offset, msg.face_roi.y_offset, msg.face_roi.width, msg.face_roi.height = \
-        250, 120, 140, 160
+    msg = EmotionState(
+        face_detected=True,
+        track_id=1,
+        labels=list(LABELS),
+        scores=scores,
+        raw_scores=scores,
+        dominant_label="happiness",
+        confidence=0.8,
+        valence=0.6,
+        arousal=0.3,
+        model_name="bench",
+    )
+    msg.face_roi.x_offset, msg.face_roi.y_offset, msg.face_roi.width, msg.face_roi.height = (
+        250,
+        120,
+        140,
+        160,
+    )
     return msg
 
 
@@ -81,7 +108,9 @@ class Feeds:
         self.emotion = node.create_publisher(EmotionState, "/insideout/emotion", RELIABLE_EVENTS)
         frame = np.random.default_rng(0).integers(0, 255, (480, 640, 3), np.uint8)
         frame[120:280, 250:390] = (60, 180, 60)
-        self.frame = Image(height=480, width=640, encoding="bgr8", step=640 * 3, data=frame.tobytes())
+        self.frame = Image(
+            height=480, width=640, encoding="bgr8", step=640 * 3, data=frame.tobytes()
+        )
         self.on = threading.Event()
         self._stop = threading.Event()
         threading.Thread(target=self._run, daemon=True).start()
@@ -118,8 +147,10 @@ async def measure_cpu(pid: int, seconds: float) -> float:
 def summary(name: str, latencies: list) -> str:
     ms = sorted(1000 * v for v in latencies)
     p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
-    return (f"{name}: {len(ms)} turns, median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
-            f"max {ms[-1]:.1f} ms")
+    return (
+        f"{name}: {len(ms)} turns, median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {ms[-1]:.1f} ms"
+    )
 
 
 async def run(args, node, web):
@@ -139,7 +170,9 @@ async def run(args, node, web):
         await page.wait_for("window.insideoutLive.framesShown > 10", 30)
         frames_before = await page.evaluate("window.insideoutLive.framesShown")
         camera_cpu = await measure_cpu(web.process.pid, args.seconds)
-        frames = (await page.evaluate("window.insideoutLive.framesShown") - frames_before) / args.seconds
+        frames = (
+            await page.evaluate("window.insideoutLive.framesShown") - frames_before
+        ) / args.seconds
         busy = await measure_latency(page, publisher, 1000, args.turns)
         # The robot running but nobody watching the camera: the panel off, the node unsubscribes.
         await page.evaluate("document.getElementById('camera-toggle').click()")
@@ -150,10 +183,14 @@ async def run(args, node, web):
     feeds.stop()
     print(f"uptime before: {args.uptime}")
     print(f"web_view_node CPU, page open, nothing published: {idle_cpu:.3f} cores (target < 0.1)")
-    print(f"web_view_node CPU, camera 640x480 at 30/s in, {frames:.1f} frames/s drawn by the page, "
-          f"EmotionStates at 30/s: {camera_cpu:.3f} cores (target < 0.3)")
-    print(f"web_view_node CPU, camera panel off, the same frames and EmotionStates published: "
-          f"{panel_off_cpu:.3f} cores (target < 0.1)")
+    print(
+        f"web_view_node CPU, camera 640x480 at 30/s in, {frames:.1f} frames/s drawn by the page, "
+        f"EmotionStates at 30/s: {camera_cpu:.3f} cores (target < 0.3)"
+    )
+    print(
+        f"web_view_node CPU, camera panel off, the same frames and EmotionStates published: "
+        f"{panel_off_cpu:.3f} cores (target < 0.1)"
+    )
     print("DialogueTurn published -> drawn in the page (target p95 <= 200 ms):")
     print("  " + summary("quiet", quiet))
     print("  " + summary("camera panel on", busy))
@@ -164,8 +201,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--node-param", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a web_view_node parameter (YAML value), e.g. camera.max_fps=5")
+    parser.add_argument(
+        "--node-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a web_view_node parameter (YAML value), e.g. camera.max_fps=5",
+    )
     args = parser.parse_args(argv)
     args.uptime = os.popen("uptime").read().strip()
     rclpy.init()
@@ -175,10 +217,17 @@ def main(argv=None) -> int:
     spin = threading.Thread(target=executor.spin, daemon=True)
     spin.start()
     import yaml
-    overrides = {name: yaml.safe_load(value) for name, _, value in
-                 (item.partition("=") for item in args.node_param)}
-    web = NodeProcess("insideout_dialogue", "web_view_node", params_file=CONFIG,
-                      params={"port": free_port(), **overrides})
+
+    overrides = {
+        name: yaml.safe_load(value)
+        for name, _, value in (item.partition("=") for item in args.node_param)
+    }
+    web = NodeProcess(
+        "insideout_dialogue",
+        "web_view_node",
+        params_file=CONFIG,
+        params={"port": free_port(), **overrides},
+    )
     try:
         deadline = time.monotonic() + 30
         while "live view on http" not in web.output():

@@ -36,6 +36,7 @@ from dialogue_eval.embedded_server import EMBEDDED_SLOTS, embedded_server  # noq
 from dialogue_eval.reply_checks import CHECKS, MUST_BE_ZERO, check_reply  # noqa: E402
 from dialogue_eval.settings import default_settings, with_style  # noqa: E402
 from dialogue_eval.utterances import USER_EMOTIONS, all_utterances  # noqa: E402
+
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_panel  # noqa: E402
 from insideout_dialogue.core.aggregation import STRATEGIES  # noqa: E402
@@ -43,7 +44,10 @@ from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
 from insideout_dialogue.core.prompt_warmup import warm_prompt_caches  # noqa: E402
 from insideout_dialogue.core.prompts import (  # noqa: E402
-    CONTINUATION_NOTE, UserEmotion, first_reaction_prompt)
+    CONTINUATION_NOTE,
+    UserEmotion,
+    first_reaction_prompt,
+)
 
 # Agent -> nade's label for the same emotion.
 NADE_LABEL = {"happiness": "joy", "sadness": "sadness", "fear": "fear", "anger": "anger"}
@@ -59,9 +63,21 @@ def nade_python() -> Path:
     if not (venv / ".complete").exists():
         print(f"making the nade venv in {venv} (once)", flush=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--only-binary",
-                                  ":all:", "-r", str(NADE_REQUIREMENTS)],
-                                 capture_output=True, text=True)
+        install = subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--only-binary",
+                ":all:",
+                "-r",
+                str(NADE_REQUIREMENTS),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if install.returncode != 0:
             raise SystemExit(f"cannot install nade into {venv}:\n{install.stderr[-3000:]}")
         (venv / ".complete").touch()
@@ -69,8 +85,13 @@ def nade_python() -> Path:
 
 
 def nade_scores(texts):
-    result = subprocess.run([str(nade_python()), str(NADE_SCORER)], input=json.dumps(texts),
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(nade_python()), str(NADE_SCORER)],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout)
 
 
@@ -86,17 +107,28 @@ async def run_all(base_url, model, utterances, emotions, server_slots=0, strateg
     turns, paper_answers = [], []
     for index, (kind, text) in enumerate(utterances, 1):
         for label in emotions:
-            result = dialogue_turn.TurnResult(user_text=text, emotion=UserEmotion(
-                label, 0.9 if label != "neutral" else 1.0))
+            result = dialogue_turn.TurnResult(
+                user_text=text, emotion=UserEmotion(label, 0.9 if label != "neutral" else 1.0)
+            )
             await dialogue_turn.run_turn(client, ours, result, emotion_scores(label))
             successful = [(a.agent, a.text) for a in result.answers if a.ok]
-            turns.append({"kind": kind, "utterance": text, "emotion": label, "result": result,
-                          "problems": check_reply(result.reply, turn_prompts(ours, label)),
-                          "answer_problems": check_turn(text, successful, result.reply)})
+            turns.append(
+                {
+                    "kind": kind,
+                    "utterance": text,
+                    "emotion": label,
+                    "result": result,
+                    "problems": check_reply(result.reply, turn_prompts(ours, label)),
+                    "answer_problems": check_turn(text, successful, result.reply),
+                }
+            )
         answers = await ask_panel(client, paper.prompts, paper.agents, text)
         paper_answers.append({"utterance": text, "answers": answers})
-        print(f"[{index}/{len(utterances)}] {text!r}: last reply "
-              f"{turns[-1]['result'].reply!r} ({turns[-1]['result'].latency:.1f} s)", flush=True)
+        print(
+            f"[{index}/{len(utterances)}] {text!r}: last reply "
+            f"{turns[-1]['result'].reply!r} ({turns[-1]['result'].latency:.1f} s)",
+            flush=True,
+        )
     await client.close()
     return turns, paper_answers
 
@@ -104,9 +136,12 @@ async def run_all(base_url, model, utterances, emotions, server_slots=0, strateg
 def turn_prompts(settings, label):
     """Every text the turn's LLMs may have been given as instructions."""
     emotion = UserEmotion(label, 0.9)
-    return [settings.prompts.aggregator_prompt, settings.prompts.weighted_aggregator_prompt,
-            CONTINUATION_NOTE, first_reaction_prompt(emotion)] + \
-        [agent.prompt for agent in settings.agents]
+    return [
+        settings.prompts.aggregator_prompt,
+        settings.prompts.weighted_aggregator_prompt,
+        CONTINUATION_NOTE,
+        first_reaction_prompt(emotion),
+    ] + [agent.prompt for agent in settings.agents]
 
 
 def distinctness(answer_lists):
@@ -135,58 +170,93 @@ SET_ASIDE = ("a stock refusal", "the user's own words", "recital")
 
 
 def report(path: Path, args, turns, ours_tally, paper_tally, elapsed):
-    lines = [f"# eval_dialogue: {args.preset}, {args.strategy or 'default'} strategy", "",
-             f"{len(turns)} turns ({len({t['utterance'] for t in turns})} utterances x "
-             f"{len({t['emotion'] for t in turns})} user emotions), {elapsed / 60:.1f} min. "
-             "Command: `python benchmarks/eval_dialogue.py "
-             + " ".join(sys.argv[1:]) + "`", "", "## Automatic checks of the spoken replies", "",
-             "| check | replies failing |", "|---|---|"]
+    lines = [
+        f"# eval_dialogue: {args.preset}, {args.strategy or 'default'} strategy",
+        "",
+        f"{len(turns)} turns ({len({t['utterance'] for t in turns})} utterances x "
+        f"{len({t['emotion'] for t in turns})} user emotions), {elapsed / 60:.1f} min. "
+        "Command: `python benchmarks/eval_dialogue.py " + " ".join(sys.argv[1:]) + "`",
+        "",
+        "## Automatic checks of the spoken replies",
+        "",
+        "| check | replies failing |",
+        "|---|---|",
+    ]
     for check in CHECKS:
         failing = sum(check in t["problems"] for t in turns)
         lines.append(f"| {check} | {failing} |")
-    sources = collections.Counter(t["result"].reply_source.split(":")[0].split(",")[0]
-                                  for t in turns)
-    lines += ["", "Where the spoken reply came from: "
-              + ", ".join(f"{source} {count}" for source, count in sources.most_common()), "",
-              "## Agent distinctness (nade: the agent's own emotion ranked first)", "",
-              "| agent | ours, of 8 | ours, of the 4 | paper's, of 8 | paper's, of the 4 |",
-              "|---|---|---|---|---|"]
+    sources = collections.Counter(
+        t["result"].reply_source.split(":")[0].split(",")[0] for t in turns
+    )
+    lines += [
+        "",
+        "Where the spoken reply came from: "
+        + ", ".join(f"{source} {count}" for source, count in sources.most_common()),
+        "",
+        "## Agent distinctness (nade: the agent's own emotion ranked first)",
+        "",
+        "| agent | ours, of 8 | ours, of the 4 | paper's, of 8 | paper's, of the 4 |",
+        "|---|---|---|---|---|",
+    ]
     for agent in NADE_LABEL:
         o = ours_tally.get(agent, [0, 0, 0])
         p = paper_tally.get(agent, [0, 0, 0])
-        lines.append(f"| {agent} | {rate(o[0], o[2])} | {rate(o[1], o[2])} | {rate(p[0], p[2])} | "
-                     f"{rate(p[1], p[2])} |")
+        lines.append(
+            f"| {agent} | {rate(o[0], o[2])} | {rate(o[1], o[2])} | {rate(p[0], p[2])} | "
+            f"{rate(p[1], p[2])} |"
+        )
     totals = [sum(t[i] for t in ours_tally.values()) for i in range(3)]
     ptotals = [sum(t[i] for t in paper_tally.values()) for i in range(3)]
-    lines.append(f"| all | {rate(totals[0], totals[2])} | {rate(totals[1], totals[2])} | "
-                 f"{rate(ptotals[0], ptotals[2])} | {rate(ptotals[1], ptotals[2])} |")
+    lines.append(
+        f"| all | {rate(totals[0], totals[2])} | {rate(totals[1], totals[2])} | "
+        f"{rate(ptotals[0], ptotals[2])} | {rate(ptotals[1], ptotals[2])} |"
+    )
     latencies = sorted(t["result"].latency for t in turns)
-    firsts = sorted(t["result"].first_sentence_latency for t in turns
-                    if t["result"].first_sentence_latency >= 0)
-    lines += ["", f"Turn latency median {latencies[len(latencies) // 2]:.1f} s; first sentence "
-              f"median {firsts[len(firsts) // 2]:.1f} s (no TTS)." if firsts else "", ""]
+    firsts = sorted(
+        t["result"].first_sentence_latency for t in turns if t["result"].first_sentence_latency >= 0
+    )
+    lines += [
+        "",
+        f"Turn latency median {latencies[len(latencies) // 2]:.1f} s; first sentence "
+        f"median {firsts[len(firsts) // 2]:.1f} s (no TTS)."
+        if firsts
+        else "",
+        "",
+    ]
     lines += problem_table([t["answer_problems"] for t in turns])
     answers = [a for t in turns for a in t["result"].answers]
-    set_aside = collections.Counter(a.error.split(" (")[0].split(":")[0] for a in answers
-                                    if not a.ok and a.error.startswith(SET_ASIDE))
-    lines += ["", f"Agents' answers set aside as no thought of their own (answer_faults.py, "
-              f"prompt recitals): {sum(set_aside.values())} of {len(answers)}"
-              + "".join(f"; {why} {count}" for why, count in set_aside.most_common())]
+    set_aside = collections.Counter(
+        a.error.split(" (")[0].split(":")[0]
+        for a in answers
+        if not a.ok and a.error.startswith(SET_ASIDE)
+    )
+    lines += [
+        "",
+        f"Agents' answers set aside as no thought of their own (answer_faults.py, "
+        f"prompt recitals): {sum(set_aside.values())} of {len(answers)}"
+        + "".join(f"; {why} {count}" for why, count in set_aside.most_common()),
+    ]
     lines += ["", "## Every turn", ""]
     for t in turns:
         r = t["result"]
         answer_problems = t["answer_problems"]
-        flags = "; ".join(f"{k}: {v!r}" for k, v in {**t["problems"],
-                                                      **answer_problems.get(REPLY, {})}.items())
+        flags = "; ".join(
+            f"{k}: {v!r}" for k, v in {**t["problems"], **answer_problems.get(REPLY, {})}.items()
+        )
         flags = flags or "clean"
-        lines += [f"### {t['utterance']} ({t['kind']}; user {t['emotion']})", "",
-                  f"**Reply** ({r.reply_source}; agents {r.agents_latency:.1f} s, first sentence "
-                  f"{r.first_sentence_latency:.1f} s, turn {r.latency:.1f} s; {flags}): {r.reply}",
-                  ""]
+        lines += [
+            f"### {t['utterance']} ({t['kind']}; user {t['emotion']})",
+            "",
+            f"**Reply** ({r.reply_source}; agents {r.agents_latency:.1f} s, first sentence "
+            f"{r.first_sentence_latency:.1f} s, turn {r.latency:.1f} s; {flags}): {r.reply}",
+            "",
+        ]
         for answer, weight in zip(r.answers, r.weights or [0.0] * len(r.answers)):
             text = answer.text if answer.ok else f"(failed: {answer.error})"
-            marks = "".join(f"; {k}: {v!r}" for k, v in
-                            (answer_problems.get(answer.agent, {}) if answer.ok else {}).items())
+            marks = "".join(
+                f"; {k}: {v!r}"
+                for k, v in (answer_problems.get(answer.agent, {}) if answer.ok else {}).items()
+            )
             lines.append(f"- {answer.agent} ({weight:.2f}{marks}): {text}")
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,26 +269,41 @@ def main():
     parser.add_argument("--model-path", default="", help="any GGUF instead of the preset's")
     parser.add_argument("--base-url", default="", help="use this running server instead")
     parser.add_argument("--emotions", default=",".join(USER_EMOTIONS))
-    parser.add_argument("--strategy", default="", choices=["", *STRATEGIES],
-                        help="aggregation strategy (default: dialogue_node's)")
+    parser.add_argument(
+        "--strategy",
+        default="",
+        choices=["", *STRATEGIES],
+        help="aggregation strategy (default: dialogue_node's)",
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N utterances")
     parser.add_argument("--report", type=Path, default=ROOT / "out" / "eval_dialogue.md")
-    parser.add_argument("--recheck", type=Path, metavar="REPORT",
-                        help="only count contradictions and empty answers in this earlier report")
+    parser.add_argument(
+        "--recheck",
+        type=Path,
+        metavar="REPORT",
+        help="only count contradictions and empty answers in this earlier report",
+    )
     args = parser.parse_args()
     if args.recheck:
         table, flagged = recheck(args.recheck.read_text())
         print("\n".join(table + ["", "Flagged:"] + flagged))
         return 0
-    utterances = all_utterances()[:args.limit or None]
+    utterances = all_utterances()[: args.limit or None]
     emotions = [e for e in args.emotions.split(",") if e]
     nade_python()  # before the long run: fail early if the venv cannot be made
     started = time.monotonic()
     model = Path(args.model_path).stem if args.model_path else args.preset
     with embedded_server(args.preset, args.model_path, base_url=args.base_url or None) as url:
-        turns, paper = asyncio.run(run_all(url, model, utterances, emotions,
-                                           0 if args.base_url else EMBEDDED_SLOTS,
-                                           args.strategy))
+        turns, paper = asyncio.run(
+            run_all(
+                url,
+                model,
+                utterances,
+                emotions,
+                0 if args.base_url else EMBEDDED_SLOTS,
+                args.strategy,
+            )
+        )
     elapsed = time.monotonic() - started
     ours_tally = distinctness([t["result"].answers for t in turns])
     paper_tally = distinctness([p["answers"] for p in paper])

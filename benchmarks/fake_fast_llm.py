@@ -5,8 +5,8 @@ at once. It is no model: what it measures is the time around the tokens, not the
 
 import contextlib
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -14,8 +14,10 @@ FAST_TTFT = 0.15  # [s] to the first token
 FAST_RATE = 80.0  # tokens/s per stream after the first
 AGENT_TEXT = "That sounds hard, and I am right here with you today."
 REPLY_TEXT = "I am sorry your exam went badly. You worked hard, and you can try again soon."
-DESCRIPTION = (f"FAKE fast server (simulated, fixed answers: {FAST_TTFT} s to the first token, "
-               f"{FAST_RATE:g} tokens/s per stream, all streams at once)")
+DESCRIPTION = (
+    f"FAKE fast server (simulated, fixed answers: {FAST_TTFT} s to the first token, "
+    f"{FAST_RATE:g} tokens/s per stream, all streams at once)"
+)
 
 
 def token_wait() -> float:
@@ -26,18 +28,24 @@ def token_wait() -> float:
 
 
 @contextlib.contextmanager
-def fake_fast_server(agents: Sequence[str]) -> Iterator[Tuple[object, dict]]:
+def fake_fast_server(agents: Sequence[str]) -> Iterator[tuple[object, dict]]:
     """Yields (the running FakeOpenAIServer, dialogue_node parameters that send every agent in
     `agents` and the aggregator to it, with the embedded server off)."""
     from support.fake_openai_server import Behavior, FakeOpenAIServer
 
-    behaviors = {f"fast-{a}": Behavior(text=AGENT_TEXT, delay=FAST_TTFT, tokens_per_second=FAST_RATE)
-                 for a in agents}
-    behaviors["fast-aggregator"] = Behavior(text=REPLY_TEXT, delay=FAST_TTFT,
-                                            tokens_per_second=FAST_RATE)
+    behaviors = {
+        f"fast-{a}": Behavior(text=AGENT_TEXT, delay=FAST_TTFT, tokens_per_second=FAST_RATE)
+        for a in agents
+    }
+    behaviors["fast-aggregator"] = Behavior(
+        text=REPLY_TEXT, delay=FAST_TTFT, tokens_per_second=FAST_RATE
+    )
     with FakeOpenAIServer(behaviors) as server:
-        params = {"local_llm.autostart": False, "llm.base_url": server.base_url,
-                  "aggregator.model": "fast-aggregator"}
+        params = {
+            "local_llm.autostart": False,
+            "llm.base_url": server.base_url,
+            "aggregator.model": "fast-aggregator",
+        }
         for agent in agents:
             params[f"agents.{agent}.model"] = f"fast-{agent}"
         yield server, params

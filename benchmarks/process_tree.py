@@ -7,13 +7,12 @@ lock, and this needs only /proc/<pid>/stat.
 
 import os
 from pathlib import Path
-from typing import Dict, List, Optional
 
 PROC = Path("/proc")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def stat_fields(pid: int) -> Optional[List[str]]:
+def stat_fields(pid: int) -> list[str] | None:
     """The fields of /proc/<pid>/stat after the command name (state, ppid, ...), or None when the
     process is gone. The name in parentheses may itself contain spaces or parentheses."""
     try:
@@ -22,9 +21,9 @@ def stat_fields(pid: int) -> Optional[List[str]]:
         return None
 
 
-def descendants(root: int) -> List[int]:
+def descendants(root: int) -> list[int]:
     """`root` and every process below it, as one scan of /proc finds them."""
-    children: Dict[int, List[int]] = {}
+    children: dict[int, list[int]] = {}
     for entry in os.listdir(PROC):
         if entry.isdigit():
             fields = stat_fields(int(entry))

@@ -11,9 +11,9 @@ The reference an echo canceller gets is the robot's clean audio with its play ti
 publishes it; the echo and the user's part are returned alone too, to measure with.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import gcd
-from typing import Sequence, Tuple
 
 import numpy as np
 from scipy.signal import fftconvolve, resample_poly
@@ -22,7 +22,7 @@ SAMPLE_RATE = 16000
 # The user's active speech level at the microphone; echo and noise are set relative to it.
 SPEECH_LEVEL_DBFS = -26.0
 
-Placed = Tuple[float, np.ndarray]  # (start time [s], audio)
+Placed = tuple[float, np.ndarray]  # (start time [s], audio)
 
 
 @dataclass(frozen=True)
@@ -40,18 +40,18 @@ class RoomSettings:
 @dataclass(frozen=True)
 class RoomRecording:
     mic: np.ndarray
-    robot: Tuple[Placed, ...]  # what the loudspeaker plays and when: the echo reference
+    robot: tuple[Placed, ...]  # what the loudspeaker plays and when: the echo reference
     echo: np.ndarray  # the robot's part of `mic` alone
     user: np.ndarray  # the user's part of `mic` alone
     noise: np.ndarray
-    user_spans: Tuple[Tuple[float, float], ...]  # [s] each user clip's voiced span
-    robot_spans: Tuple[Tuple[float, float], ...]  # [s] each robot clip's voiced span as played
+    user_spans: tuple[tuple[float, float], ...]  # [s] each user clip's voiced span
+    robot_spans: tuple[tuple[float, float], ...]  # [s] each robot clip's voiced span as played
     settings: RoomSettings
 
-    def samples(self, span: Tuple[float, float]) -> slice:
+    def samples(self, span: tuple[float, float]) -> slice:
         return slice(int(span[0] * SAMPLE_RATE), int(span[1] * SAMPLE_RATE))
 
-    def echo_only_spans(self, margin_s: float = 0.05) -> Tuple[Tuple[float, float], ...]:
+    def echo_only_spans(self, margin_s: float = 0.05) -> tuple[tuple[float, float], ...]:
         """Where the robot's voice reaches the microphone and the user is silent."""
         delay = self.settings.echo_delay_ms / 1000.0
         spans = []
@@ -69,25 +69,27 @@ def active_level_dbfs(audio: np.ndarray, frame: int = 320) -> float:
     """RMS level of the voiced 20 ms frames (within 35 dB of the loudest): speech's level without
     its pauses."""
     frames = audio[: len(audio) // frame * frame].reshape(-1, frame).astype(np.float64)
-    power = np.mean(frames ** 2, axis=1)
-    active = power[power > power.max() * 10 ** -3.5]
+    power = np.mean(frames**2, axis=1)
+    active = power[power > power.max() * 10**-3.5]
     return 10 * np.log10(np.mean(active) + 1e-20)
 
 
-def voiced_span(audio: np.ndarray, relative_level: float = 0.05) -> Tuple[int, int]:
+def voiced_span(audio: np.ndarray, relative_level: float = 0.05) -> tuple[int, int]:
     """(first, end) sample of a clean clip louder than `relative_level` of its peak."""
     loud = np.flatnonzero(np.abs(audio) > relative_level * np.max(np.abs(audio)))
     return (int(loud[0]), int(loud[-1]) + 1) if len(loud) else (0, 0)
 
 
-def impulse_response(rt60_s: float, direct_to_reverb_db: float, rng: np.random.Generator) -> np.ndarray:
+def impulse_response(
+    rt60_s: float, direct_to_reverb_db: float, rng: np.random.Generator
+) -> np.ndarray:
     """Loudspeaker to microphone without the delay: the direct sound, then reverberation as
     noise decaying by 60 dB in rt60_s."""
     length = max(int(rt60_s * SAMPLE_RATE), 1)
     t = np.arange(length) / SAMPLE_RATE
     tail = rng.standard_normal(length) * np.exp(-6.9 * t / rt60_s)
     tail[0] = 0.0
-    tail *= np.sqrt(10 ** (-direct_to_reverb_db / 10) / np.sum(tail ** 2))
+    tail *= np.sqrt(10 ** (-direct_to_reverb_db / 10) / np.sum(tail**2))
     tail[0] = 1.0
     return tail
 
@@ -97,36 +99,51 @@ def _place(parts: Sequence[Placed], length: int) -> np.ndarray:
     for start_s, audio in parts:
         start = int(round(start_s * SAMPLE_RATE))
         piece = audio[: max(length - start, 0)]
-        out[start:start + len(piece)] += piece
+        out[start : start + len(piece)] += piece
     return out
 
 
-def simulate_room(duration_s: float, robot: Sequence[Placed] = (), user: Sequence[Placed] = (),
-                  settings: RoomSettings = RoomSettings()) -> RoomRecording:
+def simulate_room(
+    duration_s: float,
+    robot: Sequence[Placed] = (),
+    user: Sequence[Placed] = (),
+    settings: RoomSettings = RoomSettings(),
+) -> RoomRecording:
     """`robot`: (play time, audio) of what the robot says, `user`: (start time, audio) of what
     the user says; 16 kHz float32, times in seconds from the recording's start."""
     rng = np.random.default_rng(settings.seed)
     length = int(duration_s * SAMPLE_RATE)
     target = 10 ** (SPEECH_LEVEL_DBFS / 20)
-    user_part = _place([(s, a * target / 10 ** (active_level_dbfs(a) / 20)) for s, a in user], length)
+    user_part = _place(
+        [(s, a * target / 10 ** (active_level_dbfs(a) / 20)) for s, a in user], length
+    )
 
     played = _place(robot, length)
     delay = int(round(settings.echo_delay_ms * SAMPLE_RATE / 1000))
-    echo = fftconvolve(np.concatenate([np.zeros(delay), played]),
-                       impulse_response(settings.rt60_s, settings.direct_to_reverb_db, rng))[:length]
+    echo = fftconvolve(
+        np.concatenate([np.zeros(delay), played]),
+        impulse_response(settings.rt60_s, settings.direct_to_reverb_db, rng),
+    )[:length]
     if robot:
-        voiced = np.concatenate([echo[_voiced_slice(s + settings.echo_delay_ms / 1000, a)]
-                                 for s, a in robot])
-        echo *= target * 10 ** (settings.echo_level_db / 20) / 10 ** (active_level_dbfs(voiced) / 20)
+        voiced = np.concatenate(
+            [echo[_voiced_slice(s + settings.echo_delay_ms / 1000, a)] for s, a in robot]
+        )
+        echo *= (
+            target * 10 ** (settings.echo_level_db / 20) / 10 ** (active_level_dbfs(voiced) / 20)
+        )
 
     noise = rng.standard_normal(length) * target * 10 ** (-settings.snr_db / 20)
     mic = user_part + echo + noise
     return RoomRecording(
-        mic=mic.astype(np.float32), robot=tuple((s, np.asarray(a, np.float32)) for s, a in robot),
-        echo=echo.astype(np.float32), user=user_part.astype(np.float32),
+        mic=mic.astype(np.float32),
+        robot=tuple((s, np.asarray(a, np.float32)) for s, a in robot),
+        echo=echo.astype(np.float32),
+        user=user_part.astype(np.float32),
         noise=noise.astype(np.float32),
         user_spans=tuple(_voiced_seconds(s, a) for s, a in user),
-        robot_spans=tuple(_voiced_seconds(s, a) for s, a in robot), settings=settings)
+        robot_spans=tuple(_voiced_seconds(s, a) for s, a in robot),
+        settings=settings,
+    )
 
 
 def _voiced_slice(start_s: float, audio: np.ndarray) -> slice:
@@ -135,7 +152,7 @@ def _voiced_slice(start_s: float, audio: np.ndarray) -> slice:
     return slice(offset + first, offset + last)
 
 
-def _voiced_seconds(start_s: float, audio: np.ndarray) -> Tuple[float, float]:
+def _voiced_seconds(start_s: float, audio: np.ndarray) -> tuple[float, float]:
     first, last = voiced_span(audio)
     return start_s + first / SAMPLE_RATE, start_s + last / SAMPLE_RATE
 
@@ -159,10 +176,17 @@ def to_s16le(audio: np.ndarray) -> bytes:
     return np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
-def play_through(canceller, recording: RoomRecording, chunk_s: float = 0.02,
-                 reference_chunk_s: float = 0.04, lead_s: float = 0.1, start_time: float = 1000.0,
-                 capture_stamps: bool = True, arrival_delay_s=lambda chunk: 0.0,
-                 reference_rate: int = SAMPLE_RATE) -> np.ndarray:
+def play_through(
+    canceller,
+    recording: RoomRecording,
+    chunk_s: float = 0.02,
+    reference_chunk_s: float = 0.04,
+    lead_s: float = 0.1,
+    start_time: float = 1000.0,
+    capture_stamps: bool = True,
+    arrival_delay_s=lambda chunk: 0.0,
+    reference_rate: int = SAMPLE_RATE,
+) -> np.ndarray:
     """Feed the recording to an echo canceller as asr_node would, and return what comes out
     (aligned with `recording.mic`). The robot's audio goes in as tts_node publishes it: chunks of
     `reference_chunk_s` stamped with their play time, each `lead_s` before it plays (tts_node's
@@ -177,18 +201,24 @@ def play_through(canceller, recording: RoomRecording, chunk_s: float = 0.02,
             divisor = gcd(reference_rate, SAMPLE_RATE)
             audio = resample_poly(audio, reference_rate // divisor, SAMPLE_RATE // divisor)
         for offset in range(0, len(audio), step):
-            reference.append((start_time + start_s + offset / reference_rate,
-                              to_s16le(audio[offset:offset + step])))
+            reference.append(
+                (
+                    start_time + start_s + offset / reference_rate,
+                    to_s16le(audio[offset : offset + step]),
+                )
+            )
     reference.sort(key=lambda item: item[0])
     out, next_reference = [], 0
     chunk = int(chunk_s * SAMPLE_RATE)
     for i, first in enumerate(range(0, len(recording.mic), chunk)):
-        samples = recording.mic[first:first + chunk]
+        samples = recording.mic[first : first + chunk]
         now = start_time + (first + len(samples)) / SAMPLE_RATE
         while next_reference < len(reference) and reference[next_reference][0] - lead_s <= now:
             canceller.add_reference(reference[next_reference][1], reference[next_reference][0])
             next_reference += 1
-        chunk_time = start_time + first / SAMPLE_RATE if capture_stamps else now + arrival_delay_s(i)
+        chunk_time = (
+            start_time + first / SAMPLE_RATE if capture_stamps else now + arrival_delay_s(i)
+        )
         out.append(canceller.process(samples, chunk_time))
     cleaned = np.concatenate(out)
     return np.concatenate([cleaned, np.zeros(len(recording.mic) - len(cleaned), np.float32)])

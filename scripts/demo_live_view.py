@@ -8,7 +8,6 @@ page's JavaScript errors.
 import asyncio
 import threading
 from pathlib import Path
-from typing import Dict, Optional
 
 from headless_chromium import Chromium
 
@@ -30,13 +29,14 @@ PAGE_FACTS = """(() => ({
 class LiveViewWatcher:
     def __init__(self, url: str, screenshot: Path):
         self.url, self.screenshot = url, screenshot
-        self.facts: Dict = {}
-        self.error: Optional[str] = None
+        self.facts: dict = {}
+        self.error: str | None = None
         self._opened = threading.Event()
-        self._finish: Optional[asyncio.Event] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True,
-                                        name="demo-browser")
+        self._finish: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._main()), daemon=True, name="demo-browser"
+        )
 
     def start(self, timeout: float = 60.0) -> bool:
         """Open the page; False (with `error`) when the browser could not."""
@@ -44,7 +44,7 @@ class LiveViewWatcher:
         self._opened.wait(timeout)
         return self.error is None and self._opened.is_set()
 
-    def finish(self, timeout: float = 60.0) -> Dict:
+    def finish(self, timeout: float = 60.0) -> dict:
         """Wait for the page to show the finished turn, take the screenshot, close the browser."""
         if self._loop is not None and self._finish is not None:
             self._loop.call_soon_threadsafe(self._finish.set)

@@ -37,7 +37,10 @@ def fetch(name: str, dest_dir: Path, timeout: float) -> bool:
     partial = target.with_suffix(".onnx.partial")
     print(f"{name}: downloading {spec.url}")
     try:
-        with urllib.request.urlopen(spec.url, timeout=timeout) as response, open(partial, "wb") as out:
+        with (
+            urllib.request.urlopen(spec.url, timeout=timeout) as response,
+            open(partial, "wb") as out,
+        ):
             while True:
                 block = response.read(1 << 20)
                 if not block:
@@ -50,8 +53,10 @@ def fetch(name: str, dest_dir: Path, timeout: float) -> bool:
     actual = sha256_of(partial)
     if actual != spec.sha256:
         partial.unlink(missing_ok=True)
-        print(f"{name}: checksum mismatch (expected {spec.sha256}, got {actual}); file removed",
-              file=sys.stderr)
+        print(
+            f"{name}: checksum mismatch (expected {spec.sha256}, got {actual}); file removed",
+            file=sys.stderr,
+        )
         return False
     partial.replace(target)
     print(f"{name}: saved and verified ({target})")
@@ -61,8 +66,12 @@ def fetch(name: str, dest_dir: Path, timeout: float) -> bool:
 def main() -> int:
     downloadable = [name for name, spec in MODELS.items() if spec.downloadable]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="*", metavar="MODEL",
-                        help=f"models to fetch (default: all of {', '.join(downloadable)})")
+    parser.add_argument(
+        "models",
+        nargs="*",
+        metavar="MODEL",
+        help=f"models to fetch (default: all of {', '.join(downloadable)})",
+    )
     parser.add_argument("--dest", type=Path, default=model_cache_dir(), help="target directory")
     parser.add_argument("--timeout", type=float, default=60.0, help="network timeout [s]")
     parser.add_argument("--list", action="store_true", help="list the models with URL and SHA-256")
@@ -74,7 +83,9 @@ def main() -> int:
         return 0
     unknown = [name for name in args.models if name not in downloadable]
     if unknown:
-        parser.error(f"unknown model(s) {', '.join(unknown)}; downloadable: {', '.join(downloadable)}")
+        parser.error(
+            f"unknown model(s) {', '.join(unknown)}; downloadable: {', '.join(downloadable)}"
+        )
     args.dest.mkdir(parents=True, exist_ok=True)
     results = [fetch(name, args.dest, args.timeout) for name in (args.models or downloadable)]
     return 0 if all(results) else 1

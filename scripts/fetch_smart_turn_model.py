@@ -22,10 +22,10 @@ MEMBER = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 LICENSE_MEMBER = "pipecat_ai-1.14.0.dist-info/licenses/LICENSE"
 MODEL_NAME = "smart-turn-v3.2-cpu.onnx"
 MODEL_SHA256 = "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f"
-NOTICE = """Smart Turn v3.2 (smart-turn-v3.2-cpu.onnx), the end-of-turn model of Pipecat,
-taken unchanged from the {wheel} wheel on PyPI. Licence of that wheel follows.
+NOTICE = f"""Smart Turn v3.2 (smart-turn-v3.2-cpu.onnx), the end-of-turn model of Pipecat,
+taken unchanged from the {WHEEL} wheel on PyPI. Licence of that wheel follows.
 
-""".format(wheel=WHEEL)
+"""
 
 
 def sha256_of(path: Path) -> str:
@@ -39,9 +39,24 @@ def fetch(out_dir: Path) -> Path:
         return model
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"[setup] fetching {WHEEL_REQUIREMENT} (for its Smart Turn model only)", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                        "--only-binary=:all:", "-d", tmp, WHEEL_REQUIREMENT], check=True)
+        print(
+            f"[setup] fetching {WHEEL_REQUIREMENT} (for its Smart Turn model only)", file=sys.stderr
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+                tmp,
+                WHEEL_REQUIREMENT,
+            ],
+            check=True,
+        )
         wheel = Path(tmp) / WHEEL
         if sha256_of(wheel) != WHEEL_SHA256:
             raise SystemExit(f"{WHEEL}: sha256 {sha256_of(wheel)} is not the pinned {WHEEL_SHA256}")

@@ -20,13 +20,16 @@ import importlib.util
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = [ROOT / "src" / "insideout_msgs", ROOT / "src" / "insideout_perception",
-               ROOT / "src" / "insideout_dialogue"]
+SOURCE_DIRS = [
+    ROOT / "src" / "insideout_msgs",
+    ROOT / "src" / "insideout_perception",
+    ROOT / "src" / "insideout_dialogue",
+]
 DOCS_DIR = ROOT / "docs"
 BEGIN = "<!-- params:begin {name} -->"
 END = "<!-- params:end {name} -->"
@@ -40,28 +43,37 @@ MAX_DEFAULT_CHARS = 60
 @dataclass(frozen=True)
 class Source:
     """Where a node's parameter declarations live."""
-    what: str            # shown in the generated note
-    module: str = ""     # importable module under src/
-    script: str = ""     # or a script path relative to the repository root
+
+    what: str  # shown in the generated note
+    module: str = ""  # importable module under src/
+    script: str = ""  # or a script path relative to the repository root
     attribute: str = "PARAMETERS"
 
 
 SOURCES = {
-    "fer_node": Source("insideout_perception/nodes/fer_node.py",
-                       module="insideout_perception.nodes.fer_node"),
-    "asr_node": Source("insideout_perception/nodes/asr_node.py",
-                       module="insideout_perception.nodes.asr_node"),
-    "dialogue_node": Source("insideout_dialogue/nodes/dialogue_parameters.py",
-                            module="insideout_dialogue.nodes.dialogue_parameters",
-                            attribute="all_specs"),
-    "tts_node": Source("insideout_dialogue/nodes/tts_node.py",
-                       module="insideout_dialogue.nodes.tts_node"),
-    "web_view_node": Source("insideout_dialogue/nodes/web_view_node.py",
-                            module="insideout_dialogue.nodes.web_view_node"),
-    "bag_player": Source("src/insideout_msgs/scripts/bag_player",
-                         script="src/insideout_msgs/scripts/bag_player"),
-    "bag_recorder": Source("src/insideout_msgs/scripts/bag_recorder",
-                           script="src/insideout_msgs/scripts/bag_recorder"),
+    "fer_node": Source(
+        "insideout_perception/nodes/fer_node.py", module="insideout_perception.nodes.fer_node"
+    ),
+    "asr_node": Source(
+        "insideout_perception/nodes/asr_node.py", module="insideout_perception.nodes.asr_node"
+    ),
+    "dialogue_node": Source(
+        "insideout_dialogue/nodes/dialogue_parameters.py",
+        module="insideout_dialogue.nodes.dialogue_parameters",
+        attribute="all_specs",
+    ),
+    "tts_node": Source(
+        "insideout_dialogue/nodes/tts_node.py", module="insideout_dialogue.nodes.tts_node"
+    ),
+    "web_view_node": Source(
+        "insideout_dialogue/nodes/web_view_node.py", module="insideout_dialogue.nodes.web_view_node"
+    ),
+    "bag_player": Source(
+        "src/insideout_msgs/scripts/bag_player", script="src/insideout_msgs/scripts/bag_player"
+    ),
+    "bag_recorder": Source(
+        "src/insideout_msgs/scripts/bag_recorder", script="src/insideout_msgs/scripts/bag_recorder"
+    ),
 }
 
 
@@ -70,6 +82,7 @@ class DocsError(Exception):
 
 
 # --- loading the declarations ------------------------------------------------------------------
+
 
 def _use_sources() -> None:
     for path in reversed(SOURCE_DIRS):
@@ -87,11 +100,16 @@ def _load_script(relative: str):
     return module
 
 
-def _spec_lists(module) -> List[Tuple[str, list]]:
+def _spec_lists(module) -> list[tuple[str, list]]:
     from insideout_common.ros.params import ParamSpec
-    return [(name, value) for name, value in vars(module).items()
-            if isinstance(value, (list, tuple)) and value
-            and all(isinstance(item, ParamSpec) for item in value)]
+
+    return [
+        (name, value)
+        for name, value in vars(module).items()
+        if isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(item, ParamSpec) for item in value)
+    ]
 
 
 def load_specs(node: str):
@@ -99,12 +117,16 @@ def load_specs(node: str):
     _use_sources()
     source = SOURCES[node]
     try:
-        module = (_load_script(source.script) if source.script
-                  else importlib.import_module(source.module))
+        module = (
+            _load_script(source.script) if source.script else importlib.import_module(source.module)
+        )
     except ImportError as error:
         missing = (getattr(error, "name", None) or "").split(".")[0]
-        hint = ("the code under src/ does not import; fix it first" if missing in SOURCE_PACKAGES
-                else "run in `source scripts/env.sh`")
+        hint = (
+            "the code under src/ does not import; fix it first"
+            if missing in SOURCE_PACKAGES
+            else "run in `source scripts/env.sh`"
+        )
         raise DocsError(f"{node}: cannot import {source.what}: {error} ({hint})") from error
     value = getattr(module, source.attribute, None)
     if callable(value):  # dialogue: all_specs(agent names)
@@ -114,20 +136,30 @@ def load_specs(node: str):
         if len(found) != 1:
             raise DocsError(
                 f"{node}: {source.what} has no {source.attribute} list of ParamSpecs (found "
-                f"{[name for name, _ in found] or 'none'}); update SOURCES in {Path(__file__).name}")
+                f"{[name for name, _ in found] or 'none'}); update SOURCES in {Path(__file__).name}"
+            )
         value = found[0][1]
     return list(value), module
 
 
 # --- rendering ---------------------------------------------------------------------------------
 
-_TYPE_NAMES = {"BOOL": "bool", "INTEGER": "int", "DOUBLE": "double", "STRING": "string",
-               "BYTE_ARRAY": "byte[]", "BOOL_ARRAY": "bool[]", "INTEGER_ARRAY": "int[]",
-               "DOUBLE_ARRAY": "double[]", "STRING_ARRAY": "string[]"}
+_TYPE_NAMES = {
+    "BOOL": "bool",
+    "INTEGER": "int",
+    "DOUBLE": "double",
+    "STRING": "string",
+    "BYTE_ARRAY": "byte[]",
+    "BOOL_ARRAY": "bool[]",
+    "INTEGER_ARRAY": "int[]",
+    "DOUBLE_ARRAY": "double[]",
+    "STRING_ARRAY": "string[]",
+}
 
 
 def type_name(spec) -> str:
     from rclpy.parameter import Parameter
+
     kind = spec.type_hint
     if kind is None:
         try:
@@ -160,7 +192,7 @@ def format_value(value) -> str:
     if isinstance(value, str):
         shown = json.dumps(value, ensure_ascii=False)
         if len(shown) > MAX_DEFAULT_CHARS:
-            shown = shown[:MAX_DEFAULT_CHARS - 2] + '…"'
+            shown = shown[: MAX_DEFAULT_CHARS - 2] + '…"'
         return shown
     if isinstance(value, (list, tuple)):
         return json.dumps(list(value), ensure_ascii=False)
@@ -197,29 +229,36 @@ def description_text(spec) -> str:
 class Row:
     name: str
     type: str
-    default: str   # already formatted (markdown)
+    default: str  # already formatted (markdown)
     range: str
     description: str
 
 
 def spec_row(spec) -> Row:
-    return Row(_code(spec.name), type_name(spec), _code(format_value(spec.default)),
-               range_text(spec), description_text(spec))
+    return Row(
+        _code(spec.name),
+        type_name(spec),
+        _code(format_value(spec.default)),
+        range_text(spec),
+        description_text(spec),
+    )
 
 
-def agent_rows(specs, agents: Sequence[str]) -> Optional[List[Row]]:
+def agent_rows(specs, agents: Sequence[str]) -> list[Row] | None:
     """agents.<name>.* once, with `<name>` for the agent; None when the agents' specs differ in
     anything but their name and default."""
     by_suffix = {}
     for spec in specs:
-        agent, _, suffix = spec.name[len("agents."):].partition(".")
+        agent, _, suffix = spec.name[len("agents.") :].partition(".")
         by_suffix.setdefault(suffix, {})[agent] = spec
     rows = []
     for suffix, per_agent in by_suffix.items():
         if list(per_agent) != list(agents):
             return None
-        generic = {re.sub(rf"\b{re.escape(agent)}\b", "<name>", spec.description)
-                   for agent, spec in per_agent.items()}
+        generic = {
+            re.sub(rf"\b{re.escape(agent)}\b", "<name>", spec.description)
+            for agent, spec in per_agent.items()
+        }
         shapes = {(type_name(s), range_text(s), s.read_only) for s in per_agent.values()}
         if len(generic) != 1 or len(shapes) != 1:
             return None
@@ -228,13 +267,22 @@ def agent_rows(specs, agents: Sequence[str]) -> Optional[List[Row]]:
         if len(set(defaults)) == 1:
             default = _code(defaults[0])
         else:
-            default = "; ".join(f"{agent}: {_code(value)}" for agent, value in zip(per_agent, defaults))
-        rows.append(Row(_code(f"agents.<name>.{suffix}"), type_name(first), default,
-                        range_text(first), _prose(generic.pop())))
+            default = "; ".join(
+                f"{agent}: {_code(value)}" for agent, value in zip(per_agent, defaults)
+            )
+        rows.append(
+            Row(
+                _code(f"agents.<name>.{suffix}"),
+                type_name(first),
+                default,
+                range_text(first),
+                _prose(generic.pop()),
+            )
+        )
     return rows
 
 
-def node_rows(node: str, specs, module) -> List[Row]:
+def node_rows(node: str, specs, module) -> list[Row]:
     agents = list(getattr(module, "DEFAULT_AGENTS", [])) if node == "dialogue_node" else []
     if not agents:
         return [spec_row(spec) for spec in specs]
@@ -259,24 +307,36 @@ def render_table(node: str) -> str:
     if duplicates:
         raise DocsError(f"{node}: parameters declared twice: {duplicates}")
     rows = node_rows(node, specs, module)
-    lines = [f"<!-- generated by scripts/generate_param_docs.py from {SOURCES[node].what};"
-             " edit the declarations, not this table -->",
-             "",
-             "| name | type | default | range | description |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = [
+        f"<!-- generated by scripts/generate_param_docs.py from {SOURCES[node].what};"
+        " edit the declarations, not this table -->",
+        "",
+        "| name | type | default | range | description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     lines += [f"| {r.name} | {r.type} | {r.default} | {r.range} | {r.description} |" for r in rows]
     if node == "dialogue_node" and any(r.name.startswith("`agents.<name>.") for r in rows):
-        agents = ", ".join(getattr(module, "DEFAULT_AGENTS"))
-        lines += ["", f"`<name>`: every agent in `agents.names` (default {agents}); the "
-                  "`agents.<name>.*` and `emotion_to_agent.*` parameters follow that list."]
-    if any(len(format_value(spec.default)) > MAX_DEFAULT_CHARS for spec in specs
-           if isinstance(spec.default, str)):
-        lines += ["", "Defaults longer than the column are cut (…); the full texts are in "
-                  "`config/insideout.yaml` and `config/prompts.yaml`."]
+        agents = ", ".join(module.DEFAULT_AGENTS)
+        lines += [
+            "",
+            f"`<name>`: every agent in `agents.names` (default {agents}); the "
+            "`agents.<name>.*` and `emotion_to_agent.*` parameters follow that list.",
+        ]
+    if any(
+        len(format_value(spec.default)) > MAX_DEFAULT_CHARS
+        for spec in specs
+        if isinstance(spec.default, str)
+    ):
+        lines += [
+            "",
+            "Defaults longer than the column are cut (…); the full texts are in "
+            "`config/insideout.yaml` and `config/prompts.yaml`.",
+        ]
     return "\n".join(lines)
 
 
 # --- pages -------------------------------------------------------------------------------------
+
 
 def page_path(node: str, docs_dir: Path) -> Path:
     return docs_dir / "nodes" / f"{node}.md"
@@ -291,16 +351,19 @@ def updated_page(text: str, node: str, table: str, path: Path) -> str:
     return f"{head}{begin}\n{table}\n{end}{tail}"
 
 
-def stray_markers(docs_dir: Path) -> List[str]:
+def stray_markers(docs_dir: Path) -> list[str]:
     """Markers naming a node the generator does not know, or sitting on another node's page."""
     problems = []
     for path in sorted(docs_dir.rglob("*.md")):
         for _kind, name in MARKER.findall(path.read_text(encoding="utf-8")):
             if name not in SOURCES:
-                problems.append(f"{path}: marker for unknown node '{name}' (known: "
-                                f"{', '.join(SOURCES)})")
+                problems.append(
+                    f"{path}: marker for unknown node '{name}' (known: {', '.join(SOURCES)})"
+                )
             elif path != page_path(name, docs_dir):
-                problems.append(f"{path}: marker for '{name}' belongs in {page_path(name, docs_dir)}")
+                problems.append(
+                    f"{path}: marker for '{name}' belongs in {page_path(name, docs_dir)}"
+                )
     return problems
 
 
@@ -319,18 +382,28 @@ def run(check: bool, docs_dir: Path, nodes: Sequence[str]) -> int:
         if new == text:
             continue
         if check:
-            diff = difflib.unified_diff(text.splitlines(), new.splitlines(), f"{path} (page)",
-                                        f"{path} (from the code)", lineterm="", n=0)
-            problems.append(f"{path}: the {node} parameter table is out of date:\n"
-                            + "\n".join(list(diff)[:40]))
+            diff = difflib.unified_diff(
+                text.splitlines(),
+                new.splitlines(),
+                f"{path} (page)",
+                f"{path} (from the code)",
+                lineterm="",
+                n=0,
+            )
+            problems.append(
+                f"{path}: the {node} parameter table is out of date:\n" + "\n".join(list(diff)[:40])
+            )
         else:
             path.write_text(new, encoding="utf-8")
             print(f"updated {path}")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         if check:
-            print("\nRun `source scripts/env.sh && python scripts/generate_param_docs.py` and "
-                  "commit the pages.", file=sys.stderr)
+            print(
+                "\nRun `source scripts/env.sh && python scripts/generate_param_docs.py` and "
+                "commit the pages.",
+                file=sys.stderr,
+            )
         return 1
     if check:
         print(f"parameter tables in sync: {', '.join(nodes)}")
@@ -339,12 +412,20 @@ def run(check: bool, docs_dir: Path, nodes: Sequence[str]) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 when a page differs from the code")
-    parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR,
-                        help="docs directory (default: %(default)s)")
-    parser.add_argument("nodes", nargs="*", metavar="NODE",
-                        help=f"only these nodes (default: all of {', '.join(SOURCES)})")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 when a page differs from the code",
+    )
+    parser.add_argument(
+        "--docs-dir", type=Path, default=DOCS_DIR, help="docs directory (default: %(default)s)"
+    )
+    parser.add_argument(
+        "nodes",
+        nargs="*",
+        metavar="NODE",
+        help=f"only these nodes (default: all of {', '.join(SOURCES)})",
+    )
     args = parser.parse_args(argv)
     unknown = [node for node in args.nodes if node not in SOURCES]
     if unknown:

@@ -23,17 +23,28 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import aiohttp
 
 CHROMIUM = "/usr/bin/chromium"
 # Flags for a container with no network but the registries: no sandbox as root, no GPU, and none
 # of Chromium's own background connections (refused here, and noisy).
-FLAGS = ["--headless", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-         "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-extensions",
-         "--mute-audio", "--remote-allow-origins=*", "--remote-debugging-port=0"]
+FLAGS = [
+    "--headless",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--mute-audio",
+    "--remote-allow-origins=*",
+    "--remote-debugging-port=0",
+]
 
 
 class ChromiumMissing(RuntimeError):
@@ -47,8 +58,9 @@ class CdpError(RuntimeError):
 def chromium_path() -> str:
     path = shutil.which("chromium") or (CHROMIUM if os.path.exists(CHROMIUM) else None)
     if path is None:
-        raise ChromiumMissing("Debian's chromium is not installed (make setup installs it: "
-                              "apt-get install chromium)")
+        raise ChromiumMissing(
+            "Debian's chromium is not installed (make setup installs it: apt-get install chromium)"
+        )
     return path
 
 
@@ -58,16 +70,17 @@ class _Connection:
     def __init__(self, ws: aiohttp.ClientWebSocketResponse):
         self._ws = ws
         self._ids = itertools.count(1)
-        self._waiting: Dict[int, asyncio.Future] = {}
-        self.listeners: List = []
+        self._waiting: dict[int, asyncio.Future] = {}
+        self.listeners: list = []
         self._reader = asyncio.ensure_future(self._read())
 
-    async def send(self, method: str, params: Optional[dict] = None, timeout: float = 30.0) -> dict:
+    async def send(self, method: str, params: dict | None = None, timeout: float = 30.0) -> dict:
         message_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._waiting[message_id] = future
-        await self._ws.send_str(json.dumps({"id": message_id, "method": method,
-                                            "params": params or {}}))
+        await self._ws.send_str(
+            json.dumps({"id": message_id, "method": method, "params": params or {}})
+        )
         try:
             reply = await asyncio.wait_for(future, timeout)
         finally:
@@ -101,7 +114,7 @@ class Page:
     def __init__(self, connection: _Connection, target_id: str):
         self._cdp = connection
         self.target_id = target_id
-        self.errors: List[str] = []
+        self.errors: list[str] = []
         self._loaded = asyncio.Event()
         connection.listeners.append(self._on_event)
 
@@ -111,20 +124,25 @@ class Page:
             text = details.get("exception", {}).get("description") or details.get("text", "")
             self.errors.append(f"uncaught exception: {text}")
         elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+            args = " ".join(
+                str(a.get("value", a.get("description", ""))) for a in params.get("args", [])
+            )
             self.errors.append(f"console.{params['type']}: {args}")
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             entry = params["entry"]
-            self.errors.append(f"{entry.get('source', 'log')}: {entry.get('text', '')} {entry.get('url', '')}".strip())
+            self.errors.append(
+                f"{entry.get('source', 'log')}: {entry.get('text', '')} {entry.get('url', '')}".strip()
+            )
         elif method == "Page.loadEventFired":
             self._loaded.set()
 
     async def start(self, width: int, height: int) -> None:
         for domain in ("Page", "Runtime", "Log"):
             await self._cdp.send(f"{domain}.enable")
-        await self._cdp.send("Emulation.setDeviceMetricsOverride",
-                             {"width": width, "height": height, "deviceScaleFactor": 1,
-                              "mobile": False})
+        await self._cdp.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
 
     async def goto(self, url: str, timeout: float = 30.0) -> None:
         self._loaded.clear()
@@ -139,11 +157,15 @@ class Page:
         await asyncio.wait_for(self._loaded.wait(), timeout)
 
     async def evaluate(self, expression: str) -> Any:
-        result = await self._cdp.send("Runtime.evaluate", {
-            "expression": expression, "returnByValue": True, "awaitPromise": True})
+        result = await self._cdp.send(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+        )
         if "exceptionDetails" in result:
-            raise CdpError(f"{expression[:80]}: {result['exceptionDetails'].get('text')} "
-                           f"{result['exceptionDetails'].get('exception', {}).get('description', '')}")
+            raise CdpError(
+                f"{expression[:80]}: {result['exceptionDetails'].get('text')} "
+                f"{result['exceptionDetails'].get('exception', {}).get('description', '')}"
+            )
         return result.get("result", {}).get("value")
 
     async def wait_for(self, expression: str, timeout: float = 30.0, interval: float = 0.1) -> Any:
@@ -158,8 +180,9 @@ class Page:
         raise TimeoutError(f"after {timeout} s still {value!r}: {expression}")
 
     async def screenshot(self, path: Path) -> Path:
-        result = await self._cdp.send("Page.captureScreenshot", {"format": "png",
-                                                                 "captureBeyondViewport": False})
+        result = await self._cdp.send(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False}
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(result["data"]))
         return path
@@ -173,20 +196,30 @@ class Chromium:
 
     def __init__(self, width: int = 1400, height: int = 1000, start_timeout: float = 30.0):
         self.width, self.height, self.start_timeout = width, height, start_timeout
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
         self._profile = ""
-        self._session: Optional[aiohttp.ClientSession] = None
-        self._browser: Optional[_Connection] = None
+        self._session: aiohttp.ClientSession | None = None
+        self._browser: _Connection | None = None
         self.port = 0
-        self.pages: List[Page] = []
+        self.pages: list[Page] = []
 
     async def __aenter__(self) -> "Chromium":
         self._profile = tempfile.mkdtemp(prefix="insideout-chromium-")
-        flags = FLAGS + ["--no-sandbox"] * (os.geteuid() == 0) + [
-            f"--user-data-dir={self._profile}", f"--window-size={self.width},{self.height}",
-            "about:blank"]
-        self.process = subprocess.Popen([chromium_path()] + flags, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        flags = (
+            FLAGS
+            + ["--no-sandbox"] * (os.geteuid() == 0)
+            + [
+                f"--user-data-dir={self._profile}",
+                f"--window-size={self.width},{self.height}",
+                "about:blank",
+            ]
+        )
+        self.process = subprocess.Popen(
+            [chromium_path()] + flags,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         # Its own session, so Ctrl-C does not reach it: if this program ends before __aexit__
         # (a thread left behind, an exception), the browser must not stay behind.
         atexit.register(self._kill)
@@ -195,8 +228,9 @@ class Chromium:
             self._session = aiohttp.ClientSession()
             async with self._session.get(f"http://127.0.0.1:{self.port}/json/version") as reply:
                 version = await reply.json(content_type=None)
-            self._browser = _Connection(await self._session.ws_connect(
-                version["webSocketDebuggerUrl"], max_msg_size=0))
+            self._browser = _Connection(
+                await self._session.ws_connect(version["webSocketDebuggerUrl"], max_msg_size=0)
+            )
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
@@ -207,7 +241,9 @@ class Chromium:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ChromiumMissing(f"chromium exited at start with code {self.process.returncode}")
+                raise ChromiumMissing(
+                    f"chromium exited at start with code {self.process.returncode}"
+                )
             if port_file.exists():
                 first = port_file.read_text().split("\n", 1)[0].strip()
                 if first.isdigit():
@@ -218,7 +254,8 @@ class Chromium:
     async def new_page(self) -> Page:
         target = await self._browser.send("Target.createTarget", {"url": "about:blank"})
         ws = await self._session.ws_connect(
-            f"ws://127.0.0.1:{self.port}/devtools/page/{target['targetId']}", max_msg_size=0)
+            f"ws://127.0.0.1:{self.port}/devtools/page/{target['targetId']}", max_msg_size=0
+        )
         page = Page(_Connection(ws), target["targetId"])
         await page.start(self.width, self.height)
         self.pages.append(page)

@@ -36,11 +36,11 @@ BAG_START_NS = 1_735_732_800 * 1_000_000_000
 
 WIDTH, HEIGHT, FPS = 640, 480, 10
 SAMPLE_RATE, CHUNK_SAMPLES = 16000, 512
-NEUTRAL_FACE_UNTIL_S = 3.0    # Grace Hopper until here, then the smiling astronaut
+NEUTRAL_FACE_UNTIL_S = 3.0  # Grace Hopper until here, then the smiling astronaut
 SPEECH_START_S = 3.5
-TRAILING_SILENCE_S = 2.5      # after the question, so the ASR's VAD sees the utterance end
-VOICED_LEVEL = 0.02            # of a peak at 0.5: below this, espeak-ng's output is its silence padding
-NOISE_RMS = 0.002             # about -54 dBFS: a quiet room, not digital silence
+TRAILING_SILENCE_S = 2.5  # after the question, so the ASR's VAD sees the utterance end
+VOICED_LEVEL = 0.02  # of a peak at 0.5: below this, espeak-ng's output is its silence padding
+NOISE_RMS = 0.002  # about -54 dBFS: a quiet room, not digital silence
 
 CAMERA_TOPIC, CAMERA_FRAME = "/camera/image_raw", "camera_optical_frame"
 AUDIO_TOPIC, AUDIO_STAMPED_TOPIC, AUDIO_INFO_TOPIC = "/audio", "/audio_stamped", "/audio_info"
@@ -52,6 +52,7 @@ def face_photos():
     import matplotlib.cbook
     import matplotlib.image
     import skimage.data
+
     hopper = matplotlib.image.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg"))
     # The astronaut photo is cropped to head and shoulders, as a kiosk camera at arm's length sees
     # a person (in the whole photo the face is too small for BlazeFace's short-range model).
@@ -70,7 +71,7 @@ def render_frame(photo: np.ndarray, t: float) -> np.ndarray:
     dy = int(round(8 * np.sin(2 * np.pi * 0.37 * t + 1.0)))
     x = (WIDTH - width) // 2 + dx
     y = (HEIGHT - height) // 2 + dy
-    frame[y:y + height, x:x + width] = face
+    frame[y : y + height, x : x + width] = face
     return frame
 
 
@@ -85,13 +86,14 @@ def spoken_question(text: str) -> np.ndarray:
     if audio.ndim > 1:
         audio = audio.mean(axis=1)
     from math import gcd
+
     divisor = gcd(SAMPLE_RATE, rate)
     audio = resample_poly(audio, SAMPLE_RATE // divisor, rate // divisor).astype(np.float32)
     audio = 0.5 * audio / max(1e-6, float(np.abs(audio).max()))
     # espeak-ng pads its output with ~0.4 s of silence: trimmed, so the recorded speech end (the
     # demo's "end of the question") is the last voiced sample, not the padding's end.
     voiced = np.nonzero(np.abs(audio) > VOICED_LEVEL)[0]
-    return audio[voiced[0]:voiced[-1] + 1] if voiced.size else audio
+    return audio[voiced[0] : voiced[-1] + 1] if voiced.size else audio
 
 
 def microphone_track(speech: np.ndarray):
@@ -101,7 +103,7 @@ def microphone_track(speech: np.ndarray):
     total += (-total) % CHUNK_SAMPLES  # whole chunks only
     noise = np.random.default_rng(20250101).normal(0.0, NOISE_RMS, total).astype(np.float32)
     track = noise
-    track[start:start + len(speech)] += speech
+    track[start : start + len(speech)] += speech
     return track, start, start + len(speech)
 
 
@@ -136,25 +138,52 @@ def write_bag(path: Path) -> dict:
             photo = neutral if t < NEUTRAL_FACE_UNTIL_S else smiling
             t_ns = BAG_START_NS + int(round(t * 1e9))
             frame = render_frame(photo, t)
-            messages.append((t_ns, 1, CAMERA_TOPIC, writer.message(
-                "sensor_msgs/msg/Image", header=header(writer, t_ns, CAMERA_FRAME),
-                height=HEIGHT, width=WIDTH, encoding="rgb8", is_bigendian=0, step=WIDTH * 3,
-                data=frame.reshape(-1))))
-        info = writer.message("audio_common_msgs/msg/AudioInfo", channels=1,
-                              sample_rate=SAMPLE_RATE, sample_format="S16LE",
-                              bitrate=SAMPLE_RATE * 16, coding_format="wave")
+            messages.append(
+                (
+                    t_ns,
+                    1,
+                    CAMERA_TOPIC,
+                    writer.message(
+                        "sensor_msgs/msg/Image",
+                        header=header(writer, t_ns, CAMERA_FRAME),
+                        height=HEIGHT,
+                        width=WIDTH,
+                        encoding="rgb8",
+                        is_bigendian=0,
+                        step=WIDTH * 3,
+                        data=frame.reshape(-1),
+                    ),
+                )
+            )
+        info = writer.message(
+            "audio_common_msgs/msg/AudioInfo",
+            channels=1,
+            sample_rate=SAMPLE_RATE,
+            sample_format="S16LE",
+            bitrate=SAMPLE_RATE * 16,
+            coding_format="wave",
+        )
         # audio_info once a second, so playback from any offset soon tells the format.
         for second in range(int(np.ceil(duration_s))):
             messages.append((BAG_START_NS + second * 1_000_000_000, 0, AUDIO_INFO_TOPIC, info))
         for first in range(0, len(track), CHUNK_SAMPLES):
             # A capture driver hands a chunk over once its last sample is in.
             t_ns = BAG_START_NS + int(round((first + CHUNK_SAMPLES) / SAMPLE_RATE * 1e9))
-            payload = np.frombuffer(to_s16le(track[first:first + CHUNK_SAMPLES]), np.uint8)
+            payload = np.frombuffer(to_s16le(track[first : first + CHUNK_SAMPLES]), np.uint8)
             data = writer.message("audio_common_msgs/msg/AudioData", data=payload)
             messages.append((t_ns, 2, AUDIO_TOPIC, data))
-            messages.append((t_ns, 3, AUDIO_STAMPED_TOPIC, writer.message(
-                "audio_common_msgs/msg/AudioDataStamped",
-                header=header(writer, t_ns, MICROPHONE_FRAME), audio=data)))
+            messages.append(
+                (
+                    t_ns,
+                    3,
+                    AUDIO_STAMPED_TOPIC,
+                    writer.message(
+                        "audio_common_msgs/msg/AudioDataStamped",
+                        header=header(writer, t_ns, MICROPHONE_FRAME),
+                        audio=data,
+                    ),
+                )
+            )
         messages.sort(key=lambda m: (m[0], m[1]))
         for t_ns, _, topic, message in messages:
             writer.write(topic, t_ns, message)
@@ -166,7 +195,7 @@ def write_bag(path: Path) -> dict:
             "insideout.speech_start_sample": str(speech_start),
             "insideout.speech_end_sample": str(speech_end),
             "insideout.faces": f"{neutral_name}:0.0-{NEUTRAL_FACE_UNTIL_S},"
-                               f"{smiling_name}:{NEUTRAL_FACE_UNTIL_S}-{duration_s:.2f}",
+            f"{smiling_name}:{NEUTRAL_FACE_UNTIL_S}-{duration_s:.2f}",
             "insideout.generator": "scripts/make_demo_bag.py",
         }
         for key, value in facts.items():
@@ -176,8 +205,12 @@ def write_bag(path: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output", nargs="?", default=str(REPO_ROOT / "data" / "demo_bag"),
-                        help="bag directory to write (replaced atomically)")
+    parser.add_argument(
+        "output",
+        nargs="?",
+        default=str(REPO_ROOT / "data" / "demo_bag"),
+        help="bag directory to write (replaced atomically)",
+    )
     args = parser.parse_args()
     output = Path(args.output).resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -190,7 +223,9 @@ def main() -> int:
     shutil.rmtree(output, ignore_errors=True)
     staging.rename(output)
     staging.parent.rmdir()
-    print(f"[demo-bag] wrote {output} ({facts['duration_s']:.1f} s): {facts['insideout.question']!r}")
+    print(
+        f"[demo-bag] wrote {output} ({facts['duration_s']:.1f} s): {facts['insideout.question']!r}"
+    )
     return 0
 
 

@@ -13,28 +13,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src" / "insideout_msgs"), str(ROOT / "src" / "insideout_dialogue")]
 
-from insideout_dialogue.core.prompts import (DEFAULT_AGENT_PROMPTS,  # noqa: E402
-                                             DEFAULT_AGGREGATOR_PROMPT,
-                                             DEFAULT_WEIGHTED_AGGREGATOR_PROMPT)
+from insideout_dialogue.core.prompts import (
+    DEFAULT_AGENT_PROMPTS,  # noqa: E402
+    DEFAULT_AGGREGATOR_PROMPT,
+    DEFAULT_WEIGHTED_AGGREGATOR_PROMPT,
+)
 
 PATH = ROOT / "config" / "prompts.yaml"
 
 
 def folded(text: str, indent: int) -> str:
     pad = " " * indent
-    return "\n".join(textwrap.wrap(text, width=100 - indent, initial_indent=pad,
-                                   subsequent_indent=pad, break_on_hyphens=False,
-                                   break_long_words=False)) + "\n"
+    return (
+        "\n".join(
+            textwrap.wrap(
+                text,
+                width=100 - indent,
+                initial_indent=pad,
+                subsequent_indent=pad,
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )
+        + "\n"
+    )
 
 
 def replace_block(text: str, key: str, indent: int, value: str, start: int = 0) -> str:
     """The `key: >-` block at `indent` (searched from `start`) gets `value`."""
-    pattern = re.compile(rf"(^{' ' * indent}{re.escape(key)}: >-\n)((?:{' ' * (indent + 2)}.*\n)+)",
-                         re.MULTILINE)
+    pattern = re.compile(
+        rf"(^{' ' * indent}{re.escape(key)}: >-\n)((?:{' ' * (indent + 2)}.*\n)+)", re.MULTILINE
+    )
     match = pattern.search(text, start)
     if match is None:
         raise SystemExit(f"{PATH}: no '{key}: >-' block at indent {indent}")
-    return text[:match.start(2)] + folded(value, indent + 2) + text[match.end(2):]
+    return text[: match.start(2)] + folded(value, indent + 2) + text[match.end(2) :]
 
 
 def main() -> None:

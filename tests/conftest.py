@@ -32,7 +32,6 @@ def pytest_unconfigure(config):
 
 
 import pytest  # noqa: E402
-
 from support.fixtures import ros, spawn_node  # noqa: E402,F401
 
 

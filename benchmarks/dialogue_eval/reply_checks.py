@@ -5,7 +5,7 @@ the prompt's scaffolding, written-text formatting, rambling, loops and refusals.
 """
 
 import re
-from typing import Dict, Iterable, List
+from collections.abc import Iterable
 
 # "voice" alone is ordinary speech ("your voice sounds tired", "hard to hear the voices" under
 # loud music: both flagged before); the prompts no longer call the thoughts voices, a reply
@@ -16,19 +16,25 @@ _SCAFFOLDING = re.compile(
     r"|\bvoices?\s+(?:of (?:happiness|sadness|fear|anger|joy)|above|below|in my head)\b|\byour thoughts\s*:"
     r"|\bthe (?:person|user)\b|\bthoughts? fits?\b|\b(?:here'?s|here is) an? [\w ]*response\b|\b(?:system|user|assistant)\s*:"
     r"|<\|[^|>]*\|>|\b(?:happiness|sadness|fear|anger|joy)\s*[:(\]]"
-    r"|\bInside Out\b|\bexample\s*:", re.IGNORECASE)
+    r"|\bInside Out\b|\bexample\s*:",
+    re.IGNORECASE,
+)
 _LIST = re.compile(r"(^|\n)\s*(?:[-*•+]|\d{1,2}[.)])\s+\S")
 _MARKDOWN = re.compile(r"\*\*|__|`|^#{1,6}\s|\[[^\]]+\]\([^)]*\)|~~", re.MULTILINE)
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF"
-                    "\U00002B00-\U00002BFF\uFE0F\u200D]")
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff"
+    "\U00002b00-\U00002bff\ufe0f\u200d]"
+)
 _REFUSAL = re.compile(
     r"\bas an ai\b|\blanguage model\b|\bI(?:'m| am) (?:just )?an? (?:AI|artificial)"
     r"|\bI (?:can(?:'|no)?t|cannot|am unable to|am not able to) (?:help(?! but\b)|assist|do that|provide)"
-    r"|\bI(?:'m| am) sorry, but I\b", re.IGNORECASE)
+    r"|\bI(?:'m| am) sorry, but I\b",
+    re.IGNORECASE,
+)
 MAX_WORDS = 60
 
 
-def words(text: str) -> List[str]:
+def words(text: str) -> list[str]:
     return re.findall(r"[\w']+", text.lower())
 
 
@@ -36,7 +42,7 @@ def repeated_4gram(text: str) -> str:
     tokens = words(text)
     seen = set()
     for i in range(len(tokens) - 3):
-        gram = tuple(tokens[i:i + 4])
+        gram = tuple(tokens[i : i + 4])
         if gram in seen:
             return " ".join(gram)
         seen.add(gram)
@@ -50,20 +56,28 @@ PROMPT_RUN_WORDS = 7
 def prompt_run(text: str, prompts: Iterable[str]) -> str:
     """The first PROMPT_RUN_WORDS words of `text` in a row that one of `prompts` has, or ""."""
     said = words(text)
-    runs = {tuple(p[i:i + PROMPT_RUN_WORDS]) for p in map(words, prompts)
-            for i in range(len(p) - PROMPT_RUN_WORDS + 1)}
+    runs = {
+        tuple(p[i : i + PROMPT_RUN_WORDS])
+        for p in map(words, prompts)
+        for i in range(len(p) - PROMPT_RUN_WORDS + 1)
+    }
     for i in range(len(said) - PROMPT_RUN_WORDS + 1):
-        if tuple(said[i:i + PROMPT_RUN_WORDS]) in runs:
-            return " ".join(said[i:i + PROMPT_RUN_WORDS])
+        if tuple(said[i : i + PROMPT_RUN_WORDS]) in runs:
+            return " ".join(said[i : i + PROMPT_RUN_WORDS])
     return ""
 
 
-def check_reply(text: str, prompts: Iterable[str] = ()) -> Dict[str, str]:
+def check_reply(text: str, prompts: Iterable[str] = ()) -> dict[str, str]:
     """{check name: reason} for every failed check (empty dict: the reply is clean).
     `prompts`: the texts the turn's LLMs were given; a reply reading one back is scaffolding."""
     problems = {}
-    for name, pattern in (("scaffolding", _SCAFFOLDING), ("list", _LIST),
-                          ("markdown", _MARKDOWN), ("emoji", _EMOJI), ("refusal", _REFUSAL)):
+    for name, pattern in (
+        ("scaffolding", _SCAFFOLDING),
+        ("list", _LIST),
+        ("markdown", _MARKDOWN),
+        ("emoji", _EMOJI),
+        ("refusal", _REFUSAL),
+    ):
         found = pattern.search(text)
         if found:
             problems[name] = found.group(0).strip()
@@ -81,7 +95,15 @@ def check_reply(text: str, prompts: Iterable[str] = ()) -> Dict[str, str]:
     return problems
 
 
-CHECKS = ("scaffolding", "list", "markdown", "emoji", "refusal", "over 60 words",
-          "repeated 4-gram", "empty")
+CHECKS = (
+    "scaffolding",
+    "list",
+    "markdown",
+    "emoji",
+    "refusal",
+    "over 60 words",
+    "repeated 4-gram",
+    "empty",
+)
 # The ones the issue's "Done when" requires to be zero.
 MUST_BE_ZERO = ("scaffolding", "list", "markdown", "emoji")

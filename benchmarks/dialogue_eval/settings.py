@@ -8,8 +8,9 @@ from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_spe
 from insideout_dialogue.nodes.dialogue_setup import turn_settings
 
 
-def default_settings(base_url: str, model: str, style: str = "improved",
-                     server_slots: int = 0, strategy: str = "") -> TurnSettings:
+def default_settings(
+    base_url: str, model: str, style: str = "improved", server_slots: int = 0, strategy: str = ""
+) -> TurnSettings:
     """`server_slots`: the slots of a llama-server this benchmark started itself (0: a server
     given by URL, left to choose its own slots, as dialogue_node does with one it did not start); `strategy`:
     an aggregation strategy instead of the default.
@@ -35,6 +36,9 @@ def with_style(settings: TurnSettings, style: str) -> TurnSettings:
     if style == "paper":
         unpin = lambda e: dataclasses.replace(e, server_slot=-1)  # noqa: E731
         return dataclasses.replace(
-            settings, prompts=prompts, aggregator=unpin(settings.aggregator),
-            agents=[dataclasses.replace(a, endpoint=unpin(a.endpoint)) for a in settings.agents])
+            settings,
+            prompts=prompts,
+            aggregator=unpin(settings.aggregator),
+            agents=[dataclasses.replace(a, endpoint=unpin(a.endpoint)) for a in settings.agents],
+        )
     return dataclasses.replace(settings, prompts=prompts)

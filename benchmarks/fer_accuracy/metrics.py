@@ -1,7 +1,6 @@
 """Accuracy metrics of one model on one data set; a face that was not found counts as wrong."""
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 from insideout_common.emotions import LABELS
 
@@ -10,10 +9,10 @@ NO_FACE = "no_face"
 
 @dataclass
 class Tally:
-    truths: List[str] = field(default_factory=list)
-    predictions: List[Optional[str]] = field(default_factory=list)  # None: no face found
+    truths: list[str] = field(default_factory=list)
+    predictions: list[str | None] = field(default_factory=list)  # None: no face found
 
-    def add(self, truth: str, prediction: Optional[str]) -> None:
+    def add(self, truth: str, prediction: str | None) -> None:
         self.truths.append(truth)
         self.predictions.append(prediction)
 
@@ -22,12 +21,16 @@ class Tally:
         return len(self.truths)
 
     def accuracy(self) -> float:
-        return sum(t == p for t, p in zip(self.truths, self.predictions)) / self.count if self.count else 0.0
+        return (
+            sum(t == p for t, p in zip(self.truths, self.predictions)) / self.count
+            if self.count
+            else 0.0
+        )
 
     def face_found_rate(self) -> float:
         return sum(p is not None for p in self.predictions) / self.count if self.count else 0.0
 
-    def recall(self) -> Dict[str, float]:
+    def recall(self) -> dict[str, float]:
         """Per class present in the truths: the share of its images predicted as it."""
         result = {}
         for label in LABELS:
@@ -40,13 +43,23 @@ class Tally:
         recall = self.recall()
         return sum(recall.values()) / len(recall) if recall else 0.0
 
-    def confusion(self) -> Dict[str, Dict[str, int]]:
+    def confusion(self) -> dict[str, dict[str, int]]:
         """truth -> predicted label (or 'no_face') -> count, for the classes present."""
-        matrix = {label: {column: 0 for column in (*LABELS, NO_FACE)} for label in LABELS if label in self.truths}
+        matrix = {
+            label: {column: 0 for column in (*LABELS, NO_FACE)}
+            for label in LABELS
+            if label in self.truths
+        }
         for truth, prediction in zip(self.truths, self.predictions):
             matrix[truth][prediction or NO_FACE] += 1
         return matrix
 
     def summary(self) -> dict:
-        return {"images": self.count, "accuracy": self.accuracy(), "balanced_accuracy": self.balanced_accuracy(),
-                "face_found_rate": self.face_found_rate(), "recall": self.recall(), "confusion": self.confusion()}
+        return {
+            "images": self.count,
+            "accuracy": self.accuracy(),
+            "balanced_accuracy": self.balanced_accuracy(),
+            "face_found_rate": self.face_found_rate(),
+            "recall": self.recall(),
+            "confusion": self.confusion(),
+        }

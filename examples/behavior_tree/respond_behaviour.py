@@ -10,7 +10,6 @@ our own, on plain rclpy):
 Feedback (stage, agent answers as they arrive) is kept for the tree to show.
 """
 
-from typing import Optional
 
 import py_trees
 from action_msgs.msg import GoalStatus
@@ -23,16 +22,22 @@ from insideout_msgs.action import Respond
 class RespondGoal(py_trees.behaviour.Behaviour):
     """Call /insideout/respond with `utterance`; the outcome lands in `self.result`."""
 
-    def __init__(self, name: str, utterance: str, action_name: str = "/insideout/respond",
-                 emotion_override=None, server_timeout: float = 10.0):
+    def __init__(
+        self,
+        name: str,
+        utterance: str,
+        action_name: str = "/insideout/respond",
+        emotion_override=None,
+        server_timeout: float = 10.0,
+    ):
         super().__init__(name)
         self.utterance = utterance
         self.action_name = action_name
         self.emotion_override = emotion_override
         self.server_timeout = server_timeout
-        self.client: Optional[ActionClient] = None
-        self.node: Optional[Node] = None
-        self.result: Optional[Respond.Result] = None
+        self.client: ActionClient | None = None
+        self.node: Node | None = None
+        self.result: Respond.Result | None = None
         self.status_code = GoalStatus.STATUS_UNKNOWN
         self.feedback = []
         self._send_future = None
@@ -44,8 +49,10 @@ class RespondGoal(py_trees.behaviour.Behaviour):
         self.node = kwargs["node"]
         self.client = ActionClient(self.node, Respond, self.action_name)
         if not self.client.wait_for_server(timeout_sec=self.server_timeout):
-            raise RuntimeError(f"no action server on {self.action_name} after "
-                               f"{self.server_timeout} s: is dialogue_node running?")
+            raise RuntimeError(
+                f"no action server on {self.action_name} after "
+                f"{self.server_timeout} s: is dialogue_node running?"
+            )
 
     def initialise(self) -> None:
         goal = Respond.Goal(utterance=self.utterance)
@@ -77,8 +84,10 @@ class RespondGoal(py_trees.behaviour.Behaviour):
         if self.status_code == GoalStatus.STATUS_SUCCEEDED and self.result.success:
             self.feedback_message = "reply received"
             return py_trees.common.Status.SUCCESS
-        self.feedback_message = (f"failed: status {self.status_code}, error "
-                                 f"{self.result.error_code} {self.result.error_message}")
+        self.feedback_message = (
+            f"failed: status {self.status_code}, error "
+            f"{self.result.error_code} {self.result.error_message}"
+        )
         return py_trees.common.Status.FAILURE
 
     def terminate(self, new_status: py_trees.common.Status) -> None:
@@ -91,5 +100,6 @@ class RespondGoal(py_trees.behaviour.Behaviour):
             elif self._send_future is not None:
                 # Accepted later: cancel it as soon as we learn its handle.
                 self._send_future.add_done_callback(
-                    lambda f: f.result().accepted and f.result().cancel_goal_async())
+                    lambda f: f.result().accepted and f.result().cancel_goal_async()
+                )
                 self.feedback_message = "preempted before acceptance: cancel on acceptance"

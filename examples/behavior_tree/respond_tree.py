@@ -44,8 +44,10 @@ class Report(py_trees.behaviour.Behaviour):
         print(f"[bt] feedback: {', '.join(stages)}")
         for agent in result.agent_replies:
             print(f"[bt] {agent.agent}: {agent.text if agent.ok else 'FAILED ' + agent.error}")
-        print(f"[bt] reply (emotion {result.emotion_used.dominant_label or 'none'}): "
-              f"{result.reply}", flush=True)
+        print(
+            f"[bt] reply (emotion {result.emotion_used.dominant_label or 'none'}): {result.reply}",
+            flush=True,
+        )
         return py_trees.common.Status.SUCCESS
 
 
@@ -61,19 +63,29 @@ class Apologise(py_trees.behaviour.Behaviour):
 
 def build_tree(utterance: str, timeout: float):
     respond = RespondGoal("RespondGoal /insideout/respond", utterance)
-    answer = py_trees.composites.Sequence("answer", memory=True, children=[
-        py_trees.decorators.Timeout("respond in time", child=respond, duration=timeout),
-        Report("report reply", respond)])
-    root = py_trees.composites.Selector("converse", memory=True, children=[
-        answer, Apologise("apologise", respond)])
+    answer = py_trees.composites.Sequence(
+        "answer",
+        memory=True,
+        children=[
+            py_trees.decorators.Timeout("respond in time", child=respond, duration=timeout),
+            Report("report reply", respond),
+        ],
+    )
+    root = py_trees.composites.Selector(
+        "converse", memory=True, children=[answer, Apologise("apologise", respond)]
+    )
     return root, answer, respond
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Ask InsideOut for a reply from a behavior tree.")
     parser.add_argument("--utterance", default="Hello robot, how are you today?")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds before the tree gives up and cancels the goal")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds before the tree gives up and cancels the goal",
+    )
     parser.add_argument("--tick-period", type=float, default=0.1)
     args = parser.parse_args(argv)
 

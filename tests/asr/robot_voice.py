@@ -16,16 +16,21 @@ ROBOT_SENTENCES = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hibari():
     from insideout_dialogue.core.tts_backends import BackendSettings, create_backend
+
     return create_backend(BackendSettings(name="hibari"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _robot_says_cached(text: str) -> bytes:
     backend = _hibari()
-    return resample(backend.synthesize(text), backend.sample_rate, SAMPLE_RATE).astype(np.float32).tobytes()
+    return (
+        resample(backend.synthesize(text), backend.sample_rate, SAMPLE_RATE)
+        .astype(np.float32)
+        .tobytes()
+    )
 
 
 def robot_says(text: str) -> np.ndarray:

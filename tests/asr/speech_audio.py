@@ -25,17 +25,22 @@ SENTENCES = (
 def require_espeak() -> str:
     path = shutil.which("espeak-ng")
     if path is None:
-        raise RuntimeError("these tests synthesise speech with espeak-ng: `apt-get install espeak-ng` "
-                           "(scripts/setup.sh installs it)")
+        raise RuntimeError(
+            "these tests synthesise speech with espeak-ng: `apt-get install espeak-ng` "
+            "(scripts/setup.sh installs it)"
+        )
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _speak_cached(text: str, voice: str, words_per_minute: int) -> bytes:
     with tempfile.TemporaryDirectory() as directory:
         wav = Path(directory) / "speech.wav"
-        subprocess.run([require_espeak(), "-v", voice, "-s", str(words_per_minute), "-w", str(wav),
-                        text], check=True, capture_output=True)
+        subprocess.run(
+            [require_espeak(), "-v", voice, "-s", str(words_per_minute), "-w", str(wav), text],
+            check=True,
+            capture_output=True,
+        )
         audio, rate = soundfile.read(str(wav), dtype="float32")
     return resample(audio, rate, SAMPLE_RATE).astype(np.float32).tobytes()
 

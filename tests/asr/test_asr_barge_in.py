@@ -2,7 +2,13 @@
 resume after a short noise, let the words decide a short voice, nothing while the robot is silent."""
 
 from insideout_perception.core.barge_in import (
-    PAUSE, RESUME, STOP, BargeInDetector, BargeInSettings, asks_for_the_floor)
+    PAUSE,
+    RESUME,
+    STOP,
+    BargeInDetector,
+    BargeInSettings,
+    asks_for_the_floor,
+)
 
 FRAME = 512  # 32 ms at 16 kHz
 
@@ -48,13 +54,19 @@ def test_nothing_while_the_robot_is_silent():
 def test_after_a_stop_nothing_more_until_the_robot_speaks_again():
     detector = BargeInDetector()
     detector.robot_speaking(True)
-    actions = [e.action for i in range(60)
-               if (e := detector.frame(True, i * FRAME, (i + 1) * FRAME)) is not None]
+    actions = [
+        e.action
+        for i in range(60)
+        if (e := detector.frame(True, i * FRAME, (i + 1) * FRAME)) is not None
+    ]
     assert actions == [PAUSE, STOP]
     detector.robot_speaking(False)
     detector.robot_speaking(True)
-    again = [e.action for i in range(60, 70)
-             if (e := detector.frame(True, i * FRAME, (i + 1) * FRAME)) is not None]
+    again = [
+        e.action
+        for i in range(60, 70)
+        if (e := detector.frame(True, i * FRAME, (i + 1) * FRAME)) is not None
+    ]
     assert again == [PAUSE]
 
 
@@ -68,21 +80,43 @@ def test_a_voice_held_for_its_words_waits_for_them_then_stops_or_resumes():
         detector = BargeInDetector()
         detector.robot_speaking(True)
         frames = "1" * 12 + "0" * 30  # 0.38 s of voice (an utterance), then a long quiet
-        events = [e.action for i, mark in enumerate(frames)
-                  if (e := detector.frame(mark == "1", i * FRAME, (i + 1) * FRAME)) is not None
-                  or (i == 10 and setattr(detector, "hold_for_words", detector.paused))]
+        events = [
+            e.action
+            for i, mark in enumerate(frames)
+            if (e := detector.frame(mark == "1", i * FRAME, (i + 1) * FRAME)) is not None
+            or (i == 10 and setattr(detector, "hold_for_words", detector.paused))
+        ]
         assert events == [PAUSE]  # no resume on the quiet: the words decide
         assert detector.words_decided(stop=interrupts).action == expected
         assert detector.words_decided(stop=interrupts) is None  # decided once
 
 
 def test_only_words_that_ask_for_the_floor_interrupt():
-    for text in ("Stop.", "Wait.", "Hold on.", "No.", "Sorry?", "What?", "Excuse me.",
-                 "Okay, but what about tomorrow?"):
+    for text in (
+        "Stop.",
+        "Wait.",
+        "Hold on.",
+        "No.",
+        "Sorry?",
+        "What?",
+        "Excuse me.",
+        "Okay, but what about tomorrow?",
+    ):
         assert asks_for_the_floor(text), text
     # Backchannels, and what Whisper made of hums over the robot's echo (measured).
-    for text in ("Mm-hmm.", "Uh-huh.", "Okay.", "Yeah.", "Right.", "I see.", "",
-                 "And that's it.", "and then them.", "and mm", "Then"):
+    for text in (
+        "Mm-hmm.",
+        "Uh-huh.",
+        "Okay.",
+        "Yeah.",
+        "Right.",
+        "I see.",
+        "",
+        "And that's it.",
+        "and then them.",
+        "and mm",
+        "Then",
+    ):
         assert not asks_for_the_floor(text), text
 
 

@@ -6,14 +6,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.word_error_rate import word_error_rate
 
 from insideout_common.pcm import encode_s16le
 from insideout_perception.core.asr_backends import (
-    BackendOptions, ModelNotAvailable, Recognition, create_backend)
+    BackendOptions,
+    ModelNotAvailable,
+    Recognition,
+    create_backend,
+)
 from insideout_perception.core.audio_stream import (
-    AudioFormat, AudioFormatError, AudioStream, StreamClock, format_from_audio_info)
+    AudioFormat,
+    AudioFormatError,
+    AudioStream,
+    StreamClock,
+    format_from_audio_info,
+)
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
-from support.word_error_rate import word_error_rate
 
 from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak
 
@@ -31,10 +40,14 @@ def test_raw_pcm_codings_are_accepted(coding):
     assert format_from_audio_info(2, 48000, "s16le", coding) == AudioFormat(48000, 2, "S16LE")
 
 
-@pytest.mark.parametrize("channels,rate,fmt,match", [
-    (1, 16000, "XYZ", "unsupported sample format"), (0, 16000, "S16LE", "channel"),
-    (1, 100, "S16LE", "sample rate"),
-])
+@pytest.mark.parametrize(
+    "channels,rate,fmt,match",
+    [
+        (1, 16000, "XYZ", "unsupported sample format"),
+        (0, 16000, "S16LE", "channel"),
+        (1, 100, "S16LE", "sample rate"),
+    ],
+)
 def test_unusable_formats_say_what_is_wrong(channels, rate, fmt, match):
     with pytest.raises(AudioFormatError, match=match):
         format_from_audio_info(channels, rate, fmt, "wave")
@@ -43,10 +56,11 @@ def test_unusable_formats_say_what_is_wrong(channels, rate, fmt, match):
 def test_stereo_48k_float_stream_becomes_16k_mono():
     speech = speak(SENTENCES[0])
     from insideout_common.pcm import resample
+
     high = resample(speech, SAMPLE_RATE, 48000)
     stereo = np.stack([high, high * 0.5], axis=1).astype("<f4").tobytes()
     stream = AudioStream(AudioFormat(48000, 2, "F32LE"))
-    out = np.concatenate([stream.feed(stereo[i:i + 999]) for i in range(0, len(stereo), 999)])
+    out = np.concatenate([stream.feed(stereo[i : i + 999]) for i in range(0, len(stereo), 999)])
     expected = speech * 0.75  # mean of the two channels
     n = min(len(out), len(expected)) - 200  # the resampler holds back a few samples
     assert abs(len(out) - len(expected)) < 200
@@ -208,8 +222,14 @@ def test_faster_whisper_model_by_name_comes_from_the_local_cache(tmp_path):
     script = (
         "from insideout_perception.core.asr_backends import BackendOptions, create_backend\n"
         "backend = create_backend('faster_whisper', BackendOptions(model='tiny.en'))\n"
-        "print('MODEL', backend.model_description)\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "HF_HUB_CACHE": str(tmp_path)})
+        "print('MODEL', backend.model_description)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_CACHE": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     assert "MODEL tiny.en" in result.stdout

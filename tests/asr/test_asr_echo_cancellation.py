@@ -9,25 +9,37 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.word_error_rate import word_error_rate
 
 from insideout_common.pcm import encode_s16le
 from insideout_perception.core.asr_backends import BackendOptions, Recognition, create_backend
 from insideout_perception.core.audio_stream import AudioFormat
 from insideout_perception.core.echo_cancellation import (
-    NoEchoCanceller, WebRtcEchoCanceller, create_echo_canceller)
+    NoEchoCanceller,
+    WebRtcEchoCanceller,
+    create_echo_canceller,
+)
 from insideout_perception.core.echo_reference import EchoReference
 from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad
 from insideout_perception.core.speech_recognizer import (
-    RecognitionListener, RecognizerSettings, SpeechRecognizer)
+    RecognitionListener,
+    RecognizerSettings,
+    SpeechRecognizer,
+)
 from insideout_perception.core.utterance_segmenter import SegmenterConfig
-from support.word_error_rate import word_error_rate
 
 from .multi_sentence_speech import _librivox
 from .robot_voice import ROBOT_SENTENCES, robot_says
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from simulated_room import (  # noqa: E402
-    SAMPLE_RATE, RoomSettings, erle_db, play_through, simulate_room, to_s16le)
+    SAMPLE_RATE,
+    RoomSettings,
+    erle_db,
+    play_through,
+    simulate_room,
+    to_s16le,
+)
 
 # Measured on this room (benchmarks/bench_echo_cancellation.py): 27-40 dB, 33 dB typical.
 MIN_ERLE_DB = 20.0
@@ -43,6 +55,7 @@ def vad():
 @pytest.fixture(scope="module")
 def whisper():
     import ctranslate2
+
     ctranslate2.set_random_seed(0)  # Whisper's temperature fallback samples: same words every run
     return create_backend("faster_whisper", BackendOptions())
 
@@ -62,10 +75,10 @@ def speech_frames(vad, audio, spans):
     verdicts = []
     inside = np.zeros(len(audio), bool)
     for start, end in spans:
-        inside[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)] = True
+        inside[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)] = True
     for first in range(0, len(audio) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        speech = vad.probability(audio[first:first + FRAME_SAMPLES]) >= 0.5
-        if inside[first:first + FRAME_SAMPLES].all():
+        speech = vad.probability(audio[first : first + FRAME_SAMPLES]) >= 0.5
+        if inside[first : first + FRAME_SAMPLES].all():
             verdicts.append(speech)
     return np.array(verdicts)
 
@@ -78,18 +91,23 @@ def longest_run(flags):
     return longest
 
 
-def assert_robot_not_heard(vad, room, cleaned, spans=None, longest=UTTERANCE_FRAMES - 1,
-                           share=0.05):
+def assert_robot_not_heard(
+    vad, room, cleaned, spans=None, longest=UTTERANCE_FRAMES - 1, share=0.05
+):
     """The VAD hears the echo as speech in the raw microphone, and in the cleaned one at most
     `longest` frames in a row (barge-in pauses the robot at 2) and `share` of the frames."""
     spans = spans or room.echo_only_spans()
     raw, clean = speech_frames(vad, room.mic, spans), speech_frames(vad, cleaned, spans)
     assert raw.mean() > 0.7 and longest_run(raw) >= UTTERANCE_FRAMES
-    assert clean.mean() < share and longest_run(clean) <= longest, (clean.mean(), longest_run(clean))
+    assert clean.mean() < share and longest_run(clean) <= longest, (
+        clean.mean(),
+        longest_run(clean),
+    )
 
 
-@pytest.mark.parametrize("delay_ms,level_db", [(20, -6), (80, -6), (150, -6), (20, 0), (80, 0),
-                                               (150, 0), (400, -6)])
+@pytest.mark.parametrize(
+    "delay_ms,level_db", [(20, -6), (80, -6), (150, -6), (20, 0), (80, 0), (150, 0), (400, -6)]
+)
 def test_the_robots_voice_alone_is_removed(vad, delay_ms, level_db):
     """Two replies. From the second on AEC3 knows the room: not two VAD frames in a row (over
     36 rooms, 20-150 ms, -6 and 0 dB: none). The first second after start, while it learns,
@@ -119,8 +137,13 @@ def test_arrival_times_with_jitter_and_a_stall(vad):
 
     def arrival_delay(chunk):
         return 0.4 if 300 <= chunk < 320 else float(rng.uniform(0.0, 0.04))
-    cleaned = play_through(WebRtcEchoCanceller(capture_stamps=False), room, capture_stamps=False,
-                           arrival_delay_s=arrival_delay)
+
+    cleaned = play_through(
+        WebRtcEchoCanceller(capture_stamps=False),
+        room,
+        capture_stamps=False,
+        arrival_delay_s=arrival_delay,
+    )
     assert erle_db(room, cleaned) > MIN_ERLE_DB
     assert_robot_not_heard(vad, room, cleaned)
 
@@ -152,9 +175,12 @@ def test_between_replies_the_microphone_passes_untouched_and_the_next_reply_is_r
 def user_over_robot(robot, user_audio, user_start):
     """The robot from 0.5 s and the user from `user_start` in a room (80 ms, -6 dB): the room,
     the cleaned microphone, and the user's span with 0.3 s either side."""
-    room = simulate_room(user_start + len(user_audio) / SAMPLE_RATE + 1.0, robot=[(0.5, robot)],
-                         user=[(user_start, user_audio)],
-                         settings=RoomSettings(echo_delay_ms=80, echo_level_db=-6))
+    room = simulate_room(
+        user_start + len(user_audio) / SAMPLE_RATE + 1.0,
+        robot=[(0.5, robot)],
+        user=[(user_start, user_audio)],
+        settings=RoomSettings(echo_delay_ms=80, echo_level_db=-6),
+    )
     cleaned = play_through(WebRtcEchoCanceller(capture_stamps=True), room)
     span = room.samples((room.user_spans[0][0] - 0.3, room.user_spans[0][1] + 0.3))
     return room, cleaned, span
@@ -167,7 +193,7 @@ def test_the_user_interrupting_the_robot_is_still_transcribed(vad, whisper):
     robot = robot_says(ROBOT_SENTENCES[0])
     user_audio, text = _librivox("0890")
     user_start = 2.0
-    robot = robot[:int((user_start - 0.5 + 0.6) * SAMPLE_RATE)]  # cut 0.6 s after the user begins
+    robot = robot[: int((user_start - 0.5 + 0.6) * SAMPLE_RATE)]  # cut 0.6 s after the user begins
     room, cleaned, span = user_over_robot(robot, user_audio, user_start)
     alone = word_error_rate(text, whisper.transcribe(room.user[span] + room.noise[span]).text)
     heard = whisper.transcribe(cleaned[span]).text
@@ -212,6 +238,7 @@ class EventListener(RecognitionListener):
 
 class WordsBackend:
     """Stands in for Whisper: whatever reaches it is words (the VAD decides what does)."""
+
     name, model_description, device = "fake", "fake", "cpu"
 
     def transcribe(self, audio, speech_spans=()):
@@ -240,9 +267,14 @@ def test_the_recogniser_never_hears_the_robot_with_echo_cancellation(vad, cancel
     room = robot_alone(RoomSettings(echo_delay_ms=80, echo_level_db=-6))
     listener = EventListener()
     recognizer = SpeechRecognizer(
-        RecognizerSettings(segmenter=SegmenterConfig(), audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE")),
-        vad, WordsBackend(), listener,
-        echo_canceller=create_echo_canceller(canceller, capture_stamps=True))
+        RecognizerSettings(
+            segmenter=SegmenterConfig(), audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE")
+        ),
+        vad,
+        WordsBackend(),
+        listener,
+        echo_canceller=create_echo_canceller(canceller, capture_stamps=True),
+    )
     try:
         play_through(RecognizerFeed(recognizer), room)
         report = recognizer.report()[2]

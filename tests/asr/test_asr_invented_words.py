@@ -9,12 +9,11 @@ import time
 import numpy as np
 import pytest
 import scipy.signal
-
 from support.word_error_rate import normalised_words, word_error_rate
 
 from .multi_sentence_speech import _librivox
 from .speech_audio import SAMPLE_RATE, silence, speak
-from .test_asr_speech_recognizer import feed, make_recognizer, _finals
+from .test_asr_speech_recognizer import _finals, feed, make_recognizer
 
 
 def murmur(seconds, seed, level=0.01):
@@ -23,7 +22,7 @@ def murmur(seconds, seed, level=0.01):
     b, a = scipy.signal.butter(2, [300 / 8000, 3000 / 8000], btype="band")
     noise = scipy.signal.lfilter(b, a, noise)
     noise *= 1 + 0.8 * np.sin(2 * np.pi * 5 * np.arange(len(noise)) / SAMPLE_RATE)
-    return (noise / np.sqrt(np.mean(noise ** 2)) * level).astype(np.float32)
+    return (noise / np.sqrt(np.mean(noise**2)) * level).astype(np.float32)
 
 
 @pytest.mark.parametrize("seed", [3, 4, 6])  # the murmurs after which Whisper invented a tail
@@ -49,9 +48,13 @@ def test_voice_without_words_gives_no_transcript_and_says_so():
         deadline = time.monotonic() + 30
         while not recognizer.counters["empty_utterances"] and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert recognizer.counters["utterances"] == 1 and recognizer.counters["empty_utterances"] == 1
+        assert (
+            recognizer.counters["utterances"] == 1 and recognizer.counters["empty_utterances"] == 1
+        )
         assert listener.transcripts == [], listener.transcripts
-        assert any("no words recognised" in m and "no transcript published" in m
-                   for m in listener.messages("warning")), listener.events
+        assert any(
+            "no words recognised" in m and "no transcript published" in m
+            for m in listener.messages("warning")
+        ), listener.events
     finally:
         recognizer.close()

@@ -3,18 +3,25 @@ from the recogniser itself (real Whisper tiny.en, real recorded and synthesized 
 asr_node over DDS, fed in real time as audio_capture feeds it."""
 
 import numpy as np
-
-from insideout_common.pcm import encode_s16le
-from insideout_msgs.msg import Transcript
-from insideout_common.ros.qos import RELIABLE_EVENTS
-from insideout_perception.core.asr_backends import BackendOptions, create_backend, uncovered_speech_seconds
+from support.ros_harness import wait_until
 from support.word_error_rate import word_error_rate
 
-from .audio_capture_publisher import AudioCapturePublisher
-from .multi_sentence_speech import AROUND_S, all_utterances, recorded_utterances, synthesized_utterances
-from .speech_audio import SAMPLE_RATE, speak, silence, white_noise
-from support.ros_harness import wait_until
+from insideout_common.pcm import encode_s16le
+from insideout_common.ros.qos import RELIABLE_EVENTS
+from insideout_msgs.msg import Transcript
+from insideout_perception.core.asr_backends import (
+    BackendOptions,
+    create_backend,
+    uncovered_speech_seconds,
+)
 
+from .audio_capture_publisher import AudioCapturePublisher
+from .multi_sentence_speech import (
+    AROUND_S,
+    all_utterances,
+    recorded_utterances,
+)
+from .speech_audio import SAMPLE_RATE, silence, speak, white_noise
 from .test_asr_node import finals, start_asr
 
 MAX_WER = 0.25
@@ -35,7 +42,9 @@ def test_every_sentence_of_an_utterance_comes_back():
         # The recognised words reach the end of the speech (the clip ends with AROUND_S of silence).
         uncovered = uncovered_speech_seconds(result, len(utterance.audio) / SAMPLE_RATE, AROUND_S)
         assert uncovered is not None and uncovered < 1.0, (utterance.name, result.covered_seconds)
-    print(f"multi-sentence set: {len(rates)} utterances, mean WER {np.mean(rates):.3f}, max {max(rates):.3f}")
+    print(
+        f"multi-sentence set: {len(rates)} utterances, mean WER {np.mean(rates):.3f}, max {max(rates):.3f}"
+    )
 
 
 class FirstSentenceOnlyWhisperFake:
@@ -78,15 +87,29 @@ def test_asr_node_returns_every_word_of_multi_sentence_utterances(ros, spawn_nod
     mic.send_info()
     # The issue's own case (one question, said with a pause) and two recorded ones.
     question = ("What do you think about robots", "that understand how people feel?")
-    utterances = [(" ".join(question), np.concatenate([speak(question[0]), silence(0.35), speak(question[1])]))]
+    utterances = [
+        (
+            " ".join(question),
+            np.concatenate([speak(question[0]), silence(0.35), speak(question[1])]),
+        )
+    ]
     utterances += [(u.text, u.audio) for u in recorded_utterances()[:2]]
-    clip = np.concatenate([np.concatenate([silence(AROUND_S), audio, silence(1.2)]) for _, audio in utterances])
-    clip = clip + white_noise(len(clip) / SAMPLE_RATE, 0.002, seed=7)  # a quiet room, not digital silence
+    clip = np.concatenate(
+        [np.concatenate([silence(AROUND_S), audio, silence(1.2)]) for _, audio in utterances]
+    )
+    clip = clip + white_noise(
+        len(clip) / SAMPLE_RATE, 0.002, seed=7
+    )  # a quiet room, not digital silence
     mic.send(encode_s16le(clip), speed=1.0)  # in real time, as a microphone sends
     # A pause may end an utterance early, and speech resuming soon after continues it (a new
     # final with the same id replaces the earlier one). Either way no word may be missing.
     said = " ".join(text for text, _ in utterances)
-    wait_until(lambda: word_error_rate(said, " ".join(m.text for m in latest_finals(transcripts))) < MAX_WER, 30)
+    wait_until(
+        lambda: (
+            word_error_rate(said, " ".join(m.text for m in latest_finals(transcripts))) < MAX_WER
+        ),
+        30,
+    )
     got = latest_finals(transcripts)
     heard = " ".join(m.text for m in got)
     rate = word_error_rate(said, heard)

@@ -2,15 +2,15 @@
 
 import numpy as np
 import pytest
-from audio_common_msgs.msg import AudioData
 from diagnostic_msgs.msg import DiagnosticArray
 from std_msgs.msg import Bool
+from support.ros_harness import wait_until
+from support.word_error_rate import normalised_words, word_error_rate
 
+from audio_common_msgs.msg import AudioData
 from insideout_common.pcm import encode_s16le, resample
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 from insideout_msgs.msg import Transcript
-from support.word_error_rate import normalised_words, word_error_rate
-from support.ros_harness import wait_until
 
 from .audio_capture_publisher import AudioCapturePublisher
 from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, voiced_bounds, white_noise
@@ -63,8 +63,9 @@ def test_spoken_sentences_come_back_as_transcripts(ros, spawn_node):
     mic.send(encode_s16le(spoken(sentences)), speed=1.0)
 
     got = wait_finals(transcripts, 3)
-    assert [word_error_rate(s, m.text) < 0.2 for s, m in zip(sentences, got)] == [True] * 3, \
-        [m.text for m in got]
+    assert [word_error_rate(s, m.text) < 0.2 for s, m in zip(sentences, got)] == [True] * 3, [
+        m.text for m in got
+    ]
     assert len(got) == 3
     ids = [m.utterance_id for m in got]
     assert ids == sorted(ids) and len(set(ids)) == 3
@@ -75,8 +76,13 @@ def test_spoken_sentences_come_back_as_transcripts(ros, spawn_node):
     flags = [m.data for m in speaking.snapshot()]
     assert flags.count(True) == 3 and flags[-1] is False
     report = diagnostics.wait_for(
-        lambda a: any("asr_node" in s.name and any(k.key == "transcripts" and k.value == "3"
-                                                   for k in s.values) for s in a.status), 10)
+        lambda a: any(
+            "asr_node" in s.name
+            and any(k.key == "transcripts" and k.value == "3" for k in s.values)
+            for s in a.status
+        ),
+        10,
+    )
     assert report is not None
     values = {k.key: k.value for s in report.status if "asr_node" in s.name for k in s.values}
     # Recognition started in the pauses and its text was used for the finals.
@@ -93,20 +99,25 @@ def test_speech_resuming_before_the_robot_answers_is_one_utterance(ros, spawn_no
     sentences = SENTENCES[1:3]
     mic.send(encode_s16le(spoken(sentences, gap_s=1.0)), speed=1.0)
     whole = " ".join(sentences)
-    assert wait_until(lambda: any(word_error_rate(whole, m.text) < 0.2 for m in finals(transcripts)),
-                      30), (transcripts.snapshot(), node.output())
+    assert wait_until(
+        lambda: any(word_error_rate(whole, m.text) < 0.2 for m in finals(transcripts)), 30
+    ), (transcripts.snapshot(), node.output())
     got = transcripts.snapshot()
     # Every message is about one utterance. A final of the first sentence alone (when it was out
     # before the user went on) was followed by a partial that reopened the utterance.
     assert len({m.utterance_id for m in got}) == 1, got
-    first_alone = [i for i, m in enumerate(got) if m.is_final and word_error_rate(whole, m.text) >= 0.2]
+    first_alone = [
+        i for i, m in enumerate(got) if m.is_final and word_error_rate(whole, m.text) >= 0.2
+    ]
     reopened = [i for i, m in enumerate(got) if not m.is_final]
     assert len(first_alone) == len(reopened) <= 1 and all(
-        a < r for a, r in zip(first_alone, reopened)), got
+        a < r for a, r in zip(first_alone, reopened)
+    ), got
     assert got[-1].is_final
     whole_questions = finals(transcripts)
     assert seconds(whole_questions[-1].utterance_start) == pytest.approx(
-        seconds(whole_questions[0].utterance_start))
+        seconds(whole_questions[0].utterance_start)
+    )
     assert "continues after a 1." in node.output()
 
 
@@ -118,15 +129,31 @@ def test_voice_without_words_publishes_no_transcript(ros, spawn_node):
     mic.wait_for_node()
     mic.send_info()
     # A long "aaah" (voice the VAD hears, no words for Whisper), then a sentence.
-    mic.send(encode_s16le(np.concatenate([silence(0.5), speak("aaaaaaaaaah"), silence(1.5),
-                                          speak(SENTENCES[0]), silence(1.0)])))
+    mic.send(
+        encode_s16le(
+            np.concatenate(
+                [
+                    silence(0.5),
+                    speak("aaaaaaaaaah"),
+                    silence(1.5),
+                    speak(SENTENCES[0]),
+                    silence(1.0),
+                ]
+            )
+        )
+    )
     got = wait_finals(transcripts, 1)
     assert len(got) == 1 and word_error_rate(SENTENCES[0], got[0].text) < 0.2, got
     assert all(m.text for m in transcripts.snapshot())
     assert "no words recognised" in node.output() and "no transcript published" in node.output()
     report = diagnostics.wait_for(
-        lambda a: any("asr_node" in s.name and any(k.key == "empty_utterances" and k.value == "1"
-                                                   for k in s.values) for s in a.status), 10)
+        lambda a: any(
+            "asr_node" in s.name
+            and any(k.key == "empty_utterances" and k.value == "1" for k in s.values)
+            for s in a.status
+        ),
+        10,
+    )
     assert report is not None
 
 
@@ -180,7 +207,7 @@ def test_audio_stopping_mid_utterance_still_gives_its_transcript(ros, spawn_node
     mic.wait_for_node()
     # The stream ends right after the last word, as a bag or a stalled driver would.
     speech = speak(SENTENCES[3])
-    speech = np.concatenate([silence(0.5), speech[:voiced_bounds(speech)[1]]])
+    speech = np.concatenate([silence(0.5), speech[: voiced_bounds(speech)[1]]])
     mic.send(encode_s16le(speech))
     got = wait_finals(transcripts, 1, timeout=15.0)
     assert got and word_error_rate(SENTENCES[3], got[0].text) < 0.2, got
@@ -279,12 +306,15 @@ def test_bad_input_warns_and_the_node_keeps_working(ros, spawn_node):
     assert node.stop() == 0
 
 
-@pytest.mark.parametrize("params,message", [
-    ({"backend": "transformers"}, "set the `model` parameter"),
-    ({"model": "/no/such/model"}, "does not exist"),
-    ({"end_silence_s": 0.0}, "end_silence_s"),
-    ({"rep155_voice_id": "9lives"}, "rep155_voice_id"),
-])
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"backend": "transformers"}, "set the `model` parameter"),
+        ({"model": "/no/such/model"}, "does not exist"),
+        ({"end_silence_s": 0.0}, "end_silence_s"),
+        ({"rep155_voice_id": "9lives"}, "rep155_voice_id"),
+    ],
+)
 def test_unusable_configuration_exits_with_one_clear_error(spawn_node, params, message):
     node = spawn_node("insideout_perception", "asr_node", params=params)
     node.process.wait(60)

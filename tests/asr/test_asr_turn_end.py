@@ -7,15 +7,25 @@ import numpy as np
 import pytest
 
 from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad
-from insideout_perception.core.turn_end import (
-    SilenceTurnEnd, TurnVerdict, create_turn_end_detector)
+from insideout_perception.core.turn_end import SilenceTurnEnd, TurnVerdict, create_turn_end_detector
 from insideout_perception.core.turn_end.smart_turn import (
-    SmartTurnV3, TurnModelNotFound, last_window, locate_smart_turn_model)
+    SmartTurnV3,
+    TurnModelNotFound,
+    last_window,
+    locate_smart_turn_model,
+)
 from insideout_perception.core.turn_end.text_cue import sounds_finished
 from insideout_perception.core.utterance_continuation import (
-    FinishedUtterance, UtteranceContinuation, joined)
+    FinishedUtterance,
+    UtteranceContinuation,
+    joined,
+)
 from insideout_perception.core.utterance_segmenter import (
-    SegmenterConfig, TurnJudged, Utterance, UtteranceSegmenter)
+    SegmenterConfig,
+    TurnJudged,
+    Utterance,
+    UtteranceSegmenter,
+)
 
 from .multi_sentence_speech import _librivox
 from .speech_audio import SAMPLE_RATE, silence, speak, voiced_bounds
@@ -27,14 +37,15 @@ BROKEN_OFF = {"0870": "much", "0930": "have"}
 CLEARLY_COMPLETE = {"0870"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def librivox_sentence(clip_id):
     """(the clip up to its last voiced sample, where it breaks off after BROKEN_OFF[clip_id])."""
     from faster_whisper import WhisperModel
+
     from insideout_perception.core.asr_backends.faster_whisper_backend import default_model_dir
 
     audio, _text = _librivox(clip_id)
-    audio = audio[:voiced_bounds(audio)[1] + 800]
+    audio = audio[: voiced_bounds(audio)[1] + 800]
     model = WhisperModel(str(default_model_dir()), device="cpu", compute_type="int8")
     segments, _ = model.transcribe(audio, word_timestamps=True, language="en")
     words = [w for s in segments for w in s.words]
@@ -53,11 +64,17 @@ def vad():
 
 
 def segment(vad, audio, config, judge=None, chunk=1000):
-    segmenter = UtteranceSegmenter(vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES,
-                                   reset_vad=vad.reset, turn_complete=judge)
+    segmenter = UtteranceSegmenter(
+        vad.probability,
+        config,
+        SAMPLE_RATE,
+        FRAME_SAMPLES,
+        reset_vad=vad.reset,
+        turn_complete=judge,
+    )
     events = []
     for start in range(0, len(audio), chunk):
-        events += segmenter.feed(audio[start:start + chunk])
+        events += segmenter.feed(audio[start : start + chunk])
     return events
 
 
@@ -75,9 +92,11 @@ def test_a_missing_model_file_says_what_to_do(tmp_path):
 def test_the_window_is_the_last_eight_seconds_padded_at_the_front():
     short = np.ones(SAMPLE_RATE, dtype=np.float32)
     window = last_window(short)
-    assert len(window) == 8 * SAMPLE_RATE and window[:7 * SAMPLE_RATE].max() == 0 and window[-1] == 1
+    assert (
+        len(window) == 8 * SAMPLE_RATE and window[: 7 * SAMPLE_RATE].max() == 0 and window[-1] == 1
+    )
     long = np.arange(10 * SAMPLE_RATE, dtype=np.float32)
-    assert np.array_equal(last_window(long), long[-8 * SAMPLE_RATE:])
+    assert np.array_equal(last_window(long), long[-8 * SAMPLE_RATE :])
 
 
 @pytest.mark.parametrize("clip_id", sorted(BROKEN_OFF))
@@ -149,8 +168,15 @@ def test_max_end_silence_below_end_silence_is_refused():
 
 
 def _finished(utterance_id=7, seconds=2.0, end_sample=32000):
-    return FinishedUtterance(utterance_id, np.ones(int(seconds * SAMPLE_RATE), np.float32), "",
-                             0, end_sample, 1.0, speech_spans=((0.3, seconds - 0.3),))
+    return FinishedUtterance(
+        utterance_id,
+        np.ones(int(seconds * SAMPLE_RATE), np.float32),
+        "",
+        0,
+        end_sample,
+        1.0,
+        speech_spans=((0.3, seconds - 0.3),),
+    )
 
 
 def test_speech_soon_after_an_utterance_continues_it_once():
@@ -176,19 +202,22 @@ def test_speech_is_a_new_utterance_when(case):
     assert continuation.continued_by(start) is None
 
 
-@pytest.mark.parametrize("text, finished", [
-    ("What's the weather like?", True),
-    ("I passed my exam today.", True),
-    ("Yes!", True),
-    ("So what should I", False),
-    ("My sister is coming to visit and", False),
-    ("What do you think about the", False),
-    ("Can you tell me about my...", False),
-    ("Well, I think,", False),
-    ("What should I?", False),  # punctuated, but the sentence waits for its verb
-    ("", None),
-    ("Tomorrow morning", False),  # no full stop: not a finished sentence by its words
-])
+@pytest.mark.parametrize(
+    "text, finished",
+    [
+        ("What's the weather like?", True),
+        ("I passed my exam today.", True),
+        ("Yes!", True),
+        ("So what should I", False),
+        ("My sister is coming to visit and", False),
+        ("What do you think about the", False),
+        ("Can you tell me about my...", False),
+        ("Well, I think,", False),
+        ("What should I?", False),  # punctuated, but the sentence waits for its verb
+        ("", None),
+        ("Tomorrow morning", False),  # no full stop: not a finished sentence by its words
+    ],
+)
 def test_the_words_tell_a_finished_sentence_from_a_broken_off_one(text, finished):
     assert sounds_finished(text) is finished
 
@@ -205,8 +234,9 @@ def test_a_buffer_filling_up_in_a_thinking_pause_ends_the_utterance_at_its_last_
 
 def test_a_stalled_stream_does_not_stretch_the_continuation_window():
     clock = [100.0]
-    continuation = UtteranceContinuation(window_s=3.0, max_audio_s=15.0, sample_rate=SAMPLE_RATE,
-                                         now=lambda: clock[0])
+    continuation = UtteranceContinuation(
+        window_s=3.0, max_audio_s=15.0, sample_rate=SAMPLE_RATE, now=lambda: clock[0]
+    )
     continuation.finished(_finished())
     clock[0] += 60.0  # a minute without audio, then speech 1 s of stream later
     assert continuation.continued_by(32000 + SAMPLE_RATE) is None

@@ -29,8 +29,12 @@ def _encode(values: np.ndarray, name: str) -> bytes:
         return b"".join(int(v).to_bytes(3, "little", signed=True) for v in ints)
     if name in ("S32LE", "S32BE"):
         order = "<" if name.endswith("LE") else ">"
-        return np.round(values.astype(np.float64) * 2147483648).clip(
-            -2147483648, 2147483647).astype(order + "i4").tobytes()
+        return (
+            np.round(values.astype(np.float64) * 2147483648)
+            .clip(-2147483648, 2147483647)
+            .astype(order + "i4")
+            .tobytes()
+        )
     if name == "F32LE":
         return values.astype("<f4").tobytes()
     if name == "F32BE":
@@ -40,10 +44,21 @@ def _encode(values: np.ndarray, name: str) -> bytes:
     raise AssertionError(name)
 
 
-@pytest.mark.parametrize("name,tolerance", [
-    ("U8", 1 / 128), ("S8", 1 / 128), ("S16LE", 1e-4), ("S16BE", 1e-4), ("S24LE", 1e-6),
-    ("S32LE", 1e-6), ("S32BE", 1e-6), ("F32LE", 0), ("F32BE", 0), ("F64LE", 1e-7),
-])
+@pytest.mark.parametrize(
+    "name,tolerance",
+    [
+        ("U8", 1 / 128),
+        ("S8", 1 / 128),
+        ("S16LE", 1e-4),
+        ("S16BE", 1e-4),
+        ("S24LE", 1e-6),
+        ("S32LE", 1e-6),
+        ("S32BE", 1e-6),
+        ("F32LE", 0),
+        ("F32BE", 0),
+        ("F64LE", 1e-7),
+    ],
+)
 def test_every_format_decodes_to_the_same_float_signal(name, tolerance):
     decoded = PcmDecoder(name, 1).decode(_encode(RAMP, name))
     assert decoded.shape == (len(RAMP), 1)
@@ -65,7 +80,7 @@ def test_odd_byte_counts_are_carried_to_the_next_chunk():
     decoder = PcmDecoder("S16LE", 1)
     pieces = []
     for start in range(0, len(data), 5):  # 5-byte chunks split samples in half
-        pieces.append(decoder.decode(data[start:start + 5]))
+        pieces.append(decoder.decode(data[start : start + 5]))
     out = np.concatenate(pieces)[:, 0]
     np.testing.assert_allclose(out, np.tile(RAMP, 3), atol=1e-4)
     assert decoder.pending_bytes == 0
@@ -111,7 +126,7 @@ def test_streaming_resampler_equals_resampling_the_whole_signal(from_rate):
     pieces, start = [], 0
     while start < len(signal):
         size = int(rng.integers(1, 3000))
-        pieces.append(resampler.process(signal[start:start + size]))
+        pieces.append(resampler.process(signal[start : start + size]))
         start += size
     pieces.append(resampler.flush())
     out = np.concatenate(pieces)

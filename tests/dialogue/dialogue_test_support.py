@@ -1,11 +1,11 @@
 """Helpers for the dialogue node tests: parameters pointing at a test server, and I/O over DDS."""
 
-from typing import Dict, Optional
+
+from std_msgs.msg import String
 
 from insideout_common.emotions import LABELS
 from insideout_common.ros.qos import RELIABLE_EVENTS
 from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
-from std_msgs.msg import String
 
 AGENTS = ["happiness", "sadness", "fear", "anger"]
 # The aggregator model name that streaming_behaviors() answers with its reply.
@@ -22,18 +22,25 @@ def streaming_behaviors(reply: str, words_per_second: float = 10.0):
     return behaviors
 
 
-def params_for(base_url: str, models: Optional[Dict[str, str]] = None, timeout: float = 5.0,
-               aggregator_model: str = "fake-ok", **overrides) -> Dict[str, object]:
+def params_for(
+    base_url: str,
+    models: dict[str, str] | None = None,
+    timeout: float = 5.0,
+    aggregator_model: str = "fake-ok",
+    **overrides,
+) -> dict[str, object]:
     """Every agent and the aggregator at `base_url` (through llm.base_url, which they all fall
     back to); per-agent model names pick fake behaviours. The strategy is weighted_llm, whose
     every turn has all four agents and one aggregate, unless `aggregation.strategy` is given
     (the default, leading_voice, has its own tests: test_dialogue_leading_voice_node.py)."""
     models = models or {}
-    params: Dict[str, object] = {"local_llm.autostart": False,
-                                 "aggregation.strategy": "weighted_llm",
-                                 "llm.base_url": base_url,
-                                 "aggregator.model": aggregator_model,
-                                 "aggregator.timeout": timeout}
+    params: dict[str, object] = {
+        "local_llm.autostart": False,
+        "aggregation.strategy": "weighted_llm",
+        "llm.base_url": base_url,
+        "aggregator.model": aggregator_model,
+        "aggregator.timeout": timeout,
+    }
     for agent in AGENTS:
         params[f"agents.{agent}.model"] = models.get(agent, f"agent-{agent}")
         params[f"agents.{agent}.timeout"] = timeout
@@ -53,27 +60,48 @@ class DialogueIO:
         self._utterance_id = 0
 
     def wait_connected(self, timeout: float = 20.0) -> bool:
-        return (self.ros.wait_for_subscribers(self.transcripts, 1, timeout)
-                and self.ros.wait_for_subscribers(self.emotions, 1, timeout)
-                and self.ros.wait_for_publishers("/insideout/dialogue", 1, timeout))
+        return (
+            self.ros.wait_for_subscribers(self.transcripts, 1, timeout)
+            and self.ros.wait_for_subscribers(self.emotions, 1, timeout)
+            and self.ros.wait_for_publishers("/insideout/dialogue", 1, timeout)
+        )
 
     def say(self, text: str, final: bool = True) -> int:
         self._utterance_id += 1
-        self.transcripts.publish(Transcript(utterance_id=self._utterance_id, text=text,
-                                            is_final=final, confidence=0.9, language="en"))
+        self.transcripts.publish(
+            Transcript(
+                utterance_id=self._utterance_id,
+                text=text,
+                is_final=final,
+                confidence=0.9,
+                language="en",
+            )
+        )
         return self._utterance_id
 
-    def turn_for(self, text: str, timeout: float = 20.0) -> Optional[DialogueTurn]:
+    def turn_for(self, text: str, timeout: float = 20.0) -> DialogueTurn | None:
         return self.turns.wait_for(lambda t: t.user_text == text, timeout)
 
 
-def face(label: Optional[str], confidence: float = 1.0) -> EmotionState:
+def face(label: str | None, confidence: float = 1.0) -> EmotionState:
     """An EmotionState with all weight on `label` (None: no face)."""
     if label is None:
-        return EmotionState(face_detected=False, labels=list(LABELS), scores=[0.0] * len(LABELS),
-                            raw_scores=[0.0] * len(LABELS))
-    scores = [confidence if name == label else (1.0 - confidence) / (len(LABELS) - 1)
-              for name in LABELS]
-    return EmotionState(face_detected=True, track_id=1, labels=list(LABELS), scores=scores,
-                        raw_scores=scores, dominant_label=label, confidence=confidence,
-                        model_name="test")
+        return EmotionState(
+            face_detected=False,
+            labels=list(LABELS),
+            scores=[0.0] * len(LABELS),
+            raw_scores=[0.0] * len(LABELS),
+        )
+    scores = [
+        confidence if name == label else (1.0 - confidence) / (len(LABELS) - 1) for name in LABELS
+    ]
+    return EmotionState(
+        face_detected=True,
+        track_id=1,
+        labels=list(LABELS),
+        scores=scores,
+        raw_scores=scores,
+        dominant_label=label,
+        confidence=confidence,
+        model_name="test",
+    )

@@ -9,37 +9,71 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from dialogue_eval.answer_checks import (  # noqa: E402
-    REPLY, answer_problems, contradicts, is_empty, lemma, parse_report, recheck)
+    REPLY,
+    answer_problems,
+    contradicts,
+    is_empty,
+    lemma,
+    parse_report,
+    recheck,
+)
 
 
 def test_negating_what_the_user_stated_is_a_contradiction():
-    assert contradicts("I passed my exam!", "I'm furious that you didn't pass your exam.") \
+    assert (
+        contradicts("I passed my exam!", "I'm furious that you didn't pass your exam.")
         == "negates 'pass'"
-    assert contradicts("I passed my driving test.",
-                       "I'm so upset that I never passed my driving test.") == "negates 'passed'"
-    assert contradicts("I just got the job I interviewed for!",
-                       "I'm really happy about it, but I feel a little disappointed that they "
-                       "didn't get the job.") == "negates 'get'"
+    )
+    assert (
+        contradicts(
+            "I passed my driving test.", "I'm so upset that I never passed my driving test."
+        )
+        == "negates 'passed'"
+    )
+    assert (
+        contradicts(
+            "I just got the job I interviewed for!",
+            "I'm really happy about it, but I feel a little disappointed that they "
+            "didn't get the job.",
+        )
+        == "negates 'get'"
+    )
 
 
 def test_stating_as_done_what_the_user_negated_or_its_opposite_is_a_contradiction():
-    assert contradicts("I didn't get the job.", "Congratulations on getting the job!") \
+    assert (
+        contradicts("I didn't get the job.", "Congratulations on getting the job!")
         == "affirms 'getting', which the user negated"
-    assert contradicts("I lost my wallet on the train.", "Wonderful! I found it right away.") \
+    )
+    assert (
+        contradicts("I lost my wallet on the train.", "Wonderful! I found it right away.")
         == "'found' where the user said 'lost'"
-    assert contradicts("I failed my exam.", "You passed, well done!") \
+    )
+    assert (
+        contradicts("I failed my exam.", "You passed, well done!")
         == "'passed' where the user said 'failed'"
+    )
 
 
 def test_the_same_polarity_is_no_contradiction():
     assert contradicts("I didn't sleep well.", "I'm sorry you didn't sleep well.") == ""
-    assert contradicts("Nobody listens to me at work.",
-                       "I'm furious that people don't listen to me at work.") == ""
-    assert contradicts("I passed my driving test.", "You passed your driving test, well done!") \
+    assert (
+        contradicts(
+            "Nobody listens to me at work.", "I'm furious that people don't listen to me at work."
+        )
         == ""
+    )
+    assert (
+        contradicts("I passed my driving test.", "You passed your driving test, well done!") == ""
+    )
     # A negated opposite agrees: "didn't give the right" = "gave the wrong".
-    assert contradicts("You gave me the wrong directions earlier.",
-                       "Oh no, I'm sorry, I didn't give you the right directions earlier.") == ""
+    assert (
+        contradicts(
+            "You gave me the wrong directions earlier.",
+            "Oh no, I'm sorry, I didn't give you the right directions earlier.",
+        )
+        == ""
+    )
 
 
 def test_questions_wishes_advice_and_requests_are_not_statements():
@@ -54,12 +88,18 @@ def test_questions_wishes_advice_and_requests_are_not_statements():
 
 
 def test_a_negation_reaches_past_auxiliaries_only_to_its_own_word():
-    assert contradicts("We are going on holiday to the sea next week.",
-                       "Ugh, I hate being stuck at home and not being able to go on holiday.") \
+    assert (
+        contradicts(
+            "We are going on holiday to the sea next week.",
+            "Ugh, I hate being stuck at home and not being able to go on holiday.",
+        )
         == "negates 'go'"
+    )
     # "can't" negates "stand", not "queue" three words on.
-    assert contradicts("The queue here is far too long.",
-                       "I can't stand the queue being so long.") == ""
+    assert (
+        contradicts("The queue here is far too long.", "I can't stand the queue being so long.")
+        == ""
+    )
 
 
 def test_lemma_joins_regular_and_irregular_forms():
@@ -83,12 +123,15 @@ def test_answers_with_content_or_five_words_are_not_empty():
 
 
 def test_answer_problems_names_each_problem():
-    assert answer_problems("I passed my exam!", "I'm furious that you didn't pass your exam.") \
-        == {"contradiction": "negates 'pass'"}
-    assert answer_problems("I passed my exam!", "Oh no, I'm sad.") \
-        == {"empty": "4 words, none with content"}
-    assert answer_problems("I passed my exam!", "Well done, you worked so hard for that exam!") \
-        == {}
+    assert answer_problems("I passed my exam!", "I'm furious that you didn't pass your exam.") == {
+        "contradiction": "negates 'pass'"
+    }
+    assert answer_problems("I passed my exam!", "Oh no, I'm sad.") == {
+        "empty": "4 words, none with content"
+    }
+    assert (
+        answer_problems("I passed my exam!", "Well done, you worked so hard for that exam!") == {}
+    )
 
 
 # Both line formats: before this check (the flags "clean") and with its marks in the parentheses;
@@ -129,12 +172,15 @@ def test_parse_report_reads_every_turn_answer_and_reply(tmp_path):
     path.write_text(TINY_REPORT)
     turns = parse_report(path.read_text())
     assert [(t.utterance, t.user_emotion) for t in turns] == [
-        ("I passed my exam!", "happiness"), ("I lost my wallet on the train.", "sadness")]
+        ("I passed my exam!", "happiness"),
+        ("I lost my wallet on the train.", "sadness"),
+    ]
     assert turns[0].reply == "Well done, you passed!"
     assert turns[0].answers == [
         ("happiness", "Well done, you passed your exam and worked hard for it!"),
         ("sadness", "Oh no, I'm sad."),
-        ("anger", "I'm furious that you didn't pass your exam.")]
+        ("anger", "I'm furious that you didn't pass your exam."),
+    ]
     assert turns[1].reply == "I'm happy that you found your wallet."
     assert [agent for agent, _ in turns[1].answers] == ["happiness", "sadness", "fear", "anger"]
 
@@ -151,16 +197,24 @@ def test_recheck_counts_per_agent_and_for_replies(tmp_path):
     assert "| all agents | 2/7 (29%) | 2/7 (29%) |" in table
     assert "| spoken reply | 1/2 (50%) | 0/2 (0%) |" in table
     assert len(flagged) == 5
-    assert any(line.startswith("- I passed my exam! (user happiness) anger [contradiction: "
-                               "negates 'pass']") for line in flagged)
+    assert any(
+        line.startswith(
+            "- I passed my exam! (user happiness) anger [contradiction: negates 'pass']"
+        )
+        for line in flagged
+    )
     assert any(f") {REPLY} [contradiction:" in line for line in flagged)
 
 
 def test_eval_dialogue_recheck_prints_the_table_without_an_llm(tmp_path):
     path = tmp_path / "eval_dialogue.md"
     path.write_text(TINY_REPORT)
-    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "eval_dialogue.py"),
-                          "--recheck", str(path)], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "eval_dialogue.py"), "--recheck", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "## Contradictions and empty answers" in run.stdout
     assert "| spoken reply | 1/2 (50%) | 0/2 (0%) |" in run.stdout

@@ -3,12 +3,11 @@
 import pytest
 from action_msgs.msg import GoalStatus
 from rclpy.action import ActionClient
-
-from insideout_msgs.action import Respond
 from support.fake_openai_server import Behavior, FakeOpenAIServer
 from support.ros_harness import wait_until
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face, params_for
+from insideout_msgs.action import Respond
 
 Result = Respond.Result
 HANG = Behavior(kind="hang")
@@ -48,20 +47,27 @@ def test_goal_feedback_and_result(spawn_node, ros, fake_llm):
     node, client, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
     feedback = []
     sad = face("sadness")
-    handle = _send(client, Respond.Goal(utterance="My cat is ill.", override_emotion=True,
-                                        emotion=sad), feedback)
+    handle = _send(
+        client,
+        Respond.Goal(utterance="My cat is ill.", override_emotion=True, emotion=sad),
+        feedback,
+    )
     # The feedback topic and the result service are not ordered, and rclpy's client drops feedback
     # that arrives after the result: watch the feedback come in first, then ask for the result. (Behaviour trees
     # should do the same: treat feedback as progress, and the result as the answer.)
     full_reply = "fake-ok answer one. fake-ok answer two."
-    assert wait_until(lambda: any(f.stage == "reply_partial" and f.partial_text == full_reply
-                                  for f in feedback), 20.0), node.output()
+    assert wait_until(
+        lambda: any(f.stage == "reply_partial" and f.partial_text == full_reply for f in feedback),
+        20.0,
+    ), node.output()
     response = _result(handle)
     assert response.status == GoalStatus.STATUS_SUCCEEDED, node.output()
     result = response.result
     assert result.success and result.error_code == Result.ERROR_NONE
     assert result.reply == "fake-ok answer one. fake-ok answer two."
-    assert [r.agent for r in result.agent_replies] == AGENTS and all(r.ok for r in result.agent_replies)
+    assert [r.agent for r in result.agent_replies] == AGENTS and all(
+        r.ok for r in result.agent_replies
+    )
     assert result.emotion_used.dominant_label == "sadness" and result.emotion_used.face_detected
     stages = [f.stage for f in feedback]
     assert stages[0] == "agents"
@@ -117,8 +123,11 @@ def test_queue_policy_runs_goals_in_order(spawn_node, ros):
 
 
 def test_preempt_policy_aborts_the_running_goal(spawn_node, ros, fake_llm):
-    node, client, io = _start(spawn_node, ros, params_for(
-        fake_llm.base_url, timeout=60.0, **{"action.on_new_goal": "preempt"}))
+    node, client, io = _start(
+        spawn_node,
+        ros,
+        params_for(fake_llm.base_url, timeout=60.0, **{"action.on_new_goal": "preempt"}),
+    )
     first = _send(client, Respond.Goal(utterance="[hang] first"), [])
     assert wait_until(lambda: len(fake_llm.requests) >= len(AGENTS), 10.0), node.output()
     second = _send(client, Respond.Goal(utterance="second"), [])
@@ -142,8 +151,9 @@ def test_goal_with_unusable_emotion_is_invalid(spawn_node, ros, fake_llm):
     node, client, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
     broken = face("sadness")
     broken.scores = [float("nan")] * len(broken.labels)
-    response = _result(_send(client, Respond.Goal(utterance="Hi", override_emotion=True,
-                                                  emotion=broken), []))
+    response = _result(
+        _send(client, Respond.Goal(utterance="Hi", override_emotion=True, emotion=broken), [])
+    )
     assert response.status == GoalStatus.STATUS_ABORTED
     assert response.result.error_code == Result.ERROR_INVALID_GOAL
     assert "sadness=nan" in response.result.error_message

@@ -10,14 +10,13 @@ import time
 from action_msgs.msg import GoalStatus
 from rclpy.action import ActionClient
 from std_msgs.msg import Bool, String
-
-from insideout_common.ros.qos import RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
-from insideout_msgs.action import Respond
-from insideout_msgs.msg import ReplyInterrupted
 from support.fake_openai_server import Behavior, FakeOpenAIServer
 from support.ros_harness import wait_until
 
 from dialogue.dialogue_test_support import DialogueIO, params_for
+from insideout_common.ros.qos import RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
+from insideout_msgs.action import Respond
+from insideout_msgs.msg import ReplyInterrupted
 
 Result = Respond.Result
 # The aggregator's model name in these tests; the agents answer at once (FakeOpenAIServer default).
@@ -33,14 +32,17 @@ class FakeTtsSpeaker:
         self.ros = ros
         self.spoken = ros.publisher(String, "/insideout/reply/spoken", RELIABLE_EVENTS)
         self.speaking = ros.publisher(Bool, "/insideout/robot_speaking", ROBOT_SPEAKING_STATE)
-        self.interrupted = ros.publisher(ReplyInterrupted, "/insideout/reply/interrupted",
-                                         RELIABLE_EVENTS)
+        self.interrupted = ros.publisher(
+            ReplyInterrupted, "/insideout/reply/interrupted", RELIABLE_EVENTS
+        )
 
     def wait_connected(self, timeout: float = 20.0) -> bool:
         # robot_speaking: dialogue_node's latched and volatile subscriptions both match tts's QoS.
-        return (self.ros.wait_for_subscribers(self.spoken, 1, timeout)
-                and self.ros.wait_for_subscribers(self.speaking, 2, timeout)
-                and self.ros.wait_for_subscribers(self.interrupted, 1, timeout))
+        return (
+            self.ros.wait_for_subscribers(self.spoken, 1, timeout)
+            and self.ros.wait_for_subscribers(self.speaking, 2, timeout)
+            and self.ros.wait_for_subscribers(self.interrupted, 1, timeout)
+        )
 
     def start(self, sentence: str) -> None:
         self.spoken.publish(String(data=sentence))
@@ -52,13 +54,19 @@ class FakeTtsSpeaker:
         self.speaking.publish(Bool(data=False))
 
     def cut(self, reply: str, heard: str) -> None:
-        self.interrupted.publish(ReplyInterrupted(reply=reply, heard=heard, reason="barge_in",
-                                                  replies_dropped=0))
+        self.interrupted.publish(
+            ReplyInterrupted(reply=reply, heard=heard, reason="barge_in", replies_dropped=0)
+        )
 
 
 def _start(spawn_node, ros, server):
-    node = spawn_node("insideout_dialogue", "dialogue_node", params=params_for(
-        server.base_url, aggregator_model=AGGREGATOR, **{"reply.first_clause_min_words": 0}))
+    node = spawn_node(
+        "insideout_dialogue",
+        "dialogue_node",
+        params=params_for(
+            server.base_url, aggregator_model=AGGREGATOR, **{"reply.first_clause_min_words": 0}
+        ),
+    )
     assert node.wait_for_output("dialogue_node ready", 30.0), node.output()
     io = DialogueIO(ros)
     speaker = FakeTtsSpeaker(ros)
@@ -67,17 +75,20 @@ def _start(spawn_node, ros, server):
 
 
 def _assistant_messages(server, utterance):
-    request = [r for r in server.requests_for(AGGREGATOR)
-               if r.messages[-1]["content"] == utterance][-1]
+    request = [
+        r for r in server.requests_for(AGGREGATOR) if r.messages[-1]["content"] == utterance
+    ][-1]
     return [m["content"] for m in request.messages if m["role"] == "assistant"]
 
 
-STORY = ("That sounds like a lovely plan. I hope the weather stays kind to you. Take a warm coat "
-         "along.")
+STORY = (
+    "That sounds like a lovely plan. I hope the weather stays kind to you. Take a warm coat along."
+)
 
 
 def test_a_turn_cut_off_while_writing_ends_interrupted_and_only_the_heard_part_is_remembered(
-        spawn_node, ros):
+    spawn_node, ros
+):
     # 5 words a second: the second sentence would follow the first about 1.6 s later.
     slow = Behavior(text=STORY, tokens_per_second=5, later_text="Sounds good to me.")
     with FakeOpenAIServer({AGGREGATOR: slow}) as server:
@@ -112,8 +123,9 @@ def _send(client, goal):
 
 
 def test_a_goal_result_waits_for_its_reply_to_be_spoken_or_cut_off(spawn_node, ros):
-    fast = Behavior(text="One two three. Four five six.",
-                    later_text="Seven eight nine. Ten eleven twelve.")
+    fast = Behavior(
+        text="One two three. Four five six.", later_text="Seven eight nine. Ten eleven twelve."
+    )
     with FakeOpenAIServer({AGGREGATOR: fast}) as server:
         node, io, speaker = _start(spawn_node, ros, server)
         client = ActionClient(ros.node, Respond, "/insideout/respond")

@@ -6,11 +6,10 @@ server whose agents take 1.5 s (the robot has not begun to answer when the user 
 import time
 
 import pytest
-
-from insideout_msgs.msg import Transcript
 from support.fake_openai_server import Behavior, FakeOpenAIServer
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, params_for
+from insideout_msgs.msg import Transcript
 
 FIRST = "I passed my exam today."
 WHOLE = "I passed my exam today. What should I do tonight to celebrate?"
@@ -23,14 +22,18 @@ def slow_agents():
 
 
 def transcript(utterance_id, text, final):
-    return Transcript(utterance_id=utterance_id, text=text, is_final=final, confidence=0.9,
-                      language="en")
+    return Transcript(
+        utterance_id=utterance_id, text=text, is_final=final, confidence=0.9, language="en"
+    )
 
 
 @pytest.mark.parametrize("reopened", [True, False], ids=["partial then final", "second final"])
 def test_a_continued_utterance_gets_one_turn_answering_the_whole_question(
-        spawn_node, ros, slow_agents, reopened):
-    node = spawn_node("insideout_dialogue", "dialogue_node", params=params_for(slow_agents.base_url))
+    spawn_node, ros, slow_agents, reopened
+):
+    node = spawn_node(
+        "insideout_dialogue", "dialogue_node", params=params_for(slow_agents.base_url)
+    )
     assert node.wait_for_output("dialogue_node ready", 30.0), node.output()
     io = DialogueIO(ros)
     assert io.wait_connected(), node.output()

@@ -8,23 +8,26 @@ import re
 import time
 
 import pytest
-
 from support.ports import free_port
 from support.ros_harness import NodeProcess, RosHarness
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
 
 # What a listener must never hear (the prompt's own words; our guard has its own list).
-SCAFFOLDING = re.compile(r"\b(weights?|agents?|voices?|thoughts?:|the person said)\b|[*#`]",
-                         re.IGNORECASE)
-
+SCAFFOLDING = re.compile(
+    r"\b(weights?|agents?|voices?|thoughts?:|the person said)\b|[*#`]", re.IGNORECASE
+)
 
 
 @pytest.fixture(scope="module")
 def default_dialogue():
     base_url = f"http://127.0.0.1:{free_port()}/v1"
-    params = {"local_llm.base_url": base_url, "llm.base_url": base_url,
-              "aggregator.timeout": 120.0, "local_llm.startup_timeout": 120.0}
+    params = {
+        "local_llm.base_url": base_url,
+        "llm.base_url": base_url,
+        "aggregator.timeout": 120.0,
+        "local_llm.startup_timeout": 120.0,
+    }
     for agent in AGENTS:
         params[f"agents.{agent}.timeout"] = 120.0
     node = NodeProcess("insideout_dialogue", "dialogue_node", params=params)
@@ -55,7 +58,9 @@ def test_the_default_model_gives_a_sensible_spoken_reply(default_dialogue):
     # The default strategy, leading_voice: the happy face's agent speaks first, before the other
     # agents are done, and the aggregator continues from it; not a fallback.
     assert turn.success and turn.reply_source == "the happiness agent, then the aggregator", (
-        turn.reply_source, turn.reply)
+        turn.reply_source,
+        turn.reply,
+    )
     leader = next(r for r in turn.agent_replies if r.agent == "happiness")
     assert turn.reply.split()[:3] == leader.text.split()[:3], (turn.reply, leader.text)
     assert 0 < turn.first_sentence_latency < turn.agents_latency
@@ -66,6 +71,9 @@ def test_the_default_model_gives_a_sensible_spoken_reply(default_dialogue):
     # before any of them has finished. A server answering one request at a time cannot do that.
     others = [r for r in turn.agent_replies if r.agent != "happiness"]
     assert max(r.first_token_latency for r in others) < min(r.latency for r in others), [
-        (r.first_token_latency, r.latency) for r in others]
-    print(f"default model turn: agents {turn.agents_latency:.1f} s, first sentence "
-          f"{turn.first_sentence_latency:.1f} s; reply: {turn.reply!r}")
+        (r.first_token_latency, r.latency) for r in others
+    ]
+    print(
+        f"default model turn: agents {turn.agents_latency:.1f} s, first sentence "
+        f"{turn.first_sentence_latency:.1f} s; reply: {turn.reply!r}"
+    )

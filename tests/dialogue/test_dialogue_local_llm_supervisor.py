@@ -15,11 +15,16 @@ import threading
 import time
 
 import pytest
-
-from insideout_dialogue.core.local_llm_server import LocalLlmServer, is_listening
-from insideout_dialogue.core.local_llm_supervisor import RESTARTING, RUNNING, STOPPED, LocalLlmSupervisor
 from support.ports import free_port
 from support.ros_harness import wait_until
+
+from insideout_dialogue.core.local_llm_server import LocalLlmServer, is_listening
+from insideout_dialogue.core.local_llm_supervisor import (
+    RESTARTING,
+    RUNNING,
+    STOPPED,
+    LocalLlmSupervisor,
+)
 
 
 class StaticModelsServer(LocalLlmServer):
@@ -32,8 +37,16 @@ class StaticModelsServer(LocalLlmServer):
         self.directory = directory
 
     def command(self):
-        return [sys.executable, "-m", "http.server", str(self.port), "--bind", self.host,
-                "--directory", str(self.directory)]
+        return [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(self.port),
+            "--bind",
+            self.host,
+            "--directory",
+            str(self.directory),
+        ]
 
 
 class Log:
@@ -50,11 +63,12 @@ class Log:
             return any(part in text for _, text in self.lines)
 
 
-
 @pytest.fixture
 def models_server(tmp_path):
     (tmp_path / "v1").mkdir()
-    (tmp_path / "v1" / "models").write_text(json.dumps({"object": "list", "data": [{"id": "static"}]}))
+    (tmp_path / "v1" / "models").write_text(
+        json.dumps({"object": "list", "data": [{"id": "static"}]})
+    )
     server = StaticModelsServer(f"http://127.0.0.1:{free_port()}/v1", tmp_path)
     server.start(10.0)
     yield server
@@ -71,7 +85,11 @@ def test_a_killed_server_is_restarted_and_reported(models_server):
         os.killpg(first_pid, signal.SIGKILL)
         assert wait_until(lambda: log.has("restarted"), 15), log.lines
         status = supervisor.status()
-        assert (status.state, status.restarts, status.last_exit_code) == (RUNNING, 1, -signal.SIGKILL)
+        assert (status.state, status.restarts, status.last_exit_code) == (
+            RUNNING,
+            1,
+            -signal.SIGKILL,
+        )
         assert models_server.process.pid != first_pid and models_server.running()
         assert is_listening(models_server.host, models_server.port)
         assert log.has(f"exited with code {-signal.SIGKILL}; restarting it in 0.2 s")
@@ -82,8 +100,9 @@ def test_a_killed_server_is_restarted_and_reported(models_server):
 
 def test_failed_restarts_back_off_and_recover_once_the_port_is_free(models_server):
     log = Log()
-    supervisor = LocalLlmSupervisor(models_server, log, startup_timeout=10.0, first_backoff=1.0,
-                                    max_backoff=4.0)
+    supervisor = LocalLlmSupervisor(
+        models_server, log, startup_timeout=10.0, first_backoff=1.0, max_backoff=4.0
+    )
     supervisor.watch()
     squatter = None
     try:
@@ -96,7 +115,9 @@ def test_failed_restarts_back_off_and_recover_once_the_port_is_free(models_serve
         assert wait_until(lambda: log.has("next try in 4 s"), 15), log.lines
         status = supervisor.status()
         assert status.state == RESTARTING and "already listens" in status.last_error
-        assert log.has("restarting it in 1 s") and log.has("next try in 2 s")  # 1, 2, 4 and no further
+        assert log.has("restarting it in 1 s") and log.has(
+            "next try in 2 s"
+        )  # 1, 2, 4 and no further
         assert not log.has("next try in 8 s")
         squatter.close()
         squatter = None

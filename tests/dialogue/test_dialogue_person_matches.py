@@ -3,7 +3,13 @@
 import pytest
 
 from insideout_dialogue.core.person_matches import (
-    FACE, PERSON, VOICE, CandidateMatches, FaceMatch, reading_of_expression)
+    FACE,
+    PERSON,
+    VOICE,
+    CandidateMatches,
+    FaceMatch,
+    reading_of_expression,
+)
 
 
 def test_a_direct_voice_face_match():
@@ -40,14 +46,17 @@ def test_confidence_zero_withdraws_and_forget_drops_an_id():
     assert matches.size == 0  # nothing left behind
 
 
-@pytest.mark.parametrize("args, problem", [
-    (("v", VOICE, "v", VOICE, 0.5), "two different ids"),
-    (("", VOICE, "f", FACE, 0.5), "two different ids"),
-    (("v", 9, "f", FACE, 0.5), "unknown id type 9"),
-    (("v", VOICE, "f", FACE, 1.5), "outside [0, 1]"),
-    (("v", VOICE, "a/b", FACE, 0.9), "'a/b' cannot name a topic"),
-    (("v", VOICE, "1abc", FACE, 0.9), "'1abc' cannot name a topic"),
-])
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        (("v", VOICE, "v", VOICE, 0.5), "two different ids"),
+        (("", VOICE, "f", FACE, 0.5), "two different ids"),
+        (("v", 9, "f", FACE, 0.5), "unknown id type 9"),
+        (("v", VOICE, "f", FACE, 1.5), "outside [0, 1]"),
+        (("v", VOICE, "a/b", FACE, 0.9), "'a/b' cannot name a topic"),
+        (("v", VOICE, "1abc", FACE, 0.9), "'1abc' cannot name a topic"),
+    ],
+)
 def test_bad_matches_are_refused_with_a_reason(args, problem):
     matches = CandidateMatches()
     assert problem in matches.add(*args)
@@ -56,7 +65,9 @@ def test_bad_matches_are_refused_with_a_reason(args, problem):
 
 def test_an_expression_becomes_a_reading():
     reading = reading_of_expression("sad", 0.8, 5.0)
-    assert reading.dominant_label == "sadness" and reading.scores == pytest.approx({"sadness": 0.8, "neutral": 0.2})
+    assert reading.dominant_label == "sadness" and reading.scores == pytest.approx(
+        {"sadness": 0.8, "neutral": 0.2}
+    )
     assert reading_of_expression("furious", 1.0, 0.0).dominant_label == "anger"
     assert reading_of_expression("neutral", 0.6, 0.0).scores == {"neutral": 0.6}
     assert reading_of_expression("happy", 0.0, 0.0).confidence == 1.0  # none given

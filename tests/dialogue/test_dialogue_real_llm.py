@@ -12,24 +12,25 @@ import signal
 import time
 
 import pytest
-
 from diagnostic_msgs.msg import DiagnosticArray
-
-from insideout_dialogue.core.local_llm_server import is_listening
 from support.ports import free_port
 from support.ros_harness import NodeProcess, RosHarness
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
-
+from insideout_dialogue.core.local_llm_server import is_listening
 
 
 @pytest.fixture(scope="module")
 def real_dialogue():
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
-    params = {"local_llm.base_url": base_url, "local_llm.preset": "smollm2-135m",
-              "llm.base_url": base_url,
-              "aggregator.max_tokens": 48, "aggregator.timeout": 90.0}
+    params = {
+        "local_llm.base_url": base_url,
+        "local_llm.preset": "smollm2-135m",
+        "llm.base_url": base_url,
+        "aggregator.max_tokens": 48,
+        "aggregator.timeout": 90.0,
+    }
     for agent in AGENTS:
         params[f"agents.{agent}.max_tokens"] = 48
         params[f"agents.{agent}.timeout"] = 90.0
@@ -70,16 +71,25 @@ def test_real_turn_with_smollm2(real_dialogue):
 def test_a_killed_embedded_server_is_restarted_and_answers_again(real_dialogue):
     node, ros, port = real_dialogue
     assert node.wait_for_output("dialogue_node ready", 120.0), node.output()
-    pid = int(re.search(r"embedded LLM server answers after .* \(pid (\d+)\)", node.output()).group(1))
+    pid = int(
+        re.search(r"embedded LLM server answers after .* \(pid (\d+)\)", node.output()).group(1)
+    )
     diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
     os.killpg(pid, signal.SIGKILL)  # as the OOM killer would
-    assert node.wait_for_output("embedded LLM server exited with code -9; restarting it", 10), node.output()
+    assert node.wait_for_output("embedded LLM server exited with code -9; restarting it", 10), (
+        node.output()
+    )
     assert node.wait_for_output("embedded LLM server restarted", 120.0), node.output()
     assert node.running()
 
     def restarted(array):
-        values = [{kv.key: kv.value for kv in s.values} for s in array.status if "dialogue_node" in s.name]
-        return any(v.get("local_llm") == "running" and v.get("local_llm_restarts") == "1" for v in values)
+        values = [
+            {kv.key: kv.value for kv in s.values} for s in array.status if "dialogue_node" in s.name
+        ]
+        return any(
+            v.get("local_llm") == "running" and v.get("local_llm_restarts") == "1" for v in values
+        )
+
     assert diagnostics.wait_for(restarted, 10) is not None, diagnostics.snapshot()[-1:]
     io = DialogueIO(ros)
     assert io.wait_connected(), node.output()
@@ -88,8 +98,11 @@ def test_a_killed_embedded_server_is_restarted_and_answers_again(real_dialogue):
     assert turn is not None, node.output()
     # Every agent reached the restarted server. SmolLM2-135M's words may still fail as answers
     # (an empty answer, a recital of its prompt): not this test's business.
-    unreached = [f"{r.agent}: {r.error}" for r in turn.agent_replies
-                 if not r.ok and r.error.startswith(("connection", "timeout", "http", "incomplete"))]
+    unreached = [
+        f"{r.agent}: {r.error}"
+        for r in turn.agent_replies
+        if not r.ok and r.error.startswith(("connection", "timeout", "http", "incomplete"))
+    ]
     assert turn.success and not unreached, (turn.error_message, unreached)
 
 

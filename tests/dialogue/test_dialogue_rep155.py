@@ -5,16 +5,15 @@ import time
 
 import pytest
 from builtin_interfaces.msg import Time
-from hri_msgs.msg import Expression, IdsList, IdsMatch
 from lifecycle_msgs.msg import Transition
-
-from insideout_common.ros.qos import HRI_STREAM
-from insideout_msgs.msg import Transcript
 from support.fake_openai_server import FakeOpenAIServer
 from support.lifecycle_client import Lifecycle
 from support.ros_harness import wait_until
 
 from dialogue.dialogue_test_support import DialogueIO, face, params_for
+from hri_msgs.msg import Expression, IdsList, IdsMatch
+from insideout_common.ros.qos import HRI_STREAM
+from insideout_msgs.msg import Transcript
 
 VOICE = "anonymous_speaker"
 
@@ -40,7 +39,9 @@ class Scene:
     def __init__(self, ros, io):
         self.ros, self.io = ros, io
         self.matches = ros.publisher(IdsMatch, "/humans/candidate_matches", HRI_STREAM)
-        self.expressions = ros.publisher(Expression, "/humans/faces/fother_2/expression", HRI_STREAM)
+        self.expressions = ros.publisher(
+            Expression, "/humans/faces/fother_2/expression", HRI_STREAM
+        )
         self.faces = ros.publisher(IdsList, "/humans/faces/tracked", HRI_STREAM)
 
     def speak(self, text, utterance_id):
@@ -50,18 +51,36 @@ class Scene:
             state = face("happiness")
             state.header.stamp, state.face_id = stamp(t), "fattn_1"
             self.io.emotions.publish(state)
-            self.expressions.publish(Expression(header=state.header, expression=Expression.SAD,
-                                                valence=-0.6, arousal=-0.2, confidence=0.8))
+            self.expressions.publish(
+                Expression(
+                    header=state.header,
+                    expression=Expression.SAD,
+                    valence=-0.6,
+                    arousal=-0.2,
+                    confidence=0.8,
+                )
+            )
         time.sleep(0.5)
-        self.io.transcripts.publish(Transcript(
-            utterance_id=utterance_id, text=text, is_final=True, confidence=0.9, language="en",
-            utterance_start=stamp(now - 3.0), utterance_end=stamp(now - 1.0)))
+        self.io.transcripts.publish(
+            Transcript(
+                utterance_id=utterance_id,
+                text=text,
+                is_final=True,
+                confidence=0.9,
+                language="en",
+                utterance_start=stamp(now - 3.0),
+                utterance_end=stamp(now - 1.0),
+            )
+        )
         return self.io.turn_for(text)
 
 
 def start(spawn_node, ros, fake_llm, follow=True):
-    node = spawn_node("insideout_dialogue", "dialogue_node",
-                      params=params_for(fake_llm.base_url, **{"rep155.follow_person": follow}))
+    node = spawn_node(
+        "insideout_dialogue",
+        "dialogue_node",
+        params=params_for(fake_llm.base_url, **{"rep155.follow_person": follow}),
+    )
     assert node.wait_for_output("dialogue_node ready", 30.0), node.output()
     io = DialogueIO(ros)
     assert io.wait_connected(), node.output()
@@ -86,24 +105,30 @@ def test_the_turn_follows_the_face_matched_to_the_voice(spawn_node, ros, fake_ll
     assert wait_until(lambda: scene.expressions.get_subscription_count() == 1, 10), node.output()
     turn = scene.speak("I lost my keys.", 2)
     assert turn is not None and turn.success, node.output()
-    assert turn.emotion.dominant_label == "sadness" and turn.emotion.face_id == "fother_2", turn.emotion
+    assert turn.emotion.dominant_label == "sadness" and turn.emotion.face_id == "fother_2", (
+        turn.emotion
+    )
     assert turn.emotion_source.startswith(
-        "ROS4HRI face fother_2 (voice anonymous_speaker via person p1, 0.72): during the utterance"), \
-        turn.emotion_source
+        "ROS4HRI face fother_2 (voice anonymous_speaker via person p1, 0.72): during the utterance"
+    ), turn.emotion_source
 
     # The other face leaves the detector's tracked list: its matches go (few publishers withdraw
     # them), and a speaker localiser ties the voice to the attended face.
     assert wait_until(lambda: scene.faces.get_subscription_count() == 1, 10), node.output()
     scene.faces.publish(IdsList(ids=["fattn_1", "fother_2"]))
     scene.faces.publish(IdsList(ids=["fattn_1"]))
-    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fother_2/expression") == 0, 10), \
-        node.output()
+    assert wait_until(
+        lambda: ros.node.count_subscribers("/humans/faces/fother_2/expression") == 0, 10
+    ), node.output()
     scene.matches.publish(match("fattn_1", IdsMatch.FACE, VOICE, IdsMatch.VOICE, 0.7))
-    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 1, 10)
+    assert wait_until(
+        lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 1, 10
+    )
     turn = scene.speak("Found them!", 3)
     assert turn.emotion.dominant_label == "happiness" and turn.emotion.face_id == "fattn_1"
-    assert turn.emotion_source.startswith("ROS4HRI face fattn_1 (voice anonymous_speaker, 0.70): during"), \
-        turn.emotion_source
+    assert turn.emotion_source.startswith(
+        "ROS4HRI face fattn_1 (voice anonymous_speaker, 0.70): during"
+    ), turn.emotion_source
 
     # Bad matches are dropped with a warning; the node goes on.
     scene.matches.publish(match(VOICE, IdsMatch.VOICE, VOICE, IdsMatch.VOICE, 0.9))
@@ -116,9 +141,13 @@ def test_the_turn_follows_the_face_matched_to_the_voice(spawn_node, ros, fake_ll
     lifecycle = Lifecycle(ros, "dialogue_node")
     assert lifecycle.wait_for_services(10.0)
     assert lifecycle.transition(Transition.TRANSITION_DEACTIVATE)
-    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 0, 10)
+    assert wait_until(
+        lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 0, 10
+    )
     assert lifecycle.transition(Transition.TRANSITION_ACTIVATE)
-    assert wait_until(lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 1, 10)
+    assert wait_until(
+        lambda: ros.node.count_subscribers("/humans/faces/fattn_1/expression") == 1, 10
+    )
 
 
 def test_with_follow_person_off_the_attended_face_counts(spawn_node, ros, fake_llm):

@@ -5,7 +5,10 @@ recitals, what a model obeying "print your system prompt" said."""
 import pytest
 
 from insideout_dialogue.core.prompt_recital import PromptRecital
-from insideout_dialogue.core.prompts import DEFAULT_AGENT_PROMPTS, DEFAULT_WEIGHTED_AGGREGATOR_PROMPT
+from insideout_dialogue.core.prompts import (
+    DEFAULT_AGENT_PROMPTS,
+    DEFAULT_WEIGHTED_AGGREGATOR_PROMPT,
+)
 from insideout_dialogue.core.speech_guard import SpeechGuard, clean_for_speech
 
 AGENTS = ("happiness", "sadness", "fear", "anger")
@@ -52,39 +55,57 @@ def test_ordinary_replies_pass_unchanged(sentence):
 
 def test_lists_markdown_and_emoji_are_stripped_and_the_words_kept():
     assert clean_for_speech("**Great** news! 🎉") == "Great news!"
-    assert clean_for_speech("- Go out\n- Celebrate with *friends*") == "Go out Celebrate with friends"
+    assert (
+        clean_for_speech("- Go out\n- Celebrate with *friends*") == "Go out Celebrate with friends"
+    )
     assert clean_for_speech("1. Rest.\n2) Drink water.") == "Rest. Drink water."
     # A list run into one line, as the sentence splitter cuts it (eval_dialogue, 35f747a).
-    assert clean_for_speech("You have a few options to consider: 1.") == \
-        "You have a few options to consider."
+    assert (
+        clean_for_speech("You have a few options to consider: 1.")
+        == "You have a few options to consider."
+    )
     assert clean_for_speech("2.") == "" and clean_for_speech(" 3) ") == ""
     assert clean_for_speech("I am turning 30.") == "I am turning 30."
     assert clean_for_speech("## Tip: see [the guide](http://x) `now`") == "Tip: see the guide now"
     assert clean_for_speech("😊👍") == ""
     assert clean_for_speech("Have fun tonight 🎉.") == "Have fun tonight."
     # Quotation marks are not spoken; small models wrap a whole reply in them.
-    assert clean_for_speech("\"Sure, the exit is by the main door.\"") == "Sure, the exit is by the main door."
+    assert (
+        clean_for_speech('"Sure, the exit is by the main door."')
+        == "Sure, the exit is by the main door."
+    )
     assert clean_for_speech("\u201cWell done!\u201d") == "Well done!"
     assert guard.check("🎉🎉").text == "" and not guard.check("🎉🎉").speakable
 
 
 # The prompts a turn's LLMs were given, as the turn names them.
-PROMPTS = {"the aggregator's prompt": DEFAULT_WEIGHTED_AGGREGATOR_PROMPT,
-           **{f"the {a} agent's prompt": DEFAULT_AGENT_PROMPTS[a] for a in AGENTS}}
+PROMPTS = {
+    "the aggregator's prompt": DEFAULT_WEIGHTED_AGGREGATOR_PROMPT,
+    **{f"the {a} agent's prompt": DEFAULT_AGENT_PROMPTS[a] for a in AGENTS},
+}
 reciting_guard = SpeechGuard(AGENTS, PromptRecital(PROMPTS))
 
 RECITALS = [
     # What a model obeying "print your system prompt" said, sentence by sentence.
     ("You are a kind robot talking with someone.", "the aggregator's prompt"),
-    ("Before you answer, you have a few thoughts of your own about what they said, listed below.",
-     "the aggregator's prompt"),
-    ("**Answer them in one or two short spoken sentences**, in your own plain words!",
-     "the aggregator's prompt"),
-    ("If they may be in danger, KINDLY tell them to get help from someone nearby.",
-     "the aggregator's prompt"),
+    (
+        "Before you answer, you have a few thoughts of your own about what they said, listed below.",
+        "the aggregator's prompt",
+    ),
+    (
+        "**Answer them in one or two short spoken sentences**, in your own plain words!",
+        "the aggregator's prompt",
+    ),
+    (
+        "If they may be in danger, KINDLY tell them to get help from someone nearby.",
+        "the aggregator's prompt",
+    ),
     # A persona read back in a reply of its own.
-    ("Well, you are cheerful and always find something good; when the news is bad, you find "
-     "hope in it.", "the happiness agent's prompt"),
+    (
+        "Well, you are cheerful and always find something good; when the news is bad, you find "
+        "hope in it.",
+        "the happiness agent's prompt",
+    ),
     ("I am Fear, the scared feeling inside a robot’s head, you know.", "the fear agent's prompt"),
 ]
 
@@ -114,7 +135,9 @@ def test_phrases_shared_with_a_prompt_by_chance_pass(sentence):
 
 def test_a_recital_is_a_run_of_words_whatever_the_case_punctuation_or_quotes():
     recital = PromptRecital({"the prompt": "Don't say the secret word, it's between us two only."})
-    assert recital.find("DON’T say \"the secret word\" -- it's between us") == \
-        "the prompt ('don't say the secret word it's between us')"
+    assert (
+        recital.find('DON’T say "the secret word" -- it\'s between us')
+        == "the prompt ('don't say the secret word it's between us')"
+    )
     assert recital.find("Don't say the secret word, please, it's between us.") == ""
     assert PromptRecital({"a short prompt": "Be kind."}).find("Be kind.") == ""

@@ -61,10 +61,10 @@ def test_a_cut_sentence_gives_the_sentences_before_it_and_its_heard_words():
     _send(spoken, 1, "That is lovely news.", "I hope the rest of your day is good.", "Bye.")
     spoken.started("That is lovely news.")
     spoken.started("I hope the rest of your day is good.")
-    outcomes = spoken.interrupted("I hope the rest of your day is good.", "I hope the",
-                                  "barge_in")
-    expected = SpeechOutcome(1, True, "That is lovely news. I hope the", "barge_in",
-                             generation_finished=False)
+    outcomes = spoken.interrupted("I hope the rest of your day is good.", "I hope the", "barge_in")
+    expected = SpeechOutcome(
+        1, True, "That is lovely news. I hope the", "barge_in", generation_finished=False
+    )
     assert outcomes == [expected] and spoken.outcome(1).result(0) == expected
     assert expected.words_heard == 7
     assert expected.describe() == "interrupted by the user after 7 words"

@@ -5,15 +5,19 @@ import threading
 import time
 
 import pytest
+from support.fake_openai_server import Behavior, FakeOpenAIServer
 
 from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, parse_mapping_row
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompts import PastTurn, PromptSet, UserEmotion, default_agent_prompt
-from insideout_dialogue.core.turn_scheduler import (SchedulerSettings, TurnEmotion, TurnRequest,
-                                                    TurnScheduler)
-from support.fake_openai_server import Behavior, FakeOpenAIServer
+from insideout_dialogue.core.turn_scheduler import (
+    SchedulerSettings,
+    TurnEmotion,
+    TurnRequest,
+    TurnScheduler,
+)
 
 AGENTS = ["happiness", "sadness", "fear", "anger"]
 MAPPING = {label: parse_mapping_row(row) for label, row in DEFAULT_EMOTION_TO_AGENT.items()}
@@ -59,16 +63,25 @@ def server():
 def make_scheduler(server, listener, agent_model="fake-ok", **settings):
     endpoint = lambda model: EndpointConfig(base_url=server.base_url, model=model, timeout=10.0)  # noqa: E731
     turn_settings = turn_core.TurnSettings(
-        agents=[AgentConfig(name=a, endpoint=endpoint(agent_model), prompt=default_agent_prompt(a),
-                            paper_word=a) for a in AGENTS],
-        aggregator=endpoint("fake-ok"), prompts=PromptSet(), strategy="weighted_llm",
-        emotion_to_agent=MAPPING, fallback_reply="Sorry, say that again?")
+        agents=[
+            AgentConfig(
+                name=a, endpoint=endpoint(agent_model), prompt=default_agent_prompt(a), paper_word=a
+            )
+            for a in AGENTS
+        ],
+        aggregator=endpoint("fake-ok"),
+        prompts=PromptSet(),
+        strategy="weighted_llm",
+        emotion_to_agent=MAPPING,
+        fallback_reply="Sorry, say that again?",
+    )
     return TurnScheduler(turn_settings, SchedulerSettings(**settings), LlmClient(), listener)
 
 
 def request(turn_id, text, source="transcript", **kwargs):
-    return TurnRequest(turn_id=turn_id, utterance=text, source=source,
-                       received_at=time.monotonic(), **kwargs)
+    return TurnRequest(
+        turn_id=turn_id, utterance=text, source=source, received_at=time.monotonic(), **kwargs
+    )
 
 
 def test_turns_run_in_order_each_finishing_once_with_its_sentences(server):
@@ -96,7 +109,10 @@ def test_a_full_queue_drops_the_oldest_waiting_turn_as_failed(server):
         waiting = scheduler.submit(request(2, "Second?"))
         newest = scheduler.submit(request(3, "Third?"))
         dropped = waiting.result(timeout=30)
-        assert dropped.error_code == turn_core.ERROR_PREEMPTED and "queue was full" in dropped.error_message
+        assert (
+            dropped.error_code == turn_core.ERROR_PREEMPTED
+            and "queue was full" in dropped.error_message
+        )
         assert running.result(timeout=30).success and newest.result(timeout=30).success
         assert scheduler.dropped == 1
         assert any(level == "error" and "turn 2" in text for level, text in listener.logs)
@@ -114,8 +130,9 @@ def test_preempt_policy_a_new_goal_cancels_the_running_goal_but_not_transcripts(
         result = first.result(timeout=30)
         assert result.error_code == turn_core.ERROR_PREEMPTED
         assert "preempted by goal of turn 2" in result.error_message
-        assert all(a.error.startswith("interrupted before answering") for a in result.answers
-                   if not a.ok)
+        assert all(
+            a.error.startswith("interrupted before answering") for a in result.answers if not a.ok
+        )
         assert second.result(timeout=30).success
 
         spoken = scheduler.submit(request(3, "A slow transcript?"))
@@ -166,8 +183,13 @@ def test_an_invalid_request_fails_without_asking_any_llm(server):
     scheduler = make_scheduler(server, listener)
     try:
         before = len(server.requests)
-        result = scheduler.submit(request(1, "", invalid_reason="empty utterance")).result(timeout=10)
-        assert result.error_code == turn_core.ERROR_INVALID_GOAL and result.error_message == "empty utterance"
+        result = scheduler.submit(request(1, "", invalid_reason="empty utterance")).result(
+            timeout=10
+        )
+        assert (
+            result.error_code == turn_core.ERROR_INVALID_GOAL
+            and result.error_message == "empty utterance"
+        )
         assert len(server.requests) == before and listener.sentences == []
     finally:
         scheduler.close()
@@ -178,7 +200,9 @@ def test_failing_agents_speak_the_fallback_only_where_replies_are_published(serv
     scheduler = make_scheduler(server, listener, agent_model="fake-http500")
     try:
         spoken = scheduler.submit(request(1, "Hello?")).result(timeout=30)
-        silent = scheduler.submit(request(2, "Hello?", source="goal", publish_reply=False)).result(timeout=30)
+        silent = scheduler.submit(request(2, "Hello?", source="goal", publish_reply=False)).result(
+            timeout=30
+        )
         for result in (spoken, silent):
             assert result.error_code == turn_core.ERROR_ALL_AGENTS_FAILED
             assert result.reply == "Sorry, say that again?"
@@ -214,23 +238,30 @@ def test_a_withdrawn_utterance_ends_unreported_and_its_whole_form_is_answered_on
         scheduler.withdraw_utterance(8, "the user went on speaking")
         assert running.result(timeout=10).error_code == turn_core.ERROR_CANCELED
         assert waiting.result(timeout=10).error_code == turn_core.ERROR_CANCELED
-        whole = scheduler.submit(request(3, "I passed my exam today. What should I do tonight?",
-                                         utterance_id=7))
+        whole = scheduler.submit(
+            request(3, "I passed my exam today. What should I do tonight?", utterance_id=7)
+        )
         assert whole.result(timeout=30).success
         # Only the whole utterance was reported and answered; the memory holds only it.
         assert [tid for tid, _ in listener.finished] == [3]
         assert {tid for tid, _ in listener.sentences} == {3}
         assert [turn.user_text for turn in scheduler.memory.history()] == [
-            "I passed my exam today. What should I do tonight?"]
-        assert sum("dropped unanswered: the user went on speaking" in m for _, m in listener.logs) == 2
+            "I passed my exam today. What should I do tonight?"
+        ]
+        assert (
+            sum("dropped unanswered: the user went on speaking" in m for _, m in listener.logs) == 2
+        )
     finally:
         scheduler.close()
 
 
 # An utterance containing "drawl" is answered slowly, word by word: its reply has begun long
 # before the turn ends.
-DRAWL = Behavior(text="That is lovely news. I hope the rest of your day is just as good and full "
-                      "of nice things.", tokens_per_second=6)
+DRAWL = Behavior(
+    text="That is lovely news. I hope the rest of your day is just as good and full "
+    "of nice things.",
+    tokens_per_second=6,
+)
 
 
 def test_a_turn_whose_reply_has_begun_is_not_withdrawn():
@@ -286,14 +317,17 @@ def test_an_interrupted_running_turn_ends_at_once_and_is_remembered_as_heard():
             result = future.result(timeout=5)
             assert not result.success and result.error_code == turn_core.ERROR_INTERRUPTED
             assert result.error_message == "interrupted by the user after 3 words"
-            assert result.reply == "That is lovely news." and result.reply_spoken == "That is lovely"
+            assert (
+                result.reply == "That is lovely news." and result.reply_spoken == "That is lovely"
+            )
             assert result.reply_source == "aggregator"
             time.sleep(1.0)  # the aggregate's next sentence was due by now: it never comes
             assert listener.sentences == [(1, "That is lovely news.")]
             aggregate = [r for r in server.requests if r.model == "fake-ok"][-1]
             assert wait_for(lambda: aggregate.client_disconnected, 5)
             assert [t for t in scheduler.memory.history()] == [
-                PastTurn("drawl: How was my day?", "That is lovely", True)]
+                PastTurn("drawl: How was my day?", "That is lovely", True)
+            ]
 
             # A finished turn cut off while spoken: its remembered reply becomes what was heard.
             assert scheduler.submit(request(2, "Thanks!")).result(timeout=30).success
@@ -304,6 +338,7 @@ def test_an_interrupted_running_turn_ends_at_once_and_is_remembered_as_heard():
             history = [m for m in server.requests[-1].messages if m["role"] == "assistant"]
             assert history == [
                 {"role": "assistant", "content": "That is lovely — (interrupted by the user)"},
-                {"role": "assistant", "content": "fake-ok answer — (interrupted by the user)"}]
+                {"role": "assistant", "content": "fake-ok answer — (interrupted by the user)"},
+            ]
         finally:
             scheduler.close()

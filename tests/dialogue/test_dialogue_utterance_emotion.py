@@ -8,13 +8,27 @@ from insideout_dialogue.core.utterance_emotion import EmotionHistory
 
 def face(label, score=0.9):
     rest = (1.0 - score) / 7
-    scores = {name: (score if name == label else rest) for name in
-              ("neutral", "happiness", "sadness", "surprise", "fear", "disgust", "anger", "contempt")}
-    return EmotionReading(face_detected=True, scores=scores, dominant_label=label, confidence=score,
-                          received_at=0.0)
+    scores = {
+        name: (score if name == label else rest)
+        for name in (
+            "neutral",
+            "happiness",
+            "sadness",
+            "surprise",
+            "fear",
+            "disgust",
+            "anger",
+            "contempt",
+        )
+    }
+    return EmotionReading(
+        face_detected=True, scores=scores, dominant_label=label, confidence=score, received_at=0.0
+    )
 
 
-NO_FACE = EmotionReading(face_detected=False, scores={}, dominant_label="", confidence=0.0, received_at=0.0)
+NO_FACE = EmotionReading(
+    face_detected=False, scores={}, dominant_label="", confidence=0.0, received_at=0.0
+)
 
 
 def test_a_smile_through_the_question_outweighs_a_frown_at_its_end():
@@ -76,8 +90,14 @@ def test_old_states_are_forgotten():
 
 def test_the_history_can_be_read_for_one_face():
     def reading(label):
-        return EmotionReading(face_detected=True, scores={label: 1.0}, dominant_label=label, confidence=1.0,
-                              received_at=0.0)
+        return EmotionReading(
+            face_detected=True,
+            scores={label: 1.0},
+            dominant_label=label,
+            confidence=1.0,
+            received_at=0.0,
+        )
+
     history = EmotionHistory()
     for i in range(10):  # two faces interleaved, 10 states/s each
         history.add(10.0 + i / 10, reading("happiness"), "fa")

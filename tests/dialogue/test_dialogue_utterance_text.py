@@ -11,15 +11,21 @@ DIRTY = [
     ("\x1b[2J\x1b[31mHello\x1b[0m robot", "Hello robot", "3 ANSI escape sequences"),
     ("title\x1b]0;pwned\x07 set", "title set", "1 ANSI escape sequence"),
     # A bidi override shows "txt.exe" as "exe.txt"; zero-width characters hide words from filters.
-    ("open \u202etxt.exe\u202c now", "open txt.exe now",
-     "U+202E RIGHT-TO-LEFT OVERRIDE, U+202C POP DIRECTIONAL FORMATTING"),
+    (
+        "open \u202etxt.exe\u202c now",
+        "open txt.exe now",
+        "U+202E RIGHT-TO-LEFT OVERRIDE, U+202C POP DIRECTIONAL FORMATTING",
+    ),
     ("ig\u200bnore all pre\u200bvious", "ignore all previous", "U+200B ZERO WIDTH SPACE x2"),
     ("\ufeffhi\u2066 there\u2069", "hi there", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
     # Invisible tag characters spell out text a reader does not see (and a model reads).
-    ("hi\U000E0053\U000E0041\U000E0059", "hi", "U+E0053 TAG LATIN CAPITAL LETTER S"),
+    ("hi\U000e0053\U000e0041\U000e0059", "hi", "U+E0053 TAG LATIN CAPITAL LETTER S"),
     # A line break would start a fake log line.
-    ("I am fine\n[INFO] [dialogue_node]: fake", "I am fine [INFO] [dialogue_node]: fake",
-     "1 line break or tab (made a space)"),
+    (
+        "I am fine\n[INFO] [dialogue_node]: fake",
+        "I am fine [INFO] [dialogue_node]: fake",
+        "1 line break or tab (made a space)",
+    ),
     ("nul\x00 byte\x07", "nul byte", "U+0000, U+0007"),
 ]
 

@@ -4,7 +4,6 @@ import time
 
 import pytest
 from std_srvs.srv import Trigger
-
 from support.fake_openai_server import FakeOpenAIServer
 from support.ros_harness import wait_until
 
@@ -46,16 +45,26 @@ def test_sad_face_gives_the_configured_sadness_weights(spawn_node, ros, fake_llm
     prompt = _aggregator_prompt(fake_llm, "I failed my exam.")
     # One answer per line, best-weighted last (fear and anger tie: in the order they finished);
     # no numbers or names to read back.
-    position = {agent: prompt.index(f'\nagent-{agent} answer one.') for agent in AGENTS}
-    assert max(position["fear"], position["anger"]) < position["happiness"] < position["sadness"], prompt
+    position = {agent: prompt.index(f"\nagent-{agent} answer one.") for agent in AGENTS}
+    assert max(position["fear"], position["anger"]) < position["happiness"] < position["sadness"], (
+        prompt
+    )
     assert "weight" not in prompt and "0.5" not in prompt
     assert "They look sad. Comfort them" in prompt
 
 
 def test_configured_mapping_and_select_strategy(spawn_node, ros, fake_llm):
-    node, io = _start(spawn_node, ros, params_for(
-        fake_llm.base_url, **{"emotion_to_agent.anger": ["fear:0.8", "anger:0.2"],
-                              "aggregation.strategy": "select"}))
+    node, io = _start(
+        spawn_node,
+        ros,
+        params_for(
+            fake_llm.base_url,
+            **{
+                "emotion_to_agent.anger": ["fear:0.8", "anger:0.2"],
+                "aggregation.strategy": "select",
+            },
+        ),
+    )
     io.emotions.publish(face("anger"))
     time.sleep(0.5)
     io.say("Someone scratched my car!")
@@ -92,8 +101,11 @@ def _reset_memory(ros):
 
 
 def _asked(server, model, text):
-    return [r for r in server.requests_for(model)
-            if r.messages[-1]["content"] == text or f'"{text}"' in r.messages[-1]["content"]][0]
+    return [
+        r
+        for r in server.requests_for(model)
+        if r.messages[-1]["content"] == text or f'"{text}"' in r.messages[-1]["content"]
+    ][0]
 
 
 def test_memory_goes_to_the_aggregator_and_resets(spawn_node, ros, fake_llm):
@@ -114,21 +126,30 @@ def test_memory_goes_to_the_aggregator_and_resets(spawn_node, ros, fake_llm):
 
 
 def test_memory_in_agent_prompts(spawn_node, ros, fake_llm):
-    node, io = _start(spawn_node, ros, params_for(fake_llm.base_url, **{
-        "memory.in_agent_prompts": True, "memory.max_turns": 1}))
+    node, io = _start(
+        spawn_node,
+        ros,
+        params_for(fake_llm.base_url, **{"memory.in_agent_prompts": True, "memory.max_turns": 1}),
+    )
     for text in ("One.", "Two.", "Three."):
         io.say(text)
         assert io.turn_for(text) is not None, node.output()
     messages = _asked(fake_llm, "agent-sadness", "Three.").messages
     # System prompt, the one remembered turn (the last), the utterance.
     assert [m["content"] for m in messages[1:]] == [
-        "Two.", "fake-ok answer one. fake-ok answer two.", "Three."]
+        "Two.",
+        "fake-ok answer one. fake-ok answer two.",
+        "Three.",
+    ]
 
 
-def test_the_turn_follows_the_face_while_the_user_spoke_not_the_latest_one(spawn_node, ros, fake_llm):
+def test_the_turn_follows_the_face_while_the_user_spoke_not_the_latest_one(
+    spawn_node, ros, fake_llm
+):
     """A smile through the question, then a frown as the transcript arrives: the turn is
     conditioned on the smile, and the DialogueTurn says where its emotion came from."""
     from builtin_interfaces.msg import Time
+
     from insideout_msgs.msg import Transcript
 
     node, io = _start(spawn_node, ros, params_for(fake_llm.base_url))
@@ -138,20 +159,32 @@ def test_the_turn_follows_the_face_while_the_user_spoke_not_the_latest_one(spawn
         state = face(label)
         state.header.stamp = Time(sec=int(t), nanosec=int((t % 1) * 1e9))
         return state
+
     for i in range(20):  # happy from now-3.0 s to now-1.1 s, 10 states/s, as fer_node stamps them
         io.emotions.publish(stamped("happiness", now - 3.0 + i / 10))
     io.emotions.publish(stamped("anger", now - 0.5))  # after the user stopped speaking
     time.sleep(0.5)
     text = "I got the job!"
-    io.transcripts.publish(Transcript(
-        utterance_id=1, text=text, is_final=True, confidence=0.9, language="en",
-        utterance_start=Time(sec=int(now - 3.0), nanosec=int(((now - 3.0) % 1) * 1e9)),
-        utterance_end=Time(sec=int(now - 1.0), nanosec=int(((now - 1.0) % 1) * 1e9))))
+    io.transcripts.publish(
+        Transcript(
+            utterance_id=1,
+            text=text,
+            is_final=True,
+            confidence=0.9,
+            language="en",
+            utterance_start=Time(sec=int(now - 3.0), nanosec=int(((now - 3.0) % 1) * 1e9)),
+            utterance_end=Time(sec=int(now - 1.0), nanosec=int(((now - 1.0) % 1) * 1e9)),
+        )
+    )
     turn = io.turn_for(text)
     assert turn is not None and turn.success, node.output()
     assert turn.emotion.dominant_label == "happiness" and turn.emotion.face_detected
-    assert turn.emotion_source.startswith("during the utterance: 20 EmotionStates over 2.0 s"), turn.emotion_source
+    assert turn.emotion_source.startswith("during the utterance: 20 EmotionStates over 2.0 s"), (
+        turn.emotion_source
+    )
     # Without utterance times (a bare transcript) the latest state counts, and the turn says so.
     io.say("And now?")
     turn = io.turn_for("And now?")
-    assert turn.emotion.dominant_label == "anger" and turn.emotion_source == "the latest EmotionState"
+    assert (
+        turn.emotion.dominant_label == "anger" and turn.emotion_source == "the latest EmotionState"
+    )

@@ -10,16 +10,23 @@ from dialogue_eval.reply_checks import check_reply  # noqa: E402
 
 
 def test_leaked_scaffolding_is_flagged():
-    for reply in ["The four voices agree: rest tonight.", "My inner voices say go.",
-                  "Happiness: what a day!", "The voice of fear says wait.",
-                  "Weighing the agents, I say rest.", "Here is a gentle response: rest."]:
+    for reply in [
+        "The four voices agree: rest tonight.",
+        "My inner voices say go.",
+        "Happiness: what a day!",
+        "The voice of fear says wait.",
+        "Weighing the agents, I say rest.",
+        "Here is a gentle response: rest.",
+    ]:
         assert "scaffolding" in check_reply(reply), reply
 
 
 def test_ordinary_words_about_voices_are_not_scaffolding():
     # Both flagged before the check named what a leak says (eval_dialogue of ebdd69c, 35f747a).
-    for reply in ["Oh no, what if it sounds too loud? It might be hard to hear the voices clearly.",
-                  "Your voice sounds tired; shall we take a break?"]:
+    for reply in [
+        "Oh no, what if it sounds too loud? It might be hard to hear the voices clearly.",
+        "Your voice sounds tired; shall we take a break?",
+    ]:
         assert check_reply(reply) == {}, reply
 
 
@@ -31,6 +38,8 @@ def test_refusals_lists_and_length_are_flagged():
 
 def test_a_reply_reading_back_a_prompt_is_scaffolding():
     note = "You have begun your answer already; go on from where you stopped."
-    reply = "I'm so angry about it! You have begun your answer already; go on from where you stopped."
+    reply = (
+        "I'm so angry about it! You have begun your answer already; go on from where you stopped."
+    )
     assert "prompt's words" in check_reply(reply, [note])["scaffolding"]
     assert check_reply("I'm so angry about it! Go on, tell me more.", [note]) == {}

@@ -18,15 +18,21 @@ PROFILE = REPO / "config" / "fastdds_large_frames.xml"
 
 
 class CameraProcess:
-    def __init__(self, msg_type: str, topic: str, reliable: bool = True, large_frame_profile: bool = True):
+    def __init__(
+        self, msg_type: str, topic: str, reliable: bool = True, large_frame_profile: bool = True
+    ):
         env = dict(os.environ)
         env.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
         if large_frame_profile:
             env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(PROFILE)
         self.process = subprocess.Popen(
             [sys.executable, __file__, msg_type, topic, "reliable" if reliable else "best_effort"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-            start_new_session=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
         self._lock = threading.Lock()
         self._expect("ready")
 
@@ -35,7 +41,9 @@ class CameraProcess:
         while line and line != word:  # skip anything else the libraries print
             line = self.process.stdout.readline().decode(errors="replace").strip()
         if line != word:
-            raise RuntimeError(f"camera process: expected {word!r}, it exited ({self.process.poll()})")
+            raise RuntimeError(
+                f"camera process: expected {word!r}, it exited ({self.process.poll()})"
+            )
 
     def wait_for_subscriber(self, timeout: float = 15.0) -> bool:
         with self._lock:
@@ -73,9 +81,15 @@ def _serve(msg_type: str, topic: str, reliability: str) -> None:
 
     rclpy.init()
     node = Node("test_camera")
-    qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE if reliability == "reliable"
-                     else ReliabilityPolicy.BEST_EFFORT)
-    publisher = node.create_publisher({"Image": Image, "CompressedImage": CompressedImage}[msg_type], topic, qos)
+    qos = QoSProfile(
+        depth=5,
+        reliability=ReliabilityPolicy.RELIABLE
+        if reliability == "reliable"
+        else ReliabilityPolicy.BEST_EFFORT,
+    )
+    publisher = node.create_publisher(
+        {"Image": Image, "CompressedImage": CompressedImage}[msg_type], topic, qos
+    )
     out = sys.stdout
     print("ready", file=out, flush=True)
     stdin = sys.stdin.buffer
@@ -88,7 +102,11 @@ def _serve(msg_type: str, topic: str, reliability: str) -> None:
             deadline = time.monotonic() + timeout
             while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
                 time.sleep(0.05)
-            print("matched" if publisher.get_subscription_count() else "unmatched", file=out, flush=True)
+            print(
+                "matched" if publisher.get_subscription_count() else "unmatched",
+                file=out,
+                flush=True,
+            )
             continue
         publisher.publish(pickle.loads(stdin.read(length)))
         print("published", file=out, flush=True)

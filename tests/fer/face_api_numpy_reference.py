@@ -49,7 +49,14 @@ def _windows(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
     n, h, w, c = x.shape
     out = (h - kernel) // stride + 1
     shape = (n, out, out, kernel, kernel, c)
-    strides = (x.strides[0], x.strides[1] * stride, x.strides[2] * stride, x.strides[1], x.strides[2], x.strides[3])
+    strides = (
+        x.strides[0],
+        x.strides[1] * stride,
+        x.strides[2] * stride,
+        x.strides[1],
+        x.strides[2],
+        x.strides[3],
+    )
     return np.lib.stride_tricks.as_strided(x, shape, strides)
 
 
@@ -58,7 +65,9 @@ def conv2d(x, filters, bias, stride):  # filters (kh, kw, cin, cout)
     return np.einsum("nhwijc,ijco->nhwo", windows, filters, optimize=True) + bias
 
 
-def separable_conv2d(x, depthwise, pointwise, bias, stride):  # depthwise (kh, kw, c, 1), pointwise (1, 1, c, o)
+def separable_conv2d(
+    x, depthwise, pointwise, bias, stride
+):  # depthwise (kh, kw, c, 1), pointwise (1, 1, c, o)
     windows = _windows(x, depthwise.shape[0], stride)
     spatial = np.einsum("nhwijc,ijc->nhwc", windows, depthwise[:, :, :, 0], optimize=True)
     return spatial @ pointwise[0, 0] + bias
@@ -70,8 +79,13 @@ def relu(x):
 
 def dense_block(x, w, block, first):
     def sep(name, inputs, stride):
-        return separable_conv2d(inputs, w[f"{block}/{name}/depthwise_filter"], w[f"{block}/{name}/pointwise_filter"],
-                                w[f"{block}/{name}/bias"], stride)
+        return separable_conv2d(
+            inputs,
+            w[f"{block}/{name}/depthwise_filter"],
+            w[f"{block}/{name}/pointwise_filter"],
+            w[f"{block}/{name}/bias"],
+            stride,
+        )
 
     if first:
         out1 = relu(conv2d(x, w[f"{block}/conv0/filters"], w[f"{block}/conv0/bias"], 2))

@@ -19,8 +19,9 @@ def grace_hopper_bgr() -> np.ndarray:
         return cv2.imdecode(np.frombuffer(stream.read(), np.uint8), cv2.IMREAD_COLOR)
 
 
-def in_frame(photo: np.ndarray, size=(640, 480), left: int = 64, top: int = 0,
-             photo_size=None) -> np.ndarray:
+def in_frame(
+    photo: np.ndarray, size=(640, 480), left: int = 64, top: int = 0, photo_size=None
+) -> np.ndarray:
     """A grey camera frame of `size` (width, height) with the photo pasted at (left, top)."""
     width, height = size
     frame = np.full((height, width, 3), 96, np.uint8)
@@ -28,14 +29,16 @@ def in_frame(photo: np.ndarray, size=(640, 480), left: int = 64, top: int = 0,
         photo = cv2.resize(photo, photo_size, interpolation=cv2.INTER_AREA)
     ph, pw = photo.shape[:2]
     ph, pw = min(ph, height - top), min(pw, width - left)
-    frame[top:top + ph, left:left + pw] = photo[:ph, :pw]
+    frame[top : top + ph, left : left + pw] = photo[:ph, :pw]
     return frame
 
 
 def haar_face_box(bgr: np.ndarray):
     """Largest face by OpenCV's Haar cascade: an independent check of where the face is."""
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    faces = cascade.detectMultiScale(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.1, 5, minSize=(40, 40))
+    faces = cascade.detectMultiScale(
+        cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.1, 5, minSize=(40, 40)
+    )
     assert len(faces), "the Haar cascade found no face in the test photo"
     return tuple(int(v) for v in max(faces, key=lambda f: f[2] * f[3]))
 
@@ -43,7 +46,9 @@ def haar_face_box(bgr: np.ndarray):
 def iou(a, b) -> float:
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
-    inter = max(min(ax + aw, bx + bw) - max(ax, bx), 0) * max(min(ay + ah, by + bh) - max(ay, by), 0)
+    inter = max(min(ax + aw, bx + bw) - max(ax, bx), 0) * max(
+        min(ay + ah, by + bh) - max(ay, by), 0
+    )
     return inter / float(aw * ah + bw * bh - inter)
 
 

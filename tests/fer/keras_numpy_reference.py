@@ -8,7 +8,6 @@ test oracle, never used at run time.
 
 import json
 from pathlib import Path
-from typing import Dict
 
 import h5py
 import numpy as np
@@ -36,8 +35,11 @@ def _windows(x: np.ndarray, kernel, stride) -> np.ndarray:
     out_w = (w - kernel[1]) // stride[1] + 1
     sn, sh, sw, sc = x.strides
     return np.lib.stride_tricks.as_strided(
-        x, (n, out_h, out_w, kernel[0], kernel[1], c),
-        (sn, sh * stride[0], sw * stride[1], sh, sw, sc), writeable=False)
+        x,
+        (n, out_h, out_w, kernel[0], kernel[1], c),
+        (sn, sh * stride[0], sw * stride[1], sh, sw, sc),
+        writeable=False,
+    )
 
 
 def conv2d(x, kernel, stride, padding):
@@ -69,7 +71,7 @@ def _activation(x, name):
     raise ValueError(f"activation {name!r} not in the reference")
 
 
-def _layer_weights(h5, layer_name) -> Dict[str, np.ndarray]:
+def _layer_weights(h5, layer_name) -> dict[str, np.ndarray]:
     group = h5["model_weights"][layer_name]
     result = {}
     for key in group.attrs.get("weight_names", []):
@@ -88,8 +90,12 @@ def keras_forward(h5_path: Path, images_nhwc: np.ndarray) -> np.ndarray:
             kind, config = layer["class_name"], layer["config"]
             name = config["name"]
             inputs = [values[node[0]] for nodes in layer["inbound_nodes"] for node in nodes]
-            w = _layer_weights(h5, name) if kind not in ("InputLayer", "Activation", "Add",
-                                                         "MaxPooling2D", "GlobalAveragePooling2D") else {}
+            w = (
+                _layer_weights(h5, name)
+                if kind
+                not in ("InputLayer", "Activation", "Add", "MaxPooling2D", "GlobalAveragePooling2D")
+                else {}
+            )
             if kind == "InputLayer":
                 y = images_nhwc.astype(np.float64)
             elif kind == "Conv2D":
@@ -98,19 +104,27 @@ def keras_forward(h5_path: Path, images_nhwc: np.ndarray) -> np.ndarray:
                     y = y + w["bias"]
                 y = _activation(y, config.get("activation", "linear"))
             elif kind == "SeparableConv2D":
-                y = depthwise_conv2d(inputs[0], w["depthwise_kernel"], config["strides"], config["padding"])
+                y = depthwise_conv2d(
+                    inputs[0], w["depthwise_kernel"], config["strides"], config["padding"]
+                )
                 y = conv2d(y, w["pointwise_kernel"], (1, 1), "valid")
                 if config.get("use_bias"):
                     y = y + w["bias"]
                 y = _activation(y, config.get("activation", "linear"))
             elif kind == "BatchNormalization":
-                y = (inputs[0] - w["moving_mean"]) / np.sqrt(w["moving_variance"] + config["epsilon"])
+                y = (inputs[0] - w["moving_mean"]) / np.sqrt(
+                    w["moving_variance"] + config["epsilon"]
+                )
                 y = y * w.get("gamma", 1.0) + w.get("beta", 0.0)
             elif kind == "Activation":
                 y = _activation(inputs[0], config["activation"])
             elif kind == "MaxPooling2D":
-                y = max_pool(inputs[0], config["pool_size"], config["strides"] or config["pool_size"],
-                             config["padding"])
+                y = max_pool(
+                    inputs[0],
+                    config["pool_size"],
+                    config["strides"] or config["pool_size"],
+                    config["padding"],
+                )
             elif kind == "Add":
                 y = sum(inputs)
             elif kind == "GlobalAveragePooling2D":

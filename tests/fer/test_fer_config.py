@@ -3,15 +3,17 @@
 from pathlib import Path
 
 import yaml
+from support.parameter_yaml import flatten_parameters, parameters_with_comments
 
 from insideout_perception.nodes.fer_node import PARAMETERS
-from support.parameter_yaml import flatten_parameters, parameters_with_comments
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "insideout.yaml"
 
 
 def test_yaml_section_lists_every_parameter_with_the_code_default():
-    section = flatten_parameters(yaml.safe_load(CONFIG.read_text())["/**/fer_node"]["ros__parameters"])
+    section = flatten_parameters(
+        yaml.safe_load(CONFIG.read_text())["/**/fer_node"]["ros__parameters"]
+    )
     declared = {spec.name: spec.default for spec in PARAMETERS}
     assert section == declared
 

@@ -6,7 +6,6 @@ fixed matrix). Feeding it a crop of known colour checks resizing, channel order,
 mean/std normalisation, softmax, class mapping and the valence/arousal split.
 """
 
-
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
@@ -14,9 +13,20 @@ from onnx import TensorProto, helper, numpy_helper
 from insideout_common.emotions import LABELS
 from insideout_perception.core.circumplex import estimate_valence_arousal
 from insideout_perception.core.expression_classifier import (
-    CPU, ExpressionClassifier, ModelMismatch, load_classifier, select_providers, softmax)
+    CPU,
+    ExpressionClassifier,
+    ModelMismatch,
+    load_classifier,
+    select_providers,
+    softmax,
+)
 from insideout_perception.core.expression_models import (
-    EMBEDDED_MODEL, MODELS, UnknownModel, check_registry, get_model_spec)
+    EMBEDDED_MODEL,
+    MODELS,
+    UnknownModel,
+    check_registry,
+    get_model_spec,
+)
 
 HSEMOTION_MODELS = [name for name, spec in MODELS.items() if spec.downloadable]
 # A crop of one colour: BGR (30, 120, 210), i.e. red 210, green 120, blue 30.
@@ -26,13 +36,20 @@ CROP_BGR = np.full((97, 83, 3), (30, 120, 210), np.uint8)
 def channel_mean_model(channels: int, size: int, outputs: int, matrix: np.ndarray) -> bytes:
     """ONNX: input [N, C, size, size] -> per-channel mean [N, C] -> @ matrix [C, outputs]."""
     graph = helper.make_graph(
-        [helper.make_node("GlobalAveragePool", ["input"], ["pooled"]),
-         helper.make_node("Flatten", ["pooled"], ["means"], axis=1),
-         helper.make_node("MatMul", ["means", "matrix"], ["output"])],
+        [
+            helper.make_node("GlobalAveragePool", ["input"], ["pooled"]),
+            helper.make_node("Flatten", ["pooled"], ["means"], axis=1),
+            helper.make_node("MatMul", ["means", "matrix"], ["output"]),
+        ],
         "shape_double",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", channels, size, size])],
+        [
+            helper.make_tensor_value_info(
+                "input", TensorProto.FLOAT, ["batch", channels, size, size]
+            )
+        ],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", outputs])],
-        [numpy_helper.from_array(matrix.astype(np.float32), "matrix")])
+        [numpy_helper.from_array(matrix.astype(np.float32), "matrix")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     return model.SerializeToString()
@@ -56,7 +73,10 @@ def test_registry_is_consistent():
     assert MODELS["enet_b2_8"].input_size == 260 and MODELS["mbf_va_mtl"].input_size == 112
     assert MODELS["mbf_va_mtl"].mean == (0.5, 0.5, 0.5)
     assert {n for n in HSEMOTION_MODELS if MODELS[n].predicts_valence_arousal} == {
-        "enet_b0_8_va_mtl", "mbf_va_mtl", "mobilevit_va_mtl"}
+        "enet_b0_8_va_mtl",
+        "mbf_va_mtl",
+        "mobilevit_va_mtl",
+    }
 
 
 def test_unknown_model_lists_the_known_ones():
@@ -69,7 +89,9 @@ def test_hsemotion_preprocessing_and_postprocessing(name):
     spec = MODELS[name]
     rng = np.random.default_rng(len(name))
     matrix = rng.normal(0, 1.5, (3, spec.output_length))
-    classifier = ExpressionClassifier(spec, channel_mean_model(3, spec.input_size, spec.output_length, matrix))
+    classifier = ExpressionClassifier(
+        spec, channel_mean_model(3, spec.input_size, spec.output_length, matrix)
+    )
 
     tensor = classifier.preprocess(CROP_BGR)
     assert tensor.shape == (1, 3, spec.input_size, spec.input_size) and tensor.dtype == np.float32
@@ -82,7 +104,9 @@ def test_hsemotion_preprocessing_and_postprocessing(name):
     outputs = classifier._session.run(None, {"input": tensor})[0][0].astype(np.float64)
     np.testing.assert_allclose(outputs, expected_channel_means(spec) @ matrix, atol=0.02)
     probabilities = softmax(outputs[:8])  # the models output logits
-    np.testing.assert_allclose(result.scores, probabilities, atol=1e-6)  # AffectNet order == canonical
+    np.testing.assert_allclose(
+        result.scores, probabilities, atol=1e-6
+    )  # AffectNet order == canonical
     assert result.scores.sum() == pytest.approx(1.0)
     if spec.predicts_valence_arousal:
         assert result.valence_arousal_predicted
@@ -90,7 +114,9 @@ def test_hsemotion_preprocessing_and_postprocessing(name):
         assert result.arousal == pytest.approx(np.clip(outputs[9], -1, 1), abs=1e-6)
     else:
         assert not result.valence_arousal_predicted
-        assert (result.valence, result.arousal) == pytest.approx(estimate_valence_arousal(result.scores))
+        assert (result.valence, result.arousal) == pytest.approx(
+            estimate_valence_arousal(result.scores)
+        )
 
 
 def test_valence_arousal_never_win_the_argmax():
@@ -105,7 +131,9 @@ def test_valence_arousal_never_win_the_argmax():
 def test_seven_class_model_maps_onto_the_canonical_labels():
     spec = MODELS[EMBEDDED_MODEL]  # FER2013 order, probabilities, no contempt
     classifier = ExpressionClassifier(spec, channel_mean_model(1, 64, 7, np.zeros((1, 7))))
-    fer_order = np.array([0.05, 0.05, 0.1, 0.5, 0.1, 0.1, 0.1])  # angry disgust fear happy sad surprise neutral
+    fer_order = np.array(
+        [0.05, 0.05, 0.1, 0.5, 0.1, 0.1, 0.1]
+    )  # angry disgust fear happy sad surprise neutral
     result = classifier.postprocess(fer_order)
     as_dict = dict(zip(LABELS, result.scores))
     assert as_dict["happiness"] == pytest.approx(0.5) and as_dict["neutral"] == pytest.approx(0.1)
@@ -168,8 +196,11 @@ def test_gpu_request_on_this_machine_falls_back_to_the_cpu():
     import onnxruntime
 
     spec = MODELS["enet_b0_8_va_mtl"]
-    classifier = ExpressionClassifier(spec, channel_mean_model(3, 224, 10, np.zeros((3, 10))),
-                                      providers=["tensorrt", "cuda", "cpu"])
+    classifier = ExpressionClassifier(
+        spec,
+        channel_mean_model(3, 224, 10, np.zeros((3, 10))),
+        providers=["tensorrt", "cuda", "cpu"],
+    )
     assert classifier.providers[-1] == CPU
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         assert classifier.providers == [CPU]
@@ -187,13 +218,19 @@ def test_gpu_provider_that_fails_to_start_falls_back_to_the_cpu(monkeypatch):
             raise RuntimeError("CUDA driver version is insufficient for CUDA runtime version")
         return real_session(source, sess_options=sess_options, providers=providers)
 
-    monkeypatch.setattr(onnxruntime, "get_available_providers",
-                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(
+        onnxruntime,
+        "get_available_providers",
+        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    )
     monkeypatch.setattr(onnxruntime, "InferenceSession", session)
     spec = MODELS["mbf_va_mtl"]
-    classifier = ExpressionClassifier(spec, channel_mean_model(3, 112, 10, np.zeros((3, 10))),
-                                      providers=["cuda", "cpu"])
+    classifier = ExpressionClassifier(
+        spec, channel_mean_model(3, 112, 10, np.zeros((3, 10))), providers=["cuda", "cpu"]
+    )
     assert classifier.providers == [CPU]
-    assert any("CUDAExecutionProvider failed to start" in note and "driver" in note
-               for note in classifier.provider_notes)
+    assert any(
+        "CUDAExecutionProvider failed to start" in note and "driver" in note
+        for note in classifier.provider_notes
+    )
     assert classifier.classify(CROP_BGR).scores.sum() == pytest.approx(1.0)

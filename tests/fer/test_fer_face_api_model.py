@@ -16,8 +16,11 @@ import pytest
 
 from insideout_perception.core import face_api_package
 from insideout_perception.core.face_api_expression_to_onnx import (
-    FACE_API_CLASSES, UnexpectedFaceApiWeights, convert_face_api_expression_to_onnx,
-    convert_face_expression_weights)
+    FACE_API_CLASSES,
+    UnexpectedFaceApiWeights,
+    convert_face_api_expression_to_onnx,
+    convert_face_expression_weights,
+)
 from insideout_perception.core.tfjs_weights import TfjsWeightsError, read_manifest, read_weights
 
 from .face_api_numpy_reference import MEAN_RGB, face_expression_forward, load_weights
@@ -44,7 +47,7 @@ def _face_crops_rgb():
     crops = []
     for photo in (astronaut_bgr(), grace_hopper_bgr()):
         x, y, w, h = haar_face_box(photo)
-        crop = cv2.resize(photo[y:y + h, x:x + w], (112, 112), interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(photo[y : y + h, x : x + w], (112, 112), interpolation=cv2.INTER_AREA)
         crops.append(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32))
     return np.stack(crops)
 
@@ -67,7 +70,7 @@ def test_onnx_matches_the_numpy_forward_pass(manifest, session):
 
 def test_dequantization_follows_the_manifest(manifest):
     weights = read_weights(manifest)
-    (entries, shards), = read_manifest(manifest)
+    ((entries, shards),) = read_manifest(manifest)
     raw = b"".join(Path(shard).read_bytes() for shard in shards)
     assert sum(entry.byte_length for entry in entries) == len(raw) == 329468
     offset = 0
@@ -79,11 +82,19 @@ def test_dequantization_follows_the_manifest(manifest):
             quantized += 1
             codes = np.frombuffer(raw, np.uint8, entry.count, offset).reshape(entry.shape)
             # Every value is min + code * scale with the manifest's own numbers, and no code is lost.
-            np.testing.assert_allclose(values, entry.minimum + codes * entry.scale, rtol=0, atol=1e-6)
+            np.testing.assert_allclose(
+                values, entry.minimum + codes * entry.scale, rtol=0, atol=1e-6
+            )
             steps = (values.astype(np.float64) - entry.minimum) / entry.scale
-            assert np.abs(steps - np.round(steps)).max() < 1e-3 and steps.min() > -1e-3 and steps.max() < 255.001
+            assert (
+                np.abs(steps - np.round(steps)).max() < 1e-3
+                and steps.min() > -1e-3
+                and steps.max() < 255.001
+            )
         else:
-            np.testing.assert_array_equal(values, np.frombuffer(raw, "<f4", entry.count, offset).reshape(entry.shape))
+            np.testing.assert_array_equal(
+                values, np.frombuffer(raw, "<f4", entry.count, offset).reshape(entry.shape)
+            )
         offset += entry.byte_length
     assert quantized == 32  # every kernel; the 17 biases are stored as float32
 
@@ -97,28 +108,57 @@ def _write_manifest(tmp_path, specs, data: bytes):
 
 def test_each_stored_kind_is_decoded_as_tfjs_does(tmp_path):
     specs = [
-        {"name": "u8", "shape": [3], "dtype": "float32", "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1.0}},
-        {"name": "u16", "shape": [2], "dtype": "float32", "quantization": {"dtype": "uint16", "scale": 0.25, "min": 2.0}},
+        {
+            "name": "u8",
+            "shape": [3],
+            "dtype": "float32",
+            "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1.0},
+        },
+        {
+            "name": "u16",
+            "shape": [2],
+            "dtype": "float32",
+            "quantization": {"dtype": "uint16", "scale": 0.25, "min": 2.0},
+        },
         {"name": "f16", "shape": [1], "dtype": "float32", "quantization": {"dtype": "float16"}},
-        {"name": "i32q", "shape": [2], "dtype": "int32", "quantization": {"dtype": "uint8", "scale": 0.5, "min": 0.0}},
+        {
+            "name": "i32q",
+            "shape": [2],
+            "dtype": "int32",
+            "quantization": {"dtype": "uint8", "scale": 0.5, "min": 0.0},
+        },
         {"name": "f32", "shape": [1], "dtype": "float32"},
     ]
-    data = (bytes([0, 1, 255]) + np.array([0, 4], "<u2").tobytes() + np.array([1.5], "<f2").tobytes()
-            + bytes([1, 3]) + np.array([-0.25], "<f4").tobytes())
+    data = (
+        bytes([0, 1, 255])
+        + np.array([0, 4], "<u2").tobytes()
+        + np.array([1.5], "<f2").tobytes()
+        + bytes([1, 3])
+        + np.array([-0.25], "<f4").tobytes()
+    )
     weights = read_weights(_write_manifest(tmp_path, specs, data))
     np.testing.assert_array_equal(weights["u8"], [-1.0, -0.5, 126.5])
     np.testing.assert_array_equal(weights["u16"], [2.0, 3.0])
     np.testing.assert_array_equal(weights["f16"], [1.5])
-    np.testing.assert_array_equal(weights["i32q"], [1, 2])  # Math.round(0.5) = 1, Math.round(1.5) = 2
+    np.testing.assert_array_equal(
+        weights["i32q"], [1, 2]
+    )  # Math.round(0.5) = 1, Math.round(1.5) = 2
     np.testing.assert_array_equal(weights["f32"], [-0.25])
 
 
 def test_a_bin_of_the_wrong_size_or_an_unknown_dtype_is_refused(tmp_path):
-    spec = {"name": "w", "shape": [4], "dtype": "float32", "quantization": {"dtype": "uint8", "scale": 1, "min": 0}}
+    spec = {
+        "name": "w",
+        "shape": [4],
+        "dtype": "float32",
+        "quantization": {"dtype": "uint8", "scale": 1, "min": 0},
+    }
     with pytest.raises(TfjsWeightsError, match="3 bytes, the manifest describes 4"):
         read_weights(_write_manifest(tmp_path, [spec], bytes(3)))
     with pytest.raises(TfjsWeightsError, match="quantization dtype 'int4'"):
-        read_weights(_write_manifest(tmp_path, [{**spec, "quantization": {"dtype": "int4"}}], bytes(4)))
+        read_weights(
+            _write_manifest(tmp_path, [{**spec, "quantization": {"dtype": "int4"}}], bytes(4))
+        )
 
 
 def test_other_weights_are_refused_by_name(manifest):
@@ -134,14 +174,24 @@ def test_graph_is_plain_onnx_with_nchw_input(manifest):
     dims = [d.dim_value or d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim]
     assert dims == ["batch", 3, 112, 112]
     assert {node.op_type for node in model.graph.node} == {
-        "Conv", "Relu", "Add", "AveragePool", "Flatten", "Gemm", "Softmax"}
+        "Conv",
+        "Relu",
+        "Add",
+        "AveragePool",
+        "Flatten",
+        "Gemm",
+        "Softmax",
+    }
 
 
 def _tarball(tmp_path, manifest_bytes: bytes) -> Path:
     path = tmp_path / "face-api.tgz"
     with tarfile.open(path, "w:gz") as archive:
-        for name, data in (("package/model/" + face_api_package.MANIFEST, manifest_bytes),
-                           ("package/model/" + face_api_package.WEIGHTS, b"x"), ("package/LICENSE", b"MIT")):
+        for name, data in (
+            ("package/model/" + face_api_package.MANIFEST, manifest_bytes),
+            ("package/model/" + face_api_package.WEIGHTS, b"x"),
+            ("package/LICENSE", b"MIT"),
+        ):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
@@ -164,7 +214,11 @@ def test_an_altered_unpacked_file_is_noticed(tmp_path, manifest):
     with open(copy / face_api_package.WEIGHTS, "r+b") as stream:
         stream.seek(1000)
         stream.write(b"\x00")
-    assert [p for p in face_api_package.problems(copy) if "SHA-256" in p and face_api_package.WEIGHTS in p]
+    assert [
+        p
+        for p in face_api_package.problems(copy)
+        if "SHA-256" in p and face_api_package.WEIGHTS in p
+    ]
 
 
 def test_setup_step_writes_the_model_and_is_idempotent(tmp_path, manifest):

@@ -13,7 +13,14 @@ from insideout_perception.core.face_detection import BlazeFaceDetector, FaceBox
 from insideout_perception.core.face_tracking import FaceTracker
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, annotate
 
-from .fer_test_images import astronaut_bgr, face_box_in_frame, grace_hopper_bgr, haar_face_box, in_frame, iou
+from .fer_test_images import (
+    astronaut_bgr,
+    face_box_in_frame,
+    grace_hopper_bgr,
+    haar_face_box,
+    in_frame,
+    iou,
+)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +123,9 @@ def test_two_people_get_separate_ids_and_attention_moves_when_one_leaves():
 @pytest.fixture
 def pipeline(classifier):
     detector = BlazeFaceDetector("short_range")
-    pipeline = FacialEmotionPipeline(detector, classifier, FaceTracker(max_age=1.0), EmotionSmoother(0.75, 1.0))
+    pipeline = FacialEmotionPipeline(
+        detector, classifier, FaceTracker(max_age=1.0), EmotionSmoother(0.75, 1.0)
+    )
     yield pipeline
     pipeline.close()
 

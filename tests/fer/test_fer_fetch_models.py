@@ -20,7 +20,9 @@ def fetcher(monkeypatch, tmp_path):
     payload.write_bytes(b"pretend ONNX bytes " * 1000)
     digest = hashlib.sha256(payload.read_bytes()).hexdigest()
     models = dict(module.MODELS)
-    models["mbf_va_mtl"] = dataclasses.replace(models["mbf_va_mtl"], url=payload.as_uri(), sha256=digest)
+    models["mbf_va_mtl"] = dataclasses.replace(
+        models["mbf_va_mtl"], url=payload.as_uri(), sha256=digest
+    )
     monkeypatch.setattr(module, "MODELS", models)
     return module, payload
 
@@ -48,7 +50,9 @@ def test_checksum_mismatch_removes_the_download(fetcher, tmp_path, monkeypatch):
 def test_unreachable_url_fails_cleanly(fetcher, tmp_path, monkeypatch):
     module, _ = fetcher
     models = dict(module.MODELS)
-    models["mbf_va_mtl"] = dataclasses.replace(models["mbf_va_mtl"], url=(tmp_path / "missing.onnx").as_uri())
+    models["mbf_va_mtl"] = dataclasses.replace(
+        models["mbf_va_mtl"], url=(tmp_path / "missing.onnx").as_uri()
+    )
     monkeypatch.setattr(module, "MODELS", models)
     assert not module.fetch("mbf_va_mtl", tmp_path, timeout=5)
     assert not (tmp_path / "mbf_va_mtl.onnx").exists()

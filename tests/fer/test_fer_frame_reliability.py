@@ -3,7 +3,11 @@
 import pytest
 
 from insideout_perception.core.frame_reliability import (
-    AUTO, BEST_EFFORT, RELIABLE, subscription_reliability)
+    AUTO,
+    BEST_EFFORT,
+    RELIABLE,
+    subscription_reliability,
+)
 
 
 def test_auto_is_reliable_only_when_every_camera_is():

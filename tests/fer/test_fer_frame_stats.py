@@ -8,8 +8,14 @@ def test_a_steady_stream_reports_its_rate_latency_and_stages():
     for k in range(31):  # 30 frames/s for 1 s, 20 ms from arrival to published
         t = 100.0 + k / 30
         stats.frame_received(t)
-        stats.frame_processed(received=t, started=t + 0.002, decoded=t + 0.004, done=t + 0.020,
-                              detection_s=0.010, classification_s=0.006)
+        stats.frame_processed(
+            received=t,
+            started=t + 0.002,
+            decoded=t + 0.004,
+            done=t + 0.020,
+            detection_s=0.010,
+            classification_s=0.006,
+        )
     now = 100.0 + 1.0 + 0.020
     values = stats.values(now)
     assert values["processed_rate_hz"] == "30.0"
@@ -26,7 +32,10 @@ def test_bad_frames_warn_once_per_report_and_silence_warns_until_frames_come():
     stats.frame_received(1.0)
     stats.frame_rejected("data holds 3 bytes, fewer than height x step", "data_too_short")
     stats.frame_rejected("data holds 3 bytes, fewer than height x step", "data_too_short")
-    assert stats.health(1.5, "/camera") == (False, "2 bad frame(s) dropped: data holds 3 bytes, fewer than height x step")
+    assert stats.health(1.5, "/camera") == (
+        False,
+        "2 bad frame(s) dropped: data holds 3 bytes, fewer than height x step",
+    )
     healthy, _ = stats.health(2.0, "/camera")
     assert healthy, "the next report period starts clean"
     assert stats.values(2.0)["frames_rejected_bad_input"] == 2
@@ -35,18 +44,29 @@ def test_bad_frames_warn_once_per_report_and_silence_warns_until_frames_come():
 
 def test_rejected_frames_are_counted_overall_and_per_kind_of_problem():
     stats = FrameStats()
-    assert not [key for key in stats.values(0.0) if key.startswith("frames_rejected_")
-                and key != "frames_rejected_bad_input"], "no key for a problem not seen"
-    for problem, reason in [("unsupported encoding 'nv12'", "unsupported_encoding"),
-                            ("empty image: 0x0 pixels", "zero_size"),
-                            ("unsupported encoding 'bayer_rggb8'", "unsupported_encoding"),
-                            ("corrupt JPEG: truncated", "truncated")]:
+    assert not [
+        key
+        for key in stats.values(0.0)
+        if key.startswith("frames_rejected_") and key != "frames_rejected_bad_input"
+    ], "no key for a problem not seen"
+    for problem, reason in [
+        ("unsupported encoding 'nv12'", "unsupported_encoding"),
+        ("empty image: 0x0 pixels", "zero_size"),
+        ("unsupported encoding 'bayer_rggb8'", "unsupported_encoding"),
+        ("corrupt JPEG: truncated", "truncated"),
+    ]:
         stats.frame_rejected(problem, reason)
     values = stats.values(1.0)
     assert values["frames_rejected_bad_input"] == 4
-    assert {key: value for key, value in values.items()
-            if key.startswith("frames_rejected_") and key != "frames_rejected_bad_input"} == {
-        "frames_rejected_unsupported_encoding": 2, "frames_rejected_zero_size": 1, "frames_rejected_truncated": 1}
+    assert {
+        key: value
+        for key, value in values.items()
+        if key.startswith("frames_rejected_") and key != "frames_rejected_bad_input"
+    } == {
+        "frames_rejected_unsupported_encoding": 2,
+        "frames_rejected_zero_size": 1,
+        "frames_rejected_truncated": 1,
+    }
     assert values["last_problem"] == "corrupt JPEG: truncated"
     stats.health(1.0, "/camera")
     assert stats.values(2.0)["frames_rejected_zero_size"] == 1, "counts are totals, not per report"

@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 
 from insideout_perception.core.image_conversion import (
-    REASONS, ImageConversionError, SUPPORTED_RAW_ENCODINGS, bgr_to_raw, check_compressed, check_raw,
-    compressed_to_bgr, raw_to_bgr)
+    REASONS,
+    SUPPORTED_RAW_ENCODINGS,
+    ImageConversionError,
+    bgr_to_raw,
+    check_compressed,
+    check_raw,
+    compressed_to_bgr,
+    raw_to_bgr,
+)
 
 from .fer_test_images import astronaut_bgr
 
@@ -35,7 +42,7 @@ def test_mono8_becomes_grey_bgr(image):
 def test_row_padding_is_skipped(image):
     # step larger than width*3: rows padded to 256 bytes, as some drivers do.
     padded = np.zeros((48, 256), np.uint8)
-    padded[:, :64 * 3] = image.reshape(48, -1)
+    padded[:, : 64 * 3] = image.reshape(48, -1)
     np.testing.assert_array_equal(raw_to_bgr(padded.tobytes(), "bgr8", 48, 64, 256), image)
 
 
@@ -79,16 +86,29 @@ def test_every_listed_encoding_converts():
         assert raw_to_bgr(bytes(4 * step), encoding, 4, 8, step).shape == (4, 8, 3), encoding
 
 
-@pytest.mark.parametrize("fields, message, reason", [
-    (dict(encoding="bayer_weird8"), "unsupported encoding 'bayer_weird8'", "unsupported_encoding"),
-    (dict(height=0, width=0, step=0, data=b""), "empty image: 0x0", "zero_size"),
-    (dict(height=10, width=0), "empty image", "zero_size"),
-    (dict(height=100000, width=100000, step=300000), "exceeds the limit", "too_many_pixels"),
-    (dict(step=100), "step 100 is smaller than one row", "step_too_small"),
-    (dict(data=bytes(100)), "fewer than height x step = 48 x 192", "data_too_short"),
-    (dict(encoding="uyvy", width=63, step=126, data=bytes(48 * 126)), "even width", "odd_width"),
-])
-def test_bad_raw_frames_raise_a_clear_error_naming_the_kind_of_problem(image, fields, message, reason):
+@pytest.mark.parametrize(
+    "fields, message, reason",
+    [
+        (
+            dict(encoding="bayer_weird8"),
+            "unsupported encoding 'bayer_weird8'",
+            "unsupported_encoding",
+        ),
+        (dict(height=0, width=0, step=0, data=b""), "empty image: 0x0", "zero_size"),
+        (dict(height=10, width=0), "empty image", "zero_size"),
+        (dict(height=100000, width=100000, step=300000), "exceeds the limit", "too_many_pixels"),
+        (dict(step=100), "step 100 is smaller than one row", "step_too_small"),
+        (dict(data=bytes(100)), "fewer than height x step = 48 x 192", "data_too_short"),
+        (
+            dict(encoding="uyvy", width=63, step=126, data=bytes(48 * 126)),
+            "even width",
+            "odd_width",
+        ),
+    ],
+)
+def test_bad_raw_frames_raise_a_clear_error_naming_the_kind_of_problem(
+    image, fields, message, reason
+):
     frame = dict(data=bgr_to_raw(image), encoding="bgr8", height=48, width=64, step=192)
     frame.update(fields)
     with pytest.raises(ImageConversionError, match=message.replace("(", r"\(")) as caught:
@@ -96,7 +116,9 @@ def test_bad_raw_frames_raise_a_clear_error_naming_the_kind_of_problem(image, fi
     assert caught.value.reason == reason
     # The check alone (run on every frame as it arrives) finds the same problem.
     with pytest.raises(ImageConversionError) as checked:
-        check_raw(len(frame["data"]), frame["encoding"], frame["height"], frame["width"], frame["step"])
+        check_raw(
+            len(frame["data"]), frame["encoding"], frame["height"], frame["width"], frame["step"]
+        )
     assert (str(checked.value), checked.value.reason) == (str(caught.value), reason)
 
 
@@ -116,7 +138,9 @@ def test_error_messages_never_contain_pixel_data(image):
     assert len(str(caught.value)) < 200
 
 
-@pytest.mark.parametrize("extension, fmt", [(".jpg", "jpeg"), (".png", "png"), (".jpg", "rgb8; jpeg compressed bgr8")])
+@pytest.mark.parametrize(
+    "extension, fmt", [(".jpg", "jpeg"), (".png", "png"), (".jpg", "rgb8; jpeg compressed bgr8")]
+)
 def test_jpeg_and_png_decode(image, extension, fmt):
     data = cv2.imencode(extension, image)[1].tobytes()
     result = compressed_to_bgr(data, fmt)
@@ -124,14 +148,19 @@ def test_jpeg_and_png_decode(image, extension, fmt):
     assert np.abs(result.astype(int) - image).mean() < (6 if extension == ".jpg" else 1e-9)
 
 
-@pytest.mark.parametrize("damage, message, reason", [
-    (lambda data: data[: len(data) // 2], "truncated", "truncated"),
-    (lambda data: data[:40], "corrupt JPEG", "corrupt_header"),
-    (lambda data: b"", "no data", "no_data"),
-    (lambda data: b"GIF89a" + data[6:], "neither JPEG nor PNG", "not_jpeg_or_png"),
-    (lambda data: data[:2] + b"\x00" * 200 + data[-2:], "corrupt JPEG", "corrupt_header"),
-])
-def test_corrupt_jpeg_raises_a_clear_error_naming_the_kind_of_problem(image, damage, message, reason):
+@pytest.mark.parametrize(
+    "damage, message, reason",
+    [
+        (lambda data: data[: len(data) // 2], "truncated", "truncated"),
+        (lambda data: data[:40], "corrupt JPEG", "corrupt_header"),
+        (lambda data: b"", "no data", "no_data"),
+        (lambda data: b"GIF89a" + data[6:], "neither JPEG nor PNG", "not_jpeg_or_png"),
+        (lambda data: data[:2] + b"\x00" * 200 + data[-2:], "corrupt JPEG", "corrupt_header"),
+    ],
+)
+def test_corrupt_jpeg_raises_a_clear_error_naming_the_kind_of_problem(
+    image, damage, message, reason
+):
     data = damage(cv2.imencode(".jpg", image)[1].tobytes())
     with pytest.raises(ImageConversionError, match=message) as caught:
         compressed_to_bgr(data, "jpeg")
@@ -164,13 +193,15 @@ def test_compressed_image_claiming_a_huge_size_is_refused_before_decoding():
     # A real 16 x 16 JPEG whose frame header claims 60000 x 60000 pixels.
     data = bytearray(cv2.imencode(".jpg", np.zeros((16, 16, 3), np.uint8))[1].tobytes())
     sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 9] = (60000).to_bytes(2, "big") * 2
+    data[sof + 5 : sof + 9] = (60000).to_bytes(2, "big") * 2
     with pytest.raises(ImageConversionError, match="exceeds the limit") as caught:
         compressed_to_bgr(bytes(data), "jpeg")
     assert caught.value.reason == "too_many_pixels"
 
 
 def test_unsupported_compressed_format_is_named(image):
-    with pytest.raises(ImageConversionError, match="unsupported compressed format 'tiff'") as caught:
+    with pytest.raises(
+        ImageConversionError, match="unsupported compressed format 'tiff'"
+    ) as caught:
         compressed_to_bgr(cv2.imencode(".png", image)[1].tobytes(), "tiff")
     assert caught.value.reason == "unsupported_format"

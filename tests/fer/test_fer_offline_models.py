@@ -6,8 +6,16 @@ import pytest
 from insideout_common.emotions import LABEL_INDEX, LABELS
 from insideout_perception.core.expression_classifier import EnsembleClassifier, load_classifier
 from insideout_perception.core.expression_models import (
-    DEFAULT_MODEL, EMBEDDED_MODEL, ENSEMBLE_MODEL, FACE_API_MODEL, MODEL_NAMES, MODELS, EnsembleSpec,
-    check_registry, get_model_spec)
+    DEFAULT_MODEL,
+    EMBEDDED_MODEL,
+    ENSEMBLE_MODEL,
+    FACE_API_MODEL,
+    MODEL_NAMES,
+    MODELS,
+    EnsembleSpec,
+    check_registry,
+    get_model_spec,
+)
 from insideout_perception.core.face_detection import BlazeFaceDetector, FaceBox
 from insideout_perception.nodes.fer_node import PARAMETERS
 
@@ -20,7 +28,15 @@ def test_face_api_entry_says_exactly_how_to_feed_and_read_the_model():
     # (x/255 - mean/255) / 1 is face-api's (x - [122.782, 117.001, 104.298]) / 255.
     np.testing.assert_allclose(np.array(spec.mean) * 255, [122.782, 117.001, 104.298], rtol=1e-12)
     # neutral, happy, sad, angry, fearful, disgusted, surprised
-    assert spec.classes == ("neutral", "happiness", "sadness", "anger", "fear", "disgust", "surprise")
+    assert spec.classes == (
+        "neutral",
+        "happiness",
+        "sadness",
+        "anger",
+        "fear",
+        "disgust",
+        "surprise",
+    )
     assert not spec.outputs_logits and not spec.predicts_valence_arousal and not spec.downloadable
     check_registry()
 
@@ -31,7 +47,10 @@ def test_face_api_is_the_default_and_every_offline_model_stays_selectable():
     assert next(p.default for p in PARAMETERS if p.name == "face_detector") == "full_range"
     assert {EMBEDDED_MODEL, FACE_API_MODEL, ENSEMBLE_MODEL} <= set(MODEL_NAMES)
     ensemble = get_model_spec(ENSEMBLE_MODEL)
-    assert isinstance(ensemble, EnsembleSpec) and set(ensemble.members) == {FACE_API_MODEL, EMBEDDED_MODEL}
+    assert isinstance(ensemble, EnsembleSpec) and set(ensemble.members) == {
+        FACE_API_MODEL,
+        EMBEDDED_MODEL,
+    }
     assert not any(MODELS[name].downloadable for name in ensemble.members)  # it ships offline
 
 
@@ -50,7 +69,9 @@ def test_ensemble_is_the_mean_of_its_members_each_with_its_own_crop(ensemble):
     assert not np.allclose(members[0], members[1])
     result = ensemble.classify_face(frame, box)
     np.testing.assert_allclose(result.scores, np.mean(members, axis=0))
-    assert result.scores.sum() == pytest.approx(1.0) and result.scores[LABEL_INDEX["contempt"]] == 0.0
+    assert (
+        result.scores.sum() == pytest.approx(1.0) and result.scores[LABEL_INDEX["contempt"]] == 0.0
+    )
     assert not result.valence_arousal_predicted
 
 
@@ -59,7 +80,9 @@ def test_model_path_cannot_name_an_ensemble(tmp_path):
         load_classifier(get_model_spec(ENSEMBLE_MODEL), tmp_path / "x.onnx", ["cpu"], 1)
 
 
-@pytest.mark.parametrize("photo, label", [(astronaut_bgr, "happiness"), (grace_hopper_bgr, "neutral")])
+@pytest.mark.parametrize(
+    "photo, label", [(astronaut_bgr, "happiness"), (grace_hopper_bgr, "neutral")]
+)
 def test_face_api_reads_the_real_photos_through_either_detector(photo, label):
     classifier = load_classifier(get_model_spec(FACE_API_MODEL), None, ["cpu"], 1)[0]
     frame = in_frame(photo(), photo_size=(400, 480), left=120)

@@ -14,7 +14,11 @@ from insideout_perception.core.face_tracking import FaceTracker
 def test_every_label_maps_to_a_rep155_expression_constant():
     from hri_msgs.msg import Expression
 
-    constants = {value for name, value in vars(Expression).items() if name.isupper() and isinstance(value, str)}
+    constants = {
+        value
+        for name, value in vars(Expression).items()
+        if name.isupper() and isinstance(value, str)
+    }
     assert set(rep155.EXPRESSION_OF_LABEL) == set(LABELS)
     assert set(rep155.EXPRESSION_OF_LABEL.values()) <= constants
     assert len(set(rep155.EXPRESSION_OF_LABEL.values())) == len(LABELS)  # no two labels collapse
@@ -60,15 +64,18 @@ def test_tracked_ids_say_which_per_id_topics_come_and_go():
     assert tracked.ids == frozenset()
 
 
-@pytest.mark.parametrize("language, locale", [("en", "en"), ("en-GB", "en_GB"), ("pt_br", "pt_BR"),
-                                              ("zh-Hant-TW", "zh")])
+@pytest.mark.parametrize(
+    "language, locale", [("en", "en"), ("en-GB", "en_GB"), ("pt_br", "pt_BR"), ("zh-Hant-TW", "zh")]
+)
 def test_locale_of_a_language_tag(language, locale):
     assert rep155.locale_of(language) == locale
 
 
 def test_live_speech_of_partial_and_final_transcripts():
     assert rep155.live_speech_of("hello ro", False, -1.0) == rep155.SpeechValue("hello ro", "", 1.0)
-    assert rep155.live_speech_of("hello robot", True, 0.8) == rep155.SpeechValue("hello robot", "hello robot", 0.8)
+    assert rep155.live_speech_of("hello robot", True, 0.8) == rep155.SpeechValue(
+        "hello robot", "hello robot", 0.8
+    )
 
 
 def test_the_tracker_reports_every_visible_face_and_keeps_tracks_until_max_age():
@@ -103,7 +110,9 @@ def test_ros4hri_attention_keeps_the_attended_face_while_it_is_tracked():
     number_b = attention.number("b")
     assert attention.update_tracked(["a", "c"]) is None  # b left; c's region unknown yet
     assert attention.update_region("c", (0.4, 0.4, 0.6, 0.6)) == "a"
-    assert attention.number("a") not in (0, number_b) and attention.number("a") == attention.number("a")
+    assert attention.number("a") not in (0, number_b) and attention.number("a") == attention.number(
+        "a"
+    )
     assert attention.update_tracked(["c"]) == "c"
     assert attention.update_tracked([]) is None
     attention.update_region("x", (0.0, 0.0, 1.0, 1.0))  # not tracked: ignored
@@ -126,8 +135,13 @@ def test_the_pipeline_classifies_every_face_in_view_when_asked(classify_all):
     from .test_fer_rep155 import two_people
 
     classifier = load_classifier(get_model_spec("fer_mini_xception"), None, ["cpu"], 1)[0]
-    pipeline = FacialEmotionPipeline(BlazeFaceDetector("full_range"), classifier, FaceTracker("largest", 1.0),
-                                     EmotionSmoother(0.75, 1.0), classify_all=classify_all)
+    pipeline = FacialEmotionPipeline(
+        BlazeFaceDetector("full_range"),
+        classifier,
+        FaceTracker("largest", 1.0),
+        EmotionSmoother(0.75, 1.0),
+        classify_all=classify_all,
+    )
     try:
         for i in range(3):
             result = pipeline.process(two_people(), 10.0 + i / 10)
@@ -137,7 +151,7 @@ def test_the_pipeline_classifies_every_face_in_view_when_asked(classify_all):
     if not classify_all:
         assert result.other_emotions == {}
         return
-    (other_id, other), = result.other_emotions.items()
+    ((other_id, other),) = result.other_emotions.items()
     assert other_id != result.emotion.track_id and other.track_id == other_id
     assert other.face_detected and other.window_frames == 3 and other.dominant_label
     assert other.scores.sum() == pytest.approx(1.0)

@@ -36,7 +36,9 @@ def test_scores_mix_in_proportion_to_time_within_the_window():
     stamps = np.arange(0, 3.0, 0.1)
     for stamp in stamps:
         label = "happiness" if stamp < 2.45 else "surprise"
-        state = smoother.add(float(stamp), 1, one_hot(label), 1.0 if label == "happiness" else 0.0, 0.0)
+        state = smoother.add(
+            float(stamp), 1, one_hot(label), 1.0 if label == "happiness" else 0.0, 0.0
+        )
     # Window (1.9, 2.9]: happiness 1.9..2.4 (5 intervals), surprise 2.5..2.9 (5 intervals).
     assert state.scores[LABEL_INDEX["happiness"]] == pytest.approx(0.5)
     assert state.scores[LABEL_INDEX["surprise"]] == pytest.approx(0.5)

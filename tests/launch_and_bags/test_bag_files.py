@@ -9,8 +9,12 @@ from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 
 from insideout_common.bags import BagReader, BagWriter
-from insideout_common.bags.timing import (PlaybackTimeline, header_stamp_ns, restamp_header,
-                                          start_time_ns)
+from insideout_common.bags.timing import (
+    PlaybackTimeline,
+    header_stamp_ns,
+    restamp_header,
+    start_time_ns,
+)
 from insideout_common.bags.typestore import UnknownMessageType, build_typestore, starts_with_header
 
 T0 = 1_700_000_000 * 10**9
@@ -25,34 +29,100 @@ def write_sample_bag(path):
         m = writer.message
         stamp = m("builtin_interfaces/msg/Time", sec=1_700_000_000, nanosec=5)
         header = m("std_msgs/msg/Header", stamp=stamp, frame_id="camera")
-        emotion = m("insideout_msgs/msg/EmotionState", header=header, face_detected=True,
-                    track_id=3, face_id="fabcd_3",
-                    face_roi=m("sensor_msgs/msg/RegionOfInterest", x_offset=1, y_offset=2, width=3,
-                               height=4, do_rectify=False),
-                    labels=["anger", "happiness"], scores=np.array([0.25, 0.75], np.float32),
-                    raw_scores=np.array([0.5, 0.5], np.float32), dominant_label="happiness",
-                    confidence=0.75, valence=0.5, arousal=0.25, valence_arousal_predicted=False,
-                    window_duration=1.0, window_frames=10, model_name="m")
-        reply = m("insideout_msgs/msg/AgentReply", agent="fear", model="smol", text="Careful ✓",
-                  ok=True, error="", latency=1.5, first_token_latency=0.5)
-        writer.write("/insideout/dialogue", T0, m(
-            "insideout_msgs/msg/DialogueTurn", header=header, turn_id=7, user_text="Hi",
-            emotion=emotion, emotion_source="the latest EmotionState", agent_replies=[reply],
-            agent_weights=np.array([1.0], np.float32), aggregation_strategy="llm",
-            reply="Hello there", reply_source="aggregator", success=True, error_code=0,
-            error_message="", reply_spoken="", latency=2.0, agents_latency=1.5,
-            aggregator_first_token_latency=1.75,
-            first_sentence_latency=1.875))
-        writer.write("/audio_info", T0, m("audio_common_msgs/msg/AudioInfo", channels=1,
-                                          sample_rate=16000, sample_format="S16LE",
-                                          bitrate=256000, coding_format="wave"))
+        emotion = m(
+            "insideout_msgs/msg/EmotionState",
+            header=header,
+            face_detected=True,
+            track_id=3,
+            face_id="fabcd_3",
+            face_roi=m(
+                "sensor_msgs/msg/RegionOfInterest",
+                x_offset=1,
+                y_offset=2,
+                width=3,
+                height=4,
+                do_rectify=False,
+            ),
+            labels=["anger", "happiness"],
+            scores=np.array([0.25, 0.75], np.float32),
+            raw_scores=np.array([0.5, 0.5], np.float32),
+            dominant_label="happiness",
+            confidence=0.75,
+            valence=0.5,
+            arousal=0.25,
+            valence_arousal_predicted=False,
+            window_duration=1.0,
+            window_frames=10,
+            model_name="m",
+        )
+        reply = m(
+            "insideout_msgs/msg/AgentReply",
+            agent="fear",
+            model="smol",
+            text="Careful ✓",
+            ok=True,
+            error="",
+            latency=1.5,
+            first_token_latency=0.5,
+        )
+        writer.write(
+            "/insideout/dialogue",
+            T0,
+            m(
+                "insideout_msgs/msg/DialogueTurn",
+                header=header,
+                turn_id=7,
+                user_text="Hi",
+                emotion=emotion,
+                emotion_source="the latest EmotionState",
+                agent_replies=[reply],
+                agent_weights=np.array([1.0], np.float32),
+                aggregation_strategy="llm",
+                reply="Hello there",
+                reply_source="aggregator",
+                success=True,
+                error_code=0,
+                error_message="",
+                reply_spoken="",
+                latency=2.0,
+                agents_latency=1.5,
+                aggregator_first_token_latency=1.75,
+                first_sentence_latency=1.875,
+            ),
+        )
+        writer.write(
+            "/audio_info",
+            T0,
+            m(
+                "audio_common_msgs/msg/AudioInfo",
+                channels=1,
+                sample_rate=16000,
+                sample_format="S16LE",
+                bitrate=256000,
+                coding_format="wave",
+            ),
+        )
         for i in range(3):
-            writer.write("/audio", T0 + (i + 1) * 32_000_000, m(
-                "audio_common_msgs/msg/AudioData", data=np.full(1024, i, np.uint8)))
+            writer.write(
+                "/audio",
+                T0 + (i + 1) * 32_000_000,
+                m("audio_common_msgs/msg/AudioData", data=np.full(1024, i, np.uint8)),
+            )
         image = np.arange(4 * 6 * 3, dtype=np.uint8)
-        writer.write("/camera/image_raw", T0 + 50_000_000, m(
-            "sensor_msgs/msg/Image", header=header, height=4, width=6, encoding="rgb8",
-            is_bigendian=0, step=18, data=image))
+        writer.write(
+            "/camera/image_raw",
+            T0 + 50_000_000,
+            m(
+                "sensor_msgs/msg/Image",
+                header=header,
+                height=4,
+                width=6,
+                encoding="rgb8",
+                is_bigendian=0,
+                step=18,
+                data=image,
+            ),
+        )
         writer.set_custom_data("insideout.note", "round trip")
 
 
@@ -65,15 +135,23 @@ def test_round_trip_keeps_every_field_order_and_qos(tmp_path):
             "/insideout/dialogue": ("insideout_msgs/msg/DialogueTurn", 1),
             "/audio": ("audio_common_msgs/msg/AudioData", 3),
             "/audio_info": ("audio_common_msgs/msg/AudioInfo", 1),
-            "/camera/image_raw": ("sensor_msgs/msg/Image", 1)}
+            "/camera/image_raw": ("sensor_msgs/msg/Image", 1),
+        }
         assert topics["/audio_info"].latched and not topics["/audio"].latched
         assert not topics["/camera/image_raw"].reliable and topics["/audio"].reliable
         assert reader.custom_data["insideout.note"] == "round trip"
         messages = list(reader.messages())
-        assert [m.timestamp_ns - T0 for m in messages] == [0, 0, 32_000_000, 50_000_000,
-                                                            64_000_000, 96_000_000]
-        turn = reader.deserialize(messages[0] if messages[0].topic == "/insideout/dialogue"
-                                  else messages[1])
+        assert [m.timestamp_ns - T0 for m in messages] == [
+            0,
+            0,
+            32_000_000,
+            50_000_000,
+            64_000_000,
+            96_000_000,
+        ]
+        turn = reader.deserialize(
+            messages[0] if messages[0].topic == "/insideout/dialogue" else messages[1]
+        )
         assert turn.reply == "Hello there" and turn.turn_id == 7
         assert turn.agent_replies[0].text == "Careful ✓"
         assert list(turn.emotion.scores) == [0.25, 0.75]
@@ -99,8 +177,9 @@ def test_bag_is_standard_rosbag2_mcap_readable_without_rosbags(tmp_path):
         summary = reader.get_summary()
         assert {s.encoding for s in summary.schemas.values()} == {"ros2msg"}
         assert {c.message_encoding for c in summary.channels.values()} == {"cdr"}
-        decoded = {channel.topic: message for _, channel, _, message
-                   in reader.iter_decoded_messages()}
+        decoded = {
+            channel.topic: message for _, channel, _, message in reader.iter_decoded_messages()
+        }
     assert decoded["/insideout/dialogue"].emotion.dominant_label == "happiness"
     assert decoded["/audio_info"].sample_format == "S16LE"
     assert decoded["/camera/image_raw"].encoding == "rgb8"
@@ -141,8 +220,15 @@ def test_restamp_patches_only_the_header_stamp():
     Image = typestore.types["sensor_msgs/msg/Image"]
     Header = typestore.types["std_msgs/msg/Header"]
     Time = typestore.types["builtin_interfaces/msg/Time"]
-    image = Image(header=Header(stamp=Time(sec=1, nanosec=2), frame_id="cam"), height=1, width=2,
-                  encoding="mono8", is_bigendian=0, step=2, data=np.array([7, 9], np.uint8))
+    image = Image(
+        header=Header(stamp=Time(sec=1, nanosec=2), frame_id="cam"),
+        height=1,
+        width=2,
+        encoding="mono8",
+        is_bigendian=0,
+        step=2,
+        data=np.array([7, 9], np.uint8),
+    )
     cdr = bytes(typestore.serialize_cdr(image, "sensor_msgs/msg/Image"))
     patched = restamp_header(cdr, 1_800_000_000_123_456_789)
     assert header_stamp_ns(patched) == 1_800_000_000_123_456_789

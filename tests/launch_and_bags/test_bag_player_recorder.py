@@ -8,18 +8,21 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
+from support.ros_harness import SentTimeCollector, wait_until
 
 from insideout_common.bags import BagReader, BagWriter
 from insideout_msgs.msg import EmotionState
-from support.ros_harness import SentTimeCollector, wait_until
 
 T0 = 1_600_000_000 * 10**9
 STEP_NS = 400_000_000
 CHATTER_TIMES = [i * STEP_NS for i in range(6)]  # 0 .. 2.0 s
 
-LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                     reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+LATCHED = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
 
 
 def make_timing_bag(path):
@@ -29,15 +32,30 @@ def make_timing_bag(path):
         writer.add_topic("/play/image", "sensor_msgs/msg/Image")
         writer.write("/play/latched", T0, writer.message("std_msgs/msg/String", data="latched"))
         for t in CHATTER_TIMES:
-            writer.write("/play/chatter", T0 + t,
-                         writer.message("std_msgs/msg/String", data=f"{t / 1e9:.1f}"))
+            writer.write(
+                "/play/chatter",
+                T0 + t,
+                writer.message("std_msgs/msg/String", data=f"{t / 1e9:.1f}"),
+            )
         m = writer.message
-        writer.write("/play/image", T0 + STEP_NS, m(
-            "sensor_msgs/msg/Image",
-            header=m("std_msgs/msg/Header", frame_id="cam",
-                     stamp=m("builtin_interfaces/msg/Time", sec=T0 // 10**9, nanosec=0)),
-            height=1, width=1, encoding="mono8", is_bigendian=0, step=1,
-            data=np.array([42], np.uint8)))
+        writer.write(
+            "/play/image",
+            T0 + STEP_NS,
+            m(
+                "sensor_msgs/msg/Image",
+                header=m(
+                    "std_msgs/msg/Header",
+                    frame_id="cam",
+                    stamp=m("builtin_interfaces/msg/Time", sec=T0 // 10**9, nanosec=0),
+                ),
+                height=1,
+                width=1,
+                encoding="mono8",
+                is_bigendian=0,
+                step=1,
+                data=np.array([42], np.uint8),
+            ),
+        )
     return path
 
 
@@ -47,9 +65,16 @@ def test_player_honours_timestamps_and_rate_and_publishes_clock(tmp_path, ros, s
     ros.node.create_subscription(String, "/play/chatter", chatter, 10)
     ros.node.create_subscription(Clock, "/clock", clock, 100)
     latched = ros.collect(String, "/play/latched", LATCHED)
-    player = spawn_node("insideout_msgs", "bag_player", params={
-        "bag": str(bag), "rate": 2.0, "publish_clock": True,
-        "wait_for_subscribers": ["/play/chatter"]})
+    player = spawn_node(
+        "insideout_msgs",
+        "bag_player",
+        params={
+            "bag": str(bag),
+            "rate": 2.0,
+            "publish_clock": True,
+            "wait_for_subscribers": ["/play/chatter"],
+        },
+    )
     assert wait_until(lambda: len(chatter.items) == len(CHATTER_TIMES), 30.0), player.output()
     assert player.process.wait(15) == 0, player.output()
 
@@ -75,9 +100,18 @@ def test_player_honours_timestamps_and_rate_and_publishes_clock(tmp_path, ros, s
 def test_player_start_offset_and_loop(tmp_path, ros, spawn_node):
     bag = make_timing_bag(tmp_path / "bag")
     chatter = ros.collect(String, "/play/chatter")
-    player = spawn_node("insideout_msgs", "bag_player", params={
-        "bag": str(bag), "rate": 4.0, "start_offset": 1.0, "loop": True,
-        "topics": ["/play/chatter"], "wait_for_subscribers": ["/play/chatter"]})
+    player = spawn_node(
+        "insideout_msgs",
+        "bag_player",
+        params={
+            "bag": str(bag),
+            "rate": 4.0,
+            "start_offset": 1.0,
+            "loop": True,
+            "topics": ["/play/chatter"],
+            "wait_for_subscribers": ["/play/chatter"],
+        },
+    )
     received = chatter.wait_for_count(7, 30.0)
     assert player.running(), "a looping player keeps running"
     assert player.stop() == 0, player.output()
@@ -87,8 +121,11 @@ def test_player_start_offset_and_loop(tmp_path, ros, spawn_node):
 def test_player_restamps_headers_to_publish_time(tmp_path, ros, spawn_node):
     bag = make_timing_bag(tmp_path / "bag")
     images = ros.collect(Image, "/play/image")
-    spawn_node("insideout_msgs", "bag_player", params={
-        "bag": str(bag), "restamp_headers": True, "wait_for_subscribers": ["/play/image"]})
+    spawn_node(
+        "insideout_msgs",
+        "bag_player",
+        params={"bag": str(bag), "restamp_headers": True, "wait_for_subscribers": ["/play/image"]},
+    )
     image = images.wait_for(timeout=30.0)
     assert image is not None
     stamp = image.header.stamp.sec + image.header.stamp.nanosec / 1e9
@@ -106,19 +143,26 @@ def test_recorder_writes_what_was_published(tmp_path, ros, spawn_node):
     output = tmp_path / "recorded"
     latched_pub = ros.publisher(String, "/rec/latched", LATCHED)
     latched_pub.publish(String(data="config"))
-    chatter_pub = ros.publisher(String, "/rec/chatter", QoSProfile(
-        depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+    chatter_pub = ros.publisher(
+        String, "/rec/chatter", QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
+    )
     emotion_pub = ros.publisher(EmotionState, "/rec/emotion", 10)
-    recorder = spawn_node("insideout_msgs", "bag_recorder", params={
-        "output": str(output), "topics": ["/rec/latched", "/rec/chatter", "/rec/emotion"]})
+    recorder = spawn_node(
+        "insideout_msgs",
+        "bag_recorder",
+        params={"output": str(output), "topics": ["/rec/latched", "/rec/chatter", "/rec/emotion"]},
+    )
     for publisher in (latched_pub, chatter_pub, emotion_pub):
         assert ros.wait_for_subscribers(publisher, timeout=30.0), recorder.output()
     time.sleep(0.5)  # let the recorder's side of each connection match too
     for i in range(5):
         chatter_pub.publish(String(data=f"hello {i}"))
         time.sleep(0.05)
-    emotion_pub.publish(EmotionState(dominant_label="happiness", confidence=0.75,
-                                     labels=["happiness"], scores=[0.75]))
+    emotion_pub.publish(
+        EmotionState(
+            dominant_label="happiness", confidence=0.75, labels=["happiness"], scores=[0.75]
+        )
+    )
     assert wait_until(lambda: "recording /rec/emotion" in recorder.output(), 5.0)
     time.sleep(1.0)
     assert recorder.stop() == 0, recorder.output()
@@ -141,8 +185,11 @@ def test_recorder_stops_after_max_duration_with_a_valid_bag(tmp_path, ros, spawn
     output = tmp_path / "short"
     ticks = ros.publisher(String, "/rec/tick")
     ros.node.create_timer(0.05, lambda: ticks.publish(String(data="tick")))
-    recorder = spawn_node("insideout_msgs", "bag_recorder", params={
-        "output": str(output), "topics": ["/rec/tick"], "max_duration": 8.0})
+    recorder = spawn_node(
+        "insideout_msgs",
+        "bag_recorder",
+        params={"output": str(output), "topics": ["/rec/tick"], "max_duration": 8.0},
+    )
     # max_duration counts from the recorder node's start; the process start-up (2-5 s on a loaded
     # machine) and discovery come first, so the subscription is there at least 1.5 s before it ends.
     assert ros.wait_for_subscribers(ticks, timeout=6.5), recorder.output()
@@ -162,12 +209,23 @@ def test_a_node_on_sim_time_follows_the_players_clock(tmp_path, ros, spawn_node)
     (then the previous one, at most a 25 ms period earlier) moves a stamp."""
     bag = make_timing_bag(tmp_path / "bag")
     output = tmp_path / "rerecorded"
-    recorder = spawn_node("insideout_msgs", "bag_recorder", params={
-        "output": str(output), "topics": ["/play/chatter"], "use_sim_time": True})
+    recorder = spawn_node(
+        "insideout_msgs",
+        "bag_recorder",
+        params={"output": str(output), "topics": ["/play/chatter"], "use_sim_time": True},
+    )
     # The recorder subscribes once the player advertises; the player waits for that subscriber.
-    player = spawn_node("insideout_msgs", "bag_player", params={
-        "bag": str(bag), "publish_clock": True, "topics": ["/play/chatter"],
-        "wait_for_subscribers": ["/play/chatter"], "start_delay": 1.0})
+    player = spawn_node(
+        "insideout_msgs",
+        "bag_player",
+        params={
+            "bag": str(bag),
+            "publish_clock": True,
+            "topics": ["/play/chatter"],
+            "wait_for_subscribers": ["/play/chatter"],
+            "start_delay": 1.0,
+        },
+    )
     assert player.process.wait(30) == 0, player.output()
     time.sleep(0.5)
     assert recorder.stop() == 0, recorder.output()
@@ -188,7 +246,9 @@ def test_player_rejects_a_truncated_bag_clearly(tmp_path, spawn_node):
     assert "cannot read" in player.output() and "Traceback" not in player.output()
 
 
-def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(tmp_path, ros, spawn_node):
+def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(
+    tmp_path, ros, spawn_node
+):
     """Fault injection: the recorder is stopped (SIGSTOP) while /clock ticks on and one message
     arrives among the ticks. Resumed, it must stamp the message with the /clock received just
     before it, not the first tick queued during the stall (a stamp early by the stall) nor the
@@ -196,8 +256,11 @@ def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(t
     output = tmp_path / "stalled"
     clock = ros.publisher(Clock, "/clock", 100)
     chatter = ros.publisher(String, "/stall/chatter", 100)
-    recorder = spawn_node("insideout_msgs", "bag_recorder", params={
-        "output": str(output), "topics": ["/stall/chatter"], "use_sim_time": True})
+    recorder = spawn_node(
+        "insideout_msgs",
+        "bag_recorder",
+        params={"output": str(output), "topics": ["/stall/chatter"], "use_sim_time": True},
+    )
     assert ros.wait_for_subscribers(chatter, timeout=30.0), recorder.output()
     assert ros.wait_for_subscribers(clock, timeout=10.0), recorder.output()
     # Our publishers have matched the recorder's readers; its readers may not have matched our
@@ -229,4 +292,6 @@ def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(t
         recorded = [(reader.deserialize(m).data, m.timestamp_ns) for m in reader.messages()]
     assert [data for data, _ in recorded] == ["during the stall"]
     offset = (recorded[0][1] - T0) / 1e9
-    assert abs(offset - 1.2) <= 0.05, f"stamped at T0 + {offset:.3f} s; the clock then said T0 + 1.2 s"
+    assert abs(offset - 1.2) <= 0.05, (
+        f"stamped at T0 + {offset:.3f} s; the clock then said T0 + 1.2 s"
+    )

@@ -5,25 +5,31 @@ import subprocess
 import sys
 
 import pytest
-
 from support.ros_harness import REPO_ROOT
 
 TREE = REPO_ROOT / "examples" / "behavior_tree" / "respond_tree.py"
 CONFIG = REPO_ROOT / "config"
-SHORT_ANSWERS = {**{f"agents.{a}.max_tokens": 12 for a in ("happiness", "sadness", "fear", "anger")},
-                 "aggregator.max_tokens": 16}
+SHORT_ANSWERS = {
+    **{f"agents.{a}.max_tokens": 12 for a in ("happiness", "sadness", "fear", "anger")},
+    "aggregator.max_tokens": 16,
+}
 
 
 def run_tree(*args, timeout=300):
-    return subprocess.run([sys.executable, str(TREE), *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(TREE), *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.timeout(600)
 def test_tree_gets_a_reply_and_cancels_the_goal_when_preempted(spawn_node):
-    dialogue = spawn_node("insideout_dialogue", "dialogue_node", params=SHORT_ANSWERS,
-                          params_file=CONFIG / "insideout.yaml",
-                          extra_args=["--ros-args", "--params-file", str(CONFIG / "prompts.yaml")])
+    dialogue = spawn_node(
+        "insideout_dialogue",
+        "dialogue_node",
+        params=SHORT_ANSWERS,
+        params_file=CONFIG / "insideout.yaml",
+        extra_args=["--ros-args", "--params-file", str(CONFIG / "prompts.yaml")],
+    )
     assert dialogue.wait_for_output("dialogue_node ready", 120.0), dialogue.output()
 
     answered = run_tree("--utterance", "I passed my exam today!", "--timeout", "240")

@@ -9,7 +9,6 @@ import pytest
 import yaml
 from rcl_interfaces.msg import ParameterType
 from rcl_interfaces.srv import GetParameters, ListParameters
-
 from support.parameter_yaml import flatten_parameters, node_section
 from support.ros_harness import REPO_ROOT, wait_until
 
@@ -33,14 +32,16 @@ def yaml_parameters(node):
 
 
 def python_value(value):
-    kinds = {ParameterType.PARAMETER_BOOL: "bool_value",
-             ParameterType.PARAMETER_INTEGER: "integer_value",
-             ParameterType.PARAMETER_DOUBLE: "double_value",
-             ParameterType.PARAMETER_STRING: "string_value",
-             ParameterType.PARAMETER_BOOL_ARRAY: "bool_array_value",
-             ParameterType.PARAMETER_INTEGER_ARRAY: "integer_array_value",
-             ParameterType.PARAMETER_DOUBLE_ARRAY: "double_array_value",
-             ParameterType.PARAMETER_STRING_ARRAY: "string_array_value"}
+    kinds = {
+        ParameterType.PARAMETER_BOOL: "bool_value",
+        ParameterType.PARAMETER_INTEGER: "integer_value",
+        ParameterType.PARAMETER_DOUBLE: "double_value",
+        ParameterType.PARAMETER_STRING: "string_value",
+        ParameterType.PARAMETER_BOOL_ARRAY: "bool_array_value",
+        ParameterType.PARAMETER_INTEGER_ARRAY: "integer_array_value",
+        ParameterType.PARAMETER_DOUBLE_ARRAY: "double_array_value",
+        ParameterType.PARAMETER_STRING_ARRAY: "string_array_value",
+    }
     if value.type == ParameterType.PARAMETER_NOT_SET:
         return None
     result = getattr(value, kinds[value.type])
@@ -71,11 +72,13 @@ def call(ros, service_type, name, request, timeout=60.0):
 
 
 def declared_parameters(ros, node):
-    names = call(ros, ListParameters, f"/{node}/list_parameters",
-                 ListParameters.Request()).result.names
+    names = call(
+        ros, ListParameters, f"/{node}/list_parameters", ListParameters.Request()
+    ).result.names
     names = [n for n in names if n not in ROS_OWN and not n.startswith("qos_overrides.")]
-    values = call(ros, GetParameters, f"/{node}/get_parameters",
-                  GetParameters.Request(names=names)).values
+    values = call(
+        ros, GetParameters, f"/{node}/get_parameters", GetParameters.Request(names=names)
+    ).values
     return {name: python_value(value) for name, value in zip(names, values)}
 
 
@@ -94,6 +97,7 @@ def test_yaml_holds_exactly_every_declared_parameter_with_its_default(ros, spawn
             problems.append(f"{node}: {name} is in the YAML but the node does not declare it")
         for name in sorted(set(declared) & set(documented)):
             if not same(documented[name], declared[name]):
-                problems.append(f"{node}: {name}: YAML {documented[name]!r} != node default "
-                                f"{declared[name]!r}")
+                problems.append(
+                    f"{node}: {name}: YAML {documented[name]!r} != node default {declared[name]!r}"
+                )
     assert not problems, "\n".join(problems)

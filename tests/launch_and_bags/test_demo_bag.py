@@ -5,9 +5,9 @@ import sys
 
 import numpy as np
 import pytest
+from support.ros_harness import REPO_ROOT
 
 from insideout_common.bags import BagReader
-from support.ros_harness import REPO_ROOT
 
 SAMPLE_RATE, CHUNK_BYTES = 16000, 1024
 
@@ -15,31 +15,40 @@ SAMPLE_RATE, CHUNK_BYTES = 16000, 1024
 @pytest.fixture(scope="module")
 def demo_bag(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo_bag"
-    subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "make_demo_bag.py"), str(path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "make_demo_bag.py"), str(path)],
+        check=True,
+        capture_output=True,
+    )
     with BagReader(path) as reader:
         messages = {}
         for message in reader.messages():
-            messages.setdefault(message.topic, []).append((message.timestamp_ns,
-                                                           reader.deserialize(message)))
+            messages.setdefault(message.topic, []).append(
+                (message.timestamp_ns, reader.deserialize(message))
+            )
         yield reader, messages
 
 
 def test_topics_and_types_are_what_a_camera_and_audio_capture_publish(demo_bag):
     reader, _ = demo_bag
     topics = {name: info.msgtype for name, info in reader.topics().items()}
-    assert topics == {"/camera/image_raw": "sensor_msgs/msg/Image",
-                      "/audio": "audio_common_msgs/msg/AudioData",
-                      "/audio_stamped": "audio_common_msgs/msg/AudioDataStamped",
-                      "/audio_info": "audio_common_msgs/msg/AudioInfo"}
+    assert topics == {
+        "/camera/image_raw": "sensor_msgs/msg/Image",
+        "/audio": "audio_common_msgs/msg/AudioData",
+        "/audio_stamped": "audio_common_msgs/msg/AudioDataStamped",
+        "/audio_info": "audio_common_msgs/msg/AudioInfo",
+    }
     assert reader.topics()["/audio_info"].latched
 
 
 def test_audio_is_wave_s16le_16k_mono_in_real_time_chunks(demo_bag):
     reader, messages = demo_bag
     infos = [m for _, m in messages["/audio_info"]]
-    assert all((i.channels, i.sample_rate, i.sample_format, i.coding_format)
-               == (1, SAMPLE_RATE, "S16LE", "wave") for i in infos)
+    assert all(
+        (i.channels, i.sample_rate, i.sample_format, i.coding_format)
+        == (1, SAMPLE_RATE, "S16LE", "wave")
+        for i in infos
+    )
     chunks = messages["/audio"]
     assert all(len(m.data) == CHUNK_BYTES for _, m in chunks)
     # Each chunk is stamped when its last sample was captured: 32 ms apart, from bag start.
@@ -58,8 +67,11 @@ def test_question_is_speech_between_quiet_stretches(demo_bag):
     reader, messages = demo_bag
     facts = reader.custom_data
     pcm = np.frombuffer(b"".join(bytes(m.data) for _, m in messages["/audio"]), "<i2") / 32768.0
-    first, last = int(facts["insideout.speech_start_sample"]), int(facts["insideout.speech_end_sample"])
-    rms = lambda x: float(np.sqrt(np.mean(x ** 2)))  # noqa: E731
+    first, last = (
+        int(facts["insideout.speech_start_sample"]),
+        int(facts["insideout.speech_end_sample"]),
+    )
+    rms = lambda x: float(np.sqrt(np.mean(x**2)))  # noqa: E731
     assert last - first > SAMPLE_RATE  # a sentence, not a click
     assert rms(pcm[first:last]) > 20 * rms(pcm[:first])
     trailing = pcm[last:]

@@ -14,26 +14,40 @@ import wave
 import matplotlib.image
 import numpy as np
 import pytest
+from support.ros_harness import REPO_ROOT
+
 from audio_common_msgs.msg import AudioData
 from insideout_msgs.msg import DialogueTurn, Transcript
-
-from support.ros_harness import REPO_ROOT
 
 DEMO_BAG = REPO_ROOT / "data" / "demo_bag"
 
 
 @pytest.mark.timeout(900)
 def test_bag_in_reply_and_reply_audio_out(ros, tmp_path):
-    assert (DEMO_BAG / "metadata.yaml").exists(), \
+    assert (DEMO_BAG / "metadata.yaml").exists(), (
         "data/demo_bag is missing: run `make setup` (scripts/setup.d/50-demo-bag.sh makes it)"
+    )
     turns = ros.collect(DialogueTurn, "/insideout/dialogue")
     transcripts = ros.collect(Transcript, "/insideout/transcript")
     speaker = ros.collect(AudioData, "/insideout/speaker/audio", 100)
 
     demo = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "demo.py"), "--out", str(tmp_path),
-         "--max-tokens", "24", "--timeout", "600", "--web-port", "0"],
-        capture_output=True, text=True, timeout=880)
+        [
+            sys.executable,
+            str(REPO_ROOT / "scripts" / "demo.py"),
+            "--out",
+            str(tmp_path),
+            "--max-tokens",
+            "24",
+            "--timeout",
+            "600",
+            "--web-port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=880,
+    )
     print(demo.stdout[-6000:], demo.stderr[-3000:])
     assert demo.returncode == 0, demo.stdout[-3000:]
 
@@ -75,7 +89,17 @@ def test_bag_in_reply_and_reply_audio_out(ros, tmp_path):
 
 def test_demo_says_what_is_missing_and_fails(tmp_path):
     demo = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "demo.py"), "--out", str(tmp_path),
-         "--bag", str(tmp_path / "no_bag")], capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(REPO_ROOT / "scripts" / "demo.py"),
+            "--out",
+            str(tmp_path),
+            "--bag",
+            str(tmp_path / "no_bag"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert demo.returncode == 1
     assert "missing: the demo bag" in demo.stdout and "make setup" in demo.stdout

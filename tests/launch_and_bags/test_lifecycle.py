@@ -11,13 +11,13 @@ import time
 
 import numpy as np
 import pytest
-from audio_common_msgs.msg import AudioData
 from lifecycle_msgs.msg import State, Transition
 from std_msgs.msg import String
-
 from support.lifecycle_client import Lifecycle
 from support.pipeline_nodes import PIPELINE, without_llm
 from support.ros_harness import wait_until
+
+from audio_common_msgs.msg import AudioData
 
 CHEAP = without_llm()
 
@@ -30,8 +30,9 @@ def absolute(topic):
 @pytest.mark.parametrize("key", ["fer", "asr", "dialogue", "tts"])
 def test_a_node_goes_through_its_lifecycle(key, ros, spawn_node):
     spec = PIPELINE[key]
-    node = spawn_node(spec["package"], spec["executable"],
-                      params={"autostart": False, **CHEAP.get(key, {})})
+    node = spawn_node(
+        spec["package"], spec["executable"], params={"autostart": False, **CHEAP.get(key, {})}
+    )
     lifecycle = Lifecycle(ros, spec["name"])
     assert lifecycle.wait_for_services(60.0), node.output()
     graph = ros.node
@@ -72,7 +73,9 @@ def test_autostart_activates_and_a_paused_tts_node_says_nothing(ros, spawn_node)
     node = spawn_node(spec["package"], spec["executable"])
     lifecycle = Lifecycle(ros, spec["name"])
     assert lifecycle.wait_for_services(60.0), node.output()
-    assert wait_until(lambda: lifecycle.state() == State.PRIMARY_STATE_ACTIVE, 60.0, 0.5), node.output()
+    assert wait_until(lambda: lifecycle.state() == State.PRIMARY_STATE_ACTIVE, 60.0, 0.5), (
+        node.output()
+    )
     audio = ros.collect(AudioData, "/insideout/speaker/audio", 100)
     replies = ros.publisher(String, "/insideout/reply", 50)
     assert ros.wait_for_subscribers(replies), node.output()

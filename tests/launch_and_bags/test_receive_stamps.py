@@ -24,14 +24,16 @@ def test_sim_time_is_the_clock_that_held_when_the_message_arrived():
         stamper.clock_received(SIM + k * 50 * MS, WALL + k * 25 * MS)
     # Received between the clocks of k=3 and k=4, its callback run after all ten.
     assert stamper.stamp(WALL + 90 * MS, now_ns=SIM + 450 * MS) == SIM + 150 * MS
-    assert stamper.stamp(WALL + 75 * MS, now_ns=0) == SIM + 150 * MS, "a clock holds from its arrival"
+    assert stamper.stamp(WALL + 75 * MS, now_ns=0) == SIM + 150 * MS, (
+        "a clock holds from its arrival"
+    )
     assert stamper.stamp(WALL - 1, now_ns=SIM + 450 * MS) == SIM + 450 * MS, "before any clock"
 
 
 def test_a_clock_taken_out_of_order_is_filed_by_receive_time_and_loops_go_back():
     stamper = ReceiveTimeStamper(use_sim_time=True)
     stamper.clock_received(SIM + 2000 * MS, WALL)
-    stamper.clock_received(SIM, WALL + 20 * MS)            # a looping player jumped back
+    stamper.clock_received(SIM, WALL + 20 * MS)  # a looping player jumped back
     stamper.clock_received(SIM + 2010 * MS, WALL + 10 * MS)  # taken late
     assert stamper.stamp(WALL + 15 * MS, 0) == SIM + 2010 * MS
     assert stamper.stamp(WALL + 25 * MS, 0) == SIM

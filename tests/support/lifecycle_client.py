@@ -15,8 +15,9 @@ class Lifecycle:
         self.change = ros.node.create_client(ChangeState, f"/{node_name}/change_state")
 
     def wait_for_services(self, timeout):
-        return self.get.wait_for_service(timeout_sec=timeout) and \
-            self.change.wait_for_service(timeout_sec=timeout)
+        return self.get.wait_for_service(timeout_sec=timeout) and self.change.wait_for_service(
+            timeout_sec=timeout
+        )
 
     def state(self) -> int:
         # get_state changes nothing, so it is asked again when unanswered: a service sees the
@@ -30,6 +31,8 @@ class Lifecycle:
         raise AssertionError("get_state did not answer in 4 tries of 4 s")
 
     def transition(self, transition_id: int, timeout: float = 120.0) -> bool:
-        future = self.change.call_async(ChangeState.Request(transition=Transition(id=transition_id)))
+        future = self.change.call_async(
+            ChangeState.Request(transition=Transition(id=transition_id))
+        )
         assert wait_until(future.done, timeout), f"change_state {transition_id} did not answer"
         return future.result().success

@@ -41,10 +41,16 @@ def parameters_with_comments(text: str, node: str):
         while stack and stack[-1][0] >= indent:
             stack.pop()
         commented = lines[index - 1].strip().startswith("#")
-        first_child = bool(stack) and lines[index - 1].strip().endswith(":") and not lines[index - 1].strip().startswith("#")
+        first_child = (
+            bool(stack)
+            and lines[index - 1].strip().endswith(":")
+            and not lines[index - 1].strip().startswith("#")
+        )
         if first_child:
             commented = commented or stack[-1][2]
-        if value.strip() == "" and not (index + 1 < len(lines) and lines[index + 1].strip().startswith("- ")):
+        if value.strip() == "" and not (
+            index + 1 < len(lines) and lines[index + 1].strip().startswith("- ")
+        ):
             stack.append((indent, key, commented))
             continue
         found[".".join([k for _, k, _ in stack] + [key])] = commented

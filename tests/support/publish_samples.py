@@ -15,8 +15,10 @@ from support.sample_messages import TOPIC_SAMPLES  # noqa: E402
 def main():
     rclpy.init()
     node = rclpy.create_node("insideout_sample_publisher")
-    publishers = [(node.create_publisher(msg_type, topic, 10), factory)
-                  for topic, (msg_type, factory) in TOPIC_SAMPLES.items()]
+    publishers = [
+        (node.create_publisher(msg_type, topic, 10), factory)
+        for topic, (msg_type, factory) in TOPIC_SAMPLES.items()
+    ]
 
     def publish_all():
         for publisher, factory in publishers:

@@ -27,23 +27,35 @@ def execute(goal_handle):
         while time.monotonic() < deadline:
             if goal_handle.is_cancel_requested:
                 goal_handle.canceled()
-                return Respond.Result(success=False, error_code=Respond.Result.ERROR_CANCELED,
-                                      error_message="canceled by client")
+                return Respond.Result(
+                    success=False,
+                    error_code=Respond.Result.ERROR_CANCELED,
+                    error_message="canceled by client",
+                )
             time.sleep(0.05)
-    goal_handle.publish_feedback(Feedback(stage=Feedback.STAGE_AGENT_DONE, agent="fear",
-                                          partial_text="Careful."))
+    goal_handle.publish_feedback(
+        Feedback(stage=Feedback.STAGE_AGENT_DONE, agent="fear", partial_text="Careful.")
+    )
     goal_handle.publish_feedback(Feedback(stage=Feedback.STAGE_AGGREGATING))
     goal_handle.succeed()
-    return Respond.Result(reply="echo: " + goal_handle.request.utterance,
-                          agent_replies=[agent_reply("fear")],
-                          emotion_used=goal_handle.request.emotion, success=True)
+    return Respond.Result(
+        reply="echo: " + goal_handle.request.utterance,
+        agent_replies=[agent_reply("fear")],
+        emotion_used=goal_handle.request.emotion,
+        success=True,
+    )
 
 
 def main():
     rclpy.init()
     node = rclpy.create_node("insideout_test_respond_server")
-    ActionServer(node, Respond, "/test/respond", execute_callback=execute,
-                 cancel_callback=lambda _goal: CancelResponse.ACCEPT)
+    ActionServer(
+        node,
+        Respond,
+        "/test/respond",
+        execute_callback=execute,
+        cancel_callback=lambda _goal: CancelResponse.ACCEPT,
+    )
     executor = MultiThreadedExecutor(num_threads=2)
     executor.add_node(node)
     try:

@@ -10,8 +10,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any
 
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -35,14 +36,14 @@ class Collector:
     """Keeps every message received on one subscription."""
 
     def __init__(self):
-        self.messages: List[Any] = []
+        self.messages: list[Any] = []
         self._lock = threading.Lock()
 
     def __call__(self, message):
         with self._lock:
             self.messages.append(message)
 
-    def snapshot(self) -> List[Any]:
+    def snapshot(self) -> list[Any]:
         with self._lock:
             return list(self.messages)
 
@@ -60,7 +61,7 @@ class Collector:
         wait_until(check, timeout)
         return found[0] if found else None
 
-    def wait_for_count(self, count: int, timeout: float = 10.0) -> List[Any]:
+    def wait_for_count(self, count: int, timeout: float = 10.0) -> list[Any]:
         wait_until(lambda: len(self.snapshot()) >= count, timeout)
         return self.snapshot()
 
@@ -71,12 +72,12 @@ class SentTimeCollector:
     (possibly busy) test process. Use it as a subscription callback."""
 
     def __init__(self):
-        self.items: List[Any] = []
+        self.items: list[Any] = []
 
     def __call__(self, message, info):
         self.items.append((info["source_timestamp"] * 1e-9, message))
 
-    def values(self) -> List[Any]:
+    def values(self) -> list[Any]:
         return [m for _, m in list(self.items)]
 
 
@@ -122,9 +123,9 @@ class RosHarness:
         self._thread.join(timeout=2.0)
 
 
-def ros_params_args(params: Dict[str, Any]) -> List[str]:
+def ros_params_args(params: dict[str, Any]) -> list[str]:
     """`--ros-args -p name:=value` arguments for a node process."""
-    args: List[str] = []
+    args: list[str] = []
     for name, value in params.items():
         if isinstance(value, bool):
             text = "true" if value else "false"
@@ -145,15 +146,23 @@ def _yaml_scalar(value: Any) -> str:
 class NodeProcess:
     """An installed node executable running in its own process; output goes to a log file."""
 
-    def __init__(self, package: str, executable: str, params: Optional[Dict[str, Any]] = None,
-                 params_file: Optional[Path] = None, remaps: Optional[Dict[str, str]] = None,
-                 extra_args: Sequence[str] = (), env: Optional[Dict[str, str]] = None,
-                 name: Optional[str] = None, namespace: Optional[str] = None,
-                 params_files: Sequence[Path] = ()):
+    def __init__(
+        self,
+        package: str,
+        executable: str,
+        params: dict[str, Any] | None = None,
+        params_file: Path | None = None,
+        remaps: dict[str, str] | None = None,
+        extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+        namespace: str | None = None,
+        params_files: Sequence[Path] = (),
+    ):
         path = INSTALL_DIR / package / "lib" / package / executable
         if not path.exists():
             raise FileNotFoundError(f"{path} is not built: run `make setup` first")
-        ros_args: List[str] = []
+        ros_args: list[str] = []
         if name:
             ros_args += ["-r", f"__node:={name}"]
         if namespace:  # what launch_ros does for Node(namespace=...)
@@ -167,8 +176,12 @@ class NodeProcess:
         self.log_path = Path(tempfile.mkstemp(prefix=f"{executable}-", suffix=".log")[1])
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            self.command, stdout=self._log, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})}, start_new_session=True)
+            self.command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
 
     def output(self) -> str:
         if not self._log.closed:  # also readable after stop()
@@ -179,8 +192,10 @@ class NodeProcess:
         return self.process.poll() is None
 
     def wait_for_output(self, text: str, timeout: float = 30.0) -> bool:
-        return wait_until(lambda: text in self.output() or not self.running(), timeout, 0.1) \
+        return (
+            wait_until(lambda: text in self.output() or not self.running(), timeout, 0.1)
             and text in self.output()
+        )
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGINT, as Ctrl-C or `ros2 launch` would; SIGKILL only when it does not exit."""

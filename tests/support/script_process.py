@@ -13,8 +13,11 @@ class ScriptProcess:
     def __init__(self, script: str, *args: str):
         self.process = subprocess.Popen(
             [sys.executable, str(SUPPORT_DIR / script), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ),
-            start_new_session=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ),
+            start_new_session=True,
+        )
 
     def stop(self) -> str:
         if self.process.poll() is None:

@@ -1,18 +1,35 @@
 """Word error rate between a reference sentence and a transcript (tests and benchmarks only)."""
 
 import re
-from typing import List
 
 _WORD = re.compile(r"[a-z0-9']+")
 # Whisper writes contractions that the reference may spell out (and vice versa).
-_EXPANSIONS = {"i'm": "i am", "you're": "you are", "it's": "it is", "don't": "do not",
-               "can't": "cannot", "won't": "will not", "that's": "that is", "what's": "what is"}
+_EXPANSIONS = {
+    "i'm": "i am",
+    "you're": "you are",
+    "it's": "it is",
+    "don't": "do not",
+    "can't": "cannot",
+    "won't": "will not",
+    "that's": "that is",
+    "what's": "what is",
+}
 # Whisper writes small numbers as digits or words, whichever the reference did not.
-_NUMBERS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-            "eight": "8", "nine": "9", "ten": "10"}
+_NUMBERS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+}
 
 
-def normalised_words(text: str) -> List[str]:
+def normalised_words(text: str) -> list[str]:
     words = []
     for word in _WORD.findall(text.lower()):
         words.extend(_NUMBERS.get(part, part) for part in _EXPANSIONS.get(word, word).split())
@@ -28,7 +45,8 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     for i, ref_word in enumerate(ref, 1):
         current = [i] + [0] * len(hyp)
         for j, hyp_word in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1,
-                             previous[j - 1] + (ref_word != hyp_word))
+            current[j] = min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)
+            )
         previous = current
     return previous[-1] / len(ref)

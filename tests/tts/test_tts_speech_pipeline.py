@@ -9,7 +9,12 @@ import pytest
 from insideout_dialogue.core.reply_queue import ReplyQueue
 from insideout_dialogue.core.speech_audio import OutputFormat, to_output_pcm
 from insideout_dialogue.core.speech_pipeline import SEGMENTS_AHEAD, PipelineListener, SpeechPipeline
-from insideout_dialogue.core.tts_backends import BackendSettings, SynthesisError, TtsBackend, create_backend
+from insideout_dialogue.core.tts_backends import (
+    BackendSettings,
+    SynthesisError,
+    TtsBackend,
+    create_backend,
+)
 
 OUTPUT = OutputFormat(sample_rate=16000, chunk_seconds=0.1)
 
@@ -68,17 +73,27 @@ class FakeFailingBackend(TtsBackend):
         return self.real.synthesize(text)
 
 
-def run(backend, replies, max_replies=10, max_chars=2000, lead=0.2, cancel_after=None, timeout=20.0):
+def run(
+    backend, replies, max_replies=10, max_chars=2000, lead=0.2, cancel_after=None, timeout=20.0
+):
     recorder = Recorder()
-    pipeline = SpeechPipeline(backend, OUTPUT, ReplyQueue(max_replies, max_chars), recorder, lead_seconds=lead)
+    pipeline = SpeechPipeline(
+        backend, OUTPUT, ReplyQueue(max_replies, max_chars), recorder, lead_seconds=lead
+    )
     admissions = [pipeline.submit(text) for text in replies]
     pipeline.start()
     try:
         if cancel_after is not None:
             recorder.wait(lambda: len(recorder.of("chunk")) >= cancel_after, timeout)
             pipeline.cancel()
-        recorder.wait(lambda: recorder.of("speaking")[-1:] and not recorder.of("speaking")[-1][2]
-                      and pipeline.pending_replies == 0, timeout)
+        recorder.wait(
+            lambda: (
+                recorder.of("speaking")[-1:]
+                and not recorder.of("speaking")[-1][2]
+                and pipeline.pending_replies == 0
+            ),
+            timeout,
+        )
     finally:
         pipeline.close()
     return recorder, pipeline, admissions
@@ -117,12 +132,16 @@ def test_replies_are_spoken_in_order_and_speaking_stays_true_between_them(espeak
     assert [e[2] for e in recorder.of("start")] == [1, 2, 3]
     assert [e[3] for e in recorder.of("start")] == ["First reply.", "Second reply.", "Third reply."]
     assert [e[2] for e in recorder.of("speaking")] == [True, False]
-    assert [c[2].reply_id for c in recorder.of("chunk")] == sorted(c[2].reply_id for c in recorder.of("chunk"))
+    assert [c[2].reply_id for c in recorder.of("chunk")] == sorted(
+        c[2].reply_id for c in recorder.of("chunk")
+    )
     assert pipeline.stats().replies_spoken == 3
 
 
 def test_a_failing_sentence_is_reported_and_the_rest_is_spoken(espeak):
-    recorder, pipeline, _ = run(FakeFailingBackend(espeak), ["One is fine. FAIL here. Three is fine too."])
+    recorder, pipeline, _ = run(
+        FakeFailingBackend(espeak), ["One is fine. FAIL here. Three is fine too."]
+    )
     warnings = [e[2] for e in recorder.of("warning")]
     assert any("FAIL here" in w and "injected failure" in w for w in warnings)
     stats = pipeline.stats()
@@ -170,6 +189,7 @@ def test_a_full_queue_refuses_with_a_warning(espeak):
 def test_resampled_output_keeps_the_duration(espeak):
     audio = espeak.synthesize("Checking the sample rate conversion.")
     from insideout_dialogue.core.speech_audio import to_output_pcm
+
     pcm = to_output_pcm(audio, espeak.sample_rate, OUTPUT)
     assert OUTPUT.seconds(len(pcm)) == pytest.approx(len(audio) / espeak.sample_rate, abs=0.001)
     decoded = np.frombuffer(pcm, dtype="<i2")
@@ -197,8 +217,13 @@ def test_pause_holds_the_audio_and_resume_goes_on_without_losing_any(espeak):
         assert recorder.wait(lambda: recorder.of("end"), 15)
         assert recorder.of("end")[0][3] is True
         audio = sum(len(e[2].pcm) for e in recorder.of("chunk"))
-        whole = len(to_output_pcm(espeak.synthesize("One two three four five six seven eight nine ten."),
-                                  espeak.sample_rate, OUTPUT))
+        whole = len(
+            to_output_pcm(
+                espeak.synthesize("One two three four five six seven eight nine ten."),
+                espeak.sample_rate,
+                OUTPUT,
+            )
+        )
         assert abs(audio - whole) < OUTPUT.chunk_bytes * 2  # nothing skipped or repeated
     finally:
         pipeline.close()
@@ -214,7 +239,7 @@ def test_interrupt_reports_the_words_sent_so_far_and_drops_the_rest(espeak):
         interruption = pipeline.interrupt()
         assert interruption.reply == first
         heard = interruption.heard.split()
-        assert 1 <= len(heard) < 10 and first.split()[:len(heard)] == heard
+        assert 1 <= len(heard) < 10 and first.split()[: len(heard)] == heard
         assert interruption.dropped == 1
         chunks_at_stop = len(recorder.of("chunk"))
         assert recorder.wait(lambda: recorder.of("speaking")[-1][2] is False, 5)

@@ -11,15 +11,14 @@ import signal
 import time
 
 import numpy as np
-from audio_common_msgs.msg import AudioData
+from asr.speech_audio import SENTENCES, speak
 from std_msgs.msg import Bool, String
-
-from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
-from insideout_msgs.msg import Transcript
 from support.ros_harness import wait_until
 from support.word_error_rate import word_error_rate
 
-from asr.speech_audio import SENTENCES, speak
+from audio_common_msgs.msg import AudioData
+from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
+from insideout_msgs.msg import Transcript
 
 SPEAKER = "/insideout/speaker/audio"
 REPLY = "Please remember to water the plants in the kitchen before you leave tonight."
@@ -57,6 +56,7 @@ def speak_and_wait(replies, speaking, text):
     def spoke():
         values = [m.data for m in speaking.snapshot()[mark:]]
         return True in values and values[-1] is False
+
     assert wait_until(spoke, 30)
 
 
@@ -72,7 +72,9 @@ def final_text(transcripts, timeout):
 
 
 def test_tts_audio_fed_to_the_asr_node_comes_back_as_the_same_words(ros, spawn_node):
-    tts, asr, transcripts, speaking, _, replies, microphone = start_pair(ros, spawn_node, deaf_to_robot_speaking=True)
+    tts, asr, transcripts, speaking, _, replies, microphone = start_pair(
+        ros, spawn_node, deaf_to_robot_speaking=True
+    )
     speak_and_wait(replies, speaking, REPLY)
     room_silence(microphone)
     heard = final_text(transcripts, 30)
@@ -115,7 +117,7 @@ def test_a_killed_tts_node_does_not_leave_the_asr_muted(ros, spawn_node):
     sentence = SENTENCES[4]
     pcm = (np.clip(speak(sentence), -1.0, 1.0) * 32767).astype("<i2").tobytes()
     for start in range(0, len(pcm), len(SILENCE_CHUNK)):
-        microphone.publish(AudioData(data=pcm[start:start + len(SILENCE_CHUNK)]))
+        microphone.publish(AudioData(data=pcm[start : start + len(SILENCE_CHUNK)]))
         time.sleep(0.02)
     room_silence(microphone)
     heard = final_text(transcripts, 30)
@@ -131,13 +133,17 @@ def test_a_stalled_tts_node_unmutes_the_asr_until_it_is_alive_again(ros, spawn_n
     assert asr.wait_for_output("robot speaking: audio ignored", 10), asr.output()
     os.killpg(tts.process.pid, signal.SIGSTOP)
     try:
-        assert asr.wait_for_output("stopped being alive while the robot was speaking", 10), asr.output()
+        assert asr.wait_for_output("stopped being alive while the robot was speaking", 10), (
+            asr.output()
+        )
     finally:
         os.killpg(tts.process.pid, signal.SIGCONT)
     assert asr.wait_for_output("alive again and still says the robot speaks", 10), asr.output()
     # Muted again: logged just after that line, so waited for (a busy-loop soak run read the log
     # between the two lines).
-    assert wait_until(lambda: asr.output().count("robot speaking: audio ignored") == 2, 10), asr.output()
+    assert wait_until(lambda: asr.output().count("robot speaking: audio ignored") == 2, 10), (
+        asr.output()
+    )
     # And when it really finishes, the ASR listens again.
     assert wait_until(lambda: speaking.snapshot()[-1].data is False, 60), tts.output()
     assert wait_until(lambda: asr.output().count("robot silent: listening") == 2, 10), asr.output()

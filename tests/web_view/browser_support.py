@@ -16,8 +16,9 @@ DISCONNECTED = "document.body.dataset.connected === 'no'"
 def start_web_view(spawn_node, port: int = 0, **params):
     """web_view_node from config/insideout.yaml on `port` (0: a free one); (process, url)."""
     port = port or free_port()
-    node = spawn_node("insideout_dialogue", "web_view_node", params_file=CONFIG,
-                      params={"port": port, **params})
+    node = spawn_node(
+        "insideout_dialogue", "web_view_node", params_file=CONFIG, params={"port": port, **params}
+    )
     assert node.wait_for_output(f"live view on http://127.0.0.1:{port}/", 30.0), node.output()
     return node, f"http://127.0.0.1:{port}/"
 
@@ -27,5 +28,7 @@ def dom_text(selector: str) -> str:
 
 
 def agent_texts() -> str:
-    return ("Object.fromEntries([...document.querySelectorAll('.agent')].map("
-            "a => [a.dataset.agent, a.querySelector('.agent-text').textContent]))")
+    return (
+        "Object.fromEntries([...document.querySelectorAll('.agent')].map("
+        "a => [a.dataset.agent, a.querySelector('.agent-text').textContent]))"
+    )

@@ -9,7 +9,6 @@ import urllib.request
 import aiohttp
 
 from insideout_dialogue.core.live_view.web_server import MAX_PAGE_MESSAGE_BYTES
-
 from web_view.browser_support import start_web_view
 
 OVERSIZED = 9000  # aiohttp reads at most 8190 bytes of a request line or header
@@ -28,8 +27,7 @@ def test_oversized_request_lines_and_headers_are_one_throttled_warning(spawn_nod
     node, url = start_web_view(spawn_node)
     port = int(url.rsplit(":", 1)[1].strip("/"))
     before = len(node.output().splitlines())
-    long_header = (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fuzz: " + b"a" * OVERSIZED
-                   + b"\r\n\r\n")
+    long_header = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fuzz: " + b"a" * OVERSIZED + b"\r\n\r\n"
     long_url = b"GET /" + b"a" * OVERSIZED + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     for _ in range(25):
         for request in (long_header, long_url):
@@ -40,8 +38,10 @@ def test_oversized_request_lines_and_headers_are_one_throttled_warning(spawn_nod
     assert "Traceback" not in node.output()
     # One warning per kind of problem per 5 s: the 50 requests fit in one or two.
     assert len(new_lines) <= 2, "\n".join(new_lines)
-    assert all("refused a malformed HTTP request (LineTooLong: Got more than 8190 bytes" in line
-               for line in new_lines)
+    assert all(
+        "refused a malformed HTTP request (LineTooLong: Got more than 8190 bytes" in line
+        for line in new_lines
+    )
     assert urllib.request.urlopen(url, timeout=5).status == 200  # still serving
 
 

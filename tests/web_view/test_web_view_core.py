@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import aiohttp
 import cv2
-import yarl
 import numpy as np
 import pytest
+import yarl
 
 from insideout_dialogue.core.live_view import page_events
 from insideout_dialogue.core.live_view.camera_jpeg import CameraJpeg, split_frame_message
@@ -28,13 +28,21 @@ def test_valid_commands_are_parsed():
     assert parse_command('{"type": "reset_memory"}').kind == "reset_memory"
 
 
-@pytest.mark.parametrize("raw, why", [
-    (b"\x00\x01", "binary"), ("not json", "not JSON"), ('["say"]', "unknown command"),
-    ('{"type": "launch_missiles"}', "unknown command"), ('{"type": "say", "text": "  "}', "non-empty"),
-    ('{"type": "say", "text": 5}', "non-empty"), ('{"type": "say", "text": "' + "a" * 30 + '"}', "at most 20"),
-    ('{"type": "camera", "on": "yes"}', "true or false"), ("x" * 9000, "at most 8192"),
-    ("[" * 8000, "nested too deep"),
-])
+@pytest.mark.parametrize(
+    "raw, why",
+    [
+        (b"\x00\x01", "binary"),
+        ("not json", "not JSON"),
+        ('["say"]', "unknown command"),
+        ('{"type": "launch_missiles"}', "unknown command"),
+        ('{"type": "say", "text": "  "}', "non-empty"),
+        ('{"type": "say", "text": 5}', "non-empty"),
+        ('{"type": "say", "text": "' + "a" * 30 + '"}', "at most 20"),
+        ('{"type": "camera", "on": "yes"}', "true or false"),
+        ("x" * 9000, "at most 8192"),
+        ("[" * 8000, "nested too deep"),
+    ],
+)
 def test_bad_commands_are_refused_with_a_reason(raw, why):
     with pytest.raises(BadCommand, match=why):
         parse_command(raw, max_utterance_chars=20)
@@ -43,29 +51,70 @@ def test_bad_commands_are_refused_with_a_reason(raw, why):
 # --- catch-up state ------------------------------------------------------------------------------
 def _emotion(t, label="happiness", face=True, track=1):
     labels = ["anger", "happiness"]
-    msg = SimpleNamespace(face_detected=face, track_id=track, face_id="", labels=labels,
-                          scores=[0.2, 0.8], dominant_label=label, confidence=0.8, valence=0.5,
-                          arousal=0.1, model_name="m",
-                          face_roi=SimpleNamespace(x_offset=1, y_offset=2, width=3, height=4))
+    msg = SimpleNamespace(
+        face_detected=face,
+        track_id=track,
+        face_id="",
+        labels=labels,
+        scores=[0.2, 0.8],
+        dominant_label=label,
+        confidence=0.8,
+        valence=0.5,
+        arousal=0.1,
+        model_name="m",
+        face_roi=SimpleNamespace(x_offset=1, y_offset=2, width=3, height=4),
+    )
     return page_events.emotion_event(msg, now=t)
 
 
 def _progress(turn, stage, agent="", text="", t=0.0):
-    return page_events.progress_event(SimpleNamespace(
-        turn_id=turn, user_text="hi", stage=stage, agent=agent, text=text,
-        agent_names=["happiness"], agent_weights=[1.0], elapsed=0.5), now=t)
+    return page_events.progress_event(
+        SimpleNamespace(
+            turn_id=turn,
+            user_text="hi",
+            stage=stage,
+            agent=agent,
+            text=text,
+            agent_names=["happiness"],
+            agent_weights=[1.0],
+            elapsed=0.5,
+        ),
+        now=t,
+    )
 
 
 def _turn(turn, t=0.0):
-    agents = [SimpleNamespace(agent="happiness", model="m", text="Yay.", ok=True, error="",
-                              latency=1.0, first_token_latency=0.2)]
-    msg = SimpleNamespace(turn_id=turn, header=SimpleNamespace(stamp=SimpleNamespace(sec=5, nanosec=0)),
-                          user_text="hi", emotion=SimpleNamespace(dominant_label="happiness"),
-                          emotion_source="latest", agent_replies=agents, agent_weights=[1.0],
-                          aggregation_strategy="llm", reply="Hello!", reply_source="aggregator",
-                          success=True, error_message="", error_code=0, reply_spoken="",
-                          agents_latency=1.0,
-                          aggregator_first_token_latency=1.2, first_sentence_latency=1.5, latency=2.0)
+    agents = [
+        SimpleNamespace(
+            agent="happiness",
+            model="m",
+            text="Yay.",
+            ok=True,
+            error="",
+            latency=1.0,
+            first_token_latency=0.2,
+        )
+    ]
+    msg = SimpleNamespace(
+        turn_id=turn,
+        header=SimpleNamespace(stamp=SimpleNamespace(sec=5, nanosec=0)),
+        user_text="hi",
+        emotion=SimpleNamespace(dominant_label="happiness"),
+        emotion_source="latest",
+        agent_replies=agents,
+        agent_weights=[1.0],
+        aggregation_strategy="llm",
+        reply="Hello!",
+        reply_source="aggregator",
+        success=True,
+        error_message="",
+        error_code=0,
+        reply_spoken="",
+        agents_latency=1.0,
+        aggregator_first_token_latency=1.2,
+        first_sentence_latency=1.5,
+        latency=2.0,
+    )
     return page_events.turn_event(msg, now=t)
 
 
@@ -79,8 +128,16 @@ def test_a_new_page_catches_up_on_the_last_seconds_the_running_turn_and_the_last
     state.record(_progress(4, "agents", t=10.0))
     state.record(_progress(4, "agent_partial", "happiness", "Ya", t=11.0))
     state.record(_progress(4, "agent_partial", "happiness", "Yay", t=12.0))
-    state.record(page_events.transcript_event(SimpleNamespace(utterance_id=7, text="hi", is_final=True), now=1))
-    state.record(page_events.transcript_event(SimpleNamespace(utterance_id=7, text="h", is_final=False), now=0))
+    state.record(
+        page_events.transcript_event(
+            SimpleNamespace(utterance_id=7, text="hi", is_final=True), now=1
+        )
+    )
+    state.record(
+        page_events.transcript_event(
+            SimpleNamespace(utterance_id=7, text="h", is_final=False), now=0
+        )
+    )
     events = state.replay()
     history = events[0]
     assert history["type"] == "emotion_history"
@@ -96,10 +153,19 @@ def test_a_new_page_catches_up_on_the_last_seconds_the_running_turn_and_the_last
 def test_events_are_valid_json_even_when_a_publisher_sends_nan():
     event = _emotion(1.0)
     nan = float("nan")
-    msg = SimpleNamespace(face_detected=True, track_id=1, face_id="", labels=["a"], scores=[nan],
-                          dominant_label="a", confidence=nan, valence=float("inf"), arousal=0.0,
-                          model_name="m", face_roi=SimpleNamespace(x_offset=0, y_offset=0,
-                                                                   width=0, height=0))
+    msg = SimpleNamespace(
+        face_detected=True,
+        track_id=1,
+        face_id="",
+        labels=["a"],
+        scores=[nan],
+        dominant_label="a",
+        confidence=nan,
+        valence=float("inf"),
+        arousal=0.0,
+        model_name="m",
+        face_roi=SimpleNamespace(x_offset=0, y_offset=0, width=0, height=0),
+    )
     event = page_events.emotion_event(msg, now=1.0)
     json.dumps(event, allow_nan=False)  # the browser's JSON.parse accepts it
     assert event["scores"] == [0.0] and event["valence"] == 0.0
@@ -138,9 +204,13 @@ class _Server:
     def __init__(self, **kwargs):
         self.commands, self.bad = [], []
         self.state = LiveState()
-        self.server = LiveViewServer(self.state, self.commands.append,
-                                     lambda message, kind="": self.bad.append(message), port=0,
-                                     **kwargs)
+        self.server = LiveViewServer(
+            self.state,
+            self.commands.append,
+            lambda message, kind="": self.bad.append(message),
+            port=0,
+            **kwargs,
+        )
 
     def __enter__(self):
         self.server.start()
@@ -178,8 +248,12 @@ def test_serves_the_page_and_its_files_but_nothing_outside_them():
             for name in ("live_view.js", "live_view.css"):
                 async with http.get(f"{base}/static/{name}") as asset:
                     assert asset.status == 200 and len(await asset.read()) > 1000
-            for path in ("/static/../web_server.py", "/static/%2e%2e/web_server.py",
-                         "/static/..%2fweb_server.py", "/static/"):
+            for path in (
+                "/static/../web_server.py",
+                "/static/%2e%2e/web_server.py",
+                "/static/..%2fweb_server.py",
+                "/static/",
+            ):
                 # encoded=True: sent as written (the client would otherwise resolve the dots)
                 async with http.get(yarl.URL(base + path, encoded=True)) as escape:
                     assert escape.status in (403, 404), path
@@ -187,6 +261,7 @@ def test_serves_the_page_and_its_files_but_nothing_outside_them():
             # DNS rebinding: another site's name resolving to this address is refused.
             async with http.get(base + "/", headers={"Host": "evil.example:8080"}) as rebound:
                 assert rebound.status == 403
+
     with _Server() as s:
         asyncio.run(run(s.base))
 
@@ -212,6 +287,7 @@ def test_pages_get_the_state_then_live_events_and_bad_input_is_only_reported():
             await one.close()
             await _until(lambda: s.server.pages == 1)
             await two.close()
+
     with _Server() as s:
         asyncio.run(run(s))
 
@@ -237,6 +313,7 @@ def test_camera_frames_go_only_to_pages_with_the_camera_panel_on():
                     break
             await viewer.close()
             await blind.close()
+
     with _Server() as s:
         asyncio.run(run(s))
 
@@ -251,6 +328,7 @@ def test_no_camera_panel_when_the_node_disables_it():
             await _until(lambda: s.bad)
             assert s.server.camera_pages == 0
             await ws.close()
+
     with _Server(camera_available=False) as s:
         asyncio.run(run(s))
 
@@ -275,23 +353,31 @@ def test_access_token_and_other_sites_websockets():
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await http.ws_connect(s.base + "/ws", headers={"Origin": "http://evil.example"})
             assert refused.value.status == 403
+
     with _Server(token="s3cret") as s:
         asyncio.run(run(s))
         assert any("another site" in b for b in s.bad)
 
 
 def test_requests_our_handlers_cannot_read_are_refused_without_a_traceback(capfd):
-    websocket = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
-                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    websocket = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
 
     async def run(base):
         async with aiohttp.ClientSession() as http:
             for path, headers, status in [
-                    ("/", {"Host": "["}, 403), ("/", {"Host": "[::1"}, 403),
-                    ("/ws", {**websocket, "Origin": "http://["}, 403),
-                    ("/ws", {**websocket, "Sec-WebSocket-Protocol": "chat"}, 400)]:
+                ("/", {"Host": "["}, 403),
+                ("/", {"Host": "[::1"}, 403),
+                ("/ws", {**websocket, "Origin": "http://["}, 403),
+                ("/ws", {**websocket, "Sec-WebSocket-Protocol": "chat"}, 400),
+            ]:
                 async with http.get(base + path, headers=headers) as refused:
                     assert refused.status == status, (headers, await refused.text())
+
     with _Server() as s:
         asyncio.run(run(s.base))
         assert any("another site ('http://[')" in b for b in s.bad), s.bad
@@ -312,6 +398,7 @@ def test_stop_closes_open_pages_at_once():
             while message.type == aiohttp.WSMsgType.TEXT:  # the catch-up events sent before
                 message = await asyncio.wait_for(ws.receive(), 3)
             assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
     s = _Server()
     s.server.start()
     asyncio.run(run(s))

@@ -9,9 +9,16 @@ import pytest
 from insideout_dialogue.core import dialogue_turn
 from insideout_dialogue.core.live_view import page_events, turn_state
 from insideout_dialogue.core.live_view.live_state import LiveState
-from insideout_dialogue.core.live_view.turn_state import (INTERRUPTED, LISTENING, SPEAKING, THINKING,
-                                                          USER_PAUSING, USER_SPEAKING, STATES,
-                                                          TurnStateTracker)
+from insideout_dialogue.core.live_view.turn_state import (
+    INTERRUPTED,
+    LISTENING,
+    SPEAKING,
+    STATES,
+    THINKING,
+    USER_PAUSING,
+    USER_SPEAKING,
+    TurnStateTracker,
+)
 
 WEB = Path(turn_state.__file__).parent / "web"
 
@@ -31,17 +38,33 @@ class Run:
                 assert event["state"] != self.shown[-1], "an event without a change"
                 self.shown.append(event["state"])
             return self
+
         return feed
 
 
 def test_a_question_a_thinking_pause_an_answer():
-    run = (Run().user_speaking(True).user_pausing(True).user_pausing(False)  # "so what ... should I"
-           .user_speaking(False)
-           .turn_progress(1, "agents").turn_progress(1, "agent_partial")
-           .robot_speaking(True).turn_finished(1)  # the reply written while the robot speaks it
-           .robot_speaking(False))
-    assert run.shown == [LISTENING, USER_SPEAKING, USER_PAUSING, USER_SPEAKING, LISTENING, THINKING,
-                         SPEAKING, LISTENING]
+    run = (
+        Run()
+        .user_speaking(True)
+        .user_pausing(True)
+        .user_pausing(False)  # "so what ... should I"
+        .user_speaking(False)
+        .turn_progress(1, "agents")
+        .turn_progress(1, "agent_partial")
+        .robot_speaking(True)
+        .turn_finished(1)  # the reply written while the robot speaks it
+        .robot_speaking(False)
+    )
+    assert run.shown == [
+        LISTENING,
+        USER_SPEAKING,
+        USER_PAUSING,
+        USER_SPEAKING,
+        LISTENING,
+        THINKING,
+        SPEAKING,
+        LISTENING,
+    ]
 
 
 def test_between_sentences_of_a_running_turn_it_is_thinking():
@@ -56,22 +79,37 @@ def test_a_pause_ends_with_the_utterance_whichever_message_comes_first():
 
 
 def test_pausing_comes_first_then_the_user_then_the_robot_then_a_running_turn():
-    run = Run().turn_progress(1, "agents").robot_speaking(True).user_speaking(True).user_pausing(True)
+    run = (
+        Run().turn_progress(1, "agents").robot_speaking(True).user_speaking(True).user_pausing(True)
+    )
     assert run.shown == [LISTENING, THINKING, SPEAKING, USER_SPEAKING, USER_PAUSING]
     run.user_pausing(False).user_speaking(False).robot_speaking(False)
     assert run.shown[-3:] == [USER_SPEAKING, SPEAKING, THINKING]
 
 
 def test_barge_in_the_user_talks_over_the_reply_until_a_new_turn_runs():
-    run = (Run().user_speaking(True).user_speaking(False).turn_progress(1, "agents")
-           .robot_speaking(True)
-           .user_speaking(True)  # over the robot: asr_node pauses its speech
-           .reply_interrupted()  # ... and stops it
-           .turn_progress(1, "reply_partial")  # written before the cut, arrives after it
-           .robot_speaking(False).turn_finished(1)  # dialogue_node ends the turn it cut
-           .user_speaking(False))
-    assert run.shown == [LISTENING, USER_SPEAKING, LISTENING, THINKING, SPEAKING, USER_SPEAKING,
-                         INTERRUPTED]
+    run = (
+        Run()
+        .user_speaking(True)
+        .user_speaking(False)
+        .turn_progress(1, "agents")
+        .robot_speaking(True)
+        .user_speaking(True)  # over the robot: asr_node pauses its speech
+        .reply_interrupted()  # ... and stops it
+        .turn_progress(1, "reply_partial")  # written before the cut, arrives after it
+        .robot_speaking(False)
+        .turn_finished(1)  # dialogue_node ends the turn it cut
+        .user_speaking(False)
+    )
+    assert run.shown == [
+        LISTENING,
+        USER_SPEAKING,
+        LISTENING,
+        THINKING,
+        SPEAKING,
+        USER_SPEAKING,
+        INTERRUPTED,
+    ]
     assert run.turn_progress(2, "agents").shown[-1] == THINKING  # the user's new question
 
 
@@ -80,8 +118,11 @@ def test_the_stop_button_interrupted_until_the_user_or_the_robot_goes_on():
     assert run.shown[-1] == INTERRUPTED
     run.robot_speaking(False)  # tts_node's false, after its report of the cut
     assert run.shown[-1] == INTERRUPTED
-    assert run.user_speaking(True).user_speaking(False).shown[-3:] == [INTERRUPTED, USER_SPEAKING,
-                                                                       LISTENING]
+    assert run.user_speaking(True).user_speaking(False).shown[-3:] == [
+        INTERRUPTED,
+        USER_SPEAKING,
+        LISTENING,
+    ]
     run = Run().robot_speaking(True).reply_interrupted().robot_speaking(True)
     assert run.shown == [LISTENING, SPEAKING, INTERRUPTED, SPEAKING]
 
@@ -111,23 +152,40 @@ def test_every_state_has_its_colour_on_the_page():
 # --- what a page that connects gets ---------------------------------------------------------------
 def _turn(turn_id, reply, error_code=0, reply_spoken=""):
     msg = SimpleNamespace(
-        turn_id=turn_id, header=SimpleNamespace(stamp=SimpleNamespace(sec=1, nanosec=0)),
-        user_text="hi", emotion=SimpleNamespace(dominant_label="neutral"), emotion_source="",
-        agent_replies=[], agent_weights=[], aggregation_strategy="llm", reply=reply,
-        reply_source="aggregator", success=error_code == 0, error_message="", error_code=error_code,
-        reply_spoken=reply_spoken, agents_latency=1.0, aggregator_first_token_latency=1.0,
-        first_sentence_latency=1.0, latency=2.0)
+        turn_id=turn_id,
+        header=SimpleNamespace(stamp=SimpleNamespace(sec=1, nanosec=0)),
+        user_text="hi",
+        emotion=SimpleNamespace(dominant_label="neutral"),
+        emotion_source="",
+        agent_replies=[],
+        agent_weights=[],
+        aggregation_strategy="llm",
+        reply=reply,
+        reply_source="aggregator",
+        success=error_code == 0,
+        error_message="",
+        error_code=error_code,
+        reply_spoken=reply_spoken,
+        agents_latency=1.0,
+        aggregator_first_token_latency=1.0,
+        first_sentence_latency=1.0,
+        latency=2.0,
+    )
     return page_events.turn_event(msg, now=1.0)
 
 
 def _cut(reply, heard, reason="stop_service"):
-    return page_events.interrupted_event(SimpleNamespace(reply=reply, heard=heard, reason=reason,
-                                                         replies_dropped=1), now=2.0)
+    return page_events.interrupted_event(
+        SimpleNamespace(reply=reply, heard=heard, reason=reason, replies_dropped=1), now=2.0
+    )
 
 
 def _replayed_turns(state):
-    return {e["turn"]: (e["interrupted"], e["reply_spoken"]) for e in state.replay()
-            if e["type"] == "turn"}
+    return {
+        e["turn"]: (e["interrupted"], e["reply_spoken"])
+        for e in state.replay()
+        if e["type"] == "turn"
+    }
 
 
 def test_a_new_page_gets_the_turn_state_and_replies_marked_where_they_were_cut():
@@ -142,16 +200,31 @@ def test_a_new_page_gets_the_turn_state_and_replies_marked_where_they_were_cut()
     assert state.replay()[-1] == {"type": "turn_state", "t": 1.0, "state": SPEAKING}
 
 
-@pytest.mark.parametrize("cut", [
-    _cut("", ""),  # only waiting replies were dropped: nothing heard was cut
-    _cut("Hello there.", "Hello"),  # the running turn's sentence, though turn 1 said it too
-])
+@pytest.mark.parametrize(
+    "cut",
+    [
+        _cut("", ""),  # only waiting replies were dropped: nothing heard was cut
+        _cut("Hello there.", "Hello"),  # the running turn's sentence, though turn 1 said it too
+    ],
+)
 def test_a_cut_in_no_finished_turn_marks_none(cut):
     state = LiveState()
     state.record(_turn(1, "Hello there."))
-    state.record(page_events.progress_event(SimpleNamespace(
-        turn_id=2, user_text="hi", stage="reply_partial", agent="", text="Hello there. Again.",
-        agent_names=[], agent_weights=[], elapsed=0.5), now=1.5))
+    state.record(
+        page_events.progress_event(
+            SimpleNamespace(
+                turn_id=2,
+                user_text="hi",
+                stage="reply_partial",
+                agent="",
+                text="Hello there. Again.",
+                agent_names=[],
+                agent_weights=[],
+                elapsed=0.5,
+            ),
+            now=1.5,
+        )
+    )
     state.record(cut)
     assert _replayed_turns(state) == {1: (False, "")}
 

@@ -3,15 +3,21 @@
 import pytest
 import rclpy
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 from insideout_common.ros.params import (
-    InvalidParameters, ParamSpec, declare_parameters, unknown_parameter_overrides)
-from rclpy.parameter import Parameter
+    InvalidParameters,
+    ParamSpec,
+    declare_parameters,
+    unknown_parameter_overrides,
+)
 
 SPECS = [
     ParamSpec("rate", 10.0, "Frames per second.", minimum=0.1, maximum=120.0),
     ParamSpec("mode", "short", "Detector range.", choices=("short", "full")),
-    ParamSpec("name", "x", "Must not be empty.", check=lambda v: None if v else "must not be empty"),
+    ParamSpec(
+        "name", "x", "Must not be empty.", check=lambda v: None if v else "must not be empty"
+    ),
 ]
 
 
@@ -35,8 +41,11 @@ def test_defaults_are_declared_with_descriptions(context):
 
 
 def test_all_invalid_values_are_reported_together(context):
-    overrides = [Parameter("rate", value=500.0), Parameter("mode", value="medium"),
-                 Parameter("name", value="")]
+    overrides = [
+        Parameter("rate", value=500.0),
+        Parameter("mode", value="medium"),
+        Parameter("name", value=""),
+    ]
     node = Node("params_bad", context=context, parameter_overrides=overrides)
     with pytest.raises(InvalidParameters) as error:
         declare_parameters(node, SPECS)
@@ -49,19 +58,34 @@ def test_all_invalid_values_are_reported_together(context):
 
 
 def test_values_for_undeclared_parameters_are_named_with_a_hint(context):
-    overrides = [Parameter("rate", value=5.0), Parameter("diagnostics_period", value=2.0),
-                 Parameter("rtae", value=5.0), Parameter("use_sim_time", value=True)]
+    overrides = [
+        Parameter("rate", value=5.0),
+        Parameter("diagnostics_period", value=2.0),
+        Parameter("rtae", value=5.0),
+        Parameter("use_sim_time", value=True),
+    ]
     node = Node("params_unknown", context=context, parameter_overrides=overrides)
     declare_parameters(node, SPECS)
     assert unknown_parameter_overrides(node) == {
         "diagnostics_period": "renamed to diagnostic_updater.period",
-        "rtae": "not a parameter of this node"}
+        "rtae": "not a parameter of this node",
+    }
     node.destroy_node()
 
 
 def test_a_node_process_warns_about_a_parameter_it_ignores(spawn_node, tmp_path):
-    node = spawn_node("insideout_msgs", "bag_recorder", params={
-        "output": str(tmp_path / "bag"), "topics": ["/nothing"], "max_duration": 0.5, "diagnostics_period": 2.0})
+    node = spawn_node(
+        "insideout_msgs",
+        "bag_recorder",
+        params={
+            "output": str(tmp_path / "bag"),
+            "topics": ["/nothing"],
+            "max_duration": 0.5,
+            "diagnostics_period": 2.0,
+        },
+    )
     assert node.process.wait(30) == 0, node.output()
-    assert ("parameter 'diagnostics_period' given to bag_recorder is ignored: renamed to "
-            "diagnostic_updater.period") in node.output()
+    assert (
+        "parameter 'diagnostics_period' given to bag_recorder is ignored: renamed to "
+        "diagnostic_updater.period"
+    ) in node.output()

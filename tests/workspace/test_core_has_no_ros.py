@@ -14,10 +14,14 @@ CORE_DIRS = [
     ("insideout_common.bags", ROOT / "src/insideout_msgs/insideout_common/bags"),
 ]
 # insideout_common's top-level modules outside ros/ (ros/ is the rclpy helpers, by design).
-COMMON_MODULES = ["insideout_common.emotions", "insideout_common.model_files", "insideout_common.pcm"]
+COMMON_MODULES = [
+    "insideout_common.emotions",
+    "insideout_common.model_files",
+    "insideout_common.pcm",
+]
 
 # Refused as a whole: rclpy, rosidl's runtime, and any generated interface module (pkg.msg/.srv/.action).
-REFUSING_FINDER = textwrap.dedent('''
+REFUSING_FINDER = textwrap.dedent("""
     import importlib.abc, sys
     class RefuseRos(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
@@ -26,7 +30,7 @@ REFUSING_FINDER = textwrap.dedent('''
                 raise ImportError(f"ROS module {name} imported by a ROS-free core module")
             return None
     sys.meta_path.insert(0, RefuseRos())
-''')
+""")
 
 
 def core_modules():
@@ -47,7 +51,7 @@ def test_the_list_of_core_modules_is_not_empty():
 
 
 def test_every_core_module_imports_without_ros():
-    script = REFUSING_FINDER + textwrap.dedent(f'''
+    script = REFUSING_FINDER + textwrap.dedent(f"""
         import importlib, traceback
         failures = []
         for name in {core_modules()!r}:
@@ -57,13 +61,21 @@ def test_every_core_module_imports_without_ros():
                 failures.append(f"{{name}}: {{type(error).__name__}}: {{error}}")
         print("\\n".join(failures))
         sys.exit(1 if failures else 0)
-    ''')
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, "core modules that need ROS (or fail to import):\n" + result.stdout + result.stderr[-2000:]
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, (
+        "core modules that need ROS (or fail to import):\n" + result.stdout + result.stderr[-2000:]
+    )
 
 
 def test_the_refusal_works():
     """The check itself: a module importing ROS (here the rclpy parameter helpers) is refused."""
     script = REFUSING_FINDER + "import insideout_common.ros.params\n"
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0 and "imported by a ROS-free core module" in result.stderr, result.stderr[-2000:]
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0 and "imported by a ROS-free core module" in result.stderr, (
+        result.stderr[-2000:]
+    )

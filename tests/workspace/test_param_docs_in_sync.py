@@ -17,20 +17,30 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "generate_param_docs.py"
 DOCS = ROOT / "docs"
-NODE_PAGES = ["fer_node", "asr_node", "dialogue_node", "tts_node", "web_view_node", "bag_player",
-              "bag_recorder"]
+NODE_PAGES = [
+    "fer_node",
+    "asr_node",
+    "dialogue_node",
+    "tts_node",
+    "web_view_node",
+    "bag_player",
+    "bag_recorder",
+]
 
 
 def run_generator(*args):
-    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_parameter_tables_match_the_declarations():
     result = run_generator("--check")
     assert result.returncode == 0, (
         "docs/nodes parameter tables differ from the ParamSpec declarations:\n"
-        + result.stdout + result.stderr)
+        + result.stdout
+        + result.stderr
+    )
     assert "in sync" in result.stdout
 
 
@@ -39,7 +49,7 @@ def test_the_check_fails_on_a_changed_description(tmp_path):
     shutil.copytree(DOCS, docs)
     page = docs / "nodes" / "tts_node.md"
     text = page.read_text(encoding="utf-8")
-    table = text[text.index("<!-- params:begin tts_node -->"):]
+    table = text[text.index("<!-- params:begin tts_node -->") :]
     row = re.search(r"^\| `[^`]+` \|.*\|$", table, re.MULTILINE).group(0)
     page.write_text(text.replace(row, row[:-1] + "edited by hand |", 1), encoding="utf-8")
     result = run_generator("--check", "--docs-dir", str(docs))
@@ -56,8 +66,14 @@ def test_every_node_page_has_its_table_and_api_sections():
     for node in NODE_PAGES:
         text = (DOCS / "nodes" / f"{node}.md").read_text(encoding="utf-8")
         assert f"<!-- params:begin {node} -->" in text and f"<!-- params:end {node} -->" in text
-        for section in ("## Subscribed topics", "## Published topics", "## Services",
-                        "## Actions", "## Parameters", "## Behaviour"):
+        for section in (
+            "## Subscribed topics",
+            "## Published topics",
+            "## Services",
+            "## Actions",
+            "## Parameters",
+            "## Behaviour",
+        ):
             assert section in text, f"docs/nodes/{node}.md lacks '{section}'"
 
 
@@ -69,8 +85,9 @@ def _flatten(tree, prefix=""):
             yield f"{prefix}{key}", value
 
 
-@pytest.mark.parametrize("node", ["fer_node", "asr_node", "dialogue_node", "tts_node",
-                                  "web_view_node"])
+@pytest.mark.parametrize(
+    "node", ["fer_node", "asr_node", "dialogue_node", "tts_node", "web_view_node"]
+)
 def test_the_tables_defaults_are_the_config_files(node):
     """The default column shows what config/*.yaml sets (the nodes' defaults are checked against
     the files over DDS in tests/launch_and_bags/test_config_consistency.py)."""
@@ -105,8 +122,9 @@ def _without_code(text):
 def github_anchors(markdown):
     """The anchors GitHub gives a page's headings, and explicit `<a id="...">` anchors."""
     anchors, seen = set(re.findall(r'<a id="([^"]+)"></a>', _without_code_blocks(markdown))), {}
-    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*$", _without_code_blocks(markdown),
-                              re.MULTILINE):
+    for heading in re.findall(
+        r"^#{1,6}\s+(.+?)\s*#*$", _without_code_blocks(markdown), re.MULTILINE
+    ):
         slug = re.sub(r"[^\w\- ]", "", heading.replace("`", "").lower()).replace(" ", "-")
         count = seen.get(slug, 0)
         seen[slug] = count + 1
@@ -127,7 +145,10 @@ def test_relative_links_resolve():
             file = (page.parent / path) if path else page
             if not file.exists():
                 broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
-            elif anchor and file.suffix == ".md" and anchor not in github_anchors(
-                    file.read_text(encoding="utf-8")):
+            elif (
+                anchor
+                and file.suffix == ".md"
+                and anchor not in github_anchors(file.read_text(encoding="utf-8"))
+            ):
                 broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
     assert not broken, "broken links:\n" + "\n".join(broken)

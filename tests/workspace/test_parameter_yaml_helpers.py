@@ -1,7 +1,6 @@
 """The tests' parameter-YAML readers (tests/support/parameter_yaml.py) read what rcl reads."""
 
 import yaml
-
 from support.parameter_yaml import flatten_parameters, node_section, parameters_with_comments
 
 TEXT = """/**/node_a:
@@ -25,13 +24,21 @@ TEXT = """/**/node_a:
 
 def test_comments_are_found_per_dotted_parameter():
     assert parameters_with_comments(TEXT, "node_a") == {
-        "rate": True, "undocumented": False, "diagnostic_updater.period": True,
-        "diagnostic_updater.other": False, "topics": True}
+        "rate": True,
+        "undocumented": False,
+        "diagnostic_updater.period": True,
+        "diagnostic_updater.other": False,
+        "topics": True,
+    }
     assert parameters_with_comments(TEXT, "node_b") == {"rate": False}
 
 
 def test_nested_mappings_flatten_to_dotted_names():
-    assert flatten_parameters({"a": {"b": 1, "c": {"d": [1]}}, "e": "x"}) == {"a.b": 1, "a.c.d": [1], "e": "x"}
+    assert flatten_parameters({"a": {"b": 1, "c": {"d": [1]}}, "e": "x"}) == {
+        "a.b": 1,
+        "a.c.d": [1],
+        "e": "x",
+    }
 
 
 def test_a_nodes_section_merges_the_keys_rcl_matches_in_order():

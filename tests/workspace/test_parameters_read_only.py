@@ -4,7 +4,6 @@
 import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import GetParameters, SetParameters
-
 from support.ros_harness import wait_until
 
 # (package, executable, log line when ready, start parameters, parameter to change, new value)
@@ -12,8 +11,14 @@ NODES = [
     ("insideout_perception", "fer_node", "listening on", {"max_rate": 12.5}, "max_rate", 5.0),
     ("insideout_perception", "asr_node", "asr_node ready", {}, "vad_threshold", 0.3),
     ("insideout_dialogue", "tts_node", "speaking /insideout/reply with", {}, "max_reply_chars", 10),
-    ("insideout_dialogue", "dialogue_node", "dialogue_node ready",
-     {"local_llm.autostart": False}, "agents.happiness.model", "another-model"),
+    (
+        "insideout_dialogue",
+        "dialogue_node",
+        "dialogue_node ready",
+        {"local_llm.autostart": False},
+        "agents.happiness.model",
+        "another-model",
+    ),
 ]
 
 
@@ -33,18 +38,26 @@ def _call(ros, service_type, service, request):
     return future.result()
 
 
-@pytest.mark.parametrize("package, executable, ready, params, name, new_value", NODES,
-                         ids=[n[1] for n in NODES])
-def test_setting_a_parameter_at_run_time_is_refused(ros, spawn_node, package, executable, ready, params,
-                                                    name, new_value):
+@pytest.mark.parametrize(
+    "package, executable, ready, params, name, new_value", NODES, ids=[n[1] for n in NODES]
+)
+def test_setting_a_parameter_at_run_time_is_refused(
+    ros, spawn_node, package, executable, ready, params, name, new_value
+):
     node = spawn_node(package, executable, params=params)
     assert node.wait_for_output(ready, 120), node.output()
-    before = _call(ros, GetParameters, f"/{executable}/get_parameters",
-                   GetParameters.Request(names=[name])).values[0]
-    result = _call(ros, SetParameters, f"/{executable}/set_parameters", SetParameters.Request(
-        parameters=[Parameter(name=name, value=_value(new_value))])).results[0]
+    before = _call(
+        ros, GetParameters, f"/{executable}/get_parameters", GetParameters.Request(names=[name])
+    ).values[0]
+    result = _call(
+        ros,
+        SetParameters,
+        f"/{executable}/set_parameters",
+        SetParameters.Request(parameters=[Parameter(name=name, value=_value(new_value))]),
+    ).results[0]
     assert not result.successful and "read-only" in result.reason, result
-    after = _call(ros, GetParameters, f"/{executable}/get_parameters",
-                  GetParameters.Request(names=[name])).values[0]
+    after = _call(
+        ros, GetParameters, f"/{executable}/get_parameters", GetParameters.Request(names=[name])
+    ).values[0]
     assert after == before
     assert node.running()

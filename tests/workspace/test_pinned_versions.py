@@ -25,14 +25,18 @@ def test_every_requirement_is_pinned_in_the_lock():
 
 
 def test_this_venv_matches_the_lock_and_a_difference_is_reported(tmp_path):
-    quiet = subprocess.run([sys.executable, str(COMPARE), str(LOCK)], capture_output=True, text=True,
-                           check=True)
+    quiet = subprocess.run(
+        [sys.executable, str(COMPARE), str(LOCK)], capture_output=True, text=True, check=True
+    )
     assert quiet.stdout == "", quiet.stdout  # the set-up installed exactly the lock
     changed = tmp_path / "constraints.txt"
     text = LOCK.read_text()
     numpy_line = next(line for line in text.splitlines() if line.lower().startswith("numpy=="))
-    changed.write_text(text.replace(numpy_line, "numpy==0.0.1").replace("PyYAML==", "PyYAML-gone=="))
-    report = subprocess.run([sys.executable, str(COMPARE), str(changed)], capture_output=True,
-                            text=True, check=True).stdout
+    changed.write_text(
+        text.replace(numpy_line, "numpy==0.0.1").replace("PyYAML==", "PyYAML-gone==")
+    )
+    report = subprocess.run(
+        [sys.executable, str(COMPARE), str(changed)], capture_output=True, text=True, check=True
+    ).stdout
     assert "numpy" in report and "the lock says 0.0.1" in report
     assert "pyyaml" in report and "not in the lock" in report

@@ -1,13 +1,13 @@
 """The Respond action between two processes: a goal with feedback and result, and a cancel."""
 
 import pytest
-from rclpy.action import ActionClient
 from action_msgs.msg import GoalStatus
-
-from insideout_msgs.action import Respond
+from rclpy.action import ActionClient
 from support.ros_harness import wait_until
 from support.sample_messages import emotion_state
 from support.script_process import ScriptProcess
+
+from insideout_msgs.action import Respond
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ class FakeClock:  # a settable monotonic clock, so the test does not sleep
 
 
 def test_same_problem_with_other_numbers_is_one_kind():
-    assert kind_of("dropped a 640x480 frame after 12.5 ms") == kind_of("dropped a 320x240 frame after 3 ms")
+    assert kind_of("dropped a 640x480 frame after 12.5 ms") == kind_of(
+        "dropped a 320x240 frame after 3 ms"
+    )
     assert kind_of("empty audio chunk ignored") != kind_of("audio dropped: bad format")
 
 
@@ -23,20 +25,30 @@ def test_held_back_messages_are_counted_in_the_next_one_and_kinds_have_own_budge
     assert throttle.filter("", "frame 2 dropped") is None
     assert throttle.filter("", "another problem") == "another problem"
     clock.now += 5.0
-    assert throttle.filter("", "frame 3 dropped") == "frame 3 dropped (1 more like this since the last one logged)"
+    assert (
+        throttle.filter("", "frame 3 dropped")
+        == "frame 3 dropped (1 more like this since the last one logged)"
+    )
 
 
 def test_an_explicit_kind_is_one_budget_for_different_texts_and_kinds_never_share_one():
     """How fer_node throttles bad frames: per kind of problem, whatever the frame's details."""
     clock = FakeClock()
     throttle = WarningThrottle(period=5.0, now=clock)
-    assert throttle.filter("bad frame: unsupported_encoding", "unsupported encoding 'nv12'") is not None
-    assert throttle.filter("bad frame: unsupported_encoding", "unsupported encoding 'bayer_rggb8'") is None
+    assert (
+        throttle.filter("bad frame: unsupported_encoding", "unsupported encoding 'nv12'")
+        is not None
+    )
+    assert (
+        throttle.filter("bad frame: unsupported_encoding", "unsupported encoding 'bayer_rggb8'")
+        is None
+    )
     assert throttle.filter("bad frame: zero_size", "empty image: 0x0 pixels") is not None
     assert throttle.filter("bad frame: zero_size", "empty image: 0x64 pixels") is None
     clock.now += 5.0
     assert throttle.filter("bad frame: unsupported_encoding", "unsupported encoding 'yuv420'") == (
-        "unsupported encoding 'yuv420' (1 more like this since the last one logged)")
+        "unsupported encoding 'yuv420' (1 more like this since the last one logged)"
+    )
 
 
 def test_a_longer_period_for_one_kind():
@@ -46,7 +58,9 @@ def test_a_longer_period_for_one_kind():
     clock.now += 10.0
     assert throttle.filter("silence", "silent for 40 s", period=30.0) is None
     clock.now += 20.0
-    assert throttle.filter("silence", "silent for 60 s", period=30.0).endswith("(1 more like this since the last one logged)")
+    assert throttle.filter("silence", "silent for 60 s", period=30.0).endswith(
+        "(1 more like this since the last one logged)"
+    )
 
 
 def test_a_ros_logger_takes_warnings_and_errors_through_one_throttled_log():

@@ -2,7 +2,6 @@
 
 import os
 from pathlib import Path
-from typing import Tuple
 
 
 def model_cache_dir() -> Path:
@@ -11,7 +10,7 @@ def model_cache_dir() -> Path:
     return Path(base) / "insideout" / "models"
 
 
-def model_search_dirs() -> Tuple[Path, ...]:
+def model_search_dirs() -> tuple[Path, ...]:
     """Where model files are looked for, in order.
 
     $INSIDEOUT_MODELS_DIR, the checkout's models/ ($INSIDEOUT_ROOT, set by scripts/env.sh), and the

@@ -8,7 +8,6 @@ Float samples are float32 in [-1, 1].
 
 from dataclasses import dataclass
 from math import gcd
-from typing import Dict, Tuple
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -27,7 +26,7 @@ class SampleFormat:
     scale: float  # divides the integer value to land in [-1, 1]
 
 
-_FORMATS: Dict[str, SampleFormat] = {
+_FORMATS: dict[str, SampleFormat] = {
     f.name: f
     for f in (
         SampleFormat("U8", 1, "u1", 128.0, 128.0),
@@ -43,7 +42,7 @@ _FORMATS: Dict[str, SampleFormat] = {
     )
 }
 
-SUPPORTED_SAMPLE_FORMATS: Tuple[str, ...] = tuple(_FORMATS)
+SUPPORTED_SAMPLE_FORMATS: tuple[str, ...] = tuple(_FORMATS)
 
 
 def sample_format(name: str) -> SampleFormat:

@@ -47,4 +47,3 @@ def humans_face_topic(face_id: str, leaf: str) -> str:
 def humans_voice_topic(voice_id: str, leaf: str) -> str:
     """/humans/voices/<voice_id>/<leaf>, e.g. leaf "speech", "is_speaking"."""
     return f"humans/voices/{voice_id}/{leaf}"
-

@@ -9,7 +9,7 @@ kind defaults to its text with the numbers masked (same problem, different numbe
 import re
 import threading
 import time
-from typing import Callable, Dict, Optional
+from collections.abc import Callable
 
 # How often one kind of warning may be logged [s]: bad input at camera or audio rate stays readable.
 WARNING_PERIOD_S = 5.0
@@ -23,11 +23,11 @@ class WarningThrottle:
     def __init__(self, period: float = WARNING_PERIOD_S, now: Callable[[], float] = time.monotonic):
         self.period = period
         self._now = now
-        self._last: Dict[str, float] = {}
-        self._suppressed: Dict[str, int] = {}
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
         self._lock = threading.Lock()  # warnings come from the executor and the speech threads
 
-    def filter(self, kind: str, message: str, period: Optional[float] = None) -> Optional[str]:
+    def filter(self, kind: str, message: str, period: float | None = None) -> str | None:
         """The message to log now (with a count of the ones held back), or None to hold it back.
         `kind` "" means kind_of(message); `period` overrides the throttle's for this kind."""
         kind = kind or kind_of(message)

@@ -1,8 +1,8 @@
 """Where and how each LLM is called: one endpoint per agent (and one for the aggregator)."""
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, List
 
 # What AsyncOpenAI sends when no key variable is configured or set: local servers (llama.cpp,
 # vLLM, Ollama) accept any key, and the client refuses to start without one.
@@ -14,6 +14,7 @@ DEFAULT_AGENTS = ("happiness", "sadness", "fear", "anger")
 @dataclass(frozen=True)
 class EndpointConfig:
     """One OpenAI-compatible chat endpoint and the sampling settings used with it."""
+
     base_url: str
     model: str
     # Name of the environment variable holding the API key (never the key itself).
@@ -35,6 +36,7 @@ class EndpointConfig:
 @dataclass(frozen=True)
 class AgentConfig:
     """One emotion agent: its name (e.g. "sadness"), endpoint and persona prompt."""
+
     name: str
     endpoint: EndpointConfig
     # System prompt for the improved prompt style.
@@ -52,7 +54,7 @@ def resolve_api_key(env_name: str) -> str:
     return NO_KEY_PLACEHOLDER
 
 
-def secret_values(env_names: Iterable[str]) -> List[str]:
+def secret_values(env_names: Iterable[str]) -> list[str]:
     """Every configured key's value, to scrub them from any text that leaves the node."""
     values = []
     for name in set(env_names):
@@ -68,4 +70,3 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
-

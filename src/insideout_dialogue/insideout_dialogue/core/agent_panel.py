@@ -22,8 +22,8 @@ is no answer: it is recorded as failed and not blended.
 import asyncio
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig
 from insideout_dialogue.core.answer_faults import refusal, repeated_words
@@ -52,8 +52,11 @@ MIN_SENTENCE_WORDS = 5
 MAX_WORDS_OVERRUN = 6
 _CLAUSE_PUNCTUATION = ",;:\u2014\u2013- "
 # Words a thought cut mid-phrase must not end on ("... address any unfair treatment and.").
-_DANGLING = re.compile(r"(?:\s+(?:and|or|but|so|to|with|the|a|an|of|for|in|on|at|that|which|"
-                       r"my|your|because|if))+$", re.IGNORECASE)
+_DANGLING = re.compile(
+    r"(?:\s+(?:and|or|but|so|to|with|the|a|an|of|for|in|on|at|that|which|"
+    r"my|your|because|if))+$",
+    re.IGNORECASE,
+)
 
 
 class SentenceBudget:
@@ -63,7 +66,7 @@ class SentenceBudget:
     def __init__(self, limit: int, max_words: int = 0):
         self.limit = limit
         self.max_words = max_words
-        self.sentences: List[str] = []
+        self.sentences: list[str] = []
         self.stopped_at_words = False
         self._stream = SentenceStream()
         self._short = ""  # a sentence too short to count alone, waiting for the next
@@ -85,8 +88,10 @@ class SentenceBudget:
         if before + len(self._stream.pending.split()) < self.max_words:
             return
         clause = self._stream.take_clause(max(1, self.max_words - before))
-        if clause is None and before + len(self._stream.pending.split()) \
-                >= self.max_words + MAX_WORDS_OVERRUN:
+        if (
+            clause is None
+            and before + len(self._stream.pending.split()) >= self.max_words + MAX_WORDS_OVERRUN
+        ):
             clause = self._stream.take_rest()
         if clause is None:
             if not self._stream.pending.strip() and before >= self.max_words:
@@ -102,7 +107,7 @@ class SentenceBudget:
         return 0 < self.limit <= len(self.sentences) or self.stopped_at_words
 
     def text(self) -> str:
-        return " ".join(self.sentences[:self.limit] if self.limit > 0 else self.sentences)
+        return " ".join(self.sentences[: self.limit] if self.limit > 0 else self.sentences)
 
 
 # Called as each agent finishes (in completion order), e.g. for action feedback.
@@ -111,11 +116,17 @@ AgentDoneCallback = Callable[[AgentAnswer], None]
 AgentTextCallback = Callable[[AgentAnswer], None]
 
 
-async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, question: str,
-                    history: History = (), answer: Optional[AgentAnswer] = None,
-                    max_sentences: int = 0,
-                    on_text: Optional[AgentTextCallback] = None,
-                    max_words: int = 0) -> AgentAnswer:
+async def ask_agent(
+    client: LlmClient,
+    prompts: PromptSet,
+    agent: AgentConfig,
+    question: str,
+    history: History = (),
+    answer: AgentAnswer | None = None,
+    max_sentences: int = 0,
+    on_text: AgentTextCallback | None = None,
+    max_words: int = 0,
+) -> AgentAnswer:
     """The agent's answer, filled into `answer` (if given) as it streams; with `max_sentences`
     > 0 the request is stopped once that many sentences have come (see module doc)."""
     started = time.monotonic()
@@ -145,8 +156,9 @@ async def ask_agent(client: LlmClient, prompts: PromptSet, agent: AgentConfig, q
     return answer
 
 
-async def stream_within_budget(client: LlmClient, endpoint, messages, on_delta: Callable[[str], None],
-                               budget) -> str:
+async def stream_within_budget(
+    client: LlmClient, endpoint, messages, on_delta: Callable[[str], None], budget
+) -> str:
     """The streamed answer's whole text, or "" once `budget` is full (anything with a `full`
     flag, a SentenceBudget or a ReplySpeaker, that on_delta fills): the request is then stopped.
     Raises LlmCallError."""
@@ -169,7 +181,7 @@ async def stream_within_budget(client: LlmClient, endpoint, messages, on_delta: 
         await asyncio.gather(request, budget_reached, return_exceptions=True)
 
 
-def _complete_sentences(streamed: str) -> List[str]:
+def _complete_sentences(streamed: str) -> list[str]:
     """The complete sentences of a stopped answer, a too-short one counted with the next (an
     exclamation alone, "Oh no!", is not an answer)."""
     budget = SentenceBudget(limit=0)
@@ -192,15 +204,17 @@ def _cut_at_deadline(answer: AgentAnswer, deadline: float, elapsed: float) -> Ag
     return answer
 
 
-def refuse_unusable(answer: AgentAnswer, recital: Optional[PromptRecital],
-                    question: str) -> AgentAnswer:
+def refuse_unusable(
+    answer: AgentAnswer, recital: PromptRecital | None, question: str
+) -> AgentAnswer:
     """The answer, failed when it reads back a prompt, is a stock refusal or repeats the user's
     words (see module doc)."""
     if not answer.ok:
         return answer
     recited = recital.find(answer.text) if recital is not None else ""
-    why = (f"recital: the answer repeats {recited}" if recited
-           else answer_fault(answer.text, question))
+    why = (
+        f"recital: the answer repeats {recited}" if recited else answer_fault(answer.text, question)
+    )
     if why:
         answer.ok, answer.text, answer.error = False, "", why
     return answer
@@ -215,13 +229,19 @@ def answer_fault(text: str, question: str) -> str:
     return f"the user's own words ({repeated!r})" if repeated else ""
 
 
-async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[AgentConfig],
-                    question: str, history: History = (),
-                    on_agent_done: Optional[AgentDoneCallback] = None,
-                    deadline: float = 0.0, max_sentences: int = 0,
-                    on_agent_text: Optional[AgentTextCallback] = None,
-                    max_words: int = 0,
-                    recital: Optional[PromptRecital] = None) -> List[AgentAnswer]:
+async def ask_panel(
+    client: LlmClient,
+    prompts: PromptSet,
+    agents: Sequence[AgentConfig],
+    question: str,
+    history: History = (),
+    on_agent_done: AgentDoneCallback | None = None,
+    deadline: float = 0.0,
+    max_sentences: int = 0,
+    on_agent_text: AgentTextCallback | None = None,
+    max_words: int = 0,
+    recital: PromptRecital | None = None,
+) -> list[AgentAnswer]:
     """Every agent's answer in the configured order. Cancelling this cancels every request.
 
     `deadline` > 0: agents still writing after that many seconds are stopped; `max_sentences`
@@ -232,8 +252,17 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
     answers = [AgentAnswer(agent=agent.name, model=agent.endpoint.model) for agent in agents]
 
     async def one(agent: AgentConfig, answer: AgentAnswer) -> AgentAnswer:
-        await ask_agent(client, prompts, agent, question, history, answer, max_sentences,
-                        on_agent_text, max_words)
+        await ask_agent(
+            client,
+            prompts,
+            agent,
+            question,
+            history,
+            answer,
+            max_sentences,
+            on_agent_text,
+            max_words,
+        )
         refuse_unusable(answer, recital, question)
         if on_agent_done is not None:
             on_agent_done(answer)
@@ -242,8 +271,11 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
     tasks = [asyncio.create_task(one(agent, answer)) for agent, answer in zip(agents, answers)]
     try:
         done, late = await asyncio.wait(tasks, timeout=deadline if deadline > 0 else None)
-        if late and not any(t.result().ok for t in done) and \
-                not any(_complete_sentences(a.streamed) for a in answers):
+        if (
+            late
+            and not any(t.result().ok for t in done)
+            and not any(_complete_sentences(a.streamed) for a in answers)
+        ):
             # Nothing usable yet: a late answer beats none (the fallback reply) at all.
             done, late = await asyncio.wait(late, return_when=asyncio.FIRST_COMPLETED)
         # cancel() is False for a task that finished meanwhile: that answer is whole.
@@ -251,8 +283,11 @@ async def ask_panel(client: LlmClient, prompts: PromptSet, agents: Sequence[Agen
         await asyncio.gather(*late, return_exceptions=True)
         for task, answer in zip(tasks, answers):
             if task in stopped:
-                refuse_unusable(_cut_at_deadline(answer, deadline, time.monotonic() - started),
-                                recital, question)
+                refuse_unusable(
+                    _cut_at_deadline(answer, deadline, time.monotonic() - started),
+                    recital,
+                    question,
+                )
                 if on_agent_done is not None:
                     on_agent_done(answer)
         return answers

@@ -7,18 +7,25 @@
   (core/leading_voice.py; run by the dialogue turn, not by `aggregate`).
 """
 
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer
 from insideout_dialogue.core.llm_client import DeltaCallback, LlmClient
-from insideout_dialogue.core.prompts import (AnswerForAggregation, History, PromptSet, UserEmotion,
-                                             aggregator_messages)
+from insideout_dialogue.core.prompts import (
+    AnswerForAggregation,
+    History,
+    PromptSet,
+    UserEmotion,
+    aggregator_messages,
+)
 
 STRATEGIES = ("llm", "weighted_llm", "select", "leading_voice")
 
 
-def select_answer(answers: Sequence[AgentAnswer], weights: Sequence[float]) -> Optional[AgentAnswer]:
+def select_answer(
+    answers: Sequence[AgentAnswer], weights: Sequence[float]
+) -> AgentAnswer | None:
     """The successful answer with the highest weight (the first in agent order on a tie)."""
     best = None
     for answer, weight in zip(answers, weights):
@@ -27,11 +34,19 @@ def select_answer(answers: Sequence[AgentAnswer], weights: Sequence[float]) -> O
     return best[0] if best else None
 
 
-async def aggregate(client: LlmClient, prompts: PromptSet, strategy: str,
-                    endpoint: EndpointConfig, agents: Sequence[AgentConfig], question: str,
-                    answers: Sequence[AgentAnswer], weights: Sequence[float],
-                    emotion: UserEmotion, history: History = (),
-                    on_delta: Optional[DeltaCallback] = None) -> str:
+async def aggregate(
+    client: LlmClient,
+    prompts: PromptSet,
+    strategy: str,
+    endpoint: EndpointConfig,
+    agents: Sequence[AgentConfig],
+    question: str,
+    answers: Sequence[AgentAnswer],
+    weights: Sequence[float],
+    emotion: UserEmotion,
+    history: History = (),
+    on_delta: DeltaCallback | None = None,
+) -> str:
     """The reply text. Needs at least one successful answer; raises LlmCallError on failure."""
     if strategy not in STRATEGIES or strategy == "leading_voice":
         raise ValueError(f"unknown aggregation strategy {strategy!r}; one of {STRATEGIES}")
@@ -43,10 +58,18 @@ async def aggregate(client: LlmClient, prompts: PromptSet, strategy: str,
             on_delta(chosen.text)
         return chosen.text
     words = {agent.name: agent.paper_word for agent in agents}
-    usable: List[AnswerForAggregation] = [
-        AnswerForAggregation(agent=a.agent, paper_word=words.get(a.agent, a.agent), text=a.text,
-                             weight=w, finished=a.finished_at)
-        for a, w in zip(answers, weights) if a.ok]
-    messages = aggregator_messages(prompts, strategy == "weighted_llm", question, usable,
-                                   emotion, history)
+    usable: list[AnswerForAggregation] = [
+        AnswerForAggregation(
+            agent=a.agent,
+            paper_word=words.get(a.agent, a.agent),
+            text=a.text,
+            weight=w,
+            finished=a.finished_at,
+        )
+        for a, w in zip(answers, weights)
+        if a.ok
+    ]
+    messages = aggregator_messages(
+        prompts, strategy == "weighted_llm", question, usable, emotion, history
+    )
     return await client.chat(endpoint, messages, on_delta)

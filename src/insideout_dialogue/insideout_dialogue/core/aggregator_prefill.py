@@ -17,20 +17,30 @@ dialogue_latency.md).
 
 import asyncio
 import math
-from typing import List, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from insideout_dialogue.core.agent_config import EndpointConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer
 from insideout_dialogue.core.llm_client import LlmClient
-from insideout_dialogue.core.prompts import (AnswerForAggregation, PromptSet, UserEmotion,
-                                             aggregator_system_text, thought_order_key)
+from insideout_dialogue.core.prompts import (
+    AnswerForAggregation,
+    PromptSet,
+    UserEmotion,
+    aggregator_system_text,
+    thought_order_key,
+)
 
 
-def settled_thoughts(answers: Sequence[AgentAnswer], weights: Sequence[float], weighted: bool,
-                     paper_words: Mapping[str, str]) -> List[AnswerForAggregation]:
+def settled_thoughts(
+    answers: Sequence[AgentAnswer],
+    weights: Sequence[float],
+    weighted: bool,
+    paper_words: Mapping[str, str],
+) -> list[AnswerForAggregation]:
     """The thoughts that will open the aggregator's prompt whatever the unfinished agents say:
     in the final order, up to the first agent still writing; failed agents are left out, as
     they are from the final prompt."""
+
     def key(pair):
         answer, weight = pair
         finished = answer.finished_at if answer.finished_at > 0 else math.inf
@@ -41,22 +51,36 @@ def settled_thoughts(answers: Sequence[AgentAnswer], weights: Sequence[float], w
         if answer.finished_at <= 0:
             break
         if answer.ok:
-            settled.append(AnswerForAggregation(answer.agent, paper_words.get(answer.agent, answer.agent),
-                                                answer.text, weight, answer.finished_at))
+            settled.append(
+                AnswerForAggregation(
+                    answer.agent,
+                    paper_words.get(answer.agent, answer.agent),
+                    answer.text,
+                    weight,
+                    answer.finished_at,
+                )
+            )
     return settled
 
 
 class AggregatorPrefill:
     """Sends each newly settled start of the aggregator prompt ahead; `close` stops them."""
 
-    def __init__(self, client: LlmClient, endpoint: EndpointConfig, prompts: PromptSet,
-                 weighted: bool, emotion: UserEmotion, weights: Sequence[float],
-                 paper_words: Mapping[str, str]):
+    def __init__(
+        self,
+        client: LlmClient,
+        endpoint: EndpointConfig,
+        prompts: PromptSet,
+        weighted: bool,
+        emotion: UserEmotion,
+        weights: Sequence[float],
+        paper_words: Mapping[str, str],
+    ):
         self._client, self._endpoint, self._prompts = client, endpoint, prompts
         self._weighted, self._emotion = weighted, emotion
         self._weights, self._paper_words = list(weights), paper_words
         self._sent = -1  # thoughts in the last start sent
-        self._tasks: List[asyncio.Task] = []
+        self._tasks: list[asyncio.Task] = []
 
     @property
     def requests_sent(self) -> int:
@@ -71,8 +95,11 @@ class AggregatorPrefill:
             return
         self._sent = len(settled)
         system = aggregator_system_text(self._prompts, self._weighted, self._emotion, settled)
-        self._tasks.append(asyncio.ensure_future(
-            self._client.prefill(self._endpoint, [{"role": "system", "content": system}])))
+        self._tasks.append(
+            asyncio.ensure_future(
+                self._client.prefill(self._endpoint, [{"role": "system", "content": system}])
+            )
+        )
 
     async def close(self) -> None:
         """Stop prefills still running (a finished turn needs none)."""

@@ -12,7 +12,6 @@ Such an answer is no thought to blend, and no first reaction to speak.
 """
 
 import re
-from typing import List
 
 _I_CANNOT = r"I(?:'m| am) (?:unable|not able) to|I (?:can(?:'|no)?t|cannot|won't)"
 _REFUSAL = re.compile(
@@ -21,7 +20,8 @@ _REFUSAL = re.compile(
     rf"|\bsorry, but (?:{_I_CANNOT}|I (?:don't|do not) (?:have|know|understand)|I(?:'m| am) not sure)"
     r"|\bI(?:'m| am) not sure what you(?:'re| are) (?:looking for|asking|referring to|talking about)"
     r"|\bprovide (?:me with )?more (?:information|context|details)|\bclarify (?:your|the) question",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # This many of the user's words in a row, in the answer: the user's words, not the agent's.
 REPEATED_RUN_WORDS = 6
 
@@ -36,18 +36,21 @@ def repeated_words(text: str, utterance: str) -> str:
     """The longest run of the utterance's words that `text` repeats, when it is
     REPEATED_RUN_WORDS long or the whole utterance (of three words or more); else ""."""
     said, heard = _words(text), _words(utterance)
-    longest: List[str] = []
+    longest: list[str] = []
     for start in range(len(said)):
         for other in range(len(heard)):
             length = 0
-            while (start + length < len(said) and other + length < len(heard)
-                   and said[start + length] == heard[other + length]):
+            while (
+                start + length < len(said)
+                and other + length < len(heard)
+                and said[start + length] == heard[other + length]
+            ):
                 length += 1
             if length > len(longest):
-                longest = said[start:start + length]
+                longest = said[start : start + length]
     whole = len(heard) >= 3 and len(longest) == len(heard)
     return " ".join(longest) if len(longest) >= REPEATED_RUN_WORDS or whole else ""
 
 
-def _words(text: str) -> List[str]:
+def _words(text: str) -> list[str]:
     return re.findall(r"[\w']+", (text or "").lower().replace("\u2019", "'"))

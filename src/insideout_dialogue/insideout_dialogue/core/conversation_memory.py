@@ -4,9 +4,9 @@ A reply the user talked over is kept as what they heard of it, marked interrupte
 say so), so the next answer neither assumes the rest was said nor repeats what was.
 """
 
-from collections import deque
-from typing import Callable, List, Optional
 import time
+from collections import deque
+from collections.abc import Callable
 
 from insideout_dialogue.core.prompts import PastTurn
 
@@ -25,13 +25,14 @@ class ConversationMemory:
         if self._expiry > 0 and self._clock() - self._last_activity > self._expiry:
             self._turns.clear()
 
-    def history(self) -> List[PastTurn]:
+    def history(self) -> list[PastTurn]:
         """The remembered turns, oldest first; empty after the expiry silence."""
         self._expire()
         return [turn for _, turn in self._turns] if self._max_turns > 0 else []
 
-    def add(self, user_text: str, reply: str, turn_id: Optional[int] = None,
-            interrupted: bool = False) -> None:
+    def add(
+        self, user_text: str, reply: str, turn_id: int | None = None, interrupted: bool = False
+    ) -> None:
         self._expire()
         if self._max_turns > 0:
             self._turns.append((turn_id, PastTurn(user_text, reply, interrupted)))

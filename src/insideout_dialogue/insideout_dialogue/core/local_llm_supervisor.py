@@ -8,8 +8,8 @@ turn after the restart works again.
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from insideout_dialogue.core.local_llm_server import LocalLlmServer, LocalServerError
 
@@ -20,7 +20,7 @@ RUNNING, RESTARTING, STOPPED = "running", "restarting", "stopped"
 class SupervisorStatus:
     state: str
     restarts: int  # successful restarts so far
-    last_exit_code: Optional[int]  # of the last unexpected exit
+    last_exit_code: int | None  # of the last unexpected exit
     last_error: str  # why the last restart attempt failed ("" if it did not)
 
 
@@ -32,9 +32,15 @@ class LocalLlmSupervisor:
     back-off afresh. `log(level, text)` receives "info"/"error" messages for the node's logger.
     """
 
-    def __init__(self, server: LocalLlmServer, log: Callable[[str, str], None],
-                 startup_timeout: float = 60.0, first_backoff: float = 1.0, max_backoff: float = 30.0,
-                 stable_after: float = 60.0):
+    def __init__(
+        self,
+        server: LocalLlmServer,
+        log: Callable[[str, str], None],
+        startup_timeout: float = 60.0,
+        first_backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        stable_after: float = 60.0,
+    ):
         if not 0 < first_backoff <= max_backoff:
             raise ValueError("need 0 < first_backoff <= max_backoff")
         self.server = server
@@ -46,20 +52,24 @@ class LocalLlmSupervisor:
         self._lock = threading.Lock()
         self._state = RUNNING
         self._restarts = 0
-        self._last_exit_code: Optional[int] = None
+        self._last_exit_code: int | None = None
         self._last_error = ""
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
     def watch(self) -> None:
         """Begin watching; the server must already have been started."""
         if not self.server.running():
             raise LocalServerError("the server is not running; start it before watching it")
-        self._thread = threading.Thread(target=self._watch, name="local_llm_supervisor", daemon=True)
+        self._thread = threading.Thread(
+            target=self._watch, name="local_llm_supervisor", daemon=True
+        )
         self._thread.start()
 
     def status(self) -> SupervisorStatus:
         with self._lock:
-            return SupervisorStatus(self._state, self._restarts, self._last_exit_code, self._last_error)
+            return SupervisorStatus(
+                self._state, self._restarts, self._last_exit_code, self._last_error
+            )
 
     def stop(self) -> None:
         """Stop watching, then stop the server (an exit from now on is expected)."""
@@ -81,8 +91,10 @@ class LocalLlmSupervisor:
                 backoff = self._first_backoff
             with self._lock:
                 self._state, self._last_exit_code = RESTARTING, code
-            self._log("error", f"embedded LLM server exited with code {code}; restarting it in "
-                               f"{backoff:g} s")
+            self._log(
+                "error",
+                f"embedded LLM server exited with code {code}; restarting it in {backoff:g} s",
+            )
             while not self._stopping.wait(backoff):
                 try:
                     self.server.start(self._startup_timeout, cancelled=self._stopping.is_set)
@@ -92,15 +104,20 @@ class LocalLlmSupervisor:
                     with self._lock:
                         self._last_error = str(error)
                     backoff = min(backoff * 2, self._max_backoff)
-                    self._log("error", f"embedded LLM server restart failed: {error}; next try in "
-                                       f"{backoff:g} s")
+                    self._log(
+                        "error",
+                        f"embedded LLM server restart failed: {error}; next try in {backoff:g} s",
+                    )
                     continue
                 if self._stopping.is_set():  # stopped while it started: do not leave it behind
                     self.server.stop()
                     return
                 with self._lock:
                     self._state, self._restarts, self._last_error = RUNNING, self._restarts + 1, ""
-                self._log("info", f"embedded LLM server restarted (pid {self.server.process.pid}, "
-                                  f"restart {self._restarts})")
+                self._log(
+                    "info",
+                    f"embedded LLM server restarted (pid {self.server.process.pid}, "
+                    f"restart {self._restarts})",
+                )
                 backoff = min(backoff * 2, self._max_backoff)
                 break

@@ -10,16 +10,14 @@ person manager scores them. Links below the threshold are ignored.
 
 import math
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
 
 from insideout_common.rep155_conventions import LABEL_OF_EXPRESSION, is_valid_id
-
 from insideout_dialogue.core.emotion_weights import EmotionReading
 
 # hri_msgs/IdsMatch id types.
 UNSET, PERSON, FACE, BODY, VOICE = 0, 1, 2, 3, 4
 
-Node = Tuple[int, str]  # (id type, id)
+Node = tuple[int, str]  # (id type, id)
 
 
 @dataclass(frozen=True)
@@ -32,9 +30,9 @@ class FaceMatch:
 class CandidateMatches:
     def __init__(self, threshold: float = 0.5):
         self.threshold = threshold
-        self._links: Dict[Node, Dict[Node, float]] = {}
+        self._links: dict[Node, dict[Node, float]] = {}
 
-    def add(self, id1: str, type1: int, id2: str, type2: int, confidence: float) -> Optional[str]:
+    def add(self, id1: str, type1: int, id2: str, type2: int, confidence: float) -> str | None:
         """One IdsMatch; returns why it was ignored, or None."""
         if not id1 or not id2 or (id1, type1) == (id2, type2):
             return "a match needs two different ids"
@@ -71,11 +69,11 @@ class CandidateMatches:
         """Ids with at least one link."""
         return len(self._links)
 
-    def face_of_voice(self, voice_id: str) -> Optional[FaceMatch]:
+    def face_of_voice(self, voice_id: str) -> FaceMatch | None:
         """The most likely face of `voice_id`, directly or through one person; None when no path
         reaches the threshold."""
         voice = (VOICE, voice_id)
-        best: Optional[FaceMatch] = None
+        best: FaceMatch | None = None
         for neighbour, confidence in self._links.get(voice, {}).items():
             if confidence < self.threshold:
                 continue
@@ -84,17 +82,21 @@ class CandidateMatches:
             elif neighbour[0] == PERSON:
                 for face, face_confidence in self._links.get(neighbour, {}).items():
                     if face[0] == FACE and face_confidence >= self.threshold:
-                        best = _better(best, FaceMatch(face[1], confidence * face_confidence, neighbour[1]))
+                        best = _better(
+                            best, FaceMatch(face[1], confidence * face_confidence, neighbour[1])
+                        )
         return best if best is not None and best.confidence >= self.threshold else None
 
 
-def _better(current: Optional[FaceMatch], candidate: FaceMatch) -> FaceMatch:
+def _better(current: FaceMatch | None, candidate: FaceMatch) -> FaceMatch:
     if current is None or candidate.confidence > current.confidence:
         return candidate
     return current
 
 
-def reading_of_expression(expression: str, confidence: float, received_at: float) -> Optional[EmotionReading]:
+def reading_of_expression(
+    expression: str, confidence: float, received_at: float
+) -> EmotionReading | None:
     """A REP-155 hri_msgs/Expression as an EmotionReading: its label scored `confidence`, the rest
     neutral (an expression carries one label, not a distribution). None for an expression with no
     counterpart among our labels."""
@@ -107,5 +109,10 @@ def reading_of_expression(expression: str, confidence: float, received_at: float
     scores = {label: confidence}
     if label != "neutral":
         scores["neutral"] = 1.0 - confidence
-    return EmotionReading(face_detected=True, scores=scores, dominant_label=label, confidence=confidence,
-                          received_at=received_at)
+    return EmotionReading(
+        face_detected=True,
+        scores=scores,
+        dominant_label=label,
+        confidence=confidence,
+        received_at=received_at,
+    )

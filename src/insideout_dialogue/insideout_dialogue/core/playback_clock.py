@@ -6,7 +6,7 @@ stop takes effect within `lead_seconds`.
 """
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class PlaybackClock:

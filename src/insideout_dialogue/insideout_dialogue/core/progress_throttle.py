@@ -2,7 +2,7 @@
 per token (a fast server streams 4 x 80 tokens/s) or per camera frame (30 EmotionStates/s)."""
 
 import time
-from typing import Callable, Dict, Hashable
+from collections.abc import Callable, Hashable
 
 
 class PerKeyThrottle:
@@ -11,7 +11,7 @@ class PerKeyThrottle:
     def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic):
         self.interval = interval
         self._clock = clock
-        self._last: Dict[Hashable, float] = {}
+        self._last: dict[Hashable, float] = {}
 
     def due(self, key: Hashable) -> bool:
         now = self._clock()

@@ -12,14 +12,14 @@ thoughts fit their mood best.") say nothing secret or are refused by the guard's
 
 import re
 import unicodedata
-from typing import Dict, List, Mapping, Tuple
+from collections.abc import Mapping
 
 RECITAL_WORDS = 8
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
-def words(text: str) -> List[str]:
+def words(text: str) -> list[str]:
     """The text's words, case-folded, with every apostrophe style as "'" (robot’s = robot's)."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
     return _WORD.findall(text)
@@ -30,21 +30,24 @@ class PromptRecital:
 
     def __init__(self, sources: Mapping[str, str], span_words: int = RECITAL_WORDS):
         self._n = span_words
-        self._spans: Dict[Tuple[str, ...], str] = {}
+        self._spans: dict[tuple[str, ...], str] = {}
         for name, text in sources.items():
             prompt = words(text)
             for start in range(len(prompt) - self._n + 1):
-                self._spans.setdefault(tuple(prompt[start:start + self._n]), name)
+                self._spans.setdefault(tuple(prompt[start : start + self._n]), name)
 
     def find(self, text: str) -> str:
         """Which prompt `text` recites, with the words it repeats; "" when it recites none."""
         said = words(text)
         for start in range(len(said) - self._n + 1):
-            source = self._spans.get(tuple(said[start:start + self._n]))
+            source = self._spans.get(tuple(said[start : start + self._n]))
             if source is None:
                 continue
             end = start + self._n  # the run goes on while the next window is that prompt's too
-            while end < len(said) and self._spans.get(tuple(said[end + 1 - self._n:end + 1])) == source:
+            while (
+                end < len(said)
+                and self._spans.get(tuple(said[end + 1 - self._n : end + 1])) == source
+            ):
                 end += 1
             return f"{source} ('{' '.join(said[start:end])}')"
         return ""

@@ -9,19 +9,24 @@ processes only the utterance, as later turns do, instead of paying about twice a
 import asyncio
 import dataclasses
 import time
-from typing import Callable, Dict, Optional
+from collections.abc import Callable
 
 from insideout_dialogue.core.dialogue_turn import TurnSettings
 from insideout_dialogue.core.llm_client import LlmClient
-from insideout_dialogue.core.prompts import (AnswerForAggregation, UserEmotion, agent_messages,
-                                             aggregator_messages)
+from insideout_dialogue.core.prompts import (
+    AnswerForAggregation,
+    UserEmotion,
+    agent_messages,
+    aggregator_messages,
+)
 
 # What the warm-up pretends the user said (only the system prompts before it matter).
 PLACEHOLDER_UTTERANCE = "Hello."
 
 
-async def warm_prompt_caches(client: LlmClient, settings: TurnSettings,
-                             local_base_url: str) -> Dict[str, str]:
+async def warm_prompt_caches(
+    client: LlmClient, settings: TurnSettings, local_base_url: str
+) -> dict[str, str]:
     """One 1-token request per prompt that goes to `local_base_url`; {name: problem} of failures.
 
     Remote endpoints are left alone: they cost money and cache on their own terms.
@@ -30,36 +35,54 @@ async def warm_prompt_caches(client: LlmClient, settings: TurnSettings,
     requests = {}
     for agent in settings.agents:
         if agent.endpoint.base_url.rstrip("/") == local:
-            messages = agent_messages(settings.prompts, agent.prompt, agent.paper_word,
-                                      PLACEHOLDER_UTTERANCE)
+            messages = agent_messages(
+                settings.prompts, agent.prompt, agent.paper_word, PLACEHOLDER_UTTERANCE
+            )
             requests[agent.name] = (agent.endpoint, messages)
     if settings.strategy != "select" and settings.aggregator.base_url.rstrip("/") == local:
-        answers = [AnswerForAggregation(a.name, a.paper_word, PLACEHOLDER_UTTERANCE, 0.25)
-                   for a in settings.agents]
+        answers = [
+            AnswerForAggregation(a.name, a.paper_word, PLACEHOLDER_UTTERANCE, 0.25)
+            for a in settings.agents
+        ]
         # leading_voice continues with the weighted prompt.
-        messages = aggregator_messages(settings.prompts,
-                                       settings.strategy in ("weighted_llm", "leading_voice"),
-                                       PLACEHOLDER_UTTERANCE, answers, UserEmotion())
+        messages = aggregator_messages(
+            settings.prompts,
+            settings.strategy in ("weighted_llm", "leading_voice"),
+            PLACEHOLDER_UTTERANCE,
+            answers,
+            UserEmotion(),
+        )
         requests["aggregator"] = (settings.aggregator, messages)
 
     async def warm(endpoint, messages):
         await client.chat(dataclasses.replace(endpoint, max_tokens=1), messages)
 
-    results = await asyncio.gather(*(warm(e, m) for e, m in requests.values()),
-                                   return_exceptions=True)
-    return {name: str(result) for name, result in zip(requests, results)
-            if isinstance(result, Exception)}
+    results = await asyncio.gather(
+        *(warm(e, m) for e, m in requests.values()), return_exceptions=True
+    )
+    return {
+        name: str(result)
+        for name, result in zip(requests, results)
+        if isinstance(result, Exception)
+    }
 
 
-async def warm_up(client: LlmClient, settings: TurnSettings, local_base_url: Optional[str],
-                  log: Callable[[str, str], None]) -> None:
+async def warm_up(
+    client: LlmClient,
+    settings: TurnSettings,
+    local_base_url: str | None,
+    log: Callable[[str, str], None],
+) -> None:
     """At start: ask every server for its models (creating the HTTP clients), then, when
     `local_base_url` is given (the embedded server runs), fill its prompt caches. Logs what
     failed; nothing here is fatal."""
     endpoints = [a.endpoint for a in settings.agents] + [settings.aggregator]
     for base_url, problem in (await client.warm_up(endpoints)).items():
-        log("warning", f"LLM server {base_url} did not answer GET /models at start ({problem});"
-                       " turns using it may fail")
+        log(
+            "warning",
+            f"LLM server {base_url} did not answer GET /models at start ({problem});"
+            " turns using it may fail",
+        )
     if local_base_url:
         started = time.monotonic()
         for name, problem in (await warm_prompt_caches(client, settings, local_base_url)).items():

@@ -8,8 +8,9 @@ Two styles:
   account that I am {user emotion} now." (the emotion clause omitted when neutral).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, NamedTuple, Sequence, Tuple
+from typing import NamedTuple
 
 from insideout_common.emotions import NEUTRAL
 
@@ -35,16 +36,15 @@ _SPEAK = " Speak to the person about what they said, in one short, {} sentence w
 
 DEFAULT_AGENT_PROMPTS = {
     "happiness": "You are Joy, the happy feeling inside a robot's head. You are cheerful and always"
-                 " find something good; when the news is bad, you find hope in it."
-                 + _SPEAK.format("cheerful", "wonderful, great or love"),
+    " find something good; when the news is bad, you find hope in it."
+    + _SPEAK.format("cheerful", "wonderful, great or love"),
     "sadness": "You are Sadness, the sad feeling inside a robot's head. You are gloomy and gentle,"
-               " and you feel what is hard or lost."
-               + _SPEAK.format("sad", "oh no, sigh, sorry or miss"),
+    " and you feel what is hard or lost." + _SPEAK.format("sad", "oh no, sigh, sorry or miss"),
     "fear": "You are Fear, the scared feeling inside a robot's head. You are nervous and worry"
-            " about what could go wrong." + _SPEAK.format("worried", "careful, what if or scary"),
+    " about what could go wrong." + _SPEAK.format("worried", "careful, what if or scary"),
     "anger": "You are Anger, the angry feeling inside a robot's head. You are furious about unfair"
-             " things that happen to the person, never at the person."
-             + _SPEAK.format("angry", "furious, angry, unfair or outrageous"),
+    " things that happen to the person, never at the person."
+    + _SPEAK.format("angry", "furious, angry, unfair or outrageous"),
 }
 
 # The seed's agent names: happy, sad, fear, angry.
@@ -81,9 +81,11 @@ def default_agent_prompt(agent: str) -> str:
     """Persona prompt for a known agent, or a generic one built from the agent's name."""
     if agent in DEFAULT_AGENT_PROMPTS:
         return DEFAULT_AGENT_PROMPTS[agent]
-    return (f"You are {agent.capitalize()}, a feeling inside a robot's head." +
-            " Speak to the person about what they said, in one short sentence that shows how you"
-            " feel.")
+    return (
+        f"You are {agent.capitalize()}, a feeling inside a robot's head."
+        + " Speak to the person about what they said, in one short sentence that shows how you"
+        " feel."
+    )
 
 
 def default_paper_word(agent: str) -> str:
@@ -93,6 +95,7 @@ def default_paper_word(agent: str) -> str:
 @dataclass(frozen=True)
 class PromptSet:
     """Every configurable text (from config/prompts.yaml) plus the style in use."""
+
     style: str = "improved"
     aggregator_prompt: str = DEFAULT_AGGREGATOR_PROMPT
     weighted_aggregator_prompt: str = DEFAULT_WEIGHTED_AGGREGATOR_PROMPT
@@ -104,6 +107,7 @@ class PromptSet:
 @dataclass(frozen=True)
 class UserEmotion:
     """The emotion a turn is conditioned on: a label with its score; neutral when unknown."""
+
     label: str = NEUTRAL
     confidence: float = 0.0
     # Why it is neutral, when it is by default: "no face", "stale" (empty when seen).
@@ -120,11 +124,12 @@ class UserEmotion:
         return f"They look {adjective}. {goal}"
 
 
-Message = Dict[str, str]
+Message = dict[str, str]
 
 
 class PastTurn(NamedTuple):
     """An earlier turn as the prompts see it."""
+
     user_text: str
     reply: str  # interrupted: only the words the user heard
     interrupted: bool = False  # the user talked over the reply
@@ -145,8 +150,8 @@ def past_reply_text(turn: PastTurn) -> str:
     return heard + INTERRUPTED_MARK if heard else INTERRUPTED_BEFORE_SPEAKING
 
 
-def _history_messages(history: History) -> List[Message]:
-    messages: List[Message] = []
+def _history_messages(history: History) -> list[Message]:
+    messages: list[Message] = []
     for entry in history:
         turn = PastTurn(*entry)
         messages.append({"role": "user", "content": turn.user_text})
@@ -158,14 +163,19 @@ def paper_agent_question(prompts: PromptSet, paper_word: str, question: str) -> 
     return prompts.paper_agent_template.format(emotion=paper_word, question=question)
 
 
-def agent_messages(prompts: PromptSet, persona_prompt: str, paper_word: str, question: str,
-                   history: History = ()) -> List[Message]:
+def agent_messages(
+    prompts: PromptSet, persona_prompt: str, paper_word: str, question: str, history: History = ()
+) -> list[Message]:
     """The chat sent to one agent."""
     if prompts.style == "paper":
         return _history_messages(history) + [
-            {"role": "user", "content": paper_agent_question(prompts, paper_word, question)}]
-    return ([{"role": "system", "content": persona_prompt}] + _history_messages(history)
-            + [{"role": "user", "content": question}])
+            {"role": "user", "content": paper_agent_question(prompts, paper_word, question)}
+        ]
+    return (
+        [{"role": "system", "content": persona_prompt}]
+        + _history_messages(history)
+        + [{"role": "user", "content": question}]
+    )
 
 
 @dataclass(frozen=True)
@@ -184,7 +194,7 @@ class AnswerForAggregation:
 WEIGHT_ORDER_STEP = 0.05
 
 
-def thought_order_key(weight: float, finished: float, weighted: bool) -> Tuple[float, float]:
+def thought_order_key(weight: float, finished: float, weighted: bool) -> tuple[float, float]:
     """Where a thought stands in the improved aggregator prompt: best-weighted LAST when
     weighted (next to the utterance, where a small model attends most), equal weights (to
     WEIGHT_ORDER_STEP; and every thought, unweighted) in the order they were complete. So the
@@ -192,14 +202,19 @@ def thought_order_key(weight: float, finished: float, weighted: bool) -> Tuple[f
     return (round(weight / WEIGHT_ORDER_STEP) if weighted else 0.0), finished
 
 
-def aggregation_order(answers: Sequence[AnswerForAggregation],
-                      weighted: bool) -> List[AnswerForAggregation]:
+def aggregation_order(
+    answers: Sequence[AnswerForAggregation], weighted: bool
+) -> list[AnswerForAggregation]:
     """The thoughts in the order the improved prompt lists them (thought_order_key)."""
     return sorted(answers, key=lambda a: thought_order_key(a.weight, a.finished, weighted))
 
 
-def aggregator_system_text(prompts: PromptSet, weighted: bool, emotion: UserEmotion,
-                           ordered: Sequence[AnswerForAggregation]) -> str:
+def aggregator_system_text(
+    prompts: PromptSet,
+    weighted: bool,
+    emotion: UserEmotion,
+    ordered: Sequence[AnswerForAggregation],
+) -> str:
     """The improved aggregator's system message: the prompt, the mood and the thoughts one per
     line in the given order, with no names, labels or numbers for the model to read back.
     With only the first thoughts it is the start of the whole text (see aggregator_prefill)."""
@@ -209,36 +224,56 @@ def aggregator_system_text(prompts: PromptSet, weighted: bool, emotion: UserEmot
     return "\n".join(lines)
 
 
-def aggregator_messages(prompts: PromptSet, weighted: bool, question: str,
-                        answers: Sequence[AnswerForAggregation], emotion: UserEmotion,
-                        history: History = ()) -> List[Message]:
+def aggregator_messages(
+    prompts: PromptSet,
+    weighted: bool,
+    question: str,
+    answers: Sequence[AnswerForAggregation],
+    emotion: UserEmotion,
+    history: History = (),
+) -> list[Message]:
     """The chat sent to the aggregator; `answers` are the successful agents' answers only."""
     if prompts.style == "paper":
         # The seed's single growing chat: every agent's question and answer, then the request.
         messages = _history_messages(history)
         for answer in answers:
-            messages.append({"role": "user",
-                             "content": paper_agent_question(prompts, answer.paper_word, question)})
+            messages.append(
+                {
+                    "role": "user",
+                    "content": paper_agent_question(prompts, answer.paper_word, question),
+                }
+            )
             messages.append({"role": "assistant", "content": answer.text})
         request = prompts.paper_aggregator_template
         if weighted:
-            request += " Weigh the answers: " + ", ".join(
-                f"{a.paper_word} {a.weight:.2f}" for a in answers) + "."
+            request += (
+                " Weigh the answers: "
+                + ", ".join(f"{a.paper_word} {a.weight:.2f}" for a in answers)
+                + "."
+            )
         if emotion.label != NEUTRAL and not emotion.fallback_reason:
             request += prompts.paper_emotion_clause.format(
-                user_emotion=EMOTION_ADJECTIVES.get(emotion.label, emotion.label))
+                user_emotion=EMOTION_ADJECTIVES.get(emotion.label, emotion.label)
+            )
         messages.append({"role": "user", "content": request})
         return messages
     # The utterance stays the user's own turn, so the model answers it instead of commenting on
     # a task ("The person seems upset ..."); the thoughts and the mood go into the system prompt.
-    system = aggregator_system_text(prompts, weighted, emotion, aggregation_order(answers, weighted))
-    return ([{"role": "system", "content": system}] + _history_messages(history)
-            + [{"role": "user", "content": question}])
+    system = aggregator_system_text(
+        prompts, weighted, emotion, aggregation_order(answers, weighted)
+    )
+    return (
+        [{"role": "system", "content": system}]
+        + _history_messages(history)
+        + [{"role": "user", "content": question}]
+    )
 
 
 # The robot's own first reaction (leading_voice, when no feeling leads), before its thoughts.
-FIRST_REACTION_PROMPT = ("You are a kind robot talking with someone. Answer what they said in one"
-                         " short spoken sentence, in your own plain words.")
+FIRST_REACTION_PROMPT = (
+    "You are a kind robot talking with someone. Answer what they said in one"
+    " short spoken sentence, in your own plain words."
+)
 
 
 def first_reaction_prompt(emotion: UserEmotion) -> str:
@@ -246,13 +281,20 @@ def first_reaction_prompt(emotion: UserEmotion) -> str:
 
 
 # Said to the aggregator when its reply has begun with the leading voice's words (leading_voice).
-CONTINUATION_NOTE = (" You have begun your answer already; go on from where you stopped with one"
-                     " more short sentence that adds something new.")
+CONTINUATION_NOTE = (
+    " You have begun your answer already; go on from where you stopped with one"
+    " more short sentence that adds something new."
+)
 
 
-def continued_aggregator_messages(prompts: PromptSet, question: str,
-                                  others: Sequence[AnswerForAggregation], emotion: UserEmotion,
-                                  said: str, history: History = ()) -> List[Message]:
+def continued_aggregator_messages(
+    prompts: PromptSet,
+    question: str,
+    others: Sequence[AnswerForAggregation],
+    emotion: UserEmotion,
+    said: str,
+    history: History = (),
+) -> list[Message]:
     """The weighted aggregator's chat when its reply has begun with `said`, words already
     spoken: the other thoughts as usual, and `said` as the start of its own turn. llama-server
     continues a final assistant message; a server that does not gets the note that it began."""

@@ -7,7 +7,6 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Deque, Optional
 
 from .sentence_splitter import clean_for_speech, is_speakable, truncate_reply
 
@@ -21,7 +20,7 @@ class QueuedReply:
 @dataclass(frozen=True)
 class Admission:
     accepted: bool
-    warning: Optional[str] = None  # set when the reply was refused or shortened
+    warning: str | None = None  # set when the reply was refused or shortened
     kind: str = ""  # what was wrong: not_text, empty, unspeakable, too_long, queue_full
 
 
@@ -37,38 +36,48 @@ class ReplyQueue:
             raise ValueError("max_replies and max_chars must be >= 1")
         self.max_replies = max_replies
         self.max_chars = max_chars
-        self._items: Deque[QueuedReply] = deque()
+        self._items: deque[QueuedReply] = deque()
         self._ready = threading.Condition()
 
     def __len__(self) -> int:
         with self._ready:
             return len(self._items)
 
-    def offer(self, text: object, now: Optional[float] = None) -> Admission:
+    def offer(self, text: object, now: float | None = None) -> Admission:
         if not isinstance(text, str):
-            return Admission(False, f"reply is not text ({type(text).__name__}); not spoken", "not_text")
+            return Admission(
+                False, f"reply is not text ({type(text).__name__}); not spoken", "not_text"
+            )
         if not text.strip():
             return Admission(False, "empty reply; nothing to speak", "empty")
         if not is_speakable(clean_for_speech(text[: self.max_chars])):
-            return Admission(False, f"reply {preview(text)} has no letters or digits; nothing to speak",
-                             "unspeakable")
+            return Admission(
+                False,
+                f"reply {preview(text)} has no letters or digits; nothing to speak",
+                "unspeakable",
+            )
         warning = None
         if len(text) > self.max_chars:
             kept = truncate_reply(text, self.max_chars)
-            warning = (f"reply of {len(text)} characters is longer than max_reply_chars={self.max_chars}; "
-                       f"speaking the first {len(kept)} and dropping the rest (from "
-                       f"{preview(text[len(kept):])})")
+            warning = (
+                f"reply of {len(text)} characters is longer than max_reply_chars={self.max_chars}; "
+                f"speaking the first {len(kept)} and dropping the rest (from "
+                f"{preview(text[len(kept) :])})"
+            )
             text = kept
         with self._ready:
             if len(self._items) >= self.max_replies:
-                return Admission(False, f"{len(self._items)} replies already waiting "
-                                        f"(max_queued_replies={self.max_replies}); dropping {preview(text)}",
-                                 "queue_full")
+                return Admission(
+                    False,
+                    f"{len(self._items)} replies already waiting "
+                    f"(max_queued_replies={self.max_replies}); dropping {preview(text)}",
+                    "queue_full",
+                )
             self._items.append(QueuedReply(text, time.monotonic() if now is None else now))
             self._ready.notify()
         return Admission(True, warning, "too_long" if warning else "")
 
-    def take(self, timeout: float) -> Optional[QueuedReply]:
+    def take(self, timeout: float) -> QueuedReply | None:
         """The oldest reply, or None when none arrives within `timeout` seconds."""
         with self._ready:
             if not self._items:

@@ -1,7 +1,6 @@
 """Cut a streamed reply into sentences as it arrives, so speech can start before the LLM ends."""
 
 import re
-from typing import List, Optional
 
 # A sentence ends at . ! ? (or …) followed by whitespace; a few abbreviations do not end one.
 _END = re.compile(r"[.!?…]+[\"')\]]*\s+")
@@ -13,7 +12,9 @@ _CLAUSE_END = re.compile(r"[,;\u2014\u2013]\s+")
 # continue the phrase ("try | to relax" sounds broken).
 _PHRASE_STARTS = re.compile(
     r"\s+(?=(?:and|or|but|so|because|while|when|with|by|for|since|after|before|until|unless|"
-    r"although|though|where|which|like)\s)", re.IGNORECASE)
+    r"although|though|where|which|like)\s)",
+    re.IGNORECASE,
+)
 
 
 class SentenceStream:
@@ -23,12 +24,12 @@ class SentenceStream:
         self._buffer = ""
         self._min_chars = min_chars
 
-    def feed(self, piece: str) -> List[str]:
+    def feed(self, piece: str) -> list[str]:
         self._buffer += piece
         sentences = []
         start = 0
         for match in _END.finditer(self._buffer):
-            candidate = self._buffer[start:match.end()].strip()
+            candidate = self._buffer[start : match.end()].strip()
             if candidate.lower().endswith(_ABBREVIATIONS) or len(candidate) < self._min_chars:
                 continue
             sentences.append(candidate)
@@ -46,7 +47,7 @@ class SentenceStream:
         rest, self._buffer = self._buffer.strip(), ""
         return rest
 
-    def take_clause(self, min_words: int, phrase_breaks: bool = False) -> Optional[str]:
+    def take_clause(self, min_words: int, phrase_breaks: bool = False) -> str | None:
         """The leading clause of the unfinished sentence, once it has `min_words` words, taken
         out of the stream: a long first sentence can start being spoken at its first pause.
         With `phrase_breaks`, a clause also ends before a word that starts a new phrase
@@ -61,12 +62,12 @@ class SentenceStream:
                 return clause
         return None
 
-    def flush(self) -> List[str]:
+    def flush(self) -> list[str]:
         """The rest (a last sentence without trailing space or punctuation)."""
         rest, self._buffer = self._buffer.strip(), ""
         return [rest] if rest else []
 
 
-def split_sentences(text: str) -> List[str]:
+def split_sentences(text: str) -> list[str]:
     stream = SentenceStream()
     return stream.feed(text) + stream.flush()

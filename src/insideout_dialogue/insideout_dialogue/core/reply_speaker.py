@@ -7,7 +7,6 @@ sentence leaked scaffolding reads as a fragment); `allow_more` starts a new sour
 
 import re
 import time
-from typing import List
 
 from insideout_dialogue.core.speech_guard import SpeechGuard
 
@@ -15,8 +14,9 @@ _ENDS_SENTENCE = re.compile(r"[.!?\u2026][\"')\]]*\s*$")
 
 
 class ReplySpeaker:
-    def __init__(self, guard: SpeechGuard, result, hooks, stage_reply_partial: str,
-                 max_words: int = 0):
+    def __init__(
+        self, guard: SpeechGuard, result, hooks, stage_reply_partial: str, max_words: int = 0
+    ):
         """`result`: the TurnResult (first_sentence_latency is set on the first sentence);
         `hooks`: the TurnHooks a sentence and the reply so far go to; `max_words`: the reply's
         length limit (0: none)."""
@@ -24,8 +24,8 @@ class ReplySpeaker:
         self._result = result
         self._hooks = hooks
         self._stage = stage_reply_partial
-        self.spoken: List[str] = []
-        self.refused: List[str] = []  # why a source stopped being spoken
+        self.spoken: list[str] = []
+        self.refused: list[str] = []  # why a source stopped being spoken
         self._max_words = max_words
         self.full = False
 
@@ -39,8 +39,11 @@ class ReplySpeaker:
             return
         if not verdict.text:
             return
-        if self._max_words and self.whole_sentence_spoken() and \
-                len(self.text.split()) + len(verdict.text.split()) > self._max_words:
+        if (
+            self._max_words
+            and self.whole_sentence_spoken()
+            and len(self.text.split()) + len(verdict.text.split()) > self._max_words
+        ):
             self.full = True
             return
         if not self.spoken:

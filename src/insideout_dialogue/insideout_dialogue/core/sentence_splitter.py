@@ -8,15 +8,31 @@ buffer) grows with the reply's length.
 
 import re
 import unicodedata
-from typing import Iterator
+from collections.abc import Iterator
 
 # End of a sentence: terminal punctuation, optional closing quotes/brackets, then whitespace;
 # or a line break (LLMs put list items and paragraphs on their own lines).
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+|\n+")
 _CLAUSE_END = re.compile(r"[,;:\u2014\u2013]\s+")
 # A full stop after these does not end a sentence ("Dr. Smith", "e.g. this").
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "e.g", "i.e",
-                  "no", "fig", "approx", "mt"}
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "jr",
+    "sr",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "no",
+    "fig",
+    "approx",
+    "mt",
+}
 # Markdown and markup an LLM reply may carry, which a voice would read out as "asterisk".
 _MARKUP = re.compile(r"[*_#`~|<>\[\]{}^\\]+")
 _WHITESPACE = re.compile(r"[ \t\r\f\v]+")
@@ -77,7 +93,9 @@ def split_sentences(text: str, max_chars: int = 250, first_max_chars: int = 0) -
     piece is synthesised, so a long first sentence is cut at a comma (or space) to start sooner.
     """
     if max_chars < 20 or (first_max_chars and first_max_chars < 20):
-        raise ValueError(f"max_chars and first_max_chars must be at least 20, got {max_chars}, {first_max_chars}")
+        raise ValueError(
+            f"max_chars and first_max_chars must be at least 20, got {max_chars}, {first_max_chars}"
+        )
     pieces = _split(text, max_chars)
     if first_max_chars:
         first = next(pieces, None)
@@ -97,7 +115,7 @@ def _split(text: str, max_chars: int) -> Iterator[str]:
     start = 0
     pending = ""
     for match in _SENTENCE_END.finditer(text):
-        piece = text[start:match.end()]
+        piece = text[start : match.end()]
         start = match.end()
         if "\n" not in match.group() and _ends_with_abbreviation(piece):
             pending += piece

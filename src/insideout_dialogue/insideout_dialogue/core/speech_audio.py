@@ -5,8 +5,8 @@ own parameters, not from AudioInfo, so the defaults here match its defaults (16 
 AudioInfo still describes the stream for every other consumer (the ASR node reads it).
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -47,4 +47,4 @@ def split_chunks(pcm: bytes, chunk_bytes: int) -> Iterator[bytes]:
     """Whole-sample chunks of at most chunk_bytes (the last one may be shorter)."""
     chunk_bytes -= chunk_bytes % BYTES_PER_SAMPLE
     for start in range(0, len(pcm), chunk_bytes):
-        yield pcm[start:start + chunk_bytes]
+        yield pcm[start : start + chunk_bytes]

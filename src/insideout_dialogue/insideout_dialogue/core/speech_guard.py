@@ -9,14 +9,16 @@ markers are stripped and the words kept.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from insideout_dialogue.core.prompt_recital import PromptRecital
 
 # Emoji and pictographs, dingbats, flags, variation selectors, zero-width joiner.
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF"
-                    "\U00002B00-\U00002BFF\uFE0F\u200D]")
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff"
+    "\U00002b00-\U00002bff\ufe0f\u200d]"
+)
 _LIST_MARKER = re.compile(r"(^|\n)\s*(?:[-*•+]|\d{1,2}[.)])\s+")
 # A list run into one line is cut by the sentence splitter at its numbers: "You have a few
 # options: 1." then "Try to wait." then "2." ... The numbers alone are not spoken, and a list's
@@ -26,15 +28,19 @@ _OPENS_A_LIST = re.compile(r":\s*\d{1,2}[.)]\s*$")
 _MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s*|(?<=\s)#+\s|~~", re.MULTILINE)
 _EMPHASIS = re.compile(r"(?<![\w*])[*_](?=\S)([^*_\n]+?)(?<=\S)[*_](?![\w*])")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_DOUBLE_QUOTES = re.compile("[\"\u201c\u201d]")
+_DOUBLE_QUOTES = re.compile('["\u201c\u201d]')
 
 _WEIGHT = re.compile(r"\bweights?\b\s*[:=(]?\s*\d|\(\s*weight|\bweight(ed)?\s+\d", re.IGNORECASE)
-_ROLE_TAG = re.compile(r"<\|[^|>]*\|>|</?s>|\b(?:system|user|assistant)\s*:|^\s*(?:human|ai)\s*:",
-                       re.IGNORECASE | re.MULTILINE)
+_ROLE_TAG = re.compile(
+    r"<\|[^|>]*\|>|</?s>|\b(?:system|user|assistant)\s*:|^\s*(?:human|ai)\s*:",
+    re.IGNORECASE | re.MULTILINE,
+)
 _SCAFFOLD_WORDS = re.compile(
     r"\bagents?\b(?!-)|\b(?:emotional|inner|emotion)\s+voices?\b|\bvoices?\s+(?:of|above|below)\b"
     r"|\byour reply to the person\b|\byour thoughts\s*:|\bthe (?:person|user)\b|\b(?:first|last) thoughts?\b|\b(?:gentle|supportive|kind|short) response\b|\b(?:the\s+)?(?:answers?|responses?)\s+above\b"
-    r"|\bstage directions?\b|\baggregat", re.IGNORECASE)
+    r"|\bstage directions?\b|\baggregat",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class SpeechGuard:
     or three of them listed together, are the prompt's, not a reply's. `recital`: the turn's
     prompts, none of which may be read back."""
 
-    def __init__(self, agent_names: Iterable[str], recital: Optional[PromptRecital] = None):
+    def __init__(self, agent_names: Iterable[str], recital: PromptRecital | None = None):
         self._recital = recital
         names = [re.escape(n) for n in agent_names if n]
         alternation = "|".join(names) or r"(?!x)x"
@@ -60,13 +66,17 @@ class SpeechGuard:
         # "happiness:", "[happiness]", "(happiness)", "- happiness (", "happiness says"
         self._name_tag = re.compile(
             rf"\[\s*(?:{alternation})\s*\]|\(\s*(?:{alternation})\s*\)|\b(?:{alternation})\s*(?::|\(|says\b|said\b)",
-            re.IGNORECASE)
+            re.IGNORECASE,
+        )
 
     def check(self, sentence: str) -> GuardVerdict:
         text = sentence or ""
-        for pattern, what in ((_WEIGHT, "a weight"), (_ROLE_TAG, "a role tag"),
-                              (_SCAFFOLD_WORDS, "the prompt's own words"),
-                              (self._name_tag, "an agent's name used as a tag")):
+        for pattern, what in (
+            (_WEIGHT, "a weight"),
+            (_ROLE_TAG, "a role tag"),
+            (_SCAFFOLD_WORDS, "the prompt's own words"),
+            (self._name_tag, "an agent's name used as a tag"),
+        ):
             found = pattern.search(text)
             if found:
                 return GuardVerdict("", f"{what} ({found.group(0).strip()!r})")

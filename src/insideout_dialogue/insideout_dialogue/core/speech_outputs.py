@@ -6,7 +6,6 @@ import subprocess
 import time
 import wave
 from pathlib import Path
-from typing import List, Optional
 
 from .speech_audio import BYTES_PER_SAMPLE, CHANNELS
 
@@ -15,12 +14,14 @@ class PlayerUnavailable(RuntimeError):
     """The configured player program is not installed."""
 
 
-def player_command(template: str, sample_rate: int) -> List[str]:
+def player_command(template: str, sample_rate: int) -> list[str]:
     """Split a play_command, filling in {sample_rate}; raises PlayerUnavailable when not installed."""
     try:
         command = [part.format(sample_rate=sample_rate) for part in shlex.split(template)]
     except (ValueError, KeyError, IndexError) as error:
-        raise PlayerUnavailable(f"play_command {template!r} is not a valid command: {error}") from error
+        raise PlayerUnavailable(
+            f"play_command {template!r} is not a valid command: {error}"
+        ) from error
     if not command:
         raise PlayerUnavailable("play_command is empty")
     if shutil.which(command[0]) is None:
@@ -33,10 +34,10 @@ class PipePlayer:
     """Feeds raw S16LE mono to a player process's standard input (e.g. aplay), restarting it when it
     dies; at most one restart attempt per `retry_seconds` so a broken player does not spin."""
 
-    def __init__(self, command: List[str], retry_seconds: float = 5.0):
+    def __init__(self, command: list[str], retry_seconds: float = 5.0):
         self.command = command
         self.retry_seconds = retry_seconds
-        self._process: Optional[subprocess.Popen] = None
+        self._process: subprocess.Popen | None = None
         self._last_start = float("-inf")
         self.last_error = ""
 
@@ -49,8 +50,12 @@ class PipePlayer:
             return False
         self._last_start = time.monotonic()
         try:
-            self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self._process = subprocess.Popen(
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         except OSError as error:
             self.last_error = f"could not start {self.command[0]}: {error}"
             self._process = None
@@ -89,8 +94,8 @@ class WavRecorder:
         self.directory = Path(directory).expanduser()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.sample_rate = sample_rate
-        self._file: Optional[wave.Wave_write] = None
-        self.current_path: Optional[Path] = None
+        self._file: wave.Wave_write | None = None
+        self.current_path: Path | None = None
 
     def start(self, reply_id: int) -> Path:
         self.finish()
@@ -106,7 +111,7 @@ class WavRecorder:
         if self._file is not None:
             self._file.writeframes(pcm)
 
-    def finish(self) -> Optional[Path]:
+    def finish(self) -> Path | None:
         if self._file is None:
             return None
         self._file.close()

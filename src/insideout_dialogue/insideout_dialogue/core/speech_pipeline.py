@@ -15,8 +15,9 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from typing import Union
 
 from .playback_clock import PlaybackClock
 from .reply_queue import Admission, ReplyQueue, preview
@@ -72,7 +73,7 @@ class _OnAir:
 
     def heard(self) -> str:
         words = self.piece.split()
-        partial = words[:int(len(words) * self.piece_fraction + 1e-9)]
+        partial = words[: int(len(words) * self.piece_fraction + 1e-9)]
         return " ".join(self.pieces_sent + ([" ".join(partial)] if partial else []))
 
 
@@ -84,11 +85,11 @@ class PipelineStats:
     sentences_failed: int = 0
     synthesis_seconds: float = 0.0
     audio_seconds: float = 0.0
-    last_time_to_first_audio: Optional[float] = None
+    last_time_to_first_audio: float | None = None
     last_error: str = ""
 
     @property
-    def real_time_factor(self) -> Optional[float]:
+    def real_time_factor(self) -> float | None:
         """Synthesis time over audio time (below 1 is faster than real time)."""
         return self.synthesis_seconds / self.audio_seconds if self.audio_seconds else None
 
@@ -119,10 +120,17 @@ _Item = Union[_ReplyStart, _Segment, _ReplyEnd]
 
 
 class SpeechPipeline:
-    def __init__(self, backend: TtsBackend, output: OutputFormat, replies: ReplyQueue,
-                 listener: PipelineListener, lead_seconds: float = 0.2,
-                 max_sentence_chars: int = 250, first_piece_max_chars: int = 0,
-                 now: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        backend: TtsBackend,
+        output: OutputFormat,
+        replies: ReplyQueue,
+        listener: PipelineListener,
+        lead_seconds: float = 0.2,
+        max_sentence_chars: int = 250,
+        first_piece_max_chars: int = 0,
+        now: Callable[[], float] = time.monotonic,
+    ):
         self.backend = backend
         self.output = output
         self.replies = replies
@@ -131,15 +139,15 @@ class SpeechPipeline:
         self.first_piece_max_chars = first_piece_max_chars
         self._now = now
         self._clock = PlaybackClock(lead_seconds, now)
-        self._segments: "queue.Queue[_Item]" = queue.Queue(maxsize=SEGMENTS_AHEAD)
+        self._segments: queue.Queue[_Item] = queue.Queue(maxsize=SEGMENTS_AHEAD)
         self._lock = threading.Lock()
         self._generation = 0  # bumped by cancel(): older items are dropped
         self._pending = 0  # replies accepted and not yet finished playing (or dropped)
         self._stop = threading.Event()
         self._stats = PipelineStats()
         self._speaking = False
-        self._paused_at: Optional[float] = None
-        self._on_air: Optional[_OnAir] = None
+        self._paused_at: float | None = None
+        self._on_air: _OnAir | None = None
         self._threads = [
             threading.Thread(target=self._synthesis_loop, name="tts-synthesis", daemon=True),
             threading.Thread(target=self._playback_loop, name="tts-playback", daemon=True),
@@ -188,7 +196,7 @@ class SpeechPipeline:
     def paused(self) -> bool:
         return self._paused_at is not None
 
-    def interrupt(self) -> Optional[Interruption]:
+    def interrupt(self) -> Interruption | None:
         """Stop the reply being spoken and drop the waiting ones, as cancel(); returns what was
         cut off (None when nothing was playing or waiting)."""
         with self._lock:
@@ -227,7 +235,9 @@ class SpeechPipeline:
             reply_id += 1
             generation = self._generation
             self._put(_ReplyStart(generation, reply_id, reply.text, reply.received_at))
-            for sentence in split_sentences(reply.text, self.max_sentence_chars, self.first_piece_max_chars):
+            for sentence in split_sentences(
+                reply.text, self.max_sentence_chars, self.first_piece_max_chars
+            ):
                 if self._stop.is_set() or generation != self._generation:
                     break
                 pcm = self._synthesize(sentence)
@@ -240,9 +250,13 @@ class SpeechPipeline:
         try:
             audio = self.backend.synthesize(sentence)
             pcm = to_output_pcm(audio, self.backend.sample_rate, self.output)
-        except Exception as error:  # SynthesisError, or a backend bug: skip this sentence, keep going
+        except (
+            Exception
+        ) as error:  # SynthesisError, or a backend bug: skip this sentence, keep going
             kind = "" if isinstance(error, SynthesisError) else f"{type(error).__name__}: "
-            message = f"could not synthesise {preview(sentence)}: {kind}{error}; skipping that sentence"
+            message = (
+                f"could not synthesise {preview(sentence)}: {kind}{error}; skipping that sentence"
+            )
             with self._lock:
                 self._stats.sentences_failed += 1
                 self._stats.last_error = message
@@ -322,7 +336,9 @@ class SpeechPipeline:
                 latency = self._now() - received_at.pop(segment.reply_id)
                 with self._lock:
                     self._stats.last_time_to_first_audio = latency
-            self._call(self.listener.on_chunk, SpeechChunk(segment.reply_id, pcm, play_start, first))
+            self._call(
+                self.listener.on_chunk, SpeechChunk(segment.reply_id, pcm, play_start, first)
+            )
         with self._lock:
             if self._on_air is not None and segment.generation == self._generation:
                 self._on_air.pieces_sent.append(segment.text)
@@ -331,8 +347,11 @@ class SpeechPipeline:
     def _wait_while_paused(self, generation: int) -> None:
         while self._paused_at is not None and generation == self._generation:
             if self._now() - self._paused_at > MAX_PAUSE_S:
-                self._warn(f"speech paused for {MAX_PAUSE_S:.0f} s without a resume or a stop "
-                           "(is the ASR running?): going on", "pause")
+                self._warn(
+                    f"speech paused for {MAX_PAUSE_S:.0f} s without a resume or a stop "
+                    "(is the ASR running?): going on",
+                    "pause",
+                )
                 self.resume()
                 return
             if self._stop.wait(0.005):
@@ -349,7 +368,10 @@ class SpeechPipeline:
         try:
             callback(*args)
         except Exception as error:  # a listener bug must not stop speech
-            self._warn(f"TTS listener {getattr(callback, '__name__', callback)} failed: {error!r}", "listener")
+            self._warn(
+                f"TTS listener {getattr(callback, '__name__', callback)} failed: {error!r}",
+                "listener",
+            )
 
     def _warn(self, message: str, kind: str) -> None:
         try:

@@ -6,7 +6,6 @@ when the goal is cancelled. No ROS here: the node awaits `future`.
 import concurrent.futures
 import threading
 from dataclasses import dataclass
-from typing import Optional
 
 from insideout_dialogue.core.spoken_replies import SpeechOutcome
 
@@ -26,7 +25,7 @@ CANCELED = "canceled"
 @dataclass(frozen=True)
 class SpeechWaitEnd:
     how: str  # one of SPOKEN, INTERRUPTED, TIMED_OUT, FORGOTTEN, CANCELED
-    outcome: Optional[SpeechOutcome] = None
+    outcome: SpeechOutcome | None = None
     message: str = ""  # CANCELED: why; TIMED_OUT: the bound
 
 
@@ -36,10 +35,13 @@ def wait_bound(reply: str, base: float = WAIT_BASE_S, per_char: float = WAIT_PER
 
 class SpeechWait:
     def __init__(self, outcome: "concurrent.futures.Future[SpeechOutcome]", bound_s: float):
-        self.future: "concurrent.futures.Future[SpeechWaitEnd]" = concurrent.futures.Future()
+        self.future: concurrent.futures.Future[SpeechWaitEnd] = concurrent.futures.Future()
         self._lock = threading.Lock()
-        self._timer = threading.Timer(bound_s, self._end, args=(SpeechWaitEnd(
-            TIMED_OUT, message=f"no report within {bound_s:.1f} s"),))
+        self._timer = threading.Timer(
+            bound_s,
+            self._end,
+            args=(SpeechWaitEnd(TIMED_OUT, message=f"no report within {bound_s:.1f} s"),),
+        )
         self._timer.daemon = True
         self._timer.start()
         outcome.add_done_callback(self._on_outcome)

@@ -20,7 +20,6 @@ import concurrent.futures
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import List, Optional
 
 # Turns remembered (a goal asks for its outcome right after its turn; a transcript's turn only
 # needs to be found by a later interruption, which comes while its reply plays).
@@ -40,10 +39,11 @@ class SpeechOutcome:
         return len(self.heard.split())
 
     def describe(self) -> str:
-        """"interrupted by the user after 7 words", as a DialogueTurn's error_message says it."""
-        how = {"barge_in": "interrupted by the user",
-               "stop_service": "stopped by tts_node's stop service"}.get(
-                   self.reason, f"interrupted ({self.reason or 'no reason given'})")
+        """ "interrupted by the user after 7 words", as a DialogueTurn's error_message says it."""
+        how = {
+            "barge_in": "interrupted by the user",
+            "stop_service": "stopped by tts_node's stop service",
+        }.get(self.reason, f"interrupted ({self.reason or 'no reason given'})")
         words = self.words_heard
         return f"{how} after {words} word{'' if words == 1 else 's'}"
 
@@ -58,25 +58,26 @@ class _Sentence:
 @dataclass
 class _Turn:
     turn_id: int
-    sentences: List[_Sentence] = field(default_factory=list)
+    sentences: list[_Sentence] = field(default_factory=list)
     generation_finished: bool = False
     # robot_speaking went false after the last sentence started (reset by each new sentence)
     quiet_after_last_start: bool = False
-    outcome: Optional[SpeechOutcome] = None
+    outcome: SpeechOutcome | None = None
     future: "concurrent.futures.Future[SpeechOutcome]" = field(
-        default_factory=concurrent.futures.Future)
+        default_factory=concurrent.futures.Future
+    )
 
     def all_started(self) -> bool:
         return all(s.started for s in self.sentences)
 
-    def heard_before(self, index: int) -> List[str]:
+    def heard_before(self, index: int) -> list[str]:
         return [s.text for s in self.sentences[:index] if s.started]
 
 
 class SpokenReplies:
     def __init__(self, max_turns: int = DEFAULT_MAX_TURNS):
         self._max_turns = max(1, max_turns)
-        self._turns: "OrderedDict[int, _Turn]" = OrderedDict()
+        self._turns: OrderedDict[int, _Turn] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- dialogue_node's side --------------------------------------------------------------------
@@ -111,7 +112,7 @@ class SpokenReplies:
             turn = self._turns.get(turn_id)
             return turn is not None and turn.outcome is not None and turn.outcome.interrupted
 
-    def outcome(self, turn_id: int) -> "Optional[concurrent.futures.Future[SpeechOutcome]]":
+    def outcome(self, turn_id: int) -> "concurrent.futures.Future[SpeechOutcome] | None":
         """The turn's outcome when known; None for a turn that published nothing (or was
         forgotten). Cancelled when the turn is forgotten before it has one."""
         with self._lock:
@@ -119,7 +120,7 @@ class SpokenReplies:
             return turn.future if turn is not None else None
 
     # --- tts_node's reports --------------------------------------------------------------------
-    def started(self, text: str) -> Optional[int]:
+    def started(self, text: str) -> int | None:
         """reply/spoken: the oldest sent sentence with this exact text that has not started yet
         has started; returns its turn id (None: not one of ours, e.g. published by someone else)."""
         with self._lock:
@@ -144,7 +145,7 @@ class SpokenReplies:
                     resolved += self._resolve_if_spoken(turn)
         self._deliver(resolved)
 
-    def interrupted(self, reply: str, heard: str, reason: str) -> List[SpeechOutcome]:
+    def interrupted(self, reply: str, heard: str, reason: str) -> list[SpeechOutcome]:
         """reply/interrupted: `reply` (one sentence as published; empty when none was playing)
         was cut after `heard`, and every waiting sentence was dropped. Returns the outcome of
         each turn this interrupted, the cut one first."""
@@ -159,8 +160,11 @@ class SpokenReplies:
             # Turns with sentences still waiting lost them: heard is what had started.
             for turn in self._turns.values():
                 if turn.outcome is None and any(not s.started for s in turn.sentences):
-                    resolved.append(self._interrupt(
-                        turn, " ".join(turn.heard_before(len(turn.sentences))), reason))
+                    resolved.append(
+                        self._interrupt(
+                            turn, " ".join(turn.heard_before(len(turn.sentences))), reason
+                        )
+                    )
         self._deliver(resolved)
         return [turn.outcome for turn in resolved]
 
@@ -188,15 +192,21 @@ class SpokenReplies:
         return turn
 
     @staticmethod
-    def _resolve_if_spoken(turn: _Turn) -> List[_Turn]:
-        if (turn.outcome is None and turn.generation_finished and turn.sentences
-                and turn.all_started() and turn.quiet_after_last_start):
-            turn.outcome = SpeechOutcome(turn.turn_id, False,
-                                         " ".join(s.text for s in turn.sentences))
+    def _resolve_if_spoken(turn: _Turn) -> list[_Turn]:
+        if (
+            turn.outcome is None
+            and turn.generation_finished
+            and turn.sentences
+            and turn.all_started()
+            and turn.quiet_after_last_start
+        ):
+            turn.outcome = SpeechOutcome(
+                turn.turn_id, False, " ".join(s.text for s in turn.sentences)
+            )
             return [turn]
         return []
 
-    def _forget_oldest(self) -> List[_Turn]:
+    def _forget_oldest(self) -> list[_Turn]:
         forgotten = []
         while len(self._turns) > self._max_turns:
             forgotten.append(self._turns.popitem(last=False)[1])

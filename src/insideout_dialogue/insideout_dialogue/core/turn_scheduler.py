@@ -17,8 +17,9 @@ import concurrent.futures
 import re
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, List, Optional, Protocol, Tuple
+from typing import Protocol
 
 from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core.agent_config import redact
@@ -32,15 +33,19 @@ GOAL_POLICIES = ("queue", "preempt")
 # ids begin again when it restarts).
 SAME_UTTERANCE_WITHIN_S = 30.0
 # Errors after which the fallback reply is spoken (run_turn put it into the result).
-_SPEAK_FALLBACK = (turn_core.ERROR_ALL_AGENTS_FAILED, turn_core.ERROR_AGGREGATOR_FAILED,
-                   turn_core.ERROR_INTERNAL)
+_SPEAK_FALLBACK = (
+    turn_core.ERROR_ALL_AGENTS_FAILED,
+    turn_core.ERROR_AGGREGATOR_FAILED,
+    turn_core.ERROR_INTERNAL,
+)
 
 
 @dataclass
 class TurnEmotion:
     """The emotion a turn is conditioned on: scores, the UserEmotion for the prompts, what it is
     (for the DialogueTurn), and the node's own record of it (an EmotionState)."""
-    scores: Dict[str, float]
+
+    scores: dict[str, float]
     emotion: UserEmotion
     note: str
     record: object = None
@@ -49,6 +54,7 @@ class TurnEmotion:
 @dataclass(eq=False)
 class TurnRequest:
     """One utterance waiting for or going through a turn."""
+
     turn_id: int
     utterance: str
     source: str  # "transcript" or "goal"
@@ -56,17 +62,18 @@ class TurnRequest:
     publish_reply: bool = True  # reply sentences go to on_sentence
     invalid_reason: str = ""  # a request that cannot run: finished as ERROR_INVALID_GOAL
     context: object = None  # the node's own data (goal handle, emotion override, ...)
-    emotion: Optional[TurnEmotion] = None  # set when the turn starts (or ends unrun)
-    result: Optional[TurnResult] = None  # set when the turn starts: weights, answers so far
-    cancel_reason: Optional[Tuple[int, str]] = None
+    emotion: TurnEmotion | None = None  # set when the turn starts (or ends unrun)
+    result: TurnResult | None = None  # set when the turn starts: weights, answers so far
+    cancel_reason: tuple[int, str] | None = None
     future: "concurrent.futures.Future[TurnResult]" = field(
-        default_factory=concurrent.futures.Future)
-    task: Optional[asyncio.Task] = None
+        default_factory=concurrent.futures.Future
+    )
+    task: asyncio.Task | None = None
     # Transcripts: the ASR's utterance id (a continued utterance comes again under the same id).
-    utterance_id: Optional[int] = None
-    sentences: List[str] = field(default_factory=list)  # reply sentences handed to the listener
+    utterance_id: int | None = None
+    sentences: list[str] = field(default_factory=list)  # reply sentences handed to the listener
     withdrawn: bool = False  # superseded before it was answered: ends without a report
-    heard: Optional[str] = None  # set when the user talked over its reply: what they heard
+    heard: str | None = None  # set when the user talked over its reply: what they heard
 
     @property
     def is_goal(self) -> bool:
@@ -102,8 +109,14 @@ class SchedulerSettings:
 
 
 class TurnScheduler:
-    def __init__(self, turn_settings: TurnSettings, settings: SchedulerSettings,
-                 client: LlmClient, listener: TurnListener, secrets=()):
+    def __init__(
+        self,
+        turn_settings: TurnSettings,
+        settings: SchedulerSettings,
+        client: LlmClient,
+        listener: TurnListener,
+        secrets=(),
+    ):
         self.turn_settings = turn_settings
         self.settings = settings
         self.client = client
@@ -111,16 +124,17 @@ class TurnScheduler:
         self.secrets = tuple(secrets)
         self.memory = ConversationMemory(settings.memory_turns, settings.memory_expiry)
         self.dropped = 0
-        self._queue: Deque[TurnRequest] = deque()
-        self._current: Optional[TurnRequest] = None
+        self._queue: deque[TurnRequest] = deque()
+        self._current: TurnRequest | None = None
         # The latest request of each recent utterance id (a continued utterance comes again).
-        self._by_utterance: "OrderedDict[int, TurnRequest]" = OrderedDict()
+        self._by_utterance: OrderedDict[int, TurnRequest] = OrderedDict()
         self._loop = asyncio.new_event_loop()
-        self._wakeup: Optional[asyncio.Event] = None
+        self._wakeup: asyncio.Event | None = None
         self._tasks: list = []
         ready = threading.Event()
-        self._thread = threading.Thread(target=self._run_loop, args=(ready,),
-                                        name="dialogue-asyncio", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run_loop, args=(ready,), name="dialogue-asyncio", daemon=True
+        )
         self._thread.start()
         ready.wait(5.0)
 
@@ -150,8 +164,9 @@ class TurnScheduler:
 
     def run_soon(self, make_coroutine: Callable[[], object]) -> None:
         """Run a coroutine (e.g. a warm-up) in the loop; cancelled by close()."""
-        self._loop.call_soon_threadsafe(lambda: self._tasks.append(
-            self._loop.create_task(make_coroutine())))
+        self._loop.call_soon_threadsafe(
+            lambda: self._tasks.append(self._loop.create_task(make_coroutine()))
+        )
 
     def reset_memory(self, timeout: float = 5.0) -> int:
         return self._call(self._reset_memory(), timeout)
@@ -208,16 +223,22 @@ class TurnScheduler:
         self._by_utterance.move_to_end(request.utterance_id)
         while len(self._by_utterance) > 32:
             self._by_utterance.popitem(last=False)
-        return (earlier is not None and not earlier.withdrawn
-                and request.received_at - earlier.received_at < SAME_UTTERANCE_WITHIN_S
-                and _words(earlier.utterance) == _words(request.utterance))
+        return (
+            earlier is not None
+            and not earlier.withdrawn
+            and request.received_at - earlier.received_at < SAME_UTTERANCE_WITHIN_S
+            and _words(earlier.utterance) == _words(request.utterance)
+        )
 
     def _enqueue(self, request: TurnRequest) -> None:
         """Queue a turn, applying the goal policy and the queue bound."""
         if self._answered_already(request):
             request.withdrawn = True
-            self._end_withdrawn(request, f"utterance {request.utterance_id} came again with the "
-                                         "same words as its turn, which is answering it")
+            self._end_withdrawn(
+                request,
+                f"utterance {request.utterance_id} came again with the "
+                "same words as its turn, which is answering it",
+            )
             return
         if request.is_goal and self.settings.goal_policy == "preempt":
             reason = f"preempted by goal of turn {request.turn_id}"
@@ -231,10 +252,13 @@ class TurnScheduler:
         if len(self._queue) >= self.settings.max_pending:
             dropped = self._queue.popleft()
             self.dropped += 1
-            message = (f"dropped unanswered: the queue was full when turn {request.turn_id} "
-                       f"arrived (queue.max_pending={self.settings.max_pending})")
-            self.listener.on_log("error", f"turn {dropped.turn_id} ({dropped.utterance[:60]!r}) "
-                                          f"{message}")
+            message = (
+                f"dropped unanswered: the queue was full when turn {request.turn_id} "
+                f"arrived (queue.max_pending={self.settings.max_pending})"
+            )
+            self.listener.on_log(
+                "error", f"turn {dropped.turn_id} ({dropped.utterance[:60]!r}) {message}"
+            )
             self._finish_unrun(dropped, turn_core.ERROR_PREEMPTED, message)
         self._queue.append(request)
         if self._current is not None or len(self._queue) > 1:
@@ -268,8 +292,11 @@ class TurnScheduler:
         if current is None or current.utterance_id != utterance_id or current.task is None:
             return
         if current.sentences_out:
-            self.listener.on_log("info", f"turn {current.turn_id}: utterance {utterance_id} goes "
-                                         "on, but its reply has begun: the turn is kept")
+            self.listener.on_log(
+                "info",
+                f"turn {current.turn_id}: utterance {utterance_id} goes "
+                "on, but its reply has begun: the turn is kept",
+            )
             return
         current.withdrawn = True
         current.cancel_reason = (turn_core.ERROR_CANCELED, why)
@@ -279,8 +306,9 @@ class TurnScheduler:
         request.withdrawn = True
         self.listener.on_log("info", f"turn {request.turn_id} dropped unanswered: {why}")
         if not request.future.done():
-            request.future.set_result(self._new_result(request).fail(
-                turn_core.ERROR_CANCELED, why, ""))
+            request.future.set_result(
+                self._new_result(request).fail(turn_core.ERROR_CANCELED, why, "")
+            )
 
     async def _cancel_all(self, message: str) -> None:
         running = self._current
@@ -303,8 +331,11 @@ class TurnScheduler:
 
     def _new_result(self, request: TurnRequest) -> TurnResult:
         request.emotion = self.listener.emotion_for(request)
-        result = TurnResult(user_text=request.utterance, emotion=request.emotion.emotion,
-                            started_at=request.received_at)
+        result = TurnResult(
+            user_text=request.utterance,
+            emotion=request.emotion.emotion,
+            started_at=request.received_at,
+        )
         result.emotion_source = request.emotion.note
         request.result = result
         return result
@@ -317,21 +348,32 @@ class TurnScheduler:
     async def _run_turn(self, request: TurnRequest) -> None:
         result = self._new_result(request)
         if request.invalid_reason:
-            self._finish(request, result.fail(turn_core.ERROR_INVALID_GOAL,
-                                              request.invalid_reason, ""))
+            self._finish(
+                request, result.fail(turn_core.ERROR_INVALID_GOAL, request.invalid_reason, "")
+            )
             return
         hooks = turn_core.TurnHooks(
             on_stage=lambda stage, agent, text: self.listener.on_stage(request, stage, agent, text),
-            on_sentence=lambda sentence: self._sentence(request, sentence))
-        request.task = asyncio.ensure_future(turn_core.run_turn(
-            self.client, self.turn_settings, result, request.emotion.scores,
-            self.memory.history(), hooks))
+            on_sentence=lambda sentence: self._sentence(request, sentence),
+        )
+        request.task = asyncio.ensure_future(
+            turn_core.run_turn(
+                self.client,
+                self.turn_settings,
+                result,
+                request.emotion.scores,
+                self.memory.history(),
+                hooks,
+            )
+        )
         try:
             await request.task
         except asyncio.CancelledError:
             if request.cancel_reason is None:  # the scheduler is closing
-                self._finish(request, result.fail(turn_core.ERROR_CANCELED,
-                                                  "dialogue node shutting down", ""))
+                self._finish(
+                    request,
+                    result.fail(turn_core.ERROR_CANCELED, "dialogue node shutting down", ""),
+                )
                 raise
             if request.heard is None:  # else _fail_interrupted below, keeping the reply's source
                 result.fail(*request.cancel_reason, "")
@@ -340,9 +382,11 @@ class TurnScheduler:
                 return
         except Exception as error:  # a bug must not stop the worker: report it on the turn
             self.listener.on_log("error", f"turn {request.turn_id}: internal error: {error!r}")
-            result.fail(turn_core.ERROR_INTERNAL, redact(f"internal error: {error!r}",
-                                                         self.secrets),
-                        self.turn_settings.fallback_reply)
+            result.fail(
+                turn_core.ERROR_INTERNAL,
+                redact(f"internal error: {error!r}", self.secrets),
+                self.turn_settings.fallback_reply,
+            )
         if request.heard is not None:
             self._fail_interrupted(request, result)
         elif result.error_code in _SPEAK_FALLBACK:
@@ -356,8 +400,9 @@ class TurnScheduler:
     def _fail_interrupted(self, request: TurnRequest, result: TurnResult) -> None:
         """The reply is what was written (and published) until the user talked over it."""
         source = result.reply_source
-        result.fail(turn_core.ERROR_INTERRUPTED, request.cancel_reason[1],
-                    " ".join(request.sentences))
+        result.fail(
+            turn_core.ERROR_INTERRUPTED, request.cancel_reason[1], " ".join(request.sentences)
+        )
         result.reply_source, result.reply_spoken = source, request.heard
 
     def _sentence(self, request: TurnRequest, sentence: str) -> None:
@@ -366,8 +411,11 @@ class TurnScheduler:
             self.listener.on_sentence(request, sentence)
 
     def _finish(self, request: TurnRequest, result: TurnResult) -> None:
-        interrupted = result.error_code in (turn_core.ERROR_CANCELED, turn_core.ERROR_PREEMPTED,
-                                            turn_core.ERROR_INTERRUPTED)
+        interrupted = result.error_code in (
+            turn_core.ERROR_CANCELED,
+            turn_core.ERROR_PREEMPTED,
+            turn_core.ERROR_INTERRUPTED,
+        )
         for answer in result.answers:
             if interrupted and answer.error == turn_core.NOT_ANSWERED:
                 answer.error = f"interrupted before answering: {result.error_message}"

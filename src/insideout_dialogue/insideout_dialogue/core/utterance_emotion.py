@@ -11,7 +11,6 @@ time a face was seen.
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Deque, Dict, Optional, Tuple
 
 from insideout_dialogue.core.emotion_weights import EmotionReading
 
@@ -24,17 +23,21 @@ class UtteranceEmotion:
     span_seconds: float  # the utterance's length
 
     def describe(self) -> str:
-        return (f"during the utterance: {self.states} EmotionStates over {self.span_seconds:.1f} s, "
-                f"face seen {self.face_seconds:.1f} s")
+        return (
+            f"during the utterance: {self.states} EmotionStates over {self.span_seconds:.1f} s, "
+            f"face seen {self.face_seconds:.1f} s"
+        )
 
 
 class EmotionHistory:
     """Recent EmotionStates by stamp [s, the ROS clock the stamps use], kept `keep_seconds`."""
 
-    def __init__(self, keep_seconds: float = 120.0, max_states: int = 10000, hold_seconds: float = 2.0):
+    def __init__(
+        self, keep_seconds: float = 120.0, max_states: int = 10000, hold_seconds: float = 2.0
+    ):
         self.keep_seconds = keep_seconds
         self.hold_seconds = hold_seconds
-        self._states: Deque[Tuple[float, EmotionReading, str]] = deque(maxlen=max_states)
+        self._states: deque[tuple[float, EmotionReading, str]] = deque(maxlen=max_states)
 
     def add(self, stamp: float, reading: EmotionReading, face_id: str = "") -> None:
         """`face_id`: the REP-155 id of the face the state is about ("" when not known)."""
@@ -44,15 +47,19 @@ class EmotionHistory:
         while self._states and self._states[0][0] < stamp - self.keep_seconds:
             self._states.popleft()
 
-    def during(self, start: float, end: float, now: float,
-               face_id: Optional[str] = None) -> Optional[UtteranceEmotion]:
+    def during(
+        self, start: float, end: float, now: float, face_id: str | None = None
+    ) -> UtteranceEmotion | None:
         """The time-weighted emotion over [start, end] (of face `face_id` only, when given); None
         when no state covers any of it."""
-        states = [(stamp, reading) for stamp, reading, face in self._states
-                  if face_id is None or face == face_id]
+        states = [
+            (stamp, reading)
+            for stamp, reading, face in self._states
+            if face_id is None or face == face_id
+        ]
         if end <= start or not states:
             return None
-        weights: Dict[str, float] = {}
+        weights: dict[str, float] = {}
         face_seconds, used = 0.0, 0
         for index, (stamp, reading) in enumerate(states):
             until = states[index + 1][0] if index + 1 < len(states) else end
@@ -69,11 +76,17 @@ class EmotionHistory:
         if not used:
             return None
         if face_seconds <= 0:
-            mean = EmotionReading(face_detected=False, scores={}, dominant_label="", confidence=0.0,
-                                  received_at=now)
+            mean = EmotionReading(
+                face_detected=False, scores={}, dominant_label="", confidence=0.0, received_at=now
+            )
         else:
             scores = {label: value / face_seconds for label, value in weights.items()}
             label = max(scores, key=scores.get)
-            mean = EmotionReading(face_detected=True, scores=scores, dominant_label=label,
-                                  confidence=scores[label], received_at=now)
+            mean = EmotionReading(
+                face_detected=True,
+                scores=scores,
+                dominant_label=label,
+                confidence=scores[label],
+                received_at=now,
+            )
         return UtteranceEmotion(mean, used, face_seconds, end - start)

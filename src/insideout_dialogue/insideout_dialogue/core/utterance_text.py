@@ -36,8 +36,10 @@ def sanitize(text: str) -> Sanitized:
         parts.append(f"{escapes} ANSI escape sequence{'s' if escapes > 1 else ''}")
     text, spaces = _SPACES.subn(" ", text)
     if spaces:
-        parts.append(f"{spaces} line break{'s' if spaces > 1 else ''} or tab"
-                     f"{'s' if spaces > 1 else ''} (made {'spaces' if spaces > 1 else 'a space'})")
+        parts.append(
+            f"{spaces} line break{'s' if spaces > 1 else ''} or tab"
+            f"{'s' if spaces > 1 else ''} (made {'spaces' if spaces > 1 else 'a space'})"
+        )
     dropped = Counter(c for c in text if unicodedata.category(c) in _NOT_TEXT)
     if dropped:
         text = "".join(c for c in text if c not in dropped)

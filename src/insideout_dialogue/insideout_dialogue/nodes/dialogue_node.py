@@ -8,10 +8,9 @@ speaker that reports, its reply's speech), so waiting goals hold no executor thr
 
 import itertools
 import sys
-from collections import deque
 import time
+from collections import deque
 from dataclasses import dataclass
-from typing import Dict, Optional
 
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
@@ -28,9 +27,6 @@ from insideout_common.ros.params import declare_parameters
 from insideout_common.ros.qos import RELIABLE_EVENTS
 from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import seconds_from_stamp
-from insideout_msgs.action import Respond
-from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
-
 from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS, secret_values
 from insideout_dialogue.core.dialogue_turn import TurnResult
@@ -43,23 +39,30 @@ from insideout_dialogue.core.spoken_replies import SpokenReplies
 from insideout_dialogue.core.turn_scheduler import TurnEmotion, TurnRequest, TurnScheduler
 from insideout_dialogue.core.utterance_text import sanitize
 from insideout_dialogue.nodes import dialogue_setup
-from insideout_dialogue.nodes.dialogue_messages import dialogue_turn_msg, respond_result, stage_summary
+from insideout_dialogue.nodes.dialogue_messages import (
+    dialogue_turn_msg,
+    respond_result,
+    stage_summary,
+)
 from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS, agent_specs, mapping_specs
 from insideout_dialogue.nodes.goal_speech import GoalSpeech
 from insideout_dialogue.nodes.speech_feedback import SpeechFeedback
 from insideout_dialogue.nodes.turn_emotion_source import TurnEmotionSource
 from insideout_dialogue.nodes.turn_progress import TurnProgressOutput
+from insideout_msgs.action import Respond
+from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
 
 
 @dataclass
 class Utterance:
     """The node's side of a TurnRequest (its `context`)."""
+
     goal_handle: object = None
-    override: Optional[EmotionState] = None  # a goal's own emotion
-    spoken_between: Optional[tuple] = None  # the Transcript's utterance start/end, ROS time [s]
+    override: EmotionState | None = None  # a goal's own emotion
+    spoken_between: tuple | None = None  # the Transcript's utterance start/end, ROS time [s]
     turn_msg: object = None  # the DialogueTurn once published
     cancel_requested: bool = False  # a goal's client asked to cancel it
-    speech_wait: Optional[SpeechWait] = None  # a goal waiting for its reply to be spoken
+    speech_wait: SpeechWait | None = None  # a goal waiting for its reply to be spoken
 
 
 class DialogueNode(ManagedNode):
@@ -74,54 +77,92 @@ class DialogueNode(ManagedNode):
         names = list(self.p["agents.names"])
         self.p.update(declare_parameters(self, agent_specs(names) + mapping_specs(names)))
         self._settings = dialogue_setup.turn_settings(self.p, names)
-        self._secrets = secret_values(e.api_key_env for e in
-                                      [a.endpoint for a in self._settings.agents]
-                                      + [self._settings.aggregator])
+        self._secrets = secret_values(
+            e.api_key_env
+            for e in [a.endpoint for a in self._settings.agents] + [self._settings.aggregator]
+        )
         self._emotions = TurnEmotionSource(self, self.p, self._log)
         self._turn_ids = itertools.count(1)
-        self._goals: Dict[bytes, TurnRequest] = {}  # running or waiting goals by goal id
+        self._goals: dict[bytes, TurnRequest] = {}  # running or waiting goals by goal id
         self._answered_utterances = deque(maxlen=32)  # recent final transcripts' utterance ids
-        self._stats = {"turns": 0, "failed_turns": 0, "last_latency": 0.0, "last_error": "",
-                       "last_stages": "n/a"}
+        self._stats = {
+            "turns": 0,
+            "failed_turns": 0,
+            "last_latency": 0.0,
+            "last_error": "",
+            "last_stages": "n/a",
+        }
         self._spoken = SpokenReplies()
-        self._speech_feedback = SpeechFeedback(self, self._spoken, lambda outcome: (
-            self._scheduler.interrupt(outcome.turn_id, outcome.heard, outcome.describe())))
+        self._speech_feedback = SpeechFeedback(
+            self,
+            self._spoken,
+            lambda outcome: self._scheduler.interrupt(
+                outcome.turn_id, outcome.heard, outcome.describe()
+            ),
+        )
         self._local_server = self._scheduler = self._action = None
         self._local_server_error = ""
-        self.create_service(Trigger, topic_names.RESET_MEMORY_SERVICE, self._on_reset_memory,
-                            callback_group=ReentrantCallbackGroup())
+        self.create_service(
+            Trigger,
+            topic_names.RESET_MEMORY_SERVICE,
+            self._on_reset_memory,
+            callback_group=ReentrantCallbackGroup(),
+        )
         self.publish_diagnostics(self._report, self.p[DIAGNOSTICS_PERIOD.name])
 
     # --- lifecycle -----------------------------------------------------------------------------
     def configure_node(self) -> None:
-        self._local_server, self._settings, self._local_server_error = \
+        self._local_server, self._settings, self._local_server_error = (
             dialogue_setup.start_embedded_server(self.p, self._settings, self.on_log)
+        )
         self._reply_pub = self.output_publisher(String, topic_names.REPLY, RELIABLE_EVENTS)
-        self._goal_speech = GoalSpeech(self, self._spoken, self._reply_pub, self._speech_feedback,
-                                       self._log)
+        self._goal_speech = GoalSpeech(
+            self, self._spoken, self._reply_pub, self._speech_feedback, self._log
+        )
         self._turn_pub = self.output_publisher(DialogueTurn, topic_names.DIALOGUE, RELIABLE_EVENTS)
         self._progress = TurnProgressOutput(self, [a.name for a in self._settings.agents])
-        self._scheduler = TurnScheduler(self._settings, dialogue_setup.scheduler_settings(self.p),
-                                        LlmClient(self._secrets), self, self._secrets)
+        self._scheduler = TurnScheduler(
+            self._settings,
+            dialogue_setup.scheduler_settings(self.p),
+            LlmClient(self._secrets),
+            self,
+            self._secrets,
+        )
         warm_prompts = self._local_server is not None and self.p["local_llm.warm_prompts"]
-        self._scheduler.run_soon(lambda: warm_up(
-            self._scheduler.client, self._settings,
-            self.p["local_llm.base_url"] if warm_prompts else None, self.on_log))
+        self._scheduler.run_soon(
+            lambda: warm_up(
+                self._scheduler.client,
+                self._settings,
+                self.p["local_llm.base_url"] if warm_prompts else None,
+                self.on_log,
+            )
+        )
         self._action = ActionServer(
-            self, Respond, topic_names.RESPOND_ACTION, execute_callback=self._execute_goal,
+            self,
+            Respond,
+            topic_names.RESPOND_ACTION,
+            execute_callback=self._execute_goal,
             goal_callback=lambda _goal: GoalResponse.ACCEPT if self.active else GoalResponse.REJECT,
-            cancel_callback=self._on_cancel_request, callback_group=ReentrantCallbackGroup())
+            cancel_callback=self._on_cancel_request,
+            callback_group=ReentrantCallbackGroup(),
+        )
 
     def activate_node(self) -> None:
         inputs = MutuallyExclusiveCallbackGroup()
-        self.input_subscription(Transcript, topic_names.TRANSCRIPT, self._on_transcript,
-                                RELIABLE_EVENTS, callback_group=inputs)
+        self.input_subscription(
+            Transcript,
+            topic_names.TRANSCRIPT,
+            self._on_transcript,
+            RELIABLE_EVENTS,
+            callback_group=inputs,
+        )
         self._emotions.subscribe(inputs)
         self._speech_feedback.subscribe(inputs)
         self.get_logger().info(
             f"dialogue_node ready: agents {self.p['agents.names']}, strategy "
             f"{self._settings.strategy}, prompts {self._settings.prompts.style}, aggregator "
-            f"{self._settings.aggregator.model} at {self._settings.aggregator.base_url}")
+            f"{self._settings.aggregator.model} at {self._settings.aggregator.base_url}"
+        )
 
     def deactivate_node(self) -> None:
         self._scheduler.cancel_all("dialogue node deactivated")
@@ -158,23 +199,37 @@ class DialogueNode(ManagedNode):
         """Publish the DialogueTurn: exactly one per utterance and goal, failures included."""
         if request.sentences_out:
             self._spoken.generation_finished(request.turn_id)
-        self._stats.update(turns=self._stats["turns"] + 1, last_latency=result.latency,
-                           last_stages=stage_summary(result))
+        self._stats.update(
+            turns=self._stats["turns"] + 1,
+            last_latency=result.latency,
+            last_stages=stage_summary(result),
+        )
         for answer in result.answers:
             if not answer.ok and not answer.error.startswith("interrupted before answering"):
-                self.get_logger().warning(f"turn {request.turn_id}: agent {answer.agent} failed: "
-                                          f"{answer.error}")
+                self.get_logger().warning(
+                    f"turn {request.turn_id}: agent {answer.agent} failed: {answer.error}"
+                )
         if result.success:
-            self.get_logger().info(f"turn {request.turn_id} done in {result.latency:.2f} s "
-                                   f"(agents {result.agents_latency:.2f} s, first sentence "
-                                   f"{result.first_sentence_latency:.2f} s)")
+            self.get_logger().info(
+                f"turn {request.turn_id} done in {result.latency:.2f} s "
+                f"(agents {result.agents_latency:.2f} s, first sentence "
+                f"{result.first_sentence_latency:.2f} s)"
+            )
         elif result.error_code != turn_core.ERROR_INTERRUPTED:  # an interruption is no fault
-            self._stats.update(failed_turns=self._stats["failed_turns"] + 1,
-                               last_error=result.error_message)
-            self.get_logger().warning(f"turn {request.turn_id} failed (code {result.error_code}): "
-                                      f"{result.error_message}")
-        msg = dialogue_turn_msg(request.turn_id, request.utterance, result, request.emotion.record,
-                                self._settings.strategy, self._secrets)
+            self._stats.update(
+                failed_turns=self._stats["failed_turns"] + 1, last_error=result.error_message
+            )
+            self.get_logger().warning(
+                f"turn {request.turn_id} failed (code {result.error_code}): {result.error_message}"
+            )
+        msg = dialogue_turn_msg(
+            request.turn_id,
+            request.utterance,
+            result,
+            request.emotion.record,
+            self._settings.strategy,
+            self._secrets,
+        )
         msg.header.stamp = self.get_clock().now().to_msg()
         request.context.turn_msg = msg
         self._turn_pub.publish(msg)
@@ -192,21 +247,32 @@ class DialogueNode(ManagedNode):
     def _request(self, utterance: str, source: str, **context) -> TurnRequest:
         # Cleaned before it reaches a prompt or a log (core/utterance_text).
         utterance, removed = sanitize(utterance)
-        request = TurnRequest(turn_id=next(self._turn_ids), utterance=utterance.strip(),
-                              source=source, received_at=time.monotonic(),
-                              publish_reply=source == "transcript" or self.p["action.publish_reply"],
-                              context=Utterance(**context))
+        request = TurnRequest(
+            turn_id=next(self._turn_ids),
+            utterance=utterance.strip(),
+            source=source,
+            received_at=time.monotonic(),
+            publish_reply=source == "transcript" or self.p["action.publish_reply"],
+            context=Utterance(**context),
+        )
         limit = self.p["max_utterance_chars"]
         if removed:
-            self._log.warning(f"{source} of turn {request.turn_id} had characters that are not "
-                              f"text, removed: {removed}", kind=f"{source} characters")
+            self._log.warning(
+                f"{source} of turn {request.turn_id} had characters that are not "
+                f"text, removed: {removed}",
+                kind=f"{source} characters",
+            )
         if not request.utterance:
             request.invalid_reason = "empty utterance"
-            self._log.warning(f"{source} with an empty utterance: no reply (turn "
-                              f"{request.turn_id} reported as failed)")
+            self._log.warning(
+                f"{source} with an empty utterance: no reply (turn "
+                f"{request.turn_id} reported as failed)"
+            )
         elif len(request.utterance) > limit:
-            self._log.warning(f"utterance of {len(request.utterance)} characters cut to {limit} "
-                              "(max_utterance_chars)")
+            self._log.warning(
+                f"utterance of {len(request.utterance)} characters cut to {limit} "
+                "(max_utterance_chars)"
+            )
             request.utterance = request.utterance[:limit]
         return request
 
@@ -217,12 +283,15 @@ class DialogueNode(ManagedNode):
             self._answered_utterances.clear()  # the ASR restarted: its ids begin again
         if msg.utterance_id in self._answered_utterances:
             self._scheduler.withdraw_utterance(
-                msg.utterance_id, f"the user went on speaking (utterance {msg.utterance_id} "
-                                  "continues; its whole transcript is answered instead)")
+                msg.utterance_id,
+                f"the user went on speaking (utterance {msg.utterance_id} "
+                "continues; its whole transcript is answered instead)",
+            )
         if msg.is_final:
             span = (seconds_from_stamp(msg.utterance_start), seconds_from_stamp(msg.utterance_end))
             request = self._request(
-                msg.text, "transcript", spoken_between=span if 0 < span[0] < span[1] else None)
+                msg.text, "transcript", spoken_between=span if 0 < span[0] < span[1] else None
+            )
             request.utterance_id = msg.utterance_id
             if msg.utterance_id not in self._answered_utterances:
                 self._answered_utterances.append(msg.utterance_id)
@@ -232,8 +301,9 @@ class DialogueNode(ManagedNode):
         goal = goal_handle.request
         override = goal.emotion if goal.override_emotion else None
         problem = emotion_problem(override.labels, override.scores) if override else None
-        request = self._request(goal.utterance, "goal", goal_handle=goal_handle,
-                                override=None if problem else override)
+        request = self._request(
+            goal.utterance, "goal", goal_handle=goal_handle, override=None if problem else override
+        )
         if problem and not request.invalid_reason:
             request.invalid_reason = f"goal emotion unusable: {problem}"
         goal_id = bytes(goal_handle.goal_id.uuid)
@@ -243,8 +313,11 @@ class DialogueNode(ManagedNode):
             turn = request.context.turn_msg
             if turn is None:  # the DialogueTurn could not be published: the node is going down
                 goal_handle.abort()
-                return Respond.Result(success=False, error_code=turn_core.ERROR_CANCELED,
-                                      error_message="dialogue node shutting down")
+                return Respond.Result(
+                    success=False,
+                    error_code=turn_core.ERROR_CANCELED,
+                    error_message="dialogue node shutting down",
+                )
             result = respond_result(turn)
             if self._goal_speech.expected(request, turn):
                 await self._goal_speech.settle(request, turn, result)
@@ -271,34 +344,54 @@ class DialogueNode(ManagedNode):
             response.success, response.message = True, "not configured: no memory to forget"
             return response
         try:
-            response.success, response.message = True, \
-                f"forgot {self._scheduler.reset_memory()} turns"
+            response.success, response.message = (
+                True,
+                f"forgot {self._scheduler.reset_memory()} turns",
+            )
         except Exception as error:
             response.success, response.message = False, f"reset failed: {error!r}"
         return response
 
     def _report(self):
         s = self._scheduler
-        values = {"turns": self._stats["turns"], "failed_turns": self._stats["failed_turns"],
-                  "interrupted_turns": self._speech_feedback.interrupted_turns,
-                  "dropped_turns": s.dropped, "waiting": s.waiting, "busy": s.busy,
-                  "last_latency_s": f"{self._stats['last_latency']:.2f}",
-                  "last_turn_stages": self._stats["last_stages"],
-                  "strategy": self._settings.strategy, "prompt_style": self._settings.prompts.style,
-                  "memory_turns": len(s.memory)}
+        values = {
+            "turns": self._stats["turns"],
+            "failed_turns": self._stats["failed_turns"],
+            "interrupted_turns": self._speech_feedback.interrupted_turns,
+            "dropped_turns": s.dropped,
+            "waiting": s.waiting,
+            "busy": s.busy,
+            "last_latency_s": f"{self._stats['last_latency']:.2f}",
+            "last_turn_stages": self._stats["last_stages"],
+            "strategy": self._settings.strategy,
+            "prompt_style": self._settings.prompts.style,
+            "memory_turns": len(s.memory),
+        }
         match = self._emotions.matched_face
-        values["rep155_matched_face"] = f"{match.face_id} ({match.confidence:.2f})" if match else "none"
+        values["rep155_matched_face"] = (
+            f"{match.face_id} ({match.confidence:.2f})" if match else "none"
+        )
         if self._local_server is not None:
             server = self._local_server.status()
-            values.update(local_llm=server.state, local_llm_restarts=server.restarts,
-                          local_llm_model=self._local_server.server.model_path.name)
+            values.update(
+                local_llm=server.state,
+                local_llm_restarts=server.restarts,
+                local_llm_model=self._local_server.server.model_path.name,
+            )
             if server.state != RUNNING:
                 values["local_llm_last_exit_code"] = server.last_exit_code
-                return diagnostics.ERROR, "embedded LLM server exited; restarting it" + (
-                    f" (last attempt: {server.last_error})" if server.last_error else ""), values
+                return (
+                    diagnostics.ERROR,
+                    "embedded LLM server exited; restarting it"
+                    + (f" (last attempt: {server.last_error})" if server.last_error else ""),
+                    values,
+                )
         if self._local_server_error:
-            return diagnostics.ERROR, "embedded LLM server could not start: " + \
-                self._local_server_error, values
+            return (
+                diagnostics.ERROR,
+                "embedded LLM server could not start: " + self._local_server_error,
+                values,
+            )
         if self._stats["last_error"]:
             values["last_error"] = self._stats["last_error"]
             return diagnostics.WARN, "some turns failed", values
@@ -308,8 +401,12 @@ class DialogueNode(ManagedNode):
         """config/prompts.yaml sets every default agent's prompt: not a mistake when
         agents.names leaves one of them out."""
         parts = name.split(".")
-        return (len(parts) == 3 and parts[0] == "agents" and parts[1] in DEFAULT_AGENTS
-                and parts[1] not in self.p["agents.names"])
+        return (
+            len(parts) == 3
+            and parts[0] == "agents"
+            and parts[1] in DEFAULT_AGENTS
+            and parts[1] not in self.p["agents.names"]
+        )
 
 
 def main(args=None):

@@ -4,22 +4,20 @@ barge-in).
 """
 
 from insideout_common.ros.executor_future import executor_future
-from insideout_msgs.action import Respond
-from insideout_msgs.msg import DialogueTurn
-
 from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core import speech_wait
 from insideout_dialogue.core.speech_wait import SpeechWait, SpeechWaitEnd
 from insideout_dialogue.core.spoken_replies import SpokenReplies
 from insideout_dialogue.core.turn_scheduler import TurnRequest
 from insideout_dialogue.nodes.speech_feedback import SpeechFeedback
+from insideout_msgs.action import Respond
+from insideout_msgs.msg import DialogueTurn
 
 CANCELED_WHILE_SPOKEN = "canceled by the action client while its reply was spoken"
 
 
 class GoalSpeech:
-    def __init__(self, node, spoken: SpokenReplies, reply_publisher, feedback: SpeechFeedback,
-                 log):
+    def __init__(self, node, spoken: SpokenReplies, reply_publisher, feedback: SpeechFeedback, log):
         self._node = node
         self._spoken = spoken
         self._reply_publisher = reply_publisher
@@ -29,12 +27,16 @@ class GoalSpeech:
     def expected(self, request: TurnRequest, turn: DialogueTurn) -> bool:
         """Wait only for a reply that went out (and is not cut off already) to a speaker that
         will say how it went; else the result comes at once."""
-        return (request.sentences_out > 0 and turn.error_code != turn_core.ERROR_INTERRUPTED
-                and self._reply_publisher.get_subscription_count() > 0
-                and self._feedback.speaker_reports())
+        return (
+            request.sentences_out > 0
+            and turn.error_code != turn_core.ERROR_INTERRUPTED
+            and self._reply_publisher.get_subscription_count() > 0
+            and self._feedback.speaker_reports()
+        )
 
-    async def settle(self, request: TurnRequest, turn: DialogueTurn,
-                     result: Respond.Result) -> None:
+    async def settle(
+        self, request: TurnRequest, turn: DialogueTurn, result: Respond.Result
+    ) -> None:
         """Wait for the reply's speech, then complete `result` with how it went."""
         self._apply(request, result, await self._wait(request, turn))
 
@@ -80,6 +82,8 @@ class GoalSpeech:
             result.success, result.error_code = False, turn_core.ERROR_CANCELED
             result.error_message = end.message
         else:  # the speaker never said: the result goes out as the turn's
-            self._log.warning(f"goal of turn {request.turn_id}: its reply's speech was not "
-                              f"reported ({end.message or 'turn forgotten'}); result sent anyway",
-                              kind="speech wait")
+            self._log.warning(
+                f"goal of turn {request.turn_id}: its reply's speech was not "
+                f"reported ({end.message or 'turn forgotten'}); result sent anyway",
+                kind="speech wait",
+            )

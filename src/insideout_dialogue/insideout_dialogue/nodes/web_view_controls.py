@@ -2,15 +2,19 @@
 (tts_node's ~/stop), reset memory. Called from the web server's thread; each outcome comes back
 to the pages as a notice."""
 
-from typing import Callable
+from collections.abc import Callable
 
 from rclpy.action import ActionClient
 from std_srvs.srv import Trigger
 
 from insideout_common import topic_names
+from insideout_dialogue.core.live_view.page_commands import (
+    RESET_MEMORY,
+    SAY,
+    STOP_SPEAKING,
+    PageCommand,
+)
 from insideout_msgs.action import Respond
-
-from insideout_dialogue.core.live_view.page_commands import RESET_MEMORY, SAY, STOP_SPEAKING, PageCommand
 
 
 class WebViewControls:
@@ -37,8 +41,11 @@ class WebViewControls:
 
     def _say(self, text: str) -> None:
         if not self._respond.server_is_ready():
-            self._notify("warning", f"not sent: no Respond action server on "
-                                    f"{self._node.resolve_topic_name(topic_names.RESPOND_ACTION)}")
+            self._notify(
+                "warning",
+                f"not sent: no Respond action server on "
+                f"{self._node.resolve_topic_name(topic_names.RESPOND_ACTION)}",
+            )
             return
         sent = self._respond.send_goal_async(Respond.Goal(utterance=text))
 
@@ -48,6 +55,7 @@ class WebViewControls:
                 self._notify("warning", f"dialogue_node refused the utterance {text[:60]!r}")
             else:
                 self._notify("info", f"asked: {text[:60]!r}")
+
         sent.add_done_callback(accepted)
 
     def _trigger(self, client, what: str) -> None:
@@ -62,4 +70,5 @@ class WebViewControls:
                 self._notify("warning", f"{what} failed: {error!r}")
                 return
             self._notify("info" if response.success else "warning", f"{what}: {response.message}")
+
         client.call_async(Trigger.Request()).add_done_callback(done)

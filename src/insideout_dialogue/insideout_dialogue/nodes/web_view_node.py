@@ -23,8 +23,6 @@ are in insideout_dialogue.core.live_view; this module only wires them to ROS.
 import os
 import sys
 
-from insideout_msgs.msg import (DialogueTurn, EmotionState, ReplyInterrupted, Transcript,
-                                TurnProgress)
 from std_msgs.msg import Bool, String
 
 from insideout_common import topic_names
@@ -34,7 +32,6 @@ from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS
 from insideout_common.ros.throttled_log import ThrottledLog
-
 from insideout_dialogue.core.live_view import page_events
 from insideout_dialogue.core.live_view.live_state import LiveState
 from insideout_dialogue.core.live_view.turn_state import TurnStateTracker
@@ -42,41 +39,109 @@ from insideout_dialogue.core.live_view.web_server import LiveViewServer, is_loop
 from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.nodes.web_view_camera import WebViewCamera
 from insideout_dialogue.nodes.web_view_controls import WebViewControls
+from insideout_msgs.msg import (
+    DialogueTurn,
+    EmotionState,
+    ReplyInterrupted,
+    Transcript,
+    TurnProgress,
+)
 
 IMAGE_TRANSPORTS = ("raw", "compressed")
 IMAGE_RELIABILITIES = ("auto", "reliable", "best_effort")
 
 
 PARAMETERS = [
-    ParamSpec("host", "127.0.0.1", "Address to serve the page on. Anything but a loopback address"
-              " makes the robot's camera and conversation reachable from the network: set an"
-              " access token (access_token_env) then."),
-    ParamSpec("port", 8080, "TCP port of the page (0: any free port; the log says which).",
-              minimum=0, maximum=65535),
-    ParamSpec("access_token_env", "INSIDEOUT_WEB_TOKEN", "Environment variable holding an access"
-              " token; when it is set, the page opens only as http://<host>:<port>/?token=<token>."
-              " Empty: no token. The token is never logged."),
-    ParamSpec("camera.enabled", True, "Offer the camera panel (false: no camera frame ever leaves"
-              " this node)."),
-    ParamSpec("camera.image_topic", "/camera/image_raw", "Camera topic (as fer_node's image_topic)."),
-    ParamSpec("camera.image_transport", "raw", "raw: sensor_msgs/Image; compressed:"
-              " <image_topic>/compressed.", choices=IMAGE_TRANSPORTS),
-    ParamSpec("camera.image_reliability", "auto", "QoS reliability of the camera subscription"
-              " (as fer_node's image_reliability).", choices=IMAGE_RELIABILITIES),
-    ParamSpec("camera.max_fps", 10.0, "Most camera frames per second sent to the pages.",
-              minimum=0.5, maximum=30.0),
-    ParamSpec("camera.max_width", 480, "Frames are downscaled to at most this width [px].",
-              minimum=64, maximum=1920),
-    ParamSpec("camera.jpeg_quality", 70, "JPEG quality of the frames sent.", minimum=10, maximum=95),
-    ParamSpec("camera.max_image_pixels", 33177600, "Larger camera frames are refused (as fer_node).",
-              minimum=1, maximum=2 ** 31 - 1),
-    ParamSpec("emotion_rate", 10.0, "Most EmotionStates per second sent to the pages (a face"
-              " appearing or leaving goes at once).", minimum=1.0, maximum=60.0),
-    ParamSpec("chart_seconds", 30.0, "Length of the emotion strip chart a newly opened page gets [s].",
-              minimum=5.0, maximum=600.0),
-    ParamSpec("history_turns", 20, "Finished turns a newly opened page gets.", minimum=1, maximum=500),
-    ParamSpec("max_utterance_chars", 1000, "Longest utterance the page may send.",
-              minimum=10, maximum=100000),
+    ParamSpec(
+        "host",
+        "127.0.0.1",
+        "Address to serve the page on. Anything but a loopback address"
+        " makes the robot's camera and conversation reachable from the network: set an"
+        " access token (access_token_env) then.",
+    ),
+    ParamSpec(
+        "port",
+        8080,
+        "TCP port of the page (0: any free port; the log says which).",
+        minimum=0,
+        maximum=65535,
+    ),
+    ParamSpec(
+        "access_token_env",
+        "INSIDEOUT_WEB_TOKEN",
+        "Environment variable holding an access"
+        " token; when it is set, the page opens only as http://<host>:<port>/?token=<token>."
+        " Empty: no token. The token is never logged.",
+    ),
+    ParamSpec(
+        "camera.enabled",
+        True,
+        "Offer the camera panel (false: no camera frame ever leaves this node).",
+    ),
+    ParamSpec(
+        "camera.image_topic", "/camera/image_raw", "Camera topic (as fer_node's image_topic)."
+    ),
+    ParamSpec(
+        "camera.image_transport",
+        "raw",
+        "raw: sensor_msgs/Image; compressed: <image_topic>/compressed.",
+        choices=IMAGE_TRANSPORTS,
+    ),
+    ParamSpec(
+        "camera.image_reliability",
+        "auto",
+        "QoS reliability of the camera subscription (as fer_node's image_reliability).",
+        choices=IMAGE_RELIABILITIES,
+    ),
+    ParamSpec(
+        "camera.max_fps",
+        10.0,
+        "Most camera frames per second sent to the pages.",
+        minimum=0.5,
+        maximum=30.0,
+    ),
+    ParamSpec(
+        "camera.max_width",
+        480,
+        "Frames are downscaled to at most this width [px].",
+        minimum=64,
+        maximum=1920,
+    ),
+    ParamSpec(
+        "camera.jpeg_quality", 70, "JPEG quality of the frames sent.", minimum=10, maximum=95
+    ),
+    ParamSpec(
+        "camera.max_image_pixels",
+        33177600,
+        "Larger camera frames are refused (as fer_node).",
+        minimum=1,
+        maximum=2**31 - 1,
+    ),
+    ParamSpec(
+        "emotion_rate",
+        10.0,
+        "Most EmotionStates per second sent to the pages (a face"
+        " appearing or leaving goes at once).",
+        minimum=1.0,
+        maximum=60.0,
+    ),
+    ParamSpec(
+        "chart_seconds",
+        30.0,
+        "Length of the emotion strip chart a newly opened page gets [s].",
+        minimum=5.0,
+        maximum=600.0,
+    ),
+    ParamSpec(
+        "history_turns", 20, "Finished turns a newly opened page gets.", minimum=1, maximum=500
+    ),
+    ParamSpec(
+        "max_utterance_chars",
+        1000,
+        "Longest utterance the page may send.",
+        minimum=10,
+        maximum=100000,
+    ),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
@@ -102,9 +167,15 @@ class WebViewNode(ManagedNode):
         p = self._p
         token = os.environ.get(p["access_token_env"], "") if p["access_token_env"] else ""
         self._server = LiveViewServer(
-            LiveState(p["chart_seconds"], p["history_turns"]), self._on_command, self._on_bad_input,
-            host=p["host"], port=p["port"], token=token, camera_available=p["camera.enabled"],
-            max_utterance_chars=p["max_utterance_chars"])
+            LiveState(p["chart_seconds"], p["history_turns"]),
+            self._on_command,
+            self._on_bad_input,
+            host=p["host"],
+            port=p["port"],
+            token=token,
+            camera_available=p["camera.enabled"],
+            max_utterance_chars=p["max_utterance_chars"],
+        )
         try:
             self._server.start()
         except OSError as error:
@@ -112,13 +183,15 @@ class WebViewNode(ManagedNode):
         if not is_loopback(p["host"]) and not token:
             self.get_logger().warning(
                 f"serving on {p['host']} without an access token: anyone who can reach this "
-                f"address sees the camera and can talk to the robot (set ${p['access_token_env']})")
+                f"address sees the camera and can talk to the robot (set ${p['access_token_env']})"
+            )
         self._controls = WebViewControls(self, self._notify)
         if p["camera.enabled"]:
             self._camera = WebViewCamera(self, p, self._server, self._log.warning)
             self.configured_timer(0.5, self._camera.follow_pages)
-        self.get_logger().info(f"live view on {self._server.url}"
-                               + (" (access token required)" if token else ""))
+        self.get_logger().info(
+            f"live view on {self._server.url}" + (" (access token required)" if token else "")
+        )
 
     def activate_node(self) -> None:
         # Afresh: the latched inputs are delivered again to the new subscriptions.
@@ -126,27 +199,62 @@ class WebViewNode(ManagedNode):
         self._publish(turn_state.event())
         sub = self.input_subscription
         sub(EmotionState, topic_names.EMOTION, self._on_emotion, RELIABLE_EVENTS)
-        sub(Transcript, topic_names.TRANSCRIPT,
-            lambda m: self._publish(page_events.transcript_event(m)), RELIABLE_EVENTS)
-        sub(Bool, topic_names.USER_SPEAKING,
-            lambda m: self._publish(page_events.flag_event("user_speaking", m.data),
-                                    turn_state.user_speaking(m.data)), LATCHED_STATE)
-        sub(Bool, topic_names.USER_PAUSING,
-            lambda m: self._publish(turn_state.user_pausing(m.data)), LATCHED_STATE)
-        sub(Bool, topic_names.ROBOT_SPEAKING,
-            lambda m: self._publish(page_events.flag_event("robot_speaking", m.data),
-                                    turn_state.robot_speaking(m.data)), LATCHED_STATE)
-        sub(TurnProgress, topic_names.DIALOGUE_PROGRESS,
-            lambda m: self._publish(page_events.progress_event(m),
-                                    turn_state.turn_progress(m.turn_id, m.stage)), RELIABLE_EVENTS)
-        sub(DialogueTurn, topic_names.DIALOGUE,
+        sub(
+            Transcript,
+            topic_names.TRANSCRIPT,
+            lambda m: self._publish(page_events.transcript_event(m)),
+            RELIABLE_EVENTS,
+        )
+        sub(
+            Bool,
+            topic_names.USER_SPEAKING,
+            lambda m: self._publish(
+                page_events.flag_event("user_speaking", m.data), turn_state.user_speaking(m.data)
+            ),
+            LATCHED_STATE,
+        )
+        sub(
+            Bool,
+            topic_names.USER_PAUSING,
+            lambda m: self._publish(turn_state.user_pausing(m.data)),
+            LATCHED_STATE,
+        )
+        sub(
+            Bool,
+            topic_names.ROBOT_SPEAKING,
+            lambda m: self._publish(
+                page_events.flag_event("robot_speaking", m.data), turn_state.robot_speaking(m.data)
+            ),
+            LATCHED_STATE,
+        )
+        sub(
+            TurnProgress,
+            topic_names.DIALOGUE_PROGRESS,
+            lambda m: self._publish(
+                page_events.progress_event(m), turn_state.turn_progress(m.turn_id, m.stage)
+            ),
+            RELIABLE_EVENTS,
+        )
+        sub(
+            DialogueTurn,
+            topic_names.DIALOGUE,
             lambda m: self._publish(page_events.turn_event(m), turn_state.turn_finished(m.turn_id)),
-            RELIABLE_EVENTS)
-        sub(String, topic_names.REPLY_SPOKEN,
-            lambda m: self._publish(page_events.spoken_event(m.data)), RELIABLE_EVENTS)
-        sub(ReplyInterrupted, topic_names.REPLY_INTERRUPTED,
-            lambda m: self._publish(page_events.interrupted_event(m),
-                                    turn_state.reply_interrupted()), RELIABLE_EVENTS)
+            RELIABLE_EVENTS,
+        )
+        sub(
+            String,
+            topic_names.REPLY_SPOKEN,
+            lambda m: self._publish(page_events.spoken_event(m.data)),
+            RELIABLE_EVENTS,
+        )
+        sub(
+            ReplyInterrupted,
+            topic_names.REPLY_INTERRUPTED,
+            lambda m: self._publish(
+                page_events.interrupted_event(m), turn_state.reply_interrupted()
+            ),
+            RELIABLE_EVENTS,
+        )
 
     def deactivate_node(self) -> None:
         if self._camera is not None:
@@ -199,10 +307,16 @@ class WebViewNode(ManagedNode):
     # -- diagnostics ----------------------------------------------------------------------------
     def _report(self):
         server = self._server
-        values = {"url": server.url, "pages": server.pages, "camera_pages": server.camera_pages,
-                  "camera_subscribed": bool(self._camera and self._camera.subscribed),
-                  "camera_frames_sent": server.frames_sent, "pages_dropped": server.pages_dropped,
-                  "bad_input": self._bad_input, "turn_state": self._turn_state.state}
+        values = {
+            "url": server.url,
+            "pages": server.pages,
+            "camera_pages": server.camera_pages,
+            "camera_subscribed": bool(self._camera and self._camera.subscribed),
+            "camera_frames_sent": server.frames_sent,
+            "pages_dropped": server.pages_dropped,
+            "bad_input": self._bad_input,
+            "turn_state": self._turn_state.state,
+        }
         if self._camera is not None:
             values["camera_topic"] = self._camera.topic
         if self._bad_input or server.pages_dropped:

@@ -1,8 +1,8 @@
 """Read rosbag2 bags (MCAP or sqlite3) and hand out raw CDR messages in time order."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, Optional
 
 import yaml
 from rosbags.interfaces import QosDurability, QosReliability
@@ -35,7 +35,7 @@ class BagMessage:
 class BagReader:
     """A rosbag2 bag opened for reading; use as a context manager."""
 
-    def __init__(self, path: Path | str, typestore: Optional[Typestore] = None):
+    def __init__(self, path: Path | str, typestore: Typestore | None = None):
         self.path = Path(path)
         if not (self.path / "metadata.yaml").exists():
             raise FileNotFoundError(f"{self.path} is not a rosbag2 bag (no metadata.yaml)")
@@ -52,13 +52,14 @@ class BagReader:
     def open(self) -> None:
         self._reader.open()
         # Types the store does not know come from the definitions stored in the bag itself.
-        extra: Dict[str, object] = {}
+        extra: dict[str, object] = {}
         for connection in self._reader.connections:
             if connection.msgtype not in self.typestore.fielddefs and connection.msgdef.data:
                 extra.update(get_types_from_msg(connection.msgdef.data, connection.msgtype))
         if extra:
-            self.typestore.register({k: v for k, v in extra.items()
-                                     if k not in self.typestore.fielddefs})
+            self.typestore.register(
+                {k: v for k, v in extra.items() if k not in self.typestore.fielddefs}
+            )
 
     def close(self) -> None:
         self._reader.close()
@@ -76,35 +77,39 @@ class BagReader:
         return (self.end_time_ns - self.start_time_ns) / 1e9
 
     @property
-    def custom_data(self) -> Dict[str, str]:
+    def custom_data(self) -> dict[str, str]:
         """metadata.yaml's custom_data (key/value strings the writer stored)."""
         metadata = yaml.safe_load((self.path / "metadata.yaml").read_text())
         return dict(metadata["rosbag2_bagfile_information"].get("custom_data") or {})
 
-    def topics(self) -> Dict[str, TopicInfo]:
+    def topics(self) -> dict[str, TopicInfo]:
         infos = {}
         for connection in self._reader.connections:
             profiles = getattr(connection.ext, "offered_qos_profiles", []) or []
             latched = bool(profiles) and all(
-                p.durability == QosDurability.TRANSIENT_LOCAL for p in profiles)
+                p.durability == QosDurability.TRANSIENT_LOCAL for p in profiles
+            )
             reliable = not profiles or all(
-                p.reliability != QosReliability.BEST_EFFORT for p in profiles)
+                p.reliability != QosReliability.BEST_EFFORT for p in profiles
+            )
             previous = infos.get(connection.topic)
             count = connection.msgcount + (previous.count if previous else 0)
-            infos[connection.topic] = TopicInfo(connection.topic, connection.msgtype, count,
-                                                latched, reliable)
+            infos[connection.topic] = TopicInfo(
+                connection.topic, connection.msgtype, count, latched, reliable
+            )
         return infos
 
-    def messages(self, topics: Optional[Iterable[str]] = None,
-                 start_ns: Optional[int] = None) -> Iterator[BagMessage]:
+    def messages(
+        self, topics: Iterable[str] | None = None, start_ns: int | None = None
+    ) -> Iterator[BagMessage]:
         """Messages in timestamp order, optionally only `topics` and from `start_ns` on."""
         wanted = set(topics) if topics else None
-        connections = [c for c in self._reader.connections
-                       if wanted is None or c.topic in wanted]
+        connections = [c for c in self._reader.connections if wanted is None or c.topic in wanted]
         if not connections:
             return
-        for connection, timestamp, data in self._reader.messages(connections=connections,
-                                                                 start=start_ns):
+        for connection, timestamp, data in self._reader.messages(
+            connections=connections, start=start_ns
+        ):
             yield BagMessage(connection.topic, connection.msgtype, timestamp, bytes(data))
 
     def deserialize(self, message: BagMessage):

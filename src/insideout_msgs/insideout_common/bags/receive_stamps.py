@@ -17,7 +17,7 @@ class ReceiveTimeStamper:
     def __init__(self, use_sim_time: bool):
         self.use_sim_time = use_sim_time
         self._clock_received_ns = []  # wall receive times of /clock, ascending
-        self._clock_sim_ns = []       # what each of those said
+        self._clock_sim_ns = []  # what each of those said
 
     def clock_received(self, sim_ns: int, received_wall_ns: int) -> None:
         """Note a /clock message: it says `sim_ns` from `received_wall_ns` (system time) on."""

@@ -6,8 +6,8 @@ interfaces that are actually built.
 """
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Dict, Iterable, Optional
 
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
@@ -32,10 +32,11 @@ class UnknownMessageType(LookupError):
     """A message type that neither rosbags nor any installed package defines."""
 
 
-def package_msg_dir(package: str) -> Optional[Path]:
+def package_msg_dir(package: str) -> Path | None:
     """The directory holding `package`'s .msg files, or None when it is not installed."""
     try:
         from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+
         try:
             directory = Path(get_package_share_directory(package)) / "msg"
             if directory.is_dir():
@@ -48,10 +49,10 @@ def package_msg_dir(package: str) -> Optional[Path]:
     return directory if directory.is_dir() else None
 
 
-def package_types(package: str) -> Dict[str, object]:
+def package_types(package: str) -> dict[str, object]:
     """Parse every .msg of `package` into rosbags type definitions (empty when not found)."""
     directory = package_msg_dir(package)
-    types: Dict[str, object] = {}
+    types: dict[str, object] = {}
     if directory is None:
         return types
     for path in sorted(directory.glob("*.msg")):
@@ -59,17 +60,19 @@ def package_types(package: str) -> Dict[str, object]:
     return types
 
 
-def build_typestore(packages: Iterable[str] = DEFAULT_PACKAGES,
-                    distro: Optional[str] = None) -> Typestore:
+def build_typestore(
+    packages: Iterable[str] = DEFAULT_PACKAGES, distro: str | None = None
+) -> Typestore:
     """Standard types of `distro` (default: $ROS_DISTRO, else Kilted) plus `packages`' messages."""
     distro = (distro or os.environ.get("ROS_DISTRO") or DEFAULT_DISTRO).lower()
     typestore = get_typestore(_STORES.get(distro, _STORES[DEFAULT_DISTRO]))
-    extra: Dict[str, object] = {}
+    extra: dict[str, object] = {}
     for package in packages:
         extra.update(package_types(package))
     # A distro's own definition wins for types rosbags already knows.
-    typestore.register({name: fields for name, fields in extra.items()
-                        if name not in typestore.fielddefs})
+    typestore.register(
+        {name: fields for name, fields in extra.items() if name not in typestore.fielddefs}
+    )
     return typestore
 
 
@@ -82,9 +85,11 @@ def ensure_type(typestore: Typestore, msgtype: str) -> None:
     if msgtype not in types:
         raise UnknownMessageType(
             f"{msgtype}: not a standard type and no installed package '{package}' defines it "
-            f"(looked for share/{package}/msg/{msgtype.rsplit('/', 1)[-1]}.msg)")
-    typestore.register({name: fields for name, fields in types.items()
-                        if name not in typestore.fielddefs})
+            f"(looked for share/{package}/msg/{msgtype.rsplit('/', 1)[-1]}.msg)"
+        )
+    typestore.register(
+        {name: fields for name, fields in types.items() if name not in typestore.fielddefs}
+    )
 
 
 def starts_with_header(typestore: Typestore, msgtype: str) -> bool:

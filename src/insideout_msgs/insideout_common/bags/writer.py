@@ -1,9 +1,15 @@
 """Write standard rosbag2 bags in MCAP storage (what `ros2 bag record -s mcap` writes)."""
 
 from pathlib import Path
-from typing import Dict, Optional
 
-from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
+from rosbags.interfaces import (
+    Qos,
+    QosDurability,
+    QosHistory,
+    QosLiveliness,
+    QosReliability,
+    QosTime,
+)
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys.store import Typestore
 
@@ -19,11 +25,16 @@ BAG_VERSION = 8
 def offered_qos(reliable: bool = True, latched: bool = False, depth: int = 10) -> Qos:
     """The publisher QoS recorded for a topic; `ros2 bag play` republishes with it."""
     return Qos(
-        history=QosHistory.KEEP_LAST, depth=depth,
+        history=QosHistory.KEEP_LAST,
+        depth=depth,
         reliability=QosReliability.RELIABLE if reliable else QosReliability.BEST_EFFORT,
         durability=QosDurability.TRANSIENT_LOCAL if latched else QosDurability.VOLATILE,
-        deadline=_INFINITE, lifespan=_INFINITE, liveliness=QosLiveliness.AUTOMATIC,
-        liveliness_lease_duration=_INFINITE, avoid_ros_namespace_conventions=False)
+        deadline=_INFINITE,
+        lifespan=_INFINITE,
+        liveliness=QosLiveliness.AUTOMATIC,
+        liveliness_lease_duration=_INFINITE,
+        avoid_ros_namespace_conventions=False,
+    )
 
 
 class BagWriter:
@@ -33,11 +44,11 @@ class BagWriter:
     `metadata.yaml`.
     """
 
-    def __init__(self, path: Path | str, typestore: Optional[Typestore] = None):
+    def __init__(self, path: Path | str, typestore: Typestore | None = None):
         self.path = Path(path)
         self.typestore = typestore or build_typestore()
         self._writer = Writer(self.path, version=BAG_VERSION, storage_plugin=StoragePlugin.MCAP)
-        self._connections: Dict[str, object] = {}
+        self._connections: dict[str, object] = {}
         self._open = False
 
     def __enter__(self) -> "BagWriter":
@@ -51,15 +62,24 @@ class BagWriter:
         self._writer.open()
         self._open = True
 
-    def add_topic(self, topic: str, msgtype: str, reliable: bool = True, latched: bool = False,
-                  depth: int = 10) -> None:
+    def add_topic(
+        self,
+        topic: str,
+        msgtype: str,
+        reliable: bool = True,
+        latched: bool = False,
+        depth: int = 10,
+    ) -> None:
         """Declare a topic before writing to it (types from unknown packages are looked up)."""
         if topic in self._connections:
             raise ValueError(f"topic {topic} was already added")
         ensure_type(self.typestore, msgtype)
         self._connections[topic] = self._writer.add_connection(
-            topic, msgtype, typestore=self.typestore,
-            offered_qos_profiles=[offered_qos(reliable, latched, depth)])
+            topic,
+            msgtype,
+            typestore=self.typestore,
+            offered_qos_profiles=[offered_qos(reliable, latched, depth)],
+        )
 
     def has_topic(self, topic: str) -> bool:
         return topic in self._connections
@@ -67,7 +87,9 @@ class BagWriter:
     def write(self, topic: str, timestamp_ns: int, message) -> None:
         """Write a rosbags message object (from `self.typestore.types[...]`)."""
         connection = self._connections[topic]
-        self.write_raw(topic, timestamp_ns, self.typestore.serialize_cdr(message, connection.msgtype))
+        self.write_raw(
+            topic, timestamp_ns, self.typestore.serialize_cdr(message, connection.msgtype)
+        )
 
     def write_raw(self, topic: str, timestamp_ns: int, data: bytes) -> None:
         """Write an already CDR-serialized message (as rclpy's raw subscriptions deliver it)."""

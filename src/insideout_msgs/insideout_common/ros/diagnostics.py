@@ -1,6 +1,6 @@
 """Publish a node's health on /diagnostics (diagnostic_msgs), as diagnostic_updater would."""
 
-from typing import Callable, Dict, Tuple
+from collections.abc import Callable
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
@@ -12,19 +12,29 @@ WARN = DiagnosticStatus.WARN
 ERROR = DiagnosticStatus.ERROR
 
 # Every node's one name for the reporting period, the name diagnostic_updater uses.
-DIAGNOSTICS_PERIOD = ParamSpec("diagnostic_updater.period", 1.0,
-                               "Seconds between /diagnostics reports.", minimum=0.1, maximum=60.0)
+DIAGNOSTICS_PERIOD = ParamSpec(
+    "diagnostic_updater.period",
+    1.0,
+    "Seconds between /diagnostics reports.",
+    minimum=0.1,
+    maximum=60.0,
+)
 
 # A report is (level, message, {key: value}).
-Report = Tuple[int, str, Dict[str, object]]
+Report = tuple[int, str, dict[str, object]]
 
 
 class DiagnosticsPublisher:
     """Calls `report()` every `period` seconds (the node's DIAGNOSTICS_PERIOD parameter) and
     publishes it as one DiagnosticStatus."""
 
-    def __init__(self, node: Node, report: Callable[[], Report], period: float = 1.0,
-                 hardware_id: str = "insideout"):
+    def __init__(
+        self,
+        node: Node,
+        report: Callable[[], Report],
+        period: float = 1.0,
+        hardware_id: str = "insideout",
+    ):
         self._node = node
         self._report = report
         self._hardware_id = hardware_id

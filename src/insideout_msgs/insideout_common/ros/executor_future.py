@@ -15,5 +15,6 @@ def executor_future(future: concurrent.futures.Future, executor: Executor) -> Fu
     def resolve(_future) -> None:
         done.set_result(None)
         executor.wake()
+
     future.add_done_callback(resolve)
     return done

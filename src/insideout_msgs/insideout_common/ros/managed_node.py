@@ -19,7 +19,7 @@ With `autostart` (the default) the node configures and activates itself as it st
 unconfigured for `ros2 lifecycle set <node> configure` (or a lifecycle manager).
 """
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.subscription import Subscription
@@ -28,16 +28,17 @@ from insideout_common.ros.diagnostics import OK, DiagnosticsPublisher, Report
 from insideout_common.ros.params import InvalidParameters, ParamSpec
 
 AUTOSTART = ParamSpec(
-    "autostart", True,
+    "autostart",
+    True,
     "Configure and activate at start. false: wait unconfigured for `ros2 lifecycle set` (e.g. from"
-    " a lifecycle manager); deactivate pauses the node's inputs and outputs.")
-
+    " a lifecycle manager); deactivate pauses the node's inputs and outputs.",
+)
 
 
 class ManagedNode(LifecycleNode):
     def __init__(self, node_name: str, **kwargs):
         super().__init__(node_name, **kwargs)
-        self.configure_error: Optional[str] = None
+        self.configure_error: str | None = None
         self._open_inputs: list = []
         self._configured_outputs: list = []
         self._configured_timers: list = []
@@ -76,10 +77,12 @@ class ManagedNode(LifecycleNode):
         self._configured_timers.append(timer)
         return timer
 
-    def publish_diagnostics(self, report: Callable[[], Report], period: float,
-                            hardware_id: str = "insideout") -> None:
+    def publish_diagnostics(
+        self, report: Callable[[], Report], period: float, hardware_id: str = "insideout"
+    ) -> None:
         """/diagnostics in every state (made in the constructor): the node's own report once
         configured, with its lifecycle state."""
+
         def with_state() -> Report:
             state = self.lifecycle_state
             if state not in ("inactive", "active"):  # nothing configured to report on
@@ -88,6 +91,7 @@ class ManagedNode(LifecycleNode):
             if state != "active":
                 message = f"{state}: {message}"
             return level, message, {"lifecycle_state": state, **values}
+
         self.diagnostics = DiagnosticsPublisher(self, with_state, period, hardware_id)
 
     @property

@@ -4,7 +4,7 @@ import os
 import signal
 import sys
 import threading
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
@@ -21,7 +21,7 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def run_node(make_node: Callable[[], Node], args: Optional[Sequence[str]] = None) -> int:
+def run_node(make_node: Callable[[], Node], args: Sequence[str] | None = None) -> int:
     """Create the node, bring it up, spin it until Ctrl-C / SIGTERM, then close it. Returns the
     exit code: 2 when its parameters are invalid or (with autostart) configure failed.
 
@@ -45,8 +45,11 @@ def run_node(make_node: Callable[[], Node], args: Optional[Sequence[str]] = None
     try:
         node = make_node()
         warn_about_unknown_overrides(node)
-        if isinstance(node, ManagedNode) and node.get_parameter(AUTOSTART.name).value \
-                and not node.start():
+        if (
+            isinstance(node, ManagedNode)
+            and node.get_parameter(AUTOSTART.name).value
+            and not node.start()
+        ):
             raise InvalidParameters(node.configure_error or "could not be activated")
     except InvalidParameters as error:
         print(f"[FATAL] {error}", file=sys.stderr, flush=True)
@@ -91,10 +94,11 @@ def wake_on_signals(executor) -> None:
     def relay() -> None:
         while os.read(read_end, 64):
             executor.wake()
+
     threading.Thread(target=relay, name="signal-wakeup", daemon=True).start()
 
 
-def _finish(node: Optional[Node]) -> None:
+def _finish(node: Node | None) -> None:
     # Ctrl-C under `ros2 launch` reaches a node twice (the terminal's, then launch's own
     # SIGINT): the second must not interrupt the clean-up half way.
     try:

@@ -5,8 +5,9 @@ ParameterDescriptor (so `ros2 param describe` shows the description and range) a
 value, raising one `InvalidParameters` that names all the bad ones so the user fixes them in one go.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.node import Node
@@ -22,17 +23,17 @@ class ParamSpec:
     name: str
     default: Any
     description: str
-    minimum: Optional[float] = None
-    maximum: Optional[float] = None
-    choices: Optional[Sequence[Any]] = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: Sequence[Any] | None = None
     # Extra check: returns an error text, or None when the value is fine.
-    check: Optional[Callable[[Any], Optional[str]]] = None
+    check: Callable[[Any], str | None] | None = None
     # Our nodes read their parameters once, at start: read-only makes `ros2 param set` say so
     # instead of reporting success and changing nothing. Only a parameter the node re-reads may
     # set this to False.
     read_only: bool = True
     # Allow an empty list default to be typed (empty lists cannot be inferred).
-    type_hint: Optional[Parameter.Type] = None
+    type_hint: Parameter.Type | None = None
     dynamic_typing: bool = field(default=False)
 
 
@@ -52,12 +53,14 @@ def _descriptor(spec: ParamSpec) -> ParameterDescriptor:
             ]
         elif isinstance(spec.default, float):
             descriptor.floating_point_range = [
-                FloatingPointRange(from_value=float(spec.minimum), to_value=float(spec.maximum), step=0.0)
+                FloatingPointRange(
+                    from_value=float(spec.minimum), to_value=float(spec.maximum), step=0.0
+                )
             ]
     return descriptor
 
 
-def check_value(spec: ParamSpec, value: Any) -> Optional[str]:
+def check_value(spec: ParamSpec, value: Any) -> str | None:
     """Return why `value` is not acceptable for `spec`, or None."""
     if spec.choices is not None and value not in spec.choices:
         return f"must be one of {list(spec.choices)}, got {value!r}"
@@ -71,9 +74,9 @@ def check_value(spec: ParamSpec, value: Any) -> Optional[str]:
     return None
 
 
-def declare_parameters(node: Node, specs: Sequence[ParamSpec]) -> Dict[str, Any]:
+def declare_parameters(node: Node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
     """Declare every spec on `node`, validate all values and return them by name."""
-    values: Dict[str, Any] = {}
+    values: dict[str, Any] = {}
     problems = []
     for spec in specs:
         if spec.type_hint is not None:
@@ -109,7 +112,7 @@ RENAMED = {
 ROS_OWN_PARAMETERS = ("use_sim_time", "start_type_description_service")
 
 
-def unknown_parameter_overrides(node: Node) -> Dict[str, str]:
+def unknown_parameter_overrides(node: Node) -> dict[str, str]:
     """{name: hint} for each value given to this node (parameter file, -p) that it does not
     declare: rclpy ignores those silently, so a typo or an old name would change nothing. A node
     may excuse values that shared files set on purpose (`expected_unused_parameter(name)`)."""
@@ -117,13 +120,21 @@ def unknown_parameter_overrides(node: Node) -> Dict[str, str]:
     expected_unused = getattr(node, "expected_unused_parameter", lambda name: False)
     unknown = {}
     for name in overrides:
-        if (node.has_parameter(name) or name in ROS_OWN_PARAMETERS
-                or name.startswith("qos_overrides.") or expected_unused(name)):
+        if (
+            node.has_parameter(name)
+            or name in ROS_OWN_PARAMETERS
+            or name.startswith("qos_overrides.")
+            or expected_unused(name)
+        ):
             continue
-        unknown[name] = f"renamed to {RENAMED[name]}" if name in RENAMED else "not a parameter of this node"
+        unknown[name] = (
+            f"renamed to {RENAMED[name]}" if name in RENAMED else "not a parameter of this node"
+        )
     return unknown
 
 
 def warn_about_unknown_overrides(node: Node) -> None:
     for name, hint in sorted(unknown_parameter_overrides(node).items()):
-        node.get_logger().warning(f"parameter {name!r} given to {node.get_name()} is ignored: {hint}")
+        node.get_logger().warning(
+            f"parameter {name!r} given to {node.get_name()} is ignored: {hint}"
+        )

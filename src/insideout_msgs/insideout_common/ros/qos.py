@@ -25,6 +25,7 @@ def camera_frames(reliable: bool) -> QoSProfile:
         durability=DurabilityPolicy.VOLATILE,
     )
 
+
 # Generic sensor stream (matches both reliable and best-effort publishers).
 SENSOR_DATA = qos_profile_sensor_data
 

@@ -1,6 +1,5 @@
 """A node logger's warnings and errors through the shared WarningThrottle."""
 
-from typing import Optional
 
 from insideout_common.warning_throttle import WARNING_PERIOD_S, WarningThrottle
 
@@ -12,12 +11,12 @@ class ThrottledLog:
         self.last_message = ""  # for diagnostics: the latest problem, logged or held back
 
     # rclpy fixes a logging call site's severity on first use: one call site per severity.
-    def warning(self, message: str, kind: str = "", period: Optional[float] = None) -> None:
+    def warning(self, message: str, kind: str = "", period: float | None = None) -> None:
         text = self._filter(message, kind, period)
         if text is not None:
             self._logger.warning(text)
 
-    def error(self, message: str, kind: str = "", period: Optional[float] = None) -> None:
+    def error(self, message: str, kind: str = "", period: float | None = None) -> None:
         text = self._filter(message, kind, period)
         if text is not None:
             self._logger.error(text)

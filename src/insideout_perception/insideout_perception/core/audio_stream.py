@@ -6,7 +6,6 @@ a compressed stream is rejected with an error that says how to fix it.
 """
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -44,14 +43,16 @@ def check_coding_format(coding_format: str) -> None:
             f"audio coding_format {coding_format!r} is compressed and cannot be decoded; "
             "send raw PCM instead: run audio_capture with format:=wave "
             "(e.g. `ros2 run audio_capture audio_capture_node --ros-args -p format:=wave "
-            "-p sample_format:=S16LE -p channels:=1 -p sample_rate:=16000`)")
+            "-p sample_format:=S16LE -p channels:=1 -p sample_rate:=16000`)"
+        )
 
 
 def validate_format(fmt: AudioFormat) -> AudioFormat:
     """Check a format is decodable; returns it with the sample format name normalised."""
     if not MIN_SAMPLE_RATE <= fmt.sample_rate <= MAX_SAMPLE_RATE:
         raise AudioFormatError(
-            f"sample rate {fmt.sample_rate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz")
+            f"sample rate {fmt.sample_rate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
+        )
     if not 1 <= fmt.channels <= MAX_CHANNELS:
         raise AudioFormatError(f"channel count {fmt.channels} is outside 1-{MAX_CHANNELS}")
     try:
@@ -61,8 +62,9 @@ def validate_format(fmt: AudioFormat) -> AudioFormat:
     return AudioFormat(int(fmt.sample_rate), int(fmt.channels), name)
 
 
-def format_from_audio_info(channels: int, sample_rate: int, sample_format_name: str,
-                           coding_format: str) -> AudioFormat:
+def format_from_audio_info(
+    channels: int, sample_rate: int, sample_format_name: str, coding_format: str
+) -> AudioFormat:
     """The AudioFormat an AudioInfo message describes; AudioFormatError when unusable."""
     check_coding_format(coding_format)
     return validate_format(AudioFormat(int(sample_rate), int(channels), sample_format_name))
@@ -105,12 +107,16 @@ class StreamClock:
     the anchor, so times never go backwards.
     """
 
-    def __init__(self, sample_rate: int = MODEL_SAMPLE_RATE, max_drift: float = 0.5,
-                 capture_stamps: bool = False):
+    def __init__(
+        self,
+        sample_rate: int = MODEL_SAMPLE_RATE,
+        max_drift: float = 0.5,
+        capture_stamps: bool = False,
+    ):
         self.sample_rate = sample_rate
         self.max_drift = max_drift
         self.capture_stamps = capture_stamps
-        self._anchor_time: Optional[float] = None
+        self._anchor_time: float | None = None
         self._anchor_sample = 0
 
     def observe(self, chunk_time: float, first_sample: int) -> None:

@@ -15,7 +15,6 @@ the decision does not depend on how the audio was chunked.
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 # As BargeIn.msg's constants.
 PAUSE, RESUME, STOP = 0, 1, 2
@@ -26,9 +25,28 @@ VOICE_GAP_S = 0.3
 # user and the robot both speak, and lets the robot's next words through for a moment.
 REPAUSE_AFTER_S = 0.5
 # Words with which a short voice over the robot asks for the floor.
-INTERRUPTING_WORDS = {"stop", "wait", "hold", "hang", "no", "nope", "sorry", "pardon", "excuse",
-                      "what", "pause", "quiet", "hey", "enough", "actually", "but", "listen",
-                      "moment", "shut", "hush"}
+INTERRUPTING_WORDS = {
+    "stop",
+    "wait",
+    "hold",
+    "hang",
+    "no",
+    "nope",
+    "sorry",
+    "pardon",
+    "excuse",
+    "what",
+    "pause",
+    "quiet",
+    "hey",
+    "enough",
+    "actually",
+    "but",
+    "listen",
+    "moment",
+    "shut",
+    "hush",
+}
 
 
 def asks_for_the_floor(text: str) -> bool:
@@ -70,10 +88,10 @@ class BargeInDetector:
         self._reset()
 
     def _reset(self) -> None:
-        self._onset: Optional[int] = None  # first voiced sample of the current voice
+        self._onset: int | None = None  # first voiced sample of the current voice
         self._last_voiced_end = 0
         self._voiced_in_a_row = 0
-        self._resumed_at: Optional[int] = None
+        self._resumed_at: int | None = None
         self.paused = False
         self.stopped = False  # the robot was stopped: nothing more until it speaks again
         # The voice became an utterance: its words decide (words_decided), not the quiet after it.
@@ -85,13 +103,17 @@ class BargeInDetector:
             self.robot_is_speaking = speaking
             self._reset()
 
-    def frame(self, voiced: bool, frame_start: int, frame_end: int) -> Optional[BargeInEvent]:
+    def frame(self, voiced: bool, frame_start: int, frame_end: int) -> BargeInEvent | None:
         """One VAD frame of the stream; returns what the robot's speech should do, if anything."""
         self._last_frame_end = frame_end
         if not self.robot_is_speaking or self.stopped or not self.trusted:
             return None
-        if (voiced and not self.paused and self._resumed_at is not None
-                and frame_start - self._resumed_at < self._repause_after):
+        if (
+            voiced
+            and not self.paused
+            and self._resumed_at is not None
+            and frame_start - self._resumed_at < self._repause_after
+        ):
             return None
         if voiced:
             if self._onset is None or frame_start - self._last_voiced_end > self._gap:
@@ -106,8 +128,11 @@ class BargeInDetector:
                 return self._event(STOP)
             return None
         self._voiced_in_a_row = 0
-        if (self._onset is not None and not self.hold_for_words
-                and frame_end - self._last_voiced_end >= self._resume_after):
+        if (
+            self._onset is not None
+            and not self.hold_for_words
+            and frame_end - self._last_voiced_end >= self._resume_after
+        ):
             was_paused = self.paused
             event = self._event(RESUME) if was_paused else None
             self._onset, self.paused = None, False
@@ -115,7 +140,7 @@ class BargeInDetector:
             return event
         return None
 
-    def words_decided(self, stop: bool) -> Optional[BargeInEvent]:
+    def words_decided(self, stop: bool) -> BargeInEvent | None:
         """The voice's words are known: stop the robot (held or not: the user's turn must not be
         spoken over), or let a held robot go on."""
         if not self.robot_is_speaking or self.stopped:
@@ -134,5 +159,6 @@ class BargeInDetector:
         return event
 
     def _event(self, action: int) -> BargeInEvent:
-        return BargeInEvent(action, self._onset,
-                            (self._last_voiced_end - self._onset) / self.sample_rate)
+        return BargeInEvent(
+            action, self._onset, (self._last_voiced_end - self._onset) / self.sample_rate
+        )

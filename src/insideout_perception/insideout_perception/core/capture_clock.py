@@ -9,12 +9,12 @@ by more than `gap_s` (samples that never arrived: a muted or restarted stream) s
 """
 
 from collections import deque
-from typing import Deque, Optional, Tuple
 
 
 class CaptureClock:
-    def __init__(self, sample_rate: int, capture_stamps: bool, window_s: float = 5.0,
-                 gap_s: float = 0.5):
+    def __init__(
+        self, sample_rate: int, capture_stamps: bool, window_s: float = 5.0, gap_s: float = 0.5
+    ):
         """`capture_stamps`: chunk times are when their first sample was captured (stamped
         audio); otherwise they are arrival times, after the chunk's last sample."""
         self.sample_rate = sample_rate
@@ -23,7 +23,7 @@ class CaptureClock:
         self.gap_s = gap_s
         # (first sample, candidate time of sample 0), candidates increasing: a monotonic queue
         # whose front is the window's minimum.
-        self._candidates: Deque[Tuple[int, float]] = deque()
+        self._candidates: deque[tuple[int, float]] = deque()
 
     @property
     def started(self) -> bool:
@@ -41,7 +41,7 @@ class CaptureClock:
         while self._candidates[0][0] < first_sample - self.window:
             self._candidates.popleft()
 
-    def zero_time(self) -> Optional[float]:
+    def zero_time(self) -> float | None:
         return self._candidates[0][1] if self._candidates else None
 
     def time_of(self, sample: int) -> float:

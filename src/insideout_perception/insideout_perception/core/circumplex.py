@@ -6,13 +6,13 @@ AffectNet category/valence-arousal statistics (Mollahosseini et al. 2017), round
 coarse stand-in for a model trained on valence/arousal, and EmotionState says which one it is.
 """
 
-from typing import Dict, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 
 from insideout_common.emotions import LABELS
 
-CIRCUMPLEX_POSITIONS: Dict[str, Tuple[float, float]] = {
+CIRCUMPLEX_POSITIONS: dict[str, tuple[float, float]] = {
     "anger": (-0.51, 0.59),
     "contempt": (-0.55, 0.25),
     "disgust": (-0.60, 0.35),
@@ -26,11 +26,13 @@ CIRCUMPLEX_POSITIONS: Dict[str, Tuple[float, float]] = {
 _POSITIONS = np.array([CIRCUMPLEX_POSITIONS[label] for label in LABELS], dtype=np.float64)
 
 
-def estimate_valence_arousal(scores: Sequence[float]) -> Tuple[float, float]:
+def estimate_valence_arousal(scores: Sequence[float]) -> tuple[float, float]:
     """Scores over the canonical LABELS (any non-negative weights) -> (valence, arousal)."""
     weights = np.asarray(scores, dtype=np.float64)
     if weights.shape != (len(LABELS),):
-        raise ValueError(f"expected {len(LABELS)} scores in canonical order, got shape {weights.shape}")
+        raise ValueError(
+            f"expected {len(LABELS)} scores in canonical order, got shape {weights.shape}"
+        )
     total = weights.sum()
     if total <= 0:
         return 0.0, 0.0

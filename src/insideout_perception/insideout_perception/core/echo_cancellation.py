@@ -18,7 +18,6 @@ learned of the room across those pauses (it only stops being fed), so the next r
 cancelled from its first word.
 """
 
-from typing import Dict
 
 import numpy as np
 
@@ -36,9 +35,11 @@ REFERENCE_HEADROOM_S = 0.05
 # without.
 INITIAL_DELAY_GUESS_MS = 80
 ECHO_CANCELLERS = ("webrtc", "off")
-INSTALL_HINT = ("install it with `pip install aec-audio-processing==1.0.1` (requirements/project.txt; "
-                "it compiles WebRTC's audio processing, a few minutes), or set "
-                "echo_cancellation: off")
+INSTALL_HINT = (
+    "install it with `pip install aec-audio-processing==1.0.1` (requirements/project.txt; "
+    "it compiles WebRTC's audio processing, a few minutes), or set "
+    "echo_cancellation: off"
+)
 # The echo_reduction_db estimate averages over about this much of the robot's voice [s].
 REDUCTION_AVERAGE_S = 5.0
 # A reference frame quieter than this (about -60 dBFS) is silence: no echo to measure.
@@ -76,7 +77,7 @@ class EchoCanceller:
         CONVERGENCE_S); a barge-in is not to be trusted yet."""
         return False
 
-    def report(self) -> Dict[str, object]:
+    def report(self) -> dict[str, object]:
         """Values for /diagnostics."""
         return {"echo_cancellation": self.name}
 
@@ -89,8 +90,13 @@ class ReferenceAlignedCanceller(EchoCanceller):
     """Lines the reference up with the microphone by time and feeds 10 ms frame pairs to a
     frame-by-frame canceller (`_cancel_frames`); passes the microphone through when idle."""
 
-    def __init__(self, capture_stamps: bool, delay_hint_ms: float = 0.0, idle_after_s: float = 1.0,
-                 keep_reference_s: float = 4.0):
+    def __init__(
+        self,
+        capture_stamps: bool,
+        delay_hint_ms: float = 0.0,
+        idle_after_s: float = 1.0,
+        keep_reference_s: float = 4.0,
+    ):
         """`delay_hint_ms`: the microphone hears the loudspeaker at least this late after the
         play stamps; the microphone at t is paired with what played `delay_hint_ms` earlier,
         leaving the canceller less delay to find (a hint above the real delay plus the headroom
@@ -99,15 +105,18 @@ class ReferenceAlignedCanceller(EchoCanceller):
         self.reference = EchoReference(keep_reference_s)
         self.clock = CaptureClock(SAMPLE_RATE, capture_stamps)
         # Read the reference this many samples after the microphone's capture time.
-        self.reference_offset = int(round((REFERENCE_HEADROOM_S - delay_hint_ms / 1000) * SAMPLE_RATE))
+        self.reference_offset = int(
+            round((REFERENCE_HEADROOM_S - delay_hint_ms / 1000) * SAMPLE_RATE)
+        )
         self.idle_after_s = idle_after_s
         self._carry = np.zeros(0, dtype=np.float32)  # the start of an incomplete frame
         self._fed = 0  # microphone samples received so far
         self._input_power = self._output_power = 0.0  # averaged while the reference is audible
         self._audible_frames = 0  # frames cancelled while the robot's voice played
         self._cancelling = False  # the last audio went through the canceller (robot audible)
-        self.counters: Dict[str, int] = dict(echo_reference_chunks=0, echo_frames_cancelled=0,
-                                             echo_frames_passed_through=0)
+        self.counters: dict[str, int] = dict(
+            echo_reference_chunks=0, echo_frames_cancelled=0, echo_frames_passed_through=0
+        )
 
     def set_reference_rate(self, sample_rate: int) -> None:
         if sample_rate != self.reference.source_rate:
@@ -134,7 +143,9 @@ class ReferenceAlignedCanceller(EchoCanceller):
         if not whole:
             return pending[:0]
         # The reference that played when each microphone sample was captured, on its timeline.
-        reference_first = int(round(self.clock.time_of(first) * SAMPLE_RATE)) + self.reference_offset
+        reference_first = (
+            int(round(self.clock.time_of(first) * SAMPLE_RATE)) + self.reference_offset
+        )
         microphone = pending[:whole].reshape(-1, FRAME_SAMPLES)
         reference = self.reference.read(reference_first, whole).reshape(-1, FRAME_SAMPLES)
         cleaned = self._cancel_frames(microphone, reference)
@@ -145,8 +156,10 @@ class ReferenceAlignedCanceller(EchoCanceller):
     def _active(self, mic_time: float) -> bool:
         """The robot's voice plays, is about to, or may still ring in the room."""
         end = self.reference.end_time
-        return (end is not None
-                and mic_time + self.reference_offset / SAMPLE_RATE < end + self.idle_after_s)
+        return (
+            end is not None
+            and mic_time + self.reference_offset / SAMPLE_RATE < end + self.idle_after_s
+        )
 
     def _cancel_frames(self, microphone: np.ndarray, reference: np.ndarray) -> np.ndarray:
         """(frames, 160) microphone and reference in, (frames, 160) cleaned microphone out."""
@@ -155,27 +168,36 @@ class ReferenceAlignedCanceller(EchoCanceller):
     def _measure(self, microphone: np.ndarray, reference: np.ndarray, cleaned: np.ndarray) -> None:
         """Running input/output power where the robot's voice plays: the echo reduction. Lower
         while the user talks over the robot (their voice is kept, as it should be)."""
-        audible = np.mean(reference ** 2, axis=1) > AUDIBLE_REFERENCE_POWER
+        audible = np.mean(reference**2, axis=1) > AUDIBLE_REFERENCE_POWER
         frames = int(np.count_nonzero(audible))
         if not frames:
             return
         self._audible_frames += frames
         keep = np.exp(-frames * FRAME_SAMPLES / (REDUCTION_AVERAGE_S * SAMPLE_RATE))
-        self._input_power = keep * self._input_power + (1 - keep) * float(np.mean(microphone[audible] ** 2))
-        self._output_power = keep * self._output_power + (1 - keep) * float(np.mean(cleaned[audible] ** 2))
+        self._input_power = keep * self._input_power + (1 - keep) * float(
+            np.mean(microphone[audible] ** 2)
+        )
+        self._output_power = keep * self._output_power + (1 - keep) * float(
+            np.mean(cleaned[audible] ** 2)
+        )
 
     @property
     def learning(self) -> bool:
-        return self._cancelling and self._audible_frames * FRAME_SAMPLES < CONVERGENCE_S * SAMPLE_RATE
+        return (
+            self._cancelling and self._audible_frames * FRAME_SAMPLES < CONVERGENCE_S * SAMPLE_RATE
+        )
 
     def echo_reduction_db(self) -> float:
         if not self._input_power:
             return float("nan")
         return 10 * np.log10(self._input_power / max(self._output_power, 1e-12))
 
-    def report(self) -> Dict[str, object]:
-        return dict(echo_cancellation=self.name, echo_reduction_db=f"{self.echo_reduction_db():.1f}",
-                    **self.counters)
+    def report(self) -> dict[str, object]:
+        return dict(
+            echo_cancellation=self.name,
+            echo_reduction_db=f"{self.echo_reduction_db():.1f}",
+            **self.counters,
+        )
 
 
 class WebRtcEchoCanceller(ReferenceAlignedCanceller):
@@ -184,17 +206,24 @@ class WebRtcEchoCanceller(ReferenceAlignedCanceller):
 
     name = "webrtc"
 
-    def __init__(self, capture_stamps: bool, delay_hint_ms: float = 0.0, idle_after_s: float = 1.0,
-                 keep_reference_s: float = 4.0):
+    def __init__(
+        self,
+        capture_stamps: bool,
+        delay_hint_ms: float = 0.0,
+        idle_after_s: float = 1.0,
+        keep_reference_s: float = 4.0,
+    ):
         super().__init__(capture_stamps, delay_hint_ms, idle_after_s, keep_reference_s)
         try:
             from aec_audio_processing import AudioProcessor
         except (ImportError, OSError) as error:
             raise EchoCancellerUnavailable(
                 f"echo_cancellation 'webrtc': aec_audio_processing is not importable ({error}); "
-                f"{INSTALL_HINT}") from error
-        self._apm = AudioProcessor(enable_aec=True, enable_ns=False, enable_agc=False,
-                                   enable_vad=False)
+                f"{INSTALL_HINT}"
+            ) from error
+        self._apm = AudioProcessor(
+            enable_aec=True, enable_ns=False, enable_agc=False, enable_vad=False
+        )
         self._apm.set_stream_format(SAMPLE_RATE, 1)
         self._apm.set_reverse_stream_format(SAMPLE_RATE, 1)
         self._apm.set_stream_delay(INITIAL_DELAY_GUESS_MS)
@@ -212,8 +241,9 @@ def _to_s16(samples: np.ndarray) -> np.ndarray:
     return np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768.0).astype("<i2")
 
 
-def create_echo_canceller(name: str, capture_stamps: bool, delay_hint_ms: float = 0.0
-                          ) -> EchoCanceller:
+def create_echo_canceller(
+    name: str, capture_stamps: bool, delay_hint_ms: float = 0.0
+) -> EchoCanceller:
     """The named canceller; EchoCancellerUnavailable says what to install."""
     if name == "off":
         return NoEchoCanceller()

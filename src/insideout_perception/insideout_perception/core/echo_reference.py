@@ -7,7 +7,6 @@ where nothing was published the reference is silence.
 """
 
 from collections import deque
-from typing import Deque, Optional, Tuple
 
 import numpy as np
 
@@ -25,12 +24,14 @@ class EchoReference:
     def __init__(self, keep_s: float = 4.0, source_rate: int = SAMPLE_RATE):
         self.keep_samples = int(keep_s * SAMPLE_RATE)
         self._decoder = PcmDecoder("S16LE", 1)
-        self._chunks: Deque[Tuple[int, np.ndarray]] = deque()  # (first index, samples), oldest first
+        self._chunks: deque[tuple[int, np.ndarray]] = (
+            deque()
+        )  # (first index, samples), oldest first
         self._held = 0  # samples in _chunks
         self.set_source_rate(source_rate)
 
     @property
-    def end_time(self) -> Optional[float]:
+    def end_time(self) -> float | None:
         """When the newest audio stops playing (None before any)."""
         return None if self._next_index is None else self._next_index / SAMPLE_RATE
 
@@ -38,8 +39,8 @@ class EchoReference:
         self.source_rate = int(sample_rate)
         self._resampler = StreamingResampler(self.source_rate, SAMPLE_RATE)
         self._decoder.reset()
-        self._next_source_time: Optional[float] = None  # where a continuing chunk would start
-        self._next_index: Optional[int] = None  # where its resampled audio goes
+        self._next_source_time: float | None = None  # where a continuing chunk would start
+        self._next_index: int | None = None  # where its resampled audio goes
 
     def add(self, pcm: bytes, play_time: float) -> None:
         """One chunk of the speaker's audio whose first sample plays at `play_time` [s]."""
@@ -72,7 +73,7 @@ class EchoReference:
             start, samples = self._chunks.pop()
             self._held -= len(samples)
             if start < index:
-                self._chunks.append((start, samples[:index - start]))
+                self._chunks.append((start, samples[: index - start]))
                 self._held += index - start
 
     def read(self, first_index: int, count: int) -> np.ndarray:
@@ -87,5 +88,5 @@ class EchoReference:
             if start >= end:
                 continue
             lo, hi = max(start, first_index), min(stop, end)
-            out[lo - first_index:hi - first_index] = samples[lo - start:hi - start]
+            out[lo - first_index : hi - first_index] = samples[lo - start : hi - start]
         return out

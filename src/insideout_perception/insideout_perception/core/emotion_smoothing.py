@@ -12,7 +12,6 @@ detector misses are common); past that the state is "no face": zero scores, no l
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Deque, Optional
 
 import numpy as np
 
@@ -31,7 +30,11 @@ class SmoothedEmotion:
 
     @property
     def dominant_label(self) -> str:
-        return LABELS[int(np.argmax(self.scores))] if self.face_detected and self.scores.sum() > 0 else ""
+        return (
+            LABELS[int(np.argmax(self.scores))]
+            if self.face_detected and self.scores.sum() > 0
+            else ""
+        )
 
     @property
     def confidence(self) -> float:
@@ -52,9 +55,9 @@ class EmotionSmoother:
             raise ValueError("window must be > 0 and face_loss_timeout >= 0")
         self.window = window
         self.face_loss_timeout = face_loss_timeout
-        self._samples: Deque[_Sample] = deque()
+        self._samples: deque[_Sample] = deque()
         self._track_id = 0
-        self._last: Optional[SmoothedEmotion] = None
+        self._last: SmoothedEmotion | None = None
 
     @property
     def has_face(self) -> bool:
@@ -65,7 +68,9 @@ class EmotionSmoother:
         self._track_id = 0
         self._last = None
 
-    def add(self, stamp: float, track_id: int, scores, valence: float, arousal: float) -> SmoothedEmotion:
+    def add(
+        self, stamp: float, track_id: int, scores, valence: float, arousal: float
+    ) -> SmoothedEmotion:
         """A frame with the attended face: returns the smoothed state including it."""
         scores = np.asarray(scores, np.float64)
         if scores.shape != (len(LABELS),):
@@ -82,8 +87,11 @@ class EmotionSmoother:
 
     def no_face(self, stamp: float) -> SmoothedEmotion:
         """A frame without the attended face: the held state, or "no face" after the timeout."""
-        if self._last is not None and self._last.face_detected \
-                and stamp - self._last.stamp <= self.face_loss_timeout:
+        if (
+            self._last is not None
+            and self._last.face_detected
+            and stamp - self._last.stamp <= self.face_loss_timeout
+        ):
             return self._last
         self.reset()
         self._last = SmoothedEmotion(face_detected=False, track_id=0, stamp=stamp)

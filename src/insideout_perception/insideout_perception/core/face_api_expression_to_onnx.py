@@ -18,8 +18,8 @@ The network (npm package @vladmandic/face-api, MIT; the architecture of face-api
 TF.js keeps kernels HWIO (depthwise HWC1); ONNX wants OIHW (depthwise C1HW).
 """
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, Sequence, Tuple
 
 import numpy as np
 import onnx
@@ -41,7 +41,7 @@ class UnexpectedFaceApiWeights(ValueError):
     """The manifest does not hold the faceExpressionNet weights this converter knows."""
 
 
-def expected_weight_names() -> Tuple[str, ...]:
+def expected_weight_names() -> tuple[str, ...]:
     names = ["dense0/conv0/filters", "dense0/conv0/bias"]
     for block in BLOCKS:
         for conv in range(4):
@@ -52,48 +52,71 @@ def expected_weight_names() -> Tuple[str, ...]:
     return tuple(names + ["fc/weights", "fc/bias"])
 
 
-def check_weights(weights: Dict[str, np.ndarray]) -> None:
+def check_weights(weights: dict[str, np.ndarray]) -> None:
     missing = [name for name in expected_weight_names() if name not in weights]
     extra = sorted(set(weights) - set(expected_weight_names()))
     if missing or extra:
-        raise UnexpectedFaceApiWeights(f"not faceExpressionNet weights: missing {missing}, unexpected {extra}")
+        raise UnexpectedFaceApiWeights(
+            f"not faceExpressionNet weights: missing {missing}, unexpected {extra}"
+        )
     if weights["fc/weights"].shape != (256, len(FACE_API_CLASSES)):
-        raise UnexpectedFaceApiWeights(f"fc/weights has shape {weights['fc/weights'].shape}, "
-                                       f"expected (256, {len(FACE_API_CLASSES)})")
+        raise UnexpectedFaceApiWeights(
+            f"fc/weights has shape {weights['fc/weights'].shape}, "
+            f"expected (256, {len(FACE_API_CLASSES)})"
+        )
 
 
 class _Converter:
-    def __init__(self, weights: Dict[str, np.ndarray]):
+    def __init__(self, weights: dict[str, np.ndarray]):
         self.weights = weights
         self.graph = GraphBuilder()
 
-    def conv(self, source: str, prefix: str, size: int, stride: int) -> Tuple[str, int]:
+    def conv(self, source: str, prefix: str, size: int, stride: int) -> tuple[str, int]:
         """dense0's first 3x3 conv (HWIO filters + bias)."""
         filters = self.weights[f"{prefix}/filters"]
         top, bottom, out = same_padding(size, filters.shape[0], stride)
         name = prefix.replace("/", "_")
         result = self.graph.node(
-            "Conv", [source, self.graph.constant(f"{name}_filters", filters.transpose(3, 2, 0, 1)),
-                     self.graph.constant(f"{name}_bias", self.weights[f"{prefix}/bias"])],
-            name, kernel_shape=list(filters.shape[:2]), strides=[stride, stride], pads=[top, top, bottom, bottom])
+            "Conv",
+            [
+                source,
+                self.graph.constant(f"{name}_filters", filters.transpose(3, 2, 0, 1)),
+                self.graph.constant(f"{name}_bias", self.weights[f"{prefix}/bias"]),
+            ],
+            name,
+            kernel_shape=list(filters.shape[:2]),
+            strides=[stride, stride],
+            pads=[top, top, bottom, bottom],
+        )
         return result, out
 
-    def separable(self, source: str, prefix: str, size: int, stride: int) -> Tuple[str, int]:
+    def separable(self, source: str, prefix: str, size: int, stride: int) -> tuple[str, int]:
         depthwise = self.weights[f"{prefix}/depthwise_filter"]  # (kh, kw, channels, 1)
         pointwise = self.weights[f"{prefix}/pointwise_filter"]  # (1, 1, channels, out)
         top, bottom, out = same_padding(size, depthwise.shape[0], stride)
         name = prefix.replace("/", "_")
         spatial = self.graph.node(
-            "Conv", [source, self.graph.constant(f"{name}_depthwise", depthwise.transpose(2, 3, 0, 1))],
-            f"{name}_depthwise_out", kernel_shape=list(depthwise.shape[:2]), strides=[stride, stride],
-            pads=[top, top, bottom, bottom], group=depthwise.shape[2])
+            "Conv",
+            [source, self.graph.constant(f"{name}_depthwise", depthwise.transpose(2, 3, 0, 1))],
+            f"{name}_depthwise_out",
+            kernel_shape=list(depthwise.shape[:2]),
+            strides=[stride, stride],
+            pads=[top, top, bottom, bottom],
+            group=depthwise.shape[2],
+        )
         result = self.graph.node(
-            "Conv", [spatial, self.graph.constant(f"{name}_pointwise", pointwise.transpose(3, 2, 0, 1)),
-                     self.graph.constant(f"{name}_bias", self.weights[f"{prefix}/bias"])],
-            name, kernel_shape=[1, 1])
+            "Conv",
+            [
+                spatial,
+                self.graph.constant(f"{name}_pointwise", pointwise.transpose(3, 2, 0, 1)),
+                self.graph.constant(f"{name}_bias", self.weights[f"{prefix}/bias"]),
+            ],
+            name,
+            kernel_shape=[1, 1],
+        )
         return result, out
 
-    def dense_block(self, source: str, block: str, size: int) -> Tuple[str, int]:
+    def dense_block(self, source: str, block: str, size: int) -> tuple[str, int]:
         graph = self.graph
         if block == "dense0":
             first, size = self.conv(source, f"{block}/conv0", size, 2)
@@ -104,7 +127,9 @@ class _Converter:
             if index == 1:
                 block_input = outputs[0]
             else:
-                block_input = graph.node("Relu", [self.sum(outputs, f"{block}_sum{index}")], f"{block}_in{index + 1}")
+                block_input = graph.node(
+                    "Relu", [self.sum(outputs, f"{block}_sum{index}")], f"{block}_in{index + 1}"
+                )
             outputs.append(self.separable(block_input, f"{block}/conv{index}", size, 1)[0])
         return graph.node("Relu", [self.sum(outputs, f"{block}_sum4")], f"{block}_out"), size
 
@@ -123,25 +148,49 @@ class _Converter:
         # avgPool([7, 7], [2, 2], 'valid') on the 7x7 map: one 256-vector per face.
         if size != 7:
             raise UnexpectedFaceApiWeights(f"feature map of {size}x{size}, expected 7x7")
-        pooled = graph.node("AveragePool", [features], "avg_pool", kernel_shape=[7, 7], strides=[2, 2])
+        pooled = graph.node(
+            "AveragePool", [features], "avg_pool", kernel_shape=[7, 7], strides=[2, 2]
+        )
         flat = graph.node("Flatten", [pooled], "features", axis=1)
-        logits = graph.node("Gemm", [flat, graph.constant("fc_weights", self.weights["fc/weights"]),
-                                     graph.constant("fc_bias", self.weights["fc/bias"])], "logits")
+        logits = graph.node(
+            "Gemm",
+            [
+                flat,
+                graph.constant("fc_weights", self.weights["fc/weights"]),
+                graph.constant("fc_bias", self.weights["fc/bias"]),
+            ],
+            "logits",
+        )
         graph.node("Softmax", [logits], OUTPUT_NAME, axis=-1)
         onnx_graph = helper.make_graph(
-            graph.nodes, "face_api_face_expression_net",
-            [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["batch", 3, INPUT_SIZE, INPUT_SIZE])],
-            [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", len(FACE_API_CLASSES)])],
-            graph.initializers)
-        model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
-                                  producer_name="insideout_perception.face_api_expression_to_onnx")
+            graph.nodes,
+            "face_api_face_expression_net",
+            [
+                helper.make_tensor_value_info(
+                    INPUT_NAME, TensorProto.FLOAT, ["batch", 3, INPUT_SIZE, INPUT_SIZE]
+                )
+            ],
+            [
+                helper.make_tensor_value_info(
+                    OUTPUT_NAME, TensorProto.FLOAT, ["batch", len(FACE_API_CLASSES)]
+                )
+            ],
+            graph.initializers,
+        )
+        model = helper.make_model(
+            onnx_graph,
+            opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
+            producer_name="insideout_perception.face_api_expression_to_onnx",
+        )
         model.ir_version = ONNX_IR_VERSION
-        model.doc_string = "faceExpressionNet of @vladmandic/face-api (MIT); classes: " + ", ".join(FACE_API_CLASSES)
+        model.doc_string = "faceExpressionNet of @vladmandic/face-api (MIT); classes: " + ", ".join(
+            FACE_API_CLASSES
+        )
         onnx.checker.check_model(model)
         return model
 
 
-def convert_face_expression_weights(weights: Dict[str, np.ndarray]) -> onnx.ModelProto:
+def convert_face_expression_weights(weights: dict[str, np.ndarray]) -> onnx.ModelProto:
     check_weights(weights)
     return _Converter(weights).build()
 
@@ -155,7 +204,9 @@ def main(argv: Sequence[str] = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("manifest", type=Path, help=f"face-api's model/{MANIFEST_NAME} (its .bin beside it)")
+    parser.add_argument(
+        "manifest", type=Path, help=f"face-api's model/{MANIFEST_NAME} (its .bin beside it)"
+    )
     parser.add_argument("onnx", type=Path, help="ONNX file to write")
     args = parser.parse_args(argv)
     write_onnx(convert_face_api_expression_to_onnx(args.manifest), args.onnx)

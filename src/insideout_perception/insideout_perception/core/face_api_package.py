@@ -13,24 +13,28 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Dict, List
 
 from insideout_common.model_files import model_cache_dir
 
 PACKAGE = "@vladmandic/face-api"
 VERSION = "1.7.15"
 # npm's `dist.integrity` of the 1.7.15 tarball (SHA-512 of the .tgz).
-TARBALL_INTEGRITY = ("sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDX"
-                     "FnvrdHTXDw==")
+TARBALL_INTEGRITY = (
+    "sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDX"
+    "FnvrdHTXDw=="
+)
 MANIFEST = "face_expression_model-weights_manifest.json"
 WEIGHTS = "face_expression_model.bin"
-FILE_SHA256: Dict[str, str] = {
+FILE_SHA256: dict[str, str] = {
     MANIFEST: "5b349c17c7836da506e03422cd6461c74085d8bb2713ad4114647dc5d28174c8",
     WEIGHTS: "9a9840f2cf1f4c7eab95f197512569345c00d2426754d4608b92af30e0300f3d",
 }
 # Where each kept file lies inside the tarball.
-_MEMBERS = {MANIFEST: f"package/model/{MANIFEST}", WEIGHTS: f"package/model/{WEIGHTS}",
-            "LICENSE": "package/LICENSE"}
+_MEMBERS = {
+    MANIFEST: f"package/model/{MANIFEST}",
+    WEIGHTS: f"package/model/{WEIGHTS}",
+    "LICENSE": "package/LICENSE",
+}
 
 
 class PackageCheckFailed(ValueError):
@@ -54,10 +58,12 @@ def check_integrity(tarball: Path) -> None:
     algorithm, _, expected = TARBALL_INTEGRITY.partition("-")
     actual = base64.b64encode(hashlib.new(algorithm, Path(tarball).read_bytes()).digest()).decode()
     if actual != expected:
-        raise PackageCheckFailed(f"{tarball}: integrity {algorithm}-{actual}, pinned {TARBALL_INTEGRITY}")
+        raise PackageCheckFailed(
+            f"{tarball}: integrity {algorithm}-{actual}, pinned {TARBALL_INTEGRITY}"
+        )
 
 
-def problems(directory: Path) -> List[str]:
+def problems(directory: Path) -> list[str]:
     """What is missing or altered in an unpacked directory (empty when it is complete)."""
     found = []
     for name, expected in FILE_SHA256.items():
@@ -101,7 +107,9 @@ def main(argv=None) -> int:
     commands.add_parser("spec", help="print the npm package spec to fetch (name@version)")
     commands.add_parser("dir", help="print where the unpacked files belong")
     commands.add_parser("check", help="exit 1 unless the unpacked files are there and unaltered")
-    unpack_command = commands.add_parser("unpack", help="check a tarball from `npm pack` and unpack it")
+    unpack_command = commands.add_parser(
+        "unpack", help="check a tarball from `npm pack` and unpack it"
+    )
     unpack_command.add_argument("tarball", type=Path)
     args = parser.parse_args(argv)
     if args.command == "spec":

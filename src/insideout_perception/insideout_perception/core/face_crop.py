@@ -26,7 +26,7 @@ def crop_face(image: np.ndarray, box: FaceBox, rule: CropRule) -> np.ndarray:
     """
     height, width = image.shape[:2]
     x0, y0, x1, y1 = crop_region(box, rule)
-    inside = image[max(y0, 0):min(y1, height), max(x0, 0):min(x1, width)]
+    inside = image[max(y0, 0) : min(y1, height), max(x0, 0) : min(x1, width)]
     if inside.size == 0:
         raise ValueError(f"face box {box} lies outside the {width}x{height} image")
     pads = (max(-y0, 0), max(y1 - height, 0), max(-x0, 0), max(x1 - width, 0))

@@ -1,7 +1,6 @@
 """Face detection with MediaPipe BlazeFace, whose models ship inside the mediapipe==0.10.21 wheel."""
 
 from dataclasses import dataclass
-from typing import List
 
 import numpy as np
 
@@ -51,23 +50,31 @@ class BlazeFaceDetector:
 
     def __init__(self, model: str = "short_range", min_confidence: float = 0.5):
         if model not in DETECTOR_MODELS:
-            raise ValueError(f"face detector model {model!r}; choose one of {', '.join(DETECTOR_MODELS)}")
+            raise ValueError(
+                f"face detector model {model!r}; choose one of {', '.join(DETECTOR_MODELS)}"
+            )
         # Imported here: mediapipe is heavy and only the detector needs it.
         from mediapipe.python.solutions import face_detection
 
         self.model = model
         self._detector = face_detection.FaceDetection(
-            model_selection=DETECTOR_MODELS[model], min_detection_confidence=min_confidence)
+            model_selection=DETECTOR_MODELS[model], min_detection_confidence=min_confidence
+        )
 
-    def detect(self, rgb: np.ndarray) -> List[FaceBox]:
+    def detect(self, rgb: np.ndarray) -> list[FaceBox]:
         """Faces in an RGB uint8 image (H, W, 3), clipped to the image, best first."""
         height, width = rgb.shape[:2]
         result = self._detector.process(np.ascontiguousarray(rgb))
         faces = []
         for detection in result.detections or ():
             box = detection.location_data.relative_bounding_box
-            face = FaceBox(box.xmin * width, box.ymin * height, box.width * width, box.height * height,
-                           float(detection.score[0]) if detection.score else 1.0).clipped(width, height)
+            face = FaceBox(
+                box.xmin * width,
+                box.ymin * height,
+                box.width * width,
+                box.height * height,
+                float(detection.score[0]) if detection.score else 1.0,
+            ).clipped(width, height)
             if face.width >= 1 and face.height >= 1:
                 faces.append(face)
         return sorted(faces, key=lambda face: -face.score)

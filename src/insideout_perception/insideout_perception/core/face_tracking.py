@@ -8,8 +8,8 @@ attention go to the largest (or most central) face in view, which gets its own, 
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
 
 from .face_detection import FaceBox
 
@@ -32,27 +32,29 @@ class AttendedFace:
 class FaceTracker:
     def __init__(self, policy: str = "largest", max_age: float = 1.0, min_iou: float = 0.3):
         if policy not in ATTENTION_POLICIES:
-            raise ValueError(f"attention policy {policy!r}; choose one of {', '.join(ATTENTION_POLICIES)}")
+            raise ValueError(
+                f"attention policy {policy!r}; choose one of {', '.join(ATTENTION_POLICIES)}"
+            )
         self.policy = policy
         self.max_age = max_age
         self.min_iou = min_iou
-        self._tracks: List[Track] = []
-        self._attended_id: Optional[int] = None
+        self._tracks: list[Track] = []
+        self._attended_id: int | None = None
         self._next_id = 1  # 0 means "no face" in EmotionState
         self._previous_stamp = None
-        self._visible: Tuple[AttendedFace, ...] = ()
+        self._visible: tuple[AttendedFace, ...] = ()
 
     @property
-    def attended_id(self) -> Optional[int]:
+    def attended_id(self) -> int | None:
         return self._attended_id
 
     @property
-    def visible(self) -> Tuple[AttendedFace, ...]:
+    def visible(self) -> tuple[AttendedFace, ...]:
         """Every face seen in the last frame, with its track id (ordered by id)."""
         return self._visible
 
     @property
-    def track_ids(self) -> Tuple[int, ...]:
+    def track_ids(self) -> tuple[int, ...]:
         """Ids of every track still alive: seen within max_age (ordered)."""
         return tuple(sorted(t.track_id for t in self._tracks))
 
@@ -61,18 +63,24 @@ class FaceTracker:
         self._attended_id = None
         self._visible = ()
 
-    def update(self, faces: Sequence[FaceBox], stamp: float,
-               image_size: Tuple[int, int]) -> Optional[AttendedFace]:
+    def update(
+        self, faces: Sequence[FaceBox], stamp: float, image_size: tuple[int, int]
+    ) -> AttendedFace | None:
         """Associate this frame's faces; return the attended face if it is visible in this frame."""
         # A track seen in the previous frame always continues, even when max_age is shorter
         # than the frame interval (face_loss_timeout 0 means "lost at the first miss").
-        self._tracks = [t for t in self._tracks
-                        if stamp - t.last_seen <= self.max_age or t.last_seen == self._previous_stamp]
+        self._tracks = [
+            t
+            for t in self._tracks
+            if stamp - t.last_seen <= self.max_age or t.last_seen == self._previous_stamp
+        ]
         self._previous_stamp = stamp
         if self._attended_id not in {t.track_id for t in self._tracks}:
             self._attended_id = None
         seen_now = self._associate(faces, stamp)
-        self._visible = tuple(sorted((AttendedFace(t.track_id, t.box) for t in seen_now), key=lambda f: f.track_id))
+        self._visible = tuple(
+            sorted((AttendedFace(t.track_id, t.box) for t in seen_now), key=lambda f: f.track_id)
+        )
         if self._attended_id is None and seen_now:
             self._attended_id = self._choose(seen_now, image_size).track_id
         for track in seen_now:
@@ -80,7 +88,7 @@ class FaceTracker:
                 return AttendedFace(track.track_id, track.box)
         return None
 
-    def _associate(self, faces: Sequence[FaceBox], stamp: float) -> List[Track]:
+    def _associate(self, faces: Sequence[FaceBox], stamp: float) -> list[Track]:
         # Greedy matching, best pairs first: few faces per frame, so this is cheap and stable.
         pairs = []
         for face_index, face in enumerate(faces):
@@ -115,8 +123,11 @@ class FaceTracker:
         similar_size = 0.5 <= face.area / max(previous.area, 1e-6) <= 2.0
         return (1.0 - distance) if distance < 0.5 and similar_size else 0.0
 
-    def _choose(self, tracks: Sequence[Track], image_size: Tuple[int, int]) -> Track:
+    def _choose(self, tracks: Sequence[Track], image_size: tuple[int, int]) -> Track:
         if self.policy == "largest":
             return max(tracks, key=lambda t: t.box.area)
         width, height = image_size
-        return min(tracks, key=lambda t: math.hypot(t.box.centre[0] - width / 2, t.box.centre[1] - height / 2))
+        return min(
+            tracks,
+            key=lambda t: math.hypot(t.box.centre[0] - width / 2, t.box.centre[1] - height / 2),
+        )

@@ -5,7 +5,6 @@ a report needs no lock (a report a frame out of date is fine).
 """
 
 from collections import deque
-from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -17,10 +16,10 @@ class FrameStats:
     def __init__(self):
         self.received = self.processed = self.skipped = self.rejected = self.failed = 0
         self.rejected_since_report = 0
-        self.rejected_by_reason: Dict[str, int] = {}  # ImageConversionError.reason -> frames
+        self.rejected_by_reason: dict[str, int] = {}  # ImageConversionError.reason -> frames
         self.last_problem = ""
-        self.last_receive: Optional[float] = None    # monotonic times
-        self.last_processed: Optional[float] = None
+        self.last_receive: float | None = None  # monotonic times
+        self.last_processed: float | None = None
         self._latencies = deque(maxlen=300)
         # Where the time goes, per processed frame [s]: waiting for the worker, decoding, face
         # detection, expression model.
@@ -48,15 +47,24 @@ class FrameStats:
         self.failed += 1
         self.last_problem = problem
 
-    def frame_processed(self, received: float, started: float, decoded: float, done: float,
-                        detection_s: float, classification_s: float) -> None:
+    def frame_processed(
+        self,
+        received: float,
+        started: float,
+        decoded: float,
+        done: float,
+        detection_s: float,
+        classification_s: float,
+    ) -> None:
         self._latencies.append(done - received)
-        self._stage_times.append((started - received, decoded - started, detection_s, classification_s))
+        self._stage_times.append(
+            (started - received, decoded - started, detection_s, classification_s)
+        )
         self._processed_times.append(done)
         self.processed += 1
         self.last_processed = done
 
-    def last_activity(self) -> Optional[float]:
+    def last_activity(self) -> float | None:
         times = [t for t in (self.last_receive, self.last_processed) if t is not None]
         return max(times) if times else None
 
@@ -66,28 +74,35 @@ class FrameStats:
             return (len(recent) - 1) / (recent[-1] - recent[0])
         return 0.0
 
-    def values(self, now: float) -> Dict[str, object]:
+    def values(self, now: float) -> dict[str, object]:
         latencies = np.asarray(self._latencies) * 1000.0
         stages = np.asarray(self._stage_times) * 1000.0
         return {
             "processed_rate_hz": f"{self.rate(now):.1f}",
             "latency_p50_ms": f"{np.percentile(latencies, 50):.1f}" if latencies.size else "n/a",
             "latency_p95_ms": f"{np.percentile(latencies, 95):.1f}" if latencies.size else "n/a",
-            "stage_p50_ms": ("n/a" if not stages.size else
-                             "wait {:.1f}, decode {:.1f}, detect {:.1f}, expression {:.1f}".format(
-                                 *np.percentile(stages, 50, axis=0))),
+            "stage_p50_ms": (
+                "n/a"
+                if not stages.size
+                else "wait {:.1f}, decode {:.1f}, detect {:.1f}, expression {:.1f}".format(
+                    *np.percentile(stages, 50, axis=0)
+                )
+            ),
             "frames_received": self.received,
             "frames_processed": self.processed,
             "frames_skipped_newer_arrived": self.skipped,
             "frames_rejected_bad_input": self.rejected,
             # One key per kind of problem seen, e.g. frames_rejected_data_too_short (copied first:
             # a frame may add a kind meanwhile).
-            **{f"frames_rejected_{reason}": count for reason, count in dict(self.rejected_by_reason).items()},
+            **{
+                f"frames_rejected_{reason}": count
+                for reason, count in dict(self.rejected_by_reason).items()
+            },
             "frames_failed": self.failed,
             "last_problem": self.last_problem or "none",
         }
 
-    def health(self, now: float, topic: str) -> Tuple[bool, str]:
+    def health(self, now: float, topic: str) -> tuple[bool, str]:
         """(healthy, message) for the report, and starts a new report period."""
         rejected, self.rejected_since_report = self.rejected_since_report, 0
         if self.last_receive is None or now - self.last_receive > RECENT_S:

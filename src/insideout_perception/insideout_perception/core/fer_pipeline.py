@@ -5,7 +5,6 @@ The ROS node only converts messages and publishes; everything it reports comes f
 
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -20,22 +19,30 @@ from .face_tracking import AttendedFace, FaceTracker
 @dataclass(frozen=True)
 class FrameResult:
     emotion: SmoothedEmotion
-    box: Optional[FaceBox]  # the attended face in this frame (None when not seen in it)
+    box: FaceBox | None  # the attended face in this frame (None when not seen in it)
     raw_scores: np.ndarray  # this frame's scores (zeros when the face was not seen in it)
-    held_box: Optional[FaceBox]  # box of the newest frame in the window (for held states)
+    held_box: FaceBox | None  # box of the newest frame in the window (for held states)
     held_raw_scores: np.ndarray
     faces_in_frame: int
     detection_seconds: float
     classification_seconds: float
-    visible_faces: Tuple[AttendedFace, ...] = ()  # every face seen in this frame, with its track id
-    track_ids: Tuple[int, ...] = ()  # every track alive after this frame (seen within face_loss_timeout)
+    visible_faces: tuple[AttendedFace, ...] = ()  # every face seen in this frame, with its track id
+    track_ids: tuple[
+        int, ...
+    ] = ()  # every track alive after this frame (seen within face_loss_timeout)
     # With classify_all: the smoothed emotion of every other face seen in this frame, by track id.
-    other_emotions: Dict[int, SmoothedEmotion] = field(default_factory=dict)
+    other_emotions: dict[int, SmoothedEmotion] = field(default_factory=dict)
 
 
 class FacialEmotionPipeline:
-    def __init__(self, detector: BlazeFaceDetector, classifier,  # ExpressionClassifier or EnsembleClassifier
-                 tracker: FaceTracker, smoother: EmotionSmoother, classify_all: bool = False):
+    def __init__(
+        self,
+        detector: BlazeFaceDetector,
+        classifier,  # ExpressionClassifier or EnsembleClassifier
+        tracker: FaceTracker,
+        smoother: EmotionSmoother,
+        classify_all: bool = False,
+    ):
         """`classify_all`: also classify every other face in view, each smoothed on its own (for
         per-face outputs such as REP-155's; one more model run per face per frame)."""
         self.detector = detector
@@ -43,8 +50,8 @@ class FacialEmotionPipeline:
         self.tracker = tracker
         self.smoother = smoother
         self.classify_all = classify_all
-        self._other_smoothers: Dict[int, EmotionSmoother] = {}
-        self._last_box: Optional[FaceBox] = None
+        self._other_smoothers: dict[int, EmotionSmoother] = {}
+        self._last_box: FaceBox | None = None
         self._last_raw = np.zeros(len(LABELS))
 
     def process(self, bgr: np.ndarray, stamp: float) -> FrameResult:
@@ -59,18 +66,42 @@ class FacialEmotionPipeline:
             emotion = self.smoother.no_face(stamp)
             if not emotion.face_detected:
                 self._last_box, self._last_raw = None, np.zeros(len(LABELS))
-            return FrameResult(emotion, None, np.zeros(len(LABELS)), self._last_box, self._last_raw,
-                               len(faces), detected - started, time.perf_counter() - detected,
-                               self.tracker.visible, self.tracker.track_ids, others)
+            return FrameResult(
+                emotion,
+                None,
+                np.zeros(len(LABELS)),
+                self._last_box,
+                self._last_raw,
+                len(faces),
+                detected - started,
+                time.perf_counter() - detected,
+                self.tracker.visible,
+                self.tracker.track_ids,
+                others,
+            )
         result = self.classifier.classify_face(bgr, attended.box)
         classified = time.perf_counter()
-        emotion = self.smoother.add(stamp, attended.track_id, result.scores, result.valence, result.arousal)
+        emotion = self.smoother.add(
+            stamp, attended.track_id, result.scores, result.valence, result.arousal
+        )
         self._last_box, self._last_raw = attended.box, result.scores
-        return FrameResult(emotion, attended.box, result.scores, attended.box, result.scores,
-                           len(faces), detected - started, classified - detected,
-                           self.tracker.visible, self.tracker.track_ids, others)
+        return FrameResult(
+            emotion,
+            attended.box,
+            result.scores,
+            attended.box,
+            result.scores,
+            len(faces),
+            detected - started,
+            classified - detected,
+            self.tracker.visible,
+            self.tracker.track_ids,
+            others,
+        )
 
-    def _classify_others(self, bgr: np.ndarray, stamp: float, attended) -> Dict[int, SmoothedEmotion]:
+    def _classify_others(
+        self, bgr: np.ndarray, stamp: float, attended
+    ) -> dict[int, SmoothedEmotion]:
         if not self.classify_all:
             return {}
         alive = set(self.tracker.track_ids)
@@ -81,10 +112,13 @@ class FacialEmotionPipeline:
             if attended is not None and face.track_id == attended.track_id:
                 continue
             smoother = self._other_smoothers.setdefault(
-                face.track_id, EmotionSmoother(self.smoother.window, self.smoother.face_loss_timeout))
+                face.track_id,
+                EmotionSmoother(self.smoother.window, self.smoother.face_loss_timeout),
+            )
             result = self.classifier.classify_face(bgr, face.box)
-            emotions[face.track_id] = smoother.add(stamp, face.track_id, result.scores, result.valence,
-                                                   result.arousal)
+            emotions[face.track_id] = smoother.add(
+                stamp, face.track_id, result.scores, result.valence, result.arousal
+            )
         return emotions
 
     def process_face_image(self, face_bgr: np.ndarray, stamp: float, track_id: int) -> FrameResult:
@@ -97,7 +131,9 @@ class FacialEmotionPipeline:
         classified = time.perf_counter()
         emotion = self.smoother.add(stamp, track_id, result.scores, result.valence, result.arousal)
         self._last_box, self._last_raw = None, result.scores
-        return FrameResult(emotion, None, result.scores, None, result.scores, 1, 0.0, classified - started)
+        return FrameResult(
+            emotion, None, result.scores, None, result.scores, 1, 0.0, classified - started
+        )
 
     def face_lost(self, stamp: float) -> SmoothedEmotion:
         """No frames for a while (camera stopped): forget the face."""
@@ -122,7 +158,17 @@ def annotate(bgr: np.ndarray, result: FrameResult) -> np.ndarray:
     colour = (0, 200, 0) if result.box is not None else (0, 200, 200)  # yellow while held
     top_left = (int(box.x), int(box.y))
     cv2.rectangle(canvas, top_left, (int(box.x + box.width), int(box.y + box.height)), colour, 2)
-    text = (f"#{emotion.track_id} {emotion.dominant_label} {emotion.confidence:.2f} "
-            f"v{emotion.valence:+.2f} a{emotion.arousal:+.2f}")
-    cv2.putText(canvas, text, (top_left[0], max(top_left[1] - 8, 16)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1)
+    text = (
+        f"#{emotion.track_id} {emotion.dominant_label} {emotion.confidence:.2f} "
+        f"v{emotion.valence:+.2f} a{emotion.arousal:+.2f}"
+    )
+    cv2.putText(
+        canvas,
+        text,
+        (top_left[0], max(top_left[1] - 8, 16)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        colour,
+        1,
+    )
     return canvas

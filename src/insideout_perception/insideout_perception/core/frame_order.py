@@ -11,7 +11,6 @@ frame stamped far further back than any delivery delay is not late: the camera's
 (a bag that loops, a restarted driver), and the stream starts again from it.
 """
 
-from typing import Optional
 
 
 class FrameStampOrder:
@@ -22,9 +21,9 @@ class FrameStampOrder:
         if late_window <= 0:
             raise ValueError("late_window must be > 0")
         self.late_window = late_window
-        self._newest_stamp: Optional[float] = None  # capture stamp of the newest admitted frame [s]
-        self._newest_arrival: Optional[float] = None  # its arrival, monotonic [s]
-        self._loss_report_stamp: Optional[float] = None  # stamp of the face-lost report since then
+        self._newest_stamp: float | None = None  # capture stamp of the newest admitted frame [s]
+        self._newest_arrival: float | None = None  # its arrival, monotonic [s]
+        self._loss_report_stamp: float | None = None  # stamp of the face-lost report since then
         self._newest_source = 0  # the subscription that delivered it
 
     def admit(self, stamp: float, arrival: float, source: int = 0) -> bool:
@@ -36,13 +35,14 @@ class FrameStampOrder:
         if not stamp:
             return True  # nothing to order by; the node stamps it on arrival
         if self._newest_stamp is not None and (
-                self._is_late(stamp) or (stamp == self._newest_stamp and source != self._newest_source)):
+            self._is_late(stamp) or (stamp == self._newest_stamp and source != self._newest_source)
+        ):
             return False
         self._newest_stamp, self._newest_arrival, self._loss_report_stamp = stamp, arrival, None
         self._newest_source = source
         return True
 
-    def loss_report_stamp(self, now: float) -> Optional[float]:
+    def loss_report_stamp(self, now: float) -> float | None:
         """The stamp for a face-lost report made at monotonic `now`, in the camera's time base.
 
         None when no stamped frame was seen (the caller uses its own clock). Frames captured before

@@ -10,7 +10,7 @@ v4l2_camera publish reliably by default; a best-effort camera matches only best-
 otherwise (no camera yet, a best-effort one, or a mix: best effort matches them all).
 """
 
-from typing import Iterable
+from collections.abc import Iterable
 
 RELIABLE = "reliable"
 BEST_EFFORT = "best_effort"

@@ -9,7 +9,6 @@ once per kind of problem, count each, and drop the frame.
 """
 
 from dataclasses import dataclass
-from typing import Dict
 
 import cv2
 import numpy as np
@@ -41,9 +40,21 @@ TRUNCATED = "truncated"
 CORRUPT_HEADER = "corrupt_header"
 UNDECODABLE = "undecodable"
 UNCONVERTIBLE = "unconvertible"  # cv_bridge refused it
-REASONS = (UNSUPPORTED_ENCODING, ZERO_SIZE, TOO_MANY_PIXELS, STEP_TOO_SMALL, ODD_WIDTH, DATA_TOO_SHORT,
-           NO_DATA, UNSUPPORTED_FORMAT, NOT_JPEG_OR_PNG, TRUNCATED, CORRUPT_HEADER, UNDECODABLE,
-           UNCONVERTIBLE)
+REASONS = (
+    UNSUPPORTED_ENCODING,
+    ZERO_SIZE,
+    TOO_MANY_PIXELS,
+    STEP_TOO_SMALL,
+    ODD_WIDTH,
+    DATA_TOO_SHORT,
+    NO_DATA,
+    UNSUPPORTED_FORMAT,
+    NOT_JPEG_OR_PNG,
+    TRUNCATED,
+    CORRUPT_HEADER,
+    UNDECODABLE,
+    UNCONVERTIBLE,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ class _RawLayout:
 
 _GRAY = cv2.COLOR_GRAY2BGR
 # sensor_msgs/image_encodings.hpp names. 16-bit images are scaled to 8 bits.
-RAW_LAYOUTS: Dict[str, _RawLayout] = {
+RAW_LAYOUTS: dict[str, _RawLayout] = {
     "bgr8": _RawLayout(3, "u1"),
     "rgb8": _RawLayout(3, "u1", cv2.COLOR_RGB2BGR),
     "bgra8": _RawLayout(4, "u1", cv2.COLOR_BGRA2BGR),
@@ -84,34 +95,51 @@ def check_dimensions(height: int, width: int, max_pixels: int = DEFAULT_MAX_PIXE
     if height * width > max_pixels:
         raise ImageConversionError(
             f"image of {width}x{height} = {height * width} pixels exceeds the limit of {max_pixels}",
-            TOO_MANY_PIXELS)
+            TOO_MANY_PIXELS,
+        )
 
 
-def check_raw(size: int, encoding: str, height: int, width: int, step: int,
-              max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+def check_raw(
+    size: int,
+    encoding: str,
+    height: int,
+    width: int,
+    step: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> None:
     """raw_to_bgr's checks alone, on a sensor_msgs/Image's fields and its data's size in bytes:
     cheap enough to run on every frame as it arrives."""
     layout = RAW_LAYOUTS.get(encoding)
     if layout is None:
         raise ImageConversionError(
             f"unsupported encoding {encoding!r}; supported: {', '.join(SUPPORTED_RAW_ENCODINGS)}",
-            UNSUPPORTED_ENCODING)
+            UNSUPPORTED_ENCODING,
+        )
     check_dimensions(height, width, max_pixels)
     row_bytes = width * layout.channels * np.dtype(layout.dtype).itemsize
     if step < row_bytes:
         raise ImageConversionError(
             f"step {step} is smaller than one row of {width} {encoding} pixels ({row_bytes} bytes)",
-            STEP_TOO_SMALL)
+            STEP_TOO_SMALL,
+        )
     if layout.channels == 2 and width % 2:
         raise ImageConversionError(f"{encoding} needs an even width, got {width}", ODD_WIDTH)
     if size < height * step:
         raise ImageConversionError(
             f"data holds {size} bytes, fewer than height x step = {height} x {step} = {height * step}",
-            DATA_TOO_SHORT)
+            DATA_TOO_SHORT,
+        )
 
 
-def raw_to_bgr(data, encoding: str, height: int, width: int, step: int, is_bigendian: bool = False,
-               max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def raw_to_bgr(
+    data,
+    encoding: str,
+    height: int,
+    width: int,
+    step: int,
+    is_bigendian: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
     """A sensor_msgs/Image's fields as a contiguous uint8 BGR array of shape (height, width, 3)."""
     buffer = memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray)) else data
     check_raw(len(buffer), encoding, height, width, step, max_pixels)
@@ -143,28 +171,33 @@ def compressed_to_bgr(data, format_: str, max_pixels: int = DEFAULT_MAX_PIXELS) 
     """
     image = cv2.imdecode(_checked_compressed(data, format_, max_pixels), cv2.IMREAD_COLOR)
     if image is None:
-        raise ImageConversionError(f"corrupt {format_ or 'compressed'} image: the decoder failed", UNDECODABLE)
+        raise ImageConversionError(
+            f"corrupt {format_ or 'compressed'} image: the decoder failed", UNDECODABLE
+        )
     return image
 
 
 def _checked_compressed(data, format_: str, max_pixels: int) -> np.ndarray:
     """The payload as a uint8 array, once every check short of decoding has passed."""
-    buffer = np.frombuffer(memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray))
-                           else data, np.uint8)
+    buffer = np.frombuffer(
+        memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray)) else data, np.uint8
+    )
     if buffer.size == 0:
         raise ImageConversionError("compressed image with no data", NO_DATA)
     lowered = (format_ or "").lower()
     if lowered and not any(name in lowered for name in ("jpeg", "jpg", "png")):
-        raise ImageConversionError(f"unsupported compressed format {format_!r}; supported: jpeg, png",
-                                   UNSUPPORTED_FORMAT)
+        raise ImageConversionError(
+            f"unsupported compressed format {format_!r}; supported: jpeg, png", UNSUPPORTED_FORMAT
+        )
     head = bytes(buffer[:8])
     if head.startswith(b"\xff\xd8"):
         width, height = _jpeg_size(buffer)
     elif head.startswith(b"\x89PNG\r\n\x1a\n"):
         width, height = _png_size(buffer)
     else:
-        raise ImageConversionError(f"data of {format_!r} image is neither JPEG nor PNG (bad signature)",
-                                   NOT_JPEG_OR_PNG)
+        raise ImageConversionError(
+            f"data of {format_!r} image is neither JPEG nor PNG (bad signature)", NOT_JPEG_OR_PNG
+        )
     # Check the header's size before decoding: a tiny file can claim a gigapixel image.
     check_dimensions(height, width, max_pixels)
     # A truncated stream (a lost network packet) would decode to a partly grey image: refuse it.
@@ -194,10 +227,10 @@ def _jpeg_size(buffer: np.ndarray):
         if marker == 0xFF:  # fill byte
             index += 1
             continue
-        length = int.from_bytes(data[index + 2:index + 4], "big")
+        length = int.from_bytes(data[index + 2 : index + 4], "big")
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height = int.from_bytes(data[index + 5:index + 7], "big")
-            width = int.from_bytes(data[index + 7:index + 9], "big")
+            height = int.from_bytes(data[index + 5 : index + 7], "big")
+            width = int.from_bytes(data[index + 7 : index + 9], "big")
             return width, height
         if length < 2:
             raise ImageConversionError("corrupt JPEG: bad segment length", CORRUPT_HEADER)

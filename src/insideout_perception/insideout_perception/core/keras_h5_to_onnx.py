@@ -12,9 +12,9 @@ UnsupportedKerasModel naming the layer, rather than producing a wrong model.
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
 
 import h5py
 import numpy as np
@@ -36,25 +36,29 @@ class KerasLayer:
     class_name: str
     name: str
     config: dict
-    inbound: List[str]
+    inbound: list[str]
 
 
-def read_keras_layers(h5: h5py.File) -> List[KerasLayer]:
+def read_keras_layers(h5: h5py.File) -> list[KerasLayer]:
     """The layers of a functional Keras model, in the file's (topological) order."""
     if "model_config" not in h5.attrs:
         raise UnsupportedKerasModel("no 'model_config' attribute: not a Keras model file")
     raw = h5.attrs["model_config"]
     config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
     if config.get("class_name") not in ("Model", "Functional"):
-        raise UnsupportedKerasModel(f"model class {config.get('class_name')!r} is not a functional Model")
+        raise UnsupportedKerasModel(
+            f"model class {config.get('class_name')!r} is not a functional Model"
+        )
     layers = []
     for layer in config["config"]["layers"]:
         inbound = [node[0] for nodes in layer.get("inbound_nodes", []) for node in nodes]
-        layers.append(KerasLayer(layer["class_name"], layer["config"]["name"], layer["config"], inbound))
+        layers.append(
+            KerasLayer(layer["class_name"], layer["config"]["name"], layer["config"], inbound)
+        )
     return layers
 
 
-def read_keras_weights(h5: h5py.File, layer_name: str) -> Dict[str, np.ndarray]:
+def read_keras_weights(h5: h5py.File, layer_name: str) -> dict[str, np.ndarray]:
     """A layer's weights by short name ('kernel', 'depthwise_kernel', 'gamma', ...)."""
     group = h5["model_weights"][layer_name] if "model_weights" in h5 else h5[layer_name]
     weights = {}
@@ -65,7 +69,7 @@ def read_keras_weights(h5: h5py.File, layer_name: str) -> Dict[str, np.ndarray]:
     return weights
 
 
-def _spatial(size: int, kernel: int, stride: int, padding: str) -> Tuple[int, int, int]:
+def _spatial(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
     if padding == "same":
         return same_padding(size, kernel, stride)
     if padding == "valid":
@@ -87,8 +91,8 @@ def convert_keras_h5_to_onnx(h5_path: Path) -> onnx.ModelProto:
         layers = read_keras_layers(h5)
         graph = GraphBuilder()
         # Tensor name and (height, width, channels) of each layer's output.
-        outputs: Dict[str, str] = {}
-        shapes: Dict[str, Tuple[int, int, int]] = {}
+        outputs: dict[str, str] = {}
+        shapes: dict[str, tuple[int, int, int]] = {}
         graph_input = None
         for layer in layers:
             kind, name, config = layer.class_name, layer.name, layer.config
@@ -97,26 +101,36 @@ def convert_keras_h5_to_onnx(h5_path: Path) -> onnx.ModelProto:
             if kind == "InputLayer":
                 _, height, width, channels = config["batch_input_shape"]
                 graph_input = helper.make_tensor_value_info(
-                    INPUT_NAME, TensorProto.FLOAT, ["batch", channels, height, width])
+                    INPUT_NAME, TensorProto.FLOAT, ["batch", channels, height, width]
+                )
                 outputs[name], shapes[name] = INPUT_NAME, (height, width, channels)
                 continue
             if kind in ("Conv2D", "SeparableConv2D"):
                 _check_plain(layer)
                 outputs[name], shapes[name] = _convert_convolution(
-                    graph, layer, read_keras_weights(h5, name), sources[0], in_shape)
+                    graph, layer, read_keras_weights(h5, name), sources[0], in_shape
+                )
             elif kind == "BatchNormalization":
                 if config.get("axis", -1) not in (-1, 3, [3], [-1]):
-                    raise UnsupportedKerasModel(f"{name}: BatchNormalization over axis {config['axis']}")
+                    raise UnsupportedKerasModel(
+                        f"{name}: BatchNormalization over axis {config['axis']}"
+                    )
                 weights = read_keras_weights(h5, name)
                 channels = in_shape[2]
                 gamma = weights.get("gamma", np.ones(channels, np.float32))
                 beta = weights.get("beta", np.zeros(channels, np.float32))
                 outputs[name] = graph.node(
                     "BatchNormalization",
-                    [sources[0], graph.constant(f"{name}_gamma", gamma), graph.constant(f"{name}_beta", beta),
-                     graph.constant(f"{name}_mean", weights["moving_mean"]),
-                     graph.constant(f"{name}_var", weights["moving_variance"])],
-                    name, epsilon=float(config["epsilon"]))
+                    [
+                        sources[0],
+                        graph.constant(f"{name}_gamma", gamma),
+                        graph.constant(f"{name}_beta", beta),
+                        graph.constant(f"{name}_mean", weights["moving_mean"]),
+                        graph.constant(f"{name}_var", weights["moving_variance"]),
+                    ],
+                    name,
+                    epsilon=float(config["epsilon"]),
+                )
                 shapes[name] = in_shape
             elif kind == "Activation":
                 outputs[name] = _activation(graph, config["activation"], sources[0], name)
@@ -127,14 +141,23 @@ def convert_keras_h5_to_onnx(h5_path: Path) -> onnx.ModelProto:
                 top, bottom, out_h = _spatial(in_shape[0], kh, sh, config["padding"])
                 left, right, out_w = _spatial(in_shape[1], kw, sw, config["padding"])
                 # ONNX MaxPool ignores padded cells, as TensorFlow does.
-                outputs[name] = graph.node("MaxPool", sources, name, kernel_shape=[kh, kw],
-                                           strides=[sh, sw], pads=[top, left, bottom, right])
+                outputs[name] = graph.node(
+                    "MaxPool",
+                    sources,
+                    name,
+                    kernel_shape=[kh, kw],
+                    strides=[sh, sw],
+                    pads=[top, left, bottom, right],
+                )
                 shapes[name] = (out_h, out_w, in_shape[2])
             elif kind == "Add":
                 result = sources[0]
                 for index, other in enumerate(sources[1:]):
-                    result = graph.node("Add", [result, other], name if index == len(sources) - 2
-                                        else f"{name}_{index}")
+                    result = graph.node(
+                        "Add",
+                        [result, other],
+                        name if index == len(sources) - 2 else f"{name}_{index}",
+                    )
                 outputs[name], shapes[name] = result, in_shape
             elif kind == "GlobalAveragePooling2D":
                 pooled = graph.node("GlobalAveragePool", sources, f"{name}_pooled")
@@ -144,21 +167,34 @@ def convert_keras_h5_to_onnx(h5_path: Path) -> onnx.ModelProto:
                 raise UnsupportedKerasModel(f"layer {name!r} of type {kind} is not supported")
         last = layers[-1].name
         if shapes[last][:2] != (1, 1):
-            raise UnsupportedKerasModel("the model does not end in a vector (add a global pooling layer)")
+            raise UnsupportedKerasModel(
+                "the model does not end in a vector (add a global pooling layer)"
+            )
         graph.node("Identity", [outputs[last]], OUTPUT_NAME)
-        output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", shapes[last][2]])
-        onnx_graph = helper.make_graph(graph.nodes, Path(h5_path).stem, [graph_input], [output],
-                                       graph.initializers)
-        model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
-                                  producer_name="insideout_perception.keras_h5_to_onnx")
+        output = helper.make_tensor_value_info(
+            OUTPUT_NAME, TensorProto.FLOAT, ["batch", shapes[last][2]]
+        )
+        onnx_graph = helper.make_graph(
+            graph.nodes, Path(h5_path).stem, [graph_input], [output], graph.initializers
+        )
+        model = helper.make_model(
+            onnx_graph,
+            opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
+            producer_name="insideout_perception.keras_h5_to_onnx",
+        )
         # Keep the IR version onnxruntime releases of the last years can load.
         model.ir_version = 8
         onnx.checker.check_model(model)
         return model
 
 
-def _convert_convolution(graph: GraphBuilder, layer: KerasLayer, weights: Dict[str, np.ndarray],
-                         source: str, in_shape: Tuple[int, int, int]):
+def _convert_convolution(
+    graph: GraphBuilder,
+    layer: KerasLayer,
+    weights: dict[str, np.ndarray],
+    source: str,
+    in_shape: tuple[int, int, int],
+):
     config, name = layer.config, layer.name
     (kh, kw), (sh, sw) = config["kernel_size"], config["strides"]
     top, bottom, out_h = _spatial(in_shape[0], kh, sh, config["padding"])
@@ -168,8 +204,14 @@ def _convert_convolution(graph: GraphBuilder, layer: KerasLayer, weights: Dict[s
     if layer.class_name == "Conv2D":
         # Keras (kh, kw, in, out) -> ONNX (out, in, kh, kw)
         kernel = weights["kernel"].transpose(3, 2, 0, 1)
-        result = graph.node("Conv", [source, graph.constant(f"{name}_kernel", kernel), *bias], name,
-                            kernel_shape=[kh, kw], strides=[sh, sw], pads=pads)
+        result = graph.node(
+            "Conv",
+            [source, graph.constant(f"{name}_kernel", kernel), *bias],
+            name,
+            kernel_shape=[kh, kw],
+            strides=[sh, sw],
+            pads=pads,
+        )
         channels = kernel.shape[0]
     else:
         # Depthwise (kh, kw, in, multiplier) -> grouped conv (in*multiplier, 1, kh, kw), then 1x1.
@@ -177,11 +219,21 @@ def _convert_convolution(graph: GraphBuilder, layer: KerasLayer, weights: Dict[s
         in_channels, multiplier = depthwise.shape[2], depthwise.shape[3]
         depthwise = depthwise.transpose(2, 3, 0, 1).reshape(in_channels * multiplier, 1, kh, kw)
         pointwise = weights["pointwise_kernel"].transpose(3, 2, 0, 1)
-        spatial = graph.node("Conv", [source, graph.constant(f"{name}_depthwise", depthwise)],
-                             f"{name}_depthwise_out", kernel_shape=[kh, kw], strides=[sh, sw],
-                             pads=pads, group=in_channels)
-        result = graph.node("Conv", [spatial, graph.constant(f"{name}_pointwise", pointwise), *bias],
-                            name, kernel_shape=[1, 1])
+        spatial = graph.node(
+            "Conv",
+            [source, graph.constant(f"{name}_depthwise", depthwise)],
+            f"{name}_depthwise_out",
+            kernel_shape=[kh, kw],
+            strides=[sh, sw],
+            pads=pads,
+            group=in_channels,
+        )
+        result = graph.node(
+            "Conv",
+            [spatial, graph.constant(f"{name}_pointwise", pointwise), *bias],
+            name,
+            kernel_shape=[1, 1],
+        )
         channels = pointwise.shape[0]
     activation = config.get("activation", "linear")
     if activation != "linear":

@@ -1,7 +1,7 @@
 """Small helpers shared by our converters (Keras HDF5, TF.js weights) that write ONNX graphs."""
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Sequence, Tuple
 
 import numpy as np
 import onnx
@@ -13,7 +13,7 @@ ONNX_OPSET = 13
 ONNX_IR_VERSION = 8
 
 
-def same_padding(size: int, kernel: int, stride: int) -> Tuple[int, int, int]:
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int, int]:
     """TensorFlow 'same' padding: (pad_before, pad_after, output size).
 
     TensorFlow puts the odd extra pixel at the end, which ONNX's auto_pad does not promise, so
@@ -28,11 +28,13 @@ class GraphBuilder:
     """Collects nodes and float32 initializers; every node's output is named after the node."""
 
     def __init__(self):
-        self.nodes: List[onnx.NodeProto] = []
-        self.initializers: List[onnx.TensorProto] = []
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
 
     def constant(self, name: str, array: np.ndarray) -> str:
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, np.float32), name))
+        self.initializers.append(
+            numpy_helper.from_array(np.ascontiguousarray(array, np.float32), name)
+        )
         return name
 
     def node(self, op: str, inputs: Sequence[str], output: str, **attributes) -> str:

@@ -10,7 +10,6 @@ is idle, at most one waits, newer replaces older, and finals always go first.
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Deque, Optional, Tuple
 
 import numpy as np
 
@@ -42,14 +41,14 @@ class RecognitionQueue:
     def __init__(self, max_finals: int = 4):
         if max_finals < 1:
             raise ValueError("max_finals must be >= 1")
-        self._finals: Deque[RecognitionJob] = deque()
+        self._finals: deque[RecognitionJob] = deque()
         self._max_finals = max_finals
-        self._optional: Optional[RecognitionJob] = None
+        self._optional: RecognitionJob | None = None
         self._closed = False
         self._busy = False
         self._condition = threading.Condition()
 
-    def put_final(self, job: RecognitionJob) -> Optional[RecognitionJob]:
+    def put_final(self, job: RecognitionJob) -> RecognitionJob | None:
         """Enqueue; returns the oldest waiting final when it had to be dropped to make room."""
         with self._condition:
             dropped = self._finals.popleft() if len(self._finals) >= self._max_finals else None
@@ -72,12 +71,13 @@ class RecognitionQueue:
             self._condition.notify()
             return True
 
-    def get(self, timeout: Optional[float] = None) -> Optional[RecognitionJob]:
+    def get(self, timeout: float | None = None) -> RecognitionJob | None:
         """Next job (finals first); None once closed or after `timeout`. Marks the worker busy."""
         with self._condition:
             self._busy = False
             self._condition.wait_for(
-                lambda: self._closed or self._finals or self._optional is not None, timeout)
+                lambda: self._closed or self._finals or self._optional is not None, timeout
+            )
             if self._closed:
                 return None
             if self._finals:
@@ -98,7 +98,7 @@ class RecognitionQueue:
             self._closed = True
             self._condition.notify_all()
 
-    def depth(self) -> Tuple[int, int]:
+    def depth(self) -> tuple[int, int]:
         """(finals waiting, optional jobs waiting)."""
         with self._condition:
             return len(self._finals), int(self._optional is not None)

@@ -7,13 +7,18 @@ Pure Python: the nodes turn these values into hri_msgs messages.
 import random
 import string
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 from insideout_common.rep155_conventions import (  # noqa: F401 (re-exported for the nodes)
-    ANONYMOUS_SPEAKER, EXPRESSION_OF_LABEL, LABEL_OF_EXPRESSION, TrackedIds, id_problem, is_valid_id)
+    ANONYMOUS_SPEAKER,
+    EXPRESSION_OF_LABEL,
+    LABEL_OF_EXPRESSION,
+    TrackedIds,
+    id_problem,
+    is_valid_id,
+)
 
 
-def new_id_prefix(rng: Optional[random.Random] = None) -> str:
+def new_id_prefix(rng: random.Random | None = None) -> str:
     """A per-run prefix for face ids: ids stay unique across node restarts (REP-155 ids must not
     be reused for another face) and start with a letter (ROS 2 name tokens may not start with a
     digit)."""
@@ -25,13 +30,20 @@ def face_id(prefix: str, track_id: int) -> str:
     return f"{prefix}{track_id}"
 
 
-def normalized_roi(x: float, y: float, width: float, height: float,
-                   image_width: int, image_height: int) -> Tuple[float, float, float, float]:
+def normalized_roi(
+    x: float, y: float, width: float, height: float, image_width: int, image_height: int
+) -> tuple[float, float, float, float]:
     """A pixel box as (xmin, ymin, xmax, ymax) in [0, 1], clipped to the image."""
+
     def clip(value: float) -> float:
         return min(max(value, 0.0), 1.0)
-    return (clip(x / image_width), clip(y / image_height),
-            clip((x + width) / image_width), clip((y + height) / image_height))
+
+    return (
+        clip(x / image_width),
+        clip(y / image_height),
+        clip((x + width) / image_width),
+        clip((y + height) / image_height),
+    )
 
 
 @dataclass(frozen=True)
@@ -42,10 +54,16 @@ class ExpressionValue:
     confidence: float
 
 
-def expression_of(dominant_label: str, confidence: float, valence: float, arousal: float) -> ExpressionValue:
+def expression_of(
+    dominant_label: str, confidence: float, valence: float, arousal: float
+) -> ExpressionValue:
     """The hri_msgs/Expression values of a smoothed emotion."""
-    return ExpressionValue(EXPRESSION_OF_LABEL[dominant_label], float(valence), float(arousal),
-                           float(min(max(confidence, 0.0), 1.0)))
+    return ExpressionValue(
+        EXPRESSION_OF_LABEL[dominant_label],
+        float(valence),
+        float(arousal),
+        float(min(max(confidence, 0.0), 1.0)),
+    )
 
 
 def locale_of(language: str) -> str:

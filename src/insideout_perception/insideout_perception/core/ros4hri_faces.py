@@ -8,26 +8,28 @@ EmotionState.track_id and the smoother.
 """
 
 import math
-from typing import Dict, Iterable, Optional, Tuple
+from collections.abc import Iterable
 
 from .face_tracking import ATTENTION_POLICIES
 
-Region = Tuple[float, float, float, float]  # normalised xmin, ymin, xmax, ymax
+Region = tuple[float, float, float, float]  # normalised xmin, ymin, xmax, ymax
 
 
 class Ros4hriAttention:
     def __init__(self, policy: str = "largest"):
         if policy not in ATTENTION_POLICIES:
-            raise ValueError(f"attention policy {policy!r}; choose one of {', '.join(ATTENTION_POLICIES)}")
+            raise ValueError(
+                f"attention policy {policy!r}; choose one of {', '.join(ATTENTION_POLICIES)}"
+            )
         self.policy = policy
-        self._tracked: Tuple[str, ...] = ()
-        self._regions: Dict[str, Region] = {}
-        self._numbers: Dict[str, int] = {}
+        self._tracked: tuple[str, ...] = ()
+        self._regions: dict[str, Region] = {}
+        self._numbers: dict[str, int] = {}
         self._next_number = 1  # 0 means "no face" in EmotionState
-        self.attended: Optional[str] = None
+        self.attended: str | None = None
 
     @property
-    def tracked(self) -> Tuple[str, ...]:
+    def tracked(self) -> tuple[str, ...]:
         return self._tracked
 
     def number(self, face_id: str) -> int:
@@ -37,7 +39,7 @@ class Ros4hriAttention:
             self._next_number += 1
         return self._numbers[face_id]
 
-    def update_tracked(self, ids: Iterable[str]) -> Optional[str]:
+    def update_tracked(self, ids: Iterable[str]) -> str | None:
         """The detector's tracked list; returns the attended id (None when no face is tracked)."""
         self._tracked = tuple(sorted(set(ids)))
         for gone in set(self._regions) - set(self._tracked):
@@ -48,7 +50,7 @@ class Ros4hriAttention:
             self.attended = self._choose()
         return self.attended
 
-    def update_region(self, face_id: str, region: Region) -> Optional[str]:
+    def update_region(self, face_id: str, region: Region) -> str | None:
         """A face's latest region; returns the attended id (a first choice waits for regions)."""
         if face_id in self._tracked:
             self._regions[face_id] = region
@@ -56,7 +58,7 @@ class Ros4hriAttention:
                 self.attended = self._choose()
         return self.attended
 
-    def _choose(self) -> Optional[str]:
+    def _choose(self) -> str | None:
         """By the policy once every tracked face has a region (the detector publishes each face's
         /roi with the frame it tracked it in); until then no face is attended."""
         known = [face for face in self._tracked if face in self._regions]

@@ -7,7 +7,6 @@ samples of the previous frame, and carries a recurrent state from frame to frame
 
 import importlib.util
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -32,7 +31,9 @@ def locate_silero_vad_model() -> Path:
         path = Path(location) / "data" / "silero_vad.onnx"
         if path.is_file():
             return path
-    raise VadModelNotFound(f"silero-vad is installed but has no data/silero_vad.onnx: {INSTALL_HINT}")
+    raise VadModelNotFound(
+        f"silero-vad is installed but has no data/silero_vad.onnx: {INSTALL_HINT}"
+    )
 
 
 def _cpu_session(model_path: Path, threads: int):
@@ -43,13 +44,14 @@ def _cpu_session(model_path: Path, threads: int):
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     return onnxruntime.InferenceSession(
-        str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
 
 
 class SileroVad:
     """Speech probability per 32 ms frame of a continuous 16 kHz stream."""
 
-    def __init__(self, model_path: Optional[Path] = None, threads: int = 1):
+    def __init__(self, model_path: Path | None = None, threads: int = 1):
         self.model_path = Path(model_path) if model_path else locate_silero_vad_model()
         self._session = _cpu_session(self.model_path, threads)
         self._sample_rate = np.array(SAMPLE_RATE, dtype=np.int64)
@@ -65,6 +67,7 @@ class SileroVad:
             raise ValueError(f"a VAD frame has {FRAME_SAMPLES} samples, got shape {frame.shape}")
         window = np.concatenate([self._context, frame.astype(np.float32, copy=False)])[None, :]
         output, self._state = self._session.run(
-            None, {"input": window, "state": self._state, "sr": self._sample_rate})
+            None, {"input": window, "state": self._state, "sr": self._sample_rate}
+        )
         self._context = window[0, -CONTEXT_SAMPLES:]
         return float(output[0, 0])

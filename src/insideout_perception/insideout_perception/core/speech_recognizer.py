@@ -11,16 +11,25 @@ worker thread.
 import threading
 import time
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
 
 import numpy as np
 
 from insideout_perception.core.asr_backends import uncovered_speech_seconds
-from insideout_perception.core.barge_in import (
-    STOP, BargeInDetector, BargeInEvent, BargeInSettings, asks_for_the_floor)
 from insideout_perception.core.audio_stream import (
-    MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream, StreamClock,
-    format_from_audio_info)
+    MODEL_SAMPLE_RATE,
+    AudioFormat,
+    AudioFormatError,
+    AudioStream,
+    StreamClock,
+    format_from_audio_info,
+)
+from insideout_perception.core.barge_in import (
+    STOP,
+    BargeInDetector,
+    BargeInEvent,
+    BargeInSettings,
+    asks_for_the_floor,
+)
 from insideout_perception.core.echo_cancellation import EchoCanceller, NoEchoCanceller
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
 from insideout_perception.core.silero_vad import FRAME_SAMPLES
@@ -28,10 +37,20 @@ from insideout_perception.core.speaker_mute import SpeakerMute
 from insideout_perception.core.turn_end.base import TurnVerdict
 from insideout_perception.core.turn_end.text_cue import sounds_finished
 from insideout_perception.core.utterance_continuation import (
-    FinishedUtterance, UtteranceContinuation, joined)
+    FinishedUtterance,
+    UtteranceContinuation,
+    joined,
+)
 from insideout_perception.core.utterance_segmenter import (
-    PauseSnapshot, SegmenterConfig, SpeechDiscarded, SpeechEnded, SpeechStarted, TurnJudged,
-    Utterance, UtteranceSegmenter)
+    PauseSnapshot,
+    SegmenterConfig,
+    SpeechDiscarded,
+    SpeechEnded,
+    SpeechStarted,
+    TurnJudged,
+    Utterance,
+    UtteranceSegmenter,
+)
 
 # Speech the recogniser left out at the end of an utterance worth a warning [s].
 UNCOVERED_SPEECH_WARNING_S = 1.0
@@ -83,14 +102,21 @@ class RecognitionListener:
 
     def on_info(self, message: str) -> None: ...
 
-    def on_warning(self, message: str, period: Optional[float] = None) -> None: ...
+    def on_warning(self, message: str, period: float | None = None) -> None: ...
 
     def on_error(self, message: str, throttled: bool = True) -> None: ...
 
 
 class SpeechRecognizer:
-    def __init__(self, settings: RecognizerSettings, vad, backend, listener: RecognitionListener,
-                 turn_end=None, echo_canceller: Optional[EchoCanceller] = None):
+    def __init__(
+        self,
+        settings: RecognizerSettings,
+        vad,
+        backend,
+        listener: RecognitionListener,
+        turn_end=None,
+        echo_canceller: EchoCanceller | None = None,
+    ):
         """`turn_end`: a turn_end.TurnEndDetector judging each pause (None: silence alone).
         `echo_canceller`: removes the robot's own voice from the audio (None: none)."""
         self.settings = settings
@@ -98,51 +124,79 @@ class SpeechRecognizer:
         self.turn_end = turn_end
         self.echo_canceller = echo_canceller if echo_canceller is not None else NoEchoCanceller()
         self.stream = AudioStream(settings.audio_format)
-        self.barge_in = (BargeInDetector(settings.barge_in_settings, MODEL_SAMPLE_RATE)
-                         if settings.barge_in else None)
+        self.barge_in = (
+            BargeInDetector(settings.barge_in_settings, MODEL_SAMPLE_RATE)
+            if settings.barge_in
+            else None
+        )
         # The utterance begun over the robot's speech that has not (yet) interrupted it: its
         # words decide; a backchannel ("mm-hm") or a cough is not a turn.
-        self._over_robot_utterance: Optional[int] = None
+        self._over_robot_utterance: int | None = None
         # The detector is fed by the feed thread and told the words by the worker.
         self._barge_in_lock = threading.Lock()
         self.segmenter = UtteranceSegmenter(
-            vad.probability, settings.segmenter, MODEL_SAMPLE_RATE, FRAME_SAMPLES,
-            reset_vad=vad.reset, turn_complete=self._judge_turn if turn_end is not None else None,
-            on_frame=self._barge_in_frame if self.barge_in is not None else None)
+            vad.probability,
+            settings.segmenter,
+            MODEL_SAMPLE_RATE,
+            FRAME_SAMPLES,
+            reset_vad=vad.reset,
+            turn_complete=self._judge_turn if turn_end is not None else None,
+            on_frame=self._barge_in_frame if self.barge_in is not None else None,
+        )
         self.continuation = UtteranceContinuation(
-            settings.continuation_window_s, settings.segmenter.max_utterance_s, MODEL_SAMPLE_RATE)
-        self._continuing: Optional[FinishedUtterance] = None
+            settings.continuation_window_s, settings.segmenter.max_utterance_s, MODEL_SAMPLE_RATE
+        )
+        self._continuing: FinishedUtterance | None = None
         # Finals are published by the worker, reopened from the feed thread: one lock orders them.
         self._publish_lock = threading.Lock()
-        self._last_published_final: Optional[Tuple[int, int]] = None  # (utterance_id, end_sample)
+        self._last_published_final: tuple[int, int] | None = None  # (utterance_id, end_sample)
         self._withheld_finals: set = set()  # finals reopened before their transcript was out
         self.clock_map = StreamClock(MODEL_SAMPLE_RATE, capture_stamps=settings.capture_stamps)
         self.queue = RecognitionQueue(settings.max_pending_utterances)
         self.mute = SpeakerMute(settings.barge_in)
-        self.input_error: Optional[str] = None  # why audio is being rejected, if it is
+        self.input_error: str | None = None  # why audio is being rejected, if it is
         self.user_speaking = False
         self.user_pausing = False
         self.stream_samples = 0
         self.utterance_id = 0
         self.last_partial_at = 0.0
         # The latest speculative recognition: ((utterance_id, end_sample), Recognition).
-        self._speculation: Optional[Tuple[Tuple[int, int], object]] = None
-        self._silent_since: Optional[float] = None
+        self._speculation: tuple[tuple[int, int], object] | None = None
+        self._silent_since: float | None = None
         # The pause, (utterance_id, end_sample), whose speculative text reads as a finished sentence.
-        self._finished_by_words: Optional[Tuple[int, int]] = None
+        self._finished_by_words: tuple[int, int] | None = None
         self.last_chunk_at = time.monotonic()
-        self.counters: Dict[str, int] = dict(
-            chunks=0, ignored_while_robot_speaking=0, rejected=0, empty_chunks=0, partial_frame_chunks=0,
-            utterances=0, discarded_bursts=0, cut_at_max_length=0, dropped_utterances=0,
-            transcripts=0, speculations=0, speculations_used=0, uncovered_utterances=0,
-            turns_judged=0, turns_judged_unfinished=0, turns_ended_by_words=0, continuations=0,
-            empty_utterances=0, barge_in_pauses=0, barge_in_resumes=0, barge_in_stops=0,
-            voices_over_robot_ignored=0)
+        self.counters: dict[str, int] = dict(
+            chunks=0,
+            ignored_while_robot_speaking=0,
+            rejected=0,
+            empty_chunks=0,
+            partial_frame_chunks=0,
+            utterances=0,
+            discarded_bursts=0,
+            cut_at_max_length=0,
+            dropped_utterances=0,
+            transcripts=0,
+            speculations=0,
+            speculations_used=0,
+            uncovered_utterances=0,
+            turns_judged=0,
+            turns_judged_unfinished=0,
+            turns_ended_by_words=0,
+            continuations=0,
+            empty_utterances=0,
+            barge_in_pauses=0,
+            barge_in_resumes=0,
+            barge_in_stops=0,
+            voices_over_robot_ignored=0,
+        )
         self.last_turn_probability = float("nan")
         self.last_turn_decision_s = float("nan")
         self.last_latency = float("nan")
         self.last_rtf = float("nan")
-        self._worker = threading.Thread(target=self._recognise_forever, name="asr_worker", daemon=True)
+        self._worker = threading.Thread(
+            target=self._recognise_forever, name="asr_worker", daemon=True
+        )
         self._worker.start()
 
     # -- inputs (one thread) ----------------------------------------------------------------
@@ -151,18 +205,23 @@ class SpeechRecognizer:
         try:
             self._feed(data, chunk_time)
         except Exception as error:
-            self.listener.on_error(f"audio chunk of {len(data)} bytes could not be processed: "
-                                   f"{error!r}; the stream restarts")
+            self.listener.on_error(
+                f"audio chunk of {len(data)} bytes could not be processed: "
+                f"{error!r}; the stream restarts"
+            )
             self.drop_utterance_in_progress()
 
-    def set_audio_info(self, channels: int, sample_rate: int, sample_format: str,
-                       coding_format: str) -> None:
+    def set_audio_info(
+        self, channels: int, sample_rate: int, sample_format: str, coding_format: str
+    ) -> None:
         try:
             fmt = format_from_audio_info(channels, sample_rate, sample_format, coding_format)
         except AudioFormatError as error:
             if self.input_error != str(error):
-                self.listener.on_error(f"audio_info: {error}; audio is ignored until a usable "
-                                       "AudioInfo arrives", throttled=False)
+                self.listener.on_error(
+                    f"audio_info: {error}; audio is ignored until a usable AudioInfo arrives",
+                    throttled=False,
+                )
             self.input_error = str(error)
             return
         if self.input_error is not None:
@@ -202,8 +261,10 @@ class SpeechRecognizer:
         that would end it: close it after `stall_timeout` without chunks."""
         if not self.segmenter.in_utterance or time.monotonic() - self.last_chunk_at < stall_timeout:
             return
-        self.listener.on_warning(f"no audio for {stall_timeout:.1f} s in the middle of an "
-                                 "utterance: transcribing what was heard")
+        self.listener.on_warning(
+            f"no audio for {stall_timeout:.1f} s in the middle of an "
+            "utterance: transcribing what was heard"
+        )
         for event in self.segmenter.flush():
             self._handle_event(event)
 
@@ -246,7 +307,8 @@ class SpeechRecognizer:
             self.listener.on_warning(
                 f"audio chunk of {len(data)} bytes does not end on a whole frame "
                 f"({frame_bytes} bytes per frame of {self.stream.format.describe()}); the remainder "
-                "is carried over. If this repeats, check sample_format/channels or audio_info.")
+                "is carried over. If this repeats, check sample_format/channels or audio_info."
+            )
         samples = self.stream.feed(data)
         # The robot's own voice out before anything listens (the canceller may hold back <10 ms).
         samples = self.echo_canceller.process(samples, chunk_time)
@@ -265,8 +327,10 @@ class SpeechRecognizer:
     def _end_turn_by_words(self) -> None:
         """The model heard a thinking pause, but the words so far read as a finished sentence
         ("What's the weather like?"): end the turn now rather than at max_end_silence_s."""
-        if (not self.segmenter.judged_unfinished
-                or self._finished_by_words != (self.utterance_id, self.segmenter.last_voiced_end)):
+        if not self.segmenter.judged_unfinished or self._finished_by_words != (
+            self.utterance_id,
+            self.segmenter.last_voiced_end,
+        ):
             return
         self.counters["turns_ended_by_words"] += 1
         for event in self.segmenter.end_turn_now():
@@ -286,7 +350,9 @@ class SpeechRecognizer:
         if silent_for >= limit:
             self.listener.on_warning(
                 f"the audio has been digital silence for {silent_for:.0f} s: is the microphone "
-                "muted or disconnected?", period=limit)
+                "muted or disconnected?",
+                period=limit,
+            )
 
     # -- utterances -----------------------------------------------------------------------
     def _handle_event(self, event) -> None:
@@ -308,9 +374,17 @@ class SpeechRecognizer:
                 return  # not transcribed unless it interrupts the robot
             audio, spans = self._with_earlier_part(event.audio, event.speech_spans)
             # Even behind a speculation on an earlier pause: this pause may be the end.
-            self.queue.offer_optional(RecognitionJob(
-                self.utterance_id, audio, is_final=True, speculative=True,
-                end_sample=event.end_sample, speech_spans=spans), even_if_busy=True)
+            self.queue.offer_optional(
+                RecognitionJob(
+                    self.utterance_id,
+                    audio,
+                    is_final=True,
+                    speculative=True,
+                    end_sample=event.end_sample,
+                    speech_spans=spans,
+                ),
+                even_if_busy=True,
+            )
         elif isinstance(event, TurnJudged):
             self.counters["turns_judged"] += 1
             self.counters["turns_judged_unfinished"] += not event.complete
@@ -352,11 +426,16 @@ class SpeechRecognizer:
             return True
         if not interrupts:
             self.counters["voices_over_robot_ignored"] += 1
-            why = ("without a word that interrupts" if held
-                   else "while the echo canceller was learning the room")
-            self.listener.on_info(f"utterance {job.utterance_id}: {text!r} over the robot's "
-                                  f"speech, shorter than barge_in_stop_after_s and {why}: not a "
-                                  "turn, the robot goes on")
+            why = (
+                "without a word that interrupts"
+                if held
+                else "while the echo canceller was learning the room"
+            )
+            self.listener.on_info(
+                f"utterance {job.utterance_id}: {text!r} over the robot's "
+                f"speech, shorter than barge_in_stop_after_s and {why}: not a "
+                "turn, the robot goes on"
+            )
         return interrupts
 
     def _start_utterance(self, start_sample: int) -> None:
@@ -368,8 +447,10 @@ class SpeechRecognizer:
         self.utterance_id = earlier.utterance_id
         self.counters["continuations"] += 1
         gap = (start_sample - earlier.end_sample) / MODEL_SAMPLE_RATE
-        self.listener.on_info(f"utterance {earlier.utterance_id} continues after a {gap:.1f} s "
-                              "pause: its transcript will cover the whole of it")
+        self.listener.on_info(
+            f"utterance {earlier.utterance_id} continues after a {gap:.1f} s "
+            "pause: its transcript will cover the whole of it"
+        )
         key = (earlier.utterance_id, earlier.end_sample)
         with self._publish_lock:
             if self._last_published_final == key:
@@ -383,11 +464,19 @@ class SpeechRecognizer:
         earlier, self._continuing = self._continuing, None
         if earlier is None:
             return
-        self._put_final(RecognitionJob(
-            utterance_id=earlier.utterance_id, audio=earlier.audio, is_final=True,
-            start_time=earlier.start_time, end_time=self.clock_map.time_of(earlier.end_sample),
-            closed_at=time.monotonic(), end_sample=earlier.end_sample,
-            speech_spans=earlier.speech_spans, restored=True))
+        self._put_final(
+            RecognitionJob(
+                utterance_id=earlier.utterance_id,
+                audio=earlier.audio,
+                is_final=True,
+                start_time=earlier.start_time,
+                end_time=self.clock_map.time_of(earlier.end_sample),
+                closed_at=time.monotonic(),
+                end_sample=earlier.end_sample,
+                speech_spans=earlier.speech_spans,
+                restored=True,
+            )
+        )
 
     def _judge_turn(self, audio: np.ndarray):
         """The end-of-turn model's verdict; one that fails counts as a finished turn (the
@@ -395,8 +484,10 @@ class SpeechRecognizer:
         try:
             return self.turn_end.verdict(audio)
         except Exception as error:
-            self.listener.on_error(f"end-of-turn model ({self.turn_end.name}) failed: {error!r}; "
-                                   "taking the turn as finished")
+            self.listener.on_error(
+                f"end-of-turn model ({self.turn_end.name}) failed: {error!r}; "
+                "taking the turn as finished"
+            )
             return TurnVerdict(complete=True, probability=1.0)
 
     def _with_earlier_part(self, audio: np.ndarray, spans=()):
@@ -410,21 +501,41 @@ class SpeechRecognizer:
         audio, spans = self._with_earlier_part(utterance.audio, utterance.speech_spans)
         earlier, self._continuing = self._continuing, None
         start_sample = utterance.start_sample if earlier is None else earlier.start_sample
-        start_time = (self.clock_map.time_of(utterance.start_sample) if earlier is None
-                      else earlier.start_time)
+        start_time = (
+            self.clock_map.time_of(utterance.start_sample)
+            if earlier is None
+            else earlier.start_time
+        )
         job = RecognitionJob(
-            utterance_id=self.utterance_id, audio=audio, is_final=True, start_time=start_time,
-            end_time=self.clock_map.time_of(utterance.end_sample), closed_at=time.monotonic(),
-            cut_at_max_length=utterance.cut_at_max_length, end_sample=utterance.end_sample,
-            speech_spans=spans, over_robot=over_robot)
+            utterance_id=self.utterance_id,
+            audio=audio,
+            is_final=True,
+            start_time=start_time,
+            end_time=self.clock_map.time_of(utterance.end_sample),
+            closed_at=time.monotonic(),
+            cut_at_max_length=utterance.cut_at_max_length,
+            end_sample=utterance.end_sample,
+            speech_spans=spans,
+            over_robot=over_robot,
+        )
         if not utterance.cut_at_max_length:
-            self.continuation.finished(FinishedUtterance(
-                self.utterance_id, audio, "", start_sample, utterance.end_sample, start_time, spans))
+            self.continuation.finished(
+                FinishedUtterance(
+                    self.utterance_id,
+                    audio,
+                    "",
+                    start_sample,
+                    utterance.end_sample,
+                    start_time,
+                    spans,
+                )
+            )
         if utterance.cut_at_max_length:
             self.counters["cut_at_max_length"] += 1
             self.listener.on_warning(
                 f"continuous speech reached max_utterance_s={self.settings.segmenter.max_utterance_s} s: "
-                "transcribing it in pieces")
+                "transcribing it in pieces"
+            )
             self.utterance_id += 1  # the rest of the speech is a new utterance
         self._put_final(job)
 
@@ -435,12 +546,17 @@ class SpeechRecognizer:
             self.listener.on_error(
                 f"recogniser too slow: utterance {dropped.utterance_id} "
                 f"({len(dropped.audio) / MODEL_SAMPLE_RATE:.1f} s) dropped untranscribed; raise "
-                "max_pending_utterances or use a faster backend/model")
+                "max_pending_utterances or use a faster backend/model"
+            )
 
     def _maybe_request_partial(self) -> None:
         # Not during a pause: the final may be due any moment, and a partial still running then
         # would delay it.
-        if not self.settings.publish_partials or not self.segmenter.speaking or self.segmenter.in_pause:
+        if (
+            not self.settings.publish_partials
+            or not self.segmenter.speaking
+            or self.segmenter.in_pause
+        ):
             return
         now = time.monotonic()
         if now - self.last_partial_at < self.settings.partial_period_s:
@@ -471,22 +587,30 @@ class SpeechRecognizer:
             try:
                 self._recognise(job)
             except Exception as error:  # one bad utterance must not stop the worker
-                self.listener.on_error(f"recognition of utterance {job.utterance_id} failed: "
-                                       f"{error!r}", throttled=False)
+                self.listener.on_error(
+                    f"recognition of utterance {job.utterance_id} failed: {error!r}",
+                    throttled=False,
+                )
             finally:
                 self.queue.done()
 
     def _recognise(self, job: RecognitionJob) -> None:
         started = time.monotonic()
         key = (job.utterance_id, job.end_sample)
-        if (job.is_final and not job.speculative and self._speculation is not None
-                and self._speculation[0] == key):
+        if (
+            job.is_final
+            and not job.speculative
+            and self._speculation is not None
+            and self._speculation[0] == key
+        ):
             # The pause became the end of the utterance: its text is already known.
             result = self._speculation[1]
             self.counters["speculations_used"] += 1
         else:
             result = self.backend.transcribe(job.audio, job.speech_spans)
-            self.last_rtf = (time.monotonic() - started) / max(len(job.audio) / MODEL_SAMPLE_RATE, 1e-3)
+            self.last_rtf = (time.monotonic() - started) / max(
+                len(job.audio) / MODEL_SAMPLE_RATE, 1e-3
+            )
         if job.speculative:
             self._speculation = (key, result)
             self.counters["speculations"] += 1
@@ -505,12 +629,18 @@ class SpeechRecognizer:
                 self.listener.on_warning(
                     f"utterance {job.utterance_id}: no words recognised in "
                     f"{len(job.audio) / MODEL_SAMPLE_RATE:.1f} s of voice activity (noise, or "
-                    "speech too faint): no transcript published")
+                    "speech too faint): no transcript published"
+                )
             return
         transcript = TranscriptResult(
-            utterance_id=job.utterance_id, text=result.text, is_final=job.is_final,
-            confidence=float(result.confidence), language=result.language or "",
-            start_time=job.start_time, end_time=job.end_time)
+            utterance_id=job.utterance_id,
+            text=result.text,
+            is_final=job.is_final,
+            confidence=float(result.confidence),
+            language=result.language or "",
+            start_time=job.start_time,
+            end_time=job.end_time,
+        )
         if not job.is_final:
             self.listener.on_transcript(transcript)
             return
@@ -523,39 +653,51 @@ class SpeechRecognizer:
                 self.listener.on_transcript(transcript)
                 self._last_published_final = key
         if withheld:
-            self.listener.on_info(f"utterance {job.utterance_id}: {result.text!r} not published: "
-                                  "the user went on speaking")
+            self.listener.on_info(
+                f"utterance {job.utterance_id}: {result.text!r} not published: "
+                "the user went on speaking"
+            )
             return
         self.counters["transcripts"] += 1
         self._check_coverage(job, result)
         self.last_latency = finished - job.closed_at
         self.listener.on_info(
-                f"utterance {job.utterance_id}: {result.text!r} (latency {self.last_latency:.2f} s, "
-                f"RTF {self.last_rtf:.2f})")
+            f"utterance {job.utterance_id}: {result.text!r} (latency {self.last_latency:.2f} s, "
+            f"RTF {self.last_rtf:.2f})"
+        )
 
     def _check_coverage(self, job: RecognitionJob, result) -> None:
         """Warn when the recognised words end well before the speech the VAD found does."""
-        uncovered = uncovered_speech_seconds(result, len(job.audio) / MODEL_SAMPLE_RATE,
-                                             self.settings.segmenter.pre_roll_s)
+        uncovered = uncovered_speech_seconds(
+            result, len(job.audio) / MODEL_SAMPLE_RATE, self.settings.segmenter.pre_roll_s
+        )
         if uncovered is not None and uncovered > UNCOVERED_SPEECH_WARNING_S:
             self.counters["uncovered_utterances"] += 1
             self.listener.on_warning(
                 f"utterance {job.utterance_id}: the recogniser's words end {uncovered:.1f} s before "
-                "the speech does; its last words may be missing from the transcript")
+                "the speech does; its last words may be missing from the transcript"
+            )
 
     # -- health -----------------------------------------------------------------------------
-    def report(self) -> Tuple[str, str, Dict[str, object]]:
+    def report(self) -> tuple[str, str, dict[str, object]]:
         """("ok" | "warn" | "error", message, values) for /diagnostics."""
         finals, _partials = self.queue.depth()
-        values = dict(backend=self.backend.name, model=self.backend.model_description,
-                      turn_end=self.turn_end.name if self.turn_end is not None else "silence",
-                      last_turn_complete_probability=f"{self.last_turn_probability:.2f}",
-                      last_turn_decision_s=f"{self.last_turn_decision_s:.3f}",
-                      device=self.backend.device, audio_format=self.stream.format.describe(),
-                      robot_speaking=self.mute.robot_is_speaking, user_speaking=self.user_speaking,
-                      queued_utterances=finals, last_latency_s=f"{self.last_latency:.3f}",
-                      last_real_time_factor=f"{self.last_rtf:.3f}", **self.counters,
-                      **self.echo_canceller.report())
+        values = dict(
+            backend=self.backend.name,
+            model=self.backend.model_description,
+            turn_end=self.turn_end.name if self.turn_end is not None else "silence",
+            last_turn_complete_probability=f"{self.last_turn_probability:.2f}",
+            last_turn_decision_s=f"{self.last_turn_decision_s:.3f}",
+            device=self.backend.device,
+            audio_format=self.stream.format.describe(),
+            robot_speaking=self.mute.robot_is_speaking,
+            user_speaking=self.user_speaking,
+            queued_utterances=finals,
+            last_latency_s=f"{self.last_latency:.3f}",
+            last_real_time_factor=f"{self.last_rtf:.3f}",
+            **self.counters,
+            **self.echo_canceller.report(),
+        )
         if self.input_error:
             return "error", f"audio rejected: {self.input_error}", values
         if self.counters["chunks"] == 0:

@@ -11,7 +11,6 @@ stores float32), so the weights come out bit-identical to what TF.js runs.
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -26,11 +25,11 @@ class TfjsWeightsError(ValueError):
 @dataclass(frozen=True)
 class WeightEntry:
     name: str
-    shape: Tuple[int, ...]
+    shape: tuple[int, ...]
     dtype: str
-    quantization_dtype: Optional[str] = None
-    scale: Optional[float] = None
-    minimum: Optional[float] = None
+    quantization_dtype: str | None = None
+    scale: float | None = None
+    minimum: float | None = None
 
     @property
     def count(self) -> int:
@@ -59,18 +58,29 @@ def _entry(raw: dict) -> WeightEntry:
         raise TfjsWeightsError(f"{name}: quantization dtype {q_dtype!r} is not supported")
     if q_dtype != "float16" and ("scale" not in quantization or "min" not in quantization):
         raise TfjsWeightsError(f"{name}: {q_dtype} quantization needs 'scale' and 'min'")
-    return WeightEntry(name, tuple(raw["shape"]), dtype, q_dtype,
-                       quantization.get("scale"), quantization.get("min"))
+    return WeightEntry(
+        name,
+        tuple(raw["shape"]),
+        dtype,
+        q_dtype,
+        quantization.get("scale"),
+        quantization.get("min"),
+    )
 
 
-def read_manifest(manifest_path: Path) -> List[Tuple[List[WeightEntry], List[Path]]]:
+def read_manifest(manifest_path: Path) -> list[tuple[list[WeightEntry], list[Path]]]:
     """The manifest's groups: (entries in storage order, shard files)."""
     manifest_path = Path(manifest_path)
     groups = json.loads(manifest_path.read_text())
     if not isinstance(groups, list):
         raise TfjsWeightsError(f"{manifest_path}: expected a list of weight groups")
-    return [([_entry(raw) for raw in group["weights"]],
-             [manifest_path.parent / shard for shard in group["paths"]]) for group in groups]
+    return [
+        (
+            [_entry(raw) for raw in group["weights"]],
+            [manifest_path.parent / shard for shard in group["paths"]],
+        )
+        for group in groups
+    ]
 
 
 def dequantize(codes: np.ndarray, entry: WeightEntry) -> np.ndarray:
@@ -87,15 +97,17 @@ def dequantize(codes: np.ndarray, entry: WeightEntry) -> np.ndarray:
     return values.astype(np.float32)
 
 
-def read_weights(manifest_path: Path) -> Dict[str, np.ndarray]:
+def read_weights(manifest_path: Path) -> dict[str, np.ndarray]:
     """Every tensor of the manifest by name, dequantized, in its TF.js shape."""
-    weights: Dict[str, np.ndarray] = {}
+    weights: dict[str, np.ndarray] = {}
     for entries, shards in read_manifest(manifest_path):
         buffer = b"".join(Path(shard).read_bytes() for shard in shards)
         expected = sum(entry.byte_length for entry in entries)
         if len(buffer) != expected:
-            raise TfjsWeightsError(f"{', '.join(map(str, shards))}: {len(buffer)} bytes, the manifest "
-                                   f"describes {expected}")
+            raise TfjsWeightsError(
+                f"{', '.join(map(str, shards))}: {len(buffer)} bytes, the manifest "
+                f"describes {expected}"
+            )
         offset = 0
         for entry in entries:
             codes = np.frombuffer(buffer, entry.stored_dtype, entry.count, offset)

@@ -9,12 +9,12 @@ turn it started on the first part (the robot never answers half a question).
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-Spans = Tuple[Tuple[float, float], ...]
+Spans = tuple[tuple[float, float], ...]
 SAMPLE_RATE = 16000
 
 
@@ -31,8 +31,13 @@ class FinishedUtterance:
 
 
 class UtteranceContinuation:
-    def __init__(self, window_s: float, max_audio_s: float, sample_rate: int,
-                 now: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        window_s: float,
+        max_audio_s: float,
+        sample_rate: int,
+        now: Callable[[], float] = time.monotonic,
+    ):
         """`window_s`: how soon after the end of an utterance's speech new speech continues it
         (0: never), in the stream and on the clock (a stalled stream does not stretch it);
         `max_audio_s`: an utterance this long is not continued (keeps the joined audio within
@@ -41,7 +46,7 @@ class UtteranceContinuation:
         self._window = int(window_s * sample_rate)
         self._max_samples = int(max_audio_s * sample_rate)
         self._now = now
-        self._last: Optional[FinishedUtterance] = None
+        self._last: FinishedUtterance | None = None
         self._lock = threading.Lock()  # the feed thread and the recognition worker both use it
 
     def finished(self, utterance: FinishedUtterance) -> None:
@@ -60,19 +65,23 @@ class UtteranceContinuation:
         with self._lock:
             self._last = None
 
-    def continued_by(self, speech_start_sample: int) -> Optional[FinishedUtterance]:
+    def continued_by(self, speech_start_sample: int) -> FinishedUtterance | None:
         """The utterance that speech starting here continues, if any (taken: asked once)."""
         with self._lock:
             last, self._last = self._last, None
         if last is None or self._window <= 0:
             return None
-        if (speech_start_sample - last.end_sample > self._window
-                or self._now() - last.finished_at > self._window_s + 1.0):
+        if (
+            speech_start_sample - last.end_sample > self._window
+            or self._now() - last.finished_at > self._window_s + 1.0
+        ):
             return None
         return last
 
 
-def joined(earlier: FinishedUtterance, audio: np.ndarray, speech_spans: Spans = ()) -> Tuple[np.ndarray, Spans]:
+def joined(
+    earlier: FinishedUtterance, audio: np.ndarray, speech_spans: Spans = ()
+) -> tuple[np.ndarray, Spans]:
     """The earlier utterance's audio, then the new (each keeps its own pre-roll and tail, so the
     pause between them stays audible to the recogniser as a short silence), and the voice in it."""
     shift = len(earlier.audio) / SAMPLE_RATE

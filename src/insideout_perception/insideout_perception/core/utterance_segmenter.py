@@ -18,8 +18,9 @@ elapses hides most of the recognition time. If the utterance then ends without m
 """
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Deque, List, Optional, Tuple, Union
+from typing import Union
 
 import numpy as np
 
@@ -29,7 +30,7 @@ SPAN_GAP_S = 0.3
 # A pause this long [s] is worth recognising the utterance so far (a dip between words is not).
 SNAPSHOT_AFTER_S = 0.1
 
-Spans = Tuple[Tuple[float, float], ...]
+Spans = tuple[tuple[float, float], ...]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class SegmenterConfig:
     # Pause length before a PauseSnapshot; None: SNAPSHOT_AFTER_S or half of end_silence_s,
     # whichever is shorter (Whisper tiny takes longer than end_silence_s, so it starts early, with
     # a little of the pause after the last word); <= 0 disables snapshots.
-    speculate_after_s: Optional[float] = None
+    speculate_after_s: float | None = None
 
     @property
     def release_threshold(self) -> float:
@@ -59,12 +60,16 @@ class SegmenterConfig:
         if self.end_silence_s <= 0:
             problems.append(f"end_silence_s must be > 0, got {self.end_silence_s}")
         if self.max_end_silence_s < self.end_silence_s:
-            problems.append(f"max_end_silence_s ({self.max_end_silence_s}) must be >= end_silence_s "
-                            f"({self.end_silence_s})")
+            problems.append(
+                f"max_end_silence_s ({self.max_end_silence_s}) must be >= end_silence_s "
+                f"({self.end_silence_s})"
+            )
         if self.pre_roll_s < 0:
             problems.append(f"pre_roll_s must be >= 0, got {self.pre_roll_s}")
         if self.max_utterance_s <= max(self.min_speech_s, 0.5):
-            problems.append(f"max_utterance_s must exceed min_speech_s and 0.5 s, got {self.max_utterance_s}")
+            problems.append(
+                f"max_utterance_s must exceed min_speech_s and 0.5 s, got {self.max_utterance_s}"
+            )
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -82,6 +87,7 @@ class SpeechEnded:
 @dataclass(frozen=True)
 class Utterance:
     """One stretch of speech. start/end are the voiced span (no pre-roll) in stream samples."""
+
     audio: np.ndarray
     start_sample: int
     end_sample: int
@@ -93,6 +99,7 @@ class Utterance:
 @dataclass(frozen=True)
 class PauseSnapshot:
     """The utterance so far, taken in a pause that may turn out to be its end."""
+
     audio: np.ndarray
     start_sample: int
     end_sample: int
@@ -102,6 +109,7 @@ class PauseSnapshot:
 @dataclass(frozen=True)
 class TurnJudged:
     """The end-of-turn judge's verdict on a pause (complete: the utterance ends with it)."""
+
     complete: bool
     probability: float
     seconds: float  # what the decision cost
@@ -111,6 +119,7 @@ class TurnJudged:
 @dataclass(frozen=True)
 class SpeechDiscarded:
     """Voice activity too short to be speech."""
+
     start_sample: int
     end_sample: int
 
@@ -119,11 +128,16 @@ Event = Union[SpeechStarted, SpeechEnded, Utterance, SpeechDiscarded, PauseSnaps
 
 
 class UtteranceSegmenter:
-    def __init__(self, vad: Callable[[np.ndarray], float], config: SegmenterConfig = SegmenterConfig(),
-                 sample_rate: int = 16000, frame_samples: int = 512,
-                 reset_vad: Optional[Callable[[], None]] = None,
-                 turn_complete: Optional[Callable[[np.ndarray], object]] = None,
-                 on_frame: Optional[Callable[[bool, int, int], None]] = None):
+    def __init__(
+        self,
+        vad: Callable[[np.ndarray], float],
+        config: SegmenterConfig = SegmenterConfig(),
+        sample_rate: int = 16000,
+        frame_samples: int = 512,
+        reset_vad: Callable[[], None] | None = None,
+        turn_complete: Callable[[np.ndarray], object] | None = None,
+        on_frame: Callable[[bool, int, int], None] | None = None,
+    ):
         """`turn_complete(audio)`: the end-of-turn judge (an object with .complete,
         .probability, .seconds, as turn_end.TurnVerdict); None: every pause ends the turn.
         `on_frame(voiced, frame_start, frame_end)`: told every frame's decision (barge-in)."""
@@ -144,7 +158,9 @@ class UtteranceSegmenter:
         speculate = config.speculate_after_s
         if speculate is None:
             speculate = min(SNAPSHOT_AFTER_S, config.end_silence_s / 2)
-        self._speculate_after = int(speculate * sample_rate) if 0 < speculate < config.end_silence_s else None
+        self._speculate_after = (
+            int(speculate * sample_rate) if 0 < speculate < config.end_silence_s else None
+        )
         capacity = self._max_samples + (self._pre_roll_frames + 1) * frame_samples
         self._buffer = np.zeros(capacity, dtype=np.float32)
         self.samples_seen = 0
@@ -176,9 +192,9 @@ class UtteranceSegmenter:
     def last_voiced_end(self) -> int:
         return self._last_voiced_end
 
-    def end_turn_now(self) -> List[Event]:
+    def end_turn_now(self) -> list[Event]:
         """Another opinion (the words) says the turn is over: end a judged-unfinished pause now."""
-        events: List[Event] = []
+        events: list[Event] = []
         if self.judged_unfinished:
             self._finish(events)
         return events
@@ -190,44 +206,44 @@ class UtteranceSegmenter:
     def reset(self) -> None:
         """Drop any utterance in progress (e.g. when the robot starts speaking)."""
         self._rest = np.zeros(0, dtype=np.float32)
-        self._pre_roll: Deque[np.ndarray] = deque(maxlen=max(self._pre_roll_frames, 1))
+        self._pre_roll: deque[np.ndarray] = deque(maxlen=max(self._pre_roll_frames, 1))
         self._active = False
         self._confirmed = False
         self._buffer_len = 0
         self._buffer_start = 0
         self._start = 0
         self._last_voiced_end = 0
-        self._spans: List[List[int]] = []  # voiced spans of the utterance, stream samples
-        self._silence_start: Optional[int] = None
+        self._spans: list[list[int]] = []  # voiced spans of the utterance, stream samples
+        self._silence_start: int | None = None
         self._snapshot_taken = False
         self._judged_unfinished = False
         if self._reset_vad is not None:
             self._reset_vad()
 
-    def feed(self, samples: np.ndarray) -> List[Event]:
-        events: List[Event] = []
+    def feed(self, samples: np.ndarray) -> list[Event]:
+        events: list[Event] = []
         data = np.concatenate([self._rest, samples.astype(np.float32, copy=False)])
         whole = len(data) - len(data) % self.frame_samples
         for offset in range(0, whole, self.frame_samples):
-            self._frame(data[offset:offset + self.frame_samples], events)
+            self._frame(data[offset : offset + self.frame_samples], events)
         self._rest = data[whole:].copy()
         return events
 
-    def flush(self) -> List[Event]:
+    def flush(self) -> list[Event]:
         """End of stream: close the utterance in progress, if any."""
-        events: List[Event] = []
+        events: list[Event] = []
         if self._active:
             self._finish(events)
         return events
 
-    def current_audio(self) -> Optional[np.ndarray]:
+    def current_audio(self) -> np.ndarray | None:
         """A copy of the confirmed utterance so far (for partial transcripts), else None."""
         if not self._confirmed:
             return None
-        return self._buffer[:self._buffer_len].copy()
+        return self._buffer[: self._buffer_len].copy()
 
     # -- per frame ----------------------------------------------------------------------------
-    def _frame(self, frame: np.ndarray, events: List[Event]) -> None:
+    def _frame(self, frame: np.ndarray, events: list[Event]) -> None:
         frame_start = self.samples_seen
         frame_end = frame_start + len(frame)
         self.samples_seen = frame_end
@@ -258,16 +274,28 @@ class UtteranceSegmenter:
             self._silence_start = frame_start
         paused = frame_end - self._silence_start if self._silence_start is not None else -1
         if paused >= self._max_end_silence or (
-                paused >= self._end_silence and not self._judged_unfinished
-                and self._turn_is_over(events)):
+            paused >= self._end_silence
+            and not self._judged_unfinished
+            and self._turn_is_over(events)
+        ):
             self._finish(events)
             return
-        if (self._speculate_after is not None and paused >= self._speculate_after
-                and self._confirmed and not self._snapshot_taken):
+        if (
+            self._speculate_after is not None
+            and paused >= self._speculate_after
+            and self._confirmed
+            and not self._snapshot_taken
+        ):
             self._snapshot_taken = True
             stop = min(self._last_voiced_end + self._tail - self._buffer_start, self._buffer_len)
-            events.append(PauseSnapshot(self._buffer[:stop].copy(), self._start,
-                                        self._last_voiced_end, self._spans_in_audio()))
+            events.append(
+                PauseSnapshot(
+                    self._buffer[:stop].copy(),
+                    self._start,
+                    self._last_voiced_end,
+                    self._spans_in_audio(),
+                )
+            )
         if self._buffer_len >= self._max_samples:
             if self._silence_start is not None:
                 self._finish(events)  # full in a pause: the utterance ends at its last word
@@ -283,16 +311,22 @@ class UtteranceSegmenter:
 
     def _spans_in_audio(self) -> Spans:
         """The voiced spans in seconds from the start of the audio handed over."""
-        return tuple(((start - self._buffer_start) / self.sample_rate,
-                      (end - self._buffer_start) / self.sample_rate) for start, end in self._spans)
+        return tuple(
+            (
+                (start - self._buffer_start) / self.sample_rate,
+                (end - self._buffer_start) / self.sample_rate,
+            )
+            for start, end in self._spans
+        )
 
-    def _turn_is_over(self, events: List[Event]) -> bool:
+    def _turn_is_over(self, events: list[Event]) -> bool:
         """Ask the judge once per pause (an unconfirmed burst needs no judge: it is discarded)."""
         if self._turn_complete is None or not self._confirmed:
             return True
-        verdict = self._turn_complete(self._buffer[:self._buffer_len])
-        events.append(TurnJudged(verdict.complete, verdict.probability, verdict.seconds,
-                                 self._silence_start))
+        verdict = self._turn_complete(self._buffer[: self._buffer_len])
+        events.append(
+            TurnJudged(verdict.complete, verdict.probability, verdict.seconds, self._silence_start)
+        )
         self._judged_unfinished = not verdict.complete
         return verdict.complete
 
@@ -311,20 +345,26 @@ class UtteranceSegmenter:
             self._append(frame)
 
     def _append(self, frame: np.ndarray) -> None:
-        self._buffer[self._buffer_len:self._buffer_len + len(frame)] = frame
+        self._buffer[self._buffer_len : self._buffer_len + len(frame)] = frame
         self._buffer_len += len(frame)
 
-    def _check_confirmed(self, events: List[Event]) -> None:
+    def _check_confirmed(self, events: list[Event]) -> None:
         if not self._confirmed and self._last_voiced_end - self._start >= self._min_speech:
             self._confirmed = True
             events.append(SpeechStarted(self._start))
 
-    def _finish(self, events: List[Event]) -> None:
+    def _finish(self, events: list[Event]) -> None:
         end = self._last_voiced_end
         if self._confirmed:
             stop = min(end + self._tail - self._buffer_start, self._buffer_len)
-            events.append(Utterance(self._buffer[:stop].copy(), self._start, end,
-                                    speech_spans=self._spans_in_audio()))
+            events.append(
+                Utterance(
+                    self._buffer[:stop].copy(),
+                    self._start,
+                    end,
+                    speech_spans=self._spans_in_audio(),
+                )
+            )
             events.append(SpeechEnded(end))
         else:
             events.append(SpeechDiscarded(self._start, end))
@@ -335,11 +375,18 @@ class UtteranceSegmenter:
         self._snapshot_taken = False
         self._judged_unfinished = False
 
-    def _cut(self, now: int, events: List[Event]) -> None:
+    def _cut(self, now: int, events: list[Event]) -> None:
         """Maximum length reached mid-speech: hand over what we have and keep listening."""
         if self._confirmed:
-            events.append(Utterance(self._buffer[:self._buffer_len].copy(), self._start, now,
-                                    cut_at_max_length=True, speech_spans=self._spans_in_audio()))
+            events.append(
+                Utterance(
+                    self._buffer[: self._buffer_len].copy(),
+                    self._start,
+                    now,
+                    cut_at_max_length=True,
+                    speech_spans=self._spans_in_audio(),
+                )
+            )
         else:
             events.append(SpeechDiscarded(self._start, now))
         self._buffer_len = 0

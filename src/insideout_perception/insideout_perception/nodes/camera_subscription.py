@@ -7,14 +7,13 @@ deliver is taken once by the node's FrameStampOrder (frames carry their subscrip
 """
 
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 
 from insideout_common.ros.params import InvalidParameters
 from insideout_common.ros.qos import camera_frames
-
 from insideout_perception.core import frame_reliability
 
 # A replaced frame subscription goes at the latest this long after its successor came [s].
@@ -22,8 +21,15 @@ RETIRE_AFTER_S = 3.0
 
 
 class CameraSubscription:
-    def __init__(self, node, frame_type, topic: str, policy: str, on_frame: Callable[[object, int], None],
-                 raw: bool = False):
+    def __init__(
+        self,
+        node,
+        frame_type,
+        topic: str,
+        policy: str,
+        on_frame: Callable[[object, int], None],
+        raw: bool = False,
+    ):
         """`policy`: image_reliability (auto, reliable, best_effort); `on_frame(msg, generation)`;
         `raw`: msg is the serialized frame (bytes), for a subscriber that skips most frames and
         deserializes only the ones it uses."""
@@ -52,22 +58,27 @@ class CameraSubscription:
         if generation == self.generation and self._retiring is not None:
             self._retire_old()
 
-    def follow(self) -> Optional[str]:
+    def follow(self) -> str | None:
         """Re-subscribe when the cameras now call for another reliability; returns what changed."""
         if self._retiring is not None and time.monotonic() > self._retire_by:
             self._retire_old()
         wanted = self._wanted_reliability()
         if wanted == self.reliability:
             return None
-        change = (f"the cameras on {self.topic} now call for a {wanted} subscription "
-                  f"(was {self.reliability}): subscribing again")
+        change = (
+            f"the cameras on {self.topic} now call for a {wanted} subscription "
+            f"(was {self.reliability}): subscribing again"
+        )
         self._subscribe(wanted)
         return change
 
     def _wanted_reliability(self) -> str:
-        offered = [frame_reliability.RELIABLE if info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
-                   else frame_reliability.BEST_EFFORT
-                   for info in self._node.get_publishers_info_by_topic(self.topic)]
+        offered = [
+            frame_reliability.RELIABLE
+            if info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+            else frame_reliability.BEST_EFFORT
+            for info in self._node.get_publishers_info_by_topic(self.topic)
+        ]
         return frame_reliability.subscription_reliability(self.policy, offered)
 
     def _subscribe(self, reliability: str) -> None:
@@ -76,7 +87,12 @@ class CameraSubscription:
         self._retiring, self._retire_by = self._subscription, time.monotonic() + RETIRE_AFTER_S
         generation = self.generation = self.generation + 1
         self._subscription = self._node.create_subscription(
-            self.frame_type, self.topic, lambda msg: self._on_frame(msg, generation), qos, raw=self.raw)
+            self.frame_type,
+            self.topic,
+            lambda msg: self._on_frame(msg, generation),
+            qos,
+            raw=self.raw,
+        )
         self.reliability = reliability
 
     def _retire_old(self) -> None:
@@ -85,15 +101,22 @@ class CameraSubscription:
             self._retiring = None
 
 
-def camera_subscription(node, image_topic: str, image_transport: str, image_reliability: str,
-                        on_frame: Callable[[object, int], None], raw: bool = False) -> CameraSubscription:
+def camera_subscription(
+    node,
+    image_topic: str,
+    image_transport: str,
+    image_reliability: str,
+    on_frame: Callable[[object, int], None],
+    raw: bool = False,
+) -> CameraSubscription:
     """The camera as image_topic / image_transport / image_reliability name it (fer_node's and
     web_view_node's parameters); `raw`: serialized frames, see CameraSubscription."""
     topic, frame_type = image_topic, Image
     if image_transport == "compressed":
         topic, frame_type = topic.rstrip("/") + "/compressed", CompressedImage
-    return CameraSubscription(node, frame_type, node.resolve_topic_name(topic), image_reliability,
-                              on_frame, raw)
+    return CameraSubscription(
+        node, frame_type, node.resolve_topic_name(topic), image_reliability, on_frame, raw
+    )
 
 
 def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Callable[[str], None]):
@@ -102,9 +125,21 @@ def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Cal
         try:
             from insideout_perception.nodes.ros4hri_face_input import Ros4hriFaceInput
         except ImportError as error:
-            raise InvalidParameters(f"fer_node: face_source ros4hri needs hri_msgs ({error})") from None
-        return Ros4hriFaceInput(node, params["ros4hri_face_image"], params["attention"], on_frame,
-                                lambda face: node.get_logger().info(f"attending to ROS4HRI face {face}"),
-                                warn)
-    return camera_subscription(node, params["image_topic"], params["image_transport"],
-                               params["image_reliability"], on_frame)
+            raise InvalidParameters(
+                f"fer_node: face_source ros4hri needs hri_msgs ({error})"
+            ) from None
+        return Ros4hriFaceInput(
+            node,
+            params["ros4hri_face_image"],
+            params["attention"],
+            on_frame,
+            lambda face: node.get_logger().info(f"attending to ROS4HRI face {face}"),
+            warn,
+        )
+    return camera_subscription(
+        node,
+        params["image_topic"],
+        params["image_transport"],
+        params["image_reliability"],
+        on_frame,
+    )

@@ -13,7 +13,6 @@ whatever is newest when it is free, so latency never builds up behind a slow CPU
 import sys
 import threading
 import time
-from typing import Optional
 
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
@@ -28,19 +27,25 @@ from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_pa
 from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp
 from insideout_msgs.msg import EmotionState
-
 from insideout_perception.core import frame_reliability, rep155
 from insideout_perception.core.emotion_smoothing import EmotionSmoother
 from insideout_perception.core.expression_classifier import (
-    PROVIDER_NAMES, describe_providers, load_classifier)
+    PROVIDER_NAMES,
+    describe_providers,
+    load_classifier,
+)
 from insideout_perception.core.expression_models import DEFAULT_MODEL, MODEL_NAMES, get_model_spec
 from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceDetector
 from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
-from insideout_perception.core.frame_order import FrameStampOrder
-from insideout_perception.core.frame_rate_limit import FrameRateLimiter
 from insideout_perception.core.fer_frame_stats import FrameStats
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
-from insideout_perception.core.image_conversion import DEFAULT_MAX_PIXELS, ImageConversionError, bgr_to_raw
+from insideout_perception.core.frame_order import FrameStampOrder
+from insideout_perception.core.frame_rate_limit import FrameRateLimiter
+from insideout_perception.core.image_conversion import (
+    DEFAULT_MAX_PIXELS,
+    ImageConversionError,
+    bgr_to_raw,
+)
 from insideout_perception.nodes.camera_subscription import frame_input
 from insideout_perception.nodes.emotion_state_message import emotion_state_message
 from insideout_perception.nodes.frame_decoder import FrameDecoder
@@ -51,7 +56,7 @@ DEBUG_IMAGE_TOPIC = topic_names.EMOTION_DEBUG_IMAGE
 RELIABILITY_CHECK_PERIOD = 1.0
 
 
-def _check_providers(value) -> Optional[str]:
+def _check_providers(value) -> str | None:
     unknown = [p for p in value if p.lower() not in PROVIDER_NAMES]
     if not value or unknown:
         return f"must list some of {list(PROVIDER_NAMES)}, got {list(value)}"
@@ -59,50 +64,130 @@ def _check_providers(value) -> Optional[str]:
 
 
 PARAMETERS = [
-    ParamSpec("image_topic", "/camera/image_raw",
-              "Camera topic. With image_transport 'compressed' the node subscribes to <image_topic>/compressed.",
-              check=lambda value: None if value.strip("/ ") else "must name a topic"),
-    ParamSpec("image_transport", "raw", "Subscribe to sensor_msgs/Image ('raw') or CompressedImage ('compressed').",
-              choices=("raw", "compressed")),
-    ParamSpec("image_reliability", "auto", "QoS reliability of the frame subscription. auto: reliable "
-              "while every camera on the topic publishes reliably (frames over 512 KB then arrive whole "
-              "through Fast DDS with no driver set-up), else best effort; best_effort matches every "
-              "camera but loses large frames unless the driver has config/fastdds_large_frames.xml; "
-              "reliable matches only reliable cameras.", choices=frame_reliability.CHOICES),
-    ParamSpec("max_rate", 30.0, "Process at most this many frames per second (0 = as fast as frames come); "
-              "frames arriving faster are skipped, the newest is used.", minimum=0.0, maximum=1000.0),
-    ParamSpec("max_image_pixels", DEFAULT_MAX_PIXELS, "Frames with more pixels than this are rejected.",
-              minimum=1, maximum=1 << 30),
-    ParamSpec("face_detector", "full_range", "MediaPipe BlazeFace model: full_range (faces down to ~48 px "
-              "in 640x480, a person ~2 m away; ~5 ms a frame) or short_range (faces of ~96 px and more, "
-              "within ~1 m; ~2 ms).", choices=tuple(DETECTOR_MODELS)),
-    ParamSpec("min_face_confidence", 0.5, "Minimum BlazeFace detection score.", minimum=0.01, maximum=1.0),
-    ParamSpec("attention", "largest", "Which face to attend to when several are visible (a new choice is made "
-              "only when the attended face is lost).", choices=ATTENTION_POLICIES),
+    ParamSpec(
+        "image_topic",
+        "/camera/image_raw",
+        "Camera topic. With image_transport 'compressed' the node subscribes to <image_topic>/compressed.",
+        check=lambda value: None if value.strip("/ ") else "must name a topic",
+    ),
+    ParamSpec(
+        "image_transport",
+        "raw",
+        "Subscribe to sensor_msgs/Image ('raw') or CompressedImage ('compressed').",
+        choices=("raw", "compressed"),
+    ),
+    ParamSpec(
+        "image_reliability",
+        "auto",
+        "QoS reliability of the frame subscription. auto: reliable "
+        "while every camera on the topic publishes reliably (frames over 512 KB then arrive whole "
+        "through Fast DDS with no driver set-up), else best effort; best_effort matches every "
+        "camera but loses large frames unless the driver has config/fastdds_large_frames.xml; "
+        "reliable matches only reliable cameras.",
+        choices=frame_reliability.CHOICES,
+    ),
+    ParamSpec(
+        "max_rate",
+        30.0,
+        "Process at most this many frames per second (0 = as fast as frames come); "
+        "frames arriving faster are skipped, the newest is used.",
+        minimum=0.0,
+        maximum=1000.0,
+    ),
+    ParamSpec(
+        "max_image_pixels",
+        DEFAULT_MAX_PIXELS,
+        "Frames with more pixels than this are rejected.",
+        minimum=1,
+        maximum=1 << 30,
+    ),
+    ParamSpec(
+        "face_detector",
+        "full_range",
+        "MediaPipe BlazeFace model: full_range (faces down to ~48 px "
+        "in 640x480, a person ~2 m away; ~5 ms a frame) or short_range (faces of ~96 px and more, "
+        "within ~1 m; ~2 ms).",
+        choices=tuple(DETECTOR_MODELS),
+    ),
+    ParamSpec(
+        "min_face_confidence", 0.5, "Minimum BlazeFace detection score.", minimum=0.01, maximum=1.0
+    ),
+    ParamSpec(
+        "attention",
+        "largest",
+        "Which face to attend to when several are visible (a new choice is made "
+        "only when the attended face is lost).",
+        choices=ATTENTION_POLICIES,
+    ),
     ParamSpec("model", DEFAULT_MODEL, "Expression model from the registry.", choices=MODEL_NAMES),
-    ParamSpec("model_path", "", "ONNX file of `model`; empty: look in $INSIDEOUT_MODELS_DIR, "
-              "$INSIDEOUT_ROOT/models and ~/.cache/insideout/models."),
-    ParamSpec("execution_providers", ["tensorrt", "cuda", "cpu"], "onnxruntime execution providers in order "
-              "of preference; unavailable ones are skipped, the CPU is always the last resort.",
-              check=_check_providers),
-    ParamSpec("inference_threads", 1, "onnxruntime threads for the expression model.", minimum=1, maximum=64),
-    ParamSpec("smoothing_window", 0.75, "Length of the time-based smoothing window [s].",
-              minimum=0.01, maximum=10.0),
-    ParamSpec("face_loss_timeout", 1.0, "After the face is unseen this long [s], publish face_detected=false.",
-              minimum=0.0, maximum=60.0),
-    ParamSpec("publish_debug_image", False, "Publish the annotated frame on " + DEBUG_IMAGE_TOPIC +
-              " (frames leave the node only through this topic)."),
-    ParamSpec("face_source", "detector", "detector: find faces in image_topic's frames with BlazeFace; "
-              "ros4hri: classify the per-face images a REP-155 face detector (hri_face_detect) "
-              "publishes on humans/faces/<id>/<ros4hri_face_image>, keeping its ids.",
-              choices=("detector", "ros4hri")),
-    ParamSpec("ros4hri_face_image", "cropped", "With face_source ros4hri: the per-face image to classify.",
-              choices=("cropped", "aligned")),
-    ParamSpec("rep155", True, "Also publish the REP-155 (ROS4HRI) view: humans/faces/tracked, and per tracked "
-              "face humans/faces/<id>/roi and /expression. Needs hri_msgs; off with a warning when it is "
-              "not installed."),
-    ParamSpec("rep155_all_faces", True, "With rep155 and our own detector: classify every face in view for "
-              "its /expression (one more model run per extra face per frame); false: the attended face only."),
+    ParamSpec(
+        "model_path",
+        "",
+        "ONNX file of `model`; empty: look in $INSIDEOUT_MODELS_DIR, "
+        "$INSIDEOUT_ROOT/models and ~/.cache/insideout/models.",
+    ),
+    ParamSpec(
+        "execution_providers",
+        ["tensorrt", "cuda", "cpu"],
+        "onnxruntime execution providers in order "
+        "of preference; unavailable ones are skipped, the CPU is always the last resort.",
+        check=_check_providers,
+    ),
+    ParamSpec(
+        "inference_threads",
+        1,
+        "onnxruntime threads for the expression model.",
+        minimum=1,
+        maximum=64,
+    ),
+    ParamSpec(
+        "smoothing_window",
+        0.75,
+        "Length of the time-based smoothing window [s].",
+        minimum=0.01,
+        maximum=10.0,
+    ),
+    ParamSpec(
+        "face_loss_timeout",
+        1.0,
+        "After the face is unseen this long [s], publish face_detected=false.",
+        minimum=0.0,
+        maximum=60.0,
+    ),
+    ParamSpec(
+        "publish_debug_image",
+        False,
+        "Publish the annotated frame on "
+        + DEBUG_IMAGE_TOPIC
+        + " (frames leave the node only through this topic).",
+    ),
+    ParamSpec(
+        "face_source",
+        "detector",
+        "detector: find faces in image_topic's frames with BlazeFace; "
+        "ros4hri: classify the per-face images a REP-155 face detector (hri_face_detect) "
+        "publishes on humans/faces/<id>/<ros4hri_face_image>, keeping its ids.",
+        choices=("detector", "ros4hri"),
+    ),
+    ParamSpec(
+        "ros4hri_face_image",
+        "cropped",
+        "With face_source ros4hri: the per-face image to classify.",
+        choices=("cropped", "aligned"),
+    ),
+    ParamSpec(
+        "rep155",
+        True,
+        "Also publish the REP-155 (ROS4HRI) view: humans/faces/tracked, and per tracked "
+        "face humans/faces/<id>/roi and /expression. Needs hri_msgs; off with a warning when it is "
+        "not installed.",
+    ),
+    ParamSpec(
+        "rep155_all_faces",
+        True,
+        "With rep155 and our own detector: classify every face in view for "
+        "its /expression (one more model run per extra face per frame); false: the attended face only.",
+    ),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
@@ -118,8 +203,12 @@ class FerNode(ManagedNode):
         self._warnings = ThrottledLog(self.get_logger())
         self._decoder = FrameDecoder(p["max_image_pixels"])
         self._ros4hri_faces = p["face_source"] == "ros4hri"
-        self._camera = frame_input(self, p, self._on_frame,
-                                   lambda message: self._warnings.warning(message, kind="ros4hri face ids"))
+        self._camera = frame_input(
+            self,
+            p,
+            self._on_frame,
+            lambda message: self._warnings.warning(message, kind="ros4hri face ids"),
+        )
         self._face_id_of = _face_ids(p, self._camera)
         self._frame_type = self._camera.frame_type
         self._pipeline = None
@@ -132,11 +221,17 @@ class FerNode(ManagedNode):
         p = self.params
         self._pipeline = self._load_pipeline(p)
         self._emotion_pub = self.output_publisher(
-            EmotionState, EMOTION_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+            EmotionState,
+            EMOTION_TOPIC,
+            QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),
+        )
         self._debug_pub = None
         if p["publish_debug_image"]:
             self._debug_pub = self.output_publisher(
-                Image, DEBUG_IMAGE_TOPIC, QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+                Image,
+                DEBUG_IMAGE_TOPIC,
+                QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE),
+            )
         # Shared between the subscription callback, the worker and the timers.
         self._frame_ready = threading.Condition()
         self._pending = None  # (message, monotonic receive time, ROS receive time in s)
@@ -146,7 +241,9 @@ class FerNode(ManagedNode):
         self._stopping = False
         self._stats = FrameStats()
         self._last_emotion = None
-        self._rep155 = _rep155_output(self, self.params["rep155"], self._face_id_of, self._ros4hri_faces)
+        self._rep155 = _rep155_output(
+            self, self.params["rep155"], self._face_id_of, self._ros4hri_faces
+        )
         self._pipeline.classify_all &= self._rep155 is not None  # the other faces' only use
         self.configured_timer(5.0, self._check_other_face_detectors)
         self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
@@ -164,7 +261,8 @@ class FerNode(ManagedNode):
             f"listening on {self._camera.topic} ({self._frame_type.__name__}, {self._camera.reliability}, "
             f"image_reliability {self.params['image_reliability']}); model {self._spec.name} from "
             f"{self._model_source} on {self._providers}; face detector BlazeFace "
-            f"{self.params['face_detector']}; frames decoded by {self._decoder.backend}")
+            f"{self.params['face_detector']}; frames decoded by {self._decoder.backend}"
+        )
 
     def deactivate_node(self) -> None:
         self._camera.close()
@@ -193,24 +291,33 @@ class FerNode(ManagedNode):
         self._spec = get_model_spec(p["model"])
         try:
             classifier, self._model_source = load_classifier(
-                self._spec, p["model_path"] or None, p["execution_providers"], p["inference_threads"])
+                self._spec,
+                p["model_path"] or None,
+                p["execution_providers"],
+                p["inference_threads"],
+            )
         except Exception as error:  # missing, unreadable or not an ONNX model of the right shape
-            raise InvalidParameters(f"fer_node: cannot load expression model {p['model']!r}: {error}") from None
+            raise InvalidParameters(
+                f"fer_node: cannot load expression model {p['model']!r}: {error}"
+            ) from None
         for note in classifier.provider_notes:
             self.get_logger().info(note)
         self._providers = describe_providers(classifier)
         return FacialEmotionPipeline(
-            BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]), classifier,
+            BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]),
+            classifier,
             FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
             EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]),
-            classify_all=p["rep155"] and p["rep155_all_faces"] and p["face_source"] == "detector")
+            classify_all=p["rep155"] and p["rep155_all_faces"] and p["face_source"] == "detector",
+        )
 
     def _check_other_face_detectors(self) -> None:
         if self._rep155 is not None and self._rep155.others_publishing_tracked():
             self._warnings.warning(
                 "another node also publishes humans/faces/tracked (a REP-155 face detector?): the two "
                 "lists overwrite each other; set face_source: ros4hri to use its faces, or rep155: false",
-                kind="other face detector")
+                kind="other face detector",
+            )
 
     # --- ROS side -----------------------------------------------------------------------------
     def _follow_camera_reliability(self) -> None:
@@ -273,7 +380,9 @@ class FerNode(ManagedNode):
             self._reject(error)
             return
         decoded = time.monotonic()
-        stamp = seconds_from_stamp(msg.header.stamp) or received_ros  # unstamped camera: use arrival time
+        stamp = (
+            seconds_from_stamp(msg.header.stamp) or received_ros
+        )  # unstamped camera: use arrival time
         with self._pipeline_lock:
             if self._ros4hri_faces:
                 face = self._camera.face_for(generation)
@@ -285,36 +394,56 @@ class FerNode(ManagedNode):
             state = self._emotion_message(result.emotion, msg.header, result)
             self._emotion_pub.publish(state)
             if self._rep155 is not None:
-                self._rep155.publish_frame(msg.header, (bgr.shape[1], bgr.shape[0]), result,
-                                           _expressions(result))
+                self._rep155.publish_frame(
+                    msg.header, (bgr.shape[1], bgr.shape[0]), result, _expressions(result)
+                )
         done = time.monotonic()
-        self._stats.frame_processed(received, started, decoded, done, result.detection_seconds,
-                                    result.classification_seconds)
+        self._stats.frame_processed(
+            received,
+            started,
+            decoded,
+            done,
+            result.detection_seconds,
+            result.classification_seconds,
+        )
         self._last_emotion = state
         if self._debug_pub is not None:
             annotated = annotate(bgr, result)
-            self._debug_pub.publish(Image(
-                header=msg.header, height=annotated.shape[0], width=annotated.shape[1], encoding="bgr8",
-                step=annotated.shape[1] * 3, data=bgr_to_raw(annotated)))
+            self._debug_pub.publish(
+                Image(
+                    header=msg.header,
+                    height=annotated.shape[0],
+                    width=annotated.shape[1],
+                    encoding="bgr8",
+                    step=annotated.shape[1] * 3,
+                    data=bgr_to_raw(annotated),
+                )
+            )
 
-    def _reject(self, error: ImageConversionError, arrived: Optional[float] = None) -> None:
+    def _reject(self, error: ImageConversionError, arrived: float | None = None) -> None:
         with self._frame_ready:
             if arrived is not None:  # refused as it arrived: not counted as received yet
                 # A camera sending only bad frames is not a working camera: face loss still shows.
                 self._stats.frame_received(arrived, admitted=False)
             self._stats.frame_rejected(str(error), error.reason)
-        self._warnings.warning(f"dropped a frame from {self._camera.topic}: {error}",
-                               kind=f"bad frame: {error.reason}")  # a flood of one kind hides no other
+        self._warnings.warning(
+            f"dropped a frame from {self._camera.topic}: {error}", kind=f"bad frame: {error.reason}"
+        )  # a flood of one kind hides no other
 
-    def _emotion_message(self, emotion, header, result: Optional[FrameResult] = None) -> EmotionState:
+    def _emotion_message(
+        self, emotion, header, result: FrameResult | None = None
+    ) -> EmotionState:
         return emotion_state_message(
-            emotion, frame_id=header.frame_id, model_name=self._spec.name,
+            emotion,
+            frame_id=header.frame_id,
+            model_name=self._spec.name,
             window_duration=self.params["smoothing_window"],
             valence_arousal_predicted=self._spec.predicts_valence_arousal,
             frame_stamp=header.stamp if result is not None and result.box is not None else None,
             box=result.held_box if result is not None else None,
             raw_scores=result.held_raw_scores if result is not None else None,
-            face_id=self._face_id_of(emotion.track_id) if emotion.track_id else "")
+            face_id=self._face_id_of(emotion.track_id) if emotion.track_id else "",
+        )
 
     def _check_face_loss(self) -> None:
         """Frames stopped arriving while a face was tracked: report the loss after the timeout.
@@ -366,7 +495,11 @@ def _face_ids(p, frame_input):
     if p["face_source"] == "ros4hri":
         return frame_input.face_id
     prefix = rep155.new_id_prefix()
-    return (lambda track_id: rep155.face_id(prefix, track_id)) if p["rep155"] else (lambda track_id: "")
+    return (
+        (lambda track_id: rep155.face_id(prefix, track_id))
+        if p["rep155"]
+        else (lambda track_id: "")
+    )
 
 
 def _rep155_output(node, enabled: bool, face_id_of, ros4hri_faces: bool):
@@ -384,9 +517,13 @@ def _rep155_output(node, enabled: bool, face_id_of, ros4hri_faces: bool):
 def _expressions(result):
     """{track id: REP-155 expression} of the attended face and, with classify_all, the others seen."""
     emotions = [result.emotion, *result.other_emotions.values()]
-    return {emotion.track_id: rep155.expression_of(
-        emotion.dominant_label, emotion.confidence, emotion.valence, emotion.arousal)
-        for emotion in emotions if emotion.face_detected and emotion.dominant_label}
+    return {
+        emotion.track_id: rep155.expression_of(
+            emotion.dominant_label, emotion.confidence, emotion.valence, emotion.arousal
+        )
+        for emotion in emotions
+        if emotion.face_detected and emotion.dominant_label
+    }
 
 
 def main(args=None):

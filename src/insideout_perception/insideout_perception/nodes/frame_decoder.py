@@ -4,8 +4,15 @@ import numpy as np
 from sensor_msgs.msg import CompressedImage
 
 from insideout_perception.core.image_conversion import (
-    DATA_TOO_SHORT, UNCONVERTIBLE, ImageConversionError, check_compressed, check_dimensions, check_raw,
-    compressed_to_bgr, raw_to_bgr)
+    DATA_TOO_SHORT,
+    UNCONVERTIBLE,
+    ImageConversionError,
+    check_compressed,
+    check_dimensions,
+    check_raw,
+    compressed_to_bgr,
+    raw_to_bgr,
+)
 
 
 class FrameDecoder:
@@ -38,19 +45,30 @@ class FrameDecoder:
         if isinstance(msg, CompressedImage):
             return compressed_to_bgr(msg.data, msg.format, self.max_pixels)
         if self._bridge is None:
-            return raw_to_bgr(msg.data, msg.encoding, msg.height, msg.width, msg.step,
-                              bool(msg.is_bigendian), self.max_pixels)
+            return raw_to_bgr(
+                msg.data,
+                msg.encoding,
+                msg.height,
+                msg.width,
+                msg.step,
+                bool(msg.is_bigendian),
+                self.max_pixels,
+            )
         self._check_for_bridge(msg)
         try:
             return self._bridge.imgmsg_to_cv2(msg, desired_encoding="bgr8")
         except Exception as error:
-            raise ImageConversionError(f"cv_bridge cannot convert a {msg.encoding!r} image: {error}",
-                                       UNCONVERTIBLE) from None
+            raise ImageConversionError(
+                f"cv_bridge cannot convert a {msg.encoding!r} image: {error}", UNCONVERTIBLE
+            ) from None
 
     def _check_for_bridge(self, msg) -> None:
         # cv_bridge trusts height/step and may read out of bounds or allocate a lot; it knows more
         # encodings than we do, so the encoding is left to it.
         check_dimensions(msg.height, msg.width, self.max_pixels)
         if len(msg.data) < msg.height * msg.step:
-            raise ImageConversionError(f"data holds {len(msg.data)} bytes, fewer than height x step = "
-                                       f"{msg.height} x {msg.step}", DATA_TOO_SHORT)
+            raise ImageConversionError(
+                f"data holds {len(msg.data)} bytes, fewer than height x step = "
+                f"{msg.height} x {msg.step}",
+                DATA_TOO_SHORT,
+            )

@@ -6,14 +6,13 @@ only /expression is published, on its ids.
 The ids and values come from insideout_perception.core.rep155; this module only makes messages.
 """
 
-from typing import Callable, Dict, Iterable, Optional, Tuple
+from collections.abc import Callable, Iterable
 
-from hri_msgs.msg import Expression, IdsList, NormalizedRegionOfInterest2D
 from std_msgs.msg import Header
 
+from hri_msgs.msg import Expression, IdsList, NormalizedRegionOfInterest2D
 from insideout_common import topic_names
 from insideout_common.ros.qos import HRI_STREAM
-
 from insideout_perception.core import rep155
 
 
@@ -28,15 +27,22 @@ class Rep155FacePublisher:
         self._face_id_of = face_id_of
         self._owns_tracking = owns_tracking
         self._tracked = rep155.TrackedIds()
-        self._tracked_pub = node.create_publisher(
-            IdsList, topic_names.HUMANS_FACES_TRACKED, HRI_STREAM) if owns_tracking else None
-        self._per_face: Dict[str, Tuple[object, object]] = {}  # face id -> (roi, expression) publishers
+        self._tracked_pub = (
+            node.create_publisher(IdsList, topic_names.HUMANS_FACES_TRACKED, HRI_STREAM)
+            if owns_tracking
+            else None
+        )
+        self._per_face: dict[
+            str, tuple[object, object]
+        ] = {}  # face id -> (roi, expression) publishers
         self._paused = False
 
     def face_id(self, track_id: int) -> str:
         return self._face_id_of(track_id) if track_id else ""
 
-    def publish_frame(self, header: Header, image_size: Tuple[int, int], result, expressions) -> None:
+    def publish_frame(
+        self, header: Header, image_size: tuple[int, int], result, expressions
+    ) -> None:
         """`result`: the core's FrameResult; `expressions`: {track id: core ExpressionValue} for the
         faces whose expression is known (the attended one)."""
         if self._paused:
@@ -49,17 +55,28 @@ class Rep155FacePublisher:
             if publishers is None or publishers[0] is None:
                 continue
             box = face.box
-            xmin, ymin, xmax, ymax = rep155.normalized_roi(box.x, box.y, box.width, box.height, width, height)
-            publishers[0].publish(NormalizedRegionOfInterest2D(
-                header=header, xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax, c=float(box.score)))
+            xmin, ymin, xmax, ymax = rep155.normalized_roi(
+                box.x, box.y, box.width, box.height, width, height
+            )
+            publishers[0].publish(
+                NormalizedRegionOfInterest2D(
+                    header=header, xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax, c=float(box.score)
+                )
+            )
         for track_id, value in expressions.items():
             publishers = self._per_face.get(self.face_id(track_id))
             if publishers is not None:
-                publishers[1].publish(Expression(
-                    header=header, expression=value.expression, valence=value.valence,
-                    arousal=value.arousal, confidence=value.confidence))
+                publishers[1].publish(
+                    Expression(
+                        header=header,
+                        expression=value.expression,
+                        valence=value.valence,
+                        arousal=value.arousal,
+                        confidence=value.confidence,
+                    )
+                )
 
-    def clear(self, header: Optional[Header] = None) -> None:
+    def clear(self, header: Header | None = None) -> None:
         """No face is tracked any more: an empty list, and every per-face topic goes."""
         self._set_tracked(header or Header(), ())
 
@@ -73,8 +90,10 @@ class Rep155FacePublisher:
 
     def others_publishing_tracked(self) -> bool:
         """True when another node (a REP-155 face detector) also publishes the tracked list."""
-        return self._tracked_pub is not None and \
-            self._node.count_publishers(self._tracked_pub.topic_name) > 1
+        return (
+            self._tracked_pub is not None
+            and self._node.count_publishers(self._tracked_pub.topic_name) > 1
+        )
 
     def close(self) -> None:
         self.clear()
@@ -88,10 +107,20 @@ class Rep155FacePublisher:
                 if publisher is not None:
                     self._node.destroy_publisher(publisher)
         for face_id in appeared:
-            roi = self._node.create_publisher(
-                NormalizedRegionOfInterest2D, topic_names.humans_face_topic(face_id, "roi"),
-                HRI_STREAM) if self._owns_tracking else None
-            self._per_face[face_id] = (roi, self._node.create_publisher(
-                Expression, topic_names.humans_face_topic(face_id, "expression"), HRI_STREAM))
+            roi = (
+                self._node.create_publisher(
+                    NormalizedRegionOfInterest2D,
+                    topic_names.humans_face_topic(face_id, "roi"),
+                    HRI_STREAM,
+                )
+                if self._owns_tracking
+                else None
+            )
+            self._per_face[face_id] = (
+                roi,
+                self._node.create_publisher(
+                    Expression, topic_names.humans_face_topic(face_id, "expression"), HRI_STREAM
+                ),
+            )
         if self._tracked_pub is not None:
             self._tracked_pub.publish(IdsList(header=header, ids=sorted(self._tracked.ids)))

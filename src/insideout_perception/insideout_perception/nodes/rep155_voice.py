@@ -6,12 +6,11 @@ The voice is tracked while the node is active; its per-voice publishers live exa
 
 import threading
 
-from hri_msgs.msg import IdsList, LiveSpeech
 from std_msgs.msg import Bool
 
+from hri_msgs.msg import IdsList, LiveSpeech
 from insideout_common import topic_names
 from insideout_common.ros.qos import HRI_STREAM
-
 from insideout_perception.core import rep155
 
 # /tracked is volatile (as libhri expects): repeat it so a late subscriber learns the voice.
@@ -28,7 +27,9 @@ class Rep155VoicePublisher:
         self._locale = rep155.locale_of(language)
         # hri_msgs before 2.2 call the locale `language`.
         self._locale_field = "locale" if hasattr(LiveSpeech(), "locale") else "language"
-        self._tracked_pub = node.create_publisher(IdsList, topic_names.HUMANS_VOICES_TRACKED, HRI_STREAM)
+        self._tracked_pub = node.create_publisher(
+            IdsList, topic_names.HUMANS_VOICES_TRACKED, HRI_STREAM
+        )
         self._speech_pub = self._speaking_pub = None
         self._timer = node.create_timer(TRACKED_PERIOD_S, self._publish_tracked)
 
@@ -45,9 +46,11 @@ class Rep155VoicePublisher:
     def _open(self) -> None:
         if not self.tracked:
             self._speech_pub = self._node.create_publisher(
-                LiveSpeech, topic_names.humans_voice_topic(self.voice_id, "speech"), HRI_STREAM)
+                LiveSpeech, topic_names.humans_voice_topic(self.voice_id, "speech"), HRI_STREAM
+            )
             self._speaking_pub = self._node.create_publisher(
-                Bool, topic_names.humans_voice_topic(self.voice_id, "is_speaking"), HRI_STREAM)
+                Bool, topic_names.humans_voice_topic(self.voice_id, "is_speaking"), HRI_STREAM
+            )
 
     def stop(self) -> None:
         """The voice goes (the node is paused or stopping)."""
@@ -71,7 +74,9 @@ class Rep155VoicePublisher:
 
     def speech(self, stamp, text: str, is_final: bool, confidence: float) -> None:
         value = rep155.live_speech_of(text, is_final, confidence)
-        msg = LiveSpeech(incremental=value.incremental, final=value.final, confidence=value.confidence)
+        msg = LiveSpeech(
+            incremental=value.incremental, final=value.final, confidence=value.confidence
+        )
         msg.header.stamp = stamp
         setattr(msg, self._locale_field, self._locale)
         with self._lock:

@@ -7,15 +7,14 @@ same interface as CameraSubscription; `face_for(generation)` says which face a f
 """
 
 import threading
-from typing import Callable, Dict, Optional, Tuple
+from collections.abc import Callable
 
-from hri_msgs.msg import IdsList, NormalizedRegionOfInterest2D
 from sensor_msgs.msg import Image
 
+from hri_msgs.msg import IdsList, NormalizedRegionOfInterest2D
 from insideout_common import topic_names
 from insideout_common.rep155_conventions import is_valid_id
 from insideout_common.ros.qos import HRI_STREAM
-
 from insideout_perception.core.ros4hri_faces import Ros4hriAttention
 
 
@@ -23,8 +22,15 @@ class Ros4hriFaceInput:
     reliability = "reliable"
     frame_type = Image
 
-    def __init__(self, node, image_leaf: str, policy: str, on_frame: Callable[[object, int], None],
-                 on_attention: Callable[[Optional[str]], None], warn: Callable[[str], None]):
+    def __init__(
+        self,
+        node,
+        image_leaf: str,
+        policy: str,
+        on_frame: Callable[[object, int], None],
+        on_attention: Callable[[str | None], None],
+        warn: Callable[[str], None],
+    ):
         """`image_leaf`: "cropped" or "aligned"; `on_frame(msg, generation)` as for a camera;
         `on_attention(face id or None)` when attention moves; `warn`: a throttled warning."""
         self._node = node
@@ -36,16 +42,19 @@ class Ros4hriFaceInput:
         self.attention = Ros4hriAttention(policy)
         self._lock = threading.Lock()  # generation and attended face, read by the frame worker
         # For logs and diagnostics: the attended face's id replaces <id>.
-        self.topic = node.resolve_topic_name(topic_names.HUMANS_FACES_TRACKED).rsplit("/", 1)[0] + \
-            f"/<id>/{image_leaf}"
+        self.topic = (
+            node.resolve_topic_name(topic_names.HUMANS_FACES_TRACKED).rsplit("/", 1)[0]
+            + f"/<id>/{image_leaf}"
+        )
         self.generation = 0
-        self._faces: Dict[int, Tuple[str, int]] = {}  # generation -> (face id, number)
+        self._faces: dict[int, tuple[str, int]] = {}  # generation -> (face id, number)
         self._tracked_sub = self._image_sub = None
-        self._roi_subs: Dict[str, object] = {}
+        self._roi_subs: dict[str, object] = {}
 
     def open(self) -> None:
         self._tracked_sub = self._node.create_subscription(
-            IdsList, topic_names.HUMANS_FACES_TRACKED, self._on_tracked, HRI_STREAM)
+            IdsList, topic_names.HUMANS_FACES_TRACKED, self._on_tracked, HRI_STREAM
+        )
 
     def close(self) -> None:
         for subscription in [self._tracked_sub, self._image_sub, *self._roi_subs.values()]:
@@ -62,10 +71,10 @@ class Ros4hriFaceInput:
     def delivered(self, generation: int) -> None:
         pass
 
-    def follow(self) -> Optional[str]:
+    def follow(self) -> str | None:
         return None
 
-    def face_for(self, generation: int) -> Optional[Tuple[str, int]]:
+    def face_for(self, generation: int) -> tuple[str, int] | None:
         """(face id, number) of the face a frame from `generation` shows; None once attention moved."""
         with self._lock:
             return self._faces.get(generation) if generation == self.generation else None
@@ -78,16 +87,21 @@ class Ros4hriFaceInput:
     def _on_tracked(self, msg: IdsList) -> None:
         ids = [face for face in msg.ids if is_valid_id(face)]
         if len(ids) != len(msg.ids):
-            self._warn(f"ignored face ids that cannot name a topic in {list(msg.ids)} on "
-                       f"{topic_names.HUMANS_FACES_TRACKED}")
+            self._warn(
+                f"ignored face ids that cannot name a topic in {list(msg.ids)} on "
+                f"{topic_names.HUMANS_FACES_TRACKED}"
+            )
         previous = self.attention.attended
         attended = self.attention.update_tracked(ids)
         for face_id in set(self._roi_subs) - set(self.attention.tracked):
             self._node.destroy_subscription(self._roi_subs.pop(face_id))
         for face_id in set(self.attention.tracked) - set(self._roi_subs):
             self._roi_subs[face_id] = self._node.create_subscription(
-                NormalizedRegionOfInterest2D, topic_names.humans_face_topic(face_id, "roi"),
-                lambda roi, face_id=face_id: self._on_region(face_id, roi), HRI_STREAM)
+                NormalizedRegionOfInterest2D,
+                topic_names.humans_face_topic(face_id, "roi"),
+                lambda roi, face_id=face_id: self._on_region(face_id, roi),
+                HRI_STREAM,
+            )
         if attended != previous:
             self._attend(attended)
 
@@ -97,7 +111,7 @@ class Ros4hriFaceInput:
         if attended != previous:
             self._attend(attended)
 
-    def _attend(self, face_id: Optional[str]) -> None:
+    def _attend(self, face_id: str | None) -> None:
         if self._image_sub is not None:
             self._node.destroy_subscription(self._image_sub)
             self._image_sub = None
@@ -107,6 +121,9 @@ class Ros4hriFaceInput:
             self._faces = {generation: (face_id, self.attention.number(face_id))} if face_id else {}
         if face_id is not None:
             self._image_sub = self._node.create_subscription(
-                Image, topic_names.humans_face_topic(face_id, self._image_leaf),
-                lambda msg: self._on_frame(msg, generation), HRI_STREAM)
+                Image,
+                topic_names.humans_face_topic(face_id, self._image_leaf),
+                lambda msg: self._on_frame(msg, generation),
+                HRI_STREAM,
+            )
         self._on_attention(face_id)

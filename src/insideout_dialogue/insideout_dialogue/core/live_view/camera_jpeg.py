@@ -8,15 +8,20 @@ The page scales the attended face's box (in camera pixels) by w/src_w.
 import json
 import struct
 import time
-from typing import Callable, Tuple
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
 
 class CameraJpeg:
-    def __init__(self, max_fps: float, max_width: int, quality: int,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        max_fps: float,
+        max_width: int,
+        quality: int,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.period = 1.0 / max_fps
         self.max_width = max_width
         self.quality = quality
@@ -36,7 +41,7 @@ class CameraJpeg:
         self._next = max(self._next + self.period, now - self.period)
         return True
 
-    def encode(self, bgr: np.ndarray) -> Tuple[bytes, int, int]:
+    def encode(self, bgr: np.ndarray) -> tuple[bytes, int, int]:
         """The frame downscaled to at most max_width, as JPEG bytes, and its width, height."""
         height, width = bgr.shape[:2]
         if width > self.max_width:
@@ -51,12 +56,19 @@ class CameraJpeg:
     def message(self, bgr: np.ndarray) -> bytes:
         """The binary WebSocket message for one camera frame (BGR, as decoded)."""
         jpeg, width, height = self.encode(bgr)
-        header = json.dumps({"w": width, "h": height, "src_w": int(bgr.shape[1]),
-                             "src_h": int(bgr.shape[0]), "t": time.time()}).encode()
+        header = json.dumps(
+            {
+                "w": width,
+                "h": height,
+                "src_w": int(bgr.shape[1]),
+                "src_h": int(bgr.shape[0]),
+                "t": time.time(),
+            }
+        ).encode()
         return struct.pack(">I", len(header)) + header + jpeg
 
 
-def split_frame_message(data: bytes) -> Tuple[dict, bytes]:
+def split_frame_message(data: bytes) -> tuple[dict, bytes]:
     """The header and JPEG of a frame message (for tests and tools)."""
     (length,) = struct.unpack(">I", data[:4])
-    return json.loads(data[4:4 + length]), data[4 + length:]
+    return json.loads(data[4 : 4 + length]), data[4 + length :]

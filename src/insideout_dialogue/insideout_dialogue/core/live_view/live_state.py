@@ -4,7 +4,6 @@ after its turn ended marked as the page marked it). Bounded."""
 
 import threading
 from collections import deque
-from typing import Deque, Dict, List, Optional
 
 
 class LiveState:
@@ -12,20 +11,21 @@ class LiveState:
         self.chart_seconds = chart_seconds
         self.max_turns = max_turns
         self._lock = threading.Lock()  # recorded from ROS callbacks, replayed in the web thread
-        self._chart: Deque[Dict] = deque()
-        self._latest: Dict[str, Dict] = {}  # the last event of each kind in _LATEST
-        self._transcripts: Dict[str, Dict] = {}  # "partial", "final"
-        self._progress: Dict[tuple, Dict] = {}  # the running turn's latest event per (stage, agent)
-        self._progress_turn: Optional[int] = None
-        self._turns: Deque[Dict] = deque(maxlen=max_turns)
+        self._chart: deque[dict] = deque()
+        self._latest: dict[str, dict] = {}  # the last event of each kind in _LATEST
+        self._transcripts: dict[str, dict] = {}  # "partial", "final"
+        self._progress: dict[tuple, dict] = {}  # the running turn's latest event per (stage, agent)
+        self._progress_turn: int | None = None
+        self._turns: deque[dict] = deque(maxlen=max_turns)
 
-    def record(self, event: Dict) -> None:
+    def record(self, event: dict) -> None:
         kind = event["type"]
         with self._lock:
             if kind == "emotion":
                 self._latest[kind] = event
-                self._chart.append({"t": event["t"], "scores": event["scores"],
-                                    "labels": event["labels"]})
+                self._chart.append(
+                    {"t": event["t"], "scores": event["scores"], "labels": event["labels"]}
+                )
                 while self._chart and self._chart[0]["t"] < event["t"] - self.chart_seconds:
                     self._chart.popleft()
             elif kind in _LATEST:
@@ -45,7 +45,7 @@ class LiveState:
             elif kind == "interrupted":
                 self._mark_interrupted(event)
 
-    def _mark_interrupted(self, cut: Dict) -> None:
+    def _mark_interrupted(self, cut: dict) -> None:
         """Replies are spoken in turn order, so the cut sentence is the running turn's (which
         dialogue_node ends, its DialogueTurn marked) or else the newest finished turn's."""
         running = self._progress.get(("reply_partial", ""))
@@ -56,10 +56,10 @@ class LiveState:
             if heard is not None:
                 self._turns[-1] = dict(self._turns[-1], interrupted=True, reply_spoken=heard)
 
-    def replay(self) -> List[Dict]:
+    def replay(self) -> list[dict]:
         """The events to send a new page, in an order it can apply one by one."""
         with self._lock:
-            events: List[Dict] = [{"type": "emotion_history", "points": list(self._chart)}]
+            events: list[dict] = [{"type": "emotion_history", "points": list(self._chart)}]
             events += list(self._turns)
             final, partial = self._transcripts.get("final"), self._transcripts.get("partial")
             if final:
@@ -74,7 +74,7 @@ class LiveState:
 _LATEST = ("emotion", "user_speaking", "robot_speaking", "spoken", "turn_state")
 
 
-def heard_of_turn(turn: Dict, cut: Dict) -> Optional[str]:
+def heard_of_turn(turn: dict, cut: dict) -> str | None:
     """What of `turn`'s reply was heard if `cut` (an "interrupted" event) cut it off: its sentences
     before the cut one, then the cut one's heard words; None if the cut was not in this turn (or
     it is marked already). live_view.js marks its history by the same rule."""

@@ -9,7 +9,6 @@ passed (a lingering close, as HTTP servers do), and only then closes.
 """
 
 import asyncio
-from typing import Optional
 
 from aiohttp import WSCloseCode, web
 from aiohttp.http_websocket import WebSocketError
@@ -21,7 +20,7 @@ _POLL_S = 0.05
 
 class PageSocket(web.WebSocketResponse):
     @property
-    def failure(self) -> Optional[WebSocketError]:
+    def failure(self) -> WebSocketError | None:
         """Why aiohttp failed the connection for a page's message, if it did."""
         error = self.exception()
         return error if isinstance(error, WebSocketError) else None
@@ -31,10 +30,14 @@ class PageSocket(web.WebSocketResponse):
         if error is None:
             return f"closed a live-view page's WebSocket after an error: {self.exception()!r}"
         if error.code == WSCloseCode.MESSAGE_TOO_BIG:
-            return (f"closed a live-view page that sent a message over {max_message_bytes} bytes "
-                    f"(close code {error.code})")
-        return (f"closed a live-view page that broke the WebSocket protocol (close code "
-                f"{error.code}: {error})")
+            return (
+                f"closed a live-view page that sent a message over {max_message_bytes} bytes "
+                f"(close code {error.code})"
+            )
+        return (
+            f"closed a live-view page that broke the WebSocket protocol (close code "
+            f"{error.code}: {error})"
+        )
 
     def _close_transport(self) -> None:
         # aiohttp (3.14) closes the connection here right after its close frame; a failed page's
@@ -49,8 +52,11 @@ class PageSocket(web.WebSocketResponse):
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + LINGER_S
-        while request.transport is not None and not request.transport.is_closing() \
-                and loop.time() < deadline:
+        while (
+            request.transport is not None
+            and not request.transport.is_closing()
+            and loop.time() < deadline
+        ):
             await asyncio.sleep(_POLL_S)
         if request.transport is not None:
             request.transport.close()

@@ -9,7 +9,7 @@ handlers) goes to aiohttp's logger as before, traceback included.
 
 import logging
 import sys
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.log import server_logger
@@ -31,13 +31,15 @@ class RequestErrorLog(logging.LoggerAdapter):
             if len(reason) > MAX_REASON_CHARS:
                 reason = reason[:MAX_REASON_CHARS] + "..."
             # The kind is the error's class: the reason varies with the client's bytes.
-            self._on_bad_input(f"refused a malformed HTTP request ({type(error).__name__}: "
-                               f"{reason})", f"malformed HTTP request: {type(error).__name__}")
+            self._on_bad_input(
+                f"refused a malformed HTTP request ({type(error).__name__}: {reason})",
+                f"malformed HTTP request: {type(error).__name__}",
+            )
             return
         super().log(level, msg, *args, exc_info=exc_info, **kwargs)
 
 
-def _exception_of(exc_info) -> Optional[BaseException]:
+def _exception_of(exc_info) -> BaseException | None:
     """The exception a logging call's exc_info names (an exception, a sys.exc_info() tuple, True)."""
     if isinstance(exc_info, BaseException):
         return exc_info

@@ -18,7 +18,6 @@ Not thread-safe: web_view_node calls it from its one executor thread.
 """
 
 from collections import deque
-from typing import Deque, Dict, Optional, Set
 
 from insideout_dialogue.core.live_view.page_events import turn_state_event
 
@@ -42,16 +41,16 @@ class TurnStateTracker:
         self._user_pausing = False
         self._robot_speaking = False
         self._interrupted = False
-        self._running_turn: Optional[int] = None  # the turn dialogue_node is generating
-        self._queued_turns: Set[int] = set()
-        self._ended_turns: Deque[int] = deque(maxlen=remembered_ended_turns)
+        self._running_turn: int | None = None  # the turn dialogue_node is generating
+        self._queued_turns: set[int] = set()
+        self._ended_turns: deque[int] = deque(maxlen=remembered_ended_turns)
 
-    def event(self, now: Optional[float] = None) -> Dict:
+    def event(self, now: float | None = None) -> dict:
         """The current state as a page event (e.g. for a page when the node activates)."""
         return turn_state_event(self.state, now)
 
     # -- inputs ---------------------------------------------------------------------------------
-    def user_speaking(self, on: bool, now: Optional[float] = None) -> Optional[Dict]:
+    def user_speaking(self, on: bool, now: float | None = None) -> dict | None:
         on = bool(on)
         if on and not self._user_speaking:
             self._interrupted = False  # a new utterance: the cut-off reply is past
@@ -60,19 +59,20 @@ class TurnStateTracker:
         self._user_speaking = on
         return self._changed(now)
 
-    def user_pausing(self, on: bool, now: Optional[float] = None) -> Optional[Dict]:
+    def user_pausing(self, on: bool, now: float | None = None) -> dict | None:
         self._user_pausing = bool(on)
         return self._changed(now)
 
-    def robot_speaking(self, on: bool, now: Optional[float] = None) -> Optional[Dict]:
+    def robot_speaking(self, on: bool, now: float | None = None) -> dict | None:
         on = bool(on)
         if on and not self._robot_speaking:
             self._interrupted = False
         self._robot_speaking = on
         return self._changed(now)
 
-    def turn_progress(self, turn_id: int, stage: str,
-                      now: Optional[float] = None) -> Optional[Dict]:
+    def turn_progress(
+        self, turn_id: int, stage: str, now: float | None = None
+    ) -> dict | None:
         if turn_id in self._ended_turns:
             return None  # sent before the turn ended, arrived after its end
         self._interrupted = False
@@ -88,12 +88,12 @@ class TurnStateTracker:
             self._queued_turns = {t for t in self._queued_turns if t > turn_id}
         return self._changed(now)
 
-    def turn_finished(self, turn_id: int, now: Optional[float] = None) -> Optional[Dict]:
+    def turn_finished(self, turn_id: int, now: float | None = None) -> dict | None:
         """Its DialogueTurn: generation is over (the robot may still be speaking the reply)."""
         self._end_turn(turn_id)
         return self._changed(now)
 
-    def reply_interrupted(self, now: Optional[float] = None) -> Optional[Dict]:
+    def reply_interrupted(self, now: float | None = None) -> dict | None:
         """tts_node cut the robot off (the user talked over it, or its stop service)."""
         self._interrupted = True
         self._robot_speaking = False  # its "false" may come later; a "true" is speech again
@@ -119,7 +119,7 @@ class TurnStateTracker:
             return THINKING
         return INTERRUPTED if self._interrupted else LISTENING
 
-    def _changed(self, now: Optional[float]) -> Optional[Dict]:
+    def _changed(self, now: float | None) -> dict | None:
         state = self._current()
         if state == self.state:
             return None

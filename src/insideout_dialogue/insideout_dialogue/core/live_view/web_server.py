@@ -17,17 +17,22 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Callable, Optional, Set
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from insideout_dialogue.core.live_view.live_state import LiveState
-from insideout_dialogue.core.live_view.page_commands import (CAMERA, MAX_MESSAGE_CHARS, BadCommand,
-                                                            PageCommand, parse_command)
+from insideout_dialogue.core.live_view.page_commands import (
+    CAMERA,
+    MAX_MESSAGE_CHARS,
+    BadCommand,
+    PageCommand,
+    parse_command,
+)
 from insideout_dialogue.core.live_view.page_socket import PageSocket
 from insideout_dialogue.core.live_view.request_error_log import RequestErrorLog
 
@@ -37,8 +42,10 @@ TOKEN_COOKIE = "insideout_live_token"
 CLIENT_QUEUE_LIMIT = 1024
 # A WebSocket message from a page (UTF-8: up to 4 bytes a character); aiohttp fails a longer one.
 MAX_PAGE_MESSAGE_BYTES = 4 * MAX_MESSAGE_CHARS
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
-                           "style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+)
 
 
 def _netloc_of(url: str) -> str:
@@ -63,24 +70,32 @@ class _Page:
     queue: "asyncio.Queue" = field(default_factory=lambda: asyncio.Queue(CLIENT_QUEUE_LIMIT))
     camera: bool = False  # the page's camera panel is on
     frame_queued: bool = False
-    sender: Optional[asyncio.Task] = None
+    sender: asyncio.Task | None = None
 
 
 class LiveViewServer:
-    def __init__(self, state: LiveState, on_command: Callable[[PageCommand], None],
-                 on_bad_input: Callable[..., None], host: str = "127.0.0.1", port: int = 8080,
-                 token: str = "", camera_available: bool = True, max_utterance_chars: int = 1000,
-                 static_dir: Path = STATIC_DIR):
+    def __init__(
+        self,
+        state: LiveState,
+        on_command: Callable[[PageCommand], None],
+        on_bad_input: Callable[..., None],
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        token: str = "",
+        camera_available: bool = True,
+        max_utterance_chars: int = 1000,
+        static_dir: Path = STATIC_DIR,
+    ):
         self.state, self.host, self.requested_port = state, host, port
         self._on_command, self._on_bad_input = on_command, on_bad_input
         self._token = token
         self.camera_available = camera_available
         self._max_utterance_chars = max_utterance_chars
         self._static_dir = static_dir
-        self._pages: Set[_Page] = set()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._runner: Optional[web.AppRunner] = None
-        self._thread: Optional[threading.Thread] = None
+        self._pages: set[_Page] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
         self.port = 0
         self.pages_dropped = 0  # disconnected for falling behind
         self.frames_sent = 0
@@ -109,10 +124,13 @@ class LiveViewServer:
         self._thread = threading.Thread(target=serve, name="live-view-web", daemon=True)
         self._thread.start()
         if not ready.wait(timeout):
-            raise OSError(f"the live view did not bind {self.host}:{self.requested_port} in {timeout} s")
+            raise OSError(
+                f"the live view did not bind {self.host}:{self.requested_port} in {timeout} s"
+            )
         if failure:
-            raise OSError(f"cannot serve the live view on {self.host}:{self.requested_port}: "
-                          f"{failure[0]}") from failure[0]
+            raise OSError(
+                f"cannot serve the live view on {self.host}:{self.requested_port}: {failure[0]}"
+            ) from failure[0]
 
     @property
     def url(self) -> str:
@@ -156,8 +174,9 @@ class LiveViewServer:
         app.router.add_get("/", self._index)
         app.router.add_get("/ws", self._websocket)
         app.router.add_static("/static/", self._static_dir, show_index=False, follow_symlinks=False)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None,
-                                     logger=RequestErrorLog(self._on_bad_input))
+        self._runner = web.AppRunner(
+            app, shutdown_timeout=1.0, access_log=None, logger=RequestErrorLog(self._on_bad_input)
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.requested_port)
         await site.start()
@@ -172,8 +191,10 @@ class LiveViewServer:
     @web.middleware
     async def _guard(self, request: web.Request, handler):
         if self._token and not self._authorised(request):
-            return web.Response(status=401, text="the live view needs its access token: open "
-                                                 "the URL with ?token=<token>\n")
+            return web.Response(
+                status=401,
+                text="the live view needs its access token: open the URL with ?token=<token>\n",
+            )
         if not self._token and not self._host_allowed(request.host):
             # DNS rebinding: another site's name pointed at this address passes the Origin check
             # (Origin and Host are both that name); without a token only our own names may ask.
@@ -207,8 +228,10 @@ class LiveViewServer:
         origin = request.headers.get("Origin")
         if origin and _netloc_of(origin) != request.host:
             # The kinds of warnings that quote the client are fixed: one budget however it varies.
-            self._on_bad_input(f"refused a live-view WebSocket from another site ({origin[:80]!r})",
-                               "cross-site WebSocket")
+            self._on_bad_input(
+                f"refused a live-view WebSocket from another site ({origin[:80]!r})",
+                "cross-site WebSocket",
+            )
             return web.Response(status=403, text="cross-origin WebSocket refused\n")
         if request.headers.get("Sec-WebSocket-Protocol"):
             # The page asks for none; aiohttp would log each such request, unthrottled.
@@ -218,9 +241,14 @@ class LiveViewServer:
         ws = PageSocket(heartbeat=10.0, max_msg_size=MAX_PAGE_MESSAGE_BYTES, compress=False)
         await ws.prepare(request)
         page = _Page(ws)
-        hello = {"type": "hello", "t": time.time(), "camera_available": self.camera_available,
-                 "max_utterance_chars": self._max_utterance_chars,
-                 "chart_seconds": self.state.chart_seconds, "history_turns": self.state.max_turns}
+        hello = {
+            "type": "hello",
+            "t": time.time(),
+            "camera_available": self.camera_available,
+            "max_utterance_chars": self._max_utterance_chars,
+            "chart_seconds": self.state.chart_seconds,
+            "history_turns": self.state.max_turns,
+        }
         for event in [hello] + self.state.replay():
             page.queue.put_nowait(json.dumps(event, separators=(",", ":")))
         page.sender = asyncio.ensure_future(self._send_to(page))
@@ -288,7 +316,10 @@ class LiveViewServer:
     def _drop(self, page: _Page) -> None:
         self._pages.discard(page)
         self.pages_dropped += 1
-        self._on_bad_input("a live-view page fell too far behind and was disconnected (it "
-                           "reconnects and catches up)")
-        asyncio.ensure_future(page.ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
-                                            message=b"too far behind"))
+        self._on_bad_input(
+            "a live-view page fell too far behind and was disconnected (it "
+            "reconnects and catches up)"
+        )
+        asyncio.ensure_future(
+            page.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too far behind")
+        )

@@ -19,21 +19,28 @@ class HibariBackend(TtsBackend):
             import hibari
             from hibari.voices import VOICES, voice_path
         except ImportError as error:
-            raise BackendUnavailable(f"TTS backend 'hibari': the hibari-tts package is not importable "
-                                     f"({error}); {INSTALL_HINT}") from error
+            raise BackendUnavailable(
+                f"TTS backend 'hibari': the hibari-tts package is not importable "
+                f"({error}); {INSTALL_HINT}"
+            ) from error
         if voice not in VOICES:
-            raise BackendUnavailable(f"TTS backend 'hibari': unknown voice {voice!r}; known: {', '.join(VOICES)}")
+            raise BackendUnavailable(
+                f"TTS backend 'hibari': unknown voice {voice!r}; known: {', '.join(VOICES)}"
+            )
         try:
             model_path = voice_path(voice, download_missing=False)
         except FileNotFoundError as error:
             raise BackendUnavailable(
                 f"TTS backend 'hibari': voice {voice!r} is not on this machine ({error.args[0]}); only "
                 "'heart' ships in the wheel, the others are separate files: copy the voice's .onnx file "
-                "there (or set HIBARI_HOME), or use hibari_voice: heart") from error
+                "there (or set HIBARI_HOME), or use hibari_voice: heart"
+            ) from error
         try:
             self._tts = hibari.Hibari(voice=voice, model=model_path, threads=threads)
         except Exception as error:  # onnxruntime load errors have no common base class
-            raise BackendUnavailable(f"TTS backend 'hibari': could not load {model_path}: {error}") from error
+            raise BackendUnavailable(
+                f"TTS backend 'hibari': could not load {model_path}: {error}"
+            ) from error
         self.sample_rate = int(hibari.SAMPLE_RATE)
         self._voice = voice
         self._speed = float(speed)

@@ -2,11 +2,11 @@
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
 
 # Where in an utterance's audio the VAD heard voice: [start, end) in seconds.
-SpeechSpans = Sequence[Tuple[float, float]]
+SpeechSpans = Sequence[tuple[float, float]]
 
 import numpy as np
 
@@ -37,11 +37,12 @@ class Recognition:
     language: str = ""
     # Seconds from the start of the audio up to the end of the last recognised word; None when
     # the backend cannot tell. Lets the caller see speech the recogniser left out.
-    covered_seconds: Optional[float] = None
+    covered_seconds: float | None = None
 
 
-def uncovered_speech_seconds(recognition: Recognition, audio_seconds: float,
-                             trailing_silence_seconds: float) -> Optional[float]:
+def uncovered_speech_seconds(
+    recognition: Recognition, audio_seconds: float, trailing_silence_seconds: float
+) -> float | None:
     """How much of the utterance's speech lies after the recognised words (None: unknown)."""
     if recognition.covered_seconds is None:
         return None

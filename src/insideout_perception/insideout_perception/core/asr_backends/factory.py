@@ -1,26 +1,29 @@
 """Pick a recogniser by name. Each backend's heavy imports happen only when it is chosen."""
 
-from typing import Callable, Dict
+from collections.abc import Callable
 
 from .base import AsrBackend, BackendOptions
 
 
 def _faster_whisper(options: BackendOptions) -> AsrBackend:
     from .faster_whisper_backend import FasterWhisperBackend
+
     return FasterWhisperBackend(options)
 
 
 def _transformers(options: BackendOptions) -> AsrBackend:
     from .transformers_backend import TransformersWhisperBackend
+
     return TransformersWhisperBackend(options)
 
 
 def _pocketsphinx(options: BackendOptions) -> AsrBackend:
     from .pocketsphinx_backend import PocketsphinxBackend
+
     return PocketsphinxBackend(options)
 
 
-BACKENDS: Dict[str, Callable[[BackendOptions], AsrBackend]] = {
+BACKENDS: dict[str, Callable[[BackendOptions], AsrBackend]] = {
     "faster_whisper": _faster_whisper,
     "transformers": _transformers,
     "pocketsphinx": _pocketsphinx,
@@ -32,5 +35,7 @@ def create_backend(name: str, options: BackendOptions = BackendOptions()) -> Asr
     try:
         make = BACKENDS[name]
     except KeyError:
-        raise ValueError(f"unknown ASR backend {name!r}; choose one of {', '.join(BACKENDS)}") from None
+        raise ValueError(
+            f"unknown ASR backend {name!r}; choose one of {', '.join(BACKENDS)}"
+        ) from None
     return make(options)

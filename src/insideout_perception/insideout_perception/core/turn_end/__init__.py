@@ -16,9 +16,15 @@ def create_turn_end_detector(name: str, model_path: str = "", threads: int = 1) 
         return SilenceTurnEnd()
     if name == "smart_turn":
         from .smart_turn import SmartTurnV3  # onnxruntime only when asked for
+
         return SmartTurnV3(model_path or None, threads=threads)
     raise ValueError(f"unknown turn_end {name!r}; choose one of {', '.join(TURN_END_DETECTORS)}")
 
 
-__all__ = ["TURN_END_DETECTORS", "TurnEndDetector", "TurnVerdict", "SilenceTurnEnd",
-           "create_turn_end_detector"]
+__all__ = [
+    "TURN_END_DETECTORS",
+    "TurnEndDetector",
+    "TurnVerdict",
+    "SilenceTurnEnd",
+    "create_turn_end_detector",
+]

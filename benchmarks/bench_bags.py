@@ -25,8 +25,9 @@ import numpy as np  # noqa: E402
 
 from insideout_common.bags import BagReader  # noqa: E402
 
-PLAYER = ROOT / "install" / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_player"
-RECORDER = ROOT / "install" / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_recorder"
+INSTALL_DIR = Path(os.environ.get("INSIDEOUT_INSTALL", ROOT / "install"))
+PLAYER = INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_player"
+RECORDER = INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_recorder"
 LARGE_FRAMES = {"FASTDDS_DEFAULT_PROFILES_FILE": str(ROOT / "config" / "fastdds_large_frames.xml")}
 
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Build the colcon workspace (src/) into build/ and install/. Expects the venv to exist.
+# Build the colcon workspace (src/) into build/ and install/ (build-jazzy/, install-jazzy/ with
+# ROS_WHEELS=jazzy: scripts/ros_wheels.sh). Expects the venv to exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/ros_wheels.sh
+source scripts/ros_wheels.sh
 if [ -z "${INSIDEOUT_SETUP_LOCKED:-}" ]; then
   # Two colcon builds in one build/ directory corrupt each other.
   exec 9>.setup.lock
   flock 9
 fi
-source .venv/bin/activate
+source "$INSIDEOUT_VENV/bin/activate"
 if [ -z "${ROS_DISTRO:-}" ]; then
   # The venv is the ROS prefix when running on the PyPI wheels.
   export CMAKE_PREFIX_PATH="$VIRTUAL_ENV${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
@@ -31,7 +34,8 @@ for package in audio_common_msgs hri_msgs; do
 done
 
 echo "[setup] building the workspace (colcon)"
-colcon --log-base log build \
+colcon --log-base "$INSIDEOUT_LOG" build \
+  --build-base "$INSIDEOUT_BUILD" --install-base "$INSIDEOUT_INSTALL" \
   --event-handlers console_cohesion- console_direct- status- summary+ \
   "${skip[@]}" \
   --cmake-args "${cmake_args[@]}"

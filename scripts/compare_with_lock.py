@@ -1,6 +1,6 @@
-"""Print how the venv's installed packages differ from requirements/constraints.txt (the lock).
+"""Print how the venv's packages differ from a lock (requirements/constraints-<wheels>.txt).
 
-    python scripts/compare_with_lock.py [--remove-extras] [requirements/constraints.txt]
+    python scripts/compare_with_lock.py [--remove-extras] [requirements/constraints-kilted.txt]
 
 Run by scripts/setup.sh after it installs, so a machine that got something other than the tested
 versions says so. Exit code 0 either way: a difference is news, not a failure. With
@@ -42,7 +42,7 @@ def main() -> int:
     args = sys.argv[1:]
     remove_extras = "--remove-extras" in args
     args = [a for a in args if a != "--remove-extras"]
-    lock_path = Path(args[0] if args else "requirements/constraints.txt")
+    lock_path = Path(args[0] if args else "requirements/constraints-kilted.txt")
     locked = parse_pins(lock_path.read_text().splitlines())
     installed = installed_pins()
     if remove_extras:

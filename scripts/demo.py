@@ -9,8 +9,8 @@ aggregated reply and the time from the end of the question to the first reply au
 spoken reply (out/demo_reply.wav), a timeline (out/demo_timeline.png) and the node logs
 (out/logs/). The live view (web_view_node) runs beside it: the URL is printed, so a person can
 watch the turn unfold in a browser, and a headless Chromium watching it too writes
-out/demo_live.png at the end of the turn. It exits 0 only when a reply was produced and spoken; otherwise it says what is
-missing and exits 1.
+out/demo_live.png at the end of the turn. It exits 0 only when a reply was produced and spoken;
+otherwise it says what is missing and exits 1.
 """
 
 import argparse
@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-INSTALL_DIR = REPO_ROOT / "install"
+# The colcon install/ of the wheels in use (scripts/ros_wheels.sh: install-jazzy/ for Jazzy).
+INSTALL_DIR = Path(os.environ.get("INSIDEOUT_INSTALL", REPO_ROOT / "install"))
 CONFIG_DIR = REPO_ROOT / "config"
 
 

@@ -1,8 +1,11 @@
 # Source this to use the built workspace in a shell:  source scripts/env.sh
-# (activates .venv, puts the venv's ROS prefix and install/ on the ament paths).
+# (activates the venv, puts the venv's ROS prefix and the workspace's install/ on the ament paths).
+# With the Jazzy wheels set up (make test ROS_WHEELS=jazzy):  ROS_WHEELS=jazzy source scripts/env.sh
 _insideout_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/ros_wheels.sh
+source "$_insideout_root/scripts/ros_wheels.sh" || return
 # shellcheck disable=SC1091
-source "$_insideout_root/.venv/bin/activate"
+source "$INSIDEOUT_VENV/bin/activate"
 if [ -z "${ROS_DISTRO:-}" ]; then
   case ":${AMENT_PREFIX_PATH:-}:" in
     *":$VIRTUAL_ENV:"*) ;;
@@ -11,6 +14,6 @@ if [ -z "${ROS_DISTRO:-}" ]; then
   export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
 fi
 # shellcheck disable=SC1091
-source "$_insideout_root/install/setup.bash"
+source "$INSIDEOUT_INSTALL/setup.bash"
 export INSIDEOUT_ROOT="$_insideout_root"
 unset _insideout_root

@@ -4,7 +4,9 @@ import os
 import sys
 from pathlib import Path
 
-workspace_install = (Path(__file__).resolve().parent.parent / "install").resolve()
+workspace_install = Path(
+    os.environ.get("INSIDEOUT_INSTALL", Path(__file__).resolve().parent.parent / "install")
+).resolve()
 package = sys.argv[1]
 for prefix in filter(None, os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep)):
     prefix_path = Path(prefix).resolve()

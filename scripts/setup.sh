@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Set up everything InsideOut needs, idempotently: Debian packages, the Python venv (.venv) with
-# the ROS 2 Kilted wheels (or, with a ROS 2 distro sourced, that distro), the embedded models,
-# and the colcon workspace. A second run only redoes what changed.
+# Set up everything InsideOut needs, idempotently: Debian packages, the Python venv with the ROS 2
+# core wheels of ROS_WHEELS (kilted, the default, or jazzy; or, with a ROS 2 distro sourced, that
+# distro), the embedded models, and the colcon workspace. A second run only redoes what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-VENV="$ROOT/.venv"
+# shellcheck source=scripts/ros_wheels.sh
+source scripts/ros_wheels.sh
+VENV="$INSIDEOUT_VENV"
 STATE="$VENV/.insideout"
 
 # One set-up at a time per checkout (several shells or make targets may start it at once).
@@ -45,22 +47,24 @@ if [ -n "${ROS_DISTRO:-}" ]; then
   PYTHON=$(command -v python3)
   MODE="distro-$ROS_DISTRO"
   REQS=(requirements/project.txt)
+  LOCK=requirements/constraints-kilted.txt
 else
   PYTHON=${PYTHON:-python3}
   MODE="wheels"
-  REQS=(requirements/ros.txt requirements/project.txt)
+  REQS=("requirements/ros-$ROS_WHEELS.txt" requirements/project.txt)
+  LOCK="requirements/constraints-$ROS_WHEELS.txt"
 fi
 if [ ! -x "$VENV/bin/python" ]; then
-  log "creating $VENV ($MODE)"
+  log "creating $VENV ($MODE${ROS_WHEELS:+ $ROS_WHEELS})"
   if [ "$MODE" = wheels ]; then "$PYTHON" -m venv "$VENV"; else "$PYTHON" -m venv --system-site-packages "$VENV"; fi
 fi
 mkdir -p "$STATE"
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
 
-# Every package at the version in the lock (requirements/constraints.txt, refreshed by
-# scripts/refresh_constraints.sh), so a machine set up next month runs what was tested.
-LOCK=requirements/constraints.txt
+# Every package at the version in the lock (requirements/constraints-<distro>.txt, refreshed by
+# scripts/refresh_constraints.sh), so a machine set up next month runs what was tested. A sourced
+# distro gets the Kilted lock's versions of everything but ROS.
 want=$( (echo "$MODE"; cat "${REQS[@]}" requirements/nodeps.txt "$LOCK") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STATE/requirements.sha256" 2>/dev/null)" != "$want" ]; then
   log "installing Python packages at the versions in $LOCK"

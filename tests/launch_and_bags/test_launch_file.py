@@ -16,7 +16,7 @@ import yaml
 from rcl_interfaces.msg import ParameterType
 from rcl_interfaces.srv import GetParameters
 from support.parameter_yaml import flatten_parameters, node_section
-from support.ros_harness import wait_until
+from support.ros_harness import INSTALL_DIR, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_FILE = REPO / "launch" / "insideout.launch.py"
@@ -103,7 +103,7 @@ def test_starts_the_built_executables_of_the_pipeline_description():
     config = yaml.safe_load((REPO / "config" / "insideout.yaml").read_text())
     for node in pipeline.values():
         package, executable = node["package"], node["executable"]
-        assert (REPO / "install" / package / "lib" / package / executable).exists(), (
+        assert (INSTALL_DIR / package / "lib" / package / executable).exists(), (
             f"{package}/{executable} is not built (run make setup)"
         )
         assert "/**/" + node["name"] in config, (

@@ -20,7 +20,8 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-INSTALL_DIR = REPO_ROOT / "install"
+# The colcon install/ of the wheels in use (scripts/ros_wheels.sh: install-jazzy/ for Jazzy).
+INSTALL_DIR = Path(os.environ.get("INSIDEOUT_INSTALL", REPO_ROOT / "install"))
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:

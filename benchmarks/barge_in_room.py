@@ -334,7 +334,8 @@ def summarise(results: list[CaseResult]) -> list[str]:
             else float("nan")
         )
         lines.append(
-            f"  {'all delays' if delay is None else f'delay {delay:3.0f} ms'}: barge-ins stopped {len(latencies)}/{len(barge)}, stop "
+            f"  {'all delays' if delay is None else f'delay {delay:3.0f} ms'}: barge-ins stopped "
+            f"{len(latencies)}/{len(barge)}, stop "
             f"latency median {statistics.median(latencies) if latencies else float('nan'):.2f} s "
             f"p95 {p95:.2f} s; echo only: false pauses {sum(r.pauses for r in echo)}, false "
             f"stops {sum(r.stops for r in echo)}, robot's own words transcribed "

@@ -166,7 +166,9 @@ def bench_dds(repeats):
                     if not arrived and len(transcripts.snapshot()) > before:
                         arrived.append(time.monotonic())
                     time.sleep(CHUNK_SAMPLES / SAMPLE_RATE)
-                if not arrived and wait_until(lambda: len(transcripts.snapshot()) > before, 10):
+                if not arrived and wait_until(
+                    lambda before=before: len(transcripts.snapshot()) > before, 10
+                ):
                     arrived.append(time.monotonic())
                 if not arrived:
                     raise RuntimeError(f"no transcript for the {label} utterance")
@@ -193,7 +195,8 @@ def bench_multi_sentence():
         heard = backend.transcribe(utterance.audio).text
         rates.append(word_error_rate(utterance.text, heard))
         print(
-            f"  {utterance.name:20s} {len(utterance.audio) / 16000:5.1f} s  WER {rates[-1]:.2f}  {heard!r}"
+            f"  {utterance.name:20s} {len(utterance.audio) / 16000:5.1f} s  "
+            f"WER {rates[-1]:.2f}  {heard!r}"
         )
     print(f"  mean WER {sum(rates) / len(rates):.3f} over {len(rates)} utterances")
 

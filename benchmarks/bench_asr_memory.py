@@ -101,8 +101,9 @@ def main():
         first, last = [r for _, r in samples[:third]], [r for _, r in samples[-third:]]
         print(
             f"\nRSS: start {samples[0][1]:.0f} MiB, peak {max(r for _, r in samples):.0f} MiB, "
-            f"end {samples[-1][1]:.0f} MiB; median of the first third {statistics.median(first):.0f} "
-            f"MiB, of the last third {statistics.median(last):.0f} MiB; {len(finals)} finals, "
+            f"end {samples[-1][1]:.0f} MiB; median of the first third "
+            f"{statistics.median(first):.0f} MiB, of the last third "
+            f"{statistics.median(last):.0f} MiB; {len(finals)} finals, "
             f"{sum(not m.text for m in finals)} empty"
         )
         if "dropped untranscribed" in node.output():

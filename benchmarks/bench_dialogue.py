@@ -31,8 +31,8 @@ from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS, AgentConfig, EndpointConfig  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_agent  # noqa: E402
 from insideout_dialogue.core.aggregation import aggregate  # noqa: E402
-from insideout_dialogue.core.emotion_weights import (
-    DEFAULT_EMOTION_TO_AGENT,  # noqa: E402
+from insideout_dialogue.core.emotion_weights import (  # noqa: E402
+    DEFAULT_EMOTION_TO_AGENT,
     parse_mapping_row,
 )
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
@@ -224,7 +224,7 @@ def bench_fake_dds(repeats):
                 publisher.publish(
                     Transcript(utterance_id=index + 1, text="I failed my exam.", is_final=True)
                 )
-                if not wait_until(lambda: len(turns.snapshot()) > count, 30.0):
+                if not wait_until(lambda count=count: len(turns.snapshot()) > count, 30.0):
                     print("  dds: no DialogueTurn:\n" + node.output())
                     return
                 whole.append(time.monotonic() - sent)

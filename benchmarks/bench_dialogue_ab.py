@@ -1,6 +1,7 @@
 """Two dialogue settings against each other on one embedded server, turn by turn.
 
-    source scripts/env.sh && python benchmarks/bench_dialogue_ab.py A B [--demo-question] [--rounds 2]
+    source scripts/env.sh && python benchmarks/bench_dialogue_ab.py A B
+        [--demo-question] [--rounds 2]
 
 A and B are comma-separated TurnSettings overrides, `-` for the defaults, e.g.
     python benchmarks/bench_dialogue_ab.py aggregator_prefill=true aggregator_prefill=false

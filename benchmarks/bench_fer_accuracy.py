@@ -15,8 +15,8 @@ matplotlib's Grace Hopper (neutral).
 Frames (`--frames`):
   photo    the image as it is.
   kiosk    the issue's held-out kind: the tight face crop (Haar cascade; with --cropped the whole
-           image) at --tight-size px (48, as FER sets keep them), scaled to 200 px, border-replicated
-           to 340 px, centred on a grey 640x480 frame.
+           image) at --tight-size px (48, as FER sets keep them), scaled to 200 px,
+           border-replicated to 340 px, centred on a grey 640x480 frame.
   sizeN    (`--sweep`: N = 48 64 96 160) the photo scaled so the face is N px wide, on a grey
            640x480 frame: 160 px is a person about 0.5 m from a 60-degree camera, 48 px about 1.7 m.
 """
@@ -55,7 +55,8 @@ SHORT = {label: label[:4] for label in LABELS}
 
 
 def build_frames(images, kind: str, tight_size: int, cropped: bool):
-    """[(truth, frame)] of one kind, and how many images could not be made into it (no Haar face)."""
+    """[(truth, frame)] of one kind, and how many images could not be made into it (no Haar
+    face)."""
     frames, missing = [], 0
     for image in images:
         if kind == "photo":
@@ -93,7 +94,8 @@ def evaluate(pipeline: FacialEmotionPipeline, frames) -> Tally:
 def format_row(data: str, kind: str, detector: str, model: str, tally: Tally) -> str:
     recall = " ".join(f"{SHORT[k]}={v:.2f}" for k, v in tally.recall().items())
     return (
-        f"{data:<14} {kind:<7} {detector:<11} {model:<20} {tally.count:>5} {tally.face_found_rate():>6.2f} "
+        f"{data:<14} {kind:<7} {detector:<11} {model:<20} {tally.count:>5} "
+        f"{tally.face_found_rate():>6.2f} "
         f"{tally.accuracy():>6.3f} {tally.balanced_accuracy():>6.3f}  {recall}"
     )
 
@@ -160,7 +162,8 @@ def main(argv=None) -> int:
     }
 
     print(
-        f"{'data':<14} {'frames':<7} {'detector':<11} {'model':<20} {'n':>5} {'found':>6} {'acc':>6} "
+        f"{'data':<14} {'frames':<7} {'detector':<11} {'model':<20} {'n':>5} {'found':>6} "
+        f"{'acc':>6} "
         f"{'bal':>6}  per-class recall"
     )
     results, started = [], time.perf_counter()
@@ -169,7 +172,8 @@ def main(argv=None) -> int:
             frames, missing = build_frames(images, kind, args.tight_size, args.cropped)
             if missing:
                 print(
-                    f"  ({data_name}/{kind}: {missing} of {len(images)} images had no Haar face and are left out)"
+                    f"  ({data_name}/{kind}: {missing} of {len(images)} images had no Haar face "
+                    "and are left out)"
                 )
             for detector_name in args.detectors:
                 detector = BlazeFaceDetector(detector_name)

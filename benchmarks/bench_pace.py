@@ -16,8 +16,8 @@ voiced sample as played, so it is known exactly):
   agents      final transcript -> all agents done (TurnProgress "aggregating" on
               /insideout/dialogue/progress; with leading_voice after the first sentence)
   dialogue    final transcript -> first reply sentence on /insideout/reply
-  tts         first reply sentence -> first reply audio chunk on /insideout/speaker/audio (sent `playback_lead`,
-              0.08 s, before it plays)
+  tts         first reply sentence -> first reply audio chunk on /insideout/speaker/audio
+              (sent `playback_lead`, 0.08 s, before it plays)
   total       end of speech -> first reply audio
   gap         the longest silence between the reply's first and last audio chunk (the robot
               stopping mid-reply while the rest is written)
@@ -60,7 +60,7 @@ from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
 from barge_in_room import LiveRoom, user_clip  # noqa: E402
 from dialogue_eval.utterances import UTTERANCES  # noqa: E402
 from fake_fast_llm import DESCRIPTION as FAKE_DESCRIPTION  # noqa: E402
-from fake_fast_llm import fake_fast_server, token_wait
+from fake_fast_llm import fake_fast_server, token_wait  # noqa: E402
 from simulated_room import SAMPLE_RATE, voiced_span  # noqa: E402
 from small_llm_model import SMALL_PRESET, ensure_small_model  # noqa: E402
 
@@ -313,8 +313,8 @@ def llm_for(server: str):
     what = "the default preset" if server == "embedded" else "local_llm.preset"
     yield (
         (
-            f"REAL llama-server, {preset} ({what}), started by dialogue_node as its embedded server "
-            f"on this machine ({os.cpu_count()} cores)"
+            f"REAL llama-server, {preset} ({what}), started by dialogue_node as its embedded "
+            f"server on this machine ({os.cpu_count()} cores)"
         ),
         params,
         ["dialogue_node ready", "embedded LLM prompts warmed"],
@@ -354,7 +354,12 @@ def run_server(server: str, turns: int, warmup: int, timeout: float) -> tuple:
                     ("/insideout/reply", 2),
                     ("/insideout/speaker/audio", 1),
                 ):
-                    if not wait_until(lambda: harness.node.count_subscribers(topic) >= count, 20):
+                    if not wait_until(
+                        lambda topic=topic, count=count: (
+                            harness.node.count_subscribers(topic) >= count
+                        ),
+                        20,
+                    ):
                         raise SetupError(f"{topic}: fewer than {count} subscribers")
                 room = LiveRoom(harness, mic, 0.0, echo_gain=0.0, seed=len(server))
                 print(

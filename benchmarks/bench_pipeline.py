@@ -55,7 +55,8 @@ def main() -> int:
             for a in summary["agents"]
         )
         print(
-            f"run {run + 1}: end of question -> first reply audio {latency:.2f} s; agents (first token/done): "
+            f"run {run + 1}: end of question -> first reply audio {latency:.2f} s; "
+            "agents (first token/done): "
             f"{agents}; reply audio {summary.get('reply_audio_s', 0):.1f} s"
         )
         stages = ", ".join(f"{k} {v:.2f}" for k, v in summary.get("stages_s", {}).items())

@@ -1,6 +1,7 @@
 """Text-to-speech speed per backend: time to first audio of a 30-word reply, and real-time factor.
 
-    source scripts/env.sh && python benchmarks/bench_tts.py [--repeats 5] [--skip-dds] [--backends piper ...]
+    source scripts/env.sh && python benchmarks/bench_tts.py [--repeats 5] [--skip-dds]
+        [--backends piper ...]
 
 Time to first audio is measured two ways:
   core  SpeechPipeline.submit() -> first chunk handed to the publisher (splitting, synthesis of
@@ -145,7 +146,7 @@ def dds_first_audio(name, repeats):
                 wait_until(lambda: arrivals, 30)
                 times.append(arrivals[0] - started)
                 # Let it finish speaking (paced at real time) before the next reply.
-                wait_until(lambda: True in speaking[mark:] and speaking[-1] is False, 60)
+                wait_until(lambda mark=mark: True in speaking[mark:] and speaking[-1] is False, 60)
             results[label] = times
         return results
     finally:
@@ -167,7 +168,8 @@ def main():
     parser.add_argument("--backends", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS))
     args = parser.parse_args()
     print(
-        f"30-word reply, {args.repeats} runs each; first audio target < 300 ms; onnxruntime 1 thread"
+        f"30-word reply, {args.repeats} runs each; first audio target < 300 ms; "
+        "onnxruntime 1 thread"
     )
     for name in args.backends:
         settings = SETTINGS[name]
@@ -186,7 +188,8 @@ def main():
         )
         for label, text in (("3 sentences", REPLY_SENTENCES), ("1 sentence", REPLY_ONE_SENTENCE)):
             print(
-                f"{'':10s} first audio, core, {label:11s}: {summary(core_first_audio(backend, text, args.repeats))}"
+                f"{'':10s} first audio, core, {label:11s}: "
+                f"{summary(core_first_audio(backend, text, args.repeats))}"
             )
         if not args.skip_dds:
             for label, times in dds_first_audio(name, min(args.repeats, 3)).items():

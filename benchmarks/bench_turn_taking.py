@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from asr.speech_audio import SAMPLE_RATE, silence, speak, voiced_bounds, white_noise  # noqa: E402
 from asr_node_over_dds import asr_node_with_microphone  # noqa: E402
 from barge_in_room import run_cases as barge_in_cases  # noqa: E402
-from barge_in_room import summarise as barge_in_summary
+from barge_in_room import summarise as barge_in_summary  # noqa: E402
 from support.word_error_rate import normalised_words  # noqa: E402
 
 from insideout_common.pcm import encode_s16le, resample  # noqa: E402
@@ -184,13 +184,13 @@ def run_case(mic, transcripts, case: Case, seed: int, tail_s: float) -> Outcome:
     for offset in range(0, len(data), chunk_bytes):
         mic.audio.publish(AudioData(data=data[offset : offset + chunk_bytes]))
         position = (offset + chunk_bytes) / 2 / SAMPLE_RATE
-        for index, msg in enumerate(transcripts.snapshot()[before:]):
+        for index, _msg in enumerate(transcripts.snapshot()[before:]):
             arrivals.setdefault(index, time.monotonic() - started)
         delay = started + position - time.monotonic()
         if delay > 0:
             time.sleep(delay)
     time.sleep(0.5)
-    for index, msg in enumerate(transcripts.snapshot()[before:]):
+    for index, _msg in enumerate(transcripts.snapshot()[before:]):
         arrivals.setdefault(index, time.monotonic() - started)
     received = transcripts.snapshot()[before:]
     finals = [

@@ -2,8 +2,8 @@
 embedded LLM server, checked automatically, and the agents' distinctness, ours vs the paper's.
 
     source scripts/env.sh && python benchmarks/eval_dialogue.py [--preset qwen2.5-coder-1.5b]
-        [--emotions happiness,sadness,anger,fear,neutral] [--limit N] [--report out/eval_dialogue.md]
-        [--strategy llm|weighted_llm|select|leading_voice]
+        [--emotions happiness,sadness,anger,fear,neutral] [--limit N]
+        [--report out/eval_dialogue.md] [--strategy llm|weighted_llm|select|leading_voice]
     python benchmarks/eval_dialogue.py --recheck benchmarks/results/eval_dialogue_....md
 
 Per reply (what tts_node would speak): leaked scaffolding, lists, markdown, emoji, over 60 words,

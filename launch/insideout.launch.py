@@ -1,8 +1,9 @@
-"""Launch the InsideOut pipeline: fer_node, asr_node, dialogue_node and tts_node.
+r"""Launch the InsideOut pipeline: fer_node, asr_node, dialogue_node and tts_node.
 
     ros2 launch launch/insideout.launch.py                          # from the repository root
     ros2 launch launch/insideout.launch.py camera:=v4l2_camera microphone:=true
-    ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts llm_base_url:=http://gpu:8000/v1 llm_model:=llama3
+    ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts \
+        llm_base_url:=http://gpu:8000/v1 llm_model:=llama3
     ros2 launch launch/insideout.launch.py web:=true               # + the live view, port 8080
     ros2 launch launch/insideout.launch.py --show-args             # every argument, documented
 

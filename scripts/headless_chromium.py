@@ -130,9 +130,8 @@ class Page:
             self.errors.append(f"console.{params['type']}: {args}")
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             entry = params["entry"]
-            self.errors.append(
-                f"{entry.get('source', 'log')}: {entry.get('text', '')} {entry.get('url', '')}".strip()
-            )
+            text = f"{entry.get('source', 'log')}: {entry.get('text', '')} {entry.get('url', '')}"
+            self.errors.append(text.strip())
         elif method == "Page.loadEventFired":
             self._loaded.set()
 
@@ -192,7 +191,8 @@ class Page:
 
 
 class Chromium:
-    """A headless Chromium with its own throw-away profile; closed (and killed if need be) on exit."""
+    """A headless Chromium with its own throw-away profile; closed (and killed if need be) on
+    exit."""
 
     def __init__(self, width: int = 1400, height: int = 1000, start_timeout: float = 30.0):
         self.width, self.height, self.start_timeout = width, height, start_timeout

@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src" / "insideout_msgs"), str(ROOT / "src" / "insideout_dialogue")]
 
-from insideout_dialogue.core.prompts import (
-    DEFAULT_AGENT_PROMPTS,  # noqa: E402
+from insideout_dialogue.core.prompts import (  # noqa: E402
+    DEFAULT_AGENT_PROMPTS,
     DEFAULT_AGGREGATOR_PROMPT,
     DEFAULT_WEIGHTED_AGGREGATOR_PROMPT,
 )

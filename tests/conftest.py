@@ -23,7 +23,10 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return f"ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID')} (claimed for this run), discovery LOCALHOST"
+    return (
+        f"ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID')} (claimed for this run), "
+        "discovery LOCALHOST"
+    )
 
 
 def pytest_unconfigure(config):

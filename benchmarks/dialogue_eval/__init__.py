@@ -1,1 +1,2 @@
-"""What eval_dialogue.py and the dialogue speed benchmarks need: utterances, reply checks, scorer."""
+"""What eval_dialogue.py and the dialogue speed benchmarks need: utterances, reply checks,
+scorer."""

@@ -13,8 +13,10 @@ from collections.abc import Iterable
 _SCAFFOLDING = re.compile(
     r"\bweights?\b|\bagents?\b|\binner thoughts?\b"
     r"|\b(?:emotional|inner|emotion|four|other|different)\s+voices?\b"
-    r"|\bvoices?\s+(?:of (?:happiness|sadness|fear|anger|joy)|above|below|in my head)\b|\byour thoughts\s*:"
-    r"|\bthe (?:person|user)\b|\bthoughts? fits?\b|\b(?:here'?s|here is) an? [\w ]*response\b|\b(?:system|user|assistant)\s*:"
+    r"|\bvoices?\s+(?:of (?:happiness|sadness|fear|anger|joy)|above|below|in my head)\b"
+    r"|\byour thoughts\s*:"
+    r"|\bthe (?:person|user)\b|\bthoughts? fits?\b|\b(?:here'?s|here is) an? [\w ]*response\b"
+    r"|\b(?:system|user|assistant)\s*:"
     r"|<\|[^|>]*\|>|\b(?:happiness|sadness|fear|anger|joy)\s*[:(\]]"
     r"|\bInside Out\b|\bexample\s*:",
     re.IGNORECASE,
@@ -27,7 +29,8 @@ _EMOJI = re.compile(
 )
 _REFUSAL = re.compile(
     r"\bas an ai\b|\blanguage model\b|\bI(?:'m| am) (?:just )?an? (?:AI|artificial)"
-    r"|\bI (?:can(?:'|no)?t|cannot|am unable to|am not able to) (?:help(?! but\b)|assist|do that|provide)"
+    r"|\bI (?:can(?:'|no)?t|cannot|am unable to|am not able to) "
+    r"(?:help(?! but\b)|assist|do that|provide)"
     r"|\bI(?:'m| am) sorry, but I\b",
     re.IGNORECASE,
 )

@@ -12,8 +12,8 @@ def default_settings(
     base_url: str, model: str, style: str = "improved", server_slots: int = 0, strategy: str = ""
 ) -> TurnSettings:
     """`server_slots`: the slots of a llama-server this benchmark started itself (0: a server
-    given by URL, left to choose its own slots, as dialogue_node does with one it did not start); `strategy`:
-    an aggregation strategy instead of the default.
+    given by URL, left to choose its own slots, as dialogue_node does with one it did not
+    start); `strategy`: an aggregation strategy instead of the default.
     Built by dialogue_node's own turn_settings() from its parameter defaults, so a new setting
     reaches the benchmarks without being written twice."""
     value = {name: spec.default for name, spec in all_specs(DEFAULT_AGENTS).items()}

@@ -1,1 +1,2 @@
-"""Pieces of benchmarks/bench_fer_accuracy.py: labelled images, the frames built from them, metrics."""
+"""Pieces of benchmarks/bench_fer_accuracy.py: labelled images, the frames built from them,
+metrics."""

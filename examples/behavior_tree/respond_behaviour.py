@@ -10,7 +10,6 @@ our own, on plain rclpy):
 Feedback (stage, agent answers as they arrive) is kept for the tree to show.
 """
 
-
 import py_trees
 from action_msgs.msg import GoalStatus
 from rclpy.action import ActionClient

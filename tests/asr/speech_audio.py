@@ -52,7 +52,8 @@ def speak(text: str, voice: str = "en-us", words_per_minute: int = 175) -> np.nd
 
 
 def voiced_bounds(audio: np.ndarray, level: float = 0.02) -> tuple:
-    """(first, last) sample whose magnitude exceeds `level`: the true speech span of a clean clip."""
+    """(first, last) sample whose magnitude exceeds `level`: the true speech span of a clean
+    clip."""
     loud = np.flatnonzero(np.abs(audio) > level)
     return int(loud[0]), int(loud[-1])
 

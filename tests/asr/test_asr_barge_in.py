@@ -1,5 +1,6 @@
 """The barge-in detector, frame by frame: pause at the first words, stop if the user goes on,
-resume after a short noise, let the words decide a short voice, nothing while the robot is silent."""
+resume after a short noise, let the words decide a short voice, nothing while the robot is
+silent."""
 
 from insideout_perception.core.barge_in import (
     PAUSE,
@@ -13,8 +14,10 @@ from insideout_perception.core.barge_in import (
 FRAME = 512  # 32 ms at 16 kHz
 
 
-def run(pattern, speaking=True, settings=BargeInSettings()):
-    """pattern: a string of '1' (voiced) and '0' frames; returns [(frame index, action, voiced_s)]."""
+def run(pattern, speaking=True, settings=None):
+    """pattern: a string of '1' (voiced) and '0' frames; returns [(frame index, action, voiced_s)].
+    `settings`: the detector's BargeInSettings (None: the defaults)."""
+    settings = settings or BargeInSettings()
     detector = BargeInDetector(settings)
     detector.robot_speaking(speaking)
     events = []

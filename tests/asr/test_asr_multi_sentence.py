@@ -43,7 +43,8 @@ def test_every_sentence_of_an_utterance_comes_back():
         uncovered = uncovered_speech_seconds(result, len(utterance.audio) / SAMPLE_RATE, AROUND_S)
         assert uncovered is not None and uncovered < 1.0, (utterance.name, result.covered_seconds)
     print(
-        f"multi-sentence set: {len(rates)} utterances, mean WER {np.mean(rates):.3f}, max {max(rates):.3f}"
+        f"multi-sentence set: {len(rates)} utterances, mean WER {np.mean(rates):.3f}, "
+        f"max {max(rates):.3f}"
     )
 
 

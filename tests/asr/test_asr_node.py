@@ -1,4 +1,5 @@
-"""asr_node over DDS: the installed executable in its own process, fed like audio_capture feeds it."""
+"""asr_node over DDS: the installed executable in its own process, fed like audio_capture feeds
+it."""
 
 import numpy as np
 import pytest

@@ -24,8 +24,10 @@ def vad():
     return SileroVad()
 
 
-def segment(vad, audio, config=SegmenterConfig(), chunk=1000):
-    """Feed `audio` in uneven chunks, as it would arrive; return every event."""
+def segment(vad, audio, config=None, chunk=1000):
+    """Feed `audio` in uneven chunks, as it would arrive; return every event.
+    `config`: the SegmenterConfig (None: the defaults)."""
+    config = config or SegmenterConfig()
     segmenter = UtteranceSegmenter(
         vad.probability, config, SAMPLE_RATE, FRAME_SAMPLES, reset_vad=vad.reset
     )

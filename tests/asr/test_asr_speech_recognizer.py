@@ -62,7 +62,8 @@ class RecordingListener(RecognitionListener):
         return [m for k, m in self.events if k == kind]
 
 
-def make_recognizer(segmenter=SegmenterConfig(), turn_end=None, **settings):
+def make_recognizer(segmenter=None, turn_end=None, **settings):
+    segmenter = segmenter or SegmenterConfig()
     listener = RecordingListener()
     recognizer = SpeechRecognizer(
         RecognizerSettings(

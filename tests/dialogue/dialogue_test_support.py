@@ -1,6 +1,5 @@
 """Helpers for the dialogue node tests: parameters pointing at a test server, and I/O over DDS."""
 
-
 from std_msgs.msg import String
 
 from insideout_common.emotions import LABELS

@@ -148,7 +148,8 @@ TINY_REPORT = """# eval_dialogue: qwen2.5-coder-1.5b
 
 ### I passed my exam! (good news; user happiness)
 
-**Reply** (aggregator; agents 3.0 s, first sentence 4.0 s, turn 5.0 s; clean): Well done, you passed!
+**Reply** (aggregator; agents 3.0 s, first sentence 4.0 s, turn 5.0 s; \
+clean): Well done, you passed!
 
 - happiness (0.66): Well done, you passed your exam and worked hard for it!
 - sadness (0.12; empty: '4 words, none with content'): Oh no, I'm sad.

@@ -53,8 +53,9 @@ def test_goal_feedback_and_result(spawn_node, ros, fake_llm):
         feedback,
     )
     # The feedback topic and the result service are not ordered, and rclpy's client drops feedback
-    # that arrives after the result: watch the feedback come in first, then ask for the result. (Behaviour trees
-    # should do the same: treat feedback as progress, and the result as the answer.)
+    # that arrives after the result: watch the feedback come in first, then ask for the result.
+    # (Behaviour trees should do the same: treat feedback as progress, and the result as the
+    # answer.)
     full_reply = "fake-ok answer one. fake-ok answer two."
     assert wait_until(
         lambda: any(f.stage == "reply_partial" and f.partial_text == full_reply for f in feedback),

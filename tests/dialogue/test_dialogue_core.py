@@ -484,7 +484,8 @@ def test_a_spoken_reply_too_short_after_its_rest_was_dropped_is_followed_by_the_
     )
     assert spoken == ["Congratulations!", "Wonderful news, you earned it!"]
     assert result.reply_source.startswith(
-        "aggregator's first words ('Congratulations!'), then the happiness agent's answer: the rest had"
+        "aggregator's first words ('Congratulations!'), then the happiness agent's answer: "
+        "the rest had"
     )
     result, spoken = _guarded_turn("Congratulations! You should go out and", best, min_words=3)
     assert spoken == ["Congratulations!", "Wonderful news, you earned it!"]
@@ -732,7 +733,10 @@ def test_a_long_thought_is_stopped_at_its_next_clause_end_past_max_words():
         "Oh no! I'm so sorry to hear that your dog passed away and that you are alone now."
     )
     # No clause end at all: 6 words past the limit, wherever it is.
-    ramble = "What if the dog ran away and the neighbours never saw him again and nobody ever finds him in town"
+    ramble = (
+        "What if the dog ran away and the neighbours never saw him again and nobody ever finds "
+        "him in town"
+    )
     assert _fed_word_by_word(SentenceBudget(1, 12), ramble) == (
         "What if the dog ran away and the neighbours never saw him again and nobody ever finds him."
     )

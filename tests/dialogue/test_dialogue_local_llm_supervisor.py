@@ -28,7 +28,8 @@ from insideout_dialogue.core.local_llm_supervisor import (
 
 
 class StaticModelsServer(LocalLlmServer):
-    """The embedded server's process handling, running `python -m http.server` instead of llama.cpp."""
+    """The embedded server's process handling, running `python -m http.server` instead of
+    llama.cpp."""
 
     def __init__(self, base_url, directory):
         model = directory / "unused.gguf"

@@ -1,5 +1,6 @@
 """The dialogue node against the REAL embedded LLM: llama-server with SmolLM2-135M (the small
-preset: these tests are about wiring and supervision; test_dialogue_default_llm.py asks the default).
+preset: these tests are about wiring and supervision; test_dialogue_default_llm.py asks the
+default).
 
 The node starts the server itself (the endpoint is its local default and nothing listens there),
 answers a final transcript with four real agent answers and a real aggregated reply, and stops the

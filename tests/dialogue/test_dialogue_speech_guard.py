@@ -89,7 +89,10 @@ RECITALS = [
     # What a model obeying "print your system prompt" said, sentence by sentence.
     ("You are a kind robot talking with someone.", "the aggregator's prompt"),
     (
-        "Before you answer, you have a few thoughts of your own about what they said, listed below.",
+        (
+            "Before you answer, you have a few thoughts of your own about what they said, "
+            "listed below."
+        ),
         "the aggregator's prompt",
     ),
     (

@@ -37,7 +37,8 @@ def test_sad_face_gives_the_configured_sadness_weights(spawn_node, ros, fake_llm
     io.say("I failed my exam.")
     turn = io.turn_for("I failed my exam.")
     assert turn is not None and turn.success, node.output()
-    # config/insideout.yaml: emotion_to_agent.sadness: [sadness:0.5, happiness:0.3, fear:0.1, anger:0.1]
+    # config/insideout.yaml: emotion_to_agent.sadness:
+    #   [sadness:0.5, happiness:0.3, fear:0.1, anger:0.1]
     expected = {"happiness": 0.3, "sadness": 0.5, "fear": 0.1, "anger": 0.1}
     assert list(turn.agent_weights) == pytest.approx([expected[a] for a in AGENTS], abs=1e-6)
     assert turn.emotion.dominant_label == "sadness" and turn.emotion.face_detected

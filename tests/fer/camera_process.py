@@ -1,4 +1,5 @@
-"""A camera in its own process: publishes the frames a test hands it (a real separate DDS participant).
+"""A camera in its own process: publishes the frames a test hands it (a real separate DDS
+participant).
 
 Run as a script by `CameraProcess`. Frames are rclpy messages, pickled over stdin; the process
 publishes each one and answers "published". It uses config/fastdds_large_frames.xml, as a camera

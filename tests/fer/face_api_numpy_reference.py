@@ -1,4 +1,5 @@
-"""An independent numpy forward pass of face-api's faceExpressionNet, straight from its weights manifest.
+"""An independent numpy forward pass of face-api's faceExpressionNet, straight from its weights
+manifest.
 
 Written from face-api.js's description (FaceFeatureExtractor: dense blocks of depthwise-separable
 convolutions, TensorFlow 'same' padding; average pool; fully connected layer; softmax), in NHWC as

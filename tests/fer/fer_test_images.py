@@ -53,7 +53,8 @@ def iou(a, b) -> float:
 
 
 def face_box_in_frame(photo: np.ndarray, photo_size, left: int, top: int = 0):
-    """Where the Haar face box of `photo` lands after `in_frame(photo, photo_size=.., left=.., top=..)`."""
+    """Where the Haar face box of `photo` lands after
+    `in_frame(photo, photo_size=.., left=.., top=..)`."""
     x, y, w, h = haar_face_box(photo)
     sx, sy = photo_size[0] / photo.shape[1], photo_size[1] / photo.shape[0]
     return (x * sx + left, y * sy + top, w * sx, h * sy)

@@ -1,4 +1,5 @@
-"""config/insideout.yaml's fer_node section equals the node's declared defaults, and the node starts with it."""
+"""config/insideout.yaml's fer_node section equals the node's declared defaults, and the node
+starts with it."""
 
 from pathlib import Path
 

@@ -1,5 +1,6 @@
-"""face-api's faceExpressionNet: our TF.js-manifest reader and ONNX converter against an independent
-numpy forward pass of the same weights, the package pins, and the set-up step that writes the model."""
+"""face-api's faceExpressionNet: our TF.js-manifest reader and ONNX converter against an
+independent numpy forward pass of the same weights, the package pins, and the set-up step that
+writes the model."""
 
 import io
 import json
@@ -81,7 +82,8 @@ def test_dequantization_follows_the_manifest(manifest):
         if entry.quantization_dtype == "uint8":
             quantized += 1
             codes = np.frombuffer(raw, np.uint8, entry.count, offset).reshape(entry.shape)
-            # Every value is min + code * scale with the manifest's own numbers, and no code is lost.
+            # Every value is min + code * scale with the manifest's own numbers, and no code is
+            # lost.
             np.testing.assert_allclose(
                 values, entry.minimum + codes * entry.scale, rtol=0, atol=1e-6
             )

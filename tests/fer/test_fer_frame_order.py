@@ -1,4 +1,5 @@
-"""FrameStampOrder: fer_node's published stamps never go back, yet a reset camera clock is followed."""
+"""FrameStampOrder: fer_node's published stamps never go back, yet a reset camera clock is
+followed."""
 
 import pytest
 

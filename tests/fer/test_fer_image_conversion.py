@@ -1,4 +1,5 @@
-"""Frame conversion without cv_bridge: every supported encoding, and every way a frame can be bad."""
+"""Frame conversion without cv_bridge: every supported encoding, and every way a frame can be
+bad."""
 
 import cv2
 import numpy as np

@@ -1,4 +1,5 @@
-"""fer_node over DDS: camera frames in (raw and compressed), EmotionState out; bad frames survive."""
+"""fer_node over DDS: camera frames in (raw and compressed), EmotionState out; bad frames
+survive."""
 
 import time
 
@@ -218,7 +219,9 @@ def test_reliable_subscription_gets_large_frames_from_a_camera_without_the_profi
     for _ in range(10):  # each frame published once: reliable delivery, no retries needed
         stamp = clock.next()
         camera.publish(raw_image(face_frame, "rgb8", stamp))
-        received.append(emotions.wait_for(lambda m: stamp_of(m) == stamp and happy(m), timeout=3.0))
+        received.append(
+            emotions.wait_for(lambda m, stamp=stamp: stamp_of(m) == stamp and happy(m), timeout=3.0)
+        )
     assert all(received), node.output()
 
 

@@ -41,8 +41,10 @@ def latest(collector):
 
 
 def test_two_faces_come_and_go_as_rep155_ids_with_their_roi_and_expression(
-    ros, spawn_node, cameras
-):  # noqa: F811
+    ros,
+    spawn_node,
+    cameras,  # noqa: F811 (the fixture imported above, as pytest passes it)
+):
     tracked = ros.collect(IdsList, "/humans/faces/tracked")
     node, emotions, camera = start_fer(ros, spawn_node, cameras, face_loss_timeout=0.5)
     clock = StampClock()

@@ -1,5 +1,6 @@
 """examples/behavior_tree: the py_trees tree calling /insideout/respond on the real dialogue node
-(the real embedded LLM server with the default model; answers capped at a few tokens), as separate processes over DDS."""
+(the real embedded LLM server with the default model; answers capped at a few tokens), as
+separate processes over DDS."""
 
 import subprocess
 import sys

@@ -1,9 +1,10 @@
 """The whole pipeline: the demo bag in, a DialogueTurn with a reply and reply audio out.
 
 scripts/demo.py starts fer_node, asr_node, dialogue_node (which starts the real embedded
-llama-server with the default Qwen2.5-Coder-1.5B) and tts_node, each in its own process, and replays data/demo_bag with the bag_player. This
-test listens over DDS itself as well, so what it checks did cross process boundaries, and checks
-the files the demo writes. Answers are capped at 24 tokens to keep the run short on 2 cores.
+llama-server with the default Qwen2.5-Coder-1.5B) and tts_node, each in its own process, and
+replays data/demo_bag with the bag_player. This test listens over DDS itself as well, so what it
+checks did cross process boundaries, and checks the files the demo writes. Answers are capped at
+24 tokens to keep the run short on 2 cores.
 """
 
 import json

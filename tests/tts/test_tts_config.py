@@ -1,4 +1,5 @@
-"""config/insideout.yaml's tts_node section equals the node's declared defaults, and the node runs on it."""
+"""config/insideout.yaml's tts_node section equals the node's declared defaults, and the node
+runs on it."""
 
 import yaml
 from support.parameter_yaml import flatten_parameters, parameters_with_comments

@@ -1,4 +1,5 @@
-"""tts_node over DDS: a reply in, paced audio_common audio and robot_speaking out; bad input survives."""
+"""tts_node over DDS: a reply in, paced audio_common audio and robot_speaking out; bad input
+survives."""
 
 import signal
 import time

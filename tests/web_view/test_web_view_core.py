@@ -199,7 +199,7 @@ def test_camera_frames_are_limited_downscaled_and_decodable():
     assert decoded[100, 100, 2] > 200 and decoded[100, 100, 0] < 60  # the red square, scaled
 
 
-# --- the server, over loopback ---------------------------------------------------------------------
+# --- the server, over loopback -------------------------------------------------------------------
 class _Server:
     def __init__(self, **kwargs):
         self.commands, self.bad = [], []

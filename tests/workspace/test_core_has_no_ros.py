@@ -20,13 +20,15 @@ COMMON_MODULES = [
     "insideout_common.pcm",
 ]
 
-# Refused as a whole: rclpy, rosidl's runtime, and any generated interface module (pkg.msg/.srv/.action).
+# Refused as a whole: rclpy, rosidl's runtime, and any generated interface module
+# (pkg.msg/.srv/.action).
 REFUSING_FINDER = textwrap.dedent("""
     import importlib.abc, sys
     class RefuseRos(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
             top, _, rest = name.partition(".")
-            if top in ("rclpy", "rosidl_runtime_py", "rpyutils") or rest.split(".")[0] in ("msg", "srv", "action"):
+            interface = rest.split(".")[0] in ("msg", "srv", "action")
+            if top in ("rclpy", "rosidl_runtime_py", "rpyutils") or interface:
                 raise ImportError(f"ROS module {name} imported by a ROS-free core module")
             return None
     sys.meta_path.insert(0, RefuseRos())

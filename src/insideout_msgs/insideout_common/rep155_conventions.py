@@ -54,7 +54,8 @@ def id_problem(value: str):
 
 
 class TrackedIds:
-    """The set of ids published on a `/tracked` topic; says which per-id topics to open and close."""
+    """The set of ids published on a `/tracked` topic; says which per-id topics to open and
+    close."""
 
     def __init__(self):
         self._ids: frozenset[str] = frozenset()

@@ -23,9 +23,7 @@ from insideout_dialogue.core.prompts import (
 STRATEGIES = ("llm", "weighted_llm", "select", "leading_voice")
 
 
-def select_answer(
-    answers: Sequence[AgentAnswer], weights: Sequence[float]
-) -> AgentAnswer | None:
+def select_answer(answers: Sequence[AgentAnswer], weights: Sequence[float]) -> AgentAnswer | None:
     """The successful answer with the highest weight (the first in agent order on a tie)."""
     best = None
     for answer, weight in zip(answers, weights):

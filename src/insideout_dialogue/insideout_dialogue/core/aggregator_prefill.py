@@ -7,8 +7,9 @@ The thoughts stand in increasing weight and equal weights in the order they were
 first thought still missing: with one dominant voice, all but one or two thoughts are processed
 before the last agent is done. That start goes to the aggregator's own llama-server slot
 (LlmClient.prefill); the real request then finds it in the slot's cache and processes only the
-rest (measured: 35 instead of 116 tokens). Used only with a pinned slot (EndpointConfig.server_slot),
-i.e. the embedded server: a remote API would bill every prefill as a request.
+rest (measured: 35 instead of 116 tokens). Used only with a pinned slot
+(EndpointConfig.server_slot), i.e. the embedded server: a remote API would bill every prefill as
+a request.
 
 Off by default (TurnSettings.aggregator_prefill): on 2 CPU cores the prefills, mixed into the
 agents' decoding, slowed the agents more than they saved the aggregator (docs/design/

@@ -17,8 +17,10 @@ _I_CANNOT = r"I(?:'m| am) (?:unable|not able) to|I (?:can(?:'|no)?t|cannot|won't
 _REFUSAL = re.compile(
     r"\bas an ai\b|\blanguage model\b|\bI(?:'m| am) (?:just )?an? (?:AI|artificial)"
     rf"|\b(?:{_I_CANNOT}) (?:help (?:you|with)|assist|do that|provide|comply|engage|discuss|answer)"
-    rf"|\bsorry, but (?:{_I_CANNOT}|I (?:don't|do not) (?:have|know|understand)|I(?:'m| am) not sure)"
-    r"|\bI(?:'m| am) not sure what you(?:'re| are) (?:looking for|asking|referring to|talking about)"
+    rf"|\bsorry, but (?:{_I_CANNOT}|I (?:don't|do not) (?:have|know|understand)"
+    r"|I(?:'m| am) not sure)"
+    r"|\bI(?:'m| am) not sure what you(?:'re| are) "
+    r"(?:looking for|asking|referring to|talking about)"
     r"|\bprovide (?:me with )?more (?:information|context|details)|\bclarify (?:your|the) question",
     re.IGNORECASE,
 )

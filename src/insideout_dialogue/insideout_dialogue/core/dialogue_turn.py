@@ -436,7 +436,8 @@ def finish_reply(
     too_few_spoken = bool(spoken) and _word_count(speaker.text) < settings.reply_min_words
     if spoken and ((speaker.refused and not speaker.whole_sentence_spoken()) or too_few_spoken):
         # What went out cannot be taken back: its sentence's rest was refused, or it is all that
-        # passed and is too short to be a reply ("Congratulations!"). The best agent's answer follows.
+        # passed and is too short to be a reply ("Congratulations!"). The best agent's answer
+        # follows.
         if speaker.refused:
             why = speaker.refused[0]
         elif fragment:

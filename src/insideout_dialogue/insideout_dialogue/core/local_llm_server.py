@@ -56,8 +56,8 @@ def find_server_binary(name: str = DEFAULT_SERVER_BINARY) -> Path:
     found = name if os.sep in name else shutil.which(name)
     if not found or not os.access(found, os.X_OK):
         raise LocalServerError(
-            f"llama-server not found ({name!r}): run `make setup` (scripts/setup.d/30-llama-server.sh"
-            " builds it), or set local_llm.server_binary"
+            f"llama-server not found ({name!r}): run `make setup` "
+            "(scripts/setup.d/30-llama-server.sh builds it), or set local_llm.server_binary"
         )
     return Path(found)
 

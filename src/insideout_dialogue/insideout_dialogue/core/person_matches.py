@@ -40,7 +40,10 @@ class CandidateMatches:
             return f"unknown id type {type1 if type1 not in (PERSON, FACE, BODY, VOICE) else type2}"
         bad = [value for value in (id1, id2) if not is_valid_id(value)]
         if bad:
-            return f"id {bad[0]!r} cannot name a topic (letters, digits, underscores; not a digit first)"
+            return (
+                f"id {bad[0]!r} cannot name a topic (letters, digits, underscores; "
+                "not a digit first)"
+            )
         if not 0.0 <= confidence <= 1.0:
             return f"confidence {confidence} is outside [0, 1]"
         a, b = (type1, id1), (type2, id2)

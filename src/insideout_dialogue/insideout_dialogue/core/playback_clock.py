@@ -25,7 +25,8 @@ class PlaybackClock:
         return self._now() < self._end
 
     def next_play_start(self) -> float:
-        """Play-out time of the next chunk: right after the audio sent so far, or now after a gap."""
+        """Play-out time of the next chunk: right after the audio sent so far, or now after a
+        gap."""
         return max(self._end, self._now())
 
     def send_delay(self) -> float:

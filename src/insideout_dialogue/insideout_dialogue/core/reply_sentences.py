@@ -55,7 +55,7 @@ class SentenceStream:
         ends = [(m.start(), m.end()) for m in _CLAUSE_END.finditer(self._buffer)]
         if phrase_breaks:
             ends += [(m.start(), m.end()) for m in _PHRASE_STARTS.finditer(self._buffer)]
-        for start, end in sorted(ends):
+        for _start, end in sorted(ends):
             clause = self._buffer[:end].strip()
             if len(clause.split()) >= min_words:
                 self._buffer = self._buffer[end:]

@@ -1,4 +1,5 @@
-"""Synthesised audio to the wire format: S16LE mono at the output rate, cut in playback-sized chunks.
+"""Synthesised audio to the wire format: S16LE mono at the output rate, cut in playback-sized
+chunks.
 
 audio_common's audio_play (format:=wave) takes its sample rate, channels and sample format from its
 own parameters, not from AudioInfo, so the defaults here match its defaults (16 kHz, mono, S16LE);

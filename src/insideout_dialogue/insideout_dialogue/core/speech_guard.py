@@ -37,7 +37,9 @@ _ROLE_TAG = re.compile(
 )
 _SCAFFOLD_WORDS = re.compile(
     r"\bagents?\b(?!-)|\b(?:emotional|inner|emotion)\s+voices?\b|\bvoices?\s+(?:of|above|below)\b"
-    r"|\byour reply to the person\b|\byour thoughts\s*:|\bthe (?:person|user)\b|\b(?:first|last) thoughts?\b|\b(?:gentle|supportive|kind|short) response\b|\b(?:the\s+)?(?:answers?|responses?)\s+above\b"
+    r"|\byour reply to the person\b|\byour thoughts\s*:|\bthe (?:person|user)\b"
+    r"|\b(?:first|last) thoughts?\b|\b(?:gentle|supportive|kind|short) response\b"
+    r"|\b(?:the\s+)?(?:answers?|responses?)\s+above\b"
     r"|\bstage directions?\b|\baggregat",
     re.IGNORECASE,
 )

@@ -15,7 +15,8 @@ class PlayerUnavailable(RuntimeError):
 
 
 def player_command(template: str, sample_rate: int) -> list[str]:
-    """Split a play_command, filling in {sample_rate}; raises PlayerUnavailable when not installed."""
+    """Split a play_command, filling in {sample_rate}; raises PlayerUnavailable when not
+    installed."""
     try:
         command = [part.format(sample_rate=sample_rate) for part in shlex.split(template)]
     except (ValueError, KeyError, IndexError) as error:

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Union
 
 from .playback_clock import PlaybackClock
 from .reply_queue import Admission, ReplyQueue, preview
@@ -116,7 +115,7 @@ class _ReplyEnd:
     reply_id: int
 
 
-_Item = Union[_ReplyStart, _Segment, _ReplyEnd]
+_Item = _ReplyStart | _Segment | _ReplyEnd
 
 
 class SpeechPipeline:
@@ -260,7 +259,8 @@ class SpeechPipeline:
             with self._lock:
                 self._stats.sentences_failed += 1
                 self._stats.last_error = message
-            # One budget per kind of failure: the message quotes the sentence, so it cannot be the key.
+            # One budget per kind of failure: the message quotes the sentence, so it cannot be the
+            # key.
             self._warn(message, f"synthesis: {type(error).__name__}")
             return b""
         elapsed = self._now() - started

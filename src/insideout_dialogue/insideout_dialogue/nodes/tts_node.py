@@ -6,11 +6,15 @@ Subscribes
                                                                pause, resume or stop (asr_node)
 Publishes
   /insideout/speaker/audio          audio_common_msgs/AudioData          S16LE mono chunks
-  /insideout/speaker/audio_stamped  audio_common_msgs/AudioDataStamped   same, stamped with play time
+  /insideout/speaker/audio_stamped  audio_common_msgs/AudioDataStamped   same, stamped with
+                                                                         play time
   /insideout/speaker/audio_info     audio_common_msgs/AudioInfo          latched stream description
-  /insideout/robot_speaking         std_msgs/Bool                        latched; true while audio plays
-  /insideout/reply/spoken           std_msgs/String                      each reply's text as its audio starts
-  /insideout/reply/interrupted      insideout_msgs/ReplyInterrupted      a reply cut off: what of it was heard
+  /insideout/robot_speaking         std_msgs/Bool                        latched; true while
+                                                                         audio plays
+  /insideout/reply/spoken           std_msgs/String                      each reply's text as
+                                                                         its audio starts
+  /insideout/reply/interrupted      insideout_msgs/ReplyInterrupted      a reply cut off: what
+                                                                         of it was heard
   /diagnostics
 Services
   ~/stop                            std_srvs/Trigger     stop speaking and drop the waiting replies
@@ -152,7 +156,8 @@ PARAMETERS = [
         "play_command",
         "",
         "Also play locally: a command reading raw S16LE mono from stdin, "
-        "{sample_rate} filled in, e.g. 'aplay -q -t raw -f S16_LE -c 1 -r {sample_rate}'. Empty = off.",
+        "{sample_rate} filled in, e.g. 'aplay -q -t raw -f S16_LE -c 1 -r {sample_rate}'. "
+        "Empty = off.",
     ),
     ParamSpec(
         "wav_directory", "", "Also write each reply as a WAV file into this directory. Empty = off."
@@ -314,7 +319,7 @@ class TtsNode(ManagedNode):
         msg.header.stamp = self.get_clock().now().to_msg()
         self._interrupted_pub.publish(msg)
 
-    # -- the pipeline's listener (called from its threads; see core.speech_pipeline.PipelineListener)
+    # -- the pipeline's listener (from its threads; see core.speech_pipeline.PipelineListener)
     def on_speaking(self, speaking: bool) -> None:
         self._speaking_pub.publish(Bool(data=speaking))
 

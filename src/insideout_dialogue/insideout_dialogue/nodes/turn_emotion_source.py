@@ -169,7 +169,7 @@ class TurnEmotionSource:
                 seconds_from_stamp(msg.header.stamp) or now_seconds(self._node), reading, face_id
             )
 
-    # --- a turn's emotion --------------------------------------------------------------------------
+    # --- a turn's emotion ------------------------------------------------------------------------
     def emotion_for(
         self, override: EmotionState | None, spoken_between: tuple | None
     ) -> TurnEmotion:

@@ -93,6 +93,7 @@ def ensure_type(typestore: Typestore, msgtype: str) -> None:
 
 
 def starts_with_header(typestore: Typestore, msgtype: str) -> bool:
-    """True when the message's first field is a std_msgs/Header (its stamp can be patched in CDR)."""
+    """True when the message's first field is a std_msgs/Header (its stamp can be patched in
+    CDR)."""
     fields = typestore.fielddefs[msgtype][1]
     return bool(fields) and fields[0][1][1] == "std_msgs/msg/Header"

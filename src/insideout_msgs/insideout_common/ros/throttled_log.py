@@ -1,6 +1,5 @@
 """A node logger's warnings and errors through the shared WarningThrottle."""
 
-
 from insideout_common.warning_throttle import WARNING_PERIOD_S, WarningThrottle
 
 

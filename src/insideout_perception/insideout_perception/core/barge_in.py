@@ -7,10 +7,10 @@ its words once recognised (`words_decided`): a word that asks for the floor ("St
 what?", "Sorry?") stops the robot; anything else lets it go on (RESUME): a backchannel ("mm-hm",
 "okay"), a cough, and what Whisper makes of a hum ("and then them." was measured for "Mm-hmm."),
 which is why a list of words that interrupt is safer than a list of those that do not. A voice
-too short to be an utterance at all resumes after `resume_after_s` of quiet. So the audio stops within a few
-frames of the user's first word, yet a short noise costs only a brief hold (LiveKit Agents resumes
-after a "false interruption" the same way). Times are counted in samples of the 16 kHz stream, so
-the decision does not depend on how the audio was chunked.
+too short to be an utterance at all resumes after `resume_after_s` of quiet. So the audio stops
+within a few frames of the user's first word, yet a short noise costs only a brief hold (LiveKit
+Agents resumes after a "false interruption" the same way). Times are counted in samples of the
+16 kHz stream, so the decision does not depend on how the audio was chunked.
 """
 
 import re
@@ -98,7 +98,8 @@ class BargeInDetector:
         self.hold_for_words = False
 
     def robot_speaking(self, speaking: bool) -> None:
-        """A new reply, or the robot went quiet (its reply ended, or it obeyed a STOP): start over."""
+        """A new reply, or the robot went quiet (its reply ended, or it obeyed a STOP): start
+        over."""
         if speaking != self.robot_is_speaking:
             self.robot_is_speaking = speaking
             self._reset()

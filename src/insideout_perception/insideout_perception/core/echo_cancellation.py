@@ -18,7 +18,6 @@ learned of the room across those pauses (it only stops being fed), so the next r
 cancelled from its first word.
 """
 
-
 import numpy as np
 
 from insideout_perception.core.capture_clock import CaptureClock

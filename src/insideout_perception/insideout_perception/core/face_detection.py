@@ -1,4 +1,5 @@
-"""Face detection with MediaPipe BlazeFace, whose models ship inside the mediapipe==0.10.21 wheel."""
+"""Face detection with MediaPipe BlazeFace, whose models ship inside the mediapipe==0.10.21
+wheel."""
 
 from dataclasses import dataclass
 

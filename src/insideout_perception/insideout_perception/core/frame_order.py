@@ -12,7 +12,6 @@ frame stamped far further back than any delivery delay is not late: the camera's
 """
 
 
-
 class FrameStampOrder:
     """`late_window` [s]: a frame stamped up to this much before the newest admitted one is late;
     further back, the camera's clock was reset."""

@@ -94,7 +94,8 @@ def check_dimensions(height: int, width: int, max_pixels: int = DEFAULT_MAX_PIXE
         raise ImageConversionError(f"empty image: {width}x{height} pixels", ZERO_SIZE)
     if height * width > max_pixels:
         raise ImageConversionError(
-            f"image of {width}x{height} = {height * width} pixels exceeds the limit of {max_pixels}",
+            f"image of {width}x{height} = {height * width} pixels exceeds the limit of "
+            f"{max_pixels}",
             TOO_MANY_PIXELS,
         )
 
@@ -126,7 +127,8 @@ def check_raw(
         raise ImageConversionError(f"{encoding} needs an even width, got {width}", ODD_WIDTH)
     if size < height * step:
         raise ImageConversionError(
-            f"data holds {size} bytes, fewer than height x step = {height} x {step} = {height * step}",
+            f"data holds {size} bytes, fewer than height x step = {height} x {step} = "
+            f"{height * step}",
             DATA_TOO_SHORT,
         )
 

@@ -163,7 +163,8 @@ class SpeechRecognizer:
         # The latest speculative recognition: ((utterance_id, end_sample), Recognition).
         self._speculation: tuple[tuple[int, int], object] | None = None
         self._silent_since: float | None = None
-        # The pause, (utterance_id, end_sample), whose speculative text reads as a finished sentence.
+        # The pause, (utterance_id, end_sample), whose speculative text reads as a finished
+        # sentence.
         self._finished_by_words: tuple[int, int] | None = None
         self.last_chunk_at = time.monotonic()
         self.counters: dict[str, int] = dict(
@@ -306,8 +307,9 @@ class SpeechRecognizer:
             self.counters["partial_frame_chunks"] += 1
             self.listener.on_warning(
                 f"audio chunk of {len(data)} bytes does not end on a whole frame "
-                f"({frame_bytes} bytes per frame of {self.stream.format.describe()}); the remainder "
-                "is carried over. If this repeats, check sample_format/channels or audio_info."
+                f"({frame_bytes} bytes per frame of {self.stream.format.describe()}); "
+                "the remainder is carried over. If this repeats, check sample_format/channels or "
+                "audio_info."
             )
         samples = self.stream.feed(data)
         # The robot's own voice out before anything listens (the canceller may hold back <10 ms).
@@ -533,7 +535,8 @@ class SpeechRecognizer:
         if utterance.cut_at_max_length:
             self.counters["cut_at_max_length"] += 1
             self.listener.on_warning(
-                f"continuous speech reached max_utterance_s={self.settings.segmenter.max_utterance_s} s: "
+                "continuous speech reached "
+                f"max_utterance_s={self.settings.segmenter.max_utterance_s} s: "
                 "transcribing it in pieces"
             )
             self.utterance_id += 1  # the rest of the speech is a new utterance
@@ -674,8 +677,8 @@ class SpeechRecognizer:
         if uncovered is not None and uncovered > UNCOVERED_SPEECH_WARNING_S:
             self.counters["uncovered_utterances"] += 1
             self.listener.on_warning(
-                f"utterance {job.utterance_id}: the recogniser's words end {uncovered:.1f} s before "
-                "the speech does; its last words may be missing from the transcript"
+                f"utterance {job.utterance_id}: the recogniser's words end {uncovered:.1f} s "
+                "before the speech does; its last words may be missing from the transcript"
             )
 
     # -- health -----------------------------------------------------------------------------

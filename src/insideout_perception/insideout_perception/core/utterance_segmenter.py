@@ -6,10 +6,10 @@ when the probability falls below `threshold - 0.15` (hysteresis, as Silero recom
 has lasted `end_silence_s`, the end-of-turn judge (`turn_complete`, given the utterance so far)
 decides: a finished turn ends the utterance there; an unfinished one ("so what should I ...")
 keeps it open until the speaker goes on or the pause reaches `max_end_silence_s`. Without a
-judge every pause of `end_silence_s` ends the utterance. The utterance handed to the recogniser includes `pre_roll_s` of audio before the
-start (soft onsets the VAD misses) and as much after the last voiced frame. Continuous speech is cut
-every `max_utterance_s`. Memory is bounded: one preallocated buffer of the maximum utterance length
-plus a pre-roll ring.
+judge every pause of `end_silence_s` ends the utterance. The utterance handed to the recogniser
+includes `pre_roll_s` of audio before the start (soft onsets the VAD misses) and as much after the
+last voiced frame. Continuous speech is cut every `max_utterance_s`. Memory is bounded: one
+preallocated buffer of the maximum utterance length plus a pre-roll ring.
 
 Once a pause has lasted `speculate_after_s` (default 0.1 s), a `PauseSnapshot` of
 the utterance so far is emitted: recognising it while the rest of the end-of-utterance silence
@@ -20,7 +20,6 @@ elapses hides most of the recognition time. If the utterance then ends without m
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -124,7 +123,7 @@ class SpeechDiscarded:
     end_sample: int
 
 
-Event = Union[SpeechStarted, SpeechEnded, Utterance, SpeechDiscarded, PauseSnapshot, TurnJudged]
+Event = SpeechStarted | SpeechEnded | Utterance | SpeechDiscarded | PauseSnapshot | TurnJudged
 
 
 class UtteranceSegmenter:

@@ -10,8 +10,8 @@ Publishes   /insideout/transcript (Transcript), /insideout/user_speaking (Bool, 
             /insideout/user_pausing (Bool, latched: a pause the end-of-turn model heard as
             unfinished),
             /insideout/barge_in (BargeIn: with barge_in, the user's voice over the robot's
-            speech pauses, resumes or stops it), /diagnostics; with rep155 the REP-155 voice: /humans/voices/tracked,
-            /humans/voices/<id>/speech and /is_speaking.
+            speech pauses, resumes or stops it), /diagnostics; with rep155 the REP-155 voice:
+            /humans/voices/tracked, /humans/voices/<id>/speech and /is_speaking.
 
 The work is done by insideout_perception.core.speech_recognizer (decoding, VAD, utterances, the
 recognition worker, the speaker mute); this module only wires it to ROS.
@@ -308,7 +308,8 @@ ANY_PUBLISHER_QOS = QoSProfile(
     reliability=ReliabilityPolicy.BEST_EFFORT,
     durability=DurabilityPolicy.VOLATILE,
 )
-# robot_speaking from a volatile publisher: reliable, since a lost "false" would leave the node deaf.
+# robot_speaking from a volatile publisher: reliable, since a lost "false" would leave the node
+# deaf.
 VOLATILE_STATE_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,
     depth=10,

@@ -54,7 +54,8 @@ class CameraSubscription:
             self._subscription = None
 
     def delivered(self, generation: int) -> None:
-        """A frame came through subscription `generation`: once the newest delivers, the old goes."""
+        """A frame came through subscription `generation`: once the newest delivers, the old
+        goes."""
         if generation == self.generation and self._retiring is not None:
             self._retire_old()
 

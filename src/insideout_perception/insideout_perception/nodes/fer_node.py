@@ -67,7 +67,8 @@ PARAMETERS = [
     ParamSpec(
         "image_topic",
         "/camera/image_raw",
-        "Camera topic. With image_transport 'compressed' the node subscribes to <image_topic>/compressed.",
+        "Camera topic. With image_transport 'compressed' the node subscribes to "
+        "<image_topic>/compressed.",
         check=lambda value: None if value.strip("/ ") else "must name a topic",
     ),
     ParamSpec(
@@ -186,7 +187,8 @@ PARAMETERS = [
         "rep155_all_faces",
         True,
         "With rep155 and our own detector: classify every face in view for "
-        "its /expression (one more model run per extra face per frame); false: the attended face only.",
+        "its /expression (one more model run per extra face per frame); false: the attended "
+        "face only.",
     ),
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
@@ -258,7 +260,8 @@ class FerNode(ManagedNode):
             self._rep155.resume()
         self._camera.open()
         self.get_logger().info(
-            f"listening on {self._camera.topic} ({self._frame_type.__name__}, {self._camera.reliability}, "
+            f"listening on {self._camera.topic} "
+            f"({self._frame_type.__name__}, {self._camera.reliability}, "
             f"image_reliability {self.params['image_reliability']}); model {self._spec.name} from "
             f"{self._model_source} on {self._providers}; face detector BlazeFace "
             f"{self.params['face_detector']}; frames decoded by {self._decoder.backend}"
@@ -314,8 +317,9 @@ class FerNode(ManagedNode):
     def _check_other_face_detectors(self) -> None:
         if self._rep155 is not None and self._rep155.others_publishing_tracked():
             self._warnings.warning(
-                "another node also publishes humans/faces/tracked (a REP-155 face detector?): the two "
-                "lists overwrite each other; set face_source: ros4hri to use its faces, or rep155: false",
+                "another node also publishes humans/faces/tracked (a REP-155 face detector?): "
+                "the two lists overwrite each other; set face_source: ros4hri to use its faces, "
+                "or rep155: false",
                 kind="other face detector",
             )
 
@@ -430,9 +434,7 @@ class FerNode(ManagedNode):
             f"dropped a frame from {self._camera.topic}: {error}", kind=f"bad frame: {error.reason}"
         )  # a flood of one kind hides no other
 
-    def _emotion_message(
-        self, emotion, header, result: FrameResult | None = None
-    ) -> EmotionState:
+    def _emotion_message(self, emotion, header, result: FrameResult | None = None) -> EmotionState:
         return emotion_state_message(
             emotion,
             frame_id=header.frame_id,
@@ -515,7 +517,8 @@ def _rep155_output(node, enabled: bool, face_id_of, ros4hri_faces: bool):
 
 
 def _expressions(result):
-    """{track id: REP-155 expression} of the attended face and, with classify_all, the others seen."""
+    """{track id: REP-155 expression} of the attended face and, with classify_all, the others
+    seen."""
     emotions = [result.emotion, *result.other_emotions.values()]
     return {
         emotion.track_id: rep155.expression_of(

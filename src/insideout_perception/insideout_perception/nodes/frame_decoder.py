@@ -32,8 +32,9 @@ class FrameDecoder:
         return "cv_bridge" if self._bridge else "insideout image_conversion"
 
     def check(self, msg) -> None:
-        """Raises ImageConversionError for a frame decode() would refuse without decoding it; what
-        only decoding finds (a corrupt compressed stream, what cv_bridge refuses) decode() raises."""
+        """Raises ImageConversionError for a frame decode() would refuse without decoding it;
+        what only decoding finds (a corrupt compressed stream, what cv_bridge refuses) decode()
+        raises."""
         if isinstance(msg, CompressedImage):
             check_compressed(msg.data, msg.format, self.max_pixels)
         elif self._bridge is None:

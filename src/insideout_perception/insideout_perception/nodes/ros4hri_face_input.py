@@ -75,7 +75,8 @@ class Ros4hriFaceInput:
         return None
 
     def face_for(self, generation: int) -> tuple[str, int] | None:
-        """(face id, number) of the face a frame from `generation` shows; None once attention moved."""
+        """(face id, number) of the face a frame from `generation` shows; None once attention
+        moved."""
         with self._lock:
             return self._faces.get(generation) if generation == self.generation else None
 

@@ -40,7 +40,8 @@ class RequestErrorLog(logging.LoggerAdapter):
 
 
 def _exception_of(exc_info) -> BaseException | None:
-    """The exception a logging call's exc_info names (an exception, a sys.exc_info() tuple, True)."""
+    """The exception a logging call's exc_info names (an exception, a sys.exc_info() tuple,
+    True)."""
     if isinstance(exc_info, BaseException):
         return exc_info
     if exc_info is True:

@@ -70,9 +70,7 @@ class TurnStateTracker:
         self._robot_speaking = on
         return self._changed(now)
 
-    def turn_progress(
-        self, turn_id: int, stage: str, now: float | None = None
-    ) -> dict | None:
+    def turn_progress(self, turn_id: int, stage: str, now: float | None = None) -> dict | None:
         if turn_id in self._ended_turns:
             return None  # sent before the turn ended, arrived after its end
         self._interrupted = False

@@ -237,7 +237,8 @@ class LiveViewServer:
             # The page asks for none; aiohttp would log each such request, unthrottled.
             self._on_bad_input("refused a live-view WebSocket asking for a subprotocol")
             return web.Response(status=400, text="no WebSocket subprotocol is offered\n")
-        # No permessage-deflate: deflating JPEG frames (in an executor thread) costs CPU for nothing.
+        # No permessage-deflate: deflating JPEG frames (in an executor thread) costs CPU for
+        # nothing.
         ws = PageSocket(heartbeat=10.0, max_msg_size=MAX_PAGE_MESSAGE_BYTES, compress=False)
         await ws.prepare(request)
         page = _Page(ws)

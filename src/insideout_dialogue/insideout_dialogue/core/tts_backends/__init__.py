@@ -6,7 +6,6 @@ audio = backend.synthesize("Hello there.")   # float32 mono at backend.sample_ra
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Optional
 
 from .base import BackendUnavailable, SynthesisError, TtsBackend
 

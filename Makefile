@@ -8,11 +8,14 @@ ENV := source scripts/env.sh &&
 ROS_WHEELS ?= kilted
 export ROS_WHEELS
 
-.PHONY: help setup build demo test test-core bench clean distclean
+.PHONY: help setup build demo run test test-fast bench clean distclean
 
 help:
 	@echo "make demo   - set up, then replay the demo bag through the whole pipeline"
+	@echo "make run    - set up, then start the pipeline's nodes (ros2 launch's stand-in on the wheels;"
+	@echo "              ARGS=\"nodes:=asr,dialogue,tts namespace:=robot1 ...\": the launch file's arguments)"
 	@echo "make test   - set up, then run every test (real rclpy over DDS, real models)"
+	@echo "make test-fast - the tests that start no nodes and no servers (under 2 minutes), and ruff"
 	@echo "make bench  - set up, then run the benchmark scripts and print their numbers"
 	@echo "make setup  - only the set-up (venv, ROS wheels, models, colcon build)"
 	@echo "make clean  - remove build/, install/, log/ of both wheel sets (keeps the venvs)"
@@ -27,9 +30,16 @@ build:
 demo: setup
 	@$(ENV) python scripts/demo.py
 
+run: setup
+	@$(ENV) python scripts/run_pipeline.py $(ARGS)
+
 test: setup
 	@$(ENV) scripts/fetch_test_data.sh
 	@$(ENV) python -m pytest tests
+
+test-fast: setup
+	@$(ENV) scripts/fetch_test_data.sh
+	@$(ENV) python -m pytest tests -m "not dds and not slow" -q
 
 bench: setup
 	@$(ENV) scripts/bench.sh

@@ -26,8 +26,8 @@ import numpy as np  # noqa: E402
 from insideout_common.bags import BagReader  # noqa: E402
 
 INSTALL_DIR = Path(os.environ.get("INSIDEOUT_INSTALL", ROOT / "install"))
-PLAYER = INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_player"
-RECORDER = INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_recorder"
+PLAYER = INSTALL_DIR / "insideout_common" / "lib" / "insideout_common" / "bag_player"
+RECORDER = INSTALL_DIR / "insideout_common" / "lib" / "insideout_common" / "bag_recorder"
 LARGE_FRAMES = {"FASTDDS_DEFAULT_PROFILES_FILE": str(ROOT / "config" / "fastdds_large_frames.xml")}
 
 

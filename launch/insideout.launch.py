@@ -1,21 +1,26 @@
 r"""Launch the InsideOut pipeline: fer_node, asr_node, dialogue_node and tts_node.
 
-    ros2 launch launch/insideout.launch.py                          # from the repository root
-    ros2 launch launch/insideout.launch.py camera:=v4l2_camera microphone:=true
-    ros2 launch launch/insideout.launch.py nodes:=asr,dialogue,tts \
-        llm_base_url:=http://gpu:8000/v1 llm_model:=llama3
-    ros2 launch launch/insideout.launch.py web:=true               # + the live view, port 8080
-    ros2 launch launch/insideout.launch.py --show-args             # every argument, documented
+Installed by the insideout_bringup package (with ../config), so with a ROS 2 distro and this
+workspace sourced it runs from any directory:
 
-The nodes are those of config/pipeline.yaml. Parameters come from `params_file` (default: the
-repository's config/insideout.yaml) and `prompts_file` (config/prompts.yaml), one section per node
-keyed `/**/<node>`; the launch arguments below override single values. `namespace:=robot1` moves
-all of InsideOut's topics, services and actions under /robot1, because the nodes use relative
-names. The dialogue node starts the local
-LLM server itself when its configuration points at it, so nothing here starts a server.
+    ros2 launch insideout_bringup insideout.launch.py
+    ros2 launch insideout_bringup insideout.launch.py camera:=v4l2_camera microphone:=true
+    ros2 launch insideout_bringup insideout.launch.py nodes:=asr,dialogue,tts \
+        llm_base_url:=http://gpu:8000/v1 llm_model:=llama3
+    ros2 launch insideout_bringup insideout.launch.py web:=true    # + the live view, port 8080
+    ros2 launch insideout_bringup insideout.launch.py --show-args  # every argument, documented
+
+(`ros2 launch launch/insideout.launch.py` from the repository root runs the same file.)
+
+The nodes are those of config/pipeline.yaml. Parameters come from `params_file` (default:
+config/insideout.yaml beside this file's launch/) and `prompts_file` (config/prompts.yaml), one
+section per node keyed `/**/<node>`; the launch arguments below override single values.
+`namespace:=robot1` moves all of InsideOut's topics, services and actions under /robot1, because
+the nodes use relative names. The dialogue node starts the local LLM server itself when its
+configuration points at it, so nothing here starts a server.
 
 Uses only launch / launch_ros APIs that Humble, Jazzy and Kilted share; run against the humble,
-jazzy and (December 2024) rolling sources of ros2/launch and ros2/launch_ros (see the README).
+jazzy and rolling sources of ros2/launch and ros2/launch_ros (see docs/launch.md).
 """
 
 import os

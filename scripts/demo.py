@@ -307,8 +307,10 @@ def missing_executables() -> list[str]:
         if not (INSTALL_DIR / package / "lib" / package / executable).exists():
             missing.append(f"{name} ({package}/{executable}) is not built: run `make setup`")
     for executable in ("bag_player",):
-        if not (INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / executable).exists():
-            missing.append(f"insideout_msgs/{executable} is not built: run `make setup`")
+        if not (
+            INSTALL_DIR / "insideout_common" / "lib" / "insideout_common" / executable
+        ).exists():
+            missing.append(f"insideout_common/{executable} is not built: run `make setup`")
     return missing
 
 
@@ -572,7 +574,7 @@ def run(args) -> int:
         player = Process(
             "bag_player",
             [
-                str(INSTALL_DIR / "insideout_msgs" / "lib" / "insideout_msgs" / "bag_player"),
+                str(INSTALL_DIR / "insideout_common" / "lib" / "insideout_common" / "bag_player"),
                 "--ros-args",
                 "-p",
                 f"bag:={bag}",

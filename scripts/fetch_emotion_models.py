@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src" / "insideout_perception"), str(ROOT / "src" / "insideout_msgs")]
+sys.path[:0] = [str(ROOT / "src" / "insideout_perception"), str(ROOT / "src" / "insideout_common")]
 
 from insideout_perception.core.expression_models import MODELS, model_cache_dir  # noqa: E402
 

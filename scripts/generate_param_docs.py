@@ -7,16 +7,13 @@
 
 Each table sits between `<!-- params:begin NODE -->` and `<!-- params:end NODE -->` in
 docs/nodes/NODE.md; everything outside the markers is left alone. The declarations are imported
-from src/ (not install/), so the docs follow the code as it is checked out; the bag tools are
-scripts without a .py suffix and are loaded as modules without running their main(). Needs rclpy
+from src/ (not install/), so the docs follow the code as it is checked out. Needs rclpy
 (the declarations import it): run it in `source scripts/env.sh`.
 """
 
 import argparse
 import difflib
 import importlib
-import importlib.machinery
-import importlib.util
 import json
 import re
 import sys
@@ -26,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = [
-    ROOT / "src" / "insideout_msgs",
+    ROOT / "src" / "insideout_common",
     ROOT / "src" / "insideout_perception",
     ROOT / "src" / "insideout_dialogue",
 ]
@@ -45,8 +42,7 @@ class Source:
     """Where a node's parameter declarations live."""
 
     what: str  # shown in the generated note
-    module: str = ""  # importable module under src/
-    script: str = ""  # or a script path relative to the repository root
+    module: str  # importable module under src/
     attribute: str = "PARAMETERS"
 
 
@@ -69,10 +65,10 @@ SOURCES = {
         "insideout_dialogue/nodes/web_view_node.py", module="insideout_dialogue.nodes.web_view_node"
     ),
     "bag_player": Source(
-        "src/insideout_msgs/scripts/bag_player", script="src/insideout_msgs/scripts/bag_player"
+        "insideout_common/nodes/bag_player.py", module="insideout_common.nodes.bag_player"
     ),
     "bag_recorder": Source(
-        "src/insideout_msgs/scripts/bag_recorder", script="src/insideout_msgs/scripts/bag_recorder"
+        "insideout_common/nodes/bag_recorder.py", module="insideout_common.nodes.bag_recorder"
     ),
 }
 
@@ -88,16 +84,6 @@ def _use_sources() -> None:
     for path in reversed(SOURCE_DIRS):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-
-
-def _load_script(relative: str):
-    path = ROOT / relative
-    name = "insideout_docs_" + path.name.replace("-", "_")
-    loader = importlib.machinery.SourceFileLoader(name, str(path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)  # __name__ is not "__main__": main() does not run
-    return module
 
 
 def _spec_lists(module) -> list[tuple[str, list]]:
@@ -117,9 +103,7 @@ def load_specs(node: str):
     _use_sources()
     source = SOURCES[node]
     try:
-        module = (
-            _load_script(source.script) if source.script else importlib.import_module(source.module)
-        )
+        module = importlib.import_module(source.module)
     except ImportError as error:
         missing = (getattr(error, "name", None) or "").split(".")[0]
         hint = (

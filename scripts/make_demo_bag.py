@@ -26,7 +26,7 @@ import soundfile
 from scipy.signal import resample_poly
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "src" / "insideout_msgs"))  # insideout_common before a build
+sys.path.insert(0, str(REPO_ROOT / "src" / "insideout_common"))  # insideout_common before a build
 
 from insideout_common.bags import BagWriter  # noqa: E402
 

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src" / "insideout_msgs"), str(ROOT / "src" / "insideout_dialogue")]
+sys.path[:0] = [str(ROOT / "src" / "insideout_common"), str(ROOT / "src" / "insideout_dialogue")]
 
 from insideout_dialogue.core.prompts import (  # noqa: E402
     DEFAULT_AGENT_PROMPTS,

@@ -19,5 +19,5 @@ if [ -f "$OUT" ] && [ "$OUT" -nt "$H5" ] && [ "$OUT" -nt "$CONVERTER" ]; then
 fi
 echo "[setup] converting $H5 -> $OUT"
 # Run the converter as a file: the workspace (and so the package) may not be built yet.
-PYTHONPATH="src/insideout_msgs:src/insideout_perception${PYTHONPATH:+:$PYTHONPATH}" \
+PYTHONPATH="src/insideout_common:src/insideout_perception${PYTHONPATH:+:$PYTHONPATH}" \
   python -m insideout_perception.core.keras_h5_to_onnx "$H5" "$OUT"

@@ -10,7 +10,7 @@ OUT=models/face_api_expression.onnx
 CORE=src/insideout_perception/insideout_perception/core
 CONVERTER=("$CORE/face_api_expression_to_onnx.py" "$CORE/tfjs_weights.py" "$CORE/onnx_graph_builder.py")
 # Run our modules as files: the workspace (and so the package) may not be built yet.
-export PYTHONPATH="src/insideout_msgs:src/insideout_perception${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH="src/insideout_common:src/insideout_perception${PYTHONPATH:+:$PYTHONPATH}"
 package() { python -m insideout_perception.core.face_api_package "$@"; }
 DIR=$(package dir)
 

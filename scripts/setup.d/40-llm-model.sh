@@ -4,5 +4,5 @@
 # checked and has not changed since.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PYTHONPATH="src/insideout_msgs:src/insideout_dialogue${PYTHONPATH:+:$PYTHONPATH}" \
+PYTHONPATH="src/insideout_common:src/insideout_dialogue${PYTHONPATH:+:$PYTHONPATH}" \
   python -m insideout_dialogue.core.llm_models assemble qwen2.5-coder-1.5b ${INSIDEOUT_LLM_PRESETS:-} >/dev/null

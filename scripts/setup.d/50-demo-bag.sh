@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BAG=data/demo_bag
 # The bag depends on the generator, the bag writer and the espeak-ng voice.
-want=$( (cat scripts/make_demo_bag.py src/insideout_msgs/insideout_common/bags/*.py \
+want=$( (cat scripts/make_demo_bag.py src/insideout_common/insideout_common/bags/*.py \
          src/audio_common_msgs/msg/*.msg; espeak-ng --version) | sha256sum | cut -d' ' -f1)
 if [ -f "$BAG/metadata.yaml" ] && [ "$(cat data/.demo_bag.sha256 2>/dev/null)" = "$want" ]; then
   exit 0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from insideout_perception.core.frame_reliability import (
+from insideout_common.frame_reliability import (
     AUTO,
     BEST_EFFORT,
     RELIABLE,

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from insideout_perception.core.image_conversion import (
+from insideout_common.image_conversion import (
     REASONS,
     SUPPORTED_RAW_ENCODINGS,
     ImageConversionError,
@@ -80,7 +80,7 @@ def test_memoryview_and_array_payloads_are_accepted(image):
 def test_every_listed_encoding_converts():
     for encoding in SUPPORTED_RAW_ENCODINGS:
         bytes_per_pixel = {"u1": 1, "u2": 2}
-        from insideout_perception.core.image_conversion import RAW_LAYOUTS
+        from insideout_common.image_conversion import RAW_LAYOUTS
 
         layout = RAW_LAYOUTS[encoding]
         step = 8 * layout.channels * bytes_per_pixel[layout.dtype]

@@ -66,7 +66,7 @@ def test_player_honours_timestamps_and_rate_and_publishes_clock(tmp_path, ros, s
     ros.node.create_subscription(Clock, "/clock", clock, 100)
     latched = ros.collect(String, "/play/latched", LATCHED)
     player = spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_player",
         params={
             "bag": str(bag),
@@ -101,7 +101,7 @@ def test_player_start_offset_and_loop(tmp_path, ros, spawn_node):
     bag = make_timing_bag(tmp_path / "bag")
     chatter = ros.collect(String, "/play/chatter")
     player = spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_player",
         params={
             "bag": str(bag),
@@ -122,7 +122,7 @@ def test_player_restamps_headers_to_publish_time(tmp_path, ros, spawn_node):
     bag = make_timing_bag(tmp_path / "bag")
     images = ros.collect(Image, "/play/image")
     spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_player",
         params={"bag": str(bag), "restamp_headers": True, "wait_for_subscribers": ["/play/image"]},
     )
@@ -134,7 +134,7 @@ def test_player_restamps_headers_to_publish_time(tmp_path, ros, spawn_node):
 
 
 def test_player_rejects_a_missing_bag_clearly(tmp_path, spawn_node):
-    player = spawn_node("insideout_msgs", "bag_player", params={"bag": str(tmp_path / "nope")})
+    player = spawn_node("insideout_common", "bag_player", params={"bag": str(tmp_path / "nope")})
     assert player.process.wait(30) == 2
     assert "not a rosbag2 bag directory" in player.output()
 
@@ -148,7 +148,7 @@ def test_recorder_writes_what_was_published(tmp_path, ros, spawn_node):
     )
     emotion_pub = ros.publisher(EmotionState, "/rec/emotion", 10)
     recorder = spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_recorder",
         params={"output": str(output), "topics": ["/rec/latched", "/rec/chatter", "/rec/emotion"]},
     )
@@ -186,7 +186,7 @@ def test_recorder_stops_after_max_duration_with_a_valid_bag(tmp_path, ros, spawn
     ticks = ros.publisher(String, "/rec/tick")
     ros.node.create_timer(0.05, lambda: ticks.publish(String(data="tick")))
     recorder = spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_recorder",
         params={"output": str(output), "topics": ["/rec/tick"], "max_duration": 8.0},
     )
@@ -210,13 +210,13 @@ def test_a_node_on_sim_time_follows_the_players_clock(tmp_path, ros, spawn_node)
     bag = make_timing_bag(tmp_path / "bag")
     output = tmp_path / "rerecorded"
     recorder = spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_recorder",
         params={"output": str(output), "topics": ["/play/chatter"], "use_sim_time": True},
     )
     # The recorder subscribes once the player advertises; the player waits for that subscriber.
     player = spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_player",
         params={
             "bag": str(bag),
@@ -241,7 +241,7 @@ def test_player_rejects_a_truncated_bag_clearly(tmp_path, spawn_node):
     bag = make_timing_bag(tmp_path / "bag")
     mcap = next(bag.glob("*.mcap"))
     mcap.write_bytes(mcap.read_bytes()[:200])  # as if the recording machine lost power
-    player = spawn_node("insideout_msgs", "bag_player", params={"bag": str(bag)})
+    player = spawn_node("insideout_common", "bag_player", params={"bag": str(bag)})
     assert player.process.wait(30) == 2
     assert "cannot read" in player.output() and "Traceback" not in player.output()
 
@@ -257,7 +257,7 @@ def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(
     clock = ros.publisher(Clock, "/clock", 100)
     chatter = ros.publisher(String, "/stall/chatter", 100)
     recorder = spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_recorder",
         params={"output": str(output), "topics": ["/stall/chatter"], "use_sim_time": True},
     )

@@ -75,7 +75,7 @@ def test_values_for_undeclared_parameters_are_named_with_a_hint(context):
 
 def test_a_node_process_warns_about_a_parameter_it_ignores(spawn_node, tmp_path):
     node = spawn_node(
-        "insideout_msgs",
+        "insideout_common",
         "bag_recorder",
         params={
             "output": str(tmp_path / "bag"),

@@ -11,11 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE_DIRS = [
     ("insideout_perception.core", ROOT / "src/insideout_perception/insideout_perception/core"),
     ("insideout_dialogue.core", ROOT / "src/insideout_dialogue/insideout_dialogue/core"),
-    ("insideout_common.bags", ROOT / "src/insideout_msgs/insideout_common/bags"),
+    ("insideout_common.bags", ROOT / "src/insideout_common/insideout_common/bags"),
 ]
 # insideout_common's top-level modules outside ros/ (ros/ is the rclpy helpers, by design).
 COMMON_MODULES = [
     "insideout_common.emotions",
+    "insideout_common.frame_reliability",
+    "insideout_common.image_conversion",
     "insideout_common.model_files",
     "insideout_common.pcm",
 ]

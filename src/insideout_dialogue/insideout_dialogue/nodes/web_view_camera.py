@@ -6,10 +6,10 @@ benchmarks/bench_web_view.py)."""
 
 from rclpy.serialization import deserialize_message
 
+from insideout_common.image_conversion import ImageConversionError
+from insideout_common.ros.camera_subscription import camera_subscription
+from insideout_common.ros.frame_decoder import FrameDecoder
 from insideout_dialogue.core.live_view.camera_jpeg import CameraJpeg
-from insideout_perception.core.image_conversion import ImageConversionError
-from insideout_perception.nodes.camera_subscription import camera_subscription
-from insideout_perception.nodes.frame_decoder import FrameDecoder
 
 
 class WebViewCamera:

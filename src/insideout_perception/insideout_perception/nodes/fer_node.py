@@ -18,16 +18,22 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from insideout_common import topic_names
+from insideout_common import frame_reliability, topic_names
+from insideout_common.image_conversion import (
+    DEFAULT_MAX_PIXELS,
+    ImageConversionError,
+    bgr_to_raw,
+)
 from insideout_common.ros import diagnostics
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
+from insideout_common.ros.frame_decoder import FrameDecoder
 from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
 from insideout_common.ros.node_runner import run_node
 from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
 from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp
 from insideout_msgs.msg import EmotionState
-from insideout_perception.core import frame_reliability, rep155
+from insideout_perception.core import rep155
 from insideout_perception.core.emotion_smoothing import EmotionSmoother
 from insideout_perception.core.expression_classifier import (
     PROVIDER_NAMES,
@@ -41,14 +47,8 @@ from insideout_perception.core.fer_frame_stats import FrameStats
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
 from insideout_perception.core.frame_order import FrameStampOrder
 from insideout_perception.core.frame_rate_limit import FrameRateLimiter
-from insideout_perception.core.image_conversion import (
-    DEFAULT_MAX_PIXELS,
-    ImageConversionError,
-    bgr_to_raw,
-)
-from insideout_perception.nodes.camera_subscription import frame_input
 from insideout_perception.nodes.emotion_state_message import emotion_state_message
-from insideout_perception.nodes.frame_decoder import FrameDecoder
+from insideout_perception.nodes.frame_input import frame_input
 
 EMOTION_TOPIC = topic_names.EMOTION
 DEBUG_IMAGE_TOPIC = topic_names.EMOTION_DEBUG_IMAGE

@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""bag_player: publish a rosbag2 bag's messages at their recorded pace, for machines without rosbag2.
+"""bag_player: publish a rosbag2 bag's messages at their recorded pace (machines without rosbag2).
 
 Honours the recorded timestamps (scaled by `rate`), can start `start_offset` seconds in, loop, and
 publish /clock (bag time) for nodes running with use_sim_time. Optionally rewrites header stamps to
@@ -21,7 +20,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from rosgraph_msgs.msg import Clock
 
 from insideout_common.bags import BagReader
-from insideout_common.bags.timing import PlaybackTimeline, split_ns, start_time_ns, restamp_header
+from insideout_common.bags.timing import PlaybackTimeline, restamp_header, split_ns, start_time_ns
 from insideout_common.bags.typestore import starts_with_header
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, OK, WARN, DiagnosticsPublisher
 from insideout_common.ros.node_runner import run_node
@@ -38,32 +37,65 @@ def _bag_exists(path):
 
 PARAMETERS = [
     ParamSpec("bag", "", "Bag directory (rosbag2, MCAP or sqlite3) to play.", check=_bag_exists),
-    ParamSpec("rate", 1.0, "Playback speed factor (2.0 plays twice as fast).",
-              minimum=0.01, maximum=100.0),
+    ParamSpec(
+        "rate", 1.0, "Playback speed factor (2.0 plays twice as fast).", minimum=0.01, maximum=100.0
+    ),
     ParamSpec("loop", False, "Start over when the end of the bag is reached."),
-    ParamSpec("start_offset", 0.0, "Seconds into the bag where playback starts.",
-              minimum=0.0, maximum=1.0e6),
-    ParamSpec("topics", [], "Topics to play; empty plays every topic in the bag.",
-              type_hint=Parameter.Type.STRING_ARRAY),
-    ParamSpec("publish_clock", False,
-              "Publish the bag time on /clock, for nodes started with use_sim_time:=true."),
-    ParamSpec("clock_frequency", 40.0, "How often /clock is published while playing [Hz].",
-              minimum=1.0, maximum=1000.0),
-    ParamSpec("restamp_headers", False,
-              "Rewrite header.stamp of messages that start with a std_msgs/Header to the time "
-              "they are published, so nodes on wall time treat the replay as live data."),
-    ParamSpec("wait_for_subscribers", [],
-              "Topics that must each have a subscriber before playback starts (e.g. the camera "
-              "and audio topics of the nodes under test).", type_hint=Parameter.Type.STRING_ARRAY),
-    ParamSpec("wait_timeout", 30.0,
-              "Longest wait for those subscribers [s]; playback then starts anyway, with a warning.",
-              minimum=0.0, maximum=3600.0),
-    ParamSpec("start_delay", 0.5,
-              "Pause after the subscribers are there and before the first message [s], so both "
-              "ends of every reliable connection have matched (/clock already shows the start "
-              "time meanwhile).", minimum=0.0, maximum=60.0),
-    ParamSpec("exit_when_done", True,
-              "Exit the process when playback ends (never, with loop)."),
+    ParamSpec(
+        "start_offset",
+        0.0,
+        "Seconds into the bag where playback starts.",
+        minimum=0.0,
+        maximum=1.0e6,
+    ),
+    ParamSpec(
+        "topics",
+        [],
+        "Topics to play; empty plays every topic in the bag.",
+        type_hint=Parameter.Type.STRING_ARRAY,
+    ),
+    ParamSpec(
+        "publish_clock",
+        False,
+        "Publish the bag time on /clock, for nodes started with use_sim_time:=true.",
+    ),
+    ParamSpec(
+        "clock_frequency",
+        40.0,
+        "How often /clock is published while playing [Hz].",
+        minimum=1.0,
+        maximum=1000.0,
+    ),
+    ParamSpec(
+        "restamp_headers",
+        False,
+        "Rewrite header.stamp of messages that start with a std_msgs/Header to the time "
+        "they are published, so nodes on wall time treat the replay as live data.",
+    ),
+    ParamSpec(
+        "wait_for_subscribers",
+        [],
+        "Topics that must each have a subscriber before playback starts (e.g. the camera "
+        "and audio topics of the nodes under test).",
+        type_hint=Parameter.Type.STRING_ARRAY,
+    ),
+    ParamSpec(
+        "wait_timeout",
+        30.0,
+        "Longest wait for those subscribers [s]; playback then starts anyway, with a warning.",
+        minimum=0.0,
+        maximum=3600.0,
+    ),
+    ParamSpec(
+        "start_delay",
+        0.5,
+        "Pause after the subscribers are there and before the first message [s], so both "
+        "ends of every reliable connection have matched (/clock already shows the start "
+        "time meanwhile).",
+        minimum=0.0,
+        maximum=60.0,
+    ),
+    ParamSpec("exit_when_done", True, "Exit the process when playback ends (never, with loop)."),
     DIAGNOSTICS_PERIOD,
 ]
 
@@ -88,14 +120,17 @@ class BagPlayer(Node):
             self.reader = BagReader(self.params["bag"])
             self.reader.open()
         except Exception as error:  # truncated file, unknown storage, ...: say so, exit 2
-            raise InvalidParameters(f"bag_player: cannot read {self.params['bag']}: "
-                                    f"{type(error).__name__}: {error}") from error
+            raise InvalidParameters(
+                f"bag_player: cannot read {self.params['bag']}: {type(error).__name__}: {error}"
+            ) from error
         bag_topics = self.reader.topics()
         wanted = self.params["topics"] or list(bag_topics)
         missing = [t for t in wanted if t not in bag_topics]
         if missing:
-            raise InvalidParameters(f"bag_player: topics not in {self.params['bag']}: {missing}; "
-                                    f"it has {sorted(bag_topics)}")
+            raise InvalidParameters(
+                f"bag_player: topics not in {self.params['bag']}: {missing}; "
+                f"it has {sorted(bag_topics)}"
+            )
         self.publishers_by_topic = {}
         self.restamped = set()
         for topic in wanted:
@@ -103,41 +138,60 @@ class BagPlayer(Node):
             try:
                 msg_class = message_class(info.msgtype)
             except (ImportError, AttributeError, ValueError) as error:
-                self.get_logger().error(f"not playing {topic}: type {info.msgtype} is not "
-                                        f"available in this ROS installation ({error})")
+                self.get_logger().error(
+                    f"not playing {topic}: type {info.msgtype} is not "
+                    f"available in this ROS installation ({error})"
+                )
                 continue
             qos = QoSProfile(
-                history=HistoryPolicy.KEEP_LAST, depth=1 if info.latched else 10,
-                reliability=ReliabilityPolicy.RELIABLE if info.reliable
+                history=HistoryPolicy.KEEP_LAST,
+                depth=1 if info.latched else 10,
+                reliability=ReliabilityPolicy.RELIABLE
+                if info.reliable
                 else ReliabilityPolicy.BEST_EFFORT,
-                durability=DurabilityPolicy.TRANSIENT_LOCAL if info.latched
-                else DurabilityPolicy.VOLATILE)
+                durability=DurabilityPolicy.TRANSIENT_LOCAL
+                if info.latched
+                else DurabilityPolicy.VOLATILE,
+            )
             self.publishers_by_topic[topic] = self.create_publisher(msg_class, topic, qos)
-            if self.params["restamp_headers"] and starts_with_header(self.reader.typestore,
-                                                                     info.msgtype):
+            if self.params["restamp_headers"] and starts_with_header(
+                self.reader.typestore, info.msgtype
+            ):
                 self.restamped.add(topic)
-        self.clock_publisher = (self.create_publisher(Clock, "/clock", 10)
-                                if self.params["publish_clock"] else None)
+        self.clock_publisher = (
+            self.create_publisher(Clock, "/clock", 10) if self.params["publish_clock"] else None
+        )
         self.published = 0
         self.passes = 0
         self.max_lateness = 0.0
         self.state = "waiting for subscribers"
-        self.diagnostics = DiagnosticsPublisher(self, self.report, self.params[DIAGNOSTICS_PERIOD.name])
+        self.diagnostics = DiagnosticsPublisher(
+            self, self.report, self.params[DIAGNOSTICS_PERIOD.name]
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bag_player", daemon=True)
         self._thread.start()
 
     def report(self):
         level = OK if self.publishers_by_topic else WARN
-        return level, self.state, {"bag": self.params["bag"], "published": self.published,
-                                   "passes": self.passes, "rate": self.params["rate"],
-                                   "max_lateness_ms": round(self.max_lateness * 1000, 1)}
+        return (
+            level,
+            self.state,
+            {
+                "bag": self.params["bag"],
+                "published": self.published,
+                "passes": self.passes,
+                "rate": self.params["rate"],
+                "max_lateness_ms": round(self.max_lateness * 1000, 1),
+            },
+        )
 
     def _run(self):
         try:
             self._wait_for_subscribers()
-            start = start_time_ns(self.reader.start_time_ns, self.reader.end_time_ns,
-                                  self.params["start_offset"])
+            start = start_time_ns(
+                self.reader.start_time_ns, self.reader.end_time_ns, self.params["start_offset"]
+            )
             if self._hold_clock(start, self.params["start_delay"]):
                 return
             self.get_logger().info(
@@ -145,15 +199,18 @@ class BagPlayer(Node):
                 f"{self.reader.duration_s:.1f} s, rate {self.params['rate']}, "
                 f"from {self.params['start_offset']:.2f} s"
                 + (", loop" if self.params["loop"] else "")
-                + (", publishing /clock" if self.clock_publisher else ""))
+                + (", publishing /clock" if self.clock_publisher else "")
+            )
             while not self._stop.is_set():
                 self._play_once(start)
                 self.passes += 1
                 if not self.params["loop"]:
                     break
             self.state = "done"
-            self.get_logger().info(f"done: published {self.published} messages, at most "
-                                   f"{self.max_lateness * 1000:.1f} ms behind schedule")
+            self.get_logger().info(
+                f"done: published {self.published} messages, at most "
+                f"{self.max_lateness * 1000:.1f} ms behind schedule"
+            )
         except Exception as error:  # a broken bag must not leave a silent, hanging process
             self.state = f"failed: {error}"
             self.get_logger().error(f"playback failed: {error}")
@@ -177,8 +234,10 @@ class BagPlayer(Node):
             except Exception:  # shut down meanwhile (Ctrl-C): nothing left to wait for
                 return
             if not acknowledged:
-                self.get_logger().warning(f"{topic}: not every subscriber acknowledged the last "
-                                          f"messages within {ACK_TIMEOUT_S:g} s")
+                self.get_logger().warning(
+                    f"{topic}: not every subscriber acknowledged the last "
+                    f"messages within {ACK_TIMEOUT_S:g} s"
+                )
 
     def _wait_for_subscribers(self):
         topics = self.params["wait_for_subscribers"]
@@ -188,8 +247,10 @@ class BagPlayer(Node):
             if not lacking:
                 return
             if time.monotonic() > deadline:
-                self.get_logger().warning(f"no subscriber on {lacking} after "
-                                          f"{self.params['wait_timeout']} s; playing anyway")
+                self.get_logger().warning(
+                    f"no subscriber on {lacking} after "
+                    f"{self.params['wait_timeout']} s; playing anyway"
+                )
                 return
             self._stop.wait(0.1)
 
@@ -230,7 +291,9 @@ class BagPlayer(Node):
                 return
             if self.clock_publisher is not None:
                 # /clock never lags the message just published.
-                self._publish_clock(max(message.timestamp_ns, timeline.bag_time_at(time.monotonic())))
+                self._publish_clock(
+                    max(message.timestamp_ns, timeline.bag_time_at(time.monotonic()))
+                )
             data = message.data
             if message.topic in self.restamped:
                 data = restamp_header(data, self.get_clock().now().nanoseconds)

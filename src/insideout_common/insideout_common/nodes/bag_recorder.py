@@ -1,26 +1,26 @@
-#!/usr/bin/env python3
 """bag_recorder: record topics into a rosbag2 MCAP bag, for machines without rosbag2.
 
 Subscribes to the listed topics (or every topic) as they appear, with a QoS matching their
 publishers (so best-effort camera streams and latched topics are recorded too), stores the raw CDR
 with the time the middleware received it (with use_sim_time: the /clock time at that instant; a
-late callback on a busy machine does not shift it) and the publishers' QoS, and closes the bag cleanly on Ctrl-C, SIGTERM or after `max_duration`.
+late callback on a busy machine does not shift it) and the publishers' QoS, and closes the bag
+cleanly on Ctrl-C, SIGTERM or after `max_duration`.
 """
 
 import sys
 import threading
 import time
-from importlib import import_module
 from datetime import datetime
+from importlib import import_module
 from pathlib import Path
 
 import rclpy
 from rclpy.clock import Clock, ClockType
-from rosgraph_msgs.msg import Clock as ClockMessage
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.subscription import Subscription
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.subscription import Subscription
+from rosgraph_msgs.msg import Clock as ClockMessage
 
 from insideout_common.bags import BagWriter
 from insideout_common.bags.receive_stamps import ReceiveTimeStamper
@@ -43,14 +43,32 @@ def _not_existing(path):
 
 
 PARAMETERS = [
-    ParamSpec("output", "", "Bag directory to create; empty: insideout_<date>_<time> in the "
-              "current directory.", check=_not_existing),
-    ParamSpec("topics", [], "Topics to record; empty records every topic (except /rosout and "
-              "/parameter_events).", type_hint=Parameter.Type.STRING_ARRAY),
-    ParamSpec("discovery_period", 0.5, "How often to look for the topics' publishers [s].",
-              minimum=0.05, maximum=60.0),
-    ParamSpec("max_duration", 0.0, "Stop recording and exit after this many seconds; 0 records "
-              "until stopped.", minimum=0.0, maximum=1.0e6),
+    ParamSpec(
+        "output",
+        "",
+        "Bag directory to create; empty: insideout_<date>_<time> in the current directory.",
+        check=_not_existing,
+    ),
+    ParamSpec(
+        "topics",
+        [],
+        "Topics to record; empty records every topic (except /rosout and /parameter_events).",
+        type_hint=Parameter.Type.STRING_ARRAY,
+    ),
+    ParamSpec(
+        "discovery_period",
+        0.5,
+        "How often to look for the topics' publishers [s].",
+        minimum=0.05,
+        maximum=60.0,
+    ),
+    ParamSpec(
+        "max_duration",
+        0.0,
+        "Stop recording and exit after this many seconds; 0 records until stopped.",
+        minimum=0.0,
+        maximum=1.0e6,
+    ),
     DIAGNOSTICS_PERIOD,
 ]
 
@@ -74,9 +92,15 @@ class BagRecorder(Node):
             # Our own /clock history, each with its receive time (the node's time source keeps
             # only the latest).
             self._clock_subscription = self.create_subscription(
-                ClockMessage, "/clock", self._clock_received,
-                QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                           reliability=ReliabilityPolicy.BEST_EFFORT))
+                ClockMessage,
+                "/clock",
+                self._clock_received,
+                QoSProfile(
+                    history=HistoryPolicy.KEEP_LAST,
+                    depth=100,
+                    reliability=ReliabilityPolicy.BEST_EFFORT,
+                ),
+            )
         self.get_logger().info(f"recording {self.params['topics'] or 'all topics'} into {output}")
         self.discover()
         # Wall-clock timers: under use_sim_time the node clock stands still until /clock
@@ -86,14 +110,26 @@ class BagRecorder(Node):
         if self.params["max_duration"] > 0:
             self.stop_at = time.monotonic() + self.params["max_duration"]
             self.create_timer(0.1, self.check_duration, clock=steady)
-        self.diagnostics = DiagnosticsPublisher(self, self.report, self.params[DIAGNOSTICS_PERIOD.name])
+        self.diagnostics = DiagnosticsPublisher(
+            self, self.report, self.params[DIAGNOSTICS_PERIOD.name]
+        )
 
     def report(self):
         level = OK if self.subscriptions_by_topic and not self.lost else WARN
-        message = f"recording {len(self.subscriptions_by_topic)} topics" \
-            if self.subscriptions_by_topic else "no topic to record yet"
-        return level, message, {"output": str(self.writer.path),
-                                "messages": sum(self.counts.values()), "lost": self.lost}
+        message = (
+            f"recording {len(self.subscriptions_by_topic)} topics"
+            if self.subscriptions_by_topic
+            else "no topic to record yet"
+        )
+        return (
+            level,
+            message,
+            {
+                "output": str(self.writer.path),
+                "messages": sum(self.counts.values()),
+                "lost": self.lost,
+            },
+        )
 
     def discover(self):
         wanted = self.params["topics"]
@@ -111,8 +147,9 @@ class BagRecorder(Node):
         # Reliable only when every publisher is (a reliable reader gets nothing from a best-effort
         # writer); latched only when every publisher is, as rosbag2 adapts its QoS.
         reliable = all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
-        latched = all(p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
-                      for p in publishers)
+        latched = all(
+            p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for p in publishers
+        )
         package, kind, name = msgtype.split("/")
         try:
             msg_class = getattr(import_module(f"{package}.{kind}"), name)
@@ -124,24 +161,36 @@ class BagRecorder(Node):
             return
         self.counts[topic] = 0
         if HAS_MESSAGE_INFO:
+
             def callback(data, info, t=topic):
                 self.store(t, data, info["received_timestamp"])
         else:
+
             def callback(data, t=topic):
                 self.store(t, data, 0)
+
         self.subscriptions_by_topic[topic] = self.create_subscription(
-            msg_class, topic, callback,
-            QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                       reliability=ReliabilityPolicy.RELIABLE if reliable
-                       else ReliabilityPolicy.BEST_EFFORT,
-                       durability=DurabilityPolicy.TRANSIENT_LOCAL if latched
-                       else DurabilityPolicy.VOLATILE),
-            raw=True)
+            msg_class,
+            topic,
+            callback,
+            QoSProfile(
+                history=HistoryPolicy.KEEP_LAST,
+                depth=100,
+                reliability=ReliabilityPolicy.RELIABLE
+                if reliable
+                else ReliabilityPolicy.BEST_EFFORT,
+                durability=DurabilityPolicy.TRANSIENT_LOCAL
+                if latched
+                else DurabilityPolicy.VOLATILE,
+            ),
+            raw=True,
+        )
         self.get_logger().info(f"recording {topic} ({msgtype})")
 
     def _clock_received(self, clock, info):
-        self.stamper.clock_received(clock.clock.sec * 10**9 + clock.clock.nanosec,
-                                    info["received_timestamp"])
+        self.stamper.clock_received(
+            clock.clock.sec * 10**9 + clock.clock.nanosec, info["received_timestamp"]
+        )
 
     def _take_waiting_clocks(self):
         """/clock messages still queued (the executor takes one per subscription per pass, so
@@ -151,7 +200,9 @@ class BagRecorder(Node):
         try:
             with subscription.handle:
                 while True:
-                    taken = subscription.handle.take_message(subscription.msg_type, subscription.raw)
+                    taken = subscription.handle.take_message(
+                        subscription.msg_type, subscription.raw
+                    )
                     if taken is None:
                         return
                     self._clock_received(*taken)
@@ -169,9 +220,11 @@ class BagRecorder(Node):
                 self.writer.write_raw(topic, stamp, data)
             except OSError as error:  # disk full, directory removed: keep running, say so
                 self.lost += 1
-                self.get_logger().error(f"cannot write to {self.writer.path}: {error} "
-                                        f"({self.lost} messages lost so far)",
-                                        throttle_duration_sec=5.0)
+                self.get_logger().error(
+                    f"cannot write to {self.writer.path}: {error} "
+                    f"({self.lost} messages lost so far)",
+                    throttle_duration_sec=5.0,
+                )
                 return
             self.counts[topic] += 1
 
@@ -188,8 +241,9 @@ class BagRecorder(Node):
             self.closed = True
             self.writer.close()
         total = sum(self.counts.values())
-        self.get_logger().info(f"wrote {self.writer.path}: {total} messages on "
-                               f"{len(self.counts)} topics")
+        self.get_logger().info(
+            f"wrote {self.writer.path}: {total} messages on {len(self.counts)} topics"
+        )
 
 
 def main(args=None):

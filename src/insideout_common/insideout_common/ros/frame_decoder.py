@@ -3,7 +3,7 @@
 import numpy as np
 from sensor_msgs.msg import CompressedImage
 
-from insideout_perception.core.image_conversion import (
+from insideout_common.image_conversion import (
     DATA_TOO_SHORT,
     UNCONVERTIBLE,
     ImageConversionError,

@@ -1,5 +1,5 @@
-"""fer_node's frame input: the camera subscription, which follows the cameras' QoS reliability
-(image_reliability auto), or ROS4HRI per-face images (face_source ros4hri).
+"""A camera subscription (fer_node's and the live view's) that follows the cameras' QoS
+reliability (image_reliability auto).
 
 A subscription that is replaced stays until its successor has delivered a frame (or
 RETIRE_AFTER_S passed), so no frame is missed while the new one matches the camera; a frame both
@@ -12,9 +12,8 @@ from collections.abc import Callable
 from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 
-from insideout_common.ros.params import InvalidParameters
+from insideout_common import frame_reliability
 from insideout_common.ros.qos import camera_frames
-from insideout_perception.core import frame_reliability
 
 # A replaced frame subscription goes at the latest this long after its successor came [s].
 RETIRE_AFTER_S = 3.0
@@ -117,30 +116,4 @@ def camera_subscription(
         topic, frame_type = topic.rstrip("/") + "/compressed", CompressedImage
     return CameraSubscription(
         node, frame_type, node.resolve_topic_name(topic), image_reliability, on_frame, raw
-    )
-
-
-def frame_input(node, params, on_frame: Callable[[object, int], None], warn: Callable[[str], None]):
-    """fer_node's frame source for its parameters: the camera, or ROS4HRI per-face images."""
-    if params["face_source"] == "ros4hri":
-        try:
-            from insideout_perception.nodes.ros4hri_face_input import Ros4hriFaceInput
-        except ImportError as error:
-            raise InvalidParameters(
-                f"fer_node: face_source ros4hri needs hri_msgs ({error})"
-            ) from None
-        return Ros4hriFaceInput(
-            node,
-            params["ros4hri_face_image"],
-            params["attention"],
-            on_frame,
-            lambda face: node.get_logger().info(f"attending to ROS4HRI face {face}"),
-            warn,
-        )
-    return camera_subscription(
-        node,
-        params["image_topic"],
-        params["image_transport"],
-        params["image_reliability"],
-        on_frame,
     )

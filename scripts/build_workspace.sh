@@ -33,6 +33,11 @@ for package in audio_common_msgs hri_msgs; do
   fi
 done
 
+# insideout_msgs carried the insideout_common module and the bag tools until they became their own
+# package: an existing install keeps those copies (colcon never removes files), so drop them.
+rm -rf "$INSIDEOUT_INSTALL/insideout_msgs/lib/insideout_msgs" \
+  "$INSIDEOUT_INSTALL"/insideout_msgs/lib/python3*/site-packages/insideout_common
+
 echo "[setup] building the workspace (colcon)"
 colcon --log-base "$INSIDEOUT_LOG" build \
   --build-base "$INSIDEOUT_BUILD" --install-base "$INSIDEOUT_INSTALL" \

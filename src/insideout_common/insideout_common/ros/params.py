@@ -3,6 +3,8 @@
 A node lists its parameters as `ParamSpec`s; `declare_parameters` declares each one with a
 ParameterDescriptor (so `ros2 param describe` shows the description and range) and checks every
 value, raising one `InvalidParameters` that names all the bad ones so the user fixes them in one go.
+The declarations are the only hand-written copy: config/insideout.yaml, config/prompts.yaml and
+the docs' parameter tables are generated from them (`make params`, scripts/generate_param_files.py).
 """
 
 from collections.abc import Callable, Sequence
@@ -35,6 +37,11 @@ class ParamSpec:
     # Allow an empty list default to be typed (empty lists cannot be inferred).
     type_hint: Parameter.Type | None = None
     dynamic_typing: bool = field(default=False)
+    # The settings field this parameter fills, as "<object>.<field>" (e.g.
+    # "turn.agents_max_words"): the node builds its settings objects from these, not field by field.
+    setting: str | None = None
+    # A text sent to an LLM: written to config/prompts.yaml instead of config/insideout.yaml.
+    prompt: bool = False
 
 
 def _descriptor(spec: ParamSpec) -> ParameterDescriptor:
@@ -58,6 +65,17 @@ def _descriptor(spec: ParamSpec) -> ParameterDescriptor:
                 )
             ]
     return descriptor
+
+
+def settings_fields(specs: Sequence[ParamSpec], values: dict[str, Any], target: str) -> dict:
+    """{field: value} of every spec whose `setting` is "<target>.<field>", for
+    `SettingsClass(**settings_fields(specs, values, "target"), ...)`."""
+    prefix = target + "."
+    return {
+        spec.setting[len(prefix) :]: values[spec.name]
+        for spec in specs
+        if spec.setting and spec.setting.startswith(prefix)
+    }
 
 
 def check_value(spec: ParamSpec, value: Any) -> str | None:

@@ -91,6 +91,7 @@ BASE_SPECS: list[ParamSpec] = [
         " first to finish is awaited. 0: wait for every agent.",
         0.0,
         600.0,
+        setting="turn.agents_deadline",
     ),
     ParamSpec(
         "agents.max_sentences",
@@ -100,6 +101,7 @@ BASE_SPECS: list[ParamSpec] = [
         " 0: let agents write until they end.",
         0,
         20,
+        setting="turn.agents_max_sentences",
     ),
     ParamSpec(
         "agents.max_words",
@@ -109,6 +111,7 @@ BASE_SPECS: list[ParamSpec] = [
         " its gist. 0: no limit.",
         0,
         500,
+        setting="turn.agents_max_words",
     ),
     ParamSpec(
         "aggregation.strategy",
@@ -120,6 +123,7 @@ BASE_SPECS: list[ParamSpec] = [
         " weighted_llm: the same plus per-agent weights from the user's emotion;"
         " select: no extra call, the top-weighted agent's answer.",
         choices=STRATEGIES,
+        setting="turn.strategy",
     ),
     ParamSpec(
         "llm.base_url",
@@ -156,42 +160,54 @@ BASE_SPECS: list[ParamSpec] = [
         " slot while the agents still write. Off: on 2 CPU cores it slowed the agents more"
         " than it saved (first reply sentence 1 s later, median of 12 turns); try it on a"
         " machine with cores to spare.",
+        setting="turn.aggregator_prefill",
     ),
     ParamSpec(
         "prompts.style",
         "improved",
         "improved: our persona prompts (short spoken answers, safety); paper: the seed's wording.",
         choices=STYLES,
+        setting="prompt_set.style",
     ),
     ParamSpec(
         "prompts.aggregator",
         DEFAULT_AGGREGATOR_PROMPT,
         "System prompt of the aggregator (improved style, strategy llm).",
         check=_non_empty,
+        setting="prompt_set.aggregator_prompt",
+        prompt=True,
     ),
     ParamSpec(
         "prompts.weighted_aggregator",
         DEFAULT_WEIGHTED_AGGREGATOR_PROMPT,
         "System prompt of the aggregator (improved style, strategy weighted_llm).",
         check=_non_empty,
+        setting="prompt_set.weighted_aggregator_prompt",
+        prompt=True,
     ),
     ParamSpec(
         "prompts.paper.agent_template",
         DEFAULT_PAPER_AGENT_TEMPLATE,
         "Paper style: the question to each agent; {emotion} is the agent's paper_word.",
         check=_check_template("emotion", "question"),
+        setting="prompt_set.paper_agent_template",
+        prompt=True,
     ),
     ParamSpec(
         "prompts.paper.aggregator_template",
         DEFAULT_PAPER_AGGREGATOR_TEMPLATE,
         "Paper style: the aggregation request.",
         check=_check_template(),
+        setting="prompt_set.paper_aggregator_template",
+        prompt=True,
     ),
     ParamSpec(
         "prompts.paper.emotion_clause",
         DEFAULT_PAPER_EMOTION_CLAUSE,
         "Paper style: appended when the user is not neutral.",
         check=_check_template("user_emotion"),
+        setting="prompt_set.paper_emotion_clause",
+        prompt=True,
     ),
     ParamSpec(
         "emotion.timeout",
@@ -226,12 +242,14 @@ BASE_SPECS: list[ParamSpec] = [
         "Earlier turns (utterance and reply) put into the aggregator's prompt (0: no memory).",
         0,
         50,
+        setting="scheduler.memory_turns",
     ),
     ParamSpec(
         "memory.in_agent_prompts",
         False,
         "Also put them into every agent's prompt (needed for memory with the select "
         "strategy; costs five times the history's tokens per turn).",
+        setting="turn.history_in_agent_prompts",
     ),
     ParamSpec(
         "memory.expiry",
@@ -239,12 +257,14 @@ BASE_SPECS: list[ParamSpec] = [
         "Forget the conversation after this much silence [s] (0: never).",
         0.0,
         86400.0,
+        setting="scheduler.memory_expiry",
     ),
     ParamSpec(
         "reply.stream_sentences",
         True,
         "Publish the reply sentence by sentence as the aggregator streams it (speech starts"
         " sooner); false: one message with the whole reply.",
+        setting="turn.stream_sentences",
     ),
     ParamSpec(
         "reply.first_clause_min_words",
@@ -254,6 +274,7 @@ BASE_SPECS: list[ParamSpec] = [
         " so speech starts at the first pause. 0: whole sentences only.",
         0,
         100,
+        setting="turn.first_clause_min_words",
     ),
     ParamSpec(
         "reply.first_clause_phrase_breaks",
@@ -261,6 +282,7 @@ BASE_SPECS: list[ParamSpec] = [
         "That first clause may also end before a word that starts a new phrase (and, or,"
         " but, with, because, ...), once it has first_clause_min_words words: speech starts"
         " sooner on a long first sentence without a comma.",
+        setting="turn.first_clause_phrase_breaks",
     ),
     ParamSpec(
         "reply.min_words",
@@ -272,6 +294,7 @@ BASE_SPECS: list[ParamSpec] = [
         " followed by the best agent answer. 0: any length.",
         0,
         50,
+        setting="turn.reply_min_words",
     ),
     ParamSpec(
         "reply.max_words",
@@ -281,6 +304,7 @@ BASE_SPECS: list[ParamSpec] = [
         " 0: any length.",
         0,
         1000,
+        setting="turn.reply_max_words",
     ),
     ParamSpec(
         "progress.interval",
@@ -289,12 +313,14 @@ BASE_SPECS: list[ParamSpec] = [
         " agent_partial, for live views) at most this often [s].",
         0.0,
         10.0,
+        setting="turn.progress_interval",
     ),
     ParamSpec(
         "reply.fallback",
         "Sorry, I could not think of an answer just now. Could you say that again?",
         "Reply spoken when all agents or the aggregator fail.",
         check=_non_empty,
+        setting="turn.fallback_reply",
     ),
     ParamSpec(
         "max_utterance_chars",
@@ -310,6 +336,7 @@ BASE_SPECS: list[ParamSpec] = [
         " one is dropped with an error and a failed DialogueTurn.",
         1,
         1000,
+        setting="scheduler.max_pending",
     ),
     ParamSpec(
         "action.on_new_goal",
@@ -317,6 +344,7 @@ BASE_SPECS: list[ParamSpec] = [
         "What a new Respond goal does to a running or waiting goal: queue behind it, or "
         "preempt it (aborted with ERROR_PREEMPTED).",
         choices=GOAL_POLICIES,
+        setting="scheduler.goal_policy",
     ),
     ParamSpec(
         "action.publish_reply",
@@ -362,8 +390,22 @@ BASE_SPECS: list[ParamSpec] = [
         0,
         64,
     ),
-    ParamSpec("local_llm.ctx_per_slot", 2048, "Context length of each slot [tokens].", 256, 32768),
-    ParamSpec("local_llm.n_threads", 2, "Embedded server compute threads.", 1, 64),
+    ParamSpec(
+        "local_llm.ctx_per_slot",
+        2048,
+        "Context length of each slot [tokens].",
+        256,
+        32768,
+        setting="server.ctx_per_slot",
+    ),
+    ParamSpec(
+        "local_llm.n_threads",
+        2,
+        "Embedded server compute threads.",
+        1,
+        64,
+        setting="server.n_threads",
+    ),
     ParamSpec(
         "local_llm.warm_prompts",
         True,
@@ -415,12 +457,14 @@ def agent_specs(names: Sequence[str]) -> list[ParamSpec]:
                 default_agent_prompt(name),
                 f"Persona system prompt of the {name} agent (improved style).",
                 check=_non_empty,
+                prompt=True,
             ),
             ParamSpec(
                 p + "paper_word",
                 default_paper_word(name),
                 f"Paper style: the word for the {name} agent in the agent template.",
                 check=_non_empty,
+                prompt=True,
             ),
         ]
     return specs

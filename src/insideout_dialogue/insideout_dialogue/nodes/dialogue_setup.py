@@ -1,12 +1,15 @@
 """The dialogue node's parameters turned into the core's settings, and the embedded LLM server
-started when an endpoint needs it."""
+started when an endpoint needs it.
+
+A plain settings field is filled by the parameter declaring it (`ParamSpec(..., setting=
+"turn.<field>")` in dialogue_parameters.py); only the fields in ASSEMBLED are built here by hand."""
 
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from insideout_common.emotions import LABELS
-from insideout_common.ros.params import InvalidParameters
+from insideout_common.ros.params import InvalidParameters, settings_fields
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
 from insideout_dialogue.core.dialogue_turn import TurnSettings
 from insideout_dialogue.core.embedded_slots import pin_embedded_slots
@@ -21,8 +24,33 @@ from insideout_dialogue.core.local_llm_server import (
 from insideout_dialogue.core.local_llm_supervisor import LocalLlmSupervisor
 from insideout_dialogue.core.prompts import PromptSet
 from insideout_dialogue.core.turn_scheduler import SchedulerSettings
+from insideout_dialogue.nodes.dialogue_parameters import BASE_SPECS
 
 Log = Callable[[str, str], None]  # (level, message)
+
+
+# Settings fields no parameter fills one to one: assembled below from several parameters. Every
+# other field of these objects is filled by the ParamSpec whose `setting` names it
+# (tests/dialogue/test_dialogue_settings.py checks that each field is one or the other).
+ASSEMBLED = {
+    "turn": ("agents", "aggregator", "prompts", "emotion_to_agent"),
+    "prompt_set": (),
+    "scheduler": (),
+    # n_parallel: local_llm.parallel, 0 meaning one slot per agent plus the aggregator.
+    # cache_ram_mib: not a parameter (ServerSettings' default).
+    "server": ("n_parallel", "cache_ram_mib"),
+}
+SETTINGS_CLASSES = {
+    "turn": TurnSettings,
+    "prompt_set": PromptSet,
+    "scheduler": SchedulerSettings,
+    "server": ServerSettings,
+}
+
+
+def settings_from(p: dict[str, object], target: str) -> dict[str, object]:
+    """{field: value} of `target`'s fields filled by a parameter (ParamSpec.setting)."""
+    return settings_fields(BASE_SPECS, p, target)
 
 
 def turn_settings(p: dict[str, object], names: list[str]) -> TurnSettings:
@@ -35,42 +63,24 @@ def turn_settings(p: dict[str, object], names: list[str]) -> TurnSettings:
         )
         for name in names
     ]
-    prompts = PromptSet(
-        style=p["prompts.style"],
-        aggregator_prompt=p["prompts.aggregator"],
-        weighted_aggregator_prompt=p["prompts.weighted_aggregator"],
-        paper_agent_template=p["prompts.paper.agent_template"],
-        paper_aggregator_template=p["prompts.paper.aggregator_template"],
-        paper_emotion_clause=p["prompts.paper.emotion_clause"],
-    )
-    mapping = {label: parse_mapping_row(p[f"emotion_to_agent.{label}"]) for label in LABELS}
     return TurnSettings(
+        **settings_from(p, "turn"),
         agents=agents,
         aggregator=endpoint(p, "aggregator."),
-        prompts=prompts,
-        strategy=p["aggregation.strategy"],
-        emotion_to_agent=mapping,
-        fallback_reply=p["reply.fallback"],
-        stream_sentences=p["reply.stream_sentences"],
-        history_in_agent_prompts=p["memory.in_agent_prompts"],
-        agents_deadline=p["agents.deadline"],
-        agents_max_sentences=p["agents.max_sentences"],
-        agents_max_words=p["agents.max_words"],
-        aggregator_prefill=p["aggregator.prefill"],
-        first_clause_min_words=p["reply.first_clause_min_words"],
-        first_clause_phrase_breaks=p["reply.first_clause_phrase_breaks"],
-        reply_min_words=p["reply.min_words"],
-        reply_max_words=p["reply.max_words"],
-        progress_interval=p["progress.interval"],
+        prompts=PromptSet(**settings_from(p, "prompt_set")),
+        emotion_to_agent={
+            label: parse_mapping_row(p[f"emotion_to_agent.{label}"]) for label in LABELS
+        },
     )
 
 
 def scheduler_settings(p: dict[str, object]) -> SchedulerSettings:
-    return SchedulerSettings(
-        max_pending=p["queue.max_pending"],
-        goal_policy=p["action.on_new_goal"],
-        memory_turns=p["memory.max_turns"],
-        memory_expiry=p["memory.expiry"],
+    return SchedulerSettings(**settings_from(p, "scheduler"))
+
+
+def server_settings(p: dict[str, object], agents: int) -> ServerSettings:
+    return ServerSettings(
+        n_parallel=p["local_llm.parallel"] or agents + 1, **settings_from(p, "server")
     )
 
 
@@ -114,17 +124,9 @@ def start_embedded_server(
         return None, settings, ""
     try:
         model = resolve_model(p["local_llm.preset"], p["local_llm.model_path"])
-        slots = p["local_llm.parallel"] or len(settings.agents) + 1
-        server = LocalLlmServer(
-            local,
-            model,
-            ServerSettings(
-                n_parallel=slots,
-                ctx_per_slot=p["local_llm.ctx_per_slot"],
-                n_threads=p["local_llm.n_threads"],
-            ),
-            binary=p["local_llm.server_binary"],
-        )
+        server_config = server_settings(p, len(settings.agents))
+        slots = server_config.n_parallel
+        server = LocalLlmServer(local, model, server_config, binary=p["local_llm.server_binary"])
         log("info", f"starting the embedded LLM server ({server.model_path.name}) at {local}")
         started = time.monotonic()
         server.start(p["local_llm.startup_timeout"])

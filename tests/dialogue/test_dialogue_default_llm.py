@@ -13,6 +13,8 @@ from support.ros_harness import NodeProcess, RosHarness
 
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
 
+pytestmark = [pytest.mark.dds, pytest.mark.slow]  # the real 1.5B model, over DDS
+
 # What a listener must never hear (the prompt's own words; our guard has its own list).
 SCAFFOLDING = re.compile(
     r"\b(weights?|agents?|voices?|thoughts?:|the person said)\b|[*#`]", re.IGNORECASE

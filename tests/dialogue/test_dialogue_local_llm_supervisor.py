@@ -26,6 +26,8 @@ from insideout_dialogue.core.local_llm_supervisor import (
     LocalLlmSupervisor,
 )
 
+pytestmark = pytest.mark.slow  # starts and kills llama-server
+
 
 class StaticModelsServer(LocalLlmServer):
     """The embedded server's process handling, running `python -m http.server` instead of

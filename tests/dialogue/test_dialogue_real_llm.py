@@ -20,6 +20,8 @@ from support.ros_harness import NodeProcess, RosHarness
 from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
 from insideout_dialogue.core.local_llm_server import is_listening
 
+pytestmark = [pytest.mark.dds, pytest.mark.slow]  # a real LLM server, over DDS
+
 # How agent_panel.refuse_unusable says why it set an answer aside.
 SET_ASIDE = ("recital:", "a stock refusal", "the user's own words")
 

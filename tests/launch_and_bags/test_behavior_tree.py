@@ -8,6 +8,8 @@ import sys
 import pytest
 from support.ros_harness import REPO_ROOT
 
+pytestmark = pytest.mark.dds  # the behaviour tree talks to dialogue_node
+
 TREE = REPO_ROOT / "examples" / "behavior_tree" / "respond_tree.py"
 CONFIG = REPO_ROOT / "config"
 SHORT_ANSWERS = {

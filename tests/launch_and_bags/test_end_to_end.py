@@ -20,6 +20,8 @@ from support.ros_harness import REPO_ROOT
 from audio_common_msgs.msg import AudioData
 from insideout_msgs.msg import DialogueTurn, Transcript
 
+pytestmark = [pytest.mark.dds, pytest.mark.slow]  # the whole demo
+
 DEMO_BAG = REPO_ROOT / "data" / "demo_bag"
 
 

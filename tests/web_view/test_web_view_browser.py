@@ -35,6 +35,8 @@ from web_view.browser_support import (
     start_web_view,
 )
 
+pytestmark = [pytest.mark.dds, pytest.mark.slow]  # a real Chromium
+
 REPLY = "Congratulations on passing your exam. Let us celebrate together tonight."
 QUESTION = "I passed my exam today, let's celebrate!"
 

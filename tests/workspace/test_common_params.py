@@ -12,6 +12,8 @@ from insideout_common.ros.params import (
     unknown_parameter_overrides,
 )
 
+pytestmark = pytest.mark.dds  # nodes in this process and in their own
+
 SPECS = [
     ParamSpec("rate", 10.0, "Frames per second.", minimum=0.1, maximum=120.0),
     ParamSpec("mode", "short", "Detector range.", choices=("short", "full")),

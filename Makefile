@@ -8,7 +8,7 @@ ENV := source scripts/env.sh &&
 ROS_WHEELS ?= kilted
 export ROS_WHEELS
 
-.PHONY: help setup build demo run test test-fast bench clean distclean
+.PHONY: help setup build demo run test test-fast bench params clean distclean
 
 help:
 	@echo "make demo   - set up, then replay the demo bag through the whole pipeline"
@@ -17,6 +17,8 @@ help:
 	@echo "make test   - set up, then run every test (real rclpy over DDS, real models)"
 	@echo "make test-fast - the tests that start no nodes and no servers (under 2 minutes), and ruff"
 	@echo "make bench  - set up, then run the benchmark scripts and print their numbers"
+	@echo "make params - write config/insideout.yaml, config/prompts.yaml and the docs' parameter tables"
+	@echo "              from the ParamSpec declarations (after adding or changing a parameter)"
 	@echo "make setup  - only the set-up (venv, ROS wheels, models, colcon build)"
 	@echo "make clean  - remove build/, install/, log/ of both wheel sets (keeps the venvs)"
 	@echo "ROS_WHEELS=jazzy (e.g. make test ROS_WHEELS=jazzy) - the ROS 2 Jazzy wheels instead of Kilted"
@@ -43,6 +45,9 @@ test-fast: setup
 
 bench: setup
 	@$(ENV) scripts/bench.sh
+
+params:
+	@$(ENV) python scripts/generate_param_files.py
 
 clean:
 	rm -rf build install log build-jazzy install-jazzy log-jazzy

@@ -1,46 +1,15 @@
-"""config/insideout.yaml's dialogue_node section and config/prompts.yaml: equal to the code's
-defaults, loadable by ROS, and the paper prompt style sends the seed's wording."""
+"""The dialogue node loads config/insideout.yaml and config/prompts.yaml (both generated from the
+declarations: tests/workspace/test_param_files_in_sync.py), the paper prompt style sends the
+seed's wording, and invalid or unknown parameters are named."""
 
 import time
-from pathlib import Path
 
-import yaml
 from support.fake_openai_server import FakeOpenAIServer
-from support.parameter_yaml import flatten_parameters
 from support.ros_harness import REPO_ROOT
 
 from dialogue.dialogue_test_support import DialogueIO, face, params_for
-from insideout_dialogue.nodes.dialogue_parameters import DEFAULT_AGENTS, all_specs
 
 CONFIG = REPO_ROOT / "config"
-
-
-def _section(path: Path):
-    return flatten_parameters(
-        yaml.safe_load(path.read_text())["/**/dialogue_node"]["ros__parameters"]
-    )
-
-
-def test_yaml_values_equal_the_code_defaults():
-    main, prompts = _section(CONFIG / "insideout.yaml"), _section(CONFIG / "prompts.yaml")
-    assert not set(main) & set(prompts), "a parameter is set in both files"
-    specs = all_specs(DEFAULT_AGENTS)
-    merged = {**main, **prompts}
-    assert sorted(merged) == sorted(specs), "yaml and declared parameters differ"
-    for name, spec in specs.items():
-        assert merged[name] == spec.default, name
-    # Every parameter in the main file has a comment right above it.
-    lines = (CONFIG / "insideout.yaml").read_text().splitlines()
-    start = lines.index("/**/dialogue_node:")
-    for index in range(start + 3, len(lines)):
-        line = lines[index].strip()
-        if not line or not lines[index].startswith("      "):
-            if line.endswith(":") and not lines[index].startswith(" "):
-                break
-            continue
-        if ": " in line and not line.startswith("#") and not line.endswith(":"):
-            previous = lines[index - 1].strip()
-            assert previous.startswith("#"), f"no comment above {line!r}"
 
 
 def test_node_loads_both_files_and_paper_style_uses_the_seed_wording(spawn_node, ros):

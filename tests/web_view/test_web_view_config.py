@@ -1,22 +1,8 @@
-"""config/insideout.yaml's web_view_node section equals the node's declared defaults, every
-parameter is explained there, and the node refuses what it cannot serve."""
+"""web_view_node from config/insideout.yaml: loopback by default, the access token, and what it
+cannot serve (the file itself is generated from the declarations:
+tests/workspace/test_param_files_in_sync.py)."""
 
-import yaml
-from support.parameter_yaml import flatten_parameters, parameters_with_comments
-
-from insideout_dialogue.nodes.web_view_node import PARAMETERS
 from web_view.browser_support import CONFIG, start_web_view
-
-
-def test_yaml_section_equals_the_code_defaults():
-    tree = yaml.safe_load(CONFIG.read_text())["/**/web_view_node"]["ros__parameters"]
-    assert flatten_parameters(tree) == {spec.name: spec.default for spec in PARAMETERS}
-
-
-def test_every_parameter_is_commented_in_the_yaml():
-    comments = parameters_with_comments(CONFIG.read_text(), "web_view_node")
-    for spec in PARAMETERS:
-        assert comments.get(spec.name), f"{spec.name} has no comment above it in the YAML"
 
 
 def test_loopback_by_default_and_a_warning_for_an_open_address_without_token(spawn_node):

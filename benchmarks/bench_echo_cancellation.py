@@ -44,8 +44,8 @@ from insideout_perception.core.echo_cancellation import (  # noqa: E402
     ReferenceAlignedCanceller,
     WebRtcEchoCanceller,
 )
-from insideout_perception.core.silero_vad import FRAME_SAMPLES as VAD_FRAME  # noqa: E402
-from insideout_perception.core.silero_vad import SileroVad  # noqa: E402
+from insideout_perception.core.vad.silero import FRAME_SAMPLES as VAD_FRAME  # noqa: E402
+from insideout_perception.core.vad.silero import SileroVad  # noqa: E402
 
 GAP_S = 1.0
 

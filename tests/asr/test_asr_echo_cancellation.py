@@ -20,13 +20,13 @@ from insideout_perception.core.echo_cancellation import (
     create_echo_canceller,
 )
 from insideout_perception.core.echo_reference import EchoReference
-from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad
 from insideout_perception.core.speech_recognizer import (
     RecognitionListener,
     RecognizerSettings,
     SpeechRecognizer,
 )
 from insideout_perception.core.utterance_segmenter import SegmenterConfig
+from insideout_perception.core.vad.silero import FRAME_SAMPLES, SileroVad
 
 from .multi_sentence_speech import _librivox
 from .robot_voice import ROBOT_SENTENCES, robot_says

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad, locate_silero_vad_model
 from insideout_perception.core.utterance_segmenter import (
     PauseSnapshot,
     SegmenterConfig,
@@ -13,6 +12,7 @@ from insideout_perception.core.utterance_segmenter import (
     Utterance,
     UtteranceSegmenter,
 )
+from insideout_perception.core.vad.silero import FRAME_SAMPLES, SileroVad, locate_silero_vad_model
 
 from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, voiced_bounds, white_noise
 

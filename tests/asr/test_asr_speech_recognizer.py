@@ -13,7 +13,6 @@ from insideout_perception.core.asr_backends import BackendOptions, create_backen
 from insideout_perception.core.audio_stream import AudioFormat
 from insideout_perception.core.barge_in import PAUSE, RESUME, STOP
 from insideout_perception.core.echo_cancellation import EchoCanceller
-from insideout_perception.core.silero_vad import SileroVad
 from insideout_perception.core.speaker_mute import SpeakerMute
 from insideout_perception.core.speech_recognizer import (
     RecognitionListener,
@@ -21,6 +20,7 @@ from insideout_perception.core.speech_recognizer import (
     SpeechRecognizer,
 )
 from insideout_perception.core.utterance_segmenter import SegmenterConfig
+from insideout_perception.core.vad.silero import SileroVad
 
 from .speech_audio import SAMPLE_RATE, SENTENCES, silence, speak, voiced_bounds
 

@@ -6,7 +6,6 @@ import functools
 import numpy as np
 import pytest
 
-from insideout_perception.core.silero_vad import FRAME_SAMPLES, SileroVad
 from insideout_perception.core.turn_end import SilenceTurnEnd, TurnVerdict, create_turn_end_detector
 from insideout_perception.core.turn_end.smart_turn import (
     SmartTurnV3,
@@ -26,6 +25,7 @@ from insideout_perception.core.utterance_segmenter import (
     Utterance,
     UtteranceSegmenter,
 )
+from insideout_perception.core.vad.silero import FRAME_SAMPLES, SileroVad
 
 from .multi_sentence_speech import _librivox
 from .speech_audio import SAMPLE_RATE, silence, speak, voiced_bounds

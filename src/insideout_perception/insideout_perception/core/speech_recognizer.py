@@ -32,7 +32,6 @@ from insideout_perception.core.barge_in import (
 )
 from insideout_perception.core.echo_cancellation import EchoCanceller, NoEchoCanceller
 from insideout_perception.core.recognition_queue import RecognitionJob, RecognitionQueue
-from insideout_perception.core.silero_vad import FRAME_SAMPLES
 from insideout_perception.core.speaker_mute import SpeakerMute
 from insideout_perception.core.turn_end.base import TurnVerdict
 from insideout_perception.core.turn_end.text_cue import sounds_finished
@@ -51,6 +50,7 @@ from insideout_perception.core.utterance_segmenter import (
     Utterance,
     UtteranceSegmenter,
 )
+from insideout_perception.core.vad import VadAnalyzer
 
 # Speech the recogniser left out at the end of an utterance worth a warning [s].
 UNCOVERED_SPEECH_WARNING_S = 1.0
@@ -111,7 +111,7 @@ class SpeechRecognizer:
     def __init__(
         self,
         settings: RecognizerSettings,
-        vad,
+        vad: VadAnalyzer,
         backend,
         listener: RecognitionListener,
         turn_end=None,
@@ -119,6 +119,11 @@ class SpeechRecognizer:
     ):
         """`turn_end`: a turn_end.TurnEndDetector judging each pause (None: silence alone).
         `echo_canceller`: removes the robot's own voice from the audio (None: none)."""
+        if vad.sample_rate != MODEL_SAMPLE_RATE:
+            raise ValueError(
+                f"the {vad.name} VAD reads {vad.sample_rate} Hz audio; the recogniser's stream "
+                f"is {MODEL_SAMPLE_RATE} Hz"
+            )
         self.settings = settings
         self.vad, self.backend, self.listener = vad, backend, listener
         self.turn_end = turn_end
@@ -134,12 +139,9 @@ class SpeechRecognizer:
         self._over_robot_utterance: int | None = None
         # The detector is fed by the feed thread and told the words by the worker.
         self._barge_in_lock = threading.Lock()
-        self.segmenter = UtteranceSegmenter(
-            vad.probability,
+        self.segmenter = UtteranceSegmenter.with_analyzer(
+            vad,
             settings.segmenter,
-            MODEL_SAMPLE_RATE,
-            FRAME_SAMPLES,
-            reset_vad=vad.reset,
             turn_complete=self._judge_turn if turn_end is not None else None,
             on_frame=self._barge_in_frame if self.barge_in is not None else None,
         )

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from insideout_perception.core.vad.base import VadAnalyzer
+
 HYSTERESIS = 0.15
 # Voiced frames closer than this [s] belong to one span of speech.
 SPAN_GAP_S = 0.3
@@ -165,6 +167,25 @@ class UtteranceSegmenter:
         self.samples_seen = 0
         self.last_probability = 0.0
         self.reset()
+
+    @classmethod
+    def with_analyzer(
+        cls,
+        analyzer: VadAnalyzer,
+        config: SegmenterConfig = SegmenterConfig(),
+        turn_complete: Callable[[np.ndarray], object] | None = None,
+        on_frame: Callable[[bool, int, int], None] | None = None,
+    ) -> "UtteranceSegmenter":
+        """A segmenter reading `analyzer`: its frame size, its sample rate, its reset."""
+        return cls(
+            analyzer.probability,
+            config,
+            analyzer.sample_rate,
+            analyzer.frame_samples,
+            reset_vad=analyzer.reset,
+            turn_complete=turn_complete,
+            on_frame=on_frame,
+        )
 
     # -- public -------------------------------------------------------------------------------
     @property

@@ -56,7 +56,6 @@ from insideout_perception.core.echo_cancellation import (
     EchoCancellerUnavailable,
     create_echo_canceller,
 )
-from insideout_perception.core.silero_vad import SileroVad, VadModelNotFound
 from insideout_perception.core.speech_recognizer import (
     RecognitionListener,
     RecognizerSettings,
@@ -66,6 +65,7 @@ from insideout_perception.core.speech_recognizer import (
 from insideout_perception.core.turn_end import TURN_END_DETECTORS, create_turn_end_detector
 from insideout_perception.core.turn_end.smart_turn import TurnModelNotFound
 from insideout_perception.core.utterance_segmenter import SegmenterConfig
+from insideout_perception.core.vad import VAD_ANALYZERS, VadModelNotFound, create_vad
 
 PARAMETERS = [
     ParamSpec(
@@ -158,6 +158,13 @@ PARAMETERS = [
     ParamSpec("cpu_threads", 2, "CPU threads for the recogniser.", minimum=1, maximum=64),
     ParamSpec(
         "beam_size", 1, "Beam width (1 = greedy decoding, lowest latency).", minimum=1, maximum=10
+    ),
+    ParamSpec(
+        "vad",
+        "silero",
+        "Voice activity detector that finds the speech in the audio: silero (Silero VAD, "
+        "the ONNX model of the silero-vad wheel on onnxruntime, 32 ms frames).",
+        choices=tuple(VAD_ANALYZERS),
     ),
     ParamSpec(
         "vad_threshold",
@@ -381,7 +388,8 @@ class AsrNode(ManagedNode, RecognitionListener):
         backend = self.recognizer.backend
         self.get_logger().info(
             f"asr_node ready: backend {backend.name} ({backend.model_description}) on "
-            f"{backend.device}; listening on {self._audio_sub.topic_name} "
+            f"{backend.device}, VAD {self.recognizer.vad.name}; "
+            f"listening on {self._audio_sub.topic_name} "
             f"({self.recognizer.stream.format.describe()} until an AudioInfo says otherwise)"
         )
 
@@ -445,7 +453,7 @@ class AsrNode(ManagedNode, RecognitionListener):
     def _load_models(self):
         p = self.p
         try:
-            vad = SileroVad()
+            vad = create_vad(p["vad"])
             turn_end = create_turn_end_detector(p["turn_end"], p["turn_end_model"])
             backend = create_backend(
                 p["backend"],

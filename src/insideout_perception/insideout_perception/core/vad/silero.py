@@ -10,16 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .base import VadAnalyzer, VadModelNotFound
+
 SAMPLE_RATE = 16000
 FRAME_SAMPLES = 512  # 32 ms: the frame size the 16 kHz model is trained on
 CONTEXT_SAMPLES = 64
 STATE_SHAPE = (2, 1, 128)
 
 INSTALL_HINT = "install it with `pip install --no-deps silero-vad` (only its ONNX file is used)"
-
-
-class VadModelNotFound(RuntimeError):
-    """The Silero VAD ONNX file is not installed."""
 
 
 def locate_silero_vad_model() -> Path:
@@ -48,13 +46,18 @@ def _cpu_session(model_path: Path, threads: int):
     )
 
 
-class SileroVad:
+class SileroVad(VadAnalyzer):
     """Speech probability per 32 ms frame of a continuous 16 kHz stream."""
+
+    name = "silero"
+    sample_rate = SAMPLE_RATE
+    frame_samples = FRAME_SAMPLES
 
     def __init__(self, model_path: Path | None = None, threads: int = 1):
         self.model_path = Path(model_path) if model_path else locate_silero_vad_model()
+        self.model_description = str(self.model_path)
         self._session = _cpu_session(self.model_path, threads)
-        self._sample_rate = np.array(SAMPLE_RATE, dtype=np.int64)
+        self._sample_rate_input = np.array(SAMPLE_RATE, dtype=np.int64)
         self.reset()
 
     def reset(self) -> None:
@@ -67,7 +70,7 @@ class SileroVad:
             raise ValueError(f"a VAD frame has {FRAME_SAMPLES} samples, got shape {frame.shape}")
         window = np.concatenate([self._context, frame.astype(np.float32, copy=False)])[None, :]
         output, self._state = self._session.run(
-            None, {"input": window, "state": self._state, "sr": self._sample_rate}
+            None, {"input": window, "state": self._state, "sr": self._sample_rate_input}
         )
         self._context = window[0, -CONTEXT_SAMPLES:]
         return float(output[0, 0])

@@ -30,7 +30,7 @@ from support.fake_openai_server import Behavior, FakeOpenAIServer  # noqa: E402
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS, AgentConfig, EndpointConfig  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_agent  # noqa: E402
-from insideout_dialogue.core.aggregation import aggregate  # noqa: E402
+from insideout_dialogue.core.aggregation_strategies import strategy_for  # noqa: E402
 from insideout_dialogue.core.emotion_weights import (  # noqa: E402
     DEFAULT_EMOTION_TO_AGENT,
     parse_mapping_row,
@@ -122,10 +122,9 @@ async def sequential_turn(settings, client):
     answers = []
     for agent in settings.agents:
         answers.append(await ask_agent(client, settings.prompts, agent, "I failed my exam today."))
-    await aggregate(
+    await strategy_for("llm").aggregate(
         client,
         settings.prompts,
-        "llm",
         settings.aggregator,
         settings.agents,
         "I failed my exam today.",

@@ -39,7 +39,7 @@ from dialogue_eval.utterances import USER_EMOTIONS, all_utterances  # noqa: E402
 
 from insideout_dialogue.core import dialogue_turn  # noqa: E402
 from insideout_dialogue.core.agent_panel import ask_panel  # noqa: E402
-from insideout_dialogue.core.aggregation import STRATEGIES  # noqa: E402
+from insideout_dialogue.core.aggregation_strategies import STRATEGIES  # noqa: E402
 from insideout_dialogue.core.llm_client import LlmClient  # noqa: E402
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET  # noqa: E402
 from insideout_dialogue.core.prompt_warmup import warm_prompt_caches  # noqa: E402

@@ -12,7 +12,8 @@ from support.fake_openai_server import Behavior, FakeOpenAIServer
 from insideout_dialogue.core import dialogue_turn
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig, redact
 from insideout_dialogue.core.agent_panel import AgentAnswer, SentenceBudget, ask_panel
-from insideout_dialogue.core.aggregation import aggregate, select_answer
+from insideout_dialogue.core.aggregation_strategies import strategy_for
+from insideout_dialogue.core.aggregation_strategies.select import select_answer
 from insideout_dialogue.core.conversation_memory import ConversationMemory
 from insideout_dialogue.core.embedded_slots import pin_embedded_slots
 from insideout_dialogue.core.emotion_weights import (
@@ -240,10 +241,9 @@ def test_paper_aggregation_omits_the_emotion_clause_when_neutral(server):
         ),
     ]:
         asyncio.run(
-            aggregate(
+            strategy_for("llm").aggregate(
                 LlmClient(),
                 PromptSet(style="paper"),
-                "llm",
                 _endpoint(server.base_url),
                 agents,
                 "Q?",

@@ -6,8 +6,9 @@ import dataclasses
 
 from support.fake_openai_server import Behavior, FakeOpenAIServer
 
-from insideout_dialogue.core import dialogue_turn, leading_voice
+from insideout_dialogue.core import dialogue_turn
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
+from insideout_dialogue.core.aggregation_strategies import leading_voice
 from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, parse_mapping_row
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompts import (

@@ -1,5 +1,9 @@
 """One dialogue turn: agents in parallel, weights from the user's emotion, aggregation, reply.
 
+The aggregation strategy (core/aggregation_strategies/) decides which agents are asked first and
+how the reply is made; ReplyTurn is the turn in progress, with the steps the strategies share:
+asking agents, speaking an aggregate as it streams, completing a reply that fell short.
+
 The error codes equal Respond.action's ERROR_* constants (a test checks they stay equal).
 """
 
@@ -8,25 +12,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from insideout_dialogue.core import leading_voice
 from insideout_dialogue.core.agent_config import AgentConfig, EndpointConfig
-from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel, refuse_unusable
-from insideout_dialogue.core.aggregation import aggregate, select_answer
+from insideout_dialogue.core.agent_panel import AgentAnswer, ask_panel
+from insideout_dialogue.core.aggregation_strategies import PanelStrategy, strategy_for
+from insideout_dialogue.core.aggregation_strategies.select import select_answer
 from insideout_dialogue.core.aggregator_prefill import AggregatorPrefill
 from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.core.prompt_recital import PromptRecital
-from insideout_dialogue.core.prompts import (
-    CONTINUATION_NOTE,
-    AnswerForAggregation,
-    History,
-    PromptSet,
-    UserEmotion,
-    aggregation_order,
-    aggregator_system_text,
-    first_reaction_prompt,
-)
+from insideout_dialogue.core.prompts import History, PromptSet, UserEmotion
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
 from insideout_dialogue.core.speech_guard import SpeechGuard
@@ -152,292 +147,246 @@ async def run_turn(
 ) -> TurnResult:
     """Fill `result` for one utterance. Cancelling the task stops every request in flight; the
     caller then still has what `result` holds so far."""
-    hooks = hooks or TurnHooks()
-    names = [agent.name for agent in settings.agents]
-    emotion_weights = agent_weights(scores, settings.emotion_to_agent, names)
-    result.weights = list(emotion_weights)
-
-    hooks.on_stage(STAGE_AGENTS, "", "")
-    result.answers = [
-        AgentAnswer(agent=a.name, model=a.endpoint.model, error=NOT_ANSWERED)
-        for a in settings.agents
-    ]
-
-    prefill = _aggregator_prefill(client, settings, result.emotion, emotion_weights)
-
-    throttle = PerKeyThrottle(settings.progress_interval)
-
-    def agent_text(answer: AgentAnswer) -> None:
-        if throttle.due(answer.agent):
-            hooks.on_stage(STAGE_AGENT_PARTIAL, answer.agent, answer.streamed)
-
-    def agent_done(answer: AgentAnswer) -> None:
-        result.answers[names.index(answer.agent)] = answer
-        hooks.on_stage(STAGE_AGENT_DONE, answer.agent, answer.text if answer.ok else "")
-        # Agents cut at the deadline are reported all at once, right before the real request:
-        # a prefill then would only make it wait.
-        if prefill is not None and not answer.cut:
-            prefill.update(result.answers)
-
-    agent_history = history if settings.history_in_agent_prompts else ()
-    recital = prompt_recital_for(settings, result.emotion)
-    if settings.strategy == leading_voice.STRATEGY:
-        return await _leading_voice_turn(
-            client,
-            settings,
-            result,
-            emotion_weights,
-            names,
-            history,
-            agent_history,
-            hooks,
-            recital,
-            agent_done,
-            agent_text,
-        )
-    try:
-        if prefill is not None:
-            prefill.update(result.answers)
-        result.answers = await ask_panel(
-            client,
-            settings.prompts,
-            settings.agents,
-            result.user_text,
-            agent_history,
-            agent_done,
-            settings.agents_deadline,
-            settings.agents_max_sentences,
-            agent_text,
-            settings.agents_max_words,
-            recital,
-        )
-        return await _aggregate_and_speak(
-            client, settings, result, emotion_weights, names, history, hooks, recital
-        )
-    finally:
-        if prefill is not None:
-            await prefill.close()
-
-
-async def _leading_voice_turn(
-    client: LlmClient,
-    settings: TurnSettings,
-    result: TurnResult,
-    emotion_weights: Sequence[float],
-    names: list[str],
-    history: History,
-    agent_history: History,
-    hooks: TurnHooks,
-    recital: PromptRecital,
-    agent_done: Callable[[AgentAnswer], None],
-    agent_text: Callable[[AgentAnswer], None],
-) -> TurnResult:
-    """The leading voice speaks first, the aggregator continues from it (core/leading_voice.py)."""
-    lead = leading_voice.leader_index(emotion_weights)
-    leader = (
-        settings.agents[lead]
-        if lead is not None
-        else leading_voice.own_voice(settings, result.emotion)
-    )
-    others = [agent for index, agent in enumerate(settings.agents) if index != lead]
-    leader_answer = (
-        result.answers[lead]
-        if lead is not None
-        else AgentAnswer(agent=leader.name, model=leader.endpoint.model)
-    )
-    speaker = ReplySpeaker(
-        SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL, settings.reply_max_words
-    )
-    answer = await leading_voice.speak_leader(
-        client,
-        settings,
-        leader,
-        leader_answer,
-        result.user_text,
-        agent_history,
-        speaker,
-        agent_text if lead is not None else _ignore,
-    )
-    if lead is not None:
-        agent_done(refuse_unusable(answer, recital, result.user_text))
-    # Only now: started with the leader, the others slowed its first words by 1-2.5 s on 2 CPU
-    # cores (docs/design/leading_voice.md).
-    for answer in await leading_voice.ask_others(
-        client, settings, others, result.user_text, agent_history, agent_done, agent_text, recital
-    ):
-        result.answers[names.index(answer.agent)] = answer
-    if not speaker.spoken:  # the leader failed or was refused: the usual weighted aggregate
-        why = leader_answer.error or (speaker.refused[0] if speaker.refused else "empty")
-        result = await _aggregate_and_speak(
-            client,
-            replace(settings, strategy="weighted_llm"),
-            result,
-            emotion_weights,
-            names,
-            history,
-            hooks,
-            recital,
-        )
-        result.reply_source += f" (the leading {leader_name(leader)} was not spoken: {why})"
-        return result
-    result.agents_latency = time.monotonic() - result.started_at
-    result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
-    hooks.on_stage(STAGE_AGGREGATING, "", "")
-    words = {agent.name: agent.paper_word for agent in settings.agents}
-    thoughts = [
-        AnswerForAggregation(
-            agent=a.agent,
-            paper_word=words.get(a.agent, a.agent),
-            text=a.text,
-            weight=w,
-            finished=a.finished_at,
-        )
-        for a, w in zip(result.answers, result.weights)
-        if a.ok and a.agent != leader.name
-    ]
-    result.reply_source = f"the {leader_name(leader)}, then the aggregator"
-    speaker.allow_more()  # a new source: the leader's refused sentence does not silence it
-    if thoughts:
-
-        def first_token() -> None:
-            result.aggregator_first_token_latency = time.monotonic() - result.started_at
-
-        try:
-            await leading_voice.continue_reply(
-                client,
-                settings,
-                result.user_text,
-                speaker.text,
-                aggregation_order(thoughts, True),
-                result.emotion,
-                history,
-                speaker,
-                first_token,
-            )
-        except LlmCallError as error:
-            result.reply_source = (
-                f"the {leader_name(leader)} alone: the aggregator failed ({error})"
-            )
-    else:
-        result.reply_source = f"the {leader_name(leader)} alone: no other agent answered"
-    finish_reply(settings, result, speaker)
-    return result
-
-
-def leader_name(leader: AgentConfig) -> str:
-    if leader.name == leading_voice.OWN_VOICE:
-        return "robot's own first reaction"
-    return f"{leader.name} agent"
-
-
-def _ignore(_answer: AgentAnswer) -> None:
-    pass
+    strategy = strategy_for(settings.strategy)
+    turn = ReplyTurn.start(client, settings, result, scores, history, hooks or TurnHooks())
+    return await strategy.run(turn)
 
 
 def prompt_recital_for(settings: TurnSettings, emotion: UserEmotion) -> PromptRecital:
     """The prompts of a turn that no answer may read back: every agent's persona and the
-    aggregator's instructions with the user's mood, as sent. Not the thoughts themselves: each is
-    meant to be spoken-like, and the guard speaks one as it is when the aggregate fails."""
+    strategy's own (the aggregator's instructions with the user's mood, as sent). Not the
+    thoughts themselves: each is meant to be spoken-like, and the guard speaks one as it is when
+    the aggregate fails."""
     sources = {f"the {agent.name} agent's prompt": agent.prompt for agent in settings.agents}
-    if settings.strategy == leading_voice.STRATEGY:
-        sources["the robot's first-reaction prompt"] = first_reaction_prompt(emotion)
-        # Spoken once by the continuation ("... You have begun your answer already; go on ...").
-        sources["the continuation note"] = CONTINUATION_NOTE
-    sources["the aggregator's prompt"] = aggregator_system_text(
-        settings.prompts, settings.strategy in ("weighted_llm", leading_voice.STRATEGY), emotion, ()
-    )
+    sources.update(strategy_for(settings.strategy).secret_prompts(settings, emotion))
     return PromptRecital(sources)
 
 
-def _aggregator_prefill(
-    client: LlmClient, settings: TurnSettings, emotion: UserEmotion, weights: Sequence[float]
-) -> AggregatorPrefill | None:
-    """A prefill for the aggregator's pinned slot (embedded server, improved prompts), or None."""
-    if (
-        not settings.aggregator_prefill
-        or settings.aggregator.server_slot < 0
-        or settings.strategy not in ("llm", "weighted_llm")
-        or settings.prompts.style != "improved"
-    ):
-        return None
-    words = {agent.name: agent.paper_word for agent in settings.agents}
-    return AggregatorPrefill(
-        client,
-        settings.aggregator,
-        settings.prompts,
-        settings.strategy == "weighted_llm",
-        emotion,
-        weights,
-        words,
-    )
+@dataclass
+class ReplyTurn:
+    """A turn in progress as its aggregation strategy runs it: the settings, the result being
+    filled in, and the steps the strategies share."""
 
+    client: LlmClient
+    settings: TurnSettings
+    result: TurnResult
+    hooks: TurnHooks
+    # Earlier turns: the aggregator's always, the agents' with history_in_agent_prompts.
+    history: History
+    # The agents' weights from the user's emotion, before failed agents' weights are shared out.
+    emotion_weights: Sequence[float]
+    # The prompts no answer may read back.
+    recital: PromptRecital
+    # The agents' names, in order.
+    names: list[str]
+    # How often an agent's answer so far is reported.
+    throttle: PerKeyThrottle
+    # Sends the aggregator's settled prompt start ahead as agents finish (see ask_every_agent).
+    prefill: AggregatorPrefill | None = None
 
-async def _aggregate_and_speak(
-    client: LlmClient,
-    settings: TurnSettings,
-    result: TurnResult,
-    emotion_weights: Sequence[float],
-    names: list[str],
-    history: History,
-    hooks: TurnHooks,
-    recital: PromptRecital,
-) -> TurnResult:
-    result.agents_latency = time.monotonic() - result.started_at
-    if not any(answer.ok for answer in result.answers):
-        return result.fail(
-            ERROR_ALL_AGENTS_FAILED, _all_failed_message(result.answers), settings.fallback_reply
+    @classmethod
+    def start(
+        cls,
+        client: LlmClient,
+        settings: TurnSettings,
+        result: TurnResult,
+        scores: dict[str, float],
+        history: History,
+        hooks: TurnHooks,
+    ) -> "ReplyTurn":
+        """The turn with its weights set, every agent reported as asked and not answered yet."""
+        names = [agent.name for agent in settings.agents]
+        emotion_weights = agent_weights(scores, settings.emotion_to_agent, names)
+        result.weights = list(emotion_weights)
+        hooks.on_stage(STAGE_AGENTS, "", "")
+        result.answers = [
+            AgentAnswer(agent=a.name, model=a.endpoint.model, error=NOT_ANSWERED)
+            for a in settings.agents
+        ]
+        return cls(
+            client,
+            settings,
+            result,
+            hooks,
+            history,
+            emotion_weights,
+            prompt_recital_for(settings, result.emotion),
+            names,
+            PerKeyThrottle(settings.progress_interval),
         )
-    # Weights of agents that failed go to the others, so the aggregator sees a distribution.
-    result.weights = renormalise(emotion_weights, [a.ok for a in result.answers])
 
-    hooks.on_stage(STAGE_AGGREGATING, "", "")
-    speaker = ReplySpeaker(
-        SpeechGuard(names, recital), result, hooks, STAGE_REPLY_PARTIAL, settings.reply_max_words
-    )
-    emit = speaker.emit
-    result.reply_source = "aggregator"
-    try:
-        reply, rest, held = await _stream_aggregate(
-            client, settings, result, history, settings.aggregator, emit
+    @property
+    def agent_history(self) -> History:
+        return self.history if self.settings.history_in_agent_prompts else ()
+
+    # --- The agents
+
+    async def ask_every_agent(self, prefill: AggregatorPrefill | None = None) -> None:
+        """Every agent at once; `prefill` (if any) gets the answers as they come."""
+        self.prefill = prefill
+        if prefill is not None:
+            prefill.update(self.result.answers)
+        await self.ask_agents(self.settings.agents)
+
+    async def ask_agents(self, agents: Sequence[AgentConfig]) -> None:
+        """These agents at once, with the panel's limits and deadline; each answer goes into
+        the result as it comes (agent_done)."""
+        if not agents:
+            return
+        settings = self.settings
+        answers = await ask_panel(
+            self.client,
+            settings.prompts,
+            agents,
+            self.result.user_text,
+            self.agent_history,
+            self.agent_done,
+            settings.agents_deadline,
+            settings.agents_max_sentences,
+            self.agent_text,
+            settings.agents_max_words,
+            self.recital,
         )
-        if held is not None:  # too short, nothing spoken: once more, cooler
-            first = " ".join(held)
-            cooler = replace(
-                settings.aggregator,
-                temperature=min(settings.aggregator.temperature, RETRY_TEMPERATURE),
+        for answer in answers:
+            self.result.answers[self.names.index(answer.agent)] = answer
+
+    def agent_text(self, answer: AgentAnswer) -> None:
+        """An agent's answer so far (answer.streamed), reported at most every progress_interval."""
+        if self.throttle.due(answer.agent):
+            self.hooks.on_stage(STAGE_AGENT_PARTIAL, answer.agent, answer.streamed)
+
+    def agent_done(self, answer: AgentAnswer) -> None:
+        """An agent's answer, complete (or failed)."""
+        self.result.answers[self.names.index(answer.agent)] = answer
+        self.hooks.on_stage(STAGE_AGENT_DONE, answer.agent, answer.text if answer.ok else "")
+        # Agents cut at the deadline are reported all at once, right before the real request:
+        # a prefill then would only make it wait.
+        if self.prefill is not None and not answer.cut:
+            self.prefill.update(self.result.answers)
+
+    def agents_done(self) -> None:
+        self.result.agents_latency = time.monotonic() - self.result.started_at
+
+    # --- The reply
+
+    def start_aggregating(self) -> None:
+        """Weights of agents that failed go to the others, so the aggregator sees a
+        distribution."""
+        self.result.weights = renormalise(self.emotion_weights, [a.ok for a in self.result.answers])
+        self.hooks.on_stage(STAGE_AGGREGATING, "", "")
+
+    def new_speaker(self) -> ReplySpeaker:
+        """What the reply goes out through: the speech guard, then the turn's hooks."""
+        return ReplySpeaker(
+            SpeechGuard(self.names, self.recital),
+            self.result,
+            self.hooks,
+            STAGE_REPLY_PARTIAL,
+            self.settings.reply_max_words,
+        )
+
+    def note_aggregator_piece(self) -> None:
+        """A piece of the aggregator's answer came: the first one's time is taken."""
+        if self.result.aggregator_first_token_latency < 0:
+            self.result.aggregator_first_token_latency = time.monotonic() - self.result.started_at
+
+    async def speak_aggregate(self, strategy: PanelStrategy) -> TurnResult:
+        """The strategy's aggregate of every successful answer, spoken as it streams, then
+        completed (finish_reply). The turn fails when no agent answered or the aggregator
+        failed."""
+        result = self.result
+        self.agents_done()
+        if not any(answer.ok for answer in result.answers):
+            return result.fail(
+                ERROR_ALL_AGENTS_FAILED,
+                _all_failed_message(result.answers),
+                self.settings.fallback_reply,
             )
-            reply, rest, held = await _stream_aggregate(
-                client, settings, result, history, cooler, emit
+        self.start_aggregating()
+        speaker = self.new_speaker()
+        result.reply_source = "aggregator"
+        try:
+            rest = await self._aggregate_sentences(strategy, speaker)
+        except LlmCallError as error:
+            return result.fail(
+                ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}", self.settings.fallback_reply
             )
-            result.reply_source = f"aggregator, second try: the first had too few words ({first!r})"
-            if held is not None:
-                speaker.refused.append(f"too few words ({first!r}, then {' '.join(held)!r})")
-                rest = []
-    except LlmCallError as error:
-        return result.fail(
-            ERROR_AGGREGATOR_FAILED, f"aggregator failed: {error}", settings.fallback_reply
+        fragment = _take_cut_fragment(rest, speaker)
+        for sentence in rest:
+            speaker.emit(sentence)
+        self.finish_reply(speaker, fragment)
+        return result
+
+    async def _aggregate_sentences(
+        self, strategy: PanelStrategy, speaker: ReplySpeaker
+    ) -> list[str]:
+        """The aggregate's sentences not spoken while it streamed. One with too few words to be
+        a reply is asked for once more, cooler; when that one is too short as well, neither is
+        spoken (finish_reply then speaks the best agent answer)."""
+        aggregator = self.settings.aggregator
+        first = await self._stream_aggregate(strategy, aggregator, speaker)
+        if not first.too_short:
+            return first.unspoken
+        first_text = " ".join(first.unspoken)
+        cooler = replace(aggregator, temperature=min(aggregator.temperature, RETRY_TEMPERATURE))
+        second = await self._stream_aggregate(strategy, cooler, speaker)
+        self.result.reply_source = (
+            f"aggregator, second try: the first had too few words ({first_text!r})"
         )
+        if not second.too_short:
+            return second.unspoken
+        speaker.refuse(f"too few words ({first_text!r}, then {' '.join(second.unspoken)!r})")
+        return []
 
-    fragment = ""
-    if (speaker.whole_sentence_spoken() or len(rest) > 1) and rest and not ends_sentence(rest[-1]):
-        fragment = rest.pop()  # cut off by max_tokens mid-sentence: do not speak the fragment
-    for sentence in rest:
-        emit(sentence)
-    finish_reply(settings, result, speaker, fragment)
-    return result
+    async def _stream_aggregate(
+        self, strategy: PanelStrategy, endpoint: EndpointConfig, speaker: ReplySpeaker
+    ) -> "StreamedAggregate":
+        """Ask the aggregator (at `endpoint`), speaking its answer as it streams."""
+        speech = AggregateSpeech(self.settings, speaker.emit)
 
+        def on_delta(piece: str) -> None:
+            self.note_aggregator_piece()
+            speech.feed(piece)
 
-def finish_reply(
-    settings: TurnSettings, result: TurnResult, speaker: ReplySpeaker, fragment: str = ""
-) -> None:
-    """Complete a reply the aggregate fell short of (the best agent answer or the fallback
-    follows, see below) and fill in the result's reply and success."""
-    spoken = speaker.spoken
-    too_few_spoken = bool(spoken) and _word_count(speaker.text) < settings.reply_min_words
-    if spoken and ((speaker.refused and not speaker.whole_sentence_spoken()) or too_few_spoken):
-        # What went out cannot be taken back: its sentence's rest was refused, or it is all that
-        # passed and is too short to be a reply ("Congratulations!"). The best agent's answer
-        # follows.
+        text = await strategy.aggregate(
+            self.client,
+            self.settings.prompts,
+            endpoint,
+            self.settings.agents,
+            self.result.user_text,
+            self.result.answers,
+            self.result.weights,
+            self.result.emotion,
+            self.history,
+            on_delta if self.settings.stream_sentences else None,
+        )
+        return speech.finish(text)
+
+    def finish_reply(self, speaker: ReplySpeaker, fragment: str = "") -> None:
+        """Complete a reply the aggregate fell short of (the best agent answer or the fallback
+        follows) and fill in the result's reply and success. `fragment`: the aggregate's last
+        words, cut off by max_tokens and not spoken."""
+        if speaker.spoken and self._falls_short(speaker):
+            self._best_answer_after(speaker, fragment)
+        elif speaker.spoken and speaker.refused:
+            self.result.reply_source = (
+                f"aggregator, cut before a sentence with {speaker.refused[0]}"
+            )
+        elif not speaker.spoken:
+            self._best_answer_instead(speaker)
+        result = self.result
+        result.reply = speaker.text
+        result.success, result.error_code, result.error_message = True, ERROR_NONE, ""
+        result.latency = time.monotonic() - result.started_at
+
+    def _falls_short(self, speaker: ReplySpeaker) -> bool:
+        """What went out is not a reply: its sentence's rest was refused, or it is all that
+        passed and too short to be one ("Congratulations!")."""
+        cut_mid_sentence = bool(speaker.refused) and not speaker.whole_sentence_spoken()
+        return cut_mid_sentence or _word_count(speaker.text) < self.settings.reply_min_words
+
+    def _best_answer_after(self, speaker: ReplySpeaker, fragment: str) -> None:
+        """What went out cannot be taken back: the best agent's answer follows it."""
         if speaker.refused:
             why = speaker.refused[0]
         elif fragment:
@@ -449,100 +398,108 @@ def finish_reply(
             if not speaker.whole_sentence_spoken()
             else f"first words ({speaker.text!r})"
         )
-        best = select_answer(result.answers, result.weights)
-        speaker.allow_more()
-        for sentence in split_sentences(best.text):
-            speaker.emit(sentence)
-        result.reply_source = (
+        best = self._speak_best_answer(speaker)
+        self.result.reply_source = (
             f"aggregator's {what}, then the {best.agent} agent's answer: the rest had {why}"
         )
-    elif speaker.refused and spoken:
-        result.reply_source = f"aggregator, cut before a sentence with {speaker.refused[0]}"
-    elif not spoken:
+
+    def _best_answer_instead(self, speaker: ReplySpeaker) -> None:
+        """Nothing of the aggregate went out: the best agent's answer, else the fallback reply."""
         why = f"it had {speaker.refused[0]}" if speaker.refused else "it was empty"
-        best = select_answer(result.answers, result.weights)
+        best = self._speak_best_answer(speaker)
+        if speaker.spoken:
+            self.result.reply_source = (
+                f"the {best.agent} agent's answer: the aggregate was not spoken, {why}"
+            )
+            return
+        speaker.allow_more()
+        speaker.emit(self.settings.fallback_reply)
+        self.result.reply_source = (
+            f"the fallback reply: the aggregate was not spoken ({why}) and no "
+            "agent answer passed the guard either"
+        )
+
+    def _speak_best_answer(self, speaker: ReplySpeaker) -> AgentAnswer:
+        """The top-weighted successful answer, spoken as a new source."""
+        best = select_answer(self.result.answers, self.result.weights)
         speaker.allow_more()
         for sentence in split_sentences(best.text):
             speaker.emit(sentence)
-        if spoken:
-            result.reply_source = (
-                f"the {best.agent} agent's answer: the aggregate was not spoken, {why}"
+        return best
+
+
+@dataclass
+class StreamedAggregate:
+    """An aggregator answer once it has streamed."""
+
+    # Its sentences not spoken yet, to be checked and spoken at the end; when `too_short`, all
+    # of them, not to be spoken.
+    unspoken: list[str]
+    # The whole answer had fewer than reply_min_words words: nothing of it was spoken.
+    too_short: bool = False
+
+
+class AggregateSpeech:
+    """Speaks an aggregator answer as it streams: each sentence as it completes, but nothing
+    before the answer has `reply_min_words` words (its sentences are held until then); and
+    before any sentence, its first clause once that has `first_clause_min_words` words."""
+
+    def __init__(self, settings: TurnSettings, emit: Callable[[str], None]):
+        self._settings = settings
+        self._emit = emit
+        self._sentences = SentenceStream()
+        self._written: list[str] = []
+        self._held: list[str] = []  # sentences waiting until the answer has enough words
+        self._spoken = False  # something of this answer went out
+
+    def feed(self, piece: str) -> None:
+        self._written.append(piece)
+        self._held.extend(self._sentences.feed(piece))
+        if not self._enough():
+            return
+        self._release()
+        if not self._spoken and self._settings.first_clause_min_words > 0:
+            clause = self._sentences.take_clause(
+                self._settings.first_clause_min_words, self._settings.first_clause_phrase_breaks
             )
+            if clause:
+                self._say(clause)
+
+    def finish(self, text: str) -> StreamedAggregate:
+        """`text`: the whole answer (not streamed: taken in here at once, nothing spoken)."""
+        if self._settings.stream_sentences:
+            rest = self._sentences.flush()
         else:
-            speaker.allow_more()
-            speaker.emit(settings.fallback_reply)
-            result.reply_source = (
-                f"the fallback reply: the aggregate was not spoken ({why}) and no "
-                "agent answer passed the guard either"
-            )
-    result.reply = speaker.text
-    result.success, result.error_code, result.error_message = True, ERROR_NONE, ""
-    result.latency = time.monotonic() - result.started_at
+            self._written.append(text)
+            self._held.extend(split_sentences(text))
+            rest = []
+        too_short = (
+            not self._spoken
+            and not self._enough()
+            and bool(text.strip())
+            and bool(self._settings.reply_min_words)
+        )
+        return StreamedAggregate(self._held + rest, too_short)
+
+    def _enough(self) -> bool:
+        return _word_count("".join(self._written)) >= self._settings.reply_min_words
+
+    def _release(self) -> None:
+        while self._held:
+            self._say(self._held.pop(0))
+
+    def _say(self, text: str) -> None:
+        self._spoken = True
+        self._emit(text)
+
+
+def _take_cut_fragment(rest: list[str], speaker: ReplySpeaker) -> str:
+    """The last of `rest`, taken out, when it was cut off by max_tokens mid-sentence (not to be
+    spoken); else ""."""
+    if (speaker.whole_sentence_spoken() or len(rest) > 1) and rest and not ends_sentence(rest[-1]):
+        return rest.pop()
+    return ""
 
 
 def _word_count(text: str) -> int:
     return len(re.findall(r"\w[\w'’-]*", text))
-
-
-async def _stream_aggregate(
-    client: LlmClient,
-    settings: TurnSettings,
-    result: TurnResult,
-    history: History,
-    endpoint: EndpointConfig,
-    emit: Callable[[str], None],
-):
-    """Ask the aggregator, emitting each sentence as it completes. Returns the reply, the
-    sentences not emitted yet (to be checked at the end) and, when the whole aggregate had fewer
-    than `reply_min_words` words, its sentences (nothing of it emitted); else None."""
-    sentences = SentenceStream()
-    written: list[str] = []
-    held: list[str] = []  # sentences waiting until the aggregate has enough words
-    state = {"emitted": False}
-
-    def enough() -> bool:
-        return _word_count("".join(written)) >= settings.reply_min_words
-
-    def release() -> None:
-        while held:
-            state["emitted"] = True
-            emit(held.pop(0))
-
-    def on_delta(piece: str) -> None:
-        if result.aggregator_first_token_latency < 0:
-            result.aggregator_first_token_latency = time.monotonic() - result.started_at
-        written.append(piece)
-        held.extend(sentences.feed(piece))
-        if not enough():
-            return
-        release()
-        if not state["emitted"] and settings.first_clause_min_words > 0:
-            clause = sentences.take_clause(
-                settings.first_clause_min_words, settings.first_clause_phrase_breaks
-            )
-            if clause:
-                state["emitted"] = True
-                emit(clause)
-
-    reply = await aggregate(
-        client,
-        settings.prompts,
-        settings.strategy,
-        endpoint,
-        settings.agents,
-        result.user_text,
-        result.answers,
-        result.weights,
-        result.emotion,
-        history,
-        on_delta if settings.stream_sentences else None,
-    )
-    if not settings.stream_sentences:
-        written.append(reply)
-        held.extend(split_sentences(reply))
-        rest: list[str] = []
-    else:
-        rest = sentences.flush()
-    if not state["emitted"] and not enough() and reply.strip() and settings.reply_min_words:
-        return reply, [], held + rest
-    return reply, held + rest, None

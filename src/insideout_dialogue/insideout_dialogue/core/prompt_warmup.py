@@ -11,6 +11,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 
+from insideout_dialogue.core.aggregation_strategies import strategy_for
 from insideout_dialogue.core.dialogue_turn import TurnSettings
 from insideout_dialogue.core.llm_client import LlmClient
 from insideout_dialogue.core.prompts import (
@@ -39,15 +40,15 @@ async def warm_prompt_caches(
                 settings.prompts, agent.prompt, agent.paper_word, PLACEHOLDER_UTTERANCE
             )
             requests[agent.name] = (agent.endpoint, messages)
-    if settings.strategy != "select" and settings.aggregator.base_url.rstrip("/") == local:
+    strategy = strategy_for(settings.strategy)
+    if strategy.asks_aggregator and settings.aggregator.base_url.rstrip("/") == local:
         answers = [
             AnswerForAggregation(a.name, a.paper_word, PLACEHOLDER_UTTERANCE, 0.25)
             for a in settings.agents
         ]
-        # leading_voice continues with the weighted prompt.
         messages = aggregator_messages(
             settings.prompts,
-            settings.strategy in ("weighted_llm", "leading_voice"),
+            strategy.weighted_prompt,
             PLACEHOLDER_UTTERANCE,
             answers,
             UserEmotion(),

@@ -13,10 +13,13 @@ When the leader fails, is a stock refusal or the user's own words (answer_faults
 words do not pass the speech guard before anything was spoken, the turn goes on as
 `weighted_llm`. When the aggregator fails after the leader spoke, the leader's words are the
 reply; when it ends its turn at once on the embedded server, it is asked for one more sentence.
+(docs/design/leading_voice.md)
 """
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from insideout_dialogue.core.agent_config import AgentConfig
 from insideout_dialogue.core.agent_panel import (
@@ -24,25 +27,159 @@ from insideout_dialogue.core.agent_panel import (
     SentenceBudget,
     answer_fault,
     ask_agent,
-    ask_panel,
+    refuse_unusable,
     stream_within_budget,
 )
+from insideout_dialogue.core.aggregation_strategies.base import (
+    AggregationStrategy,
+    aggregation_thoughts,
+)
+from insideout_dialogue.core.aggregation_strategies.weighted_llm import WeightedLlmAggregation
 from insideout_dialogue.core.answer_faults import refusal
-from insideout_dialogue.core.llm_client import LlmClient
-from insideout_dialogue.core.prompt_recital import PromptRecital
+from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.prompts import (
+    CONTINUATION_NOTE,
     WEIGHT_ORDER_STEP,
     AnswerForAggregation,
     History,
+    UserEmotion,
+    aggregation_order,
     continued_aggregator_messages,
     first_reaction_prompt,
 )
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
 
-STRATEGY = "leading_voice"
+if TYPE_CHECKING:  # the turn imports the strategies
+    from insideout_dialogue.core.dialogue_turn import ReplyTurn, TurnResult
+
 # The leader's name when no agent leads and the robot's own voice speaks first.
 OWN_VOICE = "robot"
+# How the turn goes on when nothing of the leader was spoken.
+FALLBACK = WeightedLlmAggregation()
+
+
+class LeadingVoiceAggregation(AggregationStrategy):
+    # The aggregator continues with the weighted prompt.
+    weighted_prompt = True
+
+    def secret_prompts(self, settings, emotion: UserEmotion) -> dict[str, str]:
+        return {
+            "the robot's first-reaction prompt": first_reaction_prompt(emotion),
+            # Spoken once by the continuation ("... You have begun your answer already; go on").
+            "the continuation note": CONTINUATION_NOTE,
+            **super().secret_prompts(settings, emotion),
+        }
+
+    async def run(self, turn: "ReplyTurn") -> "TurnResult":
+        leader = Leader.of(turn)
+        speaker = turn.new_speaker()
+        await _speak_leader(turn, leader, speaker)
+        # Only now: started with the leader, the others slowed its first words by 1-2.5 s on 2
+        # CPU cores (docs/design/leading_voice.md).
+        await turn.ask_agents(leader.others)
+        if not speaker.spoken:  # the leader failed or was refused: the usual weighted aggregate
+            return await _weighted_instead(turn, leader, speaker)
+        turn.agents_done()
+        turn.start_aggregating()
+        await _continue_from_leader(turn, leader, speaker)
+        turn.finish_reply(speaker)
+        return turn.result
+
+
+@dataclass(frozen=True)
+class Leader:
+    """Who speaks first: an agent, or the robot's own voice when no feeling leads."""
+
+    agent: AgentConfig
+    # Filled in as it answers: an agent's entry in the turn's answers, or the robot's own.
+    answer: AgentAnswer
+    # The other agents, asked once the leader has answered.
+    others: list[AgentConfig]
+    is_agent: bool
+
+    @classmethod
+    def of(cls, turn: "ReplyTurn") -> "Leader":
+        agents = turn.settings.agents
+        lead = leader_index(turn.emotion_weights)
+        others = [agent for index, agent in enumerate(agents) if index != lead]
+        if lead is None:
+            robot = own_voice(turn.settings, turn.result.emotion)
+            answer = AgentAnswer(agent=robot.name, model=robot.endpoint.model)
+            return cls(robot, answer, others, is_agent=False)
+        return cls(agents[lead], turn.result.answers[lead], others, is_agent=True)
+
+    @property
+    def name(self) -> str:
+        """As DialogueTurn's reply_source names it."""
+        return leader_name(self.agent)
+
+
+def leader_name(leader: AgentConfig) -> str:
+    if leader.name == OWN_VOICE:
+        return "robot's own first reaction"
+    return f"{leader.name} agent"
+
+
+async def _speak_leader(turn: "ReplyTurn", leader: Leader, speaker: ReplySpeaker) -> None:
+    """The leader's answer, spoken as it streams; an agent's is reported as the others' are."""
+    on_text = turn.agent_text if leader.is_agent else _ignore
+    answer = await speak_leader(
+        turn.client,
+        turn.settings,
+        leader.agent,
+        leader.answer,
+        turn.result.user_text,
+        turn.agent_history,
+        speaker,
+        on_text,
+    )
+    if leader.is_agent:
+        turn.agent_done(refuse_unusable(answer, turn.recital, turn.result.user_text))
+
+
+def _ignore(_answer: AgentAnswer) -> None:
+    pass
+
+
+async def _weighted_instead(
+    turn: "ReplyTurn", leader: Leader, speaker: ReplySpeaker
+) -> "TurnResult":
+    """Nothing of the leader was spoken: the turn goes on as `weighted_llm`."""
+    why = leader.answer.error or (speaker.refused[0] if speaker.refused else "empty")
+    result = await turn.speak_aggregate(FALLBACK)
+    result.reply_source += f" (the leading {leader.name} was not spoken: {why})"
+    return result
+
+
+async def _continue_from_leader(turn: "ReplyTurn", leader: Leader, speaker: ReplySpeaker) -> None:
+    """The aggregator continues from the leader's spoken words with the other thoughts; the
+    leader's words alone are the reply when it fails or has nothing to blend."""
+    result = turn.result
+    thoughts = [
+        thought
+        for thought in aggregation_thoughts(turn.settings.agents, result.answers, result.weights)
+        if thought.agent != leader.agent.name
+    ]
+    result.reply_source = f"the {leader.name}, then the aggregator"
+    speaker.allow_more()  # a new source: the leader's refused sentence does not silence it
+    if not thoughts:
+        result.reply_source = f"the {leader.name} alone: no other agent answered"
+        return
+    try:
+        await continue_reply(
+            turn.client,
+            turn.settings,
+            result.user_text,
+            speaker.text,
+            aggregation_order(thoughts, weighted=True),
+            result.emotion,
+            turn.history,
+            speaker,
+            turn.note_aggregator_piece,
+        )
+    except LlmCallError as error:
+        result.reply_source = f"the {leader.name} alone: the aggregator failed ({error})"
 
 
 def leader_index(weights: Sequence[float]) -> int | None:
@@ -171,10 +308,11 @@ async def continue_reply(
     emotion,
     history: History,
     speaker: ReplySpeaker,
-    on_first_token: Callable[[], None],
+    on_piece: Callable[[], None],
 ) -> str:
     """The aggregator's continuation of `said` (spoken sentence by sentence; "" once the
-    reply reached its length limit); raises LlmCallError.
+    reply reached its length limit); raises LlmCallError. `on_piece` is called as each piece
+    arrives (before it is spoken).
 
     A small model often ends its turn right after the words it was given ("Wow, you're so
     proud!" and nothing more): then the other voices are never heard. On the embedded server
@@ -185,12 +323,9 @@ async def continue_reply(
     spoken_before = len(speaker.spoken)
     speech = StreamedSpeech(speaker, 0, False, split_sentences(said), _refusal_fault)
     echo = EchoedPrefix(said)
-    first: list[bool] = []
 
     def on_delta(piece: str) -> None:
-        if not first:
-            first.append(True)
-            on_first_token()
+        on_piece()
         speech.feed(echo.strip(piece))
 
     # Stopped once the reply is as long as it may be (the speaker is then full).
@@ -264,31 +399,3 @@ class EchoedPrefix:
         self._done = True
         out, self._held = self._held, ""
         return out
-
-
-async def ask_others(
-    client: LlmClient,
-    settings,
-    agents: Sequence[AgentConfig],
-    question: str,
-    history: History,
-    on_done,
-    on_text,
-    recital: PromptRecital | None,
-) -> list[AgentAnswer]:
-    """The other agents' answers (the panel's limits and deadline apply)."""
-    if not agents:
-        return []
-    return await ask_panel(
-        client,
-        settings.prompts,
-        agents,
-        question,
-        history,
-        on_done,
-        settings.agents_deadline,
-        settings.agents_max_sentences,
-        on_text,
-        settings.agents_max_words,
-        recital,
-    )

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# face-api's faceExpressionNet (npm @vladmandic/face-api, pinned in core/face_api_package.py) to
-# models/face_api_expression.onnx with our own converter (numpy + onnx; no TensorFlow, no node at
-# run time). The package comes through the ordinary npm client (Debian's `npm` is installed when
-# there is none), is checked against npm's pinned integrity and kept, unpacked, in
-# ~/.cache/insideout/npm/. Skips when the ONNX file is newer than the weights and the converter.
+# face-api's faceExpressionNet (npm @vladmandic/face-api, pinned in
+# model_conversion/face_api_package.py) to models/face_api_expression.onnx with our own converter
+# (numpy + onnx; no TensorFlow, no node at run time; model_conversion/ is imported by no node). The
+# package comes through the ordinary npm client (Debian's `npm` is installed when there is none), is
+# checked against npm's pinned integrity and kept, unpacked, in ~/.cache/insideout/npm/. Skips when
+# the ONNX file is newer than the weights and the converter.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=models/face_api_expression.onnx
-CORE=src/insideout_perception/insideout_perception/core
-CONVERTER=("$CORE/face_api_expression_to_onnx.py" "$CORE/tfjs_weights.py" "$CORE/onnx_graph_builder.py")
+CONVERSION=src/insideout_perception/insideout_perception/model_conversion
+CONVERTER=("$CONVERSION/face_api_expression_to_onnx.py" "$CONVERSION/tfjs_weights.py" "$CONVERSION/onnx_graph_builder.py")
 # Run our modules as files: the workspace (and so the package) may not be built yet.
 export PYTHONPATH="src/insideout_common:src/insideout_perception${PYTHONPATH:+:$PYTHONPATH}"
-package() { python -m insideout_perception.core.face_api_package "$@"; }
+package() { python -m insideout_perception.model_conversion.face_api_package "$@"; }
 DIR=$(package dir)
 
 if ! package check 2>/dev/null; then
@@ -41,4 +42,4 @@ if [ -f "$OUT" ] && [ "$OUT" -nt "$DIR/face_expression_model.bin" ] \
   if [ "$fresh" = 1 ]; then exit 0; fi
 fi
 echo "[setup] converting $DIR -> $OUT"
-python -m insideout_perception.core.face_api_expression_to_onnx "$DIR/face_expression_model-weights_manifest.json" "$OUT"
+python -m insideout_perception.model_conversion.face_api_expression_to_onnx "$DIR/face_expression_model-weights_manifest.json" "$OUT"

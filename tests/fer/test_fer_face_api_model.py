@@ -15,14 +15,18 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from insideout_perception.core import face_api_package
-from insideout_perception.core.face_api_expression_to_onnx import (
+from insideout_perception.model_conversion import face_api_package
+from insideout_perception.model_conversion.face_api_expression_to_onnx import (
     FACE_API_CLASSES,
     UnexpectedFaceApiWeights,
     convert_face_api_expression_to_onnx,
     convert_face_expression_weights,
 )
-from insideout_perception.core.tfjs_weights import TfjsWeightsError, read_manifest, read_weights
+from insideout_perception.model_conversion.tfjs_weights import (
+    TfjsWeightsError,
+    read_manifest,
+    read_weights,
+)
 
 from .face_api_numpy_reference import MEAN_RGB, face_expression_forward, load_weights
 from .fer_test_images import astronaut_bgr, grace_hopper_bgr, haar_face_box

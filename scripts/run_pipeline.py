@@ -16,17 +16,15 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
+import ros_processes
 import yaml
+from ros_processes import CONFIG_DIR, REPO_ROOT, executable_path, load_pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
-INSTALL_DIR = Path(os.environ.get("INSIDEOUT_INSTALL", ROOT / "install"))
-CONFIG_DIR = ROOT / "config"
-ARGUMENTS = yaml.safe_load((ROOT / "launch" / "insideout_arguments.yaml").read_text())
-PIPELINE = yaml.safe_load((CONFIG_DIR / "pipeline.yaml").read_text())
+ARGUMENTS = yaml.safe_load((REPO_ROOT / "launch" / "insideout_arguments.yaml").read_text())
+PIPELINE = load_pipeline()
 WEB_VIEW = {"package": "insideout_dialogue", "executable": "web_view_node", "name": "web_view_node"}
 # Arguments that need launch itself (drivers from a distro, respawning).
 NEEDS_LAUNCH = {"camera", "camera_device", "microphone", "microphone_device", "respawn"}
@@ -80,30 +78,36 @@ def overrides(node: dict, values: dict[str, str]) -> dict:
         for name, entry in ARGUMENTS.items()
         if entry.get("sets", [None])[0] == node["name"] and values[name]
     }
-    if node["name"] == "web_view_node":
-        chosen["port"] = (
-            int(values["web_port"]) if values["web_port"].isdigit() else values["web_port"]
-        )
+    if node["name"] == "web_view_node":  # an integer parameter
+        if not values["web_port"].strip().isdigit():
+            raise UsageError(f"web_port: {values['web_port']!r} is not a port number")
+        chosen["port"] = int(values["web_port"])
     chosen["use_sim_time"] = values["use_sim_time"].strip().lower() in ("1", "true", "yes", "on")
     return chosen
 
 
-def node_command(node: dict, values: dict[str, str], overrides_path: Path) -> list[str]:
-    executable = INSTALL_DIR / node["package"] / "lib" / node["package"] / node["executable"]
-    if not executable.exists():
-        raise UsageError(f"{executable} is not built: run `make setup`")
-    command = [str(executable), "--ros-args", "-r", f"__node:={node['name']}"]
-    if values["namespace"].strip("/"):
-        command += ["-r", f"__ns:=/{values['namespace'].strip('/')}"]
-    for params_file in [values["params_file"], values["prompts_file"]]:
-        if params_file and not Path(params_file).is_file():
+def node_command(node: dict, values: dict[str, str]) -> list[str]:
+    """As launch_ros runs the launch file's Node: parameter files, then the overrides (typed, so
+    quoted strings), the namespace, asr_node's inputs remapped, the log level."""
+    if not executable_path(node["package"], node["executable"]).exists():
+        raise UsageError(
+            f"{executable_path(node['package'], node['executable'])} is not built: run `make setup`"
+        )
+    files = [f for f in (values["params_file"], values["prompts_file"]) if f]
+    for params_file in files:
+        if not Path(params_file).is_file():
             raise UsageError(f"parameter file {params_file} does not exist")
-        command += ["--params-file", params_file] if params_file else []
-    command += ["--params-file", str(overrides_path), "--log-level", values["log_level"]]
-    if node["name"] == "asr_node":
-        for remapped, argument in ASR_INPUTS.items():
-            command += ["-r", f"{remapped}:={values[argument]}"]
-    return command
+    inputs = ASR_INPUTS if node["name"] == "asr_node" else {}
+    return ros_processes.node_command(
+        node["package"],
+        node["executable"],
+        name=node["name"],
+        namespace=values["namespace"],
+        params_files=files,
+        params=overrides(node, values),
+        remaps={remapped: values[argument] for remapped, argument in inputs.items()},
+        ros_args=["--log-level", values["log_level"]],
+    )
 
 
 def print_output(name: str, stream) -> None:
@@ -117,25 +121,24 @@ def run(values: dict[str, str]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     processes = []
-    with tempfile.TemporaryDirectory(prefix="insideout_run_") as tmp:
-        commands = []
-        for node in chosen_nodes(values):
-            path = Path(tmp) / f"{node['name']}.yaml"
-            path.write_text(yaml.safe_dump({"/**": {"ros__parameters": overrides(node, values)}}))
-            commands.append((node["name"], node_command(node, values, path)))
-        for name, command in commands:
-            process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-            )  # our Ctrl-C reaches them once, from us
-            threading.Thread(target=print_output, args=(name, process.stdout), daemon=True).start()
-            processes.append((name, process))
-            print(f"[run] started {name} (pid {process.pid})", flush=True)
-        ended = None
-        while not stopping.wait(0.2) and ended is None:
-            ended = next(((n, p.returncode) for n, p in processes if p.poll() is not None), None)
-        if ended:
-            print(f"[run] {ended[0]} exited with code {ended[1]}: stopping the others", flush=True)
-        return stop(processes) if not ended else max(1, stop(processes))
+    commands = [(node["name"], node_command(node, values)) for node in chosen_nodes(values)]
+    for name, command in commands:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # our Ctrl-C reaches them once, from us
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # lines as they come, not at exit
+        )
+        threading.Thread(target=print_output, args=(name, process.stdout), daemon=True).start()
+        processes.append((name, process))
+        print(f"[run] started {name} (pid {process.pid})", flush=True)
+    ended = None
+    while not stopping.wait(0.2) and ended is None:
+        ended = next(((n, p.returncode) for n, p in processes if p.poll() is not None), None)
+    if ended:
+        print(f"[run] {ended[0]} exited with code {ended[1]}: stopping the others", flush=True)
+    return stop(processes) if not ended else max(1, stop(processes))
 
 
 def stop(processes) -> int:
@@ -145,7 +148,10 @@ def stop(processes) -> int:
     code = 0
     for name, process in processes:
         try:
-            code = max(code, abs(process.wait(STOP_TIMEOUT_S)))
+            # Ended by the SIGINT itself (a node still starting: Python's KeyboardInterrupt) is
+            # stopped as asked, not an error (which would read as exit code 2, a usage error).
+            returncode = process.wait(STOP_TIMEOUT_S)
+            code = max(code, 0 if returncode == -signal.SIGINT else abs(returncode))
         except subprocess.TimeoutExpired:
             print(f"[run] {name} did not stop within {STOP_TIMEOUT_S:g} s: killed", flush=True)
             os.killpg(process.pid, signal.SIGKILL)

@@ -265,6 +265,7 @@ class ReplyTurn:
             self.prefill.update(self.result.answers)
 
     def agents_done(self) -> None:
+        """The agents have answered (or been stopped): the time they took."""
         self.result.agents_latency = time.monotonic() - self.result.started_at
 
     # --- The reply

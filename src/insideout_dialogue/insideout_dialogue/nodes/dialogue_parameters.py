@@ -13,7 +13,7 @@ from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD
 from insideout_common.ros.managed_node import AUTOSTART
 from insideout_common.ros.params import ParamSpec
 from insideout_dialogue.core.agent_config import DEFAULT_AGENTS
-from insideout_dialogue.core.aggregation import STRATEGIES
+from insideout_dialogue.core.aggregation_strategies import STRATEGIES
 from insideout_dialogue.core.emotion_weights import DEFAULT_EMOTION_TO_AGENT, check_mapping_row
 from insideout_dialogue.core.llm_models import DEFAULT_PRESET, PRESETS
 from insideout_dialogue.core.local_llm_server import DEFAULT_LOCAL_BASE_URL, DEFAULT_SERVER_BINARY

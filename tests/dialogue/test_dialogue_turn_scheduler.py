@@ -19,6 +19,9 @@ from insideout_dialogue.core.turn_scheduler import (
     TurnScheduler,
 )
 
+# Waits out the fake server's simulated slow answers (about 30 s in all): not in make test-fast.
+pytestmark = pytest.mark.slow
+
 AGENTS = ["happiness", "sadness", "fear", "anger"]
 MAPPING = {label: parse_mapping_row(row) for label, row in DEFAULT_EMOTION_TO_AGENT.items()}
 

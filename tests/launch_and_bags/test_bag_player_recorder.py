@@ -1,9 +1,12 @@
 """bag_player and bag_recorder as separate processes, talked to over DDS."""
 
-import signal
+import contextlib
+import ctypes
+import os
 import time
 
 import numpy as np
+import pytest
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
@@ -246,13 +249,41 @@ def test_player_rejects_a_truncated_bag_clearly(tmp_path, spawn_node):
     assert "cannot read" in player.output() and "Traceback" not in player.output()
 
 
+@contextlib.contextmanager
+def executor_thread_stopped(pid):
+    """Stop only the main thread of process `pid` (a node's executor thread) while inside: its
+    middleware threads keep receiving, as on a machine where the executor runs late. ptrace stops
+    one thread (a signal such as SIGSTOP stops them all)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+    libc.ptrace.restype = ctypes.c_long
+    PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
+    if libc.ptrace(PTRACE_SEIZE, pid, None, None) != 0:
+        pytest.skip(f"cannot ptrace the recorder: {os.strerror(ctypes.get_errno())}")
+    try:
+        assert libc.ptrace(PTRACE_INTERRUPT, pid, None, None) == 0, os.strerror(ctypes.get_errno())
+        os.waitpid(pid, 0x40000000)  # __WALL: until the thread has stopped
+        yield
+    finally:
+        libc.ptrace(PTRACE_DETACH, pid, None, None)
+
+
 def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(
     tmp_path, ros, spawn_node
 ):
-    """Fault injection: the recorder is stopped (SIGSTOP) while /clock ticks on and one message
-    arrives among the ticks. Resumed, it must stamp the message with the /clock received just
-    before it, not the first tick queued during the stall (a stamp early by the stall) nor the
-    last (late by it)."""
+    """Fault injection: the recorder's executor thread is stopped while /clock ticks on and one
+    message arrives among the ticks; its middleware threads keep receiving (and stamping arrivals),
+    as when the executor runs late on a loaded machine. Resumed, it must stamp the message with the
+    /clock received just before it, not the first tick queued during the stall (a stamp early by
+    the stall) nor the last (late by it).
+
+    Not the whole process (SIGSTOP): then the middleware receives nothing during the stall, every
+    receive time is after it, and Fast DDS's shared-memory transport may drop what was sent: a
+    process stopped while holding its port's interprocess mutex makes each writer's send block 1 s
+    on that mutex, then the writers mark the port dead and recreate it, and all sent to the stopped
+    reader meanwhile is lost (best-effort /clock for good; reliable messages come back at the next
+    heartbeat, after the resume). Seen in about 1 run in 12 of the SIGSTOP version of this test
+    (issue 26); no receive-time stamp can be right then (docs/limitations.md)."""
     output = tmp_path / "stalled"
     clock = ros.publisher(Clock, "/clock", 100)
     chatter = ros.publisher(String, "/stall/chatter", 100)
@@ -264,8 +295,7 @@ def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(
     assert ros.wait_for_subscribers(chatter, timeout=30.0), recorder.output()
     assert ros.wait_for_subscribers(clock, timeout=10.0), recorder.output()
     # Our publishers have matched the recorder's readers; its readers may not have matched our
-    # writers yet, and a SIGSTOPped process cannot finish that (a fresh soak run recorded nothing
-    # once): let discovery settle first.
+    # writers yet: let discovery settle first.
     time.sleep(1.0)
 
     def tick(k):  # sim time T0 + k * 50 ms, sent every 20 ms of wall time
@@ -276,17 +306,13 @@ def test_after_a_stall_the_recorder_stamps_with_the_clock_that_held_on_arrival(
 
     for k in range(5):
         tick(k)
-    recorder.process.send_signal(signal.SIGSTOP)
-    try:
+    with executor_thread_stopped(recorder.process.pid):
         for k in range(5, 25):
             tick(k)
         chatter.publish(String(data="during the stall"))  # after the tick of T0 + 1.2 s
         for k in range(25, 35):
             tick(k)
-    finally:
-        recorder.process.send_signal(signal.SIGCONT)
-    # Longer than Fast DDS's 3 s heartbeat period, so a sample the resumed reader missed is resent.
-    time.sleep(3.5)
+    time.sleep(1.0)
     assert recorder.stop() == 0, recorder.output()
     with BagReader(output) as reader:
         recorded = [(reader.deserialize(m).data, m.timestamp_ns) for m in reader.messages()]

@@ -148,10 +148,12 @@ def stop(processes) -> int:
     code = 0
     for name, process in processes:
         try:
-            # Ended by the SIGINT itself (a node still starting: Python's KeyboardInterrupt) is
-            # stopped as asked, not an error (which would read as exit code 2, a usage error).
+            # A node that ends once asked to is stopped, whatever its code: one still starting
+            # dies of the SIGINT itself (Python's KeyboardInterrupt, or exit 1 when it came
+            # during Python's own start-up), as under ros2 launch. Said, not an error.
             returncode = process.wait(STOP_TIMEOUT_S)
-            code = max(code, 0 if returncode == -signal.SIGINT else abs(returncode))
+            if returncode not in (0, -signal.SIGINT):
+                print(f"[run] {name} ended with code {returncode} on Ctrl-C", flush=True)
         except subprocess.TimeoutExpired:
             print(f"[run] {name} did not stop within {STOP_TIMEOUT_S:g} s: killed", flush=True)
             os.killpg(process.pid, signal.SIGKILL)

@@ -18,13 +18,13 @@ Exit code 0 when the tree succeeded through the `answer` branch, 1 otherwise.
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 
 import py_trees
 import rclpy
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.task import Future
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from respond_behaviour import RespondGoal  # noqa: E402
@@ -91,12 +91,25 @@ def main(argv=None) -> int:
 
     rclpy.init()
     node = rclpy.create_node("insideout_bt_example")
-    executor = MultiThreadedExecutor(num_threads=2)
+    # The tree ticks in a timer of a single-threaded executor, so the action client is only ever
+    # used from the thread that also takes its responses: rclpy 7 (Jazzy) ignores a goal response
+    # that arrives before send_goal_async, called from another thread, has filed the request
+    # ("Ignoring unexpected goal response"), and the goal then never counts as accepted.
+    executor = SingleThreadedExecutor()
     executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
     root, answer, respond = build_tree(args.utterance, args.timeout)
     tree = py_trees.trees.BehaviourTree(root)
+    finished = Future()
+    last = [None]
+
+    def tick() -> None:
+        tree.tick()
+        if respond.feedback_message != last[0]:
+            last[0] = respond.feedback_message
+            print(f"[bt] {respond.name}: {respond.status.value} ({last[0]})", flush=True)
+        if root.status in (py_trees.common.Status.SUCCESS, py_trees.common.Status.FAILURE):
+            finished.set_result(root.status)
+
     try:
         try:
             tree.setup(node=node, timeout=15.0)
@@ -104,20 +117,17 @@ def main(argv=None) -> int:
             print(f"[bt] cannot start: {error}", file=sys.stderr, flush=True)
             return 2
         print(py_trees.display.unicode_tree(root), flush=True)
-        last = None
-        while root.status not in (py_trees.common.Status.SUCCESS, py_trees.common.Status.FAILURE):
-            tree.tick()
-            if respond.feedback_message != last:
-                last = respond.feedback_message
-                print(f"[bt] {respond.name}: {respond.status.value} ({last})", flush=True)
-            time.sleep(args.tick_period)
+        timer = node.create_timer(args.tick_period, tick)
+        executor.spin_until_future_complete(finished)
+        timer.cancel()
         # Let a cancel request sent on preemption reach the server before exiting.
-        time.sleep(0.5)
+        settle = time.monotonic() + 0.5
+        while time.monotonic() < settle:
+            executor.spin_once(timeout_sec=0.05)
         return 0 if answer.status == py_trees.common.Status.SUCCESS else 1
     finally:
         tree.shutdown()
         executor.shutdown(timeout_sec=1.0)
-        spinner.join(timeout=2.0)
         node.destroy_node()
         rclpy.try_shutdown()
 

@@ -57,7 +57,10 @@ def test_bag_in_reply_and_reply_audio_out(ros, tmp_path):
     turn = turns.wait_for(timeout=5.0)
     assert turn is not None, "no DialogueTurn crossed DDS to the test"
     assert turn.success and turn.reply.strip()
-    assert len(turn.agent_replies) == 4 and all(a.ok for a in turn.agent_replies)
+    # Every agent answered (one may be set aside by the content checks: the user's words read back).
+    set_aside = ("recital:", "a stock refusal", "the user's own words")
+    assert len(turn.agent_replies) == 4
+    assert all(a.ok or a.error.startswith(set_aside) for a in turn.agent_replies)
     # The question was asked while the smiling astronaut was in view.
     assert turn.emotion.face_detected and turn.emotion.dominant_label == "happiness"
     final = [t for t in transcripts.snapshot() if t.is_final]

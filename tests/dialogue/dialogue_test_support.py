@@ -7,6 +7,15 @@ from insideout_common.ros.qos import RELIABLE_EVENTS
 from insideout_msgs.msg import DialogueTurn, EmotionState, Transcript
 
 AGENTS = ["happiness", "sadness", "fear", "anger"]
+
+
+def answered(reply) -> bool:
+    """An AgentReply the model gave: usable, or set aside by the content checks (how
+    agent_panel.refuse_unusable says why: a prompt read back, a stock refusal, the user's words)."""
+    set_aside = ("recital:", "a stock refusal", "the user's own words")
+    return bool(reply.ok and reply.text.strip()) or reply.error.startswith(set_aside)
+
+
 # The aggregator model name that streaming_behaviors() answers with its reply.
 STREAMING_AGGREGATOR = "aggregator-stream"
 

@@ -17,13 +17,10 @@ from diagnostic_msgs.msg import DiagnosticArray
 from support.ports import free_port
 from support.ros_harness import NodeProcess, RosHarness
 
-from dialogue.dialogue_test_support import AGENTS, DialogueIO, face
+from dialogue.dialogue_test_support import AGENTS, DialogueIO, answered, face
 from insideout_dialogue.core.local_llm_server import is_listening
 
 pytestmark = [pytest.mark.dds, pytest.mark.slow]  # a real LLM server, over DDS
-
-# How agent_panel.refuse_unusable says why it set an answer aside.
-SET_ASIDE = ("recital:", "a stock refusal", "the user's own words")
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +62,7 @@ def test_real_turn_with_smollm2(real_dialogue):
     for reply in turn.agent_replies:
         # The 135M model answered every agent; one of its answers may be set aside by the content
         # checks (agent_panel.refuse_unusable: "As an AI, ..."), never lost to the wiring.
-        set_aside = reply.error.startswith(SET_ASIDE)
-        assert (reply.ok and reply.text.strip()) or set_aside, (reply.agent, reply.error)
+        assert answered(reply), (reply.agent, reply.error)
         assert reply.model == "smollm2-135m"
     assert any(reply.ok for reply in turn.agent_replies)
     assert turn.success and turn.reply.strip(), turn.error_message

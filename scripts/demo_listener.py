@@ -27,7 +27,7 @@ class Observations:
     # When the publishers SENT them (DDS source timestamps, wall clock [s]): the latency is taken
     # from these, so a moment when this listener falls behind does not shorten or stretch it.
     speech_end_sent: float | None = None
-    transcript_sent: float | None = None
+    final_sent: dict[str, float] = field(default_factory=dict)  # a final's text -> when sent
     first_reply_audio_sent: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -98,8 +98,8 @@ class Listener(RosHarness):
         self.obs.speaker_info = message
 
     def _on_transcript(self, message, info):
-        if message.is_final and self.obs.transcript_sent is None:
-            self.obs.transcript_sent = sent_at(info)
+        if message.is_final:
+            self.obs.final_sent.setdefault(message.text, sent_at(info))
         self._add(self.obs.transcripts, message)
 
     def _on_speaker_audio(self, message, info):

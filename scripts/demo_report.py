@@ -54,6 +54,10 @@ def report(out: Path, obs, question: str, finished: bool, live: dict | None = No
     print(f"  (the bag says: {question!r})")
 
     turn_time, turn = obs.turns[0] if obs.turns else (None, None)
+    # The final the turn answers: when the user went on after a first part ("Hello robot."),
+    # that part's turn was withdrawn and the whole utterance's final answered instead.
+    answered = [(t, m) for t, m in finals if turn is not None and m.text == turn.user_text]
+    answered_time, answered_final = (answered or finals or [(None, None)])[-1]
     if turn is not None:
         print(
             f"\nAgents (dialogue_node, user emotion {turn.emotion.dominant_label or 'none'} "
@@ -83,7 +87,7 @@ def report(out: Path, obs, question: str, finished: bool, live: dict | None = No
 
     summary = {
         "question": question,
-        "transcript": finals[0][1].text if finals else None,
+        "transcript": answered_final.text if answered_final is not None else None,
         "reply": turn.reply if turn is not None else None,
         "success": bool(turn is not None and turn.success),
         "agents": [
@@ -100,10 +104,11 @@ def report(out: Path, obs, question: str, finished: bool, live: dict | None = No
         "question_end_to_first_reply_audio_s": None if latency is None else round(latency, 3),
     }
     summary["mic_audio_bytes_received"] = obs.audio_bytes
-    if latency is not None and obs.transcript_sent is not None:
+    transcript_sent = obs.final_sent.get(answered_final.text) if answered_final else None
+    if latency is not None and transcript_sent is not None:
         # Where the time went: question end -> transcript -> (dialogue stages) -> first audio.
         summary["stages_s"] = {
-            "question_end_to_transcript": round(obs.transcript_sent - obs.speech_end_sent, 3)
+            "question_end_to_transcript": round(transcript_sent - obs.speech_end_sent, 3)
         }
         if turn is not None:
             summary["stages_s"].update(
@@ -119,7 +124,7 @@ def report(out: Path, obs, question: str, finished: bool, live: dict | None = No
     marks = {
         "speech_start": obs.speech_start,
         "speech_end": obs.speech_end,
-        "transcript": finals[0][0] if finals else None,
+        "transcript": answered_time,
         "dialogue_turn": turn_time,
         "reply_audio_start": first_audio,
         "reply_audio_end": last_audio,

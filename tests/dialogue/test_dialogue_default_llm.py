@@ -61,7 +61,9 @@ def test_the_default_model_gives_a_sensible_spoken_reply(default_dialogue):
         assert 0 < reply.first_token_latency <= reply.latency
     # The default strategy, leading_voice: the happy face's agent speaks first, before the other
     # agents are done, and the aggregator continues from it; not a fallback.
-    assert turn.success and turn.reply_source == "the happiness agent, then the aggregator", (
+    # A continuation cut before a sentence the content checks refused is still this source.
+    source = "the happiness agent, then the aggregator"
+    assert turn.success and turn.reply_source.startswith(source), (
         turn.reply_source,
         turn.reply,
     )

@@ -269,3 +269,16 @@ def test_a_continuation_that_reads_back_its_note_is_not_spoken():
     result, spoken, _ = leading_turn(aggregate=CONTINUATION_NOTE.strip())
     assert spoken == [TEXTS["happiness"]] and result.success
     assert not any("begun your answer" in sentence for sentence in spoken)
+
+
+def test_a_continuation_cut_before_a_refused_sentence_still_names_the_leader_as_its_source():
+    # The default-LLM test saw "aggregator, cut before a sentence with a recital of the
+    # continuation note" for a reply the happiness agent began (a Kilted soak run, 0f755f1).
+    result, spoken, _ = leading_turn(
+        aggregate="Enjoy tonight with your friends. " + CONTINUATION_NOTE.strip()
+    )
+    assert spoken == [TEXTS["happiness"], "Enjoy tonight with your friends."]
+    assert result.reply_source.startswith(
+        "the happiness agent, then the aggregator, cut before a sentence with a recital of the "
+        "continuation note"
+    ), result.reply_source

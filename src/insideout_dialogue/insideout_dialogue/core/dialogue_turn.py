@@ -370,9 +370,9 @@ class ReplyTurn:
         if speaker.spoken and self._falls_short(speaker):
             self._best_answer_after(speaker, fragment)
         elif speaker.spoken and speaker.refused:
-            self.result.reply_source = (
-                f"aggregator, cut before a sentence with {speaker.refused[0]}"
-            )
+            # Said after the source the strategy named ("the happiness agent, then the aggregator").
+            source = self.result.reply_source or "aggregator"
+            self.result.reply_source = f"{source}, cut before a sentence with {speaker.refused[0]}"
         elif not speaker.spoken:
             self._best_answer_instead(speaker)
         result = self.result

@@ -256,6 +256,51 @@ def test_auto_reliability_follows_the_camera_and_gets_every_large_frame(
         node.output(),
     )
     assert len({stamp_of(m) for m in emotions.snapshot()} & set(stamps)) >= 15, node.output()
+    assert "lost on the way" not in node.output()  # no lost-frame warning when none are lost
+
+
+def test_a_best_effort_camera_losing_most_large_frames_is_warned_about_within_5_s(
+    ros, spawn_node, cameras, face_frame
+):
+    """A best-effort camera publishing 640x480 at 30 frames/s without the Fast DDS profile: many
+    frames never reach the node (docs/design/large_frames.md), and nothing in DDS says so. The
+    node sees it in the stamps of the frames that do arrive and names the fix."""
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics", 10)
+    node, emotions, camera = start_fer(
+        ros, spawn_node, cameras, reliable=False, large_frame_profile=False
+    )
+    frame = raw_image(face_frame, "rgb8", (0, 0))
+    start, start_wall = time.monotonic(), time.time()
+    warned_at = None
+    for k in range(int(30 * 8)):  # a driver stamping each frame with its capture time
+        time.sleep(max(0.0, start + k / 30 - time.monotonic()))
+        stamp = divmod(int((start_wall + k / 30) * 1e9), 1_000_000_000)
+        frame.header.stamp.sec, frame.header.stamp.nanosec = stamp
+        camera.publish(frame)
+        if warned_at is None and "the rest were lost on the way" in node.output():
+            warned_at = time.monotonic() - start
+            break
+    output = node.output()
+    assert warned_at is not None and warned_at <= 5.0, (
+        warned_at,
+        [
+            {k: v for k, v in fer_diagnostics(a).items() if "camera_frames" in k or "rate" in k}
+            for a in diagnostics.snapshot()
+        ],
+        output[-3000:],
+    )
+    assert "a best-effort camera's 900 KB frames do not fit" in output
+    assert "FASTDDS_DEFAULT_PROFILES_FILE=" in output and "fastdds_large_frames.xml" in output
+    assert "image_transport: compressed" in output
+
+    def losing(array):
+        values = fer_diagnostics(array)
+        return int(values.get("camera_frames_lost_estimate", 0)) > 0 and any(
+            "fer_node" in status.name and "lost on the way" in status.message
+            for status in array.status
+        )
+
+    assert diagnostics.wait_for(losing, 5) is not None, fer_diagnostics(diagnostics.snapshot()[-1])
 
 
 def test_bad_frames_are_dropped_with_a_warning_and_the_node_keeps_running(

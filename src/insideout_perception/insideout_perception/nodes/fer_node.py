@@ -49,11 +49,14 @@ from insideout_perception.core.frame_order import FrameStampOrder
 from insideout_perception.core.frame_rate_limit import FrameRateLimiter
 from insideout_perception.nodes.emotion_state_message import emotion_state_message
 from insideout_perception.nodes.frame_input import frame_input
+from insideout_perception.nodes.frame_loss_watch import FrameLossWatch
 
 EMOTION_TOPIC = topic_names.EMOTION
 DEBUG_IMAGE_TOPIC = topic_names.EMOTION_DEBUG_IMAGE
 # How often image_reliability auto looks at the cameras' QoS [s].
 RELIABILITY_CHECK_PERIOD = 1.0
+# How often the frames that arrived are judged for losses [s].
+FRAME_LOSS_CHECK_PERIOD = 1.0
 
 
 def _check_providers(value) -> str | None:
@@ -221,6 +224,8 @@ class FerNode(ManagedNode):
             lambda message: self._warnings.warning(message, kind="ros4hri face ids"),
         )
         self._face_id_of = _face_ids(p, self._camera)
+        # Frames lost on the way from a camera (not ROS4HRI's per-face images: no steady stamps).
+        self._frame_loss = FrameLossWatch(self, self._camera, self._warnings, p)
         self._frame_type = self._camera.frame_type
         self._pipeline = None
         self._worker = None
@@ -230,7 +235,9 @@ class FerNode(ManagedNode):
     # --- lifecycle -----------------------------------------------------------------------------
     def configure_node(self) -> None:
         p = self.params
-        self._pipeline = self._load_pipeline(p)
+        self._pipeline, self._spec, self._model_source, self._providers = _load_pipeline(
+            p, self.get_logger()
+        )
         self._emotion_pub = self.output_publisher(
             EmotionState,
             EMOTION_TOPIC,
@@ -260,6 +267,7 @@ class FerNode(ManagedNode):
         self._worker = threading.Thread(target=self._work, name="fer_worker", daemon=True)
         self._worker.start()
         self.configured_timer(0.1, self._check_face_loss)
+        self.configured_timer(FRAME_LOSS_CHECK_PERIOD, self._frame_loss.check)
         if p["image_reliability"] == frame_reliability.AUTO:
             # Cameras come and go: follow what they offer.
             self.configured_timer(RELIABILITY_CHECK_PERIOD, self._follow_camera_reliability)
@@ -278,6 +286,7 @@ class FerNode(ManagedNode):
 
     def deactivate_node(self) -> None:
         self._camera.close()
+        self._frame_loss.reset()
         with self._frame_ready:
             self._pending = None
         if self._rep155 is not None:
@@ -298,30 +307,6 @@ class FerNode(ManagedNode):
         if self._rep155 is not None:
             self._rep155.close()
             self._rep155 = None
-
-    def _load_pipeline(self, p) -> FacialEmotionPipeline:
-        self._spec = get_model_spec(p["model"])
-        try:
-            classifier, self._model_source = load_classifier(
-                self._spec,
-                p["model_path"] or None,
-                p["execution_providers"],
-                p["inference_threads"],
-            )
-        except Exception as error:  # missing, unreadable or not an ONNX model of the right shape
-            raise InvalidParameters(
-                f"fer_node: cannot load expression model {p['model']!r}: {error}"
-            ) from None
-        for note in classifier.provider_notes:
-            self.get_logger().info(note)
-        self._providers = describe_providers(classifier)
-        return FacialEmotionPipeline(
-            BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]),
-            classifier,
-            FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
-            EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]),
-            classify_all=p["rep155"] and p["rep155_all_faces"] and p["face_source"] == "detector",
-        )
 
     def _check_other_face_detectors(self) -> None:
         if self._rep155 is not None and self._rep155.others_publishing_tracked():
@@ -348,6 +333,7 @@ class FerNode(ManagedNode):
             self._reject(error, arrived=now)
             return
         stamp = seconds_from_stamp(msg.header.stamp)
+        self._frame_loss.frame(stamp, len(msg.data), now)
         with self._frame_ready:
             admitted = self._frame_order.admit(stamp, now, source=generation)
             self._stats.frame_received(now, admitted)
@@ -496,8 +482,36 @@ class FerNode(ManagedNode):
             "face_detector": f"BlazeFace {self.params['face_detector']}",
             "face_detected": bool(self._last_emotion and self._last_emotion.face_detected),
         }
-        healthy, message = self._stats.health(now, self._camera.topic)
+        healthy, message = self._frame_loss.report(
+            *self._stats.health(now, self._camera.topic), values
+        )
         return (diagnostics.OK if healthy else diagnostics.WARN), message, values
+
+
+def _load_pipeline(p, logger) -> tuple[FacialEmotionPipeline, object, str, str]:
+    """fer_node's pipeline for its parameters, with the model's spec, source and providers."""
+    spec = get_model_spec(p["model"])
+    try:
+        classifier, model_source = load_classifier(
+            spec,
+            p["model_path"] or None,
+            p["execution_providers"],
+            p["inference_threads"],
+        )
+    except Exception as error:  # missing, unreadable or not an ONNX model of the right shape
+        raise InvalidParameters(
+            f"fer_node: cannot load expression model {p['model']!r}: {error}"
+        ) from None
+    for note in classifier.provider_notes:
+        logger.info(note)
+    pipeline = FacialEmotionPipeline(
+        BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]),
+        classifier,
+        FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
+        EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]),
+        classify_all=p["rep155"] and p["rep155_all_faces"] and p["face_source"] == "detector",
+    )
+    return pipeline, spec, model_source, describe_providers(classifier)
 
 
 def _face_ids(p, frame_input):

@@ -222,3 +222,51 @@ def test_the_brief_stays_within_its_budget_in_whole_lines():
     assert len(brief) <= 300
     assert all(line.endswith(")") for line in brief.splitlines()[1:])
     assert brief.splitlines()[1] == "- The user likes board game number 0. (just now)"
+
+
+# --- in the prompts ----------------------------------------------------------------------------
+def test_what_is_remembered_ends_every_chats_system_message():
+    from insideout_dialogue.core.prompts import (
+        AnswerForAggregation,
+        PastTurn,
+        PromptSet,
+        RememberedContext,
+        UserEmotion,
+        agent_messages,
+        aggregator_messages,
+        continued_aggregator_messages,
+        remembered_only,
+    )
+
+    brief = RememberedContext(
+        "From earlier conversations with this person:\n- The user is vegetarian."
+    )
+    history = (PastTurn("Hello.", "Hi there!"), brief)
+    prompts = PromptSet()
+    agent = agent_messages(prompts, "You are Joy.", "happiness", "What should I cook?", history)
+    assert agent[0] == {"role": "system", "content": "You are Joy.\n" + brief.text}
+    assert [m["role"] for m in agent] == ["system", "user", "assistant", "user"]
+    thoughts = [AnswerForAggregation("happiness", "happiness", "Cook pasta!", 0.7)]
+    aggregator = aggregator_messages(
+        prompts, True, "What should I cook?", thoughts, UserEmotion(), history
+    )
+    assert aggregator[0]["content"].endswith(brief.text)
+    assert "Cook pasta!" in aggregator[0]["content"].split(brief.text)[0]  # thoughts come first
+    assert sum(m["role"] == "system" for m in aggregator) == 1
+    continued = continued_aggregator_messages(
+        prompts, "What should I cook?", thoughts, UserEmotion(), "Try", history
+    )
+    assert brief.text in continued[0]["content"] and continued[-1] == {
+        "role": "assistant",
+        "content": "Try",
+    }
+    paper = agent_messages(
+        PromptSet(style="paper"), "", "happiness", "What should I cook?", history
+    )
+    assert paper[0] == {"role": "system", "content": brief.text}
+    # Without memory the chats are as before; agents without turns still get what is remembered.
+    assert agent_messages(prompts, "You are Joy.", "happiness", "Hi", (PastTurn("a", "b"),))[0] == {
+        "role": "system",
+        "content": "You are Joy.",
+    }
+    assert remembered_only(history) == (brief,)

@@ -21,7 +21,7 @@ from insideout_dialogue.core.emotion_weights import agent_weights, renormalise
 from insideout_dialogue.core.llm_client import LlmCallError, LlmClient
 from insideout_dialogue.core.progress_throttle import PerKeyThrottle
 from insideout_dialogue.core.prompt_recital import PromptRecital
-from insideout_dialogue.core.prompts import History, PromptSet, UserEmotion
+from insideout_dialogue.core.prompts import History, PromptSet, UserEmotion, remembered_only
 from insideout_dialogue.core.reply_sentences import SentenceStream, split_sentences
 from insideout_dialogue.core.reply_speaker import ReplySpeaker, ends_sentence
 from insideout_dialogue.core.speech_guard import SpeechGuard
@@ -217,7 +217,9 @@ class ReplyTurn:
 
     @property
     def agent_history(self) -> History:
-        return self.history if self.settings.history_in_agent_prompts else ()
+        if self.settings.history_in_agent_prompts:
+            return self.history
+        return remembered_only(self.history)  # what is remembered of the person, always
 
     # --- The agents
 

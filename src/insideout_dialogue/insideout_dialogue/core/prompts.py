@@ -135,7 +135,16 @@ class PastTurn(NamedTuple):
     interrupted: bool = False  # the user talked over the reply
 
 
-History = Sequence[PastTurn]  # earlier turns, oldest first; plain (user, reply) pairs do too
+@dataclass(frozen=True)
+class RememberedContext:
+    """What the robot remembers of the person from earlier conversations (person_memory's brief),
+    carried in the history: every chat gets it at the end of its system message."""
+
+    text: str
+
+
+# Earlier turns, oldest first (plain (user, reply) pairs do too), and what is remembered.
+History = Sequence[PastTurn | RememberedContext]
 
 # How a reply the user cut off reads in the history, so the model knows it was not all said.
 # "the user" is a phrase the speech guard refuses, so a model copying the mark is not spoken.
@@ -153,10 +162,31 @@ def past_reply_text(turn: PastTurn) -> str:
 def _history_messages(history: History) -> list[Message]:
     messages: list[Message] = []
     for entry in history:
+        if isinstance(entry, RememberedContext):
+            continue  # in the system message: _with_remembered
         turn = PastTurn(*entry)
         messages.append({"role": "user", "content": turn.user_text})
         messages.append({"role": "assistant", "content": past_reply_text(turn)})
     return messages
+
+
+def remembered_only(history: History) -> History:
+    """The history without its turns: for chats that get what is remembered but no turns."""
+    return tuple(entry for entry in history if isinstance(entry, RememberedContext))
+
+
+def _with_remembered(messages: list[Message], history: History) -> list[Message]:
+    """`messages` with what is remembered at the end of the system message (after the prompt and
+    the thoughts, so a prompt processed early stays the start of the whole), or as one."""
+    remembered = "\n".join(
+        entry.text for entry in history if isinstance(entry, RememberedContext) and entry.text
+    )
+    if not remembered:
+        return messages
+    if messages and messages[0]["role"] == "system":
+        system = {"role": "system", "content": messages[0]["content"] + "\n" + remembered}
+        return [system, *messages[1:]]
+    return [{"role": "system", "content": remembered}, *messages]
 
 
 def paper_agent_question(prompts: PromptSet, paper_word: str, question: str) -> str:
@@ -168,14 +198,16 @@ def agent_messages(
 ) -> list[Message]:
     """The chat sent to one agent."""
     if prompts.style == "paper":
-        return _history_messages(history) + [
+        messages = _history_messages(history) + [
             {"role": "user", "content": paper_agent_question(prompts, paper_word, question)}
         ]
-    return (
-        [{"role": "system", "content": persona_prompt}]
-        + _history_messages(history)
-        + [{"role": "user", "content": question}]
-    )
+    else:
+        messages = (
+            [{"role": "system", "content": persona_prompt}]
+            + _history_messages(history)
+            + [{"role": "user", "content": question}]
+        )
+    return _with_remembered(messages, history)
 
 
 @dataclass(frozen=True)
@@ -256,16 +288,17 @@ def aggregator_messages(
                 user_emotion=EMOTION_ADJECTIVES.get(emotion.label, emotion.label)
             )
         messages.append({"role": "user", "content": request})
-        return messages
+        return _with_remembered(messages, history)
     # The utterance stays the user's own turn, so the model answers it instead of commenting on
     # a task ("The person seems upset ..."); the thoughts and the mood go into the system prompt.
     system = aggregator_system_text(
         prompts, weighted, emotion, aggregation_order(answers, weighted)
     )
-    return (
+    return _with_remembered(
         [{"role": "system", "content": system}]
         + _history_messages(history)
-        + [{"role": "user", "content": question}]
+        + [{"role": "user", "content": question}],
+        history,
     )
 
 

@@ -46,7 +46,7 @@ from insideout_perception.core.expression_models import (  # noqa: E402
     MODEL_NAMES,
     get_model_spec,
 )
-from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceDetector  # noqa: E402
+from insideout_perception.core.face_detection import DETECTOR_MODELS, create_face_detector  # noqa: E402
 from insideout_perception.core.face_tracking import FaceTracker  # noqa: E402
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline  # noqa: E402
 
@@ -94,7 +94,7 @@ def evaluate(pipeline: FacialEmotionPipeline, frames) -> Tally:
 def format_row(data: str, kind: str, detector: str, model: str, tally: Tally) -> str:
     recall = " ".join(f"{SHORT[k]}={v:.2f}" for k, v in tally.recall().items())
     return (
-        f"{data:<14} {kind:<7} {detector:<11} {model:<20} {tally.count:>5} "
+        f"{data:<14} {kind:<7} {detector:<18} {model:<20} {tally.count:>5} "
         f"{tally.face_found_rate():>6.2f} "
         f"{tally.accuracy():>6.3f} {tally.balanced_accuracy():>6.3f}  {recall}"
     )
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
     }
 
     print(
-        f"{'data':<14} {'frames':<7} {'detector':<11} {'model':<20} {'n':>5} {'found':>6} "
+        f"{'data':<14} {'frames':<7} {'detector':<18} {'model':<20} {'n':>5} {'found':>6} "
         f"{'acc':>6} "
         f"{'bal':>6}  per-class recall"
     )
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
                     "and are left out)"
                 )
             for detector_name in args.detectors:
-                detector = BlazeFaceDetector(detector_name)
+                detector = create_face_detector(detector_name)
                 for model_name, classifier in classifiers.items():
                     pipeline = FacialEmotionPipeline(
                         detector, classifier, FaceTracker(), EmotionSmoother()

@@ -9,7 +9,13 @@ from insideout_perception.core.emotion_smoothing import EmotionSmoother
 from insideout_perception.core.expression_classifier import load_classifier
 from insideout_perception.core.expression_models import CropRule, get_model_spec
 from insideout_perception.core.face_crop import crop_face, crop_region
-from insideout_perception.core.face_detection import BlazeFaceDetector, FaceBox
+from insideout_perception.core.face_detection import (
+    BlazeFaceDetector,
+    FaceBox,
+    FallbackDetector,
+    YuNetDetector,
+    create_face_detector,
+)
 from insideout_perception.core.face_tracking import FaceTracker
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, annotate
 
@@ -60,6 +66,69 @@ def test_no_face_in_an_empty_scene(detector):
 def test_unknown_detector_model_is_refused():
     with pytest.raises(ValueError, match="short_range, full_range"):
         BlazeFaceDetector("long_range")
+
+
+@pytest.mark.parametrize("photo", [astronaut_bgr, grace_hopper_bgr])
+def test_yunet_finds_the_face_where_haar_does(photo):
+    frame = in_frame(photo(), photo_size=(480, 480), left=80)  # 640x480: read at 320x240
+    faces = YuNetDetector().detect(rgb(frame))
+    assert len(faces) == 1 and faces[0].score > 0.5
+    face = faces[0]
+    expected = face_box_in_frame(photo(), (480, 480), left=80)
+    assert iou((face.x, face.y, face.width, face.height), expected) > 0.45
+    assert YuNetDetector().detect(np.full((480, 640, 3), 120, np.uint8)) == []
+
+
+@pytest.mark.parametrize("photo", [astronaut_bgr, grace_hopper_bgr])
+def test_a_half_covered_face_blazeface_full_range_misses_is_found_by_the_fallback(photo):
+    """A kiosk frame as issue 28 built them (a tight 48 px face crop scaled to 200 px, border
+    replicated to 340 px, on a grey 640x480 frame) with the face's lower half covered, as by a
+    hand or a mask: one of the in-the-wild cases BlazeFace loses."""
+    image = photo()
+    x, y, w, h = haar_face_box(image)
+    tight = cv2.resize(image[y : y + h, x : x + w], (48, 48), interpolation=cv2.INTER_AREA)
+    face = cv2.resize(tight, (200, 200), interpolation=cv2.INTER_LINEAR)
+    face[100:, :] = 30  # the lower half covered
+    padded = cv2.copyMakeBorder(face, 70, 70, 70, 70, cv2.BORDER_REPLICATE)
+    frame = np.full((480, 640, 3), 128, np.uint8)
+    frame[70:410, 150:490] = padded
+    full_range = BlazeFaceDetector("full_range")
+    fallback = create_face_detector("full_range+yunet")
+    try:
+        assert full_range.detect(rgb(frame)) == []
+        faces = fallback.detect(rgb(frame))
+    finally:
+        full_range.close()
+        fallback.close()
+    assert len(faces) == 1
+    box = (faces[0].x, faces[0].y, faces[0].width, faces[0].height)
+    assert iou(box, (220, 140, 200, 200)) > 0.3, box
+    assert isinstance(fallback, FallbackDetector) and fallback.fallbacks == 1
+
+
+def test_the_fallback_detector_only_looks_when_the_first_found_nothing():
+    class Fixed:
+        def __init__(self, name, faces):
+            self.name, self.faces, self.calls = name, faces, 0
+
+        def detect(self, _rgb):
+            self.calls += 1
+            return self.faces
+
+        def close(self):
+            pass
+
+    box = FaceBox(1, 2, 3, 4, 0.9)
+    first, second = Fixed("a", [box]), Fixed("b", [FaceBox(5, 6, 7, 8)])
+    both = FallbackDetector(first, second)
+    assert both.name == "a+b" and both.detect(None) == [box] and second.calls == 0
+    first.faces = []
+    assert both.detect(None) == second.faces and both.fallbacks == 1
+
+
+def test_unknown_detector_names_are_refused():
+    with pytest.raises(ValueError, match="full_range\\+yunet"):
+        create_face_detector("yunet+yunet+yunet")
 
 
 def test_crop_is_square_shifted_up_and_padded_at_the_border():

@@ -12,7 +12,7 @@ import numpy as np
 from insideout_common.emotions import LABELS
 
 from .emotion_smoothing import EmotionSmoother, SmoothedEmotion
-from .face_detection import BlazeFaceDetector, FaceBox
+from .face_detection import FaceBox, FaceDetector
 from .face_tracking import AttendedFace, FaceTracker
 
 
@@ -37,7 +37,7 @@ class FrameResult:
 class FacialEmotionPipeline:
     def __init__(
         self,
-        detector: BlazeFaceDetector,
+        detector: FaceDetector,
         classifier,  # ExpressionClassifier or EnsembleClassifier
         tracker: FaceTracker,
         smoother: EmotionSmoother,

@@ -41,7 +41,7 @@ from insideout_perception.core.expression_classifier import (
     load_classifier,
 )
 from insideout_perception.core.expression_models import DEFAULT_MODEL, MODEL_NAMES, get_model_spec
-from insideout_perception.core.face_detection import DETECTOR_MODELS, BlazeFaceDetector
+from insideout_perception.core.face_detection import DETECTOR_MODELS, create_face_detector
 from insideout_perception.core.face_tracking import ATTENTION_POLICIES, FaceTracker
 from insideout_perception.core.fer_frame_stats import FrameStats
 from insideout_perception.core.fer_pipeline import FacialEmotionPipeline, FrameResult, annotate
@@ -108,13 +108,14 @@ PARAMETERS = [
     ParamSpec(
         "face_detector",
         "full_range",
-        "MediaPipe BlazeFace model: full_range (faces down to ~48 px "
-        "in 640x480, a person ~2 m away; ~5 ms a frame) or short_range (faces of ~96 px and more, "
-        "within ~1 m; ~2 ms).",
+        "Face detector: MediaPipe BlazeFace full_range (faces down to ~48 px in 640x480, a person "
+        "~2 m away; ~5 ms a frame) or short_range (faces of ~96 px and more, within ~1 m; ~2 ms); "
+        "yunet (libfacedetection's YuNet, trained on faces in the wild: turned, occluded, badly "
+        "lit); or '<first>+<second>': the second looks only when the first found no face.",
         choices=tuple(DETECTOR_MODELS),
     ),
     ParamSpec(
-        "min_face_confidence", 0.5, "Minimum BlazeFace detection score.", minimum=0.01, maximum=1.0
+        "min_face_confidence", 0.5, "Minimum face detection score.", minimum=0.01, maximum=1.0
     ),
     ParamSpec(
         "attention",
@@ -280,7 +281,7 @@ class FerNode(ManagedNode):
             f"listening on {self._camera.topic} "
             f"({self._frame_type.__name__}, {self._camera.reliability}, "
             f"image_reliability {self.params['image_reliability']}); model {self._spec.name} from "
-            f"{self._model_source} on {self._providers}; face detector BlazeFace "
+            f"{self._model_source} on {self._providers}; face detector "
             f"{self.params['face_detector']}; frames decoded by {self._decoder.backend}"
         )
 
@@ -479,7 +480,7 @@ class FerNode(ManagedNode):
             "model": self._spec.name,
             "model_source": self._model_source,
             "execution_providers": self._providers,
-            "face_detector": f"BlazeFace {self.params['face_detector']}",
+            "face_detector": self.params["face_detector"],
             "face_detected": bool(self._last_emotion and self._last_emotion.face_detected),
         }
         healthy, message = self._frame_loss.report(
@@ -505,7 +506,7 @@ def _load_pipeline(p, logger) -> tuple[FacialEmotionPipeline, object, str, str]:
     for note in classifier.provider_notes:
         logger.info(note)
     pipeline = FacialEmotionPipeline(
-        BlazeFaceDetector(p["face_detector"], p["min_face_confidence"]),
+        create_face_detector(p["face_detector"], p["min_face_confidence"]),
         classifier,
         FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
         EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]),

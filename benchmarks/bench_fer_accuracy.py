@@ -38,7 +38,10 @@ from fer_accuracy.metrics import Tally  # noqa: E402
 
 from insideout_common.emotions import LABELS  # noqa: E402
 from insideout_perception.core.emotion_smoothing import EmotionSmoother  # noqa: E402
-from insideout_perception.core.expression_classifier import load_classifier  # noqa: E402
+from insideout_perception.core.expression_classifier import (  # noqa: E402
+    load_classifier,
+    set_flip_average,
+)
 from insideout_perception.core.expression_models import (  # noqa: E402
     EMBEDDED_MODEL,
     ENSEMBLE_MODEL,
@@ -142,6 +145,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--tight-size", type=int, default=48, help="kiosk frames: tight crop size (0: as is)"
     )
+    parser.add_argument(
+        "--flip",
+        action="store_true",
+        help="also each model averaged with its mirror-image crop (shown as <model>+flip)",
+    )
     parser.add_argument("--confusion", action="store_true", help="print every confusion matrix")
     parser.add_argument("--json", type=Path, help="write every result here")
     args = parser.parse_args(argv)
@@ -160,6 +168,11 @@ def main(argv=None) -> int:
     classifiers = {
         name: load_classifier(get_model_spec(name), None, ["cpu"], 1)[0] for name in args.models
     }
+    if args.flip:
+        for name in args.models:
+            flipped = load_classifier(get_model_spec(name), None, ["cpu"], 1)[0]
+            set_flip_average(flipped, True)
+            classifiers[f"{name}+flip"] = flipped
 
     print(
         f"{'data':<14} {'frames':<7} {'detector':<18} {'model':<20} {'n':>5} {'found':>6} "

@@ -248,3 +248,19 @@ def test_zero_timeout_still_tracks_consecutive_frames_but_ends_at_the_first_miss
     assert ids == {1}
     assert tracker.update([], 10 / 30, (640, 480)) is None
     assert tracker.update([box], 11 / 30, (640, 480)).track_id == 2
+
+
+def test_flip_averaging_is_the_mean_of_the_face_and_its_mirror_image(classifier):
+    from insideout_perception.core.expression_classifier import set_flip_average
+
+    crop = astronaut_bgr()[30:230, 150:330]
+    plain = classifier.classify(crop)
+    mirrored = classifier.classify(np.ascontiguousarray(crop[:, ::-1]))
+    set_flip_average(classifier, True)
+    try:
+        both = classifier.classify(crop)
+    finally:
+        set_flip_average(classifier, False)
+    np.testing.assert_allclose(both.scores, (plain.scores + mirrored.scores) / 2, atol=1e-6)
+    assert both.valence == pytest.approx((plain.valence + mirrored.valence) / 2)
+    assert not np.allclose(plain.scores, mirrored.scores)  # the model does see a difference

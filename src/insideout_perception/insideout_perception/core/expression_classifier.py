@@ -101,6 +101,9 @@ class ExpressionClassifier:
         self._mean = np.asarray(spec.mean, np.float32).reshape(1, -1, 1, 1)
         self._std = np.asarray(spec.std, np.float32).reshape(1, -1, 1, 1)
         self._canonical_index = np.array([LABEL_INDEX[label] for label in spec.classes])
+        # Also classify the mirrored crop and average: a face is about symmetric, its model's
+        # errors on it are not (set_flip_average).
+        self.flip_average = False
 
     def _check_shapes(self) -> None:
         spec = self.spec
@@ -167,7 +170,19 @@ class ExpressionClassifier:
 
     def classify(self, crop_bgr: np.ndarray) -> ExpressionResult:
         output = self._session.run(None, {self._input_name: self.preprocess(crop_bgr)})[0]
-        return self.postprocess(output[0])
+        result = self.postprocess(output[0])
+        if not self.flip_average:
+            return result
+        mirrored = np.ascontiguousarray(crop_bgr[:, ::-1])
+        flipped = self.postprocess(
+            self._session.run(None, {self._input_name: self.preprocess(mirrored)})[0][0]
+        )
+        return ExpressionResult(
+            (result.scores + flipped.scores) / 2.0,
+            (result.valence + flipped.valence) / 2.0,
+            (result.arousal + flipped.arousal) / 2.0,
+            result.valence_arousal_predicted,
+        )
 
     def classify_face(self, bgr: np.ndarray, box) -> ExpressionResult:
         """The face in `box` (a FaceBox of the frame), cropped by this model's rule, classified."""
@@ -195,6 +210,12 @@ class EnsembleClassifier:
         scores = np.mean([member.classify_face(bgr, box).scores for member in self.members], axis=0)
         valence, arousal = estimate_valence_arousal(scores)
         return ExpressionResult(scores, valence, arousal, False)
+
+
+def set_flip_average(classifier, enabled: bool) -> None:
+    """Classify each face and its mirror image and average (an ensemble: each member does)."""
+    for member in getattr(classifier, "members", [classifier]):
+        member.flip_average = enabled
 
 
 def describe_providers(classifier: ExpressionClassifier) -> str:

@@ -116,6 +116,10 @@ class BlazeFaceDetector(FaceDetector):
 # 320x240 than at 640x480 on 2 cores (86 -> 8 ms) and a 48 px face is still 24 px, above its
 # smallest (~10 px).
 YUNET_MAX_SIDE = 320
+# YuNet's box relative to BlazeFace's on the same face (median of 65 photos, both finding one
+# face): 0.93x as wide, 1.16x as tall, its centre 0.04 of a height higher. Its boxes are
+# returned in BlazeFace's framing, so the crop rules (fitted to BlazeFace) apply as they are.
+YUNET_WIDTH_RATIO, YUNET_HEIGHT_RATIO, YUNET_CENTRE_UP = 0.928, 1.163, 0.04
 
 
 class YuNetDetector(FaceDetector):
@@ -145,10 +149,17 @@ class YuNetDetector(FaceDetector):
             score = confidence / 100.0
             if score < self.min_confidence:
                 continue
-            face = FaceBox(x / scale, y / scale, w / scale, h / scale, score).clipped(width, height)
+            face = _in_blazeface_framing(x / scale, y / scale, w / scale, h / scale, score)
+            face = face.clipped(width, height)
             if face.width >= 1 and face.height >= 1:
                 faces.append(face)
         return sorted(faces, key=lambda face: -face.score)
+
+
+def _in_blazeface_framing(x: float, y: float, w: float, h: float, score: float) -> FaceBox:
+    width, height = w / YUNET_WIDTH_RATIO, h / YUNET_HEIGHT_RATIO
+    centre_x, centre_y = x + w / 2.0, y + h / 2.0 + YUNET_CENTRE_UP * height
+    return FaceBox(centre_x - width / 2.0, centre_y - height / 2.0, width, height, score)
 
 
 class FallbackDetector(FaceDetector):

@@ -44,7 +44,8 @@ def test_face_api_entry_says_exactly_how_to_feed_and_read_the_model():
 def test_face_api_is_the_default_and_every_offline_model_stays_selectable():
     assert DEFAULT_MODEL == FACE_API_MODEL
     assert next(p.default for p in PARAMETERS if p.name == "model") == FACE_API_MODEL
-    assert next(p.default for p in PARAMETERS if p.name == "face_detector") == "full_range"
+    assert next(p.default for p in PARAMETERS if p.name == "face_detector") == "short_range+yunet"
+    assert next(p.default for p in PARAMETERS if p.name == "flip_average") is True
     assert {EMBEDDED_MODEL, FACE_API_MODEL, ENSEMBLE_MODEL} <= set(MODEL_NAMES)
     ensemble = get_model_spec(ENSEMBLE_MODEL)
     assert isinstance(ensemble, EnsembleSpec) and set(ensemble.members) == {

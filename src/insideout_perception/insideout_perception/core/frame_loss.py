@@ -18,15 +18,18 @@ from dataclasses import dataclass
 WINDOW_S = 4.0
 # At least this many frames in the window before judging (at 6% of 30 frames/s: 7 in 4 s).
 MIN_FRAMES = 5
-# A gap within this share of a period from a whole number of periods fits the period (jitter of
-# drivers that stamp on reception).
-TOLERANCE = 0.3
+# A gap within this share of a period from a whole number of periods fits the period: a driver's
+# stamping jitter of ~2 ms at 30 frames/s. Wider, irregular senders fit by chance.
+TOLERANCE = 0.12
 # Periods tried: the smallest gap divided by 1..MAX_DIVISOR.
 MAX_DIVISOR = 16
 # The share of gaps that must fit a period.
-FIT_SHARE = 0.85
+FIT_SHARE = 0.9
 # Cameras faster than this are not believed [frames/s] (stamps closer than this are duplicates).
 MAX_RATE_HZ = 240.0
+# Nor slower ones: a sender of ~10 irregular frames/s (a test, a script) fits a slow "camera"
+# losing frames by chance; real cameras run at 15 frames/s and more.
+MIN_RATE_HZ = 12.0
 # A quarter of the frames lost is worth a warning: the EmotionState turns jerky (a best-effort
 # 640x480 reader without the profile gets 6-60% of them, depending on the machine's load).
 WARN_BELOW = 0.75
@@ -68,8 +71,11 @@ def camera_period(stamps: list[float]) -> float | None:
         # 10 ms off at a gap of ten periods.
         period = sum(gaps) / sum(max(round(g / guess), 1) for g in gaps)
         fitting = sum(abs(g / period - round(g / period)) <= TOLERANCE for g in gaps)
-        if fitting >= FIT_SHARE * len(gaps):
-            return period
+        # Two frames in a row must show the period: irregular stamps (a test or a triggered
+        # camera sending ~10 frames/s) fit some short "period" by chance, never with a gap of one.
+        consecutive = any(round(g / period) == 1 for g in gaps)
+        if fitting >= FIT_SHARE * len(gaps) and consecutive:
+            return period if period <= 1.0 / MIN_RATE_HZ else None
     return None
 
 

@@ -515,7 +515,10 @@ def _load_pipeline(p, logger) -> tuple[FacialEmotionPipeline, object, str, str]:
         logger.info(note)
     set_flip_average(classifier, p["flip_average"])
     pipeline = FacialEmotionPipeline(
-        create_face_detector(p["face_detector"], p["min_face_confidence"]),
+        # A chain's second detector looks twice per hold of a track: no face it alone sees is lost.
+        create_face_detector(
+            p["face_detector"], p["min_face_confidence"], p["face_loss_timeout"] / 2.0
+        ),
         classifier,
         FaceTracker(p["attention"], max_age=p["face_loss_timeout"]),
         EmotionSmoother(p["smoothing_window"], p["face_loss_timeout"]),

@@ -236,6 +236,15 @@ def run_model(model, seconds, steady_params, camera_reliable=True, node_params=N
     return results
 
 
+def _ms_per_call(call, frames: int, warm_up: int = 20) -> float:
+    for _ in range(warm_up):
+        call()
+    started = time.perf_counter()
+    for _ in range(frames):
+        call()
+    return (time.perf_counter() - started) / frames * 1000
+
+
 def core_stage_costs(model, frames=200):
     import cv2
 
@@ -250,12 +259,7 @@ def core_stage_costs(model, frames=200):
     for detector_model in ("short_range", "full_range", "yunet"):
         detector = create_face_detector(detector_model)
         face = detector.detect(rgb)[0]
-        for _ in range(20):
-            detector.detect(rgb)
-        started = time.perf_counter()
-        for _ in range(frames):
-            detector.detect(rgb)
-        detect_ms = (time.perf_counter() - started) / frames * 1000
+        detect_ms = _ms_per_call(lambda d=detector: d.detect(rgb), frames)
         detector.close()
         print(f"  core: {detector_model} {detect_ms:.2f} ms per 640x480 frame")
     # The default chain on a frame without a face (an empty room): every detector in it looks.
@@ -264,21 +268,11 @@ def core_stage_costs(model, frames=200):
     default = next(p.default for p in PARAMETERS if p.name == "face_detector")
     detector = create_face_detector(default)
     empty = np.full_like(rgb, 128)
-    started = time.perf_counter()
-    for _ in range(frames):
-        detector.detect(empty)
-    empty_ms = (time.perf_counter() - started) / frames * 1000
+    empty_ms = _ms_per_call(lambda: detector.detect(empty), frames, warm_up=0)
     detector.close()
     print(f"  core: {default} (the default) {empty_ms:.2f} ms per 640x480 frame without a face")
-    for _ in range(20):
-        classifier.classify_face(frame, face)
-    started = time.perf_counter()
-    for _ in range(frames):
-        classifier.classify_face(frame, face)
-    print(
-        f"  core: crop + {model} {(time.perf_counter() - started) / frames * 1000:.2f} ms per face "
-        f"(1 onnxruntime thread)"
-    )
+    classify_ms = _ms_per_call(lambda: classifier.classify_face(frame, face), frames)
+    print(f"  core: crop + {model} {classify_ms:.2f} ms per face (1 onnxruntime thread)")
 
 
 def main():

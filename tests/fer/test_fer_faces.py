@@ -106,18 +106,21 @@ def test_a_half_covered_face_blazeface_full_range_misses_is_found_by_the_fallbac
     assert isinstance(fallback, FallbackDetector) and fallback.fallbacks == 1
 
 
+class Fixed:
+    """A detector that always finds the same faces, counting its calls."""
+
+    def __init__(self, name, faces):
+        self.name, self.faces, self.calls = name, faces, 0
+
+    def detect(self, _rgb):
+        self.calls += 1
+        return self.faces
+
+    def close(self):
+        pass
+
+
 def test_the_fallback_detector_only_looks_when_the_first_found_nothing():
-    class Fixed:
-        def __init__(self, name, faces):
-            self.name, self.faces, self.calls = name, faces, 0
-
-        def detect(self, _rgb):
-            self.calls += 1
-            return self.faces
-
-        def close(self):
-            pass
-
     box = FaceBox(1, 2, 3, 4, 0.9)
     first, second = Fixed("a", [box]), Fixed("b", [FaceBox(5, 6, 7, 8)])
     both = FallbackDetector(first, second, second_look_period_s=None)
@@ -127,23 +130,14 @@ def test_the_fallback_detector_only_looks_when_the_first_found_nothing():
 
 
 def test_the_second_detector_looks_now_and_then_and_adds_only_the_faces_the_first_missed():
-    class Fixed:
-        def __init__(self, faces):
-            self.name, self.faces, self.calls = "x", faces, 0
-
-        def detect(self, _rgb):
-            self.calls += 1
-            return self.faces
-
-        def close(self):
-            pass
-
     near = FaceBox(100, 100, 80, 80, 0.9)
     far = FaceBox(400, 200, 40, 40, 0.7)
     same_as_near = FaceBox(104, 98, 78, 84, 0.8)
-    second = Fixed([same_as_near, far])
+    second = Fixed("x", [same_as_near, far])
     now = [0.0]
-    both = FallbackDetector(Fixed([near]), second, second_look_period_s=0.09, clock=lambda: now[0])
+    both = FallbackDetector(
+        Fixed("x", [near]), second, second_look_period_s=0.09, clock=lambda: now[0]
+    )
     seen = []
     for _ in range(6):  # 30 frames/s
         seen.append(both.detect(None))

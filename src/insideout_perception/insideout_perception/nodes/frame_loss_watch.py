@@ -33,6 +33,9 @@ class FrameLossWatch:
         self._lock = threading.Lock()  # frames come on the callback thread, checks on a timer
         self._monitor = FrameLossMonitor()
         self._frame_bytes = 0
+        # Fixed for the process: looked up once, not on every warning.
+        self._fastdds = get_rmw_implementation_identifier().startswith("rmw_fastrtps")
+        self._profile_path = _profile_path()
         self.delivery = None  # the latest estimate
         self.warning = ""  # the latest warning, while frames are being lost
         # Not for ROS4HRI's per-face images: they have no camera's steady stamps.
@@ -94,6 +97,6 @@ class FrameLossWatch:
                 info.qos_profile.reliability == ReliabilityPolicy.RELIABLE for info in publishers
             ),
             subscription_reliable=self._camera.reliability == "reliable",
-            fastdds=get_rmw_implementation_identifier().startswith("rmw_fastrtps"),
-            profile_path=_profile_path(),
+            fastdds=self._fastdds,
+            profile_path=self._profile_path,
         )
